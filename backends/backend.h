@@ -1,0 +1,98 @@
+/* backend.h — the interface between the daemon and a sandboxing backend.
+ *
+ * One ops table per platform mechanism (linux: namespaces + cgroups; posix:
+ * rlimits + process group + timeouts only; later macos and windows). The
+ * daemon chooses one at start. Nothing here knows about libuv or the wire
+ * protocol beyond the plain struct sbp_enforced record, so a backend can be
+ * exercised from a unit test or a tiny driver program.
+ *
+ * Lifecycle of a job, all calls from the daemon's loop thread except destroy:
+ *   spawn()  -> the job's main process exists (setup may still be running in it)
+ *   exit_fd() becomes readable when the main process has exited
+ *   reap()   -> exit status, setup error if any, accounting; every leftover
+ *               process of the job is killed before it returns
+ *   destroy() removes the job's cgroup and directory; it may block, so the
+ *               daemon runs it on the threadpool; it touches only that job.
+ * kill() may be called at any time before reap() and is idempotent.
+ *
+ * Functions return 0 or a negative errno and, where given, write a one-line
+ * reason into errbuf ("mkdir /sys/fs/cgroup/pids/skillbox: EACCES").
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "protocol/sbp.h"
+
+struct sb_backend;        /* one per daemon; private to the implementation */
+struct sb_backend_job;    /* one per job; private to the implementation */
+
+struct sb_backend_config {
+        const char *state_dir;     /* root-owned; job dirs go under <state_dir>/jobs/ */
+        const char *cgroup_name;   /* the daemon's subtree name, e.g. "skillbox" */
+        uint32_t uid_first;        /* job uid/gid range, inclusive */
+        uint32_t uid_last;
+};
+
+struct sb_job_spec {
+        const char *job_id;        /* [a-z0-9-], unique among live jobs; names cgroup and dir */
+        char *const *argv;         /* argv[0] without '/' is searched in the job's PATH */
+        char *const *envp;         /* the complete environment, built by the daemon */
+        uint32_t uid, gid;         /* from the configured range, unique among live jobs */
+        uint64_t memory_max;       /* bytes, no swap; 0 = no limit */
+        uint64_t tasks_max;        /* 0 = no limit */
+        uint32_t cpu_percent;      /* 100 = one CPU; 0 = no limit */
+        uint64_t tmp_size;         /* bytes for the /tmp tmpfs */
+        bool network;              /* false: empty network namespace, loopback up */
+        int stdin_fd;              /* the job's ends; the backend dup2()s them onto 0, 1, 2 */
+        int stdout_fd;
+        int stderr_fd;
+};
+
+struct sb_backend_exit {
+        int32_t exit_code;          /* -1 if killed by a signal or setup failed */
+        int32_t signal;             /* 0 if it exited */
+        bool setup_failed;          /* the sandbox could not be built or exec failed */
+        char error[SBP_TEXT_MAX + 1];   /* when setup_failed: "pivot_root: EINVAL" */
+        uint64_t cpu_user_ms;
+        uint64_t cpu_sys_ms;
+        uint64_t memory_peak;       /* bytes */
+        int64_t tasks_peak;         /* -1 = unknown */
+        bool oom;                   /* the kernel OOM killer acted inside the job */
+};
+
+struct sb_backend_ops {
+        const char *name;          /* "linux", "posix" */
+
+        /* Probe the host, prepare the cgroup subtree and state dir, and reap
+         * what a previous instance left behind (processes, cgroups, job dirs). */
+        int (*open)(const struct sb_backend_config *cfg, struct sb_backend **out,
+                    char *errbuf, size_t errlen);
+        void (*close)(struct sb_backend *b);
+
+        /* What this host can enforce (hello), with limits left at 0. */
+        void (*host_caps)(struct sb_backend *b, struct sbp_enforced *out);
+
+        int (*spawn)(struct sb_backend *b, const struct sb_job_spec *spec,
+                     struct sb_backend_job **out, char *errbuf, size_t errlen);
+        /* A pollable fd that becomes readable once the main process exited. */
+        int (*exit_fd)(struct sb_backend_job *j);
+        /* Host pid of the job's main process (for inspect and tests). */
+        int (*pid)(struct sb_backend_job *j);
+        int (*kill)(struct sb_backend_job *j);
+        int (*reap)(struct sb_backend_job *j, struct sb_backend_exit *out);
+        /* What was applied to this job. */
+        void (*enforced)(struct sb_backend_job *j, struct sbp_enforced *out);
+        /* Remove cgroup and job dir, free j. Thread-safe with respect to other jobs. */
+        void (*destroy)(struct sb_backend_job *j);
+};
+
+extern const struct sb_backend_ops sb_backend_posix_ops;
+#if HAVE_BACKEND_LINUX
+extern const struct sb_backend_ops sb_backend_linux_ops;
+#endif
+
+/* Look a backend up by name ("linux", "posix"); NULL if not built. */
+const struct sb_backend_ops *sb_backend_find(const char *name);
