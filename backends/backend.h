@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"          /* HAVE_BACKEND_LINUX */
 #include "protocol/sbp.h"
 
 struct sb_backend;        /* one per daemon; private to the implementation */

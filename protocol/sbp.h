@@ -229,12 +229,26 @@ struct sbp_message {
         msgpack_object result;        /* response */
 };
 
+/* Incremental pre-scan of the message being received; private to the reader.
+ * msgpack-c allocates a container's slots as soon as it reads the header, so
+ * the reader checks declared lengths, depth and the cap on the raw bytes and
+ * hands msgpack-c only complete, bounded messages. */
+struct sbp_scan {
+        size_t pos;                       /* bytes of the current message scanned */
+        uint64_t skip;                    /* str/bin body bytes still to pass */
+        uint64_t pending;                 /* elements announced but not yet seen */
+        uint32_t depth;                   /* open containers; level 0 = the message */
+        uint64_t left[SBP_DEPTH_MAX + 1]; /* per level: elements still expected */
+        int failed;                       /* sticky: -EMSGSIZE or -EBADMSG */
+};
+
 /* Streaming reader over a byte stream. Enforces SBP_MESSAGE_MAX (or a smaller
  * cap given at init), SBP_DEPTH_MAX and the envelope shape. */
 struct sbp_reader {
         msgpack_unpacker unpacker;
         msgpack_unpacked current;
         size_t max_message;
+        struct sbp_scan scan;             /* added: see struct sbp_scan */
 };
 
 int sbp_reader_init(struct sbp_reader *r, size_t max_message);  /* 0 = SBP_MESSAGE_MAX */

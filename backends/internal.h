@@ -1,0 +1,83 @@
+/* internal.h — helpers shared by the backends (not part of the contract).
+ *
+ * Three groups: error text for the parent ("STEP: ENAME" into an errbuf),
+ * the allocation-free toolkit used between fork/clone and execve (error
+ * records on a pipe, stdio setup, PATH search), and the job directory
+ * <state_dir>/jobs/<id>/work that both posix and linux jobs run in.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <signal.h>
+#include <sys/types.h>
+
+#include "backends/backend.h"
+
+/* ---- parent side: error text ---- */
+
+/* Symbolic name of an errno value ("EPERM"); "E?" if unknown. */
+const char *sb_backend_errname(int err);
+
+/* errbuf = "<fmt...>: ENAME" (r is a negative errno); returns r. */
+int sb_backend_fail(char *errbuf, size_t errlen, int r, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+
+/* ---- child side (after fork/clone, before execve): no malloc, no stdio ---- */
+
+/* One record on the O_CLOEXEC error pipe. Fixed size, smaller than PIPE_BUF
+ * so the write is atomic; a record present after the child died means setup
+ * failed. */
+#define SB_CHILD_STEP_MAX 124
+struct sb_child_error {
+        int32_t err;                    /* positive errno */
+        char step[SB_CHILD_STEP_MAX];   /* NUL-terminated, e.g. "mount /usr on /usr" */
+};
+
+/* Write {err, step + arg} to errfd and _exit(127). Never returns. */
+__attribute__((noreturn))
+void sb_child_fail(int errfd, int err, const char *step, const char *arg);
+
+/* First thing in a child: every signal back to SIG_DFL (SIG_IGN would
+ * survive execve, and a daemon handler must never run in the copy), an
+ * empty signal mask, umask 022. The parent blocks all signals around
+ * fork/clone (sb_backend_block_signals) so none arrives before this. */
+void sb_child_reset_signals(void);
+
+/* Block every signal in the calling thread; *old gets the previous mask. */
+void sb_backend_block_signals(sigset_t *old);
+void sb_backend_restore_signals(const sigset_t *old);
+
+/* If *fd is one of 0..2, move it above (close-on-exec kept). */
+int sb_child_fd_above_stdio(int *fd);
+
+/* Put in/out/err on 0/1/2 (coping with any overlap), then close every fd
+ * >= 3 except keep_fd (which must be O_CLOEXEC). Returns 0 or -errno and
+ * sets *step on failure. */
+int sb_child_stdio(int in, int out, int err, int keep_fd, const char **step);
+
+/* execve argv[0], searching PATH from envp when it has no '/', like execvp
+ * but using only stack buffers. Returns only on failure, with errno set. */
+void sb_child_exec(char *const *argv, char *const *envp);
+
+/* Read one error record from a (non-blocking or closed) error pipe into
+ * "STEP: ENAME". Returns 1 if a record was read, 0 if none. */
+int sb_backend_read_child_error(int fd, char *out, size_t outlen);
+
+/* ---- job directory: <state_dir>/jobs/<id> (root, 0700) and work/ (uid, 0700) ---- */
+
+/* Create <state_dir>/jobs (once) and the job's dirs; writes the absolute path
+ * of work/ into work_path. */
+int sb_backend_jobdir_create(const char *state_dir, const char *job_id, uid_t uid, gid_t gid,
+                             char *work_path, size_t work_len, char *errbuf, size_t errlen);
+/* Remove <state_dir>/jobs/<id> recursively without following links or
+ * crossing mount points. -ENOENT if it was not there. */
+int sb_backend_jobdir_remove(const char *state_dir, const char *job_id);
+/* Remove every entry under <state_dir>/jobs/ (leftovers of a previous run). */
+int sb_backend_jobdir_remove_all(const char *state_dir);
+/* Remove the tree `name` under dirfd (same rules as above). */
+int sb_backend_remove_tree(int dirfd, const char *name);
+
+/* A job id names a directory and a cgroup: [a-z0-9-], 1..SBP_JOB_ID_MAX. */
+int sb_backend_job_id_valid(const char *id);

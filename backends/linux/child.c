@@ -1,0 +1,114 @@
+/* child.c — the pre-exec sequence of a linux job, run in the child of
+ * clone3() (already in new mount, pid, net, ipc and uts namespaces).
+ *
+ * The child is a copy of a multi-threaded daemon: no malloc, no stdio, no
+ * logging, no glibc call that broadcasts to threads (setresuid & co. are
+ * raw syscalls for that reason). Every failure writes one fixed-size
+ * {errno, step} record to the O_CLOEXEC error pipe and _exit(127)s; a
+ * successful execve closes the pipe instead.
+ *
+ * Order: signals to default, umask 022 -> wait for the parent (it puts us in the job cgroup first) ->
+ * cgroup ns -> new session -> mounts + pivot_root -> hostname -> lo up ->
+ * stdio, close other fds -> rlimits -> bounding/ambient caps -> groups, gid,
+ * uid -> capset zero -> no_new_privs -> [Landlock, issue 3] -> chdir /work
+ * -> [seccomp, issue 3: always last] -> execve.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "backends/internal.h"
+#include "backends/linux/linux.h"
+
+#define JOB_NOFILE 1024
+
+static void child_rlimit(int errfd, int res, rlim_t v, const char *name)
+{
+        struct rlimit rl = { v, v };
+
+        if (setrlimit(res, &rl) < 0)
+                sb_child_fail(errfd, errno, "setrlimit", name);
+}
+
+void sb_linux_child(const struct sb_child_ctx *c)
+{
+        const struct sb_job_spec *spec = c->spec;
+        int errfd = c->err_w;
+        char step[SB_CHILD_STEP_MAX];
+        const char *sp = NULL;
+        char go;
+        ssize_t n;
+        int r;
+
+        sb_child_reset_signals();
+        /* Our copies of the parent's ends: without closing the write end of
+         * the sync pipe, a dying parent would leave us waiting forever. */
+        close(c->sync_w);
+        close(c->err_r);
+        do
+                n = read(c->sync_r, &go, 1);
+        while (n < 0 && errno == EINTR);
+        if (n != 1)
+                _exit(127);     /* the parent gave up; it reports why */
+        close(c->sync_r);
+
+        /* Now inside the job cgroup: make it our cgroup root. */
+        if (unshare(CLONE_NEWCGROUP) < 0)
+                sb_child_fail(errfd, errno, "unshare CLONE_NEWCGROUP", NULL);
+        /* Out of the daemon's session and process group (terminal signals). */
+        if (setsid() < 0)
+                sb_child_fail(errfd, errno, "setsid", NULL);
+
+        r = sb_linux_mounts(c, step, sizeof(step));
+        if (r < 0)
+                sb_child_fail(errfd, -r, step, NULL);
+
+        if (sethostname("skillbox", 8) < 0)
+                sb_child_fail(errfd, errno, "sethostname", NULL);
+        if (setdomainname("(none)", 6) < 0)
+                sb_child_fail(errfd, errno, "setdomainname", NULL);
+        if ((r = sb_linux_lo_up(&sp)) < 0)
+                sb_child_fail(errfd, -r, sp, NULL);
+
+        if ((r = sb_child_fd_above_stdio(&errfd)) < 0)
+                sb_child_fail(errfd, -r, "move error pipe", NULL);
+        if ((r = sb_child_stdio(spec->stdin_fd, spec->stdout_fd, spec->stderr_fd, errfd, &sp)) < 0)
+                sb_child_fail(errfd, -r, sp, NULL);
+
+        child_rlimit(errfd, RLIMIT_CORE, 0, "RLIMIT_CORE");
+        child_rlimit(errfd, RLIMIT_NOFILE, JOB_NOFILE, "RLIMIT_NOFILE");
+        /* Second line of defence behind pids.max: the uid is the job's own. */
+        if (spec->tasks_max)
+                child_rlimit(errfd, RLIMIT_NPROC, (rlim_t)spec->tasks_max, "RLIMIT_NPROC");
+
+        if ((r = sb_linux_caps_drop_bounding(c->b->cap_last, &sp)) < 0)
+                sb_child_fail(errfd, -r, sp, NULL);
+        /* Raw syscalls: glibc's wrappers would signal the daemon's other
+         * threads, which do not exist in this copy, and hang. */
+        if (syscall(SYS_setgroups, 0L, NULL) < 0)
+                sb_child_fail(errfd, errno, "setgroups", NULL);
+        if (syscall(SYS_setresgid, (long)spec->gid, (long)spec->gid, (long)spec->gid) < 0)
+                sb_child_fail(errfd, errno, "setresgid", NULL);
+        if (syscall(SYS_setresuid, (long)spec->uid, (long)spec->uid, (long)spec->uid) < 0)
+                sb_child_fail(errfd, errno, "setresuid", NULL);
+        if ((r = sb_linux_caps_clear(&sp)) < 0)
+                sb_child_fail(errfd, -r, sp, NULL);
+        if ((r = sb_linux_no_new_privs(&sp)) < 0)
+                sb_child_fail(errfd, -r, sp, NULL);
+
+        /* issue 3: Landlock ruleset (files, TCP, scoping) is applied here,
+         * after no_new_privs (which landlock_restrict_self requires). */
+
+        if (chdir("/work") < 0)
+                sb_child_fail(errfd, errno, "chdir /work", NULL);
+
+        /* issue 3: the seccomp filter is loaded here, last before execve,
+         * so that nothing above has to pass it. */
+
+        sb_child_exec(spec->argv, spec->envp);
+        sb_child_fail(errfd, errno, "execve", spec->argv[0]);
+}

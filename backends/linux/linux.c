@@ -1,0 +1,349 @@
+/* linux.c — the linux backend's ops table: open/close with the host probe,
+ * and the per-job lifecycle around spawn.c.
+ *
+ * open() learns everything a spawn needs (cap_last_cap, which of /bin,
+ * /lib*, ... are links or dirs, which /etc files exist, the cgroup
+ * version and subtree) so that a job costs: a job dir, a cgroup with its
+ * limit files, one clone3 and the child's mounts.
+ * Invariants: a job's uid is unique among live jobs (the daemon's promise);
+ * reap() returns only when no process of the job is left; destroy() leaves
+ * neither cgroup nor directory (or says why not, by leaving it to the next
+ * open()).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backends/internal.h"
+#include "backends/linux/linux.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+#define LINUX_NS (SBP_NS_MOUNT | SBP_NS_PID | SBP_NS_NET | SBP_NS_IPC | SBP_NS_UTS | SBP_NS_CGROUP)
+
+static const char *const top_names[SB_LINUX_TOP_MAX] = { "bin", "sbin", "lib", "lib32", "lib64", "libx32" };
+static const char *const etc_names[SB_LINUX_ETC_MAX] = {
+        "etc/ld.so.cache", "etc/alternatives", "etc/localtime", "etc/nsswitch.conf",
+};
+
+static int read_cap_last(void)
+{
+        char buf[16];
+        int v;
+
+        if (sb_cg_read(AT_FDCWD, "/proc/sys/kernel/cap_last_cap", buf, sizeof(buf)) <= 0)
+                return 63;      /* drop everything the kernel could know */
+        v = atoi(buf);
+        return v > 0 && v < 64 ? v : 63;
+}
+
+static void probe_path(struct sb_host_path *h, const char *name, bool follow)
+{
+        char path[300];
+        struct stat st;
+        ssize_t n;
+
+        memset(h, 0, sizeof(*h));
+        h->name = name;
+        snprintf(path, sizeof(path), "/%s", name);
+        if ((follow ? stat(path, &st) : lstat(path, &st)) < 0)
+                return;
+        if (S_ISLNK(st.st_mode)) {
+                n = readlink(path, h->target, sizeof(h->target) - 1);
+                if (n > 0) {
+                        h->target[n] = '\0';
+                        h->kind = SB_HOST_SYMLINK;
+                }
+        } else if (S_ISDIR(st.st_mode)) {
+                h->kind = SB_HOST_DIR;
+        } else if (S_ISREG(st.st_mode)) {
+                h->kind = SB_HOST_FILE;
+        }
+}
+
+static int mkdir_mode(const char *path, mode_t mode)
+{
+        struct stat st;
+
+        if (mkdir(path, mode) == 0)
+                return 0;
+        if (errno != EEXIST)
+                return -errno;
+        /* Must be a real, root-owned directory: jobs dirs live under it. */
+        if (lstat(path, &st) < 0)
+                return -errno;
+        if (!S_ISDIR(st.st_mode) || st.st_uid != 0)
+                return -ENOTDIR;
+        return 0;
+}
+
+static int linux_open(const struct sb_backend_config *cfg, struct sb_backend **out,
+                      char *errbuf, size_t errlen)
+{
+        struct sb_backend *b;
+        char path[PATH_MAX];
+        int r;
+
+        if (geteuid() != 0)
+                return sb_backend_fail(errbuf, errlen, -EPERM, "linux backend needs root");
+        if (cfg->uid_first == 0 || cfg->uid_first > cfg->uid_last)
+                return sb_backend_fail(errbuf, errlen, -EINVAL, "uid range %u-%u",
+                                       cfg->uid_first, cfg->uid_last);
+        b = calloc(1, sizeof(*b));
+        if (!b)
+                return sb_backend_fail(errbuf, errlen, -ENOMEM, "linux backend");
+        for (int i = 0; i < SB_CGROUP_BASES_MAX; i++)
+                b->cg.base[i].fd = -1;
+        b->uid_first = cfg->uid_first;
+        b->uid_last = cfg->uid_last;
+        r = snprintf(b->state_dir, sizeof(b->state_dir), "%s", cfg->state_dir);
+        if (r < 0 || (size_t)r >= sizeof(b->state_dir) - 64) {
+                r = sb_backend_fail(errbuf, errlen, -ENAMETOOLONG, "state dir");
+                goto fail;
+        }
+        if (snprintf(b->root_mnt, sizeof(b->root_mnt), "%s/root", b->state_dir) >= (int)sizeof(b->root_mnt) ||
+            snprintf(path, sizeof(path), "%s/jobs", b->state_dir) >= (int)sizeof(path)) {
+                r = sb_backend_fail(errbuf, errlen, -ENAMETOOLONG, "state dir");
+                goto fail;
+        }
+        if ((r = mkdir_mode(b->state_dir, 0755)) < 0) {
+                r = sb_backend_fail(errbuf, errlen, r, "mkdir %s", b->state_dir);
+                goto fail;
+        }
+        if ((r = mkdir_mode(b->root_mnt, 0755)) < 0) {
+                r = sb_backend_fail(errbuf, errlen, r, "mkdir %s", b->root_mnt);
+                goto fail;
+        }
+        if ((r = mkdir_mode(path, 0700)) < 0) {
+                r = sb_backend_fail(errbuf, errlen, r, "mkdir %s", path);
+                goto fail;
+        }
+        b->cap_last = read_cap_last();
+        for (int i = 0; i < SB_LINUX_TOP_MAX; i++)
+                probe_path(&b->top[i], top_names[i], false);
+        /* /etc entries are bound, so what counts is what the link points to. */
+        for (int i = 0; i < SB_LINUX_ETC_MAX; i++)
+                probe_path(&b->etc[i], etc_names[i], true);
+
+        r = sb_cgroup_open(&b->cg, 0, NULL, NULL, cfg->cgroup_name, false, errbuf, errlen);
+        if (r < 0)
+                goto fail;
+        r = sb_linux_reap_leftovers(b, errbuf, errlen);
+        if (r < 0)
+                goto fail;
+        *out = b;
+        return 0;
+fail:
+        sb_cgroup_close(&b->cg);
+        free(b);
+        return r;
+}
+
+static void linux_close(struct sb_backend *b)
+{
+        if (!b)
+                return;
+        sb_cgroup_close(&b->cg);
+        free(b);
+}
+
+static void fill_common(struct sb_backend *b, struct sbp_enforced *e)
+{
+        memset(e, 0, sizeof(*e));
+        snprintf(e->backend, sizeof(e->backend), "linux");
+        e->namespaces = LINUX_NS;
+        snprintf(e->cgroup, sizeof(e->cgroup), "%s", b->cg.ops->name);
+        e->seccomp = false;     /* issue 3 */
+        e->landlock = 0;        /* issue 3 */
+        e->no_new_privs = true;
+        e->capabilities_dropped = true;
+        e->rlimits = true;
+        e->process_group = true;
+        snprintf(e->network, sizeof(e->network), "none");
+}
+
+static void linux_host_caps(struct sb_backend *b, struct sbp_enforced *out)
+{
+        fill_common(b, out);
+        out->uid = b->uid_first;
+        out->gid = b->uid_first;
+}
+
+static int linux_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
+                           struct sb_backend_job **out, char *errbuf, size_t errlen)
+{
+        struct sb_cgroup_limits lim;
+        struct sb_backend_job *j;
+        int r;
+
+        if (!spec->argv || !spec->argv[0])
+                return sb_backend_fail(errbuf, errlen, -EINVAL, "argv");
+        if (!sb_backend_job_id_valid(spec->job_id))
+                return sb_backend_fail(errbuf, errlen, -EINVAL, "job id");
+        if (spec->uid < b->uid_first || spec->uid > b->uid_last ||
+            spec->gid < b->uid_first || spec->gid > b->uid_last)
+                return sb_backend_fail(errbuf, errlen, -EINVAL, "uid %u outside the job range",
+                                       (unsigned)spec->uid);
+        /* Only network "none" exists so far: refuse rather than run with
+         * something else than asked. */
+        if (spec->network)
+                return sb_backend_fail(errbuf, errlen, -EOPNOTSUPP, "network");
+        j = calloc(1, sizeof(*j));
+        if (!j)
+                return sb_backend_fail(errbuf, errlen, -ENOMEM, "job");
+        j->b = b;
+        j->pidfd = -1;
+        j->err_fd = -1;
+        snprintf(j->id, sizeof(j->id), "%s", spec->job_id);
+        j->uid = spec->uid;
+        j->gid = spec->gid;
+        j->memory_max = spec->memory_max;
+        j->tasks_max = spec->tasks_max;
+        j->cpu_percent = spec->cpu_percent;
+
+        r = sb_backend_jobdir_create(b->state_dir, j->id, j->uid, j->gid, j->work, sizeof(j->work),
+                                     errbuf, errlen);
+        if (r < 0)
+                goto fail;
+        lim.memory_max = spec->memory_max;
+        lim.tasks_max = spec->tasks_max;
+        lim.cpu_percent = spec->cpu_percent;
+        r = sb_cgroup_job_create(&b->cg, j->id, &lim, &j->cgj, errbuf, errlen);
+        if (r < 0)
+                goto fail_dir;
+        j->cg_created = true;
+        r = sb_linux_spawn(b, spec, j, errbuf, errlen);
+        if (r < 0)
+                goto fail_cg;
+        *out = j;
+        return 0;
+fail_cg:
+        (void)sb_cgroup_job_kill_wait(&j->cgj, 1000);
+        (void)sb_cgroup_job_destroy(&j->cgj);
+fail_dir:
+        (void)sb_backend_jobdir_remove(b->state_dir, j->id);
+fail:
+        free(j);
+        return r;
+}
+
+static int linux_exit_fd(struct sb_backend_job *j)
+{
+        return j->pidfd;
+}
+
+static int linux_pid(struct sb_backend_job *j)
+{
+        return j->pid;
+}
+
+static int linux_kill(struct sb_backend_job *j)
+{
+        int r = 0;
+
+        if (j->reaped)
+                return 0;
+        /* The main process is the pid namespace's init: its death takes
+         * every other process of the namespace with it. */
+        if (syscall(SYS_pidfd_send_signal, j->pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+                r = -errno;
+        /* And the cgroup, in case anything got out of the namespace. */
+        int k = j->b->cg.ops->job_kill(&j->cgj);
+        return r < 0 ? r : k;
+}
+
+static int linux_reap(struct sb_backend_job *j, struct sb_backend_exit *out)
+{
+        struct sb_cgroup_stats st;
+        siginfo_t si;
+        int r;
+
+        memset(out, 0, sizeof(*out));
+        out->exit_code = -1;
+        out->tasks_peak = -1;
+        if (j->reaped)
+                return -ECHILD;
+        memset(&si, 0, sizeof(si));
+        do
+                r = waitid((idtype_t)P_PIDFD, (id_t)j->pidfd, &si, WEXITED);
+        while (r < 0 && errno == EINTR);
+        if (r < 0)
+                return -errno;
+        j->reaped = true;
+        if (sb_backend_read_child_error(j->err_fd, out->error, sizeof(out->error))) {
+                out->setup_failed = true;
+        } else if (si.si_code == CLD_EXITED) {
+                out->exit_code = si.si_status;
+        } else {
+                out->signal = si.si_status;
+        }
+        /* Nothing of the job may outlive reap(). */
+        r = sb_cgroup_job_kill_wait(&j->cgj, 2000);
+        if (r < 0)
+                return r;
+        r = j->b->cg.ops->job_stats(&j->cgj, &st);
+        if (r < 0)
+                return r;
+        out->cpu_user_ms = st.cpu_user_us / 1000;
+        out->cpu_sys_ms = st.cpu_sys_us / 1000;
+        out->memory_peak = st.memory_peak;
+        out->tasks_peak = st.tasks_peak;
+        out->oom = st.oom_kills > 0;
+        return 0;
+}
+
+static void linux_enforced(struct sb_backend_job *j, struct sbp_enforced *out)
+{
+        fill_common(j->b, out);
+        out->uid = j->uid;
+        out->gid = j->gid;
+        out->memory_max = j->memory_max;
+        out->tasks_max = j->tasks_max;
+        out->cpu_percent = j->cpu_percent;
+}
+
+static void linux_destroy(struct sb_backend_job *j)
+{
+        if (!j)
+                return;
+        if (!j->reaped && j->pidfd >= 0) {
+                siginfo_t si;
+                (void)syscall(SYS_pidfd_send_signal, j->pidfd, SIGKILL, NULL, 0);
+                while (waitid((idtype_t)P_PIDFD, (id_t)j->pidfd, &si, WEXITED) < 0 && errno == EINTR)
+                        ;
+        }
+        if (j->cg_created) {
+                (void)sb_cgroup_job_kill_wait(&j->cgj, 2000);
+                /* Left for the next open() if it fails. */
+                (void)sb_cgroup_job_destroy(&j->cgj);
+        }
+        (void)sb_backend_jobdir_remove(j->b->state_dir, j->id);
+        if (j->pidfd >= 0)
+                close(j->pidfd);
+        if (j->err_fd >= 0)
+                close(j->err_fd);
+        free(j);
+}
+
+const struct sb_backend_ops sb_backend_linux_ops = {
+        .name = "linux",
+        .open = linux_open,
+        .close = linux_close,
+        .host_caps = linux_host_caps,
+        .spawn = linux_spawn_job,
+        .exit_fd = linux_exit_fd,
+        .pid = linux_pid,
+        .kill = linux_kill,
+        .reap = linux_reap,
+        .enforced = linux_enforced,
+        .destroy = linux_destroy,
+};

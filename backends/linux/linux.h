@@ -1,0 +1,86 @@
+/* linux.h — internals shared by the files of the linux backend.
+ *
+ * struct sb_backend holds what open() learned about the host (so that a
+ * spawn does no probing); struct sb_child_ctx is everything the pre-exec
+ * child needs, prepared by the parent before clone3 so that the child
+ * allocates nothing.
+ */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "backends/backend.h"
+#include "backends/linux/cgroup.h"
+
+enum sb_host_kind { SB_HOST_ABSENT = 0, SB_HOST_SYMLINK, SB_HOST_DIR, SB_HOST_FILE };
+
+struct sb_host_path {
+        const char *name;               /* relative to / : "bin", "etc/ld.so.cache" */
+        enum sb_host_kind kind;
+        char target[256];               /* SB_HOST_SYMLINK: the link text */
+};
+
+#define SB_LINUX_TOP_MAX 6      /* bin sbin lib lib32 lib64 libx32 */
+#define SB_LINUX_ETC_MAX 4      /* ld.so.cache alternatives localtime nsswitch.conf */
+
+struct sb_backend {
+        char state_dir[PATH_MAX];
+        char root_mnt[PATH_MAX];        /* <state_dir>/root: where each job's tmpfs root goes */
+        uint32_t uid_first, uid_last;
+        int cap_last;                   /* /proc/sys/kernel/cap_last_cap */
+        struct sb_cgroup cg;
+        struct sb_host_path top[SB_LINUX_TOP_MAX];
+        struct sb_host_path etc[SB_LINUX_ETC_MAX];
+};
+
+struct sb_backend_job {
+        struct sb_backend *b;
+        char id[SBP_JOB_ID_MAX + 1];
+        pid_t pid;
+        int pidfd;                      /* exit fd and signal target */
+        int err_fd;                     /* read end of the child's error pipe */
+        struct sb_cgroup_job cgj;
+        bool cg_created;
+        uid_t uid;
+        gid_t gid;
+        uint64_t memory_max, tasks_max;
+        uint32_t cpu_percent;
+        bool reaped;
+        char work[PATH_MAX];            /* <state_dir>/jobs/<id>/work */
+};
+
+struct sb_child_ctx {
+        const struct sb_backend *b;
+        const struct sb_job_spec *spec;
+        const struct sb_backend_job *j;
+        int sync_r, sync_w;             /* parent -> child "go" */
+        int err_r, err_w;               /* child -> parent error record, O_CLOEXEC */
+        char passwd[320];
+        char group[160];
+        char tmp_opts[64];              /* "size=N,mode=1777" */
+        char shm_opts[64];
+};
+
+/* spawn.c: clone3 into namespaces (and the job cgroup), release the child. */
+int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct sb_backend_job *j,
+                   char *errbuf, size_t errlen);
+
+/* child.c: the pre-exec sequence. Never returns. */
+__attribute__((noreturn)) void sb_linux_child(const struct sb_child_ctx *c);
+
+/* mounts.c: build the job's root and pivot into it. */
+int sb_linux_mounts(const struct sb_child_ctx *c, char *step, size_t steplen);
+
+/* netns.c: bring lo up in the current network namespace. */
+int sb_linux_lo_up(const char **step);
+
+/* caps.c: raw syscalls only, callable in the child. */
+int sb_linux_caps_drop_bounding(int cap_last, const char **step);  /* before the uid change */
+int sb_linux_caps_clear(const char **step);                        /* after the uid change */
+int sb_linux_no_new_privs(const char **step);
+
+/* leftovers.c: what a previous instance left (processes, cgroups, job dirs). */
+int sb_linux_reap_leftovers(struct sb_backend *b, char *errbuf, size_t errlen);

@@ -1,0 +1,158 @@
+/* spawn.c — create a linux job's main process.
+ *
+ * clone3() with CLONE_PIDFD and new mount, pid, net, ipc and uts
+ * namespaces; on v2 also CLONE_INTO_CGROUP so the child is born in the
+ * job cgroup. Otherwise (v1, or a kernel that refuses it) the parent writes
+ * the pid into the job cgroup(s) while the child waits on the sync pipe:
+ * the child runs no code of the job before it is accounted and limited.
+ * The child then unshares its cgroup namespace itself (child.c).
+ *
+ * clone3 without CLONE_VM is a fork: the child has a private copy of the
+ * daemon's memory, which is how it reads the prepared sb_child_ctx.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backends/internal.h"
+#include "backends/linux/linux.h"
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+#define JOB_NS_FLAGS (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+
+static pid_t do_clone3(int *pidfd, int cgroup_fd)
+{
+        struct clone_args ca;
+
+        memset(&ca, 0, sizeof(ca));
+        ca.flags = CLONE_PIDFD | JOB_NS_FLAGS;
+        ca.pidfd = (uint64_t)(uintptr_t)pidfd;
+        ca.exit_signal = SIGCHLD;
+        if (cgroup_fd >= 0) {
+                ca.flags |= CLONE_INTO_CGROUP;
+                ca.cgroup = (uint64_t)cgroup_fd;
+        }
+        return (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+}
+
+static void prepare_ctx(struct sb_child_ctx *c, const struct sb_job_spec *spec)
+{
+        unsigned long long tmp = spec->tmp_size ? spec->tmp_size : 64ull << 20;
+
+        snprintf(c->passwd, sizeof(c->passwd),
+                 "root:x:0:0:root:/root:/bin/sh\n"
+                 "skillbox:x:%u:%u:skillbox:/work:/bin/sh\n"
+                 "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+                 (unsigned)spec->uid, (unsigned)spec->gid);
+        snprintf(c->group, sizeof(c->group),
+                 "root:x:0:\nskillbox:x:%u:\nnogroup:x:65534:\n", (unsigned)spec->gid);
+        snprintf(c->tmp_opts, sizeof(c->tmp_opts), "size=%llu,mode=1777", tmp);
+        snprintf(c->shm_opts, sizeof(c->shm_opts), "size=%llu,mode=1777", tmp);
+}
+
+int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct sb_backend_job *j,
+                   char *errbuf, size_t errlen)
+{
+        struct sb_child_ctx c;
+        int syncp[2] = { -1, -1 }, errp[2] = { -1, -1 };
+        int pidfd = -1, r;
+        pid_t pid;
+
+        memset(&c, 0, sizeof(c));
+        c.b = b;
+        c.spec = spec;
+        c.j = j;
+        prepare_ctx(&c, spec);
+        /* The sync channel is a socket pair so that releasing a child that
+         * died meanwhile is EPIPE (MSG_NOSIGNAL), not SIGPIPE. */
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, syncp) < 0 ||
+            pipe2(errp, O_CLOEXEC) < 0) {
+                r = sb_backend_fail(errbuf, errlen, -errno, "sync pipes");
+                goto out;
+        }
+        c.sync_r = syncp[0];
+        c.sync_w = syncp[1];
+        c.err_r = errp[0];
+        c.err_w = errp[1];
+
+        int cgfd = sb_cgroup_job_clone_fd(&j->cgj);
+        sigset_t oldmask;
+        /* No signal may reach the child before it reset the handlers. */
+        sb_backend_block_signals(&oldmask);
+        pid = do_clone3(&pidfd, cgfd);
+        if (pid < 0 && cgfd >= 0 && (errno == EINVAL || errno == EOPNOTSUPP || errno == E2BIG)) {
+                /* An older kernel: fall back to attaching by pid. */
+                b->cg.clone_into = false;
+                cgfd = -1;
+                pid = do_clone3(&pidfd, -1);
+        }
+        if (pid == 0)
+                sb_linux_child(&c);
+        r = -errno;
+        sb_backend_restore_signals(&oldmask);
+        if (pid < 0) {
+                errno = -r;
+                r = sb_backend_fail(errbuf, errlen, -errno, "clone3");
+                goto out;
+        }
+
+        j->pid = pid;
+        j->pidfd = pidfd;
+        close(syncp[0]);
+        syncp[0] = -1;
+        close(errp[1]);
+        errp[1] = -1;
+        if (cgfd < 0) {
+                r = j->b->cg.ops->job_attach(&j->cgj, pid);
+                if (r < 0) {
+                        sb_backend_fail(errbuf, errlen, r, "attach %d to cgroup %s", (int)pid, j->id);
+                        (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                                ;
+                        close(pidfd);
+                        j->pidfd = -1;
+                        j->pid = 0;
+                        goto out;
+                }
+        }
+        /* reap() reads it after every writer is gone; non-blocking is
+         * only insurance against a bug there. */
+        (void)fcntl(errp[0], F_SETFL, O_NONBLOCK);
+        /* Go. */
+        do
+                r = (int)send(syncp[1], "g", 1, MSG_NOSIGNAL);
+        while (r < 0 && errno == EINTR);
+        if (r != 1) {
+                r = sb_backend_fail(errbuf, errlen, r < 0 ? -errno : -EIO, "release child");
+                (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                close(pidfd);
+                j->pidfd = -1;
+                j->pid = 0;
+                goto out;
+        }
+        j->err_fd = errp[0];
+        errp[0] = -1;
+        r = 0;
+out:
+        for (int i = 0; i < 2; i++) {
+                if (syncp[i] >= 0)
+                        close(syncp[i]);
+                if (errp[i] >= 0)
+                        close(errp[i]);
+        }
+        return r;
+}

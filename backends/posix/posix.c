@@ -1,0 +1,335 @@
+/* posix.c — the fallback backend: rlimits, a process group, a dedicated
+ * uid when the daemon is root, and a job directory as cwd. Nothing else.
+ *
+ * It reports exactly that in `enforced` (no namespaces, no cgroup, network
+ * not isolated), so a profile that needs more fails closed in the daemon.
+ * Portable POSIX apart from the exit fd (posix/exitfd.c). The child between
+ * fork() and execve() allocates nothing (the daemon is multi-threaded) and
+ * reports a failing step on an O_CLOEXEC pipe (see backends/util.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backends/internal.h"
+#include "backends/posix/posix.h"
+
+#define POSIX_NOFILE 1024
+
+struct sb_backend {
+        char state_dir[PATH_MAX];
+        uint32_t uid_first, uid_last;
+        bool root;
+};
+
+struct sb_backend_job {
+        struct sb_backend *b;
+        char id[SBP_JOB_ID_MAX + 1];
+        pid_t pid;
+        int exit_fd;
+        int err_fd;             /* read end of the child's error pipe */
+        bool uid_changed;
+        uid_t uid;
+        gid_t gid;
+        uint64_t memory_max, tasks_max;
+        bool reaped;
+};
+
+static int posix_open(const struct sb_backend_config *cfg, struct sb_backend **out,
+                      char *errbuf, size_t errlen)
+{
+        struct sb_backend *b;
+        int r;
+
+        b = calloc(1, sizeof(*b));
+        if (!b)
+                return sb_backend_fail(errbuf, errlen, -ENOMEM, "posix backend");
+        r = snprintf(b->state_dir, sizeof(b->state_dir), "%s", cfg->state_dir);
+        if (r < 0 || (size_t)r >= sizeof(b->state_dir)) {
+                free(b);
+                return sb_backend_fail(errbuf, errlen, -ENAMETOOLONG, "state dir");
+        }
+        b->uid_first = cfg->uid_first;
+        b->uid_last = cfg->uid_last;
+        b->root = geteuid() == 0;
+        if (mkdir(b->state_dir, 0755) < 0 && errno != EEXIST) {
+                r = sb_backend_fail(errbuf, errlen, -errno, "mkdir %s", b->state_dir);
+                free(b);
+                return r;
+        }
+        /* Job dirs of a previous instance. Its processes are not hunted
+         * down here: without cgroups a job may have left its process group,
+         * which is part of what "posix" does not enforce. */
+        r = sb_backend_jobdir_remove_all(b->state_dir);
+        if (r < 0) {
+                r = sb_backend_fail(errbuf, errlen, r, "remove %s/jobs", b->state_dir);
+                free(b);
+                return r;
+        }
+        *out = b;
+        return 0;
+}
+
+static void posix_close(struct sb_backend *b)
+{
+        free(b);
+}
+
+static void posix_fill(struct sbp_enforced *e)
+{
+        memset(e, 0, sizeof(*e));
+        snprintf(e->backend, sizeof(e->backend), "posix");
+        snprintf(e->cgroup, sizeof(e->cgroup), "none");
+        e->network[0] = '\0';
+        e->rlimits = true;
+        e->process_group = true;
+        e->uid = -1;
+        e->gid = -1;
+}
+
+static void posix_host_caps(struct sb_backend *b, struct sbp_enforced *out)
+{
+        posix_fill(out);
+        if (b->root) {
+                out->uid = b->uid_first;
+                out->gid = b->uid_first;
+        }
+}
+
+static void set_limit(int res, rlim_t v, int errfd, const char *what)
+{
+        struct rlimit rl = { v, v };
+        if (setrlimit(res, &rl) < 0)
+                sb_child_fail(errfd, errno, "setrlimit", what);
+}
+
+__attribute__((noreturn))
+static void posix_child(const struct sb_backend_job *j, const struct sb_job_spec *spec,
+                        const char *work, int errfd)
+{
+        const char *step = NULL;
+        int r;
+
+        if (setpgid(0, 0) < 0)
+                sb_child_fail(errfd, errno, "setpgid", NULL);
+        set_limit(RLIMIT_CORE, 0, errfd, "RLIMIT_CORE");
+        set_limit(RLIMIT_NOFILE, POSIX_NOFILE, errfd, "RLIMIT_NOFILE");
+        if (spec->memory_max)
+                set_limit(RLIMIT_AS, (rlim_t)spec->memory_max, errfd, "RLIMIT_AS");
+#ifdef RLIMIT_NPROC
+        /* Per real uid: meaningful only when the uid is the job's own. */
+        if (j->uid_changed && spec->tasks_max)
+                set_limit(RLIMIT_NPROC, (rlim_t)spec->tasks_max, errfd, "RLIMIT_NPROC");
+#endif
+        /* chdir while still root: the path above work/ is root-only (0700). */
+        if (chdir(work) < 0)
+                sb_child_fail(errfd, errno, "chdir", work);
+        if (j->uid_changed) {
+                /* As root, setgid/setuid set real, effective and saved ids. */
+                if (setgroups(0, NULL) < 0)
+                        sb_child_fail(errfd, errno, "setgroups", NULL);
+                if (setgid(j->gid) < 0)
+                        sb_child_fail(errfd, errno, "setgid", NULL);
+                if (setuid(j->uid) < 0)
+                        sb_child_fail(errfd, errno, "setuid", NULL);
+        }
+        if ((r = sb_child_fd_above_stdio(&errfd)) < 0)
+                sb_child_fail(errfd, -r, "move error pipe", NULL);
+        r = sb_child_stdio(spec->stdin_fd, spec->stdout_fd, spec->stderr_fd, errfd, &step);
+        if (r < 0)
+                sb_child_fail(errfd, -r, step, NULL);
+        sb_child_exec(spec->argv, spec->envp);
+        sb_child_fail(errfd, errno, "execve", spec->argv[0]);
+}
+
+static int posix_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
+                           struct sb_backend_job **out, char *errbuf, size_t errlen)
+{
+        struct sb_backend_job *j;
+        char work[PATH_MAX];
+        int errp[2] = { -1, -1 }, r;
+        pid_t pid;
+
+        if (!spec->argv || !spec->argv[0])
+                return sb_backend_fail(errbuf, errlen, -EINVAL, "argv");
+        if (!sb_backend_job_id_valid(spec->job_id))
+                return sb_backend_fail(errbuf, errlen, -EINVAL, "job id");
+        j = calloc(1, sizeof(*j));
+        if (!j)
+                return sb_backend_fail(errbuf, errlen, -ENOMEM, "job");
+        j->b = b;
+        j->exit_fd = -1;
+        j->err_fd = -1;
+        snprintf(j->id, sizeof(j->id), "%s", spec->job_id);
+        j->uid_changed = b->root;
+        j->uid = b->root ? spec->uid : getuid();
+        j->gid = b->root ? spec->gid : getgid();
+        j->memory_max = spec->memory_max;
+        j->tasks_max = j->uid_changed ? spec->tasks_max : 0;
+
+        r = sb_backend_jobdir_create(b->state_dir, j->id, j->uid, j->gid, work, sizeof(work),
+                                     errbuf, errlen);
+        if (r < 0) {
+                free(j);
+                return r;
+        }
+        if (pipe(errp) < 0 || fcntl(errp[0], F_SETFD, FD_CLOEXEC) < 0 ||
+            fcntl(errp[1], F_SETFD, FD_CLOEXEC) < 0 || fcntl(errp[0], F_SETFL, O_NONBLOCK) < 0) {
+                r = sb_backend_fail(errbuf, errlen, -errno, "pipe");
+                goto fail;
+        }
+        sigset_t oldmask;
+        /* No signal may reach the child before it reset the handlers. */
+        sb_backend_block_signals(&oldmask);
+        pid = fork();
+        if (pid == 0) {
+                sb_child_reset_signals();
+                close(errp[0]);
+                posix_child(j, spec, work, errp[1]);
+        }
+        r = -errno;
+        sb_backend_restore_signals(&oldmask);
+        if (pid < 0) {
+                r = sb_backend_fail(errbuf, errlen, r, "fork");
+                goto fail;
+        }
+        /* Also from the parent, so the group exists before anyone signals it. */
+        (void)setpgid(pid, pid);
+        j->pid = pid;
+        close(errp[1]);
+        errp[1] = -1;
+        j->err_fd = errp[0];
+        r = sb_posix_exit_fd_open(pid);
+        if (r < 0) {
+                sb_backend_fail(errbuf, errlen, r, "pidfd_open");
+                kill(pid, SIGKILL);
+                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                close(j->err_fd);
+                j->err_fd = -1;
+                goto fail_dir;
+        }
+        j->exit_fd = r;
+        *out = j;
+        return 0;
+fail:
+        if (errp[0] >= 0)
+                close(errp[0]);
+        if (errp[1] >= 0)
+                close(errp[1]);
+fail_dir:
+        sb_backend_jobdir_remove(b->state_dir, j->id);
+        free(j);
+        return r;
+}
+
+static int posix_exit_fd(struct sb_backend_job *j)
+{
+        return j->exit_fd;
+}
+
+static int posix_pid(struct sb_backend_job *j)
+{
+        return j->pid;
+}
+
+static int posix_kill(struct sb_backend_job *j)
+{
+        /* Until reap() the main process (alive or zombie) holds the pgid, so
+         * it cannot name some other group. */
+        if (j->reaped)
+                return 0;
+        if (kill(-j->pid, SIGKILL) < 0 && errno != ESRCH)
+                return -errno;
+        return 0;
+}
+
+static int posix_reap(struct sb_backend_job *j, struct sb_backend_exit *out)
+{
+        struct rusage ru;
+        int status;
+        pid_t p;
+
+        memset(out, 0, sizeof(*out));
+        out->exit_code = -1;
+        out->tasks_peak = -1;
+        if (j->reaped)
+                return -ECHILD;
+        /* Kill what is left of the group while the main process still pins
+         * the pgid, then collect the main process. */
+        (void)kill(-j->pid, SIGKILL);
+        do
+                p = wait4(j->pid, &status, 0, &ru);
+        while (p < 0 && errno == EINTR);
+        if (p < 0)
+                return -errno;
+        j->reaped = true;
+        if (sb_backend_read_child_error(j->err_fd, out->error, sizeof(out->error))) {
+                out->setup_failed = true;
+        } else if (WIFEXITED(status)) {
+                out->exit_code = WEXITSTATUS(status);
+        } else if (WIFSIGNALED(status)) {
+                out->signal = WTERMSIG(status);
+        }
+        out->cpu_user_ms = (uint64_t)ru.ru_utime.tv_sec * 1000 + (uint64_t)ru.ru_utime.tv_usec / 1000;
+        out->cpu_sys_ms = (uint64_t)ru.ru_stime.tv_sec * 1000 + (uint64_t)ru.ru_stime.tv_usec / 1000;
+#ifdef __APPLE__
+        out->memory_peak = (uint64_t)ru.ru_maxrss;            /* bytes there */
+#else
+        out->memory_peak = (uint64_t)ru.ru_maxrss * 1024;     /* KiB on Linux and BSD */
+#endif
+        out->oom = false;       /* not detectable with rlimits alone */
+        return 0;
+}
+
+static void posix_enforced(struct sb_backend_job *j, struct sbp_enforced *out)
+{
+        posix_fill(out);
+        if (j->uid_changed) {
+                out->uid = j->uid;
+                out->gid = j->gid;
+        }
+        out->memory_max = j->memory_max;
+        out->tasks_max = j->tasks_max;
+}
+
+static void posix_destroy(struct sb_backend_job *j)
+{
+        if (!j)
+                return;
+        if (!j->reaped && j->pid > 0) {
+                (void)kill(-j->pid, SIGKILL);
+                while (waitpid(j->pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+        }
+        (void)sb_backend_jobdir_remove(j->b->state_dir, j->id);
+        if (j->exit_fd >= 0)
+                close(j->exit_fd);
+        if (j->err_fd >= 0)
+                close(j->err_fd);
+        free(j);
+}
+
+const struct sb_backend_ops sb_backend_posix_ops = {
+        .name = "posix",
+        .open = posix_open,
+        .close = posix_close,
+        .host_caps = posix_host_caps,
+        .spawn = posix_spawn_job,
+        .exit_fd = posix_exit_fd,
+        .pid = posix_pid,
+        .kill = posix_kill,
+        .reap = posix_reap,
+        .enforced = posix_enforced,
+        .destroy = posix_destroy,
+};

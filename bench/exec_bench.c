@@ -1,0 +1,684 @@
+/* exec_bench.c — how fast skillboxd starts and reaps a job, next to bwrap.
+ *
+ * Not a test: it prints one table of figures. Sections, in this order so that
+ * the idle memory figure comes from a daemon that has run nothing yet:
+ *   1. daemon RSS idle, then with --rss-jobs detached `sleep 30` jobs running
+ *      (VmRSS from /proc/PID/status; the PID is the socket's peer), then kill;
+ *   2. exec latency of sequential `/bin/true` jobs through libskillbox
+ *      (sb_exec until sb_wait returned the job_exit), default profile;
+ *   3. throughput at each concurrency: N threads, each with its own sb_client
+ *      running jobs one after another; beside it N threads each running bwrap
+ *      one after another;
+ *   4. whole-process wall time of `skillboxctl run -- /bin/true` and of
+ *      `bwrap ... /bin/true`, fork+exec'd alternately A B A B.
+ * Every loop is bounded by a count; only the daemon's Unix socket is used.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client/skillbox.h"
+
+#define MAX_LEVELS   8
+#define MAX_ARGS     48
+#define TRUE_PATH    "/bin/true"
+
+extern char **environ;
+
+struct samples {
+        double *ms;
+        size_t n;
+        size_t cap;
+};
+
+struct opts {
+        const char *socket;
+        const char *ctl;                /* skillboxctl path, NULL = skip its rows */
+        const char *bwrap;              /* NULL = skip the bwrap column */
+        unsigned jobs;                  /* sequential latency jobs */
+        unsigned tput_jobs;             /* jobs per concurrency level, in total */
+        unsigned cli_runs;              /* whole-process runs of each command */
+        unsigned rss_jobs;              /* running jobs for the memory figure */
+        unsigned warmup;
+        unsigned levels[MAX_LEVELS];
+        unsigned nlevels;
+        pid_t daemon_pid;               /* 0 = the socket's peer */
+};
+
+/* bwrap's argv with the isolation the skillbox default profile has. */
+static const char *bwrap_argv[MAX_ARGS];
+static const char *ctl_argv[8];
+
+static double now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int samples_add(struct samples *s, double v)
+{
+        if (s->n == s->cap) {
+                size_t cap = s->cap ? s->cap * 2 : 256;
+                double *p = realloc(s->ms, cap * sizeof(*p));
+
+                if (!p)
+                        return -ENOMEM;
+                s->ms = p;
+                s->cap = cap;
+        }
+        s->ms[s->n++] = v;
+        return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+
+        return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile; sorts in place. 0 for no samples. */
+static double percentile(struct samples *s, double p)
+{
+        size_t k;
+
+        if (s->n == 0)
+                return 0;
+        qsort(s->ms, s->n, sizeof(*s->ms), cmp_double);
+        k = (size_t)(p / 100.0 * s->n + 0.999999);
+        if (k < 1)
+                k = 1;
+        if (k > s->n)
+                k = s->n;
+        return s->ms[k - 1];
+}
+
+static double mean(const struct samples *s)
+{
+        double sum = 0;
+
+        for (size_t i = 0; i < s->n; i++)
+                sum += s->ms[i];
+        return s->n ? sum / s->n : 0;
+}
+
+/* One /bin/true job through the library: sb_exec, then sb_wait for its end. */
+static int run_true_job(sb_client *c, double *ms)
+{
+        static const char *const argv[] = { TRUE_PATH, NULL };
+        struct sb_exec_options o = { .argv = argv };
+        struct sb_job_result res;
+        char job[SB_JOB_ID_MAX + 1];
+        double t0 = now_ms();
+        int r;
+
+        r = sb_exec(c, &o, job);
+        if (r < 0) {
+                fprintf(stderr, "exec_bench: exec: %s\n", sb_errmsg(c));
+                return r;
+        }
+        r = sb_wait(c, job, NULL, &res);
+        if (r < 0) {
+                fprintf(stderr, "exec_bench: wait %s: %s\n", job, sb_errmsg(c));
+                return r;
+        }
+        *ms = now_ms() - t0;
+        if (res.state != SB_JOB_EXITED || res.exit_code != 0) {
+                fprintf(stderr, "exec_bench: job %s ended %s (exit %d) %s\n", job,
+                        sb_job_state_name(res.state), res.exit_code, res.error);
+                return -EIO;
+        }
+        return 0;
+}
+
+/* fork+exec argv with stdio on /dev/null, wait; *ms = wall time. */
+static int run_process(const char *const *argv, double *ms)
+{
+        posix_spawn_file_actions_t fa;
+        pid_t pid;
+        int r, status;
+        double t0;
+
+        r = posix_spawn_file_actions_init(&fa);
+        if (r != 0)
+                return -r;
+        for (int fd = 0; fd <= 2 && r == 0; fd++)
+                r = posix_spawn_file_actions_addopen(&fa, fd, "/dev/null",
+                                                     fd == 0 ? O_RDONLY : O_WRONLY, 0);
+        if (r != 0) {
+                posix_spawn_file_actions_destroy(&fa);
+                return -r;
+        }
+        t0 = now_ms();
+        r = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        if (r != 0) {
+                fprintf(stderr, "exec_bench: spawn %s: %s\n", argv[0], strerror(r));
+                return -r;
+        }
+        while (waitpid(pid, &status, 0) < 0) {
+                if (errno != EINTR)
+                        return -errno;
+        }
+        *ms = now_ms() - t0;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                fprintf(stderr, "exec_bench: %s ended with status 0x%x\n", argv[0], status);
+                return -EIO;
+        }
+        return 0;
+}
+
+/* ---- throughput: one thread per connection (or per bwrap stream) ---- */
+
+struct worker {
+        pthread_t thread;
+        const struct opts *o;
+        bool use_bwrap;
+        unsigned jobs;
+        struct samples lat;
+        int r;
+};
+
+static void *worker_main(void *arg)
+{
+        struct worker *w = arg;
+        sb_client *c = NULL;
+        double ms;
+
+        if (!w->use_bwrap) {
+                w->r = sb_connect(w->o->socket, &c);
+                if (w->r < 0) {
+                        fprintf(stderr, "exec_bench: %s\n", sb_errmsg(c));
+                        goto out;
+                }
+        }
+        for (unsigned i = 0; i < w->jobs; i++) {
+                if (w->use_bwrap)
+                        w->r = run_process(bwrap_argv, &ms);
+                else
+                        w->r = run_true_job(c, &ms);
+                if (w->r < 0)
+                        goto out;
+                w->r = samples_add(&w->lat, ms);
+                if (w->r < 0)
+                        goto out;
+        }
+out:
+        sb_close(c);
+        return NULL;
+}
+
+/* Runs `total` jobs over `level` workers; *rate = jobs/s, all latencies in *lat. */
+static int throughput(const struct opts *o, bool use_bwrap, unsigned level, unsigned total,
+                      double *rate, struct samples *lat)
+{
+        struct worker w[64];
+        unsigned started = 0;
+        double t0, elapsed;
+        int r = 0;
+
+        if (level == 0 || level > 64)
+                return -EINVAL;
+        memset(w, 0, sizeof(w));
+        t0 = now_ms();
+        for (unsigned i = 0; i < level; i++) {
+                w[i].o = o;
+                w[i].use_bwrap = use_bwrap;
+                w[i].jobs = total / level + (i < total % level);
+                r = -pthread_create(&w[i].thread, NULL, worker_main, &w[i]);
+                if (r < 0)
+                        break;
+                started++;
+        }
+        for (unsigned i = 0; i < started; i++) {
+                pthread_join(w[i].thread, NULL);
+                if (w[i].r < 0 && r == 0)
+                        r = w[i].r;
+                for (size_t k = 0; k < w[i].lat.n && r == 0; k++)
+                        r = samples_add(lat, w[i].lat.ms[k]);
+                free(w[i].lat.ms);
+        }
+        elapsed = now_ms() - t0;
+        *rate = elapsed > 0 ? lat->n * 1000.0 / elapsed : 0;
+        return r;
+}
+
+/* ---- daemon memory ---- */
+
+static long vm_rss_kib(pid_t pid)
+{
+        char path[64], line[256];
+        long kib = -1;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+        f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        while (fgets(line, sizeof(line), f)) {
+                if (strncmp(line, "VmRSS:", 6) == 0) {
+                        kib = strtol(line + 6, NULL, 10);
+                        break;
+                }
+        }
+        fclose(f);
+        return kib;
+}
+
+struct rss {
+        long fresh_kib;         /* before any job */
+        long base_kib;          /* after the warm-up jobs, right before the sleepers */
+        long loaded_kib;        /* with rss_jobs running */
+        long after_kib;         /* at the very end, idle again */
+        unsigned running;
+};
+
+/* Starts o->rss_jobs detached sleepers, reads the RSS, kills and reaps them. */
+static int measure_loaded(const struct opts *o, sb_client *c, pid_t pid, struct rss *m)
+{
+        static const char *const argv[] = { "/bin/sleep", "30", NULL };
+        struct sb_exec_options eo = { .argv = argv, .detach = true };
+        char (*jobs)[SB_JOB_ID_MAX + 1];
+        struct sb_job_result res;
+        struct sb_stats st;
+        unsigned n = 0;
+        int r = 0;
+
+        jobs = calloc(o->rss_jobs, sizeof(*jobs));
+        if (!jobs)
+                return -ENOMEM;
+        for (; n < o->rss_jobs; n++) {
+                r = sb_exec(c, &eo, jobs[n]);
+                if (r < 0) {
+                        fprintf(stderr, "exec_bench: sleeper %u: %s\n", n, sb_errmsg(c));
+                        break;
+                }
+        }
+        if (r == 0) {
+                r = sb_stats(c, &st);
+                if (r == 0)
+                        m->running = st.jobs_running;
+                m->loaded_kib = vm_rss_kib(pid);
+        }
+        /* Kill every sleeper we started, even after an error: they are detached. */
+        for (unsigned i = 0; i < n; i++) {
+                int k = sb_kill(c, jobs[i]);
+
+                if (k == 0)
+                        k = sb_wait(c, jobs[i], NULL, &res);
+                if (k < 0 && r == 0)
+                        r = k;
+        }
+        free(jobs);
+        return r;
+}
+
+/* ---- options and output ---- */
+
+static void usage(FILE *f)
+{
+        fputs("Usage: exec_bench [--socket PATH] [--jobs N] [--throughput-jobs N]\n"
+              "                  [--concurrency LIST] [--cli-runs N] [--skillboxctl PATH]\n"
+              "                  [--bwrap PATH|none] [--rss-jobs N] [--warmup N] [--daemon-pid PID]\n"
+              "\n"
+              "  --socket PATH          daemon socket (default $SKILLBOX_SOCKET or the built-in one)\n"
+              "  --jobs N               sequential /bin/true jobs for latency (default 500)\n"
+              "  --throughput-jobs N    jobs per concurrency level (default 400)\n"
+              "  --concurrency LIST     comma-separated connection counts (default 1,2,8)\n"
+              "  --cli-runs N           runs of each whole-process command (default 100)\n"
+              "  --skillboxctl PATH     the CLI for the whole-process rows (default: skipped)\n"
+              "  --bwrap PATH|none      bwrap for the comparison (default /usr/bin/bwrap if present)\n"
+              "  --rss-jobs N           detached sleep jobs for the memory figure (default 100, 0 = skip)\n"
+              "  --warmup N             untimed jobs first (default 20)\n"
+              "  --daemon-pid PID       daemon to read VmRSS of (default: the socket's peer)\n", f);
+}
+
+static int parse_uint(const char *name, const char *s, unsigned max, unsigned *out)
+{
+        char *end;
+        unsigned long v;
+
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno || end == s || *end || v > max || s[0] == '-') {
+                fprintf(stderr, "exec_bench: %s: invalid value '%s'\n", name, s);
+                return -EINVAL;
+        }
+        *out = (unsigned)v;
+        return 0;
+}
+
+static int parse_levels(const char *s, struct opts *o)
+{
+        char buf[128], *save = NULL, *tok;
+
+        if (strlen(s) >= sizeof(buf))
+                return -EINVAL;
+        strcpy(buf, s);
+        o->nlevels = 0;
+        for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                unsigned v;
+
+                if (o->nlevels == MAX_LEVELS || parse_uint("--concurrency", tok, 64, &v) < 0 ||
+                    v == 0)
+                        return -EINVAL;
+                o->levels[o->nlevels++] = v;
+        }
+        return o->nlevels ? 0 : -EINVAL;
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+        enum { O_SOCKET = 256, O_JOBS, O_TPUT, O_CONC, O_CLI, O_CTL, O_BWRAP, O_RSS, O_WARM,
+               O_PID, O_HELP };
+        static const struct option lo[] = {
+                { "socket", required_argument, NULL, O_SOCKET },
+                { "jobs", required_argument, NULL, O_JOBS },
+                { "throughput-jobs", required_argument, NULL, O_TPUT },
+                { "concurrency", required_argument, NULL, O_CONC },
+                { "cli-runs", required_argument, NULL, O_CLI },
+                { "skillboxctl", required_argument, NULL, O_CTL },
+                { "bwrap", required_argument, NULL, O_BWRAP },
+                { "rss-jobs", required_argument, NULL, O_RSS },
+                { "warmup", required_argument, NULL, O_WARM },
+                { "daemon-pid", required_argument, NULL, O_PID },
+                { "help", no_argument, NULL, O_HELP },
+                { NULL, 0, NULL, 0 },
+        };
+        unsigned pid;
+        int c, r = 0;
+
+        while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+                switch (c) {
+                case O_SOCKET: o->socket = optarg; break;
+                case O_JOBS: r = parse_uint("--jobs", optarg, 1000000, &o->jobs); break;
+                case O_TPUT: r = parse_uint("--throughput-jobs", optarg, 1000000, &o->tput_jobs); break;
+                case O_CONC:
+                        r = parse_levels(optarg, o);
+                        if (r < 0)
+                                fprintf(stderr, "exec_bench: --concurrency: want 1-64[,...]\n");
+                        break;
+                case O_CLI: r = parse_uint("--cli-runs", optarg, 100000, &o->cli_runs); break;
+                case O_CTL: o->ctl = optarg; break;
+                case O_BWRAP: o->bwrap = strcmp(optarg, "none") == 0 ? NULL : optarg; break;
+                case O_RSS: r = parse_uint("--rss-jobs", optarg, 10000, &o->rss_jobs); break;
+                case O_WARM: r = parse_uint("--warmup", optarg, 100000, &o->warmup); break;
+                case O_PID:
+                        r = parse_uint("--daemon-pid", optarg, 1u << 30, &pid);
+                        o->daemon_pid = (pid_t)pid;
+                        break;
+                case O_HELP: usage(stdout); exit(0);
+                default: usage(stderr); return -EINVAL;
+                }
+                if (r < 0)
+                        return r;
+        }
+        if (optind != argc) {
+                usage(stderr);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* bwrap with what a default-profile job gets: every namespace, read-only
+ * /usr and the merged-/usr links (or binds where / has real directories),
+ * fresh /proc, minimal /dev, tmpfs /tmp. */
+static void build_bwrap_argv(const char *bwrap)
+{
+        static const char *const top[] = { "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32" };
+        static char links[6][64];
+        struct stat st;
+        size_t n = 0;
+
+        bwrap_argv[n++] = bwrap;
+        bwrap_argv[n++] = "--unshare-all";
+        bwrap_argv[n++] = "--die-with-parent";
+        bwrap_argv[n++] = "--ro-bind";
+        bwrap_argv[n++] = "/usr";
+        bwrap_argv[n++] = "/usr";
+        for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
+                ssize_t len;
+
+                if (lstat(top[i], &st) < 0)
+                        continue;
+                if (S_ISLNK(st.st_mode)) {
+                        len = readlink(top[i], links[i], sizeof(links[i]) - 1);
+                        if (len <= 0)
+                                continue;
+                        links[i][len] = '\0';
+                        bwrap_argv[n++] = "--symlink";
+                        bwrap_argv[n++] = links[i];
+                } else if (S_ISDIR(st.st_mode)) {
+                        bwrap_argv[n++] = "--ro-bind";
+                        bwrap_argv[n++] = top[i];
+                } else {
+                        continue;
+                }
+                bwrap_argv[n++] = top[i];
+        }
+        bwrap_argv[n++] = "--proc";
+        bwrap_argv[n++] = "/proc";
+        bwrap_argv[n++] = "--dev";
+        bwrap_argv[n++] = "/dev";
+        bwrap_argv[n++] = "--tmpfs";
+        bwrap_argv[n++] = "/tmp";
+        bwrap_argv[n++] = TRUE_PATH;
+        bwrap_argv[n] = NULL;
+}
+
+static void print_ratio(double sb, double bw, bool have_bw)
+{
+        if (have_bw && bw > 0)
+                printf("  %10.2f  %8.2f\n", bw, sb / bw);
+        else
+                printf("  %10s  %8s\n", "-", "-");
+}
+
+static const char *verdict(bool ok)
+{
+        return ok ? "met" : "MISSED";
+}
+
+int main(int argc, char **argv)
+{
+        struct opts o = {
+                .jobs = 500, .tput_jobs = 400, .cli_runs = 100, .rss_jobs = 100,
+                .warmup = 20, .levels = { 1, 2, 8 }, .nlevels = 3,
+        };
+        struct samples lat = { 0 }, ctl_t = { 0 }, bw_t = { 0 };
+        double rate_sb[MAX_LEVELS] = { 0 }, rate_bw[MAX_LEVELS] = { 0 };
+        struct rss m = { -1, -1, -1, -1, 0 };
+        sb_client *c = NULL;
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        struct sb_hello h;
+        double ms, best = 0;
+        pid_t dpid;
+        int r;
+
+        if (access("/usr/bin/bwrap", X_OK) == 0)
+                o.bwrap = "/usr/bin/bwrap";
+        r = parse_args(argc, argv, &o);
+        if (r < 0)
+                return 2;
+        if (!o.socket)
+                o.socket = sb_default_socket();
+        if (o.bwrap)
+                build_bwrap_argv(o.bwrap);
+
+        r = sb_connect(o.socket, &c);
+        if (r < 0) {
+                fprintf(stderr, "exec_bench: %s\n", sb_errmsg(c));
+                goto out;
+        }
+        r = sb_hello(c, "exec_bench", &h);
+        if (r < 0) {
+                fprintf(stderr, "exec_bench: hello: %s\n", sb_errmsg(c));
+                goto out;
+        }
+        /* The peer of a connected Unix socket is the process that listened: the daemon. */
+        dpid = o.daemon_pid;
+        if (dpid == 0 && getsockopt(sb_fd(c), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+                dpid = cred.pid;
+
+        /* 1. memory: fresh, after warm-up, with sleepers. */
+        m.fresh_kib = vm_rss_kib(dpid);
+        for (unsigned i = 0; i < o.warmup; i++) {
+                r = run_true_job(c, &ms);
+                if (r < 0)
+                        goto out;
+        }
+        if (o.rss_jobs) {
+                m.base_kib = vm_rss_kib(dpid);
+                r = measure_loaded(&o, c, dpid, &m);
+                if (r < 0)
+                        goto out;
+        }
+
+        /* 2. sequential latency through the library. */
+        for (unsigned i = 0; i < o.jobs; i++) {
+                r = run_true_job(c, &ms);
+                if (r == 0)
+                        r = samples_add(&lat, ms);
+                if (r < 0)
+                        goto out;
+        }
+
+        /* 3. throughput per concurrency level, skillbox then bwrap. */
+        for (unsigned i = 0; i < o.nlevels; i++) {
+                struct samples s = { 0 };
+
+                r = throughput(&o, false, o.levels[i], o.tput_jobs, &rate_sb[i], &s);
+                free(s.ms);
+                if (r < 0)
+                        goto out;
+                if (!o.bwrap)
+                        continue;
+                s = (struct samples){ 0 };
+                r = throughput(&o, true, o.levels[i], o.tput_jobs, &rate_bw[i], &s);
+                free(s.ms);
+                if (r < 0)
+                        goto out;
+        }
+
+        /* 4. whole processes, interleaved so drift hits both alike. */
+        if (o.ctl) {
+                ctl_argv[0] = o.ctl;
+                ctl_argv[1] = "--socket";
+                ctl_argv[2] = o.socket;
+                ctl_argv[3] = "run";
+                ctl_argv[4] = "--";
+                ctl_argv[5] = TRUE_PATH;
+                ctl_argv[6] = NULL;
+        }
+        for (unsigned i = 0; i < o.cli_runs && (o.ctl || o.bwrap); i++) {
+                if (o.ctl) {
+                        r = run_process(ctl_argv, &ms);
+                        if (r == 0)
+                                r = samples_add(&ctl_t, ms);
+                        if (r < 0)
+                                goto out;
+                }
+                if (o.bwrap) {
+                        r = run_process(bwrap_argv, &ms);
+                        if (r == 0)
+                                r = samples_add(&bw_t, ms);
+                        if (r < 0)
+                                goto out;
+                }
+        }
+        m.after_kib = vm_rss_kib(dpid);
+
+        /* The table. */
+        printf("skillbox exec benchmark: skillboxd %s (backend %s, cgroup %s), %ld CPUs, "
+               "job /bin/true, profile default\n", h.version, h.host.backend, h.host.cgroup,
+               sysconf(_SC_NPROCESSORS_ONLN));
+        if (o.bwrap) {
+                printf("bwrap:");
+                for (size_t i = 0; bwrap_argv[i]; i++)
+                        printf(" %s", bwrap_argv[i]);
+                printf("\n");
+        }
+        printf("\n%-42s  %10s  %10s  %8s\n", "", "skillbox", "bwrap", "sb/bwrap");
+        {
+                double p50 = percentile(&lat, 50), p99 = percentile(&lat, 99);
+                double bp50 = percentile(&bw_t, 50), bp99 = percentile(&bw_t, 99);
+
+                printf("%-42s  %10.2f", "exec latency, libskillbox, p50 (ms)", p50);
+                print_ratio(p50, bp50, bw_t.n);
+                printf("%-42s  %10.2f", "exec latency, libskillbox, p99 (ms)", p99);
+                print_ratio(p99, bp99, bw_t.n);
+                printf("%-42s  %10.2f", "exec latency, libskillbox, mean (ms)", mean(&lat));
+                print_ratio(mean(&lat), mean(&bw_t), bw_t.n);
+        }
+        if (ctl_t.n) {
+                double p50 = percentile(&ctl_t, 50), p99 = percentile(&ctl_t, 99);
+
+                printf("%-42s  %10.2f", "skillboxctl run -- /bin/true, median (ms)", p50);
+                print_ratio(p50, percentile(&bw_t, 50), bw_t.n);
+                printf("%-42s  %10.2f", "skillboxctl run -- /bin/true, p99 (ms)", p99);
+                print_ratio(p99, percentile(&bw_t, 99), bw_t.n);
+        }
+        for (unsigned i = 0; i < o.nlevels; i++) {
+                char label[64];
+
+                snprintf(label, sizeof(label), "throughput, concurrency %u (jobs/s)", o.levels[i]);
+                printf("%-42s  %10.1f", label, rate_sb[i]);
+                print_ratio(rate_sb[i], rate_bw[i], o.bwrap != NULL);
+                if (rate_sb[i] > best)
+                        best = rate_sb[i];
+        }
+        printf("%-42s  %10ld\n", "daemon VmRSS, idle before any job (KiB)", m.fresh_kib);
+        if (o.rss_jobs) {
+                char label[64];
+                long per = (m.loaded_kib - m.base_kib) * 1024 / (long)o.rss_jobs;
+
+                printf("%-42s  %10ld\n", "daemon VmRSS, idle after warm-up (KiB)", m.base_kib);
+                snprintf(label, sizeof(label), "daemon VmRSS, %u jobs running (KiB)", m.running);
+                printf("%-42s  %10ld\n", label, m.loaded_kib);
+                printf("%-42s  %10ld\n", "daemon memory per running job (bytes)", per);
+        }
+        printf("%-42s  %10ld\n", "daemon VmRSS, idle at the end (KiB)", m.after_kib);
+        printf("(samples: %zu latency, %u per level, %zu+%zu whole-process; "
+               "sb/bwrap < 1 is faster for times, > 1 for rates)\n",
+               lat.n, o.tput_jobs, ctl_t.n, bw_t.n);
+
+        printf("\ntargets:\n");
+        if (ctl_t.n && bw_t.n) {
+                double ratio = percentile(&ctl_t, 50) / percentile(&bw_t, 50);
+
+                printf("  skillboxctl run <= 0.5 x bwrap wall time:  %.2f x   %s\n", ratio,
+                       verdict(ratio <= 0.5));
+        }
+        printf("  >= 150 jobs/s:  %.1f at concurrency %u, best %.1f   %s\n", rate_sb[0],
+               o.levels[0], best, verdict(rate_sb[0] >= 150));
+        printf("  idle daemon < 10 MiB resident:  %.2f MiB   %s\n", m.fresh_kib / 1024.0,
+               verdict(m.fresh_kib >= 0 && m.fresh_kib < 10 * 1024));
+        if (o.rss_jobs) {
+                long per = (m.loaded_kib - m.base_kib) * 1024 / (long)o.rss_jobs;
+
+                printf("  < 64 KiB daemon memory per running job:  %.1f KiB   %s\n",
+                       per / 1024.0, verdict(per < 64 * 1024));
+        }
+        r = 0;
+out:
+        sb_close(c);
+        free(lat.ms);
+        free(ctl_t.ms);
+        free(bw_t.ms);
+        return r < 0 ? 1 : 0;
+}

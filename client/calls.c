@@ -1,0 +1,516 @@
+/* calls.c — libskillbox's methods: one blocking request/response each, and
+ * the conversion of the protocol's sbp_ structs into the public sb_ ones.
+ *
+ * Arguments are checked against the protocol's named limits before anything
+ * is sent, so a bad call fails locally with -EINVAL and a message, and the
+ * connection stays usable. The public enums mirror the protocol's; the static
+ * asserts below keep them in step.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/client-internal.h"
+
+_Static_assert((int)SB_JOB_RUNNING == (int)SBP_JOB_RUNNING, "state");
+_Static_assert((int)SB_JOB_EXITED == (int)SBP_JOB_EXITED, "state");
+_Static_assert((int)SB_JOB_SIGNALED == (int)SBP_JOB_SIGNALED, "state");
+_Static_assert((int)SB_JOB_TIMEOUT == (int)SBP_JOB_TIMEOUT, "state");
+_Static_assert((int)SB_JOB_CPU_LIMIT == (int)SBP_JOB_CPU_LIMIT, "state");
+_Static_assert((int)SB_JOB_OOM == (int)SBP_JOB_OOM, "state");
+_Static_assert((int)SB_JOB_OUTPUT_LIMIT == (int)SBP_JOB_OUTPUT_LIMIT, "state");
+_Static_assert((int)SB_JOB_KILLED == (int)SBP_JOB_KILLED, "state");
+_Static_assert((int)SB_JOB_FAILED == (int)SBP_JOB_FAILED, "state");
+_Static_assert((unsigned)SB_NS_USER == (unsigned)SBP_NS_USER &&
+               (unsigned)SB_NS_CGROUP == (unsigned)SBP_NS_CGROUP, "ns bits");
+_Static_assert((int)SB_STDOUT == (int)SBP_STDOUT && (int)SB_STDERR == (int)SBP_STDERR, "streams");
+_Static_assert(SB_JOB_ID_MAX == SBP_JOB_ID_MAX && SB_NAME_MAX == SBP_NAME_MAX &&
+               SB_TEXT_MAX == SBP_TEXT_MAX, "limits");
+
+#define COPY_STR(dst, src) snprintf((dst), sizeof(dst), "%s", (src))
+
+const char *sb_job_state_name(enum sb_job_state state)
+{
+        if ((unsigned)state >= SBP_JOB__COUNT)
+                return "unknown";
+        return sbp_job_state_name((enum sbp_job_state)state);
+}
+
+const char *sb_ns_name(unsigned index)
+{
+        if (index >= SB_NS_COUNT)
+                return NULL;
+        return sbp_ns_name(index);
+}
+
+/* ---- Conversions ---- */
+
+void client_enforced_from_sbp(struct sb_enforced *out, const struct sbp_enforced *in)
+{
+        memset(out, 0, sizeof(*out));
+        COPY_STR(out->backend, in->backend);
+        out->namespaces = in->namespaces;
+        COPY_STR(out->cgroup, in->cgroup);
+        out->seccomp = in->seccomp;
+        out->landlock = in->landlock;
+        out->no_new_privs = in->no_new_privs;
+        out->capabilities_dropped = in->capabilities_dropped;
+        out->rlimits = in->rlimits;
+        out->process_group = in->process_group;
+        out->uid = in->uid;
+        out->gid = in->gid;
+        COPY_STR(out->network, in->network);
+        out->memory_max = in->memory_max;
+        out->tasks_max = in->tasks_max;
+        out->cpu_percent = in->cpu_percent;
+        out->timeout_ms = in->timeout_ms;
+}
+
+void client_result_from_sbp(struct sb_job_result *out, const struct sbp_job_result *in)
+{
+        memset(out, 0, sizeof(*out));
+        COPY_STR(out->job, in->job);
+        out->state = (enum sb_job_state)in->state;
+        out->exit_code = in->exit_code;
+        out->signal = in->signal;
+        out->wall_ms = in->wall_ms;
+        out->cpu_user_ms = in->cpu_user_ms;
+        out->cpu_sys_ms = in->cpu_sys_ms;
+        out->memory_peak = in->memory_peak;
+        out->tasks_peak = in->tasks_peak;
+        out->stdout_bytes = in->stdout_bytes;
+        out->stderr_bytes = in->stderr_bytes;
+        out->output_truncated = in->output_truncated;
+        COPY_STR(out->error, in->error);
+        client_enforced_from_sbp(&out->enforced, &in->enforced);
+}
+
+/* argv as one allocation: the pointer array followed by the strings, so
+ * sb_job_info_free() is a single free(). */
+static char **argv_dup(char *const *argv, uint32_t argc)
+{
+        size_t size = (argc + 1) * sizeof(char *);
+        char **out, *p;
+
+        for (uint32_t i = 0; i < argc; i++)
+                size += strlen(argv[i]) + 1;
+        out = malloc(size);
+        if (!out)
+                return NULL;
+        p = (char *)(out + argc + 1);
+        for (uint32_t i = 0; i < argc; i++) {
+                size_t len = strlen(argv[i]) + 1;
+
+                memcpy(p, argv[i], len);
+                out[i] = p;
+                p += len;
+        }
+        out[argc] = NULL;
+        return out;
+}
+
+int client_info_from_sbp(struct sb_job_info *out, const struct sbp_job_info *in)
+{
+        memset(out, 0, sizeof(*out));
+        client_result_from_sbp(&out->result, &in->result);
+        COPY_STR(out->profile, in->profile);
+        out->owner_uid = in->owner_uid;
+        out->started_ms = in->started_ms;
+        out->detached = in->detached;
+        out->argc = in->argv ? in->argc : 0;
+        out->argv = argv_dup(in->argv, out->argc);
+        if (!out->argv)
+                return -ENOMEM;
+        return 0;
+}
+
+void sb_job_info_free(struct sb_job_info *info)
+{
+        if (!info)
+                return;
+        free(info->argv);
+        info->argv = NULL;
+        info->argc = 0;
+}
+
+void sb_job_info_list_free(struct sb_job_info *list, size_t n)
+{
+        if (!list)
+                return;
+        for (size_t i = 0; i < n; i++)
+                sb_job_info_free(&list[i]);
+        free(list);
+}
+
+void sb_profiles_free(struct sb_profile *list)
+{
+        free(list);
+}
+
+static int bad_reply(sb_client *c, const char *method)
+{
+        c->broken = true;
+        return client_fail(c, -EPROTO, "malformed %s reply from the daemon", method);
+}
+
+/* ---- Methods ---- */
+
+int sb_hello(sb_client *c, const char *client_name, struct sb_hello *out)
+{
+        struct sbp_hello_params p = { .protocol = SBP_PROTOCOL_VERSION };
+        struct sbp_hello_result hr;
+        struct sbp_message resp;
+        msgpack_packer pk;
+        uint32_t id;
+        int r;
+
+        if (client_name && strlen(client_name) > SBP_NAME_MAX)
+                return client_fail(c, -EINVAL, "client name longer than %u bytes", SBP_NAME_MAX);
+        if (client_name)
+                COPY_STR(p.client, client_name);
+        id = client_begin(c, "hello", &pk);
+        sbp_hello_params_pack(&pk, &p);
+        r = client_call(c, id, &resp);
+        if (r < 0)
+                return r;
+        memset(&hr, 0, sizeof(hr));
+        if (sbp_hello_result_decode(&resp.result, &hr) < 0)
+                return bad_reply(c, "hello");
+        memset(out, 0, sizeof(*out));
+        COPY_STR(out->server, hr.server);
+        COPY_STR(out->version, hr.version);
+        out->protocol = hr.protocol;
+        out->uid = hr.uid;
+        COPY_STR(out->role, hr.role);
+        client_enforced_from_sbp(&out->host, &hr.host);
+        client_settle(c);
+        if (hr.protocol != SBP_PROTOCOL_VERSION)
+                return client_fail(c, -EPROTO, "daemon speaks protocol %u, this client %u",
+                                   hr.protocol, SBP_PROTOCOL_VERSION);
+        return 0;
+}
+
+int sb_exec(sb_client *c, const struct sb_exec_options *opts, char *job_out)
+{
+        struct sbp_exec_params p = { 0 };
+        struct sbp_message resp;
+        msgpack_packer pk;
+        char job[SBP_JOB_ID_MAX + 1];
+        size_t bytes = 0;
+        uint32_t id;
+        int r;
+
+        if (!opts || !opts->argv || !opts->argv[0])
+                return client_fail(c, -EINVAL, "no program given");
+        for (const char *const *a = opts->argv; *a; a++) {
+                if (++p.argc > SBP_ARGV_COUNT_MAX)
+                        return client_fail(c, -EINVAL, "more than %u arguments", SBP_ARGV_COUNT_MAX);
+                if (strlen(*a) > SBP_STRING_MAX)
+                        return client_fail(c, -EINVAL, "argument %u longer than %u bytes",
+                                           p.argc - 1, SBP_STRING_MAX);
+                bytes += strlen(*a);
+        }
+        for (const char *const *e = opts->env; e && *e; e++) {
+                const char *eq = strchr(*e, '=');
+
+                if (++p.envc > SBP_ENV_COUNT_MAX)
+                        return client_fail(c, -EINVAL, "more than %u environment entries",
+                                           SBP_ENV_COUNT_MAX);
+                if (!eq || eq == *e)
+                        return client_fail(c, -EINVAL, "environment entry '%.64s' is not KEY=VALUE", *e);
+                if ((size_t)(eq - *e) > SBP_STRING_MAX || strlen(eq + 1) > SBP_STRING_MAX)
+                        return client_fail(c, -EINVAL, "environment entry '%.64s' too long", *e);
+                bytes += strlen(*e);
+        }
+        if (bytes > SBP_ARGS_BYTES_MAX)
+                return client_fail(c, -EINVAL, "arguments and environment exceed %u bytes",
+                                   SBP_ARGS_BYTES_MAX);
+        if (opts->profile && strlen(opts->profile) > SBP_NAME_MAX)
+                return client_fail(c, -EINVAL, "profile name longer than %u bytes", SBP_NAME_MAX);
+
+        /* The packer only reads argv/env; the struct is shared with the decoder. */
+        p.argv = (char **)opts->argv;
+        p.env = opts->env ? (char **)opts->env : NULL;
+        if (opts->profile)
+                COPY_STR(p.profile, opts->profile);
+        p.memory_max = opts->memory_max;
+        p.tasks_max = opts->tasks_max;
+        p.cpu_percent = opts->cpu_percent;
+        p.timeout_ms = opts->timeout_ms;
+        p.detach = opts->detach;
+        p.stdin = opts->stdin;
+
+        id = client_begin(c, "exec", &pk);
+        sbp_exec_params_pack(&pk, &p);
+        r = client_call(c, id, &resp);
+        if (r < 0)
+                return r;
+        memset(job, 0, sizeof(job));
+        if (sbp_exec_result_decode(&resp.result, job) < 0 || !job[0])
+                return bad_reply(c, "exec");
+        r = client_own(c, job);
+        if (r < 0)
+                return r;
+        memcpy(job_out, job, strlen(job) + 1);
+        client_settle(c);
+        return 0;
+}
+
+/* Send a {job}-only request; on 0 resp holds the reply. */
+static int job_call(sb_client *c, const char *method, const char *job, struct sbp_message *resp)
+{
+        msgpack_packer pk;
+        uint32_t id;
+        int r;
+
+        r = client_check_job(c, job);
+        if (r < 0)
+                return r;
+        id = client_begin(c, method, &pk);
+        sbp_job_params_pack(&pk, job, NULL, 0, false);
+        return client_call(c, id, resp);
+}
+
+int sb_wait(sb_client *c, const char *job, const struct sb_callbacks *cb,
+            struct sb_job_result *out)
+{
+        struct client_owned *own;
+        struct sbp_job_result sr;
+        struct sbp_message resp;
+        int r;
+
+        r = client_check_job(c, job);
+        if (r < 0)
+                return r;
+        own = client_owned_find(c, job);
+        if (own) {
+                /* Our own job: its job_exit comes after all its output, so wait
+                 * for that rather than the wait reply, which may overtake output. */
+                r = client_pump_until_exit(c, own, cb);
+                if (r < 0)
+                        return r;
+                own = client_owned_find(c, job);
+                *out = own->result;
+                client_owned_drop(c, own);
+                return 0;
+        }
+        {
+                /* Someone else's job (or a detached one of an earlier
+                 * connection): only the reply tells. Notifications go to cb. */
+                struct sb_callbacks saved = c->cb;
+                bool had = c->have_cb;
+
+                if (cb) {
+                        c->cb = *cb;
+                        c->have_cb = true;
+                }
+                r = job_call(c, "wait", job, &resp);
+                c->cb = saved;
+                c->have_cb = had;
+        }
+        if (r < 0)
+                return r;
+        memset(&sr, 0, sizeof(sr));
+        if (sbp_job_result_decode(&resp.result, &sr) < 0)
+                return bad_reply(c, "wait");
+        client_result_from_sbp(out, &sr);
+        client_settle(c);
+        return 0;
+}
+
+int sb_stdin_write(sb_client *c, const char *job, const void *data, size_t len)
+{
+        const uint8_t *p = data;
+        struct sbp_message resp;
+        msgpack_packer pk;
+        uint32_t id;
+        int r;
+
+        r = client_check_job(c, job);
+        if (r < 0)
+                return r;
+        while (len > 0) {
+                size_t n = len < SBP_DATA_MAX ? len : SBP_DATA_MAX;
+
+                id = client_begin(c, "stdin_write", &pk);
+                sbp_job_params_pack(&pk, job, p, n, true);
+                r = client_call(c, id, &resp);
+                if (r < 0)
+                        return r;
+                client_settle(c);
+                p += n;
+                len -= n;
+        }
+        return 0;
+}
+
+int sb_stdin_close(sb_client *c, const char *job)
+{
+        struct sbp_message resp;
+        int r = job_call(c, "stdin_close", job, &resp);
+
+        if (r == 0)
+                client_settle(c);
+        return r;
+}
+
+int sb_kill(sb_client *c, const char *job)
+{
+        struct sbp_message resp;
+        int r = job_call(c, "kill", job, &resp);
+
+        if (r == 0)
+                client_settle(c);
+        return r;
+}
+
+int sb_inspect(sb_client *c, const char *job, struct sb_job_info *out)
+{
+        struct sbp_job_info info;
+        struct sbp_message resp;
+        int r;
+
+        r = job_call(c, "inspect", job, &resp);
+        if (r < 0)
+                return r;
+        memset(&info, 0, sizeof(info));
+        if (sbp_job_info_decode(&resp.result, &info) < 0) {
+                sbp_job_info_free(&info);
+                return bad_reply(c, "inspect");
+        }
+        r = client_info_from_sbp(out, &info);
+        sbp_job_info_free(&info);
+        if (r < 0)
+                return client_fail(c, r, "out of memory");
+        client_settle(c);
+        return 0;
+}
+
+/* Send a request with empty params. */
+static int empty_call(sb_client *c, const char *method, struct sbp_message *resp)
+{
+        msgpack_packer pk;
+        uint32_t id;
+
+        id = client_begin(c, method, &pk);
+        sbp_empty_params_pack(&pk);
+        return client_call(c, id, resp);
+}
+
+int sb_list(sb_client *c, struct sb_job_info **out, size_t *n)
+{
+        struct sbp_message resp;
+        struct sb_job_info *list;
+        msgpack_object_array *arr;
+        int r;
+
+        *out = NULL;
+        *n = 0;
+        r = empty_call(c, "list", &resp);
+        if (r < 0)
+                return r;
+        if (resp.result.type != MSGPACK_OBJECT_ARRAY)
+                return bad_reply(c, "list");
+        arr = &resp.result.via.array;
+        list = calloc(arr->size ? arr->size : 1, sizeof(*list));
+        if (!list)
+                return client_fail(c, -ENOMEM, "out of memory");
+        for (uint32_t i = 0; i < arr->size; i++) {
+                struct sbp_job_info info;
+
+                memset(&info, 0, sizeof(info));
+                r = sbp_job_info_decode(&arr->ptr[i], &info);
+                if (r == 0)
+                        r = client_info_from_sbp(&list[i], &info);
+                sbp_job_info_free(&info);
+                if (r < 0) {
+                        sb_job_info_list_free(list, i);
+                        return r == -ENOMEM ? client_fail(c, r, "out of memory") : bad_reply(c, "list");
+                }
+        }
+        *out = list;
+        *n = arr->size;
+        client_settle(c);
+        return 0;
+}
+
+int sb_stats(sb_client *c, struct sb_stats *out)
+{
+        struct sbp_stats_result s;
+        struct sbp_message resp;
+        int r;
+
+        r = empty_call(c, "stats", &resp);
+        if (r < 0)
+                return r;
+        memset(&s, 0, sizeof(s));
+        if (sbp_stats_result_decode(&resp.result, &s) < 0)
+                return bad_reply(c, "stats");
+        *out = (struct sb_stats){
+                .uptime_ms = s.uptime_ms,
+                .connections = s.connections,
+                .jobs_running = s.jobs_running,
+                .jobs_started = s.jobs_started,
+                .jobs_failed = s.jobs_failed,
+                .jobs_retained = s.jobs_retained,
+                .memory_rss = s.memory_rss,
+        };
+        client_settle(c);
+        return 0;
+}
+
+int sb_profiles(sb_client *c, struct sb_profile **out, size_t *n)
+{
+        struct sbp_message resp;
+        struct sb_profile *list;
+        const msgpack_object *res;
+        int r;
+
+        *out = NULL;
+        *n = 0;
+        r = empty_call(c, "profiles", &resp);
+        if (r < 0)
+                return r;
+        res = &resp.result;
+        /* Accept {"profiles": [...]} as well as a bare array. */
+        if (res->type == MSGPACK_OBJECT_MAP) {
+                const msgpack_object *found = NULL;
+
+                for (uint32_t i = 0; i < res->via.map.size; i++) {
+                        const msgpack_object *k = &res->via.map.ptr[i].key;
+
+                        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == 8 &&
+                            memcmp(k->via.str.ptr, "profiles", 8) == 0)
+                                found = &res->via.map.ptr[i].val;
+                }
+                if (!found)
+                        return bad_reply(c, "profiles");
+                res = found;
+        }
+        if (res->type != MSGPACK_OBJECT_ARRAY)
+                return bad_reply(c, "profiles");
+        list = calloc(res->via.array.size ? res->via.array.size : 1, sizeof(*list));
+        if (!list)
+                return client_fail(c, -ENOMEM, "out of memory");
+        for (uint32_t i = 0; i < res->via.array.size; i++) {
+                struct sbp_profile sp;
+
+                memset(&sp, 0, sizeof(sp));
+                if (sbp_profile_decode(&res->via.array.ptr[i], &sp) < 0) {
+                        free(list);
+                        return bad_reply(c, "profiles");
+                }
+                COPY_STR(list[i].name, sp.name);
+                list[i].memory_max = sp.memory_max;
+                list[i].tasks_max = sp.tasks_max;
+                list[i].cpu_percent = sp.cpu_percent;
+                list[i].timeout_ms = sp.timeout_ms;
+                list[i].tmp_size = sp.tmp_size;
+                COPY_STR(list[i].network, sp.network);
+        }
+        *out = list;
+        *n = res->via.array.size;
+        client_settle(c);
+        return 0;
+}

@@ -1,0 +1,292 @@
+/* skillbox.h — libskillbox, the blocking C client of skillboxd.
+ *
+ * One sb_client is one connection to the daemon (a Unix stream socket). Every
+ * call is blocking and not thread-safe: use one client per thread, or lock.
+ * The library depends on msgpack-c only; this header includes nothing of it.
+ *
+ * Errors: every function that can fail returns 0 (or a count) on success and a
+ * negative errno on failure. Errors the daemon answered map as follows:
+ * InvalidArgument -EINVAL, PermissionDenied -EACCES, NotFound -ENOENT,
+ * ResourceExhausted -EAGAIN, Unavailable -ESHUTDOWN, Unsupported -EOPNOTSUPP,
+ * ProtocolError -EPROTO, Internal -EIO. sb_errmsg() then returns the text,
+ * e.g. "PermissionDenied: memory_max 2147483648 exceeds profile default's
+ * 536870912". Local failures (-ECONNRESET when the daemon closed the
+ * connection, -EPROTO for a malformed reply, -ENOMEM, socket errors) set a
+ * message too. After -ECONNRESET, -EPROTO or an I/O error the client is
+ * unusable; only sb_close() remains.
+ *
+ * Notifications: the daemon streams a job's output to the connection that
+ * started it as job_output notifications, then one job_exit. They can arrive
+ * at any time, also while a call waits for its response. Those are handed to
+ * the callbacks set with sb_set_callbacks() at once, or, when none are set,
+ * queued and delivered by the next sb_process() or sb_wait(). Callbacks must
+ * not call into the same client (sb_errmsg() aside).
+ */
+#ifndef SKILLBOX_H
+#define SKILLBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SB_JOB_ID_MAX 32        /* a job id is at most this many bytes */
+#define SB_NAME_MAX   63        /* profile and similar names */
+#define SB_TEXT_MAX   255       /* error messages */
+
+typedef struct sb_client sb_client;
+
+/* How a job ended ("running" while it runs). Wire names via sb_job_state_name(). */
+enum sb_job_state {
+        SB_JOB_RUNNING,
+        SB_JOB_EXITED,          /* exit_code is set */
+        SB_JOB_SIGNALED,        /* signal is set */
+        SB_JOB_TIMEOUT,         /* wall clock timeout */
+        SB_JOB_CPU_LIMIT,
+        SB_JOB_OOM,
+        SB_JOB_OUTPUT_LIMIT,
+        SB_JOB_KILLED,          /* by request, connection close or shutdown */
+        SB_JOB_FAILED,          /* could not start; error says why */
+};
+
+/* Namespace bits of sb_enforced.namespaces; names via sb_ns_name(). */
+enum {
+        SB_NS_MOUNT  = 1u << 0,
+        SB_NS_PID    = 1u << 1,
+        SB_NS_NET    = 1u << 2,
+        SB_NS_IPC    = 1u << 3,
+        SB_NS_UTS    = 1u << 4,
+        SB_NS_CGROUP = 1u << 5,
+        SB_NS_USER   = 1u << 6,
+};
+#define SB_NS_COUNT 7
+
+enum sb_stream { SB_STDOUT = 1, SB_STDERR = 2 };
+
+/* Isolation actually applied to a job (in hello: what the host can apply). */
+struct sb_enforced {
+        char backend[16];               /* "linux", "posix", ... */
+        uint32_t namespaces;            /* SB_NS_* bits */
+        char cgroup[8];                 /* "v2", "v1" or "none" */
+        bool seccomp;
+        uint32_t landlock;              /* Landlock ABI used, 0 = none */
+        bool no_new_privs;
+        bool capabilities_dropped;
+        bool rlimits;
+        bool process_group;
+        int64_t uid;                    /* job uid, -1 = unchanged */
+        int64_t gid;                    /* job gid, -1 = unchanged */
+        char network[8];                /* "none", "host", "" = not isolated */
+        uint64_t memory_max;            /* bytes, 0 = none */
+        uint64_t tasks_max;             /* 0 = none */
+        uint32_t cpu_percent;           /* 100 = one CPU, 0 = none */
+        uint64_t timeout_ms;            /* 0 = none */
+};
+
+/* The result record of a job (wait, inspect, job_exit). */
+struct sb_job_result {
+        char job[SB_JOB_ID_MAX + 1];
+        enum sb_job_state state;
+        int32_t exit_code;              /* -1 = none (not exited) */
+        int32_t signal;                 /* 0 = none */
+        uint64_t wall_ms;
+        uint64_t cpu_user_ms;
+        uint64_t cpu_sys_ms;
+        uint64_t memory_peak;           /* bytes */
+        int64_t tasks_peak;             /* -1 = unknown */
+        uint64_t stdout_bytes;
+        uint64_t stderr_bytes;
+        bool output_truncated;
+        char error[SB_TEXT_MAX + 1];    /* "" unless failed */
+        struct sb_enforced enforced;
+};
+
+/* One job as sb_list() and sb_inspect() describe it. */
+struct sb_job_info {
+        struct sb_job_result result;    /* state SB_JOB_RUNNING while it runs */
+        char profile[SB_NAME_MAX + 1];
+        uint32_t owner_uid;
+        uint64_t started_ms;            /* Unix time, milliseconds */
+        bool detached;
+        char **argv;                    /* argv[argc] == NULL; freed by sb_job_info_free() */
+        uint32_t argc;
+};
+
+struct sb_hello {
+        char server[SB_NAME_MAX + 1];   /* "skillboxd" */
+        char version[SB_NAME_MAX + 1];  /* daemon version */
+        uint32_t protocol;              /* protocol version the daemon speaks */
+        uint32_t uid;                   /* our uid as the daemon sees it */
+        char role[16];                  /* "client" or "admin" */
+        struct sb_enforced host;        /* what this host can enforce */
+};
+
+struct sb_stats {
+        uint64_t uptime_ms;
+        uint32_t connections;
+        uint32_t jobs_running;
+        uint64_t jobs_started;
+        uint64_t jobs_failed;
+        uint64_t jobs_retained;         /* finished, result still retrievable */
+        uint64_t memory_rss;            /* daemon resident memory, bytes */
+};
+
+struct sb_profile {
+        char name[SB_NAME_MAX + 1];
+        uint64_t memory_max;            /* bytes, 0 = unlimited */
+        uint64_t tasks_max;
+        uint32_t cpu_percent;
+        uint64_t timeout_ms;
+        uint64_t tmp_size;              /* bytes */
+        char network[8];                /* "none" or "host" */
+};
+
+/* What to run. Limits of 0 mean "as the profile says"; a request may only
+ * tighten its profile. */
+struct sb_exec_options {
+        const char *const *argv;        /* NULL-terminated, argv[0] required */
+        const char *const *env;         /* NULL-terminated "KEY=VALUE" list, or NULL */
+        const char *profile;            /* NULL or "" = "default" */
+        uint64_t memory_max;            /* bytes */
+        uint64_t tasks_max;
+        uint32_t cpu_percent;           /* 100 = one CPU */
+        uint64_t timeout_ms;            /* wall clock */
+        bool detach;                    /* keep running when this connection closes */
+        bool stdin;                     /* we will sb_stdin_write(); else stdin is /dev/null */
+};
+
+/* Receivers of notifications. Either pointer may be NULL (then dropped).
+ * data of job_output and the result are valid only during the call. */
+struct sb_callbacks {
+        void (*job_output)(const char *job, enum sb_stream stream, const void *data,
+                           size_t len, void *userdata);
+        void (*job_exit)(const struct sb_job_result *result, void *userdata);
+        void *userdata;
+};
+
+/* The library is built with -fvisibility=hidden; these are its interface. */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
+/* The library version, "0.1.0". */
+const char *sb_version(void);
+
+/* Wire name of a job state ("exited"); "unknown" when out of range. */
+const char *sb_job_state_name(enum sb_job_state state);
+
+/* Wire name of namespace bit `index` (0 = "mount"); NULL when out of range. */
+const char *sb_ns_name(unsigned index);
+
+/* The socket sb_connect(NULL) uses: $SKILLBOX_SOCKET if set and not empty,
+ * else the built-in default (/run/skillbox/skillboxd.sock). */
+const char *sb_default_socket(void);
+
+/* Connect to the daemon at `path` (NULL: sb_default_socket()).
+ * On success *out is a new client, to be freed with sb_close().
+ * On failure *out is still a client (so sb_errmsg() says "cannot connect to
+ * PATH: ..."), or NULL if memory ran out; sb_close() it either way.
+ * Returns 0, -ENAMETOOLONG (path too long for a Unix socket), -ENOMEM, or the
+ * errno of socket()/connect() (-ENOENT, -ECONNREFUSED, -EACCES, ...). */
+int sb_connect(const char *path, sb_client **out);
+
+/* Close the connection and free the client. NULL is fine. Always NULL. */
+sb_client *sb_close(sb_client *c);
+
+/* Text of the last error on this client ("" if none). Valid until the next
+ * call on the client. NULL client: a fixed text. */
+const char *sb_errmsg(sb_client *c);
+
+/* Route notifications that arrive during blocking calls to `cb` at once
+ * instead of queueing them (NULL: queue again). The struct is copied. */
+void sb_set_callbacks(sb_client *c, const struct sb_callbacks *cb);
+
+/* Say hello: exchange versions and learn what the host enforces.
+ * client_name: free text, may be NULL. Fills *out.
+ * Errors: as any call (see top), -EPROTO if the daemon speaks another protocol. */
+int sb_hello(sb_client *c, const char *client_name, struct sb_hello *out);
+
+/* Start a job. On success job_out (SB_JOB_ID_MAX + 1 bytes) holds its id; its
+ * output then arrives as notifications, and its end as a job_exit.
+ * Errors: -EINVAL (no argv, an env entry without '=', too many or too long
+ * arguments, or the daemon's InvalidArgument), -EACCES (asked for more than the
+ * profile allows), -ENOENT (no such profile), -EAGAIN (job caps reached),
+ * -EOPNOTSUPP, -ESHUTDOWN (daemon draining), plus the connection errors. */
+int sb_exec(sb_client *c, const struct sb_exec_options *opts, char *job_out);
+
+/* Wait for a job to end and store its result in *out. Notifications that
+ * arrive meanwhile (the job's output, and any other job's) go to `cb` (NULL:
+ * the callbacks of sb_set_callbacks(), else they are dropped). For a job this
+ * client started, returns only once its job_exit (after all its output) was
+ * delivered; a job_exit already seen by sb_process() counts.
+ * Errors: -ENOENT (no such job, or not ours), plus the connection errors. */
+int sb_wait(sb_client *c, const char *job, const struct sb_callbacks *cb,
+            struct sb_job_result *out);
+
+/* The socket's file descriptor, for poll()ing it readable alongside others.
+ * Do not read from or write to it. Before blocking in poll(), call
+ * sb_process(c, 0, cb) until sb_pending() is 0: a blocking call may have
+ * read notifications already. */
+int sb_fd(sb_client *c);
+
+/* Number of notifications read but not yet delivered. */
+size_t sb_pending(sb_client *c);
+
+/* Deliver queued notifications to `cb`, then wait up to timeout_ms (-1 = for
+ * ever, 0 = not at all) for more from the socket and deliver those too.
+ * Returns the number delivered (0 on timeout), or a negative errno:
+ * -ECONNRESET when the daemon closed the connection, -EPROTO, -EINTR if a
+ * signal interrupted the wait. */
+int sb_process(sb_client *c, int timeout_ms, const struct sb_callbacks *cb);
+
+/* Write data to the stdin of a job started with opts.stdin. Blocks until the
+ * daemon has written it into the job's stdin pipe (backpressure). Data over
+ * the protocol's chunk cap (1 MiB) is sent in several chunks. len 0 is a no-op.
+ * Errors: -ENOENT (no such job), -EINVAL (not started with stdin, or stdin
+ * closed), -EPIPE-like daemon errors as their wire code, connection errors. */
+int sb_stdin_write(sb_client *c, const char *job, const void *data, size_t len);
+
+/* Close the job's stdin (the job reads EOF). Errors as sb_stdin_write(). */
+int sb_stdin_close(sb_client *c, const char *job);
+
+/* Kill a running job (its whole cgroup). Its job_exit follows with state
+ * "killed". Errors: -ENOENT (no such job, or not ours), connection errors. */
+int sb_kill(sb_client *c, const char *job);
+
+/* The jobs this client may see (its own; all for admins), running and
+ * retained. *out is an array of *n entries, freed with sb_job_info_list_free().
+ * Errors: -ENOMEM, connection errors. */
+int sb_list(sb_client *c, struct sb_job_info **out, size_t *n);
+
+/* One job. Free out->argv with sb_job_info_free(out).
+ * Errors: -ENOENT (no such job, or not ours), connection errors. */
+int sb_inspect(sb_client *c, const char *job, struct sb_job_info *out);
+
+/* Daemon counters. Errors: connection errors. */
+int sb_stats(sb_client *c, struct sb_stats *out);
+
+/* The configured profiles; *out is an array of *n, freed with sb_profiles_free().
+ * Errors: -ENOMEM, connection errors. */
+int sb_profiles(sb_client *c, struct sb_profile **out, size_t *n);
+
+/* Free what sb_inspect() allocated in *info (not info itself). NULL is fine. */
+void sb_job_info_free(struct sb_job_info *info);
+
+/* Free an array from sb_list(). NULL is fine. */
+void sb_job_info_list_free(struct sb_job_info *list, size_t n);
+
+/* Free an array from sb_profiles(). NULL is fine. */
+void sb_profiles_free(struct sb_profile *list);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SKILLBOX_H */

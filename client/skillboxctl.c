@@ -1,0 +1,804 @@
+/* skillboxctl.c — the command-line client of skillboxd, on top of libskillbox.
+ *
+ * Every option and value is checked before anything is sent: a bad one exits
+ * 125 with a message naming it. `run` and `wait` exit with the job's exit
+ * code, 128+N for signal N, 124 on timeout, 137 for oom/killed/output_limit/
+ * cpu_limit and 125 when the job could not be run. Without --json, stdout
+ * carries the job's stdout byte for byte and nothing else.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client/json.h"
+#include "client/skillbox.h"
+#include "client/units.h"
+
+#define EXIT_CANNOT  125
+#define EXIT_TIMEOUT 124
+#define STDIN_CHUNK  (64u << 10)
+#define ENV_MAX      256
+
+static const char *socket_path;   /* NULL: sb_default_socket() */
+
+static void usage(FILE *f)
+{
+        fputs("Usage: skillboxctl [--socket PATH] COMMAND [ARGS]\n"
+              "\n"
+              "Commands:\n"
+              "  run [--profile NAME] [--memory SIZE] [--tasks N] [--cpu PERCENT]\n"
+              "      [--timeout DURATION] [--env K=V]... [--detach] [--json] -- PROGRAM [ARG...]\n"
+              "                       run PROGRAM in a sandbox, passing stdin, streaming output,\n"
+              "                       exiting with its exit code (128+N signal N, 124 timeout,\n"
+              "                       125 could not run)\n"
+              "  ps [--json]          list jobs\n"
+              "  kill JOB             kill a job\n"
+              "  inspect JOB          print a job as JSON\n"
+              "  wait JOB [--json]    wait for a job, exit with its exit code\n"
+              "  stats [--json]       daemon counters\n"
+              "  profiles [--json]    configured profiles\n"
+              "  version              client and daemon versions\n"
+              "  help                 this text\n"
+              "\n"
+              "Sizes: 512, 512K, 512M, 1.5G, 2GiB.  Durations: 250ms, 30s, 1.5m, 2h (plain = seconds).\n"
+              "The socket defaults to $SKILLBOX_SOCKET, else /run/skillbox/skillboxd.sock.\n", f);
+}
+
+__attribute__((format(printf, 1, 2)))
+static int die(const char *fmt, ...)
+{
+        va_list ap;
+
+        fputs("skillboxctl: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        return EXIT_CANNOT;
+}
+
+/* Option scanning: "--name VALUE" or "--name=VALUE". Returns true if argv[*i]
+ * is option `name`; *val gets its value (NULL for flags, which take none). */
+static bool opt_match(int argc, char **argv, int *i, const char *name, bool has_value,
+                      const char **val, int *err)
+{
+        const char *a = argv[*i];
+        size_t n = strlen(name);
+
+        if (strncmp(a, name, n) != 0 || (a[n] != '\0' && a[n] != '='))
+                return false;
+        if (!has_value) {
+                if (a[n] == '=') {
+                        *err = die("%s: takes no value", name);
+                        return true;
+                }
+                *val = NULL;
+                return true;
+        }
+        if (a[n] == '=') {
+                *val = a + n + 1;
+        } else if (*i + 1 < argc) {
+                *val = argv[++*i];
+        } else {
+                *err = die("%s: missing value", name);
+        }
+        return true;
+}
+
+static int connect_client(sb_client **c)
+{
+        int r = sb_connect(socket_path, c);
+
+        if (r < 0) {
+                die("%s", sb_errmsg(*c));
+                *c = sb_close(*c);
+                return r;
+        }
+        return 0;
+}
+
+static uint64_t now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* write() all of it; -errno on failure (EPIPE when the reader went away). */
+static int write_all(int fd, const void *data, size_t len)
+{
+        const char *p = data;
+
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN) {
+                                struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+                                (void)poll(&pfd, 1, -1);
+                                continue;
+                        }
+                        return -errno;
+                }
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+/* ---- run and wait: output and the end of a job ---- */
+
+struct buf {
+        char *data;
+        size_t len, cap;
+        bool oom;
+};
+
+static void buf_append(struct buf *b, const void *data, size_t len)
+{
+        if (b->oom || len == 0)
+                return;
+        if (b->len + len > b->cap) {
+                size_t cap = b->cap ? b->cap : 4096;
+                char *p;
+
+                while (cap < b->len + len)
+                        cap *= 2;
+                p = realloc(b->data, cap);
+                if (!p) {
+                        b->oom = true;
+                        return;
+                }
+                b->data = p;
+                b->cap = cap;
+        }
+        memcpy(b->data + b->len, data, len);
+        b->len += len;
+}
+
+struct job_ctx {
+        char job[SB_JOB_ID_MAX + 1];
+        bool json;
+        struct buf out, err;       /* --json: captured output */
+        bool exited;
+        struct sb_job_result result;
+        bool output_broken;        /* our stdout/stderr went away: kill the job */
+};
+
+static void on_output(const char *job, enum sb_stream stream, const void *data, size_t len,
+                      void *userdata)
+{
+        struct job_ctx *ctx = userdata;
+
+        /* ctx->job is empty while sb_exec() has not returned yet; the
+         * connection runs this one job only, so nothing else can arrive. */
+        if (ctx->job[0] && strcmp(job, ctx->job) != 0)
+                return;
+        if (ctx->json) {
+                buf_append(stream == SB_STDERR ? &ctx->err : &ctx->out, data, len);
+                return;
+        }
+        if (ctx->output_broken)
+                return;
+        if (write_all(stream == SB_STDERR ? STDERR_FILENO : STDOUT_FILENO, data, len) < 0)
+                ctx->output_broken = true;
+}
+
+static void on_exit_cb(const struct sb_job_result *result, void *userdata)
+{
+        struct job_ctx *ctx = userdata;
+
+        if (ctx->job[0] && strcmp(result->job, ctx->job) != 0)
+                return;
+        ctx->exited = true;
+        ctx->result = *result;
+}
+
+/* Exit status for a finished job, and the one stderr line for a non-exited end. */
+static int job_status(const struct sb_job_result *r, bool quiet)
+{
+        char size[32], limit[32];
+
+        switch (r->state) {
+        case SB_JOB_EXITED:
+                return r->exit_code >= 0 && r->exit_code <= 255 ? r->exit_code : EXIT_CANNOT;
+        case SB_JOB_SIGNALED:
+                if (!quiet)
+                        fprintf(stderr, "skillboxctl: job %s signaled: %s\n", r->job,
+                                strsignal(r->signal));
+                return 128 + (r->signal & 0x7f);
+        case SB_JOB_TIMEOUT:
+                if (!quiet)
+                        fprintf(stderr, "skillboxctl: job %s timeout after %" PRIu64 " ms\n", r->job,
+                                r->enforced.timeout_ms ? r->enforced.timeout_ms : r->wall_ms);
+                return EXIT_TIMEOUT;
+        case SB_JOB_OOM:
+                if (!quiet) {
+                        sbctl_format_size(r->memory_peak, size, sizeof(size));
+                        sbctl_format_size(r->enforced.memory_max, limit, sizeof(limit));
+                        fprintf(stderr, "skillboxctl: job %s oom: memory peak %s of %s\n", r->job,
+                                size, limit);
+                }
+                return 128 + SIGKILL;
+        case SB_JOB_FAILED:
+                if (!quiet)
+                        fprintf(stderr, "skillboxctl: job %s failed: %s\n", r->job,
+                                r->error[0] ? r->error : "unknown error");
+                return EXIT_CANNOT;
+        case SB_JOB_RUNNING:
+                if (!quiet)
+                        fprintf(stderr, "skillboxctl: job %s still running\n", r->job);
+                return EXIT_CANNOT;
+        default:
+                if (!quiet)
+                        fprintf(stderr, "skillboxctl: job %s %s\n", r->job,
+                                sb_job_state_name(r->state));
+                return 128 + SIGKILL;
+        }
+}
+
+/* Print the result record (plus captured output for run) as one JSON object. */
+static void print_result_json(const struct job_ctx *ctx, bool with_output)
+{
+        fputc('{', stdout);
+        sbctl_json_result_members(stdout, &ctx->result);
+        if (with_output) {
+                fputs(", \"stdout\": ", stdout);
+                sbctl_json_string(stdout, ctx->out.data ? ctx->out.data : "", ctx->out.len);
+                fputs(", \"stderr\": ", stdout);
+                sbctl_json_string(stdout, ctx->err.data ? ctx->err.data : "", ctx->err.len);
+        }
+        fputs("}\n", stdout);
+}
+
+/* Errors after which the connection is gone, as opposed to a daemon refusal. */
+static bool is_connection_error(int r)
+{
+        return r == -ECONNRESET || r == -EPIPE || r == -EPROTO || r == -ENOTCONN ||
+               r == -ENOMEM || r == -EIO;
+}
+
+/* Pump stdin into the job and its output out until it ends. */
+static int run_loop(sb_client *c, struct job_ctx *ctx, bool stdin_open)
+{
+        static char chunk[STDIN_CHUNK];
+        bool kill_sent = false;
+        int r;
+
+        while (!ctx->exited) {
+                struct pollfd p[2] = {
+                        { .fd = sb_fd(c), .events = POLLIN },
+                        { .fd = STDIN_FILENO, .events = POLLIN },
+                };
+
+                if (ctx->output_broken && !kill_sent) {
+                        /* Nobody reads our output any more (e.g. `| head`): stop the job. */
+                        kill_sent = true;
+                        r = sb_kill(c, ctx->job);
+                        if (r < 0 && r != -ENOENT)
+                                return die("kill %s: %s", ctx->job, sb_errmsg(c));
+                        continue;
+                }
+                r = poll(p, stdin_open ? 2 : 1, -1);
+                if (r < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return die("poll: %s", strerror(errno));
+                }
+                if (p[0].revents) {
+                        r = sb_process(c, 0, NULL);
+                        if (r < 0 && r != -EINTR)
+                                return die("job %s: %s", ctx->job, sb_errmsg(c));
+                }
+                if (!stdin_open || ctx->exited || !p[1].revents)
+                        continue;
+                ssize_t n = read(STDIN_FILENO, chunk, sizeof(chunk));
+                if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                        continue;
+                if (n > 0)
+                        r = sb_stdin_write(c, ctx->job, chunk, (size_t)n);
+                else    /* EOF, or stdin unreadable: the job sees EOF either way */
+                        r = sb_stdin_close(c, ctx->job);
+                if (n <= 0)
+                        stdin_open = false;
+                if (r < 0) {
+                        if (is_connection_error(r))
+                                return die("job %s: %s", ctx->job, sb_errmsg(c));
+                        /* The job closed its stdin or ended: stop feeding it. */
+                        stdin_open = false;
+                }
+        }
+        return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+        struct sb_exec_options o = { 0 };
+        const char *env[ENV_MAX + 1];
+        size_t envc = 0;
+        struct job_ctx ctx = { 0 };
+        struct sb_callbacks cb = { .job_output = on_output, .job_exit = on_exit_cb, .userdata = &ctx };
+        bool stdin_ok;
+        sb_client *c = NULL;
+        int i, r, err = 0;
+
+        for (i = 1; i < argc; i++) {
+                const char *a = argv[i], *v = NULL;
+                uint64_t n;
+
+                if (strcmp(a, "--") == 0) {
+                        i++;
+                        break;
+                }
+                if (a[0] != '-')
+                        break;
+                if (opt_match(argc, argv, &i, "--profile", true, &v, &err)) {
+                        if (err)
+                                return err;
+                        if (!*v || strlen(v) > SB_NAME_MAX)
+                                return die("--profile: invalid profile name '%s'", v);
+                        o.profile = v;
+                } else if (opt_match(argc, argv, &i, "--memory", true, &v, &err)) {
+                        if (err)
+                                return err;
+                        r = sbctl_parse_size(v, &o.memory_max);
+                        if (r < 0)
+                                return die("--memory: %s size '%s'",
+                                           r == -ERANGE ? "too large a" : "invalid", v);
+                } else if (opt_match(argc, argv, &i, "--tasks", true, &v, &err)) {
+                        if (err)
+                                return err;
+                        r = sbctl_parse_uint(v, UINT32_MAX, &o.tasks_max);
+                        if (r < 0)
+                                return die("--tasks: invalid number '%s'", v);
+                } else if (opt_match(argc, argv, &i, "--cpu", true, &v, &err)) {
+                        char tmp[32];
+                        size_t len;
+
+                        if (err)
+                                return err;
+                        /* "50" or "50%" */
+                        len = strlen(v);
+                        if (len > 0 && len < sizeof(tmp) && v[len - 1] == '%') {
+                                memcpy(tmp, v, len - 1);
+                                tmp[len - 1] = '\0';
+                        } else {
+                                snprintf(tmp, sizeof(tmp), "%s", len < sizeof(tmp) ? v : "x");
+                        }
+                        r = sbctl_parse_uint(tmp, 100000, &n);
+                        if (r < 0)
+                                return die("--cpu: invalid percentage '%s'", v);
+                        o.cpu_percent = (uint32_t)n;
+                } else if (opt_match(argc, argv, &i, "--timeout", true, &v, &err)) {
+                        if (err)
+                                return err;
+                        r = sbctl_parse_duration_ms(v, &o.timeout_ms);
+                        if (r < 0)
+                                return die("--timeout: %s duration '%s'",
+                                           r == -ERANGE ? "too long a" : "invalid", v);
+                } else if (opt_match(argc, argv, &i, "--env", true, &v, &err)) {
+                        const char *eq;
+
+                        if (err)
+                                return err;
+                        eq = strchr(v, '=');
+                        if (!eq || eq == v)
+                                return die("--env: invalid entry '%s' (want KEY=VALUE)", v);
+                        if (envc == ENV_MAX)
+                                return die("--env: more than %d entries", ENV_MAX);
+                        env[envc++] = v;
+                } else if (opt_match(argc, argv, &i, "--detach", false, &v, &err)) {
+                        if (err)
+                                return err;
+                        o.detach = true;
+                } else if (opt_match(argc, argv, &i, "--json", false, &v, &err)) {
+                        if (err)
+                                return err;
+                        ctx.json = true;
+                } else {
+                        return die("run: unknown option '%s'", a);
+                }
+        }
+        if (i >= argc)
+                return die("run: no program given (skillboxctl run [OPTIONS] -- PROGRAM [ARG...])");
+        env[envc] = NULL;
+        o.argv = (const char *const *)&argv[i];
+        o.env = envc ? env : NULL;
+        /* A closed stdin counts as empty. */
+        stdin_ok = !o.detach && fcntl(STDIN_FILENO, F_GETFD) >= 0;
+        o.stdin = stdin_ok;
+
+        if (connect_client(&c) < 0)
+                return EXIT_CANNOT;
+        sb_set_callbacks(c, &cb);
+        r = sb_exec(c, &o, ctx.job);
+        if (r < 0) {
+                die("%s", sb_errmsg(c));
+                sb_close(c);
+                return EXIT_CANNOT;
+        }
+        if (o.detach) {
+                printf("%s\n", ctx.job);
+                sb_close(c);
+                return fflush(stdout) == 0 ? 0 : EXIT_CANNOT;
+        }
+
+        r = run_loop(c, &ctx, stdin_ok);
+        sb_close(c);
+        if (r != 0) {
+                free(ctx.out.data);
+                free(ctx.err.data);
+                return r;
+        }
+        if (ctx.json) {
+                if (ctx.out.oom || ctx.err.oom)
+                        die("out of memory capturing the job's output");
+                print_result_json(&ctx, true);
+        }
+        free(ctx.out.data);
+        free(ctx.err.data);
+        /* Our reader went away and we stopped the job: end as a writer killed
+         * by SIGPIPE would, quietly, so `run -- yes | head` behaves as usual. */
+        if (ctx.output_broken)
+                return 128 + SIGPIPE;
+        r = job_status(&ctx.result, ctx.json);
+        if (fflush(stdout) != 0)
+                return EXIT_CANNOT;
+        return r;
+}
+
+static int cmd_wait(int argc, char **argv)
+{
+        struct job_ctx ctx = { 0 };
+        struct sb_callbacks cb = { .job_output = on_output, .job_exit = on_exit_cb, .userdata = &ctx };
+        const char *job = NULL;
+        sb_client *c = NULL;
+        int r;
+
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--json") == 0)
+                        ctx.json = true;
+                else if (argv[i][0] == '-')
+                        return die("wait: unknown option '%s'", argv[i]);
+                else if (!job)
+                        job = argv[i];
+                else
+                        return die("wait: unexpected argument '%s'", argv[i]);
+        }
+        if (!job)
+                return die("wait: no job given");
+        if (strlen(job) > SB_JOB_ID_MAX)
+                return die("wait: invalid job id '%s'", job);
+        snprintf(ctx.job, sizeof(ctx.job), "%s", job);
+        if (connect_client(&c) < 0)
+                return EXIT_CANNOT;
+        r = sb_wait(c, job, &cb, &ctx.result);
+        if (r < 0) {
+                die("wait %s: %s", job, sb_errmsg(c));
+                sb_close(c);
+                return EXIT_CANNOT;
+        }
+        sb_close(c);
+        if (ctx.json)
+                print_result_json(&ctx, false);
+        r = job_status(&ctx.result, ctx.json);
+        if (fflush(stdout) != 0)
+                return EXIT_CANNOT;
+        return r;
+}
+
+/* ---- Commands on the daemon's state ---- */
+
+/* Parse "[--json]" and at most `nargs` positional arguments. */
+static int simple_args(const char *cmd, int argc, char **argv, bool *json, const char **arg,
+                       int nargs)
+{
+        int seen = 0;
+
+        for (int i = 1; i < argc; i++) {
+                if (json && strcmp(argv[i], "--json") == 0) {
+                        *json = true;
+                } else if (argv[i][0] == '-' && argv[i][1]) {
+                        return die("%s: unknown option '%s'", cmd, argv[i]);
+                } else if (seen < nargs) {
+                        *arg = argv[i];
+                        seen++;
+                } else {
+                        return die("%s: unexpected argument '%s'", cmd, argv[i]);
+                }
+        }
+        if (seen < nargs)
+                return die("%s: no job given", cmd);
+        if (arg && *arg && strlen(*arg) > SB_JOB_ID_MAX)
+                return die("%s: invalid job id '%s'", cmd, *arg);
+        return 0;
+}
+
+static int finish(void)
+{
+        return fflush(stdout) == 0 && !ferror(stdout) ? 0 : die("write: %s", strerror(errno));
+}
+
+static int cmd_ps(int argc, char **argv)
+{
+        struct sb_job_info *jobs;
+        bool json = false;
+        sb_client *c;
+        size_t n;
+        int r;
+
+        r = simple_args("ps", argc, argv, &json, NULL, 0);
+        if (r)
+                return r;
+        if (connect_client(&c) < 0)
+                return EXIT_CANNOT;
+        r = sb_list(c, &jobs, &n);
+        if (r < 0) {
+                die("ps: %s", sb_errmsg(c));
+                sb_close(c);
+                return EXIT_CANNOT;
+        }
+        sb_close(c);
+        if (json) {
+                fputc('[', stdout);
+                for (size_t i = 0; i < n; i++) {
+                        fputs(i ? ",\n " : "", stdout);
+                        sbctl_json_job_info(stdout, &jobs[i]);
+                }
+                fputs("]\n", stdout);
+        } else {
+                uint64_t now = now_ms();
+
+                printf("%-14s %-12s %-7s %-8s %s\n", "JOB", "STATE", "UID", "WALL", "COMMAND");
+                for (size_t i = 0; i < n; i++) {
+                        const struct sb_job_info *j = &jobs[i];
+                        uint64_t wall = j->result.wall_ms;
+                        char dur[32], cmd[80];
+                        size_t off = 0;
+
+                        if (j->result.state == SB_JOB_RUNNING && j->started_ms && now > j->started_ms)
+                                wall = now - j->started_ms;
+                        sbctl_format_duration(wall, dur, sizeof(dur));
+                        cmd[0] = '\0';
+                        for (uint32_t k = 0; k < j->argc && off < sizeof(cmd) - 1; k++) {
+                                int w = snprintf(cmd + off, sizeof(cmd) - off, "%s%s", k ? " " : "",
+                                                 j->argv[k]);
+                                if (w < 0)
+                                        break;
+                                off += (size_t)w;
+                        }
+                        if (off >= sizeof(cmd) - 1)
+                                memcpy(cmd + sizeof(cmd) - 4, "...", 4);
+                        printf("%-14s %-12s %-7" PRIu32 " %-8s %s\n", j->result.job,
+                               sb_job_state_name(j->result.state), j->owner_uid, dur, cmd);
+                }
+        }
+        sb_job_info_list_free(jobs, n);
+        return finish();
+}
+
+static int cmd_kill(int argc, char **argv)
+{
+        const char *job = NULL;
+        sb_client *c;
+        int r;
+
+        r = simple_args("kill", argc, argv, NULL, &job, 1);
+        if (r)
+                return r;
+        if (connect_client(&c) < 0)
+                return EXIT_CANNOT;
+        r = sb_kill(c, job);
+        if (r < 0) {
+                die("kill %s: %s", job, sb_errmsg(c));
+                sb_close(c);
+                return EXIT_CANNOT;
+        }
+        sb_close(c);
+        return 0;
+}
+
+static int cmd_inspect(int argc, char **argv)
+{
+        struct sb_job_info info;
+        const char *job = NULL;
+        sb_client *c;
+        int r;
+
+        r = simple_args("inspect", argc, argv, NULL, &job, 1);
+        if (r)
+                return r;
+        if (connect_client(&c) < 0)
+                return EXIT_CANNOT;
+        r = sb_inspect(c, job, &info);
+        if (r < 0) {
+                die("inspect %s: %s", job, sb_errmsg(c));
+                sb_close(c);
+                return EXIT_CANNOT;
+        }
+        sb_close(c);
+        sbctl_json_job_info(stdout, &info);
+        fputc('\n', stdout);
+        sb_job_info_free(&info);
+        return finish();
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+        struct sb_stats s;
+        bool json = false;
+        char up[32], rss[32];
+        sb_client *c;
+        int r;
+
+        r = simple_args("stats", argc, argv, &json, NULL, 0);
+        if (r)
+                return r;
+        if (connect_client(&c) < 0)
+                return EXIT_CANNOT;
+        r = sb_stats(c, &s);
+        if (r < 0) {
+                die("stats: %s", sb_errmsg(c));
+                sb_close(c);
+                return EXIT_CANNOT;
+        }
+        sb_close(c);
+        if (json) {
+                printf("{\"uptime_ms\": %" PRIu64 ", \"connections\": %" PRIu32
+                       ", \"jobs_running\": %" PRIu32 ", \"jobs_started\": %" PRIu64
+                       ", \"jobs_failed\": %" PRIu64 ", \"jobs_retained\": %" PRIu64
+                       ", \"memory_rss\": %" PRIu64 "}\n",
+                       s.uptime_ms, s.connections, s.jobs_running, s.jobs_started, s.jobs_failed,
+                       s.jobs_retained, s.memory_rss);
+        } else {
+                sbctl_format_duration(s.uptime_ms, up, sizeof(up));
+                sbctl_format_size(s.memory_rss, rss, sizeof(rss));
+                printf("uptime:        %s\n"
+                       "connections:   %" PRIu32 "\n"
+                       "jobs running:  %" PRIu32 "\n"
+                       "jobs started:  %" PRIu64 "\n"
+                       "jobs failed:   %" PRIu64 "\n"
+                       "jobs retained: %" PRIu64 "\n"
+                       "memory rss:    %s\n",
+                       up, s.connections, s.jobs_running, s.jobs_started, s.jobs_failed,
+                       s.jobs_retained, rss);
+        }
+        return finish();
+}
+
+static int cmd_profiles(int argc, char **argv)
+{
+        struct sb_profile *p;
+        bool json = false;
+        sb_client *c;
+        size_t n;
+        int r;
+
+        r = simple_args("profiles", argc, argv, &json, NULL, 0);
+        if (r)
+                return r;
+        if (connect_client(&c) < 0)
+                return EXIT_CANNOT;
+        r = sb_profiles(c, &p, &n);
+        if (r < 0) {
+                die("profiles: %s", sb_errmsg(c));
+                sb_close(c);
+                return EXIT_CANNOT;
+        }
+        sb_close(c);
+        if (json)
+                fputc('[', stdout);
+        else
+                printf("%-16s %-8s %-6s %-5s %-8s %-8s %s\n", "NAME", "MEMORY", "TASKS", "CPU",
+                       "TIMEOUT", "TMP", "NETWORK");
+        for (size_t i = 0; i < n; i++) {
+                char mem[32], tmo[32], tmp[32], cpu[16];
+
+                if (json) {
+                        fputs(i ? ",\n {\"name\": " : "{\"name\": ", stdout);
+                        sbctl_json_cstr(stdout, p[i].name);
+                        printf(", \"memory_max\": %" PRIu64 ", \"tasks_max\": %" PRIu64
+                               ", \"cpu_percent\": %" PRIu32 ", \"timeout_ms\": %" PRIu64
+                               ", \"tmp_size\": %" PRIu64 ", \"network\": ",
+                               p[i].memory_max, p[i].tasks_max, p[i].cpu_percent, p[i].timeout_ms,
+                               p[i].tmp_size);
+                        sbctl_json_cstr(stdout, p[i].network);
+                        fputc('}', stdout);
+                        continue;
+                }
+                sbctl_format_size(p[i].memory_max, mem, sizeof(mem));
+                sbctl_format_duration(p[i].timeout_ms, tmo, sizeof(tmo));
+                sbctl_format_size(p[i].tmp_size, tmp, sizeof(tmp));
+                snprintf(cpu, sizeof(cpu), "%" PRIu32 "%%", p[i].cpu_percent);
+                printf("%-16s %-8s %-6" PRIu64 " %-5s %-8s %-8s %s\n", p[i].name,
+                       p[i].memory_max ? mem : "-", p[i].tasks_max, p[i].cpu_percent ? cpu : "-",
+                       p[i].timeout_ms ? tmo : "-", tmp, p[i].network);
+        }
+        if (json)
+                fputs("]\n", stdout);
+        sb_profiles_free(p);
+        return finish();
+}
+
+static int cmd_version(int argc, char **argv)
+{
+        struct sb_hello h;
+        sb_client *c = NULL;
+        int r;
+
+        if (argc > 1)
+                return die("version: unexpected argument '%s'", argv[1]);
+        printf("skillboxctl %s\n", sb_version());
+        fflush(stdout);
+        r = sb_connect(socket_path, &c);
+        if (r >= 0)
+                r = sb_hello(c, "skillboxctl", &h);
+        if (r < 0)
+                fprintf(stderr, "skillboxctl: daemon: %s\n", sb_errmsg(c));
+        else
+                printf("%s %s (protocol %" PRIu32 ", backend %s)\n", h.server, h.version,
+                       h.protocol, h.host.backend[0] ? h.host.backend : "unknown");
+        sb_close(c);
+        return finish();
+}
+
+int main(int argc, char **argv)
+{
+        static const struct {
+                const char *name;
+                int (*fn)(int argc, char **argv);
+        } commands[] = {
+                { "run", cmd_run },       { "ps", cmd_ps },
+                { "kill", cmd_kill },     { "inspect", cmd_inspect },
+                { "wait", cmd_wait },     { "stats", cmd_stats },
+                { "profiles", cmd_profiles }, { "version", cmd_version },
+        };
+        int i, err = 0;
+
+        /* Output to a closed pipe must be an EPIPE we handle, not a silent death. */
+        signal(SIGPIPE, SIG_IGN);
+
+        for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+                const char *v = NULL;
+
+                if (opt_match(argc, argv, &i, "--socket", true, &v, &err)) {
+                        if (err)
+                                return err;
+                        if (!*v)
+                                return die("--socket: empty path");
+                        socket_path = v;
+                } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                        usage(stdout);
+                        return 0;
+                } else if (strcmp(argv[i], "--version") == 0) {
+                        printf("skillboxctl %s\n", sb_version());
+                        return 0;
+                } else {
+                        return die("unknown option '%s' (see skillboxctl help)", argv[i]);
+                }
+        }
+        if (i >= argc) {
+                usage(stderr);
+                return EXIT_CANNOT;
+        }
+        if (strcmp(argv[i], "help") == 0) {
+                usage(stdout);
+                return 0;
+        }
+        for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+                if (strcmp(argv[i], commands[k].name) == 0)
+                        return commands[k].fn(argc - i, argv + i);
+        return die("unknown command '%s' (see skillboxctl help)", argv[i]);
+}

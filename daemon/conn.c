@@ -1,0 +1,335 @@
+/* conn.c — one client connection.
+ *
+ * Bytes are read straight into the sbp_reader's buffer (alloc_cb reserves
+ * space there) and each complete request is dispatched at once. Every reply
+ * or notification is one msgpack_sbuffer sent with one uv_write and freed in
+ * its write callback. A bad frame is answered with ProtocolError (with the
+ * msgid when it could be read, else 0); a second bad frame or a frame over
+ * the size cap closes the connection after flushing the error.
+ *
+ * Backpressure: once the write queue passes SBD_CONN_HIGH_WATER the pipes of
+ * the jobs this connection owns stop being read, and resume below
+ * SBD_CONN_LOW_WATER.
+ *
+ * Closing: closing is set once; from then on nothing is read and nothing new
+ * is queued. The jobs it started are killed (unless detached), its waiters
+ * and pending stdin replies are dropped. The struct is freed in the close
+ * callback, after libuv cancelled every pending write.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/conn.h"
+#include "daemon/dispatch.h"
+#include "daemon/job.h"
+#include "daemon/log.h"
+
+#define READ_CHUNK (64u << 10)
+
+struct sbd_out *sbd_out_new(void)
+{
+        struct sbd_out *o = malloc(sizeof(*o));
+
+        if (!o)
+                return NULL;
+        msgpack_sbuffer_init(&o->sbuf);
+        msgpack_packer_init(&o->pk, &o->sbuf, msgpack_sbuffer_write);
+        o->req.data = o;
+        return o;
+}
+
+void sbd_out_free(struct sbd_out *o)
+{
+        if (!o)
+                return;
+        msgpack_sbuffer_destroy(&o->sbuf);
+        free(o);
+}
+
+static void set_paused(struct sbd_conn *c, bool paused)
+{
+        struct sbd_list *pos, *tmp;
+
+        if (c->paused == paused)
+                return;
+        c->paused = paused;
+        log_debug("connection %" PRIu64 ": output %s", c->id, paused ? "paused" : "resumed");
+        sbd_list_for_each_safe(pos, tmp, &c->d->jobs) {
+                struct sbd_job *j = sbd_container_of(pos, struct sbd_job, node);
+
+                if (j->owner == c)
+                        sbd_job_update_reading(j);
+        }
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+        struct sbd_out *o = req->data;
+        struct sbd_conn *c = req->handle->data;
+
+        sbd_out_free(o);
+        if (status < 0) {
+                if (status != UV_ECANCELED && !c->closing) {
+                        log_debug("connection %" PRIu64 ": write: %s", c->id,
+                                  uv_err_name(status));
+                        sbd_conn_close(c, false);
+                }
+                return;
+        }
+        if (c->paused && !c->closing &&
+            uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) < SBD_CONN_LOW_WATER)
+                set_paused(c, false);
+}
+
+void sbd_conn_send(struct sbd_conn *c, struct sbd_out *o)
+{
+        uv_buf_t buf;
+        int r;
+
+        if (c->closing || !o->sbuf.data) {
+                sbd_out_free(o);
+                return;
+        }
+        buf = uv_buf_init(o->sbuf.data, (unsigned)o->sbuf.size);
+        r = uv_write(&o->req, (uv_stream_t *)&c->pipe, &buf, 1, on_written);
+        if (r < 0) {
+                sbd_out_free(o);
+                log_debug("connection %" PRIu64 ": write: %s", c->id, uv_err_name(r));
+                sbd_conn_close(c, false);
+                return;
+        }
+        if (!c->paused &&
+            uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) > SBD_CONN_HIGH_WATER)
+                set_paused(c, true);
+}
+
+void sbd_conn_reply_error(struct sbd_conn *c, uint32_t msgid, const struct sbp_error *err)
+{
+        struct sbd_out *o = sbd_out_new();
+
+        if (!o)
+                return;
+        sbp_pack_response_error(&o->pk, msgid, err);
+        sbd_conn_send(c, o);
+}
+
+void sbd_conn_reply_result(struct sbd_conn *c, uint32_t msgid, const struct sbp_job_result *res)
+{
+        struct sbd_out *o = sbd_out_new();
+
+        if (!o)
+                return;
+        sbp_pack_response_begin(&o->pk, msgid);
+        sbp_job_result_pack(&o->pk, res);
+        sbd_conn_send(c, o);
+}
+
+void sbd_conn_reply_nil(struct sbd_conn *c, uint32_t msgid)
+{
+        struct sbd_out *o = sbd_out_new();
+
+        if (!o)
+                return;
+        sbp_pack_response_begin(&o->pk, msgid);
+        msgpack_pack_nil(&o->pk);
+        sbd_conn_send(c, o);
+}
+
+/* ---- reading ---- */
+
+static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+        struct sbd_conn *c = h->data;
+        char *base = NULL;
+        size_t len = 0;
+
+        if (sbp_reader_reserve(&c->reader, READ_CHUNK, &base, &len) < 0 || len == 0) {
+                buf->base = NULL;   /* read_cb gets UV_ENOBUFS */
+                buf->len = 0;
+                return;
+        }
+        if (len > UINT32_MAX)
+                len = UINT32_MAX;
+        buf->base = base;
+        buf->len = len;
+}
+
+static void bad_frame(struct sbd_conn *c, int r, bool has_msgid, uint32_t msgid,
+                      struct sbp_error *err)
+{
+        c->bad_frames++;
+        if (err->code == SBP_OK)
+                sbp_error_set(err, SBP_E_PROTOCOL_ERROR, "%s",
+                              r == -EMSGSIZE ? "message too large" : "malformed message");
+        else
+                err->code = SBP_E_PROTOCOL_ERROR;
+        log_warning("connection %" PRIu64 " (uid %u): bad frame: %s", c->id, (unsigned)c->uid,
+                    err->message);
+        sbd_conn_reply_error(c, has_msgid ? msgid : 0, err);
+        /* A frame over the cap leaves the stream unusable; a peer that keeps
+         * sending garbage is not worth serving. */
+        if (r == -EMSGSIZE || c->bad_frames >= 2)
+                sbd_conn_close(c, true);
+}
+
+static void process(struct sbd_conn *c)
+{
+        while (!c->closing) {
+                struct sbp_message m;
+                struct sbp_error err;
+                bool has_msgid = false;
+                int r;
+
+                memset(&m, 0, sizeof(m));
+                memset(&err, 0, sizeof(err));
+                r = sbp_reader_next(&c->reader, &m, &has_msgid, &err);
+                if (r == 0)
+                        return;
+                if (r < 0) {
+                        bad_frame(c, r, has_msgid, m.msgid, &err);
+                        continue;
+                }
+                if (m.type != SBP_REQUEST) {
+                        sbp_error_set(&err, SBP_E_PROTOCOL_ERROR,
+                                      "only requests are accepted by the daemon");
+                        bad_frame(c, -EBADMSG, m.type == SBP_RESPONSE, m.msgid, &err);
+                        continue;
+                }
+                sbd_dispatch(c, &m);
+        }
+}
+
+static void conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+        struct sbd_conn *c = s->data;
+
+        if (c->closing)
+                return;
+        if (n < 0) {
+                if (n != UV_EOF)
+                        log_debug("connection %" PRIu64 ": read: %s", c->id,
+                                  uv_err_name((int)n));
+                else
+                        log_debug("connection %" PRIu64 ": closed by peer", c->id);
+                sbd_conn_close(c, false);
+                return;
+        }
+        if (n == 0)
+                return;
+        sbp_reader_commit(&c->reader, (size_t)n);
+        process(c);
+}
+
+/* ---- lifetime ---- */
+
+static void conn_closed(uv_handle_t *h)
+{
+        struct sbd_conn *c = h->data;
+
+        sbd_list_remove(&c->node);
+        if (c->reader_ready)
+                sbp_reader_destroy(&c->reader);
+        log_debug("connection %" PRIu64 ": freed", c->id);
+        free(c);
+}
+
+struct sbd_conn *sbd_conn_new(struct sbd_daemon *d)
+{
+        struct sbd_conn *c = calloc(1, sizeof(*c));
+        int r;
+
+        if (!c)
+                return NULL;
+        c->d = d;
+        c->id = ++d->next_conn_id;
+        sbd_list_init(&c->node);
+        sbd_list_init(&c->waiters);
+        sbd_list_init(&c->stdin_reqs);
+        r = uv_pipe_init(d->loop, &c->pipe, 0);
+        if (r < 0) {
+                free(c);
+                return NULL;
+        }
+        c->pipe.data = c;
+        sbd_list_append(&d->conns, &c->node);
+        d->conns_open++;
+        return c;
+}
+
+int sbd_conn_start(struct sbd_conn *c)
+{
+        int r = sbp_reader_init(&c->reader, 0);
+
+        if (r < 0)
+                return r;
+        c->reader_ready = true;
+        r = uv_read_start((uv_stream_t *)&c->pipe, conn_alloc, conn_read);
+        return r < 0 ? r : 0;
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+        struct sbd_conn *c = req->data;
+
+        c->shutting_down = false;
+        if (!uv_is_closing((uv_handle_t *)&c->pipe))
+                uv_close((uv_handle_t *)&c->pipe, conn_closed);
+}
+
+/* What the connection owned is released: its jobs lose their owner (and are
+ * killed unless detached), its waiters and stdin replies are dropped. */
+static void release(struct sbd_conn *c)
+{
+        struct sbd_list *pos, *tmp;
+
+        sbd_list_for_each_safe(pos, tmp, &c->waiters) {
+                struct sbd_waiter *w = sbd_container_of(pos, struct sbd_waiter, conn_node);
+
+                sbd_waiter_drop(w);
+        }
+        sbd_list_for_each_safe(pos, tmp, &c->stdin_reqs) {
+                struct sbd_stdin_req *sr = sbd_container_of(pos, struct sbd_stdin_req, conn_node);
+
+                sr->conn = NULL;
+                sbd_list_remove(&sr->conn_node);
+        }
+        c->paused = false;
+        sbd_list_for_each_safe(pos, tmp, &c->d->jobs) {
+                struct sbd_job *j = sbd_container_of(pos, struct sbd_job, node);
+
+                if (j->owner == c)
+                        sbd_job_owner_gone(j);
+        }
+}
+
+void sbd_conn_close(struct sbd_conn *c, bool flush)
+{
+        int r;
+
+        if (c->closing)
+                return;
+        c->closing = true;
+        c->d->conns_open--;
+        uv_read_stop((uv_stream_t *)&c->pipe);
+        release(c);
+        log_debug("connection %" PRIu64 ": closing%s", c->id, flush ? " after flush" : "");
+        if (flush) {
+                c->shutdown_req.data = c;
+                r = uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->pipe, on_shutdown);
+                if (r == 0) {
+                        c->shutting_down = true;
+                        return;
+                }
+        }
+        uv_close((uv_handle_t *)&c->pipe, conn_closed);
+}
+
+void sbd_conn_force_close(struct sbd_conn *c)
+{
+        if (!c->closing)
+                sbd_conn_close(c, false);
+        else if (!uv_is_closing((uv_handle_t *)&c->pipe))
+                uv_close((uv_handle_t *)&c->pipe, conn_closed);
+}

@@ -1,0 +1,69 @@
+/* conn.h — one client connection: framing in, responses and notifications
+ * out, and what the connection owns (waiters, pending stdin writes).
+ */
+#pragma once
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "daemon/daemon.h"
+#include "protocol/sbp.h"
+
+/* One outgoing message: a buffer and the write request that sends it. Freed
+ * in the write callback. */
+struct sbd_out {
+        uv_write_t req;
+        msgpack_sbuffer sbuf;
+        msgpack_packer pk;
+};
+
+struct sbd_conn {
+        struct sbd_list node;        /* in daemon->conns */
+        struct sbd_daemon *d;
+        uv_pipe_t pipe;
+        uint64_t id;
+        uid_t uid;
+        gid_t gid;
+        pid_t pid;
+        bool admin;                  /* root: sees and kills every job */
+
+        struct sbp_reader reader;
+        bool reader_ready;
+        unsigned bad_frames;
+
+        bool closing;                /* no more reads, no more replies */
+        bool shutting_down;          /* uv_shutdown() in flight */
+        uv_shutdown_t shutdown_req;
+        bool paused;                 /* backpressure: owned jobs' pipes stopped */
+
+        struct sbd_list waiters;     /* struct sbd_waiter (wait, kill) */
+        struct sbd_list stdin_reqs;  /* struct sbd_stdin_req in flight */
+};
+
+/* Write-queue watermarks for output backpressure. */
+#define SBD_CONN_HIGH_WATER (1u << 20)
+#define SBD_CONN_LOW_WATER  (256u << 10)
+
+/* A new connection object with its pipe initialized (ready for uv_accept),
+ * linked into d->conns. NULL on allocation failure. */
+struct sbd_conn *sbd_conn_new(struct sbd_daemon *d);
+/* Accepted and authorized (uid, gid, pid, admin set): start reading. */
+int sbd_conn_start(struct sbd_conn *c);
+
+struct sbd_out *sbd_out_new(void);
+void sbd_out_free(struct sbd_out *o);
+/* Queue o on c; takes ownership (frees it if c is closing). */
+void sbd_conn_send(struct sbd_conn *c, struct sbd_out *o);
+
+void sbd_conn_reply_error(struct sbd_conn *c, uint32_t msgid, const struct sbp_error *err);
+void sbd_conn_reply_result(struct sbd_conn *c, uint32_t msgid, const struct sbp_job_result *res);
+void sbd_conn_reply_nil(struct sbd_conn *c, uint32_t msgid);
+
+/* Stop serving c. flush: send what is queued first (uv_shutdown), else drop
+ * it. Kills its non-detached jobs and drops its waiters. Idempotent. */
+void sbd_conn_close(struct sbd_conn *c, bool flush);
+/* Close even if a flushing close is still waiting on the peer (drain end). */
+void sbd_conn_force_close(struct sbd_conn *c);

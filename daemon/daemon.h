@@ -1,0 +1,69 @@
+/* daemon.h — the state of one skillboxd instance, shared by its parts.
+ *
+ * There is exactly one struct sbd_daemon, owned by main.c and alive for the
+ * whole run of the loop. Every other object (connection, job) points back at
+ * it. Everything runs on the loop thread except backend destroy() calls.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "config.h"   /* before backend.h: HAVE_BACKEND_LINUX */
+#include "backends/backend.h"
+#include "daemon/list.h"
+
+struct sbd_options {
+        const char *socket_path;
+        const char *state_dir;
+        const char *backend;
+        const char *cgroup_name;
+        uint32_t uid_first, uid_last;
+        uint32_t max_connections;
+        uint32_t max_connections_per_uid;
+        uint32_t max_jobs;
+        uint32_t max_jobs_per_user;
+        uint64_t retain_ms;
+        uint32_t max_retained;
+};
+
+struct sbd_daemon {
+        uv_loop_t *loop;
+        struct sbd_options opt;
+
+        const struct sb_backend_ops *ops;
+        struct sb_backend *backend;
+
+        uv_pipe_t listener;
+        bool listening;
+        gid_t socket_gid;            /* peers in this group (or root) may connect */
+
+        struct sbd_list conns;       /* struct sbd_conn, in accept order */
+        uint32_t conns_open;         /* not closing */
+        uint64_t next_conn_id;
+
+        struct sbd_list jobs;        /* struct sbd_job, in start order */
+        struct sbd_list retained;    /* finished jobs, oldest first */
+        uint32_t jobs_running;
+        uint32_t jobs_retained;
+        uint64_t jobs_started;
+        uint64_t jobs_failed;
+
+        uint8_t *uid_used;           /* bitmap over the uid range */
+        uint32_t uid_cursor;
+
+        uint64_t started_ms;         /* uv_now() at start, for uptime */
+
+        uv_signal_t sig_term, sig_int, sig_hup;
+        uv_timer_t drain_timer;
+        bool draining;
+        bool drain_closing;          /* the final close of all handles began */
+};
+
+/* Milliseconds of Unix time (for started_ms on the wire). */
+uint64_t sbd_now_unix_ms(void);
+
+/* Called by job.c whenever a job finished, so a drain can complete. */
+void sbd_daemon_check_drained(struct sbd_daemon *d);

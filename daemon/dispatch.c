@@ -1,0 +1,332 @@
+/* dispatch.c — the method table and the handlers of every RPC.
+ *
+ * The table is generated from SBP_METHODS, so a method added to the protocol
+ * fails to link here until it has a handler. A handler either replies itself
+ * (now or later) and returns 0, or returns <0 with err filled and the
+ * dispatcher sends the error. Errors become wire codes here, at the edge.
+ * Visibility: a client sees only its own jobs; another user's job is
+ * NotFound. Root (admin) sees all.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "daemon/dispatch.h"
+#include "daemon/job.h"
+#include "daemon/log.h"
+#include "daemon/profile.h"
+
+typedef int (*handler_fn)(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
+                          struct sbp_error *err);
+
+#define DECLARE_HANDLER(name)                                                        \
+        static int handle_##name(struct sbd_conn *c, uint32_t msgid,                \
+                                 const msgpack_object *params, struct sbp_error *err);
+SBP_METHODS(DECLARE_HANDLER)
+#undef DECLARE_HANDLER
+
+static const struct {
+        const char *name;
+        handler_fn fn;
+} methods[] = {
+#define METHOD_ENTRY(name) { #name, handle_##name },
+        SBP_METHODS(METHOD_ENTRY)
+#undef METHOD_ENTRY
+};
+
+void sbd_dispatch(struct sbd_conn *c, const struct sbp_message *m)
+{
+        struct sbp_error err;
+        size_t i;
+        int r;
+
+        log_debug("connection %" PRIu64 ": msgid %u: %.*s", c->id, m->msgid,
+                  (int)m->method_len, m->method);
+        memset(&err, 0, sizeof(err));
+        for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+                if (strlen(methods[i].name) == m->method_len &&
+                    memcmp(methods[i].name, m->method, m->method_len) == 0)
+                        break;
+        }
+        if (i == sizeof(methods) / sizeof(methods[0])) {
+                sbp_error_set(&err, SBP_E_INVALID_ARGUMENT, "unknown method %.*s",
+                              (int)m->method_len, m->method);
+                sbd_conn_reply_error(c, m->msgid, &err);
+                return;
+        }
+        r = methods[i].fn(c, m->msgid, &m->params, &err);
+        if (r < 0) {
+                if (err.code == SBP_OK)
+                        sbp_error_set(&err, SBP_E_INTERNAL, "%s", sbd_errno_name(r));
+                log_debug("connection %" PRIu64 ": msgid %u: %s: %s", c->id, m->msgid,
+                          sbp_error_name(err.code), err.message);
+                sbd_conn_reply_error(c, m->msgid, &err);
+        }
+}
+
+/* Start a success response; the caller packs exactly one result object. */
+static struct sbd_out *reply_begin(uint32_t msgid, struct sbp_error *err)
+{
+        struct sbd_out *o = sbd_out_new();
+
+        if (!o) {
+                sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED, "out of memory");
+                return NULL;
+        }
+        sbp_pack_response_begin(&o->pk, msgid);
+        return o;
+}
+
+static int handle_hello(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
+                        struct sbp_error *err)
+{
+        struct sbp_hello_params p;
+        struct sbp_hello_result res;
+        struct sbd_out *o;
+        int r;
+
+        memset(&p, 0, sizeof(p));
+        r = sbp_hello_params_decode(params, &p, err);
+        if (r < 0)
+                return r;
+        if (p.protocol != 0 && p.protocol != SBP_PROTOCOL_VERSION)
+                return sbp_error_set(err, SBP_E_UNSUPPORTED,
+                                     "protocol %u not supported (this daemon speaks %u)",
+                                     p.protocol, SBP_PROTOCOL_VERSION);
+        memset(&res, 0, sizeof(res));
+        snprintf(res.server, sizeof(res.server), "skillboxd");
+        snprintf(res.version, sizeof(res.version), "%s", SKILLBOX_VERSION);
+        res.protocol = SBP_PROTOCOL_VERSION;
+        res.uid = (uint32_t)c->uid;
+        snprintf(res.role, sizeof(res.role), "%s", c->admin ? "admin" : "client");
+        res.host.uid = -1;
+        res.host.gid = -1;
+        c->d->ops->host_caps(c->d->backend, &res.host);
+        if (p.client[0])
+                log_debug("connection %" PRIu64 ": client \"%s\"", c->id, p.client);
+        o = reply_begin(msgid, err);
+        if (!o)
+                return -ENOMEM;
+        sbp_hello_result_pack(&o->pk, &res);
+        sbd_conn_send(c, o);
+        return 0;
+}
+
+static int handle_exec(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
+                       struct sbp_error *err)
+{
+        struct sbp_exec_params p;
+        int r;
+
+        memset(&p, 0, sizeof(p));
+        r = sbp_exec_params_decode(params, &p, err);
+        if (r < 0)
+                return r;
+        r = sbd_job_exec(c, msgid, &p, err);
+        sbp_exec_params_free(&p);
+        return r;
+}
+
+/* Decode {job} (or {job, data}) and find the job as c may see it. */
+static int job_from_params(struct sbd_conn *c, const msgpack_object *params, bool want_data,
+                           struct sbp_job_params *p, struct sbd_job **out,
+                           struct sbp_error *err)
+{
+        int r;
+
+        memset(p, 0, sizeof(*p));
+        r = sbp_job_params_decode(params, want_data, p, err);
+        if (r < 0)
+                return r;
+        *out = sbd_job_lookup(c->d, c, p->job);
+        if (!*out)
+                return sbp_error_set(err, SBP_E_NOT_FOUND, "no job %s", p->job);
+        return 0;
+}
+
+static int handle_wait(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
+                       struct sbp_error *err)
+{
+        struct sbp_job_params p;
+        struct sbd_job *j;
+        int r;
+
+        r = job_from_params(c, params, false, &p, &j, err);
+        if (r < 0)
+                return r;
+        sbd_job_add_waiter(j, c, msgid);
+        return 0;
+}
+
+/* kill answers with the final result once the whole job is gone (at once if
+ * it had already ended), so "killed" is never reported while a process of
+ * the job still runs. */
+static int handle_kill(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
+                       struct sbp_error *err)
+{
+        struct sbp_job_params p;
+        struct sbd_job *j;
+        int r;
+
+        r = job_from_params(c, params, false, &p, &j, err);
+        if (r < 0)
+                return r;
+        if (!j->finished)
+                log_info("job %s: kill requested by uid %u", j->id, (unsigned)c->uid);
+        sbd_job_kill(j, SBD_KILL_REQUEST);
+        sbd_job_add_waiter(j, c, msgid);
+        return 0;
+}
+
+static int handle_list(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
+                       struct sbp_error *err)
+{
+        struct sbd_list *pos, *tmp;
+        struct sbd_out *o;
+        uint32_t n = 0;
+        int r;
+
+        r = sbp_empty_params_decode(params, err);
+        if (r < 0)
+                return r;
+        sbd_list_for_each_safe(pos, tmp, &c->d->jobs) {
+                struct sbd_job *j = sbd_container_of(pos, struct sbd_job, node);
+
+                if (c->admin || j->owner_uid == (uint32_t)c->uid)
+                        n++;
+        }
+        o = reply_begin(msgid, err);
+        if (!o)
+                return -ENOMEM;
+        msgpack_pack_array(&o->pk, n);
+        sbd_list_for_each_safe(pos, tmp, &c->d->jobs) {
+                struct sbd_job *j = sbd_container_of(pos, struct sbd_job, node);
+                struct sbp_job_info info;
+
+                if (!c->admin && j->owner_uid != (uint32_t)c->uid)
+                        continue;
+                sbd_job_fill_info(j, &info);
+                sbp_job_info_pack(&o->pk, &info);
+        }
+        sbd_conn_send(c, o);
+        return 0;
+}
+
+static int handle_inspect(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
+                          struct sbp_error *err)
+{
+        struct sbp_job_params p;
+        struct sbp_job_info info;
+        struct sbd_job *j;
+        struct sbd_out *o;
+        int r;
+
+        r = job_from_params(c, params, false, &p, &j, err);
+        if (r < 0)
+                return r;
+        o = reply_begin(msgid, err);
+        if (!o)
+                return -ENOMEM;
+        sbd_job_fill_info(j, &info);
+        sbp_job_info_pack(&o->pk, &info);
+        sbd_conn_send(c, o);
+        return 0;
+}
+
+static int handle_stdin_write(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
+                              struct sbp_error *err)
+{
+        struct sbp_job_params p;
+        struct sbd_job *j;
+        int r;
+
+        r = job_from_params(c, params, true, &p, &j, err);
+        if (r < 0)
+                return r;
+        /* Answered from the write callback: the client's backpressure. */
+        return sbd_job_stdin_write(j, c, msgid, p.data, p.data_len, err);
+}
+
+static int handle_stdin_close(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
+                              struct sbp_error *err)
+{
+        struct sbp_job_params p;
+        struct sbd_job *j;
+        int r;
+
+        r = job_from_params(c, params, false, &p, &j, err);
+        if (r < 0)
+                return r;
+        r = sbd_job_stdin_close(j, err);
+        if (r < 0)
+                return r;
+        sbd_conn_reply_nil(c, msgid);
+        return 0;
+}
+
+/* Resident memory of the daemon, from /proc/self/statm (pages). */
+static uint64_t memory_rss(void)
+{
+        unsigned long long size = 0, resident = 0;
+        long page = sysconf(_SC_PAGESIZE);
+        FILE *f = fopen("/proc/self/statm", "re");
+
+        if (!f)
+                return 0;
+        if (fscanf(f, "%llu %llu", &size, &resident) != 2)
+                resident = 0;
+        fclose(f);
+        return (uint64_t)resident * (uint64_t)(page > 0 ? page : 4096);
+}
+
+static int handle_stats(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
+                        struct sbp_error *err)
+{
+        struct sbd_daemon *d = c->d;
+        struct sbp_stats_result s;
+        struct sbd_out *o;
+        int r;
+
+        r = sbp_empty_params_decode(params, err);
+        if (r < 0)
+                return r;
+        memset(&s, 0, sizeof(s));
+        s.uptime_ms = uv_now(d->loop) - d->started_ms;
+        s.connections = d->conns_open;
+        s.jobs_running = d->jobs_running;
+        s.jobs_started = d->jobs_started;
+        s.jobs_failed = d->jobs_failed;
+        s.jobs_retained = d->jobs_retained;
+        s.memory_rss = memory_rss();
+        o = reply_begin(msgid, err);
+        if (!o)
+                return -ENOMEM;
+        sbp_stats_result_pack(&o->pk, &s);
+        sbd_conn_send(c, o);
+        return 0;
+}
+
+static int handle_profiles(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
+                           struct sbp_error *err)
+{
+        const struct sbp_profile *p;
+        struct sbd_out *o;
+        size_t n, i;
+        int r;
+
+        r = sbp_empty_params_decode(params, err);
+        if (r < 0)
+                return r;
+        p = sbd_profiles(&n);
+        o = reply_begin(msgid, err);
+        if (!o)
+                return -ENOMEM;
+        msgpack_pack_array(&o->pk, n);
+        for (i = 0; i < n; i++)
+                sbp_profile_pack(&o->pk, &p[i]);
+        sbd_conn_send(c, o);
+        return 0;
+}

@@ -1,0 +1,941 @@
+/* job.c — jobs: spawn through the backend, route output, time out, reap,
+ * report, retain, destroy.
+ *
+ * Life of a job: exec creates it and spawns the sandboxed process; its
+ * stdout/stderr pipes are read into one static buffer and forwarded at once
+ * as job_output notifications to the owning connection (or counted and
+ * dropped when there is none). The job ends ("finished") only when the main
+ * process was reaped AND both output pipes reached EOF, so every job_output
+ * precedes job_exit. Then waiters are answered, the result is retained for
+ * --retain seconds (at most max_retained results), and the backend's
+ * destroy() runs on the threadpool. The job's uid stays allocated until
+ * destroy() completed, because the job directory is owned by it until then.
+ *
+ * Memory: struct sbd_job plus its argv copy; output never accumulates in the
+ * daemon — when the owner's write queue passes SBD_CONN_HIGH_WATER the job's
+ * pipes stop being read (conn.c) and the kernel pipe buffer pushes back on
+ * the job.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "daemon/job.h"
+#include "daemon/log.h"
+
+/* One read buffer for every job pipe: the loop is single-threaded and each
+ * chunk is packed into an outgoing message inside the read callback. */
+static char pipe_buf[64 << 10];
+
+/* After reap, how long to wait for EOF on the output pipes before assuming a
+ * process escaped the job's kill and still holds them. */
+#define EOF_GRACE_MS 2000
+
+static void maybe_finish(struct sbd_job *j);
+
+/* ---- uid range ---- */
+
+int sbd_job_uids_init(struct sbd_daemon *d)
+{
+        uint32_t n = d->opt.uid_last - d->opt.uid_first + 1;
+
+        d->uid_used = calloc((n + 7) / 8, 1);
+        return d->uid_used ? 0 : -ENOMEM;
+}
+
+static int uid_alloc(struct sbd_daemon *d, uint32_t *out)
+{
+        uint32_t n = d->opt.uid_last - d->opt.uid_first + 1, i, k;
+
+        /* Round-robin from a cursor, so a just-freed uid is reused last. */
+        for (i = 0; i < n; i++) {
+                k = (d->uid_cursor + i) % n;
+                if (!(d->uid_used[k / 8] & (1u << (k % 8)))) {
+                        d->uid_used[k / 8] |= (uint8_t)(1u << (k % 8));
+                        d->uid_cursor = (k + 1) % n;
+                        *out = d->opt.uid_first + k;
+                        return 0;
+                }
+        }
+        return -EAGAIN;
+}
+
+static void uid_release(struct sbd_daemon *d, uint32_t uid)
+{
+        uint32_t k = uid - d->opt.uid_first;
+
+        d->uid_used[k / 8] &= (uint8_t)~(1u << (k % 8));
+}
+
+/* ---- lookup, ids ---- */
+
+static struct sbd_job *job_find(struct sbd_daemon *d, const char *id)
+{
+        struct sbd_list *pos, *tmp;
+
+        sbd_list_for_each_safe(pos, tmp, &d->jobs) {
+                struct sbd_job *j = sbd_container_of(pos, struct sbd_job, node);
+
+                if (strcmp(j->id, id) == 0)
+                        return j;
+        }
+        return NULL;
+}
+
+struct sbd_job *sbd_job_lookup(struct sbd_daemon *d, const struct sbd_conn *c, const char *id)
+{
+        struct sbd_job *j = job_find(d, id);
+
+        if (!j)
+                return NULL;
+        /* Another user's job does not exist for a client (no id probing). */
+        if (!c->admin && j->owner_uid != (uint32_t)c->uid)
+                return NULL;
+        return j;
+}
+
+static int job_id_new(struct sbd_daemon *d, char *id)
+{
+        static const char hex[] = "0123456789abcdef";
+        uint8_t b[6];
+        ssize_t n;
+        int tries, i;
+
+        for (tries = 0; tries < 8; tries++) {
+                n = getrandom(b, sizeof(b), 0);
+                if (n < 0)
+                        return -errno;
+                if ((size_t)n != sizeof(b))
+                        return -EIO;
+                for (i = 0; i < 6; i++) {
+                        id[2 * i] = hex[b[i] >> 4];
+                        id[2 * i + 1] = hex[b[i] & 15];
+                }
+                id[12] = '\0';
+                if (!job_find(d, id))
+                        return 0;
+        }
+        return -EEXIST;
+}
+
+/* ---- environment ---- */
+
+/* The environment is built from scratch: nothing of the daemon's leaks in.
+ * Returns a NULL-terminated array of borrowed pointers (defaults are static,
+ * the rest point into p->env); free() only the array. */
+static char **env_build(const struct sbp_exec_params *p, struct sbp_error *err)
+{
+        static char env_path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
+        static char env_home[] = "HOME=/work";
+        static char env_lang[] = "LANG=C.UTF-8";
+        static char env_tmpdir[] = "TMPDIR=/tmp";
+        static char env_user[] = "USER=skillbox";
+        char *defaults[] = { env_path, env_home, env_lang, env_tmpdir, env_user };
+        size_t ndef = sizeof(defaults) / sizeof(defaults[0]), n = 0, i, k;
+        char **env = calloc(ndef + p->envc + 1, sizeof(char *));
+
+        if (!env) {
+                sbp_error_set(err, SBP_E_INTERNAL, "out of memory");
+                return NULL;
+        }
+        for (i = 0; i < ndef; i++)
+                env[n++] = defaults[i];
+        for (i = 0; i < p->envc; i++) {
+                const char *e = p->env[i], *eq = strchr(e, '=');
+                size_t klen;
+
+                if (!eq || eq == e) {
+                        sbp_error_set(err, SBP_E_INVALID_ARGUMENT, "env: bad entry");
+                        free(env);
+                        return NULL;
+                }
+                klen = (size_t)(eq - e) + 1;   /* with the '=' */
+                for (k = 0; k < n; k++)
+                        if (strncmp(env[k], e, klen) == 0)
+                                break;
+                env[k] = p->env[i];   /* override in place, or append */
+                if (k == n)
+                        n++;
+        }
+        env[n] = NULL;
+        return env;
+}
+
+static char **argv_copy(char *const *argv, uint32_t argc)
+{
+        char **v = calloc(argc + 1, sizeof(char *));
+        uint32_t i;
+
+        if (!v)
+                return NULL;
+        for (i = 0; i < argc; i++) {
+                v[i] = strdup(argv[i]);
+                if (!v[i]) {
+                        while (i > 0)
+                                free(v[--i]);
+                        free(v);
+                        return NULL;
+                }
+        }
+        return v;
+}
+
+static void argv_free(char **v)
+{
+        char **p;
+
+        if (!v)
+                return;
+        for (p = v; *p; p++)
+                free(*p);
+        free(v);
+}
+
+/* ---- freeing ---- */
+
+static void maybe_free(struct sbd_job *j)
+{
+        if (!j->removed || j->handles > 0 || j->destroying)
+                return;
+        argv_free(j->argv);
+        free(j);
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+        struct sbd_job *j = h->data;
+
+        j->handles--;
+        maybe_free(j);
+}
+
+static void close_handle(struct sbd_job *j, uv_handle_t *h)
+{
+        h->data = j;
+        uv_close(h, handle_closed);
+}
+
+static void destroy_work(uv_work_t *w)
+{
+        struct sbd_job *j = sbd_container_of(w, struct sbd_job, work);
+
+        /* Only this job's cgroup and directory: safe off the loop thread. */
+        j->d->ops->destroy(j->bj);
+}
+
+static void destroy_done(uv_work_t *w, int status)
+{
+        struct sbd_job *j = sbd_container_of(w, struct sbd_job, work);
+
+        j->bj = NULL;
+        j->destroying = false;
+        if (j->uid_held) {
+                uid_release(j->d, j->uid);
+                j->uid_held = false;
+        }
+        maybe_free(j);
+}
+
+void sbd_job_remove(struct sbd_job *j)
+{
+        if (j->removed)
+                return;
+        j->removed = true;
+        sbd_list_remove(&j->node);
+        if (sbd_list_linked(&j->retained_node)) {
+                sbd_list_remove(&j->retained_node);
+                j->d->jobs_retained--;
+        }
+        uv_timer_stop(&j->timer);
+        close_handle(j, (uv_handle_t *)&j->timer);
+}
+
+/* ---- output ---- */
+
+static void pipe_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+        buf->base = pipe_buf;
+        buf->len = sizeof(pipe_buf);
+}
+
+static void close_output(struct sbd_job *j, enum sbp_stream stream)
+{
+        uv_pipe_t *p = stream == SBP_STDOUT ? &j->out_pipe : &j->err_pipe;
+        bool *open = stream == SBP_STDOUT ? &j->out_open : &j->err_open;
+
+        if (!*open)
+                return;
+        *open = false;
+        if (stream == SBP_STDOUT)
+                j->out_reading = false;
+        else
+                j->err_reading = false;
+        close_handle(j, (uv_handle_t *)p);
+}
+
+static void on_output(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+        struct sbd_job *j = s->data;
+        enum sbp_stream stream = s == (uv_stream_t *)&j->out_pipe ? SBP_STDOUT : SBP_STDERR;
+
+        if (n > 0) {
+                if (stream == SBP_STDOUT)
+                        j->result.stdout_bytes += (uint64_t)n;
+                else
+                        j->result.stderr_bytes += (uint64_t)n;
+                if (j->owner && !j->owner->closing) {
+                        struct sbd_out *o = sbd_out_new();
+
+                        if (!o) {
+                                j->result.output_truncated = true;
+                                return;
+                        }
+                        sbp_job_output_pack(&o->pk, j->id, stream, buf->base, (size_t)n);
+                        /* May pause this very pipe (backpressure); fine in a read cb. */
+                        sbd_conn_send(j->owner, o);
+                }
+                return;
+        }
+        if (n == 0)
+                return;
+        if (n != UV_EOF)
+                log_debug("job %s: read %s: %s", j->id,
+                          stream == SBP_STDOUT ? "stdout" : "stderr", uv_err_name((int)n));
+        close_output(j, stream);
+        maybe_finish(j);
+}
+
+void sbd_job_update_reading(struct sbd_job *j)
+{
+        bool want = !(j->owner && j->owner->paused);
+        int r;
+
+        if (j->out_open && want != j->out_reading) {
+                r = want ? uv_read_start((uv_stream_t *)&j->out_pipe, pipe_alloc, on_output)
+                         : uv_read_stop((uv_stream_t *)&j->out_pipe);
+                if (r == 0)
+                        j->out_reading = want;
+        }
+        if (j->err_open && want != j->err_reading) {
+                r = want ? uv_read_start((uv_stream_t *)&j->err_pipe, pipe_alloc, on_output)
+                         : uv_read_stop((uv_stream_t *)&j->err_pipe);
+                if (r == 0)
+                        j->err_reading = want;
+        }
+}
+
+/* ---- stdin ---- */
+
+static void close_stdin(struct sbd_job *j)
+{
+        if (!j->in_open)
+                return;
+        j->in_open = false;
+        /* Pending writes get UV_ECANCELED and are answered Unavailable. */
+        close_handle(j, (uv_handle_t *)&j->in_pipe);
+}
+
+static void stdin_written(uv_write_t *w, int status)
+{
+        struct sbd_stdin_req *req = sbd_container_of(w, struct sbd_stdin_req, req);
+        struct sbd_job *j = req->job;
+
+        j->stdin_pending--;
+        if (req->conn) {
+                sbd_list_remove(&req->conn_node);
+                if (status < 0) {
+                        struct sbp_error err;
+
+                        sbp_error_set(&err, SBP_E_UNAVAILABLE, "stdin of job %s: %s", j->id,
+                                      status == UV_ECANCELED ? "closed" : uv_err_name(status));
+                        sbd_conn_reply_error(req->conn, req->msgid, &err);
+                } else {
+                        sbd_conn_reply_nil(req->conn, req->msgid);
+                }
+        }
+        free(req);
+        if (j->stdin_closing && j->stdin_pending == 0)
+                close_stdin(j);
+}
+
+int sbd_job_stdin_write(struct sbd_job *j, struct sbd_conn *c, uint32_t msgid,
+                        const uint8_t *data, size_t len, struct sbp_error *err)
+{
+        struct sbd_stdin_req *req;
+        uv_buf_t buf;
+        int r;
+
+        if (!j->had_stdin)
+                return sbp_error_set(err, SBP_E_UNAVAILABLE,
+                                     "job %s was not started with stdin", j->id);
+        if (!j->in_open || j->stdin_closing)
+                return sbp_error_set(err, SBP_E_UNAVAILABLE, "stdin of job %s is closed", j->id);
+        /* The data points into the current message: copy it for the write. */
+        req = malloc(sizeof(*req) + len);
+        if (!req)
+                return sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED, "out of memory");
+        req->job = j;
+        req->conn = c;
+        req->msgid = msgid;
+        req->len = len;
+        if (len)
+                memcpy(req->data, data, len);
+        buf = uv_buf_init((char *)req->data, (unsigned)len);
+        r = uv_write(&req->req, (uv_stream_t *)&j->in_pipe, &buf, 1, stdin_written);
+        if (r < 0) {
+                free(req);
+                return sbp_error_set(err, SBP_E_UNAVAILABLE, "stdin of job %s: %s", j->id,
+                                     uv_err_name(r));
+        }
+        j->stdin_pending++;
+        sbd_list_append(&c->stdin_reqs, &req->conn_node);
+        return 0;
+}
+
+int sbd_job_stdin_close(struct sbd_job *j, struct sbp_error *err)
+{
+        if (!j->had_stdin)
+                return sbp_error_set(err, SBP_E_UNAVAILABLE,
+                                     "job %s was not started with stdin", j->id);
+        /* Idempotent; the close happens after the writes already queued. */
+        j->stdin_closing = true;
+        if (j->stdin_pending == 0)
+                close_stdin(j);
+        return 0;
+}
+
+/* ---- results ---- */
+
+void sbd_job_fill_result(struct sbd_job *j, struct sbp_job_result *out)
+{
+        *out = j->result;
+        if (!j->reaped && !j->finished && j->start_hr)
+                out->wall_ms = (uv_hrtime() - j->start_hr) / 1000000u;
+}
+
+void sbd_job_fill_info(struct sbd_job *j, struct sbp_job_info *out)
+{
+        memset(out, 0, sizeof(*out));
+        sbd_job_fill_result(j, &out->result);
+        snprintf(out->profile, sizeof(out->profile), "%s", j->profile);
+        out->owner_uid = j->owner_uid;
+        out->started_ms = j->started_ms;
+        out->detached = j->detached;
+        out->argv = j->argv;
+        out->argc = j->argc;
+}
+
+void sbd_waiter_drop(struct sbd_waiter *w)
+{
+        sbd_list_remove(&w->job_node);
+        sbd_list_remove(&w->conn_node);
+        free(w);
+}
+
+void sbd_job_add_waiter(struct sbd_job *j, struct sbd_conn *c, uint32_t msgid)
+{
+        struct sbd_waiter *w;
+
+        if (j->finished) {
+                sbd_conn_reply_result(c, msgid, &j->result);
+                return;
+        }
+        w = calloc(1, sizeof(*w));
+        if (!w) {
+                struct sbp_error err;
+
+                sbp_error_set(&err, SBP_E_RESOURCE_EXHAUSTED, "out of memory");
+                sbd_conn_reply_error(c, msgid, &err);
+                return;
+        }
+        w->conn = c;
+        w->msgid = msgid;
+        sbd_list_append(&j->waiters, &w->job_node);
+        sbd_list_append(&c->waiters, &w->conn_node);
+}
+
+/* ---- ending ---- */
+
+static void on_retention_over(uv_timer_t *t)
+{
+        struct sbd_job *j = t->data;
+
+        log_debug("job %s: result no longer retained", j->id);
+        sbd_job_remove(j);
+}
+
+static void retain(struct sbd_job *j)
+{
+        struct sbd_daemon *d = j->d;
+
+        if (d->opt.retain_ms == 0 || d->opt.max_retained == 0) {
+                sbd_job_remove(j);
+                return;
+        }
+        sbd_list_append(&d->retained, &j->retained_node);
+        d->jobs_retained++;
+        while (d->jobs_retained > d->opt.max_retained) {
+                struct sbd_job *old = sbd_container_of(d->retained.next, struct sbd_job,
+                                                       retained_node);
+
+                sbd_job_remove(old);
+        }
+        if (!j->removed) {
+                j->timer.data = j;
+                uv_timer_start(&j->timer, on_retention_over, d->opt.retain_ms, 0);
+        }
+}
+
+static void finish(struct sbd_job *j)
+{
+        struct sbd_daemon *d = j->d;
+        struct sbd_job_end end = {
+                .setup_failed = j->exit.setup_failed,
+                .kill_reason = j->kill_reason,
+                .oom = j->exit.oom,
+                .exit_code = j->exit.exit_code,
+                .signal = j->exit.signal,
+        };
+        struct sbp_job_result *res = &j->result;
+        enum sbp_job_state state = sbd_job_final_state(&end);
+        int r;
+
+        if (!sbd_job_state_transition_ok(res->state, state)) {
+                log_error("job %s: illegal state change %s -> %s", j->id,
+                          sbp_job_state_name(res->state), sbp_job_state_name(state));
+                return;
+        }
+        j->finished = true;
+        uv_timer_stop(&j->timer);
+        close_stdin(j);
+
+        res->state = state;
+        res->exit_code = j->exit.exit_code;
+        res->signal = j->exit.signal;
+        if (state == SBP_JOB_SIGNALED)
+                res->exit_code = -1;
+        if (state == SBP_JOB_FAILED) {
+                res->exit_code = -1;
+                res->signal = 0;
+                snprintf(res->error, sizeof(res->error), "%s",
+                         j->exit.error[0] ? j->exit.error : "setup failed");
+                d->jobs_failed++;
+        }
+        res->cpu_user_ms = j->exit.cpu_user_ms;
+        res->cpu_sys_ms = j->exit.cpu_sys_ms;
+        res->memory_peak = j->exit.memory_peak;
+        res->tasks_peak = j->exit.tasks_peak;
+        d->jobs_running--;
+
+        log_info("job %s: %s exit_code=%d signal=%d wall_ms=%" PRIu64 "%s%s", j->id,
+                 sbp_job_state_name(state), res->exit_code, res->signal, res->wall_ms,
+                 state == SBP_JOB_FAILED ? " error=" : "", state == SBP_JOB_FAILED ? res->error : "");
+
+        if (j->owner && !j->owner->closing) {
+                struct sbd_out *o = sbd_out_new();
+
+                if (o) {
+                        sbp_job_exit_pack(&o->pk, res);
+                        sbd_conn_send(j->owner, o);
+                }
+        }
+        /* Pop one at a time: a failing reply may close its connection, which
+         * drops that connection's other waiters from this list. */
+        while (!sbd_list_empty(&j->waiters)) {
+                struct sbd_waiter *w = sbd_container_of(j->waiters.next, struct sbd_waiter,
+                                                        job_node);
+                struct sbd_conn *c = w->conn;
+                uint32_t msgid = w->msgid;
+
+                sbd_waiter_drop(w);
+                sbd_conn_reply_result(c, msgid, res);
+        }
+
+        if (j->bj) {
+                j->destroying = true;
+                r = uv_queue_work(d->loop, &j->work, destroy_work, destroy_done);
+                if (r < 0) {
+                        log_warning("job %s: threadpool: %s; destroying inline", j->id,
+                                    uv_err_name(r));
+                        destroy_work(&j->work);
+                        destroy_done(&j->work, 0);
+                }
+        } else if (j->uid_held) {
+                uid_release(d, j->uid);
+                j->uid_held = false;
+        }
+        retain(j);
+        sbd_daemon_check_drained(d);
+}
+
+static void maybe_finish(struct sbd_job *j)
+{
+        if (j->finished || !j->reaped || j->out_open || j->err_open)
+                return;
+        finish(j);
+}
+
+static void on_eof_grace(uv_timer_t *t)
+{
+        struct sbd_job *j = t->data;
+
+        if (j->owner && j->owner->paused) {
+                /* Not stuck: the client is slow. Keep waiting for it. */
+                uv_timer_start(&j->timer, on_eof_grace, EOF_GRACE_MS, 0);
+                return;
+        }
+        log_warning("job %s: output still open %d ms after exit; closing it", j->id,
+                    EOF_GRACE_MS);
+        j->result.output_truncated = true;
+        close_output(j, SBP_STDOUT);
+        close_output(j, SBP_STDERR);
+        maybe_finish(j);
+}
+
+static void mark_reaped(struct sbd_job *j)
+{
+        j->reaped = true;
+        j->result.wall_ms = (uv_hrtime() - j->start_hr) / 1000000u;
+        uv_timer_stop(&j->timer);
+        if (j->out_open || j->err_open) {
+                j->timer.data = j;
+                uv_timer_start(&j->timer, on_eof_grace, EOF_GRACE_MS, 0);
+        }
+}
+
+static void stop_exit_poll(struct sbd_job *j)
+{
+        if (!j->poll_open)
+                return;
+        j->poll_open = false;
+        uv_poll_stop(&j->exit_poll);
+        close_handle(j, (uv_handle_t *)&j->exit_poll);
+}
+
+static void reap(struct sbd_job *j)
+{
+        int r;
+
+        if (j->reaped)
+                return;
+        stop_exit_poll(j);
+        r = j->d->ops->reap(j->bj, &j->exit);
+        if (r < 0) {
+                log_errno(r, "job %s: reap", j->id);
+                if (!j->exit.setup_failed && j->exit.signal == 0 && j->exit.exit_code < 0) {
+                        j->exit.setup_failed = true;
+                        snprintf(j->exit.error, sizeof(j->exit.error), "reap: %s",
+                                 sbd_errno_name(r));
+                }
+        }
+        mark_reaped(j);
+        maybe_finish(j);
+}
+
+static void on_exit_ready(uv_poll_t *h, int status, int events)
+{
+        reap(h->data);
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+        struct sbd_job *j = t->data;
+
+        log_info("job %s: wall timeout of %" PRIu64 " ms reached", j->id, j->limits.timeout_ms);
+        sbd_job_kill(j, SBD_KILL_TIMEOUT);
+}
+
+void sbd_job_kill(struct sbd_job *j, enum sbd_kill_reason why)
+{
+        int r;
+
+        if (j->finished || j->reaped || !j->bj)
+                return;
+        j->kill_reason = sbd_kill_reason_merge(j->kill_reason, why);
+        r = j->d->ops->kill(j->bj);
+        if (r < 0)
+                log_errno(r, "job %s: kill (%s)", j->id, sbd_kill_reason_name(why));
+        else
+                log_debug("job %s: killed (%s)", j->id, sbd_kill_reason_name(why));
+}
+
+void sbd_job_owner_gone(struct sbd_job *j)
+{
+        j->owner = NULL;
+        if (!j->detached && !j->finished)
+                sbd_job_kill(j, SBD_KILL_DISCONNECT);
+        /* Nobody throttles us any more: drain and discard (but count). */
+        sbd_job_update_reading(j);
+}
+
+/* ---- spawning ---- */
+
+static void close_fd(int *fd)
+{
+        if (*fd >= 0) {
+                close(*fd);
+                *fd = -1;
+        }
+}
+
+static int open_pipe(struct sbd_job *j, uv_pipe_t *p, int fd, bool *open)
+{
+        int r = uv_pipe_init(j->d->loop, p, 0);
+
+        if (r < 0)
+                return r;
+        p->data = j;
+        j->handles++;
+        *open = true;
+        r = uv_pipe_open(p, fd);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        return 0;
+}
+
+/* Spawn the process. On failure returns <0 with errbuf set, nothing left
+ * open. On success the job's handles are running. */
+static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
+                 char *errbuf, size_t errlen)
+{
+        struct sbd_daemon *d = j->d;
+        int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+        struct sb_job_spec spec;
+        int r, fd;
+
+        if (p->stdin) {
+                if (pipe2(in, O_CLOEXEC) < 0)
+                        goto fail_errno;
+        } else {
+                in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (in[0] < 0)
+                        goto fail_errno;
+        }
+        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+                goto fail_errno;
+
+        memset(&spec, 0, sizeof(spec));
+        spec.job_id = j->id;
+        spec.argv = j->argv;
+        spec.envp = env;
+        spec.uid = j->uid;
+        spec.gid = j->uid;
+        spec.memory_max = j->limits.memory_max;
+        spec.tasks_max = j->limits.tasks_max;
+        spec.cpu_percent = j->limits.cpu_percent;
+        spec.tmp_size = j->limits.tmp_size;
+        spec.network = j->limits.network;
+        spec.stdin_fd = in[0];
+        spec.stdout_fd = out[1];
+        spec.stderr_fd = err[1];
+
+        errbuf[0] = '\0';
+        r = d->ops->spawn(d->backend, &spec, &j->bj, errbuf, errlen);
+        /* The job's ends live in the job now (or nowhere): drop ours so EOF
+         * on the output pipes means every job process is gone. */
+        close_fd(&in[0]);
+        close_fd(&out[1]);
+        close_fd(&err[1]);
+        if (r < 0) {
+                j->bj = NULL;
+                if (!errbuf[0])
+                        snprintf(errbuf, errlen, "spawn: %s", sbd_errno_name(r));
+                goto fail;
+        }
+        j->start_hr = uv_hrtime();
+
+        r = open_pipe(j, &j->out_pipe, out[0], &j->out_open);
+        out[0] = -1;
+        if (r == 0) {
+                r = open_pipe(j, &j->err_pipe, err[0], &j->err_open);
+                err[0] = -1;
+        }
+        if (r == 0 && p->stdin) {
+                r = open_pipe(j, &j->in_pipe, in[1], &j->in_open);
+                in[1] = -1;
+        }
+        fd = r == 0 ? d->ops->exit_fd(j->bj) : -1;
+        if (r == 0 && fd < 0)
+                r = fd;
+        if (r == 0) {
+                r = uv_poll_init(d->loop, &j->exit_poll, fd);
+                if (r == 0) {
+                        j->exit_poll.data = j;
+                        j->handles++;
+                        j->poll_open = true;
+                        r = uv_poll_start(&j->exit_poll, UV_READABLE, on_exit_ready);
+                }
+        }
+        d->ops->enforced(j->bj, &j->result.enforced);
+        if (j->result.enforced.timeout_ms == 0)
+                j->result.enforced.timeout_ms = j->limits.timeout_ms;
+        if (r < 0) {
+                /* The process runs but cannot be watched: end it now; the
+                 * caller finishes the job after replying to exec. */
+                log_errno(r, "job %s: watching the job", j->id);
+                close_fd(&out[0]);
+                close_fd(&err[0]);
+                close_fd(&in[1]);
+                stop_exit_poll(j);
+                d->ops->kill(j->bj);
+                d->ops->reap(j->bj, &j->exit);
+                j->exit.setup_failed = true;
+                snprintf(j->exit.error, sizeof(j->exit.error), "daemon: watch job: %s",
+                         uv_err_name(r));
+                mark_reaped(j);
+                sbd_job_update_reading(j);
+                return 0;
+        }
+        if (j->limits.timeout_ms) {
+                j->timer.data = j;
+                uv_timer_start(&j->timer, on_timeout, j->limits.timeout_ms, 0);
+        }
+        sbd_job_update_reading(j);
+        return 0;
+
+fail_errno:
+        r = -errno;
+        snprintf(errbuf, errlen, "daemon: pipe: %s", sbd_errno_name(r));
+fail:
+        close_fd(&in[0]);
+        close_fd(&in[1]);
+        close_fd(&out[0]);
+        close_fd(&out[1]);
+        close_fd(&err[0]);
+        close_fd(&err[1]);
+        return r;
+}
+
+static uint32_t running_jobs_of(struct sbd_daemon *d, uint32_t uid)
+{
+        struct sbd_list *pos, *tmp;
+        uint32_t n = 0;
+
+        sbd_list_for_each_safe(pos, tmp, &d->jobs) {
+                struct sbd_job *j = sbd_container_of(pos, struct sbd_job, node);
+
+                if (!j->finished && j->owner_uid == uid)
+                        n++;
+        }
+        return n;
+}
+
+int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, struct sbp_exec_params *p,
+                 struct sbp_error *err)
+{
+        struct sbd_daemon *d = c->d;
+        const struct sbp_profile *prof;
+        struct sbd_limits limits;
+        struct sbd_job *j;
+        char errbuf[SBP_TEXT_MAX + 1];
+        char **env;
+        int r;
+
+        if (d->draining)
+                return sbp_error_set(err, SBP_E_UNAVAILABLE, "the daemon is shutting down");
+        prof = sbd_profile_find(p->profile);
+        if (!prof)
+                return sbp_error_set(err, SBP_E_NOT_FOUND, "unknown profile %s", p->profile);
+        r = sbd_profile_merge(prof, p, &limits, err);
+        if (r < 0)
+                return r;
+        if (d->jobs_running >= d->opt.max_jobs)
+                return sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED,
+                                     "too many running jobs (limit %u)", d->opt.max_jobs);
+        if (running_jobs_of(d, (uint32_t)c->uid) >= d->opt.max_jobs_per_user)
+                return sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED,
+                                     "too many running jobs for uid %u (limit %u)",
+                                     (unsigned)c->uid, d->opt.max_jobs_per_user);
+
+        j = calloc(1, sizeof(*j));
+        if (!j)
+                return sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED, "out of memory");
+        j->d = d;
+        sbd_list_init(&j->node);
+        sbd_list_init(&j->retained_node);
+        sbd_list_init(&j->waiters);
+        r = job_id_new(d, j->id);
+        if (r < 0) {
+                free(j);
+                return sbp_error_set(err, SBP_E_INTERNAL, "job id: %s", sbd_errno_name(r));
+        }
+        j->argv = argv_copy(p->argv, p->argc);
+        if (!j->argv) {
+                free(j);
+                return sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED, "out of memory");
+        }
+        env = env_build(p, err);
+        if (!env) {
+                argv_free(j->argv);
+                free(j);
+                return -EINVAL;
+        }
+        r = uid_alloc(d, &j->uid);
+        if (r < 0) {
+                free(env);
+                argv_free(j->argv);
+                free(j);
+                return sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED,
+                                     "no free job uid in %u-%u", d->opt.uid_first,
+                                     d->opt.uid_last);
+        }
+        j->uid_held = true;
+        j->argc = p->argc;
+        j->owner = c;
+        j->owner_uid = (uint32_t)c->uid;
+        j->detached = p->detach;
+        j->had_stdin = p->stdin;
+        j->limits = limits;
+        snprintf(j->profile, sizeof(j->profile), "%s", prof->name);
+        j->started_ms = sbd_now_unix_ms();
+        j->result.state = SBP_JOB_RUNNING;
+        j->result.exit_code = -1;
+        j->result.tasks_peak = -1;
+        j->result.enforced.uid = -1;
+        j->result.enforced.gid = -1;
+        snprintf(j->result.job, sizeof(j->result.job), "%s", j->id);
+        j->exit.exit_code = -1;
+        j->exit.tasks_peak = -1;
+
+        /* From here the job exists: every failure is reported as its result. */
+        uv_timer_init(d->loop, &j->timer);
+        j->timer.data = j;
+        j->handles++;
+        sbd_list_append(&d->jobs, &j->node);
+        d->jobs_started++;
+        d->jobs_running++;
+
+        r = spawn(j, p, env, errbuf, sizeof(errbuf));
+        free(env);
+
+        {
+                struct sbd_out *o = sbd_out_new();
+
+                if (o) {
+                        sbp_pack_response_begin(&o->pk, msgid);
+                        sbp_exec_result_pack(&o->pk, j->id);
+                        sbd_conn_send(c, o);
+                }
+        }
+        if (r < 0) {
+                log_warning("job %s: spawn failed: %s", j->id, errbuf);
+                j->exit.setup_failed = true;
+                snprintf(j->exit.error, sizeof(j->exit.error), "%s", errbuf);
+                j->start_hr = uv_hrtime();
+                j->reaped = true;
+                maybe_finish(j);
+                return 0;
+        }
+        maybe_finish(j);   /* only if watching it failed above */
+        if (j->finished)
+                return 0;
+        log_info("job %s: started for uid %u (pid %d, job uid %u): %s", j->id,
+                 (unsigned)c->uid, j->bj ? d->ops->pid(j->bj) : -1, j->uid, j->argv[0]);
+        return 0;
+}

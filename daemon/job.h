@@ -1,0 +1,102 @@
+/* job.h — one job: its sandboxed process (through the backend), its pipes,
+ * timers, output routing, waiters and, after it ended, its retained result.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "daemon/conn.h"
+#include "daemon/daemon.h"
+#include "daemon/job_state.h"
+#include "daemon/profile.h"
+
+/* A request waiting for a job to end (wait, kill). Linked in both the job's
+ * and the connection's lists; freed when answered or when either goes away. */
+struct sbd_waiter {
+        struct sbd_list job_node;
+        struct sbd_list conn_node;
+        struct sbd_conn *conn;
+        uint32_t msgid;
+};
+
+/* A stdin_write in flight; the reply is sent from the write callback. */
+struct sbd_stdin_req {
+        uv_write_t req;
+        struct sbd_list conn_node;   /* in conn->stdin_reqs while conn is alive */
+        struct sbd_job *job;
+        struct sbd_conn *conn;       /* NULL once the connection went away */
+        uint32_t msgid;
+        size_t len;
+        uint8_t data[];
+};
+
+struct sbd_job {
+        struct sbd_list node;            /* in daemon->jobs */
+        struct sbd_list retained_node;   /* in daemon->retained once finished */
+        struct sbd_daemon *d;
+        char id[SBP_JOB_ID_MAX + 1];
+
+        uint32_t owner_uid;
+        struct sbd_conn *owner;          /* NULL once the owner disconnected */
+        bool detached;
+        char profile[SBP_NAME_MAX + 1];
+        char **argv;                     /* copy, for inspect/list */
+        uint32_t argc;
+        uint64_t started_ms;             /* Unix time */
+        uint64_t start_hr;               /* uv_hrtime() at spawn */
+        struct sbd_limits limits;
+
+        uint32_t uid;
+        bool uid_held;
+        struct sb_backend_job *bj;
+        struct sb_backend_exit exit;
+        enum sbd_kill_reason kill_reason;
+        struct sbp_job_result result;    /* state running until finished */
+
+        uv_pipe_t out_pipe, err_pipe, in_pipe;
+        uv_poll_t exit_poll;
+        uv_timer_t timer;                /* timeout, then EOF grace, then retention */
+        unsigned handles;                /* initialized handles not yet closed */
+        bool out_open, err_open, in_open, poll_open;
+        bool out_reading, err_reading;
+        bool had_stdin;                  /* started with stdin: true */
+        bool stdin_closing;              /* stdin_close asked; close after pending writes */
+        unsigned stdin_pending;
+
+        bool reaped, finished, destroying, removed;
+        uv_work_t work;
+        struct sbd_list waiters;
+};
+
+/* Create and start a job for c. Answers the exec request itself (job id, or
+ * an error); on a spawn failure the job exists and ends `failed` right after
+ * the reply. Returns 0 if replied with a job id, else <0 with err filled. */
+int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, struct sbp_exec_params *p,
+                 struct sbp_error *err);
+
+/* Lookup as seen by c: another user's job is invisible (NULL) unless c is admin. */
+struct sbd_job *sbd_job_lookup(struct sbd_daemon *d, const struct sbd_conn *c, const char *id);
+
+void sbd_job_kill(struct sbd_job *j, enum sbd_kill_reason why);
+/* Answer msgid on c with the result once j ends (now if it already has). */
+void sbd_job_add_waiter(struct sbd_job *j, struct sbd_conn *c, uint32_t msgid);
+void sbd_waiter_drop(struct sbd_waiter *w);
+
+/* The current result (running jobs: live counters and wall time so far). */
+void sbd_job_fill_result(struct sbd_job *j, struct sbp_job_result *out);
+void sbd_job_fill_info(struct sbd_job *j, struct sbp_job_info *out);   /* argv borrowed */
+
+int sbd_job_stdin_write(struct sbd_job *j, struct sbd_conn *c, uint32_t msgid,
+                        const uint8_t *data, size_t len, struct sbp_error *err);
+int sbd_job_stdin_close(struct sbd_job *j, struct sbp_error *err);
+
+/* The connection owning j went away (closed or paused state changed). */
+void sbd_job_owner_gone(struct sbd_job *j);
+void sbd_job_update_reading(struct sbd_job *j);
+
+/* Forget a finished job (retention over, eviction, or daemon exit). */
+void sbd_job_remove(struct sbd_job *j);
+
+int sbd_job_uids_init(struct sbd_daemon *d);

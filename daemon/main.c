@@ -1,0 +1,478 @@
+/* main.c — skillboxd: options, start-up, signals, the loop, and the drain.
+ *
+ * Start-up order: check that no other daemon serves the socket (before
+ * anything is reaped), state dir (0700), backend open() (which reaps what a
+ * previous instance left behind), then listen — so a client that can connect
+ * can run jobs. Any failure exits 1 with one clear line.
+ *
+ * Drain (SIGTERM/SIGINT): stop accepting, refuse exec (Unavailable), kill
+ * every running job, and once they all ended (job_exit and waiters answered)
+ * flush and close every connection, forget retained results and close every
+ * handle, so the loop ends by itself and uv_loop_close() succeeds. Deadlines
+ * bound a drain stuck on a client that does not read.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "daemon/conn.h"
+#include "daemon/daemon.h"
+#include "daemon/job.h"
+#include "daemon/log.h"
+#include "daemon/server.h"
+
+#define DRAIN_DEADLINE_MS 10000   /* then connections are dropped unflushed */
+#define DRAIN_GIVE_UP_MS  5000    /* then the loop is stopped, exit 1 */
+
+static void usage(FILE *f)
+{
+        fprintf(f,
+                "Usage: skillboxd [OPTION]...\n"
+                "Run untrusted programs in sandboxes for clients of a Unix socket.\n\n"
+                "  --socket PATH             listening socket (default %s)\n"
+                "  --state-dir DIR           job directories (default %s)\n"
+                "  --backend linux|posix     sandboxing backend (default %s)\n"
+                "  --cgroup NAME             cgroup subtree name (default skillbox)\n"
+                "  --uid-range FIRST-LAST    job uids/gids (default 60000-60999)\n"
+                "  --log-level LEVEL         debug, info, warning or error (default info)\n"
+                "  --max-connections N       connections in total (default 128)\n"
+                "  --max-jobs N              running jobs in total (default 256)\n"
+                "  --max-jobs-per-user N     running jobs per client uid (default 64)\n"
+                "  --retain SECONDS          keep finished results (default 300)\n"
+                "  --version                 print the version and exit\n"
+                "  --help                    print this help and exit\n",
+                SKILLBOX_DEFAULT_SOCKET, SKILLBOX_DEFAULT_STATE_DIR,
+                HAVE_BACKEND_LINUX ? "linux" : "posix");
+}
+
+uint64_t sbd_now_unix_ms(void)
+{
+        struct timespec ts;
+
+        if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+                return 0;
+        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+        char *end;
+        unsigned long long v;
+
+        if (!*s || *s == '-' || *s == '+')
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno || *end || v > max)
+                return -EINVAL;
+        *out = v;
+        return 0;
+}
+
+static int parse_u32_opt(const char *name, const char *s, uint32_t min, uint32_t *out)
+{
+        uint64_t v;
+
+        if (parse_u64(s, UINT32_MAX, &v) < 0 || v < min) {
+                fprintf(stderr, "skillboxd: error: --%s: invalid value \"%s\"\n", name, s);
+                return -EINVAL;
+        }
+        *out = (uint32_t)v;
+        return 0;
+}
+
+static int parse_uid_range(const char *s, uint32_t *first, uint32_t *last)
+{
+        char buf[64], *dash;
+        uint64_t a, b;
+
+        if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
+                return -EINVAL;
+        dash = strchr(buf, '-');
+        if (!dash)
+                return -EINVAL;
+        *dash = '\0';
+        if (parse_u64(buf, UINT32_MAX - 1, &a) < 0 || parse_u64(dash + 1, UINT32_MAX - 1, &b) < 0)
+                return -EINVAL;
+        /* Never root's uid, and a bounded bitmap. */
+        if (a == 0 || b < a || b - a >= (1u << 20))
+                return -EINVAL;
+        *first = (uint32_t)a;
+        *last = (uint32_t)b;
+        return 0;
+}
+
+enum {
+        OPT_SOCKET = 256, OPT_STATE_DIR, OPT_BACKEND, OPT_CGROUP, OPT_UID_RANGE, OPT_LOG_LEVEL,
+        OPT_MAX_CONN, OPT_MAX_JOBS, OPT_MAX_JOBS_USER, OPT_RETAIN, OPT_VERSION, OPT_HELP,
+};
+
+/* Returns 0 to run, 1 to exit 0 (--version/--help), <0 to exit 1. */
+static int parse_args(int argc, char **argv, struct sbd_options *o)
+{
+        static const struct option longopts[] = {
+                { "socket", required_argument, NULL, OPT_SOCKET },
+                { "state-dir", required_argument, NULL, OPT_STATE_DIR },
+                { "backend", required_argument, NULL, OPT_BACKEND },
+                { "cgroup", required_argument, NULL, OPT_CGROUP },
+                { "uid-range", required_argument, NULL, OPT_UID_RANGE },
+                { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+                { "max-connections", required_argument, NULL, OPT_MAX_CONN },
+                { "max-jobs", required_argument, NULL, OPT_MAX_JOBS },
+                { "max-jobs-per-user", required_argument, NULL, OPT_MAX_JOBS_USER },
+                { "retain", required_argument, NULL, OPT_RETAIN },
+                { "version", no_argument, NULL, OPT_VERSION },
+                { "help", no_argument, NULL, OPT_HELP },
+                { NULL, 0, NULL, 0 },
+        };
+        uint64_t v;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+                switch (c) {
+                case OPT_SOCKET:
+                        o->socket_path = optarg;
+                        break;
+                case OPT_STATE_DIR:
+                        o->state_dir = optarg;
+                        break;
+                case OPT_BACKEND:
+                        o->backend = optarg;
+                        break;
+                case OPT_CGROUP:
+                        if (!*optarg || strchr(optarg, '/') || optarg[0] == '.') {
+                                fprintf(stderr, "skillboxd: error: --cgroup: invalid name \"%s\"\n",
+                                        optarg);
+                                return -EINVAL;
+                        }
+                        o->cgroup_name = optarg;
+                        break;
+                case OPT_UID_RANGE:
+                        if (parse_uid_range(optarg, &o->uid_first, &o->uid_last) < 0) {
+                                fprintf(stderr, "skillboxd: error: --uid-range: invalid range "
+                                        "\"%s\" (FIRST-LAST, 0 < FIRST <= LAST)\n", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case OPT_LOG_LEVEL:
+                        r = sbd_log_level_from_name(optarg);
+                        if (r < 0) {
+                                fprintf(stderr, "skillboxd: error: --log-level: unknown level "
+                                        "\"%s\"\n", optarg);
+                                return r;
+                        }
+                        sbd_log_set_level((enum sbd_log_level)r);
+                        break;
+                case OPT_MAX_CONN:
+                        r = parse_u32_opt("max-connections", optarg, 1, &o->max_connections);
+                        if (r < 0)
+                                return r;
+                        if (o->max_connections_per_uid > o->max_connections)
+                                o->max_connections_per_uid = o->max_connections;
+                        break;
+                case OPT_MAX_JOBS:
+                        r = parse_u32_opt("max-jobs", optarg, 1, &o->max_jobs);
+                        if (r < 0)
+                                return r;
+                        break;
+                case OPT_MAX_JOBS_USER:
+                        r = parse_u32_opt("max-jobs-per-user", optarg, 1, &o->max_jobs_per_user);
+                        if (r < 0)
+                                return r;
+                        break;
+                case OPT_RETAIN:
+                        if (parse_u64(optarg, 365ull * 86400, &v) < 0) {
+                                fprintf(stderr, "skillboxd: error: --retain: invalid value "
+                                        "\"%s\"\n", optarg);
+                                return -EINVAL;
+                        }
+                        o->retain_ms = v * 1000;
+                        break;
+                case OPT_VERSION:
+                        printf("skillboxd %s\n", SKILLBOX_VERSION);
+                        return 1;
+                case OPT_HELP:
+                        usage(stdout);
+                        return 1;
+                default:
+                        usage(stderr);
+                        return -EINVAL;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "skillboxd: error: unexpected argument \"%s\"\n", argv[optind]);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* The state dir holds job directories: root only (0700); parents 0755. */
+static int make_state_dir(const char *dir)
+{
+        char buf[4096], *p;
+
+        if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf))
+                return log_errno(-ENAMETOOLONG, "state dir %s", dir);
+        for (p = buf + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = '\0';
+                if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+                        return log_errno(-errno, "mkdir %s", buf);
+                *p = '/';
+        }
+        if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+                return log_errno(-errno, "mkdir %s", buf);
+        return 0;
+}
+
+/* ---- drain ---- */
+
+static void close_signals(struct sbd_daemon *d)
+{
+        uv_signal_t *s[] = { &d->sig_term, &d->sig_int, &d->sig_hup };
+        size_t i;
+
+        for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+                if (!uv_is_closing((uv_handle_t *)s[i]))
+                        uv_close((uv_handle_t *)s[i], NULL);
+}
+
+static void on_drain_give_up(uv_timer_t *t)
+{
+        struct sbd_daemon *d = t->data;
+
+        log_error("drain: jobs or connections still open after the deadline; exiting anyway");
+        uv_stop(d->loop);
+}
+
+static void on_drain_deadline(uv_timer_t *t)
+{
+        struct sbd_daemon *d = t->data;
+        struct sbd_list *pos, *tmp;
+
+        log_warning("drain: deadline reached; dropping connections that do not read");
+        sbd_list_for_each_safe(pos, tmp, &d->conns) {
+                struct sbd_conn *c = sbd_container_of(pos, struct sbd_conn, node);
+
+                sbd_conn_force_close(c);
+        }
+        uv_timer_start(&d->drain_timer, on_drain_give_up, DRAIN_GIVE_UP_MS, 0);
+}
+
+void sbd_daemon_check_drained(struct sbd_daemon *d)
+{
+        struct sbd_list *pos, *tmp;
+
+        if (!d->draining || d->drain_closing || d->jobs_running > 0)
+                return;
+        d->drain_closing = true;
+        log_info("drain: every job ended; closing connections");
+        sbd_list_for_each_safe(pos, tmp, &d->conns) {
+                struct sbd_conn *c = sbd_container_of(pos, struct sbd_conn, node);
+
+                sbd_conn_close(c, true);
+        }
+        sbd_list_for_each_safe(pos, tmp, &d->jobs) {
+                struct sbd_job *j = sbd_container_of(pos, struct sbd_job, node);
+
+                sbd_job_remove(j);
+        }
+        close_signals(d);
+        /* The deadline stays armed but no longer keeps the loop alive: the
+         * loop ends as soon as the last connection and destroy() are done. */
+        uv_unref((uv_handle_t *)&d->drain_timer);
+}
+
+static void start_drain(struct sbd_daemon *d, int signum)
+{
+        struct sbd_list *pos, *tmp;
+
+        if (d->draining) {
+                log_info("%s: already draining", strsignal(signum));
+                return;
+        }
+        log_info("%s: draining (%u running jobs)", strsignal(signum), d->jobs_running);
+        d->draining = true;
+        sbd_server_close(d);
+        uv_timer_start(&d->drain_timer, on_drain_deadline, DRAIN_DEADLINE_MS, 0);
+        sbd_list_for_each_safe(pos, tmp, &d->jobs) {
+                struct sbd_job *j = sbd_container_of(pos, struct sbd_job, node);
+
+                if (!j->finished)
+                        sbd_job_kill(j, SBD_KILL_SHUTDOWN);
+        }
+        sbd_daemon_check_drained(d);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+        struct sbd_daemon *d = h->data;
+
+        if (signum == SIGHUP) {
+                log_info("SIGHUP: reload not implemented yet (issue 4)");
+                return;
+        }
+        start_drain(d, signum);
+}
+
+static int setup_signals(struct sbd_daemon *d)
+{
+        struct {
+                uv_signal_t *h;
+                int signum;
+        } s[] = { { &d->sig_term, SIGTERM }, { &d->sig_int, SIGINT }, { &d->sig_hup, SIGHUP } };
+        size_t i;
+        int r;
+
+        for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+                r = uv_signal_init(d->loop, s[i].h);
+                if (r < 0)
+                        return log_errno(r, "signal init");
+                s[i].h->data = d;
+                r = uv_signal_start(s[i].h, on_signal, s[i].signum);
+                if (r < 0)
+                        return log_errno(r, "signal %s", strsignal(s[i].signum));
+        }
+        return 0;
+}
+
+static void on_sigpipe(int signum)
+{
+        (void)signum;   /* the failing write returns EPIPE; nothing to do here */
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+        if (!uv_is_closing(h))
+                uv_close(h, NULL);
+}
+
+int main(int argc, char **argv)
+{
+        static struct sbd_daemon daemon_state;
+        struct sbd_daemon *d = &daemon_state;
+        struct sb_backend_config bcfg;
+        char errbuf[512];
+        uv_loop_t loop;
+        int r, exit_code = 0;
+
+        sbd_log_init();
+        d->opt = (struct sbd_options){
+                .socket_path = SKILLBOX_DEFAULT_SOCKET,
+                .state_dir = SKILLBOX_DEFAULT_STATE_DIR,
+                .backend = HAVE_BACKEND_LINUX ? "linux" : "posix",
+                .cgroup_name = "skillbox",
+                .uid_first = 60000,
+                .uid_last = 60999,
+                .max_connections = 128,
+                .max_connections_per_uid = 32,
+                .max_jobs = 256,
+                .max_jobs_per_user = 64,
+                .retain_ms = 300 * 1000,
+                .max_retained = 1000,
+        };
+        r = parse_args(argc, argv, &d->opt);
+        if (r != 0)
+                return r > 0 ? 0 : 1;
+
+        /* Writes to a vanished client must fail with EPIPE, not kill us.
+         * Caught rather than ignored: an ignored disposition would be
+         * inherited through execve() by every job (breaking `yes | head`),
+         * a caught one is reset to the default there. */
+        {
+                struct sigaction sa = { .sa_handler = on_sigpipe, .sa_flags = SA_RESTART };
+
+                sigemptyset(&sa.sa_mask);
+                if (sigaction(SIGPIPE, &sa, NULL) < 0) {
+                        log_errno(-errno, "SIGPIPE handler");
+                        return 1;
+                }
+        }
+
+        d->ops = sb_backend_find(d->opt.backend);
+        if (!d->ops) {
+                log_error("backend %s: not available in this build", d->opt.backend);
+                return 1;
+        }
+        sbd_list_init(&d->conns);
+        sbd_list_init(&d->jobs);
+        sbd_list_init(&d->retained);
+        if (sbd_job_uids_init(d) < 0) {
+                log_error("out of memory");
+                return 1;
+        }
+
+        r = uv_loop_init(&loop);
+        if (r < 0) {
+                log_errno(r, "event loop");
+                return 1;
+        }
+        d->loop = &loop;
+        d->started_ms = uv_now(&loop);
+        uv_timer_init(&loop, &d->drain_timer);
+        d->drain_timer.data = d;
+
+        if (sbd_server_prepare(d) < 0 || make_state_dir(d->opt.state_dir) < 0) {
+                exit_code = 1;
+                goto out_loop;
+        }
+        bcfg = (struct sb_backend_config){
+                .state_dir = d->opt.state_dir,
+                .cgroup_name = d->opt.cgroup_name,
+                .uid_first = d->opt.uid_first,
+                .uid_last = d->opt.uid_last,
+        };
+        errbuf[0] = '\0';
+        r = d->ops->open(&bcfg, &d->backend, errbuf, sizeof(errbuf));
+        if (r < 0) {
+                if (errbuf[0])
+                        log_error("backend %s: %s", d->ops->name, errbuf);
+                else
+                        log_errno(r, "backend %s", d->ops->name);
+                exit_code = 1;
+                goto out_loop;
+        }
+        if (setup_signals(d) < 0 || sbd_server_listen(d) < 0) {
+                exit_code = 1;
+                goto out_backend;
+        }
+        log_info("skillboxd %s ready: backend %s, state dir %s, job uids %u-%u",
+                 SKILLBOX_VERSION, d->ops->name, d->opt.state_dir, d->opt.uid_first,
+                 d->opt.uid_last);
+
+        uv_run(&loop, UV_RUN_DEFAULT);
+        if (!d->drain_closing) {
+                /* Stopped by the give-up deadline: not a clean drain. */
+                exit_code = 1;
+        } else if (uv_loop_alive(&loop)) {
+                exit_code = 1;
+        }
+        log_info("exiting");
+
+out_backend:
+        sbd_server_close(d);
+out_loop:
+        /* Whatever is left (an aborted start, a failed drain) gets closed so
+         * that the loop can be closed; jobs still alive are the backend's to
+         * reap on the next start. */
+        uv_walk(&loop, close_walk, NULL);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        if (d->backend)
+                d->ops->close(d->backend);
+        r = uv_loop_close(&loop);
+        if (r < 0) {
+                log_errno(r, "closing the event loop");
+                exit_code = 1;
+        }
+        free(d->uid_used);
+        return exit_code;
+}

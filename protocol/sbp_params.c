@@ -1,0 +1,148 @@
+/* sbp_params.c — method params: strict decoders for the daemon, packers for
+ * the client. Each params struct is one field table; the few rules a table
+ * cannot say (argv not empty, the argv+env byte budget) follow the table.
+ * A decoder that fails leaves nothing allocated behind.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "protocol/sbp_internal.h"
+
+/* ---- hello ---- */
+
+static const struct sbp_field hello_fields[] = {
+        SBP_FIELD(struct sbp_hello_params, client, SBP_F_STR, SBP_F_OMIT_EMPTY),
+        SBP_FIELD(struct sbp_hello_params, protocol, SBP_F_U32, SBP_F_OMIT_EMPTY),
+};
+static const struct sbp_table hello_table = SBP_TABLE(hello_fields);
+static const struct sbp_table *const hello_tabs[] = { &hello_table };
+
+int sbp_hello_params_decode(const msgpack_object *params, struct sbp_hello_params *out,
+                            struct sbp_error *err)
+{
+        memset(out, 0, sizeof(*out));
+        return sbp_fields_decode(params, hello_tabs, 1, out, SBP_STRICT, err);
+}
+
+void sbp_hello_params_pack(msgpack_packer *pk, const struct sbp_hello_params *p)
+{
+        sbp_fields_pack(pk, hello_tabs, 1, p);
+}
+
+/* ---- exec ---- */
+
+static const struct sbp_field exec_fields[] = {
+        SBP_FIELD(struct sbp_exec_params, argv, SBP_F_ARGV, SBP_F_REQUIRED,
+                  .aux = offsetof(struct sbp_exec_params, argc), .max = SBP_ARGV_COUNT_MAX),
+        SBP_FIELD(struct sbp_exec_params, env, SBP_F_ENV, SBP_F_OMIT_EMPTY,
+                  .aux = offsetof(struct sbp_exec_params, envc), .max = SBP_ENV_COUNT_MAX),
+        SBP_FIELD(struct sbp_exec_params, profile, SBP_F_STR, SBP_F_OMIT_EMPTY),
+        SBP_FIELD(struct sbp_exec_params, memory_max, SBP_F_U64, SBP_F_OMIT_EMPTY),
+        SBP_FIELD(struct sbp_exec_params, tasks_max, SBP_F_U64, SBP_F_OMIT_EMPTY),
+        SBP_FIELD(struct sbp_exec_params, cpu_percent, SBP_F_U32, SBP_F_OMIT_EMPTY),
+        SBP_FIELD(struct sbp_exec_params, timeout_ms, SBP_F_U64, SBP_F_OMIT_EMPTY),
+        SBP_FIELD(struct sbp_exec_params, detach, SBP_F_BOOL, SBP_F_OMIT_EMPTY),
+        SBP_FIELD(struct sbp_exec_params, stdin, SBP_F_BOOL, SBP_F_OMIT_EMPTY),
+};
+static const struct sbp_table exec_table = SBP_TABLE(exec_fields);
+static const struct sbp_table *const exec_tabs[] = { &exec_table };
+
+/* Bytes the job's execve() will see: each argv entry and each "KEY=VALUE"
+ * with its terminating NUL. */
+static size_t args_bytes(const struct sbp_exec_params *p)
+{
+        size_t sum = 0;
+
+        for (uint32_t i = 0; i < p->argc; i++)
+                sum += strlen(p->argv[i]) + 1;
+        for (uint32_t i = 0; i < p->envc; i++)
+                sum += strlen(p->env[i]) + 1;
+        return sum;
+}
+
+int sbp_exec_params_decode(const msgpack_object *params, struct sbp_exec_params *out,
+                           struct sbp_error *err)
+{
+        int r;
+
+        memset(out, 0, sizeof(*out));
+        r = sbp_fields_decode(params, exec_tabs, 1, out, SBP_STRICT, err);
+        if (r < 0)
+                goto fail;
+        if (out->argc == 0) {
+                r = sbp_error_set(err, SBP_E_INVALID_ARGUMENT, "field argv: needs at least one entry");
+                goto fail;
+        }
+        if (args_bytes(out) > SBP_ARGS_BYTES_MAX) {
+                r = sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
+                                  "fields argv and env: more than %u bytes together",
+                                  SBP_ARGS_BYTES_MAX);
+                goto fail;
+        }
+        return 0;
+fail:
+        sbp_exec_params_free(out);
+        return r;
+}
+
+void sbp_exec_params_free(struct sbp_exec_params *p)
+{
+        if (!p)
+                return;
+        sbp_fields_free(exec_tabs, 1, p);
+}
+
+void sbp_exec_params_pack(msgpack_packer *pk, const struct sbp_exec_params *p)
+{
+        sbp_fields_pack(pk, exec_tabs, 1, p);
+}
+
+/* ---- {job} and {job, data} ---- */
+
+static const struct sbp_field job_fields[] = {
+        SBP_FIELD(struct sbp_job_params, job, SBP_F_JOB_ID, SBP_F_REQUIRED),
+};
+static const struct sbp_field job_data_fields[] = {
+        SBP_FIELD(struct sbp_job_params, job, SBP_F_JOB_ID, SBP_F_REQUIRED),
+        SBP_FIELD(struct sbp_job_params, data, SBP_F_BIN, SBP_F_REQUIRED,
+                  .max = SBP_DATA_MAX, .aux = offsetof(struct sbp_job_params, data_len)),
+};
+static const struct sbp_table job_table = SBP_TABLE(job_fields);
+static const struct sbp_table job_data_table = SBP_TABLE(job_data_fields);
+static const struct sbp_table *const job_tabs[] = { &job_table };
+static const struct sbp_table *const job_data_tabs[] = { &job_data_table };
+
+int sbp_job_params_decode(const msgpack_object *params, bool want_data,
+                          struct sbp_job_params *out, struct sbp_error *err)
+{
+        memset(out, 0, sizeof(*out));
+        return sbp_fields_decode(params, want_data ? job_data_tabs : job_tabs, 1, out,
+                                 SBP_STRICT, err);
+}
+
+void sbp_job_params_pack(msgpack_packer *pk, const char *job, const void *data, size_t len,
+                         bool with_data)
+{
+        msgpack_pack_map(pk, with_data ? 2 : 1);
+        sbp_pack_str(pk, "job");
+        sbp_pack_strn(pk, job, strnlen(job, SBP_JOB_ID_MAX));
+        if (with_data) {
+                sbp_pack_str(pk, "data");
+                msgpack_pack_bin(pk, len);
+                if (len > 0)
+                        msgpack_pack_bin_body(pk, data, len);
+        }
+}
+
+/* ---- list, stats, profiles ---- */
+
+int sbp_empty_params_decode(const msgpack_object *params, struct sbp_error *err)
+{
+        return sbp_fields_decode(params, NULL, 0, NULL, SBP_STRICT, err);
+}
+
+void sbp_empty_params_pack(msgpack_packer *pk)
+{
+        msgpack_pack_map(pk, 0);
+}
