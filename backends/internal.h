@@ -27,11 +27,13 @@ int sb_backend_fail(char *errbuf, size_t errlen, int r, const char *fmt, ...)
 /* ---- child side (after fork/clone, before execve): no malloc, no stdio ---- */
 
 /* One record on the O_CLOEXEC error pipe. Fixed size, smaller than PIPE_BUF
- * so the write is atomic; a record present after the child died means setup
- * failed. */
+ * so the write is atomic. err > 0: setup failed at `step` (the child then
+ * exits). err == 0: an exit record from the linux job's init, carrying the
+ * wait status of the job's program (the init itself exits right after). */
 #define SB_CHILD_STEP_MAX 124
 struct sb_child_error {
-        int32_t err;                    /* positive errno */
+        int32_t err;                    /* positive errno, or 0 for an exit record */
+        int32_t wstatus;                /* exit record: the program's wait status */
         char step[SB_CHILD_STEP_MAX];   /* NUL-terminated, e.g. "mount /usr on /usr" */
 };
 
@@ -61,9 +63,11 @@ int sb_child_stdio(int in, int out, int err, int keep_fd, const char **step);
  * but using only stack buffers. Returns only on failure, with errno set. */
 void sb_child_exec(char *const *argv, char *const *envp);
 
-/* Read one error record from a (non-blocking or closed) error pipe into
- * "STEP: ENAME". Returns 1 if a record was read, 0 if none. */
-int sb_backend_read_child_error(int fd, char *out, size_t outlen);
+/* Read the records on a (non-blocking or closed) error pipe. A setup
+ * failure becomes "STEP: ENAME" in out; an exit record's status goes to
+ * *wstatus (left at -1 when there is none; wstatus may be NULL). Returns 1
+ * if a setup failure was read, 0 if none. */
+int sb_backend_read_child_error(int fd, char *out, size_t outlen, int *wstatus);
 
 /* ---- job directory: <state_dir>/jobs/<id> (root, 0700) and work/ (uid, 0700) ---- */
 

@@ -282,17 +282,30 @@ void sb_child_exec(char *const *argv, char *const *envp)
         errno = saved;
 }
 
-int sb_backend_read_child_error(int fd, char *out, size_t outlen)
+int sb_backend_read_child_error(int fd, char *out, size_t outlen, int *wstatus)
 {
         struct sb_child_error rec;
+        int failed = 0;
         ssize_t n;
 
-        do
-                n = read(fd, &rec, sizeof(rec));
-        while (n < 0 && errno == EINTR);
-        if (n != (ssize_t)sizeof(rec))
-                return 0;
-        rec.step[sizeof(rec.step) - 1] = '\0';
-        snprintf(out, outlen, "%s: %s", rec.step, sb_backend_errname(rec.err));
-        return 1;
+        if (wstatus)
+                *wstatus = -1;
+        for (;;) {
+                do
+                        n = read(fd, &rec, sizeof(rec));
+                while (n < 0 && errno == EINTR);
+                if (n != (ssize_t)sizeof(rec))
+                        return failed;
+                if (rec.err == 0) {
+                        if (wstatus)
+                                *wstatus = rec.wstatus;
+                        continue;
+                }
+                /* The first failure is the one that stopped the job. */
+                if (!failed) {
+                        rec.step[sizeof(rec.step) - 1] = '\0';
+                        snprintf(out, outlen, "%s: %s", rec.step, sb_backend_errname(rec.err));
+                        failed = 1;
+                }
+        }
 }

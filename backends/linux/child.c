@@ -11,9 +11,11 @@
  * cgroup ns -> new session -> mounts + pivot_root -> hostname -> lo up ->
  * stdio, close other fds -> rlimits -> bounding/ambient caps -> groups, gid,
  * uid -> capset zero -> no_new_privs -> [Landlock, issue 3] -> chdir /work
- * -> [seccomp, issue 3: always last] -> execve.
+ * -> fork: this process stays as the namespace's init (init.c), the new one
+ * goes on -> [seccomp, issue 3: always last] -> execve.
  */
 #include <errno.h>
+#include <signal.h>
 #include <grp.h>
 #include <sched.h>
 #include <string.h>
@@ -105,6 +107,14 @@ void sb_linux_child(const struct sb_child_ctx *c)
 
         if (chdir("/work") < 0)
                 sb_child_fail(errfd, errno, "chdir /work", NULL);
+
+        /* The program must not be pid 1 (see init.c). Raw fork: glibc's
+         * fork() runs atfork handlers meant for the daemon's threads. */
+        pid_t program = (pid_t)syscall(SYS_clone, (long)SIGCHLD, 0L, 0L, 0L, 0L);
+        if (program < 0)
+                sb_child_fail(errfd, errno, "fork job program", NULL);
+        if (program > 0)
+                sb_linux_init(errfd, program);
 
         /* issue 3: the seccomp filter is loaded here, last before execve,
          * so that nothing above has to pass it. */

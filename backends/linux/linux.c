@@ -279,8 +279,16 @@ static int linux_reap(struct sb_backend_job *j, struct sb_backend_exit *out)
         if (r < 0)
                 return -errno;
         j->reaped = true;
-        if (sb_backend_read_child_error(j->err_fd, out->error, sizeof(out->error))) {
+        /* The namespace's init reports the program's own status; without
+         * that record the init itself was killed (kill, timeout, OOM). */
+        int wstatus;
+        if (sb_backend_read_child_error(j->err_fd, out->error, sizeof(out->error), &wstatus)) {
                 out->setup_failed = true;
+        } else if (wstatus >= 0) {
+                if (WIFEXITED(wstatus))
+                        out->exit_code = WEXITSTATUS(wstatus);
+                else
+                        out->signal = WTERMSIG(wstatus);
         } else if (si.si_code == CLD_EXITED) {
                 out->exit_code = si.si_status;
         } else {

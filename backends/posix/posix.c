@@ -274,7 +274,7 @@ static int posix_reap(struct sb_backend_job *j, struct sb_backend_exit *out)
         if (p < 0)
                 return -errno;
         j->reaped = true;
-        if (sb_backend_read_child_error(j->err_fd, out->error, sizeof(out->error))) {
+        if (sb_backend_read_child_error(j->err_fd, out->error, sizeof(out->error), NULL)) {
                 out->setup_failed = true;
         } else if (WIFEXITED(status)) {
                 out->exit_code = WEXITSTATUS(status);

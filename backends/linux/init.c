@@ -1,0 +1,55 @@
+/* init.c — pid 1 of a linux job's pid namespace.
+ *
+ * The job's program must not be pid 1 itself: the kernel shields a
+ * namespace's init from every signal it has no handler for, even from the
+ * init's own `kill -9 $$`, and an init that never calls wait() leaves every
+ * orphan of the job a zombie. So once the sandbox is built and every
+ * privilege is gone, the child forks: the new process execs the program, and
+ * this one stays behind as a minimal init. It reaps whatever is re-parented to
+ * it and, when the program's process ends, sends its wait status to the daemon
+ * as an exit record on the error pipe and exits; the kernel then kills
+ * everything else left in the namespace.
+ *
+ * Runs in the clone of the daemon like the rest of the child: no malloc, no
+ * stdio. It holds no descriptor but the error pipe, so the job's output pipes
+ * reach EOF as soon as the job's own processes are gone.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backends/internal.h"
+#include "backends/linux/linux.h"
+
+void sb_linux_init(int errfd, pid_t program)
+{
+        struct sb_child_error rec;
+        int status;
+        pid_t p;
+
+        close(STDIN_FILENO);
+        close(STDOUT_FILENO);
+        close(STDERR_FILENO);
+        for (;;) {
+                p = waitpid(-1, &status, __WALL);
+                if (p < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        /* ECHILD: the program is gone without us seeing it,
+                         * which cannot happen; report nothing rather than a
+                         * made-up status. */
+                        _exit(127);
+                }
+                if (p == program)
+                        break;
+        }
+        memset(&rec, 0, sizeof(rec));
+        rec.err = 0;
+        rec.wstatus = status;
+        /* Atomic (< PIPE_BUF). If it fails the daemon sees init's own exit
+         * status instead, which is then the best there is. */
+        if (write(errfd, &rec, sizeof(rec)) < 0) {
+        }
+        _exit(0);
+}
