@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -116,8 +117,10 @@ static double mean(const struct samples *s)
         return s->n ? sum / s->n : 0;
 }
 
-/* One /bin/true job through the library: sb_exec, then sb_wait for its end. */
-static int run_true_job(sb_client *c, double *ms)
+/* One /bin/true job through the library: sb_exec, then sb_wait for its end.
+ * *ms is the whole round trip; *exec_ms (if not NULL) the part until the
+ * exec reply, which the daemon sends once the job's process exists. */
+static int run_true_job(sb_client *c, double *ms, double *exec_ms)
 {
         static const char *const argv[] = { TRUE_PATH, NULL };
         struct sb_exec_options o = { .argv = argv };
@@ -131,6 +134,8 @@ static int run_true_job(sb_client *c, double *ms)
                 fprintf(stderr, "exec_bench: exec: %s\n", sb_errmsg(c));
                 return r;
         }
+        if (exec_ms)
+                *exec_ms = now_ms() - t0;
         r = sb_wait(c, job, NULL, &res);
         if (r < 0) {
                 fprintf(stderr, "exec_bench: wait %s: %s\n", job, sb_errmsg(c));
@@ -210,7 +215,7 @@ static void *worker_main(void *arg)
                 if (w->use_bwrap)
                         w->r = run_process(bwrap_argv, &ms);
                 else
-                        w->r = run_true_job(c, &ms);
+                        w->r = run_true_job(c, &ms, NULL);
                 if (w->r < 0)
                         goto out;
                 w->r = samples_add(&w->lat, ms);
@@ -257,6 +262,17 @@ static int throughput(const struct opts *o, bool use_bwrap, unsigned level, unsi
         return r;
 }
 
+/* CPU time of our reaped children (bwrap and what it ran), in ms. */
+static double children_cpu_ms(void)
+{
+        struct rusage ru;
+
+        if (getrusage(RUSAGE_CHILDREN, &ru) < 0)
+                return -1;
+        return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+               (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
 /* ---- daemon memory ---- */
 
 static long vm_rss_kib(pid_t pid)
@@ -277,6 +293,32 @@ static long vm_rss_kib(pid_t pid)
         }
         fclose(f);
         return kib;
+}
+
+/* CPU time of the daemon and its reaped children (the jobs, including their
+ * pre-exec setup), in ms; -1 if unreadable. */
+static double cpu_ms(pid_t pid)
+{
+        unsigned long long ut, st, cut, cst;
+        char path[64], buf[1024], *p;
+        ssize_t n;
+        int fd;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+                return -1;
+        buf[n] = '\0';
+        /* Fields after "(comm)": state is field 3; utime..cstime are 14-17. */
+        p = strrchr(buf, ')');
+        if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu",
+                         &ut, &st, &cut, &cst) != 4)
+                return -1;
+        return (ut + st + cut + cst) * 1000.0 / sysconf(_SC_CLK_TCK);
 }
 
 struct rss {
@@ -499,7 +541,9 @@ int main(int argc, char **argv)
                 .jobs = 500, .tput_jobs = 400, .cli_runs = 100, .rss_jobs = 100,
                 .warmup = 20, .levels = { 1, 2, 8 }, .nlevels = 3,
         };
-        struct samples lat = { 0 }, ctl_t = { 0 }, bw_t = { 0 };
+        struct samples lat = { 0 }, exec_lat = { 0 }, ctl_t = { 0 }, bw_t = { 0 };
+        double cpu0 = -1, cpu1 = -1, bw_cpu = 0;
+        unsigned bw_runs = 0;
         double rate_sb[MAX_LEVELS] = { 0 }, rate_bw[MAX_LEVELS] = { 0 };
         struct rss m = { -1, -1, -1, -1, 0 };
         sb_client *c = NULL;
@@ -538,7 +582,7 @@ int main(int argc, char **argv)
         /* 1. memory: fresh, after warm-up, with sleepers. */
         m.fresh_kib = vm_rss_kib(dpid);
         for (unsigned i = 0; i < o.warmup; i++) {
-                r = run_true_job(c, &ms);
+                r = run_true_job(c, &ms, NULL);
                 if (r < 0)
                         goto out;
         }
@@ -550,13 +594,19 @@ int main(int argc, char **argv)
         }
 
         /* 2. sequential latency through the library. */
+        cpu0 = cpu_ms(dpid);
         for (unsigned i = 0; i < o.jobs; i++) {
-                r = run_true_job(c, &ms);
+                double ems;
+
+                r = run_true_job(c, &ms, &ems);
                 if (r == 0)
                         r = samples_add(&lat, ms);
+                if (r == 0)
+                        r = samples_add(&exec_lat, ems);
                 if (r < 0)
                         goto out;
         }
+        cpu1 = cpu_ms(dpid);
 
         /* 3. throughput per concurrency level, skillbox then bwrap. */
         for (unsigned i = 0; i < o.nlevels; i++) {
@@ -569,7 +619,10 @@ int main(int argc, char **argv)
                 if (!o.bwrap)
                         continue;
                 s = (struct samples){ 0 };
+                ms = children_cpu_ms();
                 r = throughput(&o, true, o.levels[i], o.tput_jobs, &rate_bw[i], &s);
+                bw_cpu += children_cpu_ms() - ms;
+                bw_runs += s.n;
                 free(s.ms);
                 if (r < 0)
                         goto out;
@@ -625,6 +678,16 @@ int main(int argc, char **argv)
                 printf("%-42s  %10.2f", "exec latency, libskillbox, mean (ms)", mean(&lat));
                 print_ratio(mean(&lat), mean(&bw_t), bw_t.n);
         }
+        printf("%-42s  %10.2f\n", "  of which until the exec reply, p50 (ms)",
+               percentile(&exec_lat, 50));
+        if (cpu0 >= 0 && cpu1 >= 0 && lat.n) {
+                double per = (cpu1 - cpu0) / lat.n;
+
+                printf("%-42s  %10.2f", "CPU per job, daemon + job processes (ms)", per);
+                print_ratio(per, bw_runs ? bw_cpu / bw_runs : 0, bw_runs > 0);
+                printf("%-42s  %10.1f\n", "  so at most, on all CPUs (jobs/s)",
+                       per > 0 ? sysconf(_SC_NPROCESSORS_ONLN) * 1000.0 / per : 0);
+        }
         if (ctl_t.n) {
                 double p50 = percentile(&ctl_t, 50), p99 = percentile(&ctl_t, 99);
 
@@ -678,6 +741,7 @@ int main(int argc, char **argv)
 out:
         sb_close(c);
         free(lat.ms);
+        free(exec_lat.ms);
         free(ctl_t.ms);
         free(bw_t.ms);
         return r < 0 ? 1 : 0;

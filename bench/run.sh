@@ -39,8 +39,9 @@ trap cleanup EXIT INT TERM
         --max-jobs-per-user 128 --log-level warning 2>"$tmp/skillboxd.log" &
 pid=$!
 
+# Ready once the socket accepts connections (it exists a moment before).
 i=0
-while [ ! -S "$tmp/skillboxd.sock" ]; do
+while ! "$ctl" --socket "$tmp/skillboxd.sock" stats >/dev/null 2>&1; do
         i=$((i + 1))
         if [ $i -gt 100 ] || ! kill -0 "$pid" 2>/dev/null; then
                 echo "run.sh: skillboxd did not start:" >&2

@@ -370,7 +370,7 @@ int sbd_job_stdin_write(struct sbd_job *j, struct sbd_conn *c, uint32_t msgid,
         int r;
 
         if (!j->had_stdin)
-                return sbp_error_set(err, SBP_E_UNAVAILABLE,
+                return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
                                      "job %s was not started with stdin", j->id);
         if (!j->in_open || j->stdin_closing)
                 return sbp_error_set(err, SBP_E_UNAVAILABLE, "stdin of job %s is closed", j->id);
@@ -399,7 +399,7 @@ int sbd_job_stdin_write(struct sbd_job *j, struct sbd_conn *c, uint32_t msgid,
 int sbd_job_stdin_close(struct sbd_job *j, struct sbp_error *err)
 {
         if (!j->had_stdin)
-                return sbp_error_set(err, SBP_E_UNAVAILABLE,
+                return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
                                      "job %s was not started with stdin", j->id);
         /* Idempotent; the close happens after the writes already queued. */
         j->stdin_closing = true;
@@ -794,6 +794,10 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
         }
         if (j->limits.timeout_ms) {
                 j->timer.data = j;
+                /* Timers count from the loop's cached time, taken before the
+                 * spawn; refresh it so the job gets its whole timeout as
+                 * wall_ms measures it (from start_hr). */
+                uv_update_time(j->d->loop);
                 uv_timer_start(&j->timer, on_timeout, j->limits.timeout_ms, 0);
         }
         sbd_job_update_reading(j);

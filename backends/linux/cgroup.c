@@ -257,8 +257,14 @@ int sb_cgroup_open(struct sb_cgroup *cg, int version, const char *root, const ch
 void sb_cgroup_close(struct sb_cgroup *cg)
 {
         for (int i = 0; i < SB_CGROUP_BASES_MAX; i++) {
-                if (cg->base[i].fd >= 0)
+                if (cg->base[i].fd >= 0) {
                         close(cg->base[i].fd);
+                        /* Leave the host as we found it. Best effort: a
+                         * subtree still holding job cgroups stays (EBUSY),
+                         * and the next instance reaps it. */
+                        if (!cg->fake)
+                                (void)rmdir(cg->base[i].path);
+                }
                 cg->base[i].fd = -1;
         }
         cg->nbase = 0;

@@ -561,9 +561,20 @@ def read_cg(path):
         return f.read().strip()
 
 
+def pid_ns_problem(pid, ppid):
+    """None if (pid, ppid) as seen inside a job shows a fresh pid namespace:
+    the job's program is pid 1 itself, or pid 2 under a minimal init that is
+    pid 1 (the linux backend's choice: the kernel shields pid 1 from signals
+    it does not handle, so an init runs the program as pid 2)."""
+    pid, ppid = int(pid), int(ppid)
+    if pid == 1 or (pid == 2 and ppid == 1):
+        return None
+    return f"job is not in a fresh pid namespace (pid={pid} ppid={ppid})"
+
+
 def preflight_sandbox(d, memory=None, tasks=None):
     """Prove that a job of this daemon is really sandboxed before a hostile
-    test: non-root uid from the range, pid 1 in its own pid namespace, and the
+    test: non-root uid from the range, a fresh pid namespace, and the
     requested limits present in the job's cgroup files on the host. Skips if
     the daemon does not claim to enforce cgroups; fails if it claims to but
     the host disagrees."""
@@ -573,7 +584,7 @@ def preflight_sandbox(d, memory=None, tasks=None):
     if tasks:
         params["tasks_max"] = tasks
     with d.rpc() as c:
-        job = c.exec(["sh", "-c", 'echo "pid=$$ uid=$(id -u)"; exec sleep 20'], **params)
+        job = c.exec(["sh", "-c", 'echo "pid=$$ ppid=$PPID uid=$(id -u)"; exec sleep 20'], **params)
         # Wait until the sleeper runs, so the cgroup is fully set up.
         c.pump(0)
         end = time.monotonic() + 10
@@ -608,13 +619,14 @@ def preflight_sandbox(d, memory=None, tasks=None):
             problems.append(f"job cgroup not where the layout says: {e}")
         out = b"".join(p["data"] for m, p in c.notifications
                        if m == "job_output" and p.get("job") == job).decode()
-        m = re.search(r"pid=(\d+) uid=(\d+)", out)
+        m = re.search(r"pid=(\d+) ppid=(\d+) uid=(\d+)", out)
         if not m:
             problems.append(f"preflight output unparsable: {out!r}")
         else:
-            if m.group(1) != "1":
-                problems.append(f"job is not pid 1 of its own pid namespace (pid={m.group(1)})")
-            uid = int(m.group(2))
+            pp = pid_ns_problem(m.group(1), m.group(2))
+            if pp:
+                problems.append(pp)
+            uid = int(m.group(3))
             if uid == 0 or not d.uid_first <= uid <= d.uid_last:
                 problems.append(f"job uid {uid} is root or outside {d.uid_range}")
         c.ok("kill", {"job": job})

@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from conftest import run_probe, wait_for_uid_procs
+from conftest import pid_ns_problem, run_probe, wait_for_uid_procs
 
 
 def probe_out(d, mode, *args, **kw):
@@ -23,14 +23,16 @@ def test_identity_and_pid_namespace(daemon):
     uid = int(f["uid"])
     assert uid != 0 and daemon.uid_first <= uid <= daemon.uid_last, out
     assert int(f["euid"]) == uid and int(f["gid"]) != 0, out
-    assert f["pid"] == "1" and f["proc_self"] == "1", f"job is not pid 1 of a fresh /proc: {out}"
+    assert not pid_ns_problem(f["pid"], f["ppid"]), out
+    assert f["proc_self"] == f["pid"], f"/proc is not the job's own: {out}"
     assert f["hostname"] == "skillbox", out
 
 
 def test_cannot_see_host_processes(daemon):
     code, out = probe_out(daemon, "ls", "/proc")
     pids = sorted(int(x) for x in out.split() if x.isdigit())
-    assert pids and pids[0] == 1 and len(pids) <= 5, f"job sees pids {pids[:20]}"
+    # pid 1 (the program or the backend's init), the probe, nothing of the host.
+    assert pids and pids[0] == 1 and len(pids) <= 3, f"job sees pids {pids[:20]}"
     # The daemon's own pid number, if it shows at all, must not be the daemon.
     code, out = probe_out(daemon, "cat", f"/proc/{daemon.pid}/cmdline")
     assert b"skillboxd" not in out.encode(), out
