@@ -161,6 +161,7 @@ struct sbp_exec_params {
         uint64_t timeout_ms;
         bool detach;               /* keep running when the connection closes */
         bool stdin;                /* the client will send stdin_write/stdin_close; else /dev/null */
+        uint64_t output_max;       /* bytes of stdout + stderr; 0 = the profile's */
 };
 
 /* wait, kill, inspect, stdin_close take {job}; stdin_write takes {job, data}. */
@@ -211,6 +212,8 @@ struct sbp_profile {
         uint64_t timeout_ms;
         uint64_t tmp_size;               /* /tmp tmpfs size, bytes */
         char network[8];                 /* "none" or "host" */
+        uint64_t output_max;             /* stdout + stderr bytes; 0 = unlimited */
+        bool output_truncate;            /* past output_max: drop output (true) or end the job (false) */
 };
 
 /* ---- Framing ---- */

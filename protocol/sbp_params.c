@@ -44,6 +44,7 @@ static const struct sbp_field exec_fields[] = {
         SBP_FIELD(struct sbp_exec_params, timeout_ms, SBP_F_U64, SBP_F_OMIT_EMPTY),
         SBP_FIELD(struct sbp_exec_params, detach, SBP_F_BOOL, SBP_F_OMIT_EMPTY),
         SBP_FIELD(struct sbp_exec_params, stdin, SBP_F_BOOL, SBP_F_OMIT_EMPTY),
+        SBP_FIELD(struct sbp_exec_params, output_max, SBP_F_U64, SBP_F_OMIT_EMPTY),
 };
 static const struct sbp_table exec_table = SBP_TABLE(exec_fields);
 static const struct sbp_table *const exec_tabs[] = { &exec_table };

@@ -212,6 +212,8 @@ static const struct sbp_field profile_fields[] = {
         SBP_FIELD(struct sbp_profile, timeout_ms, SBP_F_U64, 0),
         SBP_FIELD(struct sbp_profile, tmp_size, SBP_F_U64, 0),
         SBP_FIELD(struct sbp_profile, network, SBP_F_STR, 0),
+        SBP_FIELD(struct sbp_profile, output_max, SBP_F_U64, 0),
+        SBP_FIELD(struct sbp_profile, output_truncate, SBP_F_BOOL, 0),
 };
 static const struct sbp_table profile_table = SBP_TABLE(profile_fields);
 static const struct sbp_table *const profile_tabs[] = { &profile_table };
