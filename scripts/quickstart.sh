@@ -35,7 +35,7 @@ done
 
 echo "== a sandboxed job, streaming its output"
 build/client/skillboxctl --socket "$sock" run -- sh -c \
-        'echo "hello from $(id -un) (uid $(id -u)), pid $$ on $(hostname)"; echo "/ holds: $(ls /)"'
+        'echo "hello from $(id -un) (uid $(id -u)), pid $$ on $(hostname)"; echo "/ holds:" $(ls /)'
 echo
 echo "== the same job's full result record (--json)"
 build/client/skillboxctl --socket "$sock" run --json --memory 128M --timeout 10s -- \
