@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "config.h"          /* HAVE_BACKEND_LINUX */
 #include "protocol/sbp.h"
@@ -35,6 +36,15 @@ struct sb_backend_config {
         const char *cgroup_name;   /* the daemon's subtree name, e.g. "skillbox" */
         uint32_t uid_first;        /* job uid/gid range, inclusive */
         uint32_t uid_last;
+};
+
+/* A directory the client passed by fd, mounted at target inside the job. */
+struct sb_job_mount {
+        int fd;                    /* O_PATH or readable directory fd; the daemon owns it */
+        const char *target;        /* checked by the protocol: under /skill /data /input /mnt */
+        bool read_only;
+        uid_t owner_uid;           /* the client: the job's uid is mapped to it (idmap) */
+        gid_t owner_gid;
 };
 
 struct sb_job_spec {
@@ -50,6 +60,14 @@ struct sb_job_spec {
         int stdin_fd;              /* the job's ends; the backend dup2()s them onto 0, 1, 2 */
         int stdout_fd;
         int stderr_fd;
+        /* Files by descriptor (additive; zeroed spec = none, but workdir_fd
+         * must then be -1). The backend dups what it keeps. */
+        int workdir_fd;            /* -1 = fresh dir; else a directory fd mounted at /work */
+        uid_t owner_uid;           /* the client: files the job writes into workdir_fd */
+        gid_t owner_gid;           /* end up owned by it (idmap, or chown after the job) */
+        const struct sb_job_mount *mounts;
+        uint32_t nmounts;
+        const char *const *syscall_allow;  /* NULL-terminated extra group names allowed by the profile, or NULL */
 };
 
 struct sb_backend_exit {

@@ -65,6 +65,7 @@ void client_enforced_from_sbp(struct sb_enforced *out, const struct sbp_enforced
         out->tasks_max = in->tasks_max;
         out->cpu_percent = in->cpu_percent;
         out->timeout_ms = in->timeout_ms;
+        COPY_STR(out->workdir, in->workdir);
 }
 
 void client_result_from_sbp(struct sb_job_result *out, const struct sbp_job_result *in)
@@ -240,10 +241,44 @@ int sb_exec(sb_client *c, const struct sb_exec_options *opts, char *job_out)
         p.timeout_ms = opts->timeout_ms;
         p.detach = opts->detach;
         p.stdin = opts->stdin;
+        p.output_max = opts->output_max;
+
+        /* fds travel by index into the request's SCM_RIGHTS array:
+         * workdir_fd first, then one per mount. */
+        int fds[SBP_FDS_MAX];
+        size_t nfds = 0;
+
+        if (opts->nmounts > SBP_MOUNTS_MAX || (opts->nmounts && !opts->mounts))
+                return client_fail(c, -EINVAL, "more than %u mounts", SBP_MOUNTS_MAX);
+        if (opts->has_workdir_fd) {
+                if (opts->workdir_fd < 0)
+                        return client_fail(c, -EBADF, "workdir_fd: bad fd");
+                p.has_workdir_fd = true;
+                p.workdir_fd = (uint32_t)nfds;
+                fds[nfds++] = opts->workdir_fd;
+        }
+        for (size_t i = 0; i < opts->nmounts; i++) {
+                const struct sb_mount *m = &opts->mounts[i];
+
+                if (m->fd < 0)
+                        return client_fail(c, -EBADF, "mount %zu: bad fd", i);
+                if (!m->target || strlen(m->target) > SBP_TARGET_MAX)
+                        return client_fail(c, -EINVAL, "mount %zu: target missing or longer "
+                                           "than %u bytes", i, SBP_TARGET_MAX);
+                COPY_STR(p.mounts[i].target, m->target);
+                p.mounts[i].fd = (uint32_t)nfds;
+                p.mounts[i].read_only = m->read_only;
+                fds[nfds++] = m->fd;
+        }
+        p.nmounts = (uint32_t)opts->nmounts;
 
         id = client_begin(c, "exec", &pk);
         sbp_exec_params_pack(&pk, &p);
+        c->send_fds = nfds ? fds : NULL;
+        c->n_send_fds = nfds;
         r = client_call(c, id, &resp);
+        c->send_fds = NULL;     /* never sent with a later request */
+        c->n_send_fds = 0;
         if (r < 0)
                 return r;
         memset(job, 0, sizeof(job));
@@ -508,6 +543,8 @@ int sb_profiles(sb_client *c, struct sb_profile **out, size_t *n)
                 list[i].timeout_ms = sp.timeout_ms;
                 list[i].tmp_size = sp.tmp_size;
                 COPY_STR(list[i].network, sp.network);
+                list[i].output_max = sp.output_max;
+                list[i].output_truncate = sp.output_truncate;
         }
         *out = list;
         *n = res->via.array.size;

@@ -49,6 +49,11 @@ struct sb_client {
 
         struct client_owned *owned;
         size_t n_owned, cap_owned;
+
+        /* fds sent (SCM_RIGHTS) with the next request's first bytes; the
+         * caller keeps ownership. Cleared once sent. */
+        const int *send_fds;
+        size_t n_send_fds;
 };
 
 /* Set the error text; returns r (a negative errno) for `return client_fail(...)`. */

@@ -212,10 +212,40 @@ uint32_t client_begin(sb_client *c, const char *method, msgpack_packer *pk)
         return id;
 }
 
+/* One sendmsg carrying the request's first bytes and its fds: the daemon
+ * gives fds to the message their bytes arrive with. */
+static ssize_t send_with_fds(sb_client *c, const char *buf, size_t len)
+{
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int) * SBP_FDS_MAX)];
+        } cbuf;
+        struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        struct cmsghdr *cm;
+        size_t n = c->n_send_fds;
+
+        memset(&cbuf, 0, sizeof(cbuf));
+        mh.msg_control = cbuf.buf;
+        mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+        cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
+        memcpy(CMSG_DATA(cm), c->send_fds, sizeof(int) * n);
+        return sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+}
+
 static int send_all(sb_client *c, const char *buf, size_t len)
 {
         while (len > 0) {
-                ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+                ssize_t n = c->n_send_fds > 0 ? send_with_fds(c, buf, len)
+                                              : send(c->fd, buf, len, MSG_NOSIGNAL);
+
+                if (n >= 0) {
+                        c->send_fds = NULL;
+                        c->n_send_fds = 0;
+                }
 
                 if (n < 0) {
                         if (errno == EINTR)

@@ -170,6 +170,8 @@ void sbctl_json_enforced(FILE *f, const struct sb_enforced *e)
         fprintf(f, "%" PRIu32, e->cpu_percent);
         key(f, "timeout_ms", &first);
         fprintf(f, "%" PRIu64, e->timeout_ms);
+        key(f, "workdir", &first);
+        text_or_null(f, e->workdir);
         fputc('}', f);
 }
 

@@ -35,6 +35,8 @@ extern "C" {
 
 #define SB_JOB_ID_MAX 32        /* a job id is at most this many bytes */
 #define SB_NAME_MAX   63        /* profile and similar names */
+#define SB_MOUNTS_MAX 8         /* sb_exec_options.nmounts */
+#define SB_TARGET_MAX 127       /* sb_mount.target, bytes */
 #define SB_TEXT_MAX   255       /* error messages */
 
 typedef struct sb_client sb_client;
@@ -84,6 +86,7 @@ struct sb_enforced {
         uint64_t tasks_max;             /* 0 = none */
         uint32_t cpu_percent;           /* 100 = one CPU, 0 = none */
         uint64_t timeout_ms;            /* 0 = none */
+        char workdir[8];                /* /work: "fresh", "idmap", "chown", "cwd"; "" = unknown */
 };
 
 /* The result record of a job (wait, inspect, job_exit). */
@@ -142,6 +145,8 @@ struct sb_profile {
         uint64_t timeout_ms;
         uint64_t tmp_size;              /* bytes */
         char network[8];                /* "none" or "host" */
+        uint64_t output_max;            /* stdout + stderr bytes, 0 = unlimited */
+        bool output_truncate;           /* past output_max: drop the rest, else end the job */
 };
 
 /* What to run. Limits of 0 mean "as the profile says"; a request may only
@@ -156,6 +161,25 @@ struct sb_exec_options {
         uint64_t timeout_ms;            /* wall clock */
         bool detach;                    /* keep running when this connection closes */
         bool stdin;                     /* we will sb_stdin_write(); else stdin is /dev/null */
+        uint64_t output_max;            /* stdout + stderr bytes; past it the job ends
+                                         * output_limit (or, if the profile says so, the
+                                         * rest is dropped) */
+        /* Files by descriptor (sent with SCM_RIGHTS; the caller keeps its fds).
+         * Open directories as yourself, O_PATH | O_DIRECTORY | O_CLOEXEC is
+         * enough: the job can reach only what you passed. */
+        bool has_workdir_fd;            /* mount workdir_fd at /work instead of a fresh dir */
+        int workdir_fd;
+        const struct sb_mount *mounts;  /* extra directories, or NULL */
+        size_t nmounts;                 /* at most 8 */
+};
+
+/* A directory shown to the job at target: /skill, /data, /input or /mnt or
+ * below (absolute, normalized). Files the job writes into a writable one
+ * (and into workdir_fd) end up owned by the calling user. */
+struct sb_mount {
+        int fd;                         /* a directory fd */
+        const char *target;
+        bool read_only;
 };
 
 /* Receivers of notifications. Either pointer may be NULL (then dropped).

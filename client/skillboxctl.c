@@ -15,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "client/doctor.h"
 #include "client/json.h"
 #include "client/skillbox.h"
 #include "client/units.h"
@@ -35,7 +37,9 @@ static void usage(FILE *f)
               "\n"
               "Commands:\n"
               "  run [--profile NAME] [--memory SIZE] [--tasks N] [--cpu PERCENT]\n"
-              "      [--timeout DURATION] [--env K=V]... [--detach] [--json] -- PROGRAM [ARG...]\n"
+              "      [--timeout DURATION] [--output-max SIZE] [--env K=V]... [--detach] [--json]\n"
+              "      [--workdir DIR] [--mount SRC:DST[:ro]]...\n"
+              "      -- PROGRAM [ARG...]\n"
               "                       run PROGRAM in a sandbox, passing stdin, streaming output,\n"
               "                       exiting with its exit code (128+N signal N, 124 timeout,\n"
               "                       125 could not run)\n"
@@ -46,6 +50,8 @@ static void usage(FILE *f)
               "  stats [--json]       daemon counters\n"
               "  profiles [--json]    configured profiles\n"
               "  version              client and daemon versions\n"
+              "  doctor [--state-dir DIR] [--uid-range FIRST-LAST] [--json]\n"
+              "                       what this host can enforce, and how to fix what is missing\n"
               "  help                 this text\n"
               "\n"
               "Sizes: 512, 512K, 512M, 1.5G, 2GiB.  Durations: 250ms, 30s, 1.5m, 2h (plain = seconds).\n"
@@ -211,6 +217,11 @@ static int job_status(const struct sb_job_result *r, bool quiet)
 {
         char size[32], limit[32];
 
+        /* A profile that truncates lets the job go on: say what was dropped. */
+        if (r->output_truncated && r->state != SB_JOB_OUTPUT_LIMIT && !quiet) {
+                sbctl_format_size(r->stdout_bytes + r->stderr_bytes, size, sizeof(size));
+                fprintf(stderr, "skillboxctl: job %s: output truncated after %s\n", r->job, size);
+        }
         switch (r->state) {
         case SB_JOB_EXITED:
                 return r->exit_code >= 0 && r->exit_code <= 255 ? r->exit_code : EXIT_CANNOT;
@@ -230,6 +241,13 @@ static int job_status(const struct sb_job_result *r, bool quiet)
                         sbctl_format_size(r->enforced.memory_max, limit, sizeof(limit));
                         fprintf(stderr, "skillboxctl: job %s oom: memory peak %s of %s\n", r->job,
                                 size, limit);
+                }
+                return 128 + SIGKILL;
+        case SB_JOB_OUTPUT_LIMIT:
+                if (!quiet) {
+                        sbctl_format_size(r->stdout_bytes + r->stderr_bytes, size, sizeof(size));
+                        fprintf(stderr, "skillboxctl: job %s output_limit: output passed %s\n",
+                                r->job, size);
                 }
                 return 128 + SIGKILL;
         case SB_JOB_FAILED:
@@ -268,6 +286,22 @@ static bool is_connection_error(int r)
 {
         return r == -ECONNRESET || r == -EPIPE || r == -EPROTO || r == -ENOTCONN ||
                r == -ENOMEM || r == -EIO;
+}
+
+/* Whether our stdin can give the job anything: not when it is closed or
+ * /dev/null (how scripts and services usually run us). The job then gets
+ * the daemon's /dev/null, and the run saves the stdin pipe and the
+ * stdin_close round trip. */
+static bool stdin_has_data(void)
+{
+        struct stat st, null;
+
+        if (fstat(STDIN_FILENO, &st) < 0)
+                return false;           /* closed counts as empty */
+        if (S_ISCHR(st.st_mode) && stat("/dev/null", &null) == 0 && S_ISCHR(null.st_mode) &&
+            st.st_rdev == null.st_rdev)
+                return false;
+        return true;
 }
 
 /* Pump stdin into the job and its output out until it ends. */
@@ -323,8 +357,56 @@ static int run_loop(sb_client *c, struct job_ctx *ctx, bool stdin_open)
         return 0;
 }
 
+/* Files by descriptor: a directory opened as whoever runs skillboxctl (it
+ * is not setuid), so a job can see only what the caller can open. The fd
+ * stays open until exit; the daemon gets its own copy. */
+static int open_dir(const char *opt, const char *path)
+{
+        int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0) {
+                die("%s: cannot open directory '%s': %s", opt, path, strerror(errno));
+                return -1;
+        }
+        return fd;
+}
+
+/* --mount SRC:DST[:ro|:rw]: the last ':' before DST splits (SRC may hold ':'). */
+static int parse_mount(const char *v, struct sb_mount *m, char *target, size_t tlen)
+{
+        char src[4096];
+        size_t len = strlen(v);
+        const char *colon;
+        int fd;
+
+        m->read_only = false;
+        if (len > 3 && (strcmp(v + len - 3, ":ro") == 0 || strcmp(v + len - 3, ":rw") == 0)) {
+                m->read_only = v[len - 2] == 'r' && v[len - 1] == 'o';
+                len -= 3;
+        }
+        if (len >= sizeof(src))
+                return (die("--mount: '%s' too long", v), -1);
+        memcpy(src, v, len);
+        src[len] = '\0';
+        colon = strrchr(src, ':');
+        if (!colon || colon == src || colon[1] != '/')
+                return (die("--mount: invalid '%s' (want SRC:DST[:ro], DST absolute)", v), -1);
+        if (strlen(colon + 1) >= tlen)
+                return (die("--mount: target too long in '%s'", v), -1);
+        snprintf(target, tlen, "%s", colon + 1);
+        src[colon - src] = '\0';
+        fd = open_dir("--mount", src);
+        if (fd < 0)
+                return fd;
+        m->fd = fd;
+        m->target = target;
+        return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
+        static struct sb_mount mounts[SB_MOUNTS_MAX];
+        static char targets[SB_MOUNTS_MAX][SB_TARGET_MAX + 1];
         struct sb_exec_options o = { 0 };
         const char *env[ENV_MAX + 1];
         size_t envc = 0;
@@ -388,6 +470,13 @@ static int cmd_run(int argc, char **argv)
                         if (r < 0)
                                 return die("--timeout: %s duration '%s'",
                                            r == -ERANGE ? "too long a" : "invalid", v);
+                } else if (opt_match(argc, argv, &i, "--output-max", true, &v, &err)) {
+                        if (err)
+                                return err;
+                        r = sbctl_parse_size(v, &o.output_max);
+                        if (r < 0)
+                                return die("--output-max: %s size '%s'",
+                                           r == -ERANGE ? "too large a" : "invalid", v);
                 } else if (opt_match(argc, argv, &i, "--env", true, &v, &err)) {
                         const char *eq;
 
@@ -399,6 +488,25 @@ static int cmd_run(int argc, char **argv)
                         if (envc == ENV_MAX)
                                 return die("--env: more than %d entries", ENV_MAX);
                         env[envc++] = v;
+                } else if (opt_match(argc, argv, &i, "--workdir", true, &v, &err)) {
+                        if (err)
+                                return err;
+                        if (o.has_workdir_fd)
+                                return die("--workdir: given twice");
+                        o.workdir_fd = open_dir("--workdir", v);
+                        if (o.workdir_fd < 0)
+                                return EXIT_CANNOT;
+                        o.has_workdir_fd = true;
+                } else if (opt_match(argc, argv, &i, "--mount", true, &v, &err)) {
+                        if (err)
+                                return err;
+                        if (o.nmounts == SB_MOUNTS_MAX)
+                                return die("--mount: more than %d", SB_MOUNTS_MAX);
+                        if (parse_mount(v, &mounts[o.nmounts], targets[o.nmounts],
+                                        sizeof(targets[o.nmounts])) < 0)
+                                return EXIT_CANNOT;
+                        o.nmounts++;
+                        o.mounts = mounts;
                 } else if (opt_match(argc, argv, &i, "--detach", false, &v, &err)) {
                         if (err)
                                 return err;
@@ -416,8 +524,7 @@ static int cmd_run(int argc, char **argv)
         env[envc] = NULL;
         o.argv = (const char *const *)&argv[i];
         o.env = envc ? env : NULL;
-        /* A closed stdin counts as empty. */
-        stdin_ok = !o.detach && fcntl(STDIN_FILENO, F_GETFD) >= 0;
+        stdin_ok = !o.detach && stdin_has_data();
         o.stdin = stdin_ok;
 
         if (connect_client(&c) < 0)
@@ -715,6 +822,8 @@ static int cmd_profiles(int argc, char **argv)
                                p[i].memory_max, p[i].tasks_max, p[i].cpu_percent, p[i].timeout_ms,
                                p[i].tmp_size);
                         sbctl_json_cstr(stdout, p[i].network);
+                        printf(", \"output_max\": %" PRIu64 ", \"output_truncate\": %s",
+                               p[i].output_max, p[i].output_truncate ? "true" : "false");
                         fputc('}', stdout);
                         continue;
                 }
@@ -764,6 +873,7 @@ int main(int argc, char **argv)
                 { "kill", cmd_kill },     { "inspect", cmd_inspect },
                 { "wait", cmd_wait },     { "stats", cmd_stats },
                 { "profiles", cmd_profiles }, { "version", cmd_version },
+                { "doctor", sbctl_doctor },
         };
         int i, err = 0;
 

@@ -26,8 +26,6 @@
 #include "daemon/job.h"
 #include "daemon/log.h"
 
-#define READ_CHUNK (64u << 10)
-
 struct sbd_out *sbd_out_new(void)
 {
         struct sbd_out *o = malloc(sizeof(*o));
@@ -137,24 +135,7 @@ void sbd_conn_reply_nil(struct sbd_conn *c, uint32_t msgid)
         sbd_conn_send(c, o);
 }
 
-/* ---- reading ---- */
-
-static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-        struct sbd_conn *c = h->data;
-        char *base = NULL;
-        size_t len = 0;
-
-        if (sbp_reader_reserve(&c->reader, READ_CHUNK, &base, &len) < 0 || len == 0) {
-                buf->base = NULL;   /* read_cb gets UV_ENOBUFS */
-                buf->len = 0;
-                return;
-        }
-        if (len > UINT32_MAX)
-                len = UINT32_MAX;
-        buf->base = base;
-        buf->len = len;
-}
+/* ---- reading (recvmsg and received fds: fds.c) ---- */
 
 static void bad_frame(struct sbd_conn *c, int r, bool has_msgid, uint32_t msgid,
                       struct sbp_error *err)
@@ -187,7 +168,15 @@ static void process(struct sbd_conn *c)
                 r = sbp_reader_next(&c->reader, &m, &has_msgid, &err);
                 if (r == 0)
                         return;
+                /* The fds that came with this message (the unparsed rest of
+                 * the buffer lies after its end). Claimed by exec only. */
+                size_t unparsed = c->reader.unpacker.used - c->reader.unpacker.off;
+                if (r > 0 && sbd_fds_begin_message(c, c->fds.rx_total - unparsed, &err) < 0) {
+                        sbd_conn_reply_error(c, m.type == SBP_REQUEST ? m.msgid : 0, &err);
+                        continue;
+                }
                 if (r < 0) {
+                        sbd_fds_end_message(c);
                         bad_frame(c, r, has_msgid, m.msgid, &err);
                         continue;
                 }
@@ -198,13 +187,12 @@ static void process(struct sbd_conn *c)
                         continue;
                 }
                 sbd_dispatch(c, &m);
+                sbd_fds_end_message(c);
         }
 }
 
-static void conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+void sbd_conn_input(struct sbd_conn *c, ssize_t n)
 {
-        struct sbd_conn *c = s->data;
-
         if (c->closing)
                 return;
         if (n < 0) {
@@ -228,6 +216,14 @@ static void conn_closed(uv_handle_t *h)
 {
         struct sbd_conn *c = h->data;
 
+        c->fds.pipe_closed = true;
+        if (c->fds.poll_open)
+                return;         /* fds.c's close callback frees c */
+        sbd_conn_free(c);
+}
+
+void sbd_conn_free(struct sbd_conn *c)
+{
         sbd_list_remove(&c->node);
         if (c->reader_ready)
                 sbp_reader_destroy(&c->reader);
@@ -244,6 +240,7 @@ struct sbd_conn *sbd_conn_new(struct sbd_daemon *d)
                 return NULL;
         c->d = d;
         c->id = ++d->next_conn_id;
+        c->fds.sock = -1;
         sbd_list_init(&c->node);
         sbd_list_init(&c->waiters);
         sbd_list_init(&c->stdin_reqs);
@@ -265,7 +262,7 @@ int sbd_conn_start(struct sbd_conn *c)
         if (r < 0)
                 return r;
         c->reader_ready = true;
-        r = uv_read_start((uv_stream_t *)&c->pipe, conn_alloc, conn_read);
+        r = sbd_fds_start(c);
         return r < 0 ? r : 0;
 }
 
@@ -312,7 +309,7 @@ void sbd_conn_close(struct sbd_conn *c, bool flush)
                 return;
         c->closing = true;
         c->d->conns_open--;
-        uv_read_stop((uv_stream_t *)&c->pipe);
+        sbd_fds_stop(c);
         release(c);
         log_debug("connection %" PRIu64 ": closing%s", c->id, flush ? " after flush" : "");
         if (flush) {

@@ -27,11 +27,17 @@ struct sbd_options {
         uint32_t max_jobs_per_user;
         uint64_t retain_ms;
         uint32_t max_retained;
+        /* Config file (settings.c): path, or NULL for the default lookup. */
+        const char *config_path;
+        bool check_config, print_config;
+        const char *socket_group;    /* "" = leave the socket root's */
+        uint32_t socket_mode;
 };
 
 struct sbd_daemon {
         uv_loop_t *loop;
         struct sbd_options opt;
+        struct sbd_settings *settings;   /* config file, access rules (settings.c) */
 
         const struct sb_backend_ops *ops;
         struct sb_backend *backend;

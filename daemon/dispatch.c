@@ -5,7 +5,7 @@
  * (now or later) and returns 0, or returns <0 with err filled and the
  * dispatcher sends the error. Errors become wire codes here, at the edge.
  * Visibility: a client sees only its own jobs; another user's job is
- * NotFound. Root (admin) sees all.
+ * NotFound. An admin (root, or [Access] Admins=) sees all.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,10 +14,12 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "daemon/access.h"
 #include "daemon/dispatch.h"
 #include "daemon/job.h"
 #include "daemon/log.h"
 #include "daemon/profile.h"
+#include "daemon/settings.h"
 
 typedef int (*handler_fn)(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
                           struct sbp_error *err);
@@ -125,6 +127,19 @@ static int handle_exec(struct sbd_conn *c, uint32_t msgid, const msgpack_object 
         r = sbp_exec_params_decode(params, &p, err);
         if (r < 0)
                 return r;
+        /* exec is the one method that takes fds (workdir_fd, mounts). The
+         * posix backend has no mount namespace: it takes a workdir only. */
+        r = sbd_fds_exec_check(c, &p, strcmp(c->d->ops->name, "posix") != 0, err);
+        if (r < 0) {
+                sbp_exec_params_free(&p);
+                return r;
+        }
+        /* Profile permission ([Access]) and Require= (fail closed). */
+        r = sbd_access_exec_check(c, p.profile, err);
+        if (r < 0) {
+                sbp_exec_params_free(&p);
+                return r;
+        }
         r = sbd_job_exec(c, msgid, &p, err);
         sbp_exec_params_free(&p);
         return r;
@@ -309,24 +324,39 @@ static int handle_stats(struct sbd_conn *c, uint32_t msgid, const msgpack_object
         return 0;
 }
 
+/* p is a copy (sbd_profiles()); look its original up by name. */
+static bool profile_visible(const struct sbd_conn *c, const struct sbp_profile *p)
+{
+        const struct sbp_profile *orig = sbd_profile_find(p->name);
+        const struct sbd_conf_profile *cp = orig ? sbd_profile_conf(orig) : NULL;
+
+        return cp && sbd_access_profile_allowed(sbd_settings_access(c->d),
+                                                sbd_settings_conf(c->d), c, cp);
+}
+
 static int handle_profiles(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
                            struct sbp_error *err)
 {
         const struct sbp_profile *p;
         struct sbd_out *o;
-        size_t n, i;
+        size_t n, i, k;
         int r;
 
         r = sbp_empty_params_decode(params, err);
         if (r < 0)
                 return r;
+        /* A client is shown the profiles it may use; an admin all. */
         p = sbd_profiles(&n);
+        for (i = 0, k = 0; i < n; i++)
+                if (profile_visible(c, &p[i]))
+                        k++;
         o = reply_begin(msgid, err);
         if (!o)
                 return -ENOMEM;
-        msgpack_pack_array(&o->pk, n);
+        msgpack_pack_array(&o->pk, k);
         for (i = 0; i < n; i++)
-                sbp_profile_pack(&o->pk, &p[i]);
+                if (profile_visible(c, &p[i]))
+                        sbp_profile_pack(&o->pk, &p[i]);
         sbd_conn_send(c, o);
         return 0;
 }

@@ -277,27 +277,55 @@ static void close_output(struct sbd_job *j, enum sbp_stream stream)
         close_handle(j, (uv_handle_t *)p);
 }
 
+/* Apply the output cap (daemon/output.c) to n bytes just read. stdout_bytes
+ * and stderr_bytes count what is delivered, so together they never exceed
+ * output_max. Past the cap the result is marked truncated and, unless the
+ * profile truncates, the job is killed for output_limit — also when its main
+ * process already exited: the client got a cut output either way. Returns
+ * how many bytes (from the start of the chunk) to deliver. */
+static size_t output_admit(struct sbd_job *j, enum sbp_stream stream, size_t n)
+{
+        enum sbd_output_action act;
+        size_t len = sbd_output_admit(&j->output, n, &act);
+
+        if (stream == SBP_STDOUT)
+                j->result.stdout_bytes += len;
+        else
+                j->result.stderr_bytes += len;
+        if (act == SBD_OUTPUT_DELIVER)
+                return len;
+        j->result.output_truncated = true;
+        log_info("job %s: output passed output_max of %" PRIu64 " bytes; %s", j->id,
+                 j->output.max, act == SBD_OUTPUT_KILL ? "ending the job" : "dropping the rest");
+        if (act == SBD_OUTPUT_KILL) {
+                j->kill_reason = sbd_kill_reason_merge(j->kill_reason, SBD_KILL_OUTPUT_LIMIT);
+                sbd_job_kill(j, SBD_KILL_OUTPUT_LIMIT);
+        }
+        return len;
+}
+
 static void on_output(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
         struct sbd_job *j = s->data;
         enum sbp_stream stream = s == (uv_stream_t *)&j->out_pipe ? SBP_STDOUT : SBP_STDERR;
 
         if (n > 0) {
-                if (stream == SBP_STDOUT)
-                        j->result.stdout_bytes += (uint64_t)n;
-                else
-                        j->result.stderr_bytes += (uint64_t)n;
-                if (j->owner && !j->owner->closing) {
+                size_t len = output_admit(j, stream, (size_t)n);
+
+                if (len > 0 && j->owner && !j->owner->closing) {
                         struct sbd_out *o = sbd_out_new();
 
                         if (!o) {
                                 j->result.output_truncated = true;
                                 return;
                         }
-                        sbp_job_output_pack(&o->pk, j->id, stream, buf->base, (size_t)n);
+                        sbp_job_output_pack(&o->pk, j->id, stream, buf->base, len);
                         /* May pause this very pipe (backpressure); fine in a read cb. */
                         sbd_conn_send(j->owner, o);
                 }
+                /* At the cap reading only drains: resume a paused pipe. */
+                if (sbd_output_capped(&j->output))
+                        sbd_job_update_reading(j);
                 return;
         }
         if (n == 0)
@@ -311,7 +339,9 @@ static void on_output(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 
 void sbd_job_update_reading(struct sbd_job *j)
 {
-        bool want = !(j->owner && j->owner->paused);
+        /* Past the output cap nothing is delivered any more, so a slow
+         * client must not hold the job back: keep draining. */
+        bool want = !(j->owner && j->owner->paused) || sbd_output_capped(&j->output);
         int r;
 
         if (j->out_open && want != j->out_reading) {
@@ -707,6 +737,8 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
         struct sbd_daemon *d = j->d;
         int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
         struct sb_job_spec spec;
+        struct sb_job_mount mounts[SBP_MOUNTS_MAX];
+        char unmet[SBP_TEXT_MAX + 1];
         int r, fd;
 
         if (p->stdin) {
@@ -731,9 +763,13 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
         spec.cpu_percent = j->limits.cpu_percent;
         spec.tmp_size = j->limits.tmp_size;
         spec.network = j->limits.network;
+        spec.syscall_allow = j->limits.syscall_allow[0] ? j->limits.syscall_allow : NULL;
         spec.stdin_fd = in[0];
         spec.stdout_fd = out[1];
         spec.stderr_fd = err[1];
+        /* Files by descriptor: the request's fds, still owned by the
+         * connection's message (fds.c); the backend dups what it keeps. */
+        sbd_fds_exec_spec(j->owner, p, &spec, mounts);
 
         errbuf[0] = '\0';
         r = d->ops->spawn(d->backend, &spec, &j->bj, errbuf, errlen);
@@ -775,6 +811,10 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
         d->ops->enforced(j->bj, &j->result.enforced);
         if (j->result.enforced.timeout_ms == 0)
                 j->result.enforced.timeout_ms = j->limits.timeout_ms;
+        /* Fail closed (Require=): less applied than the profile requires. */
+        unmet[0] = '\0';
+        if (r == 0 && sbd_profile_unmet(&j->limits, &j->result.enforced, unmet, sizeof(unmet)))
+                r = -EOPNOTSUPP;
         if (r < 0) {
                 /* The process runs but cannot be watched: end it now; the
                  * caller finishes the job after replying to exec. */
@@ -786,8 +826,12 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
                 d->ops->kill(j->bj);
                 d->ops->reap(j->bj, &j->exit);
                 j->exit.setup_failed = true;
-                snprintf(j->exit.error, sizeof(j->exit.error), "daemon: watch job: %s",
-                         uv_err_name(r));
+                if (unmet[0])
+                        snprintf(j->exit.error, sizeof(j->exit.error),
+                                 "Unsupported: not enforced: %s", unmet);
+                else
+                        snprintf(j->exit.error, sizeof(j->exit.error), "daemon: watch job: %s",
+                                 uv_err_name(r));
                 mark_reaped(j);
                 sbd_job_update_reading(j);
                 return 0;
@@ -896,6 +940,7 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, struct sbp_exec_params *p,
         j->detached = p->detach;
         j->had_stdin = p->stdin;
         j->limits = limits;
+        sbd_output_init(&j->output, limits.output_max, limits.output_truncate);
         snprintf(j->profile, sizeof(j->profile), "%s", prof->name);
         j->started_ms = sbd_now_unix_ms();
         j->result.state = SBP_JOB_RUNNING;

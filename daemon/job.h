@@ -10,6 +10,7 @@
 #include "daemon/conn.h"
 #include "daemon/daemon.h"
 #include "daemon/job_state.h"
+#include "daemon/output.h"
 #include "daemon/profile.h"
 
 /* A request waiting for a job to end (wait, kill). Linked in both the job's
@@ -47,6 +48,7 @@ struct sbd_job {
         uint64_t started_ms;             /* Unix time */
         uint64_t start_hr;               /* uv_hrtime() at spawn */
         struct sbd_limits limits;
+        struct sbd_output output;        /* the output cap's bookkeeping */
 
         uint32_t uid;
         bool uid_held;

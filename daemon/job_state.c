@@ -12,6 +12,8 @@ enum sbp_job_state sbd_job_final_state(const struct sbd_job_end *end)
                 return SBP_JOB_FAILED;
         if (end->kill_reason == SBD_KILL_TIMEOUT)
                 return SBP_JOB_TIMEOUT;
+        if (end->kill_reason == SBD_KILL_OUTPUT_LIMIT)
+                return SBP_JOB_OUTPUT_LIMIT;
         if (end->oom)
                 return SBP_JOB_OOM;
         switch (end->kill_reason) {
@@ -21,6 +23,7 @@ enum sbp_job_state sbd_job_final_state(const struct sbd_job_end *end)
                 return SBP_JOB_KILLED;
         case SBD_KILL_NONE:
         case SBD_KILL_TIMEOUT:
+        case SBD_KILL_OUTPUT_LIMIT:
                 break;
         }
         if (end->signal > 0)
@@ -58,6 +61,8 @@ const char *sbd_kill_reason_name(enum sbd_kill_reason r)
                 return "disconnect";
         case SBD_KILL_SHUTDOWN:
                 return "shutdown";
+        case SBD_KILL_OUTPUT_LIMIT:
+                return "output_limit";
         }
         return "unknown";
 }

@@ -16,6 +16,7 @@ enum sbd_kill_reason {
         SBD_KILL_TIMEOUT,      /* the wall-clock timeout fired */
         SBD_KILL_DISCONNECT,   /* the owning connection closed, job not detached */
         SBD_KILL_SHUTDOWN,     /* the daemon is draining */
+        SBD_KILL_OUTPUT_LIMIT, /* stdout + stderr passed the job's output_max */
 };
 
 /* Everything known about a job once it ended. */
@@ -28,8 +29,14 @@ struct sbd_job_end {
 };
 
 /* The final state, with the precedence of the brief: setup failed -> failed;
- * wall timeout -> timeout; OOM -> oom; killed by request, disconnect or
- * shutdown -> killed; died of a signal -> signaled; else exited. */
+ * wall timeout -> timeout; output cap -> output_limit; OOM -> oom; killed by
+ * request, disconnect or shutdown -> killed; died of a signal -> signaled;
+ * else exited. Timeout and output_limit rank together: both are the daemon
+ * enforcing a limit, and only the first kill reason is recorded (see
+ * sbd_kill_reason_merge), so whichever fired first wins (the same holds
+ * against request, disconnect and shutdown kills). They rank above oom: an
+ * OOM seen after the daemon's own kill for a limit does not hide which limit
+ * the job broke first. */
 enum sbp_job_state sbd_job_final_state(const struct sbd_job_end *end);
 
 /* The reason recorded when `next` arrives while `cur` is already set: the

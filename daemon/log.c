@@ -1,5 +1,9 @@
 /* log.c — stderr logging with levels and journald priority prefixes.
  *
+ * Under journald (stderr is the stream named by $JOURNAL_STREAM) a line is
+ * "<N>message": the journal adds time and name. Elsewhere it is
+ * "YYYY-MM-DD HH:MM:SS.mmm skillboxd: <level>: message" in local time.
+ *
  * Each message is formatted into one buffer and written with a single
  * write(2), so lines from the daemon never interleave mid-line even when
  * stderr is shared. Messages are truncated, never split. errno is preserved.
@@ -9,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/log.h"
@@ -19,8 +25,15 @@ static int use_journal_prefix;
 void sbd_log_init(void)
 {
         const char *js = getenv("JOURNAL_STREAM");
+        unsigned long long dev, ino;
+        struct stat st;
 
-        use_journal_prefix = js && *js;
+        /* Only if stderr is that very stream: a child of a service inherits
+         * the variable with its stderr pointing elsewhere (sd_journal_stream_fd(3)). */
+        use_journal_prefix = js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
+                             fstat(STDERR_FILENO, &st) == 0 &&
+                             (unsigned long long)st.st_dev == dev &&
+                             (unsigned long long)st.st_ino == ino;
 }
 
 void sbd_log_set_level(enum sbd_log_level level)
@@ -82,10 +95,18 @@ static void log_va(enum sbd_log_level level, int r, const char *fmt, va_list ap)
 
         if (level > max_level)
                 return;
-        if (use_journal_prefix)
+        if (use_journal_prefix) {
                 k = snprintf(line, sizeof(line), "<%d>", (int)level);
-        else
-                k = snprintf(line, sizeof(line), "skillboxd: %s: ", level_name(level));
+        } else {
+                struct timespec ts = { 0 };
+                struct tm tm = { 0 };
+
+                clock_gettime(CLOCK_REALTIME, &ts);
+                localtime_r(&ts.tv_sec, &tm);
+                k = (int)strftime(line, sizeof(line), "%Y-%m-%d %H:%M:%S", &tm);
+                k += snprintf(line + k, sizeof(line) - (size_t)k, ".%03ld skillboxd: %s: ",
+                              ts.tv_nsec / 1000000, level_name(level));
+        }
         n = k > 0 ? (size_t)k : 0;
         k = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
         if (k > 0)

@@ -27,7 +27,10 @@
 #include "daemon/daemon.h"
 #include "daemon/job.h"
 #include "daemon/log.h"
+#include "daemon/sdnotify.h"
 #include "daemon/server.h"
+#include "daemon/settings.h"
+#include "daemon/startcheck.h"
 
 #define DRAIN_DEADLINE_MS 10000   /* then connections are dropped unflushed */
 #define DRAIN_GIVE_UP_MS  5000    /* then the loop is stopped, exit 1 */
@@ -47,10 +50,15 @@ static void usage(FILE *f)
                 "  --max-jobs N              running jobs in total (default 256)\n"
                 "  --max-jobs-per-user N     running jobs per client uid (default 64)\n"
                 "  --retain SECONDS          keep finished results (default 300)\n"
+                "  --config FILE             configuration file (default %s if it exists,\n"
+                "                            else the built-in configuration)\n"
+                "  --check-config            check the configuration and exit (errors as\n"
+                "                            FILE:LINE: key: reason)\n"
+                "  --print-config            print the effective configuration and exit\n"
                 "  --version                 print the version and exit\n"
                 "  --help                    print this help and exit\n",
                 SKILLBOX_DEFAULT_SOCKET, SKILLBOX_DEFAULT_STATE_DIR,
-                HAVE_BACKEND_LINUX ? "linux" : "posix");
+                HAVE_BACKEND_LINUX ? "linux" : "posix", "/etc/skillbox/skillboxd.conf");
 }
 
 uint64_t sbd_now_unix_ms(void)
@@ -113,6 +121,7 @@ static int parse_uid_range(const char *s, uint32_t *first, uint32_t *last)
 enum {
         OPT_SOCKET = 256, OPT_STATE_DIR, OPT_BACKEND, OPT_CGROUP, OPT_UID_RANGE, OPT_LOG_LEVEL,
         OPT_MAX_CONN, OPT_MAX_JOBS, OPT_MAX_JOBS_USER, OPT_RETAIN, OPT_VERSION, OPT_HELP,
+        OPT_CONFIG, OPT_CHECK_CONFIG, OPT_PRINT_CONFIG,
 };
 
 /* Returns 0 to run, 1 to exit 0 (--version/--help), <0 to exit 1. */
@@ -131,6 +140,9 @@ static int parse_args(int argc, char **argv, struct sbd_options *o)
                 { "retain", required_argument, NULL, OPT_RETAIN },
                 { "version", no_argument, NULL, OPT_VERSION },
                 { "help", no_argument, NULL, OPT_HELP },
+                { "config", required_argument, NULL, OPT_CONFIG },
+                { "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
+                { "print-config", no_argument, NULL, OPT_PRINT_CONFIG },
                 { NULL, 0, NULL, 0 },
         };
         uint64_t v;
@@ -202,6 +214,15 @@ static int parse_args(int argc, char **argv, struct sbd_options *o)
                 case OPT_HELP:
                         usage(stdout);
                         return 1;
+                case OPT_CONFIG:
+                        o->config_path = optarg;
+                        break;
+                case OPT_CHECK_CONFIG:
+                        o->check_config = true;
+                        break;
+                case OPT_PRINT_CONFIG:
+                        o->print_config = true;
+                        break;
                 default:
                         usage(stderr);
                         return -EINVAL;
@@ -302,6 +323,7 @@ static void start_drain(struct sbd_daemon *d, int signum)
         }
         log_info("%s: draining (%u running jobs)", strsignal(signum), d->jobs_running);
         d->draining = true;
+        sbd_notify_stopping(d);
         sbd_server_close(d);
         uv_timer_start(&d->drain_timer, on_drain_deadline, DRAIN_DEADLINE_MS, 0);
         sbd_list_for_each_safe(pos, tmp, &d->jobs) {
@@ -318,7 +340,8 @@ static void on_signal(uv_signal_t *h, int signum)
         struct sbd_daemon *d = h->data;
 
         if (signum == SIGHUP) {
-                log_info("SIGHUP: reload not implemented yet (issue 4)");
+                log_info("SIGHUP: reloading the configuration");
+                sbd_settings_reload(d);
                 return;
         }
         start_drain(d, signum);
@@ -383,6 +406,18 @@ int main(int argc, char **argv)
         r = parse_args(argc, argv, &d->opt);
         if (r != 0)
                 return r > 0 ? 0 : 1;
+        /* The config file, then the command line again on top of it. */
+        r = sbd_settings_load(d);
+        if (r == 0) {
+                optind = 0;
+                r = parse_args(argc, argv, &d->opt);
+        }
+        if (r == 0)
+                r = sbd_settings_finish(d);
+        if (r != 0) {
+                sbd_settings_free(d);
+                return r > 0 ? 0 : 1;
+        }
 
         /* Writes to a vanished client must fail with EPIPE, not kill us.
          * Caught rather than ignored: an ignored disposition would be
@@ -421,7 +456,8 @@ int main(int argc, char **argv)
         uv_timer_init(&loop, &d->drain_timer);
         d->drain_timer.data = d;
 
-        if (sbd_server_prepare(d) < 0 || make_state_dir(d->opt.state_dir) < 0) {
+        if (sbd_server_prepare(d) < 0 || make_state_dir(d->opt.state_dir) < 0 ||
+            sbd_startcheck_run(d) < 0) {
                 exit_code = 1;
                 goto out_loop;
         }
@@ -448,6 +484,11 @@ int main(int argc, char **argv)
         log_info("skillboxd %s ready: backend %s, state dir %s, job uids %u-%u",
                  SKILLBOX_VERSION, d->ops->name, d->opt.state_dir, d->opt.uid_first,
                  d->opt.uid_last);
+        /* Listening, host checked: now systemd may count us as started. */
+        if (sbd_notify_ready(d) < 0) {
+                exit_code = 1;
+                goto out_backend;
+        }
 
         uv_run(&loop, UV_RUN_DEFAULT);
         if (!d->drain_closing) {
@@ -474,5 +515,6 @@ out_loop:
                 exit_code = 1;
         }
         free(d->uid_used);
+        sbd_settings_free(d);
         return exit_code;
 }

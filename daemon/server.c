@@ -3,13 +3,14 @@
  * Listen: the socket's directory is created 0755 if missing; an existing
  * socket file is removed only when nothing answers on it (a stale leftover),
  * never when another daemon is serving it, and never if it is not a socket.
- * The socket is created 0660 (umask around bind, so it is never briefly
- * wider), then owned by root:skillbox when that group exists.
+ * The socket is bound owner-only (umask around bind), then owned by
+ * root:SocketGroup when that group exists, then given SocketMode (0660).
  *
- * Accept: the peer is identified with SO_PEERCRED on the accepted fd and
- * admitted only if it is root or a member of the socket's group (primary, or
- * supplementary as the kernel reports them in /proc/PID/status) — before a
- * single byte is read from it. Refused peers are closed without a word.
+ * Accept: the peer is identified with SO_PEERCRED/SO_PEERGROUPS on the
+ * accepted fd and admitted only if [Access] gives it a role (access.c; root
+ * is always admin) — before a single byte is read from it. The socket's
+ * mode and group only decide who can reach it. Refused peers are closed
+ * without a word.
  * Over the connection caps (total, per uid), the peer gets one
  * ResourceExhausted error (msgid 0) and is closed.
  */
@@ -28,9 +29,15 @@
 
 #include "daemon/conn.h"
 #include "daemon/log.h"
+#include "daemon/sdnotify.h"
 #include "daemon/server.h"
+#include "daemon/settings.h"
 
 #define SKILLBOX_GROUP "skillbox"
+
+/* The listening fd systemd passed (socket activation), or -1. systemd owns
+ * that socket file, its mode and group: we neither bind, chmod nor unlink. */
+static int activated_fd = -1;
 
 /* mkdir -p for the socket's directory, 0755: clients must reach the socket. */
 static int mkdir_parents(const char *path)
@@ -93,54 +100,6 @@ static int remove_stale(const char *path)
         return 0;
 }
 
-/* Whether the process behind the peer is in group gid (supplementary groups
- * as the kernel has them, falling back to the passwd/group databases). */
-static bool peer_in_group(pid_t pid, uid_t uid, gid_t gid)
-{
-        char path[64], line[4096];
-        FILE *f;
-        bool found = false, have = false;
-
-        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-        f = fopen(path, "re");
-        if (f) {
-                while (fgets(line, sizeof(line), f)) {
-                        char *s, *end;
-
-                        if (strncmp(line, "Groups:", 7) != 0)
-                                continue;
-                        have = true;
-                        for (s = line + 7;; s = end) {
-                                unsigned long g = strtoul(s, &end, 10);
-
-                                if (end == s)
-                                        break;
-                                if ((gid_t)g == gid)
-                                        found = true;
-                        }
-                        break;
-                }
-                fclose(f);
-        }
-        if (have)
-                return found;
-
-        {
-                struct passwd *pw = getpwuid(uid);
-                gid_t groups[256];
-                int n = 256, i;
-
-                if (!pw)
-                        return false;
-                if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
-                        return false;
-                for (i = 0; i < n; i++)
-                        if (groups[i] == gid)
-                                return true;
-        }
-        return false;
-}
-
 static uint32_t conns_of_uid(struct sbd_daemon *d, uid_t uid)
 {
         struct sbd_list *pos, *tmp;
@@ -160,7 +119,6 @@ static void on_connection(uv_stream_t *server, int status)
         struct sbd_daemon *d = server->data;
         struct sbd_conn *c;
         struct ucred cred;
-        socklen_t len = sizeof(cred);
         struct sbp_error err;
         uv_os_fd_t fd;
         int r;
@@ -183,27 +141,27 @@ static void on_connection(uv_stream_t *server, int status)
                 return;
         }
         r = uv_fileno((uv_handle_t *)&c->pipe, &fd);
-        if (r == 0 && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-                r = -errno;
+        /* Identify the peer and its role ([Access], access.c) before a
+         * single byte is read from it. */
+        if (r == 0)
+                r = sbd_access_admit(sbd_settings_access(d), c, fd);
         if (r < 0) {
                 log_warning("connection %" PRIu64 ": SO_PEERCRED: %s", c->id,
                             sbd_errno_name(r));
                 sbd_conn_close(c, false);
                 return;
         }
-        c->uid = cred.uid;
-        c->gid = cred.gid;
-        c->pid = cred.pid;
-        c->admin = cred.uid == 0;
-        if (!c->admin && cred.gid != d->socket_gid &&
-            !peer_in_group(cred.pid, cred.uid, d->socket_gid)) {
-                log_warning("connection %" PRIu64 ": refused uid %u pid %d: not in group %u",
-                            c->id, (unsigned)cred.uid, (int)cred.pid, (unsigned)d->socket_gid);
+        cred.uid = c->uid;
+        cred.gid = c->gid;
+        cred.pid = c->pid;
+        if (r == 0) {
+                log_warning("connection %" PRIu64 ": refused uid %u pid %d: no role in [Access]",
+                            c->id, (unsigned)cred.uid, (int)cred.pid);
                 sbd_conn_close(c, false);
                 return;
         }
-        log_debug("connection %" PRIu64 ": uid %u gid %u pid %d", c->id, (unsigned)cred.uid,
-                  (unsigned)cred.gid, (int)cred.pid);
+        log_debug("connection %" PRIu64 ": uid %u gid %u pid %d, %s", c->id, (unsigned)cred.uid,
+                  (unsigned)cred.gid, (int)cred.pid, c->admin ? "admin" : "client");
 
         memset(&err, 0, sizeof(err));
         if (d->conns_open > d->opt.max_connections)
@@ -231,6 +189,13 @@ int sbd_server_prepare(struct sbd_daemon *d)
         const char *path = d->opt.socket_path;
         int r;
 
+        r = sbd_notify_listen_fd();
+        if (r >= 0) {
+                activated_fd = r;
+                return 0;
+        }
+        if (r != -ENOENT)
+                return r;
         if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
                 return log_errno(-ENAMETOOLONG, "socket path %s", path);
         r = mkdir_parents(path);
@@ -239,14 +204,51 @@ int sbd_server_prepare(struct sbd_daemon *d)
         return remove_stale(path);
 }
 
+/* Serve the socket systemd passed; peers are admitted by its group. */
+static int listen_activated(struct sbd_daemon *d)
+{
+        struct sockaddr_un sa;
+        socklen_t len = sizeof(sa);
+        struct group *gr;
+        struct stat st;
+        int r;
+
+        memset(&sa, 0, sizeof(sa));
+        if (getsockname(activated_fd, (struct sockaddr *)&sa, &len) < 0)
+                return log_errno(-errno, "socket activation: getsockname");
+        if (sa.sun_path[0] && stat(sa.sun_path, &st) == 0) {
+                d->socket_gid = st.st_gid;
+        } else {
+                gr = getgrnam(SKILLBOX_GROUP);
+                d->socket_gid = gr ? gr->gr_gid : 0;
+        }
+        r = uv_pipe_init(d->loop, &d->listener, 0);
+        if (r < 0)
+                return log_errno(r, "socket activation: init");
+        d->listener.data = d;
+        d->listening = true;
+        r = uv_pipe_open(&d->listener, activated_fd);
+        if (r < 0)
+                return log_errno(r, "socket activation: open fd %d", activated_fd);
+        r = uv_listen((uv_stream_t *)&d->listener, 128, on_connection);
+        if (r < 0)
+                return log_errno(r, "socket activation: listen");
+        log_info("listening on %s (socket activation, group %u)",
+                 sa.sun_path[0] ? sa.sun_path : "an abstract socket", (unsigned)d->socket_gid);
+        return 0;
+}
+
 int sbd_server_listen(struct sbd_daemon *d)
 {
         const char *path = d->opt.socket_path;
         struct group *gr;
         struct stat st;
         mode_t old_umask;
+        const char *group;
         int r;
 
+        if (activated_fd >= 0)
+                return listen_activated(d);
         /* Again: a stale file may have appeared since sbd_server_prepare(). */
         r = remove_stale(path);
         if (r < 0)
@@ -257,25 +259,30 @@ int sbd_server_listen(struct sbd_daemon *d)
                 return log_errno(r, "listen %s: init", path);
         d->listener.data = d;
         d->listening = true;
-        /* Single-threaded here (no threadpool yet): umask is safe to flip. */
-        old_umask = umask(0117);
+        /* Single-threaded here (no threadpool yet): umask is safe to flip.
+         * Owner-only at bind; the group is set before the mode widens, so
+         * the socket is never open to the wrong group. */
+        old_umask = umask(0177);
         r = uv_pipe_bind(&d->listener, path);
         umask(old_umask);
         if (r < 0)
                 return log_errno(r, "bind %s", path);
-        if (chmod(path, 0660) < 0)
-                return log_errno(-errno, "chmod %s", path);
-        gr = getgrnam(SKILLBOX_GROUP);
+        group = d->opt.socket_group ? d->opt.socket_group : SKILLBOX_GROUP;
+        gr = *group ? getgrnam(group) : NULL;
         if (gr && chown(path, 0, gr->gr_gid) < 0)
-                return log_errno(-errno, "chown %s to root:%s", path, SKILLBOX_GROUP);
+                return log_errno(-errno, "chown %s to root:%s", path, group);
+        if (!gr && *group)
+                log_info("group %s does not exist; %s stays root's group", group, path);
+        if (chmod(path, d->opt.socket_mode ? (mode_t)d->opt.socket_mode : 0660) < 0)
+                return log_errno(-errno, "chmod %s", path);
         if (stat(path, &st) < 0)
                 return log_errno(-errno, "stat %s", path);
         d->socket_gid = st.st_gid;
         r = uv_listen((uv_stream_t *)&d->listener, 128, on_connection);
         if (r < 0)
                 return log_errno(r, "listen %s", path);
-        log_info("listening on %s (group %u%s)", path, (unsigned)d->socket_gid,
-                 gr ? ", " SKILLBOX_GROUP : "");
+        log_info("listening on %s (mode %04o, group %u%s%s)", path, (unsigned)(st.st_mode & 0777),
+                 (unsigned)d->socket_gid, gr ? ", " : "", gr ? group : "");
         return 0;
 }
 
@@ -285,6 +292,9 @@ void sbd_server_close(struct sbd_daemon *d)
                 return;
         d->listening = false;
         uv_close((uv_handle_t *)&d->listener, NULL);
+        /* systemd's socket stays: it queues clients until we are back. */
+        if (activated_fd >= 0)
+                return;
         /* Ours (we bound it): remove so the next start finds no stale file. */
         if (unlink(d->opt.socket_path) < 0 && errno != ENOENT)
                 log_warning_errno(-errno, "unlink %s", d->opt.socket_path);

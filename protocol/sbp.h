@@ -31,6 +31,9 @@
 #define SBP_JOB_ID_MAX       32u         /* job id, bytes (ids are [a-z0-9-]) */
 #define SBP_NAME_MAX         63u         /* profile, client and similar names */
 #define SBP_TEXT_MAX         255u        /* error messages and similar text */
+#define SBP_FDS_MAX          16u         /* SCM_RIGHTS fds attached to one message */
+#define SBP_MOUNTS_MAX       8u          /* exec mounts entries */
+#define SBP_TARGET_MAX       127u        /* exec mounts target path, bytes */
 
 /* ---- Wire error codes: one table, code enum + wire name + default text ---- */
 #define SBP_ERRORS(X)                                                        \
@@ -121,6 +124,10 @@ struct sbp_enforced {
         uint64_t tasks_max;      /* 0 = none */
         uint32_t cpu_percent;    /* 100 = one CPU; 0 = none */
         uint64_t timeout_ms;     /* wall clock; 0 = none */
+        char workdir[8];         /* /work: "fresh", "idmap", "chown" (linux), "cwd" (posix);
+                                  * "" = not reported (wire: nil) */
+        bool securebits;         /* securebits set and locked (no root magic, no setuid fixup) */
+        char syscall_filter[64]; /* the seccomp allowlist's name; "" = none (wire: nil) */
 };
 
 /* ---- The result record (wait, inspect, job_exit, skillboxctl --json) ---- */
@@ -162,7 +169,23 @@ struct sbp_exec_params {
         bool detach;               /* keep running when the connection closes */
         bool stdin;                /* the client will send stdin_write/stdin_close; else /dev/null */
         uint64_t output_max;       /* bytes of stdout + stderr; 0 = the profile's */
+        /* Files by descriptor: fds are indexes into the SCM_RIGHTS array that
+         * came with the request (PROTOCOL.md, "Transport"). */
+        uint32_t workdir_fd;       /* index of a directory fd to mount at /work ... */
+        bool has_workdir_fd;       /* ... if set; wire: workdir_fd absent = a fresh /work.
+                                    * (A flag, not -1, so a zeroed struct means "none".) */
+        struct sbp_mount {
+                uint32_t fd;                        /* index into the request's fds */
+                char target[SBP_TARGET_MAX + 1];    /* absolute, normalized, under a fixed prefix */
+                bool read_only;
+        } mounts[SBP_MOUNTS_MAX];
+        uint32_t nmounts;
 };
+
+/* A mount target the daemon accepts: absolute, normalized (no "//", no "."
+ * or ".." component, no trailing '/'), and /skill, /data, /input or /mnt or
+ * below one of them. */
+bool sbp_mount_target_valid(const char *target);
 
 /* wait, kill, inspect, stdin_close take {job}; stdin_write takes {job, data}. */
 struct sbp_job_params {

@@ -73,6 +73,8 @@ static const char *type_name(const struct sbp_field *f)
         case SBP_F_ENV:         return "map of str to str";
         case SBP_F_BIN:         return "bin";
         case SBP_F_MAP:         return "map";
+        case SBP_F_FD_INDEX:    return "uint (fd index)";
+        case SBP_F_MAPS:        return "array of map";
         }
         return "?";
 }
@@ -261,6 +263,41 @@ static int decode_namespaces(const struct sbp_field *f, const msgpack_object *v,
         return 0;
 }
 
+static void init_table(const struct sbp_table *t, void *base);
+
+/* A fixed-capacity array of nested maps: each element is decoded (and
+ * initialised) through the sub table; the count is set as elements land so
+ * a failure part-way leaves only decoded elements counted. */
+static int decode_maps(const struct sbp_field *f, const msgpack_object *v, void *base,
+                       enum sbp_mode mode, struct sbp_error *err)
+{
+        const struct sbp_table *sub = f->sub;
+        uint32_t *count = AT(base, f->aux, uint32_t);
+        size_t elem = f->size / f->max;
+        int r;
+
+        if (v->type != MSGPACK_OBJECT_ARRAY)
+                return bad_type(f, err);
+        if (v->via.array.size > f->max)
+                return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
+                                     "field %s: more than %llu entries", f->name,
+                                     (unsigned long long)f->max);
+        for (uint32_t i = 0; i < v->via.array.size; i++) {
+                void *e = AT(base, f->offset + (size_t)i * elem, void);
+                const msgpack_object *m = &v->via.array.ptr[i];
+
+                if (m->type != MSGPACK_OBJECT_MAP)
+                        return bad_type(f, err);
+                memset(e, 0, elem);
+                init_table(sub, e);
+                r = sbp_fields_decode(m, &sub, 1, e, mode, err);
+                if (r < 0)
+                        return r;
+                *count = i + 1;
+        }
+        return 0;
+}
+
 static int decode_field(const struct sbp_field *f, const msgpack_object *v, void *base,
                         enum sbp_mode mode, struct sbp_error *err)
 {
@@ -357,6 +394,18 @@ static int decode_field(const struct sbp_field *f, const msgpack_object *v, void
                         return bad_type(f, err);
                 return sbp_fields_decode(v, &sub, 1, AT(base, f->offset, void), mode, err);
         }
+        case SBP_F_FD_INDEX:
+                if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+                        return bad_type(f, err);
+                if (v->via.u64 >= SBP_FDS_MAX)
+                        return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
+                                             "field %s: fd index above %u", f->name,
+                                             SBP_FDS_MAX - 1);
+                *AT(base, f->offset, uint32_t) = (uint32_t)v->via.u64;
+                *AT(base, f->aux, bool) = true;
+                return 0;
+        case SBP_F_MAPS:
+                return decode_maps(f, v, base, mode, err);
         }
         return bad_type(f, err);
 }

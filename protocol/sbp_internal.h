@@ -23,6 +23,10 @@ enum sbp_ftype {
         SBP_F_ENV,          /* char ** "K=V" at offset, uint32_t count at aux; wire: map */
         SBP_F_BIN,          /* const uint8_t * at offset, size_t length at aux */
         SBP_F_MAP,          /* nested struct described by sub */
+        SBP_F_FD_INDEX,     /* uint32_t at offset, bool "present" at aux; wire: uint < SBP_FDS_MAX */
+        SBP_F_MAPS,         /* array of structs described by sub at offset (size = the
+                             * whole array, max = its capacity), uint32_t count at aux;
+                             * wire: array of maps */
 };
 
 enum {

@@ -32,6 +32,13 @@ void sbp_hello_params_pack(msgpack_packer *pk, const struct sbp_hello_params *p)
 
 /* ---- exec ---- */
 
+static const struct sbp_field mount_fields[] = {
+        SBP_FIELD(struct sbp_mount, fd, SBP_F_U32, SBP_F_REQUIRED, .max = SBP_FDS_MAX - 1),
+        SBP_FIELD(struct sbp_mount, target, SBP_F_STR, SBP_F_REQUIRED),
+        SBP_FIELD(struct sbp_mount, read_only, SBP_F_BOOL, SBP_F_OMIT_EMPTY),
+};
+static const struct sbp_table mount_table = SBP_TABLE(mount_fields);
+
 static const struct sbp_field exec_fields[] = {
         SBP_FIELD(struct sbp_exec_params, argv, SBP_F_ARGV, SBP_F_REQUIRED,
                   .aux = offsetof(struct sbp_exec_params, argc), .max = SBP_ARGV_COUNT_MAX),
@@ -45,6 +52,11 @@ static const struct sbp_field exec_fields[] = {
         SBP_FIELD(struct sbp_exec_params, detach, SBP_F_BOOL, SBP_F_OMIT_EMPTY),
         SBP_FIELD(struct sbp_exec_params, stdin, SBP_F_BOOL, SBP_F_OMIT_EMPTY),
         SBP_FIELD(struct sbp_exec_params, output_max, SBP_F_U64, SBP_F_OMIT_EMPTY),
+        SBP_FIELD(struct sbp_exec_params, workdir_fd, SBP_F_FD_INDEX, SBP_F_OMIT_EMPTY,
+                  .aux = offsetof(struct sbp_exec_params, has_workdir_fd)),
+        SBP_FIELD(struct sbp_exec_params, mounts, SBP_F_MAPS, SBP_F_OMIT_EMPTY,
+                  .aux = offsetof(struct sbp_exec_params, nmounts), .max = SBP_MOUNTS_MAX,
+                  .sub = &mount_table),
 };
 static const struct sbp_table exec_table = SBP_TABLE(exec_fields);
 static const struct sbp_table *const exec_tabs[] = { &exec_table };
@@ -60,6 +72,64 @@ static size_t args_bytes(const struct sbp_exec_params *p)
         for (uint32_t i = 0; i < p->envc; i++)
                 sum += strlen(p->env[i]) + 1;
         return sum;
+}
+
+/* The fixed places a client may mount a directory: each is a directory the
+ * sandbox creates on its own tmpfs root, away from the system binds, /work,
+ * /tmp, /proc and /dev. */
+static const char *const mount_prefixes[] = { "/skill", "/data", "/input", "/mnt" };
+
+bool sbp_mount_target_valid(const char *t)
+{
+        size_t n = strnlen(t, SBP_TARGET_MAX + 1);
+        bool under = false;
+
+        if (n == 0 || n > SBP_TARGET_MAX || t[0] != '/' || t[n - 1] == '/')
+                return false;
+        for (size_t i = 0; i < sizeof(mount_prefixes) / sizeof(mount_prefixes[0]); i++) {
+                size_t pl = strlen(mount_prefixes[i]);
+
+                if (strncmp(t, mount_prefixes[i], pl) == 0 && (t[pl] == '\0' || t[pl] == '/'))
+                        under = true;
+        }
+        if (!under)
+                return false;
+        /* Every component: not empty ("//"), not "." or "..". */
+        for (const char *c = t + 1; *c; ) {
+                const char *e = strchr(c, '/');
+                size_t len = e ? (size_t)(e - c) : strlen(c);
+
+                if (len == 0 || (len == 1 && c[0] == '.') ||
+                    (len == 2 && c[0] == '.' && c[1] == '.'))
+                        return false;
+                c += len + (e ? 1 : 0);
+        }
+        return true;
+}
+
+/* a == b, or one is a directory above the other: mounting both would make
+ * one hide or move below the other. */
+static bool targets_overlap(const char *a, const char *b)
+{
+        size_t la = strlen(a), lb = strlen(b), l = la < lb ? la : lb;
+
+        return strncmp(a, b, l) == 0 && (la == lb || (la < lb ? b[l] : a[l]) == '/');
+}
+
+static int check_mounts(const struct sbp_exec_params *p, struct sbp_error *err)
+{
+        for (uint32_t i = 0; i < p->nmounts; i++) {
+                if (!sbp_mount_target_valid(p->mounts[i].target))
+                        return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
+                                             "field mounts: target %u: not an absolute, normalized "
+                                             "path under /skill, /data, /input or /mnt", i);
+                for (uint32_t k = 0; k < i; k++)
+                        if (targets_overlap(p->mounts[k].target, p->mounts[i].target))
+                                return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
+                                                     "field mounts: targets %u and %u overlap",
+                                                     k, i);
+        }
+        return 0;
 }
 
 int sbp_exec_params_decode(const msgpack_object *params, struct sbp_exec_params *out,
@@ -81,6 +151,9 @@ int sbp_exec_params_decode(const msgpack_object *params, struct sbp_exec_params 
                                   SBP_ARGS_BYTES_MAX);
                 goto fail;
         }
+        r = check_mounts(out, err);
+        if (r < 0)
+                goto fail;
         return 0;
 fail:
         sbp_exec_params_free(out);

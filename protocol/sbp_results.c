@@ -29,6 +29,9 @@ static const struct sbp_field enforced_fields[] = {
         SBP_FIELD(struct sbp_enforced, tasks_max, SBP_F_U64, 0),
         SBP_FIELD(struct sbp_enforced, cpu_percent, SBP_F_U32, 0),
         SBP_FIELD(struct sbp_enforced, timeout_ms, SBP_F_U64, 0),
+        SBP_FIELD(struct sbp_enforced, workdir, SBP_F_STR, SBP_F_NIL_IF_EMPTY),
+        SBP_FIELD(struct sbp_enforced, securebits, SBP_F_BOOL, 0),
+        SBP_FIELD(struct sbp_enforced, syscall_filter, SBP_F_STR, SBP_F_NIL_IF_EMPTY),
 };
 const struct sbp_table sbp_enforced_table = SBP_TABLE(enforced_fields);
 static const struct sbp_table *const enforced_tabs[] = { &sbp_enforced_table };

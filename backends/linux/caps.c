@@ -3,13 +3,19 @@
  * Raw syscalls only (no libcap: it allocates). Order matters:
  *   1. bounding set: PR_CAPBSET_DROP needs CAP_SETPCAP, so before setresuid;
  *   2. ambient set cleared (also before, harmless either way);
- *   3. setresuid to the job uid clears permitted/effective (no KEEP_CAPS);
- *   4. capset() to all-zero afterwards clears the inheritable set too.
+ *   3. securebits set and locked (needs CAP_SETPCAP, so before the uid
+ *      change): no root magic at exec (NOROOT), no capability juggling
+ *      on uid changes (NO_SETUID_FIXUP), KEEP_CAPS locked off, no ambient
+ *      raise ever; inherited by every task and kept across exec;
+ *   4. setresuid to the job uid (with NO_SETUID_FIXUP it keeps the sets);
+ *   5. capset() to all-zero clears effective, permitted and inheritable;
+ *      sb_linux_caps_verify() then reads all five sets back.
  * After exec nothing can come back: no bounding caps, no ambient, and
  * no_new_privs stops setuid/file-capability binaries.
  */
 #include <errno.h>
 #include <linux/capability.h>
+#include <linux/securebits.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -56,6 +62,73 @@ int sb_linux_no_new_privs(const char **step)
         if (prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) < 0) {
                 *step = "prctl PR_SET_NO_NEW_PRIVS";
                 return -errno;
+        }
+        return 0;
+}
+
+/* Set and lock. SECBIT_KEEP_CAPS itself stays off (locked off). */
+#define JOB_SECUREBITS (SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP | \
+                        SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED | \
+                        SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED)
+
+int sb_linux_securebits_lock(const char **step)
+{
+        int got;
+
+        if (prctl(PR_SET_SECUREBITS, (unsigned long)JOB_SECUREBITS, 0UL, 0UL, 0UL) < 0) {
+                *step = "prctl PR_SET_SECUREBITS";
+                return -errno;
+        }
+        got = prctl(PR_GET_SECUREBITS, 0UL, 0UL, 0UL, 0UL);
+        if (got < 0) {
+                *step = "prctl PR_GET_SECUREBITS";
+                return -errno;
+        }
+        if (got != JOB_SECUREBITS) {
+                *step = "securebits not as set";
+                return -EPERM;
+        }
+        return 0;
+}
+
+/* After capset: all five sets must read back empty. */
+int sb_linux_caps_verify(int cap_last, const char **step)
+{
+        struct __user_cap_header_struct hdr;
+        struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+        memset(&hdr, 0, sizeof(hdr));
+        memset(data, 0, sizeof(data));
+        hdr.version = _LINUX_CAPABILITY_VERSION_3;
+        if (syscall(SYS_capget, &hdr, data) < 0) {
+                *step = "capget";
+                return -errno;
+        }
+        for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
+                if (data[i].effective || data[i].permitted || data[i].inheritable) {
+                        *step = "capabilities left after capset";
+                        return -EPERM;
+                }
+        }
+        for (int cap = 0; cap <= cap_last; cap++) {
+                int r = prctl(PR_CAPBSET_READ, (unsigned long)cap, 0UL, 0UL, 0UL);
+                if (r < 0 && errno != EINVAL) {
+                        *step = "prctl PR_CAPBSET_READ";
+                        return -errno;
+                }
+                if (r > 0) {
+                        *step = "bounding set not empty";
+                        return -EPERM;
+                }
+                r = prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, (unsigned long)cap, 0UL, 0UL);
+                if (r < 0 && errno != EINVAL) {
+                        *step = "prctl PR_CAP_AMBIENT_IS_SET";
+                        return -errno;
+                }
+                if (r > 0) {
+                        *step = "ambient set not empty";
+                        return -EPERM;
+                }
         }
         return 0;
 }

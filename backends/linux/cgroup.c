@@ -283,6 +283,18 @@ int sb_cgroup_job_create(struct sb_cgroup *cg, const char *id, const struct sb_c
         return r;
 }
 
+int sb_cgroup_job_attach_self(struct sb_cgroup_job *job)
+{
+        for (int i = 0; i < job->cg->nbase; i++) {
+                /* Every hierarchy, no exception: a job outside one of them
+                 * would not be limited or accounted there. */
+                int r = job->fd[i] < 0 ? -EBADF : sb_cg_write(job->cg, job->fd[i], "cgroup.procs", "0");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int sb_cgroup_job_clone_fd(const struct sb_cgroup_job *job)
 {
         return job->cg->clone_into ? job->fd[0] : -1;

@@ -9,10 +9,11 @@
  *
  * Order: signals to default, umask 022 -> wait for the parent (it puts us in the job cgroup first) ->
  * cgroup ns -> new session -> mounts + pivot_root -> hostname -> lo up ->
- * stdio, close other fds -> rlimits -> bounding/ambient caps -> groups, gid,
- * uid -> capset zero -> no_new_privs -> [Landlock, issue 3] -> chdir /work
- * -> fork: this process stays as the namespace's init (init.c), the new one
- * goes on -> [seccomp, issue 3: always last] -> execve.
+ * stdio, close other fds -> rlimits -> bounding/ambient caps -> securebits
+ * locked -> groups, gid, uid -> capset zero, all five sets verified empty ->
+ * no_new_privs -> Landlock -> chdir /work -> fork: this process stays as
+ * the namespace's init (init.c), the new one goes on -> seccomp (in both,
+ * always last) -> execve.
  */
 #include <errno.h>
 #include <signal.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "backends/internal.h"
+#include "backends/linux/landlock_rules.h"
 #include "backends/linux/linux.h"
 
 #define JOB_NOFILE 1024
@@ -57,6 +59,10 @@ void sb_linux_child(const struct sb_child_ctx *c)
         if (n != 1)
                 _exit(127);     /* the parent gave up; it reports why */
         close(c->sync_r);
+        /* Into the job cgroup ("0" = ourselves) before anything else, so
+         * the parent's loop does not pay for it; nothing of the job has run. */
+        if (c->attach && (r = sb_cgroup_job_attach_self(c->attach)) < 0)
+                sb_child_fail(errfd, -r, "attach to the job cgroup", NULL);
 
         /* Now inside the job cgroup: make it our cgroup root. */
         if (unshare(CLONE_NEWCGROUP) < 0)
@@ -89,6 +95,8 @@ void sb_linux_child(const struct sb_child_ctx *c)
 
         if ((r = sb_linux_caps_drop_bounding(c->b->cap_last, &sp)) < 0)
                 sb_child_fail(errfd, -r, sp, NULL);
+        if ((r = sb_linux_securebits_lock(&sp)) < 0)
+                sb_child_fail(errfd, -r, sp, NULL);
         /* Raw syscalls: glibc's wrappers would signal the daemon's other
          * threads, which do not exist in this copy, and hang. */
         if (syscall(SYS_setgroups, 0L, NULL) < 0)
@@ -99,11 +107,18 @@ void sb_linux_child(const struct sb_child_ctx *c)
                 sb_child_fail(errfd, errno, "setresuid", NULL);
         if ((r = sb_linux_caps_clear(&sp)) < 0)
                 sb_child_fail(errfd, -r, sp, NULL);
+        if ((r = sb_linux_caps_verify(c->b->cap_last, &sp)) < 0)
+                sb_child_fail(errfd, -r, sp, NULL);
         if ((r = sb_linux_no_new_privs(&sp)) < 0)
                 sb_child_fail(errfd, -r, sp, NULL);
 
-        /* issue 3: Landlock ruleset (files, TCP, scoping) is applied here,
-         * after no_new_privs (which landlock_restrict_self requires). */
+        /* Landlock (files, TCP, scoping): after no_new_privs, which
+         * landlock_restrict_self requires, and before the fork so that the
+         * init is in the domain too. */
+        const char *arg = NULL;
+        if ((r = sb_linux_landlock_apply(c->b, c->b->landlock_abi, c->j->network,
+                                            &c->j->binds, &sp, &arg)) < 0)
+                sb_child_fail(errfd, -r, sp, arg);
 
         if (chdir("/work") < 0)
                 sb_child_fail(errfd, errno, "chdir /work", NULL);
@@ -113,11 +128,12 @@ void sb_linux_child(const struct sb_child_ctx *c)
         pid_t program = (pid_t)syscall(SYS_clone, (long)SIGCHLD, 0L, 0L, 0L, 0L);
         if (program < 0)
                 sb_child_fail(errfd, errno, "fork job program", NULL);
+        /* The seccomp filter, last, so that nothing above has to pass it;
+         * in the init as well (it needs only wait4, write and exit). */
+        if ((r = sb_linux_seccomp_load(c->j->seccomp, &sp)) < 0)
+                sb_child_fail(errfd, -r, sp, NULL);
         if (program > 0)
                 sb_linux_init(errfd, program);
-
-        /* issue 3: the seccomp filter is loaded here, last before execve,
-         * so that nothing above has to pass it. */
 
         sb_child_exec(spec->argv, spec->envp);
         sb_child_fail(errfd, errno, "execve", spec->argv[0]);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "backends/internal.h"
+#include "backends/linux/landlock_rules.h"
 #include "backends/linux/linux.h"
 
 #ifndef P_PIDFD
@@ -128,6 +129,9 @@ static int linux_open(const struct sb_backend_config *cfg, struct sb_backend **o
                 goto fail;
         }
         b->cap_last = read_cap_last();
+        b->landlock_abi = sb_linux_landlock_abi();
+        if (b->landlock_abi > SB_LANDLOCK_ABI_MAX)
+                b->landlock_abi = SB_LANDLOCK_ABI_MAX;
         for (int i = 0; i < SB_LINUX_TOP_MAX; i++)
                 probe_path(&b->top[i], top_names[i], false);
         /* /etc entries are bound, so what counts is what the link points to. */
@@ -153,6 +157,7 @@ static void linux_close(struct sb_backend *b)
         if (!b)
                 return;
         sb_cgroup_close(&b->cg);
+        sb_linux_seccomp_cache_free(&b->seccomp);
         free(b);
 }
 
@@ -162,8 +167,11 @@ static void fill_common(struct sb_backend *b, struct sbp_enforced *e)
         snprintf(e->backend, sizeof(e->backend), "linux");
         e->namespaces = LINUX_NS;
         snprintf(e->cgroup, sizeof(e->cgroup), "%s", b->cg.ops->name);
-        e->seccomp = false;     /* issue 3 */
-        e->landlock = 0;        /* issue 3 */
+        /* Every job gets them (or fails to start, saying which step). */
+        e->seccomp = true;
+        e->landlock = (uint32_t)b->landlock_abi;
+        e->securebits = true;
+        snprintf(e->syscall_filter, sizeof(e->syscall_filter), "@skillbox-service");
         e->no_new_privs = true;
         e->capabilities_dropped = true;
         e->rlimits = true;
@@ -209,6 +217,13 @@ static int linux_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
         j->memory_max = spec->memory_max;
         j->tasks_max = spec->tasks_max;
         j->cpu_percent = spec->cpu_percent;
+        j->network = spec->network;
+        /* Compiled here (cached): the child must not allocate. */
+        r = sb_linux_seccomp_get(&b->seccomp, spec->network, spec->syscall_allow, &j->seccomp,
+                                 errbuf, errlen);
+        if (r < 0)
+                goto fail;
+        snprintf(j->syscall_filter, sizeof(j->syscall_filter), "%s", j->seccomp->name);
 
         r = sb_backend_jobdir_create(b->state_dir, j->id, j->uid, j->gid, j->work, sizeof(j->work),
                                      errbuf, errlen);
@@ -221,7 +236,12 @@ static int linux_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
         if (r < 0)
                 goto fail_dir;
         j->cg_created = true;
+        r = sb_linux_binds_prepare(&j->binds, spec, errbuf, errlen);
+        if (r < 0)
+                goto fail_cg;
         r = sb_linux_spawn(b, spec, j, errbuf, errlen);
+        /* The child holds its copies of the detached mounts now. */
+        sb_linux_binds_release(&j->binds, r == 0);
         if (r < 0)
                 goto fail_cg;
         *out = j;
@@ -298,6 +318,9 @@ static int linux_reap(struct sb_backend_job *j, struct sb_backend_exit *out)
         r = sb_cgroup_job_kill_wait(&j->cgj, 2000);
         if (r < 0)
                 return r;
+        /* No job process is left: give what it wrote to the client (only
+         * when the workdir could not be idmapped). */
+        (void)sb_linux_binds_after_job(&j->binds);
         r = j->b->cg.ops->job_stats(&j->cgj, &st);
         if (r < 0)
                 return r;
@@ -317,6 +340,8 @@ static void linux_enforced(struct sb_backend_job *j, struct sbp_enforced *out)
         out->memory_max = j->memory_max;
         out->tasks_max = j->tasks_max;
         out->cpu_percent = j->cpu_percent;
+        snprintf(out->syscall_filter, sizeof(out->syscall_filter), "%s", j->syscall_filter);
+        snprintf(out->workdir, sizeof(out->workdir), "%s", j->binds.workdir);
 }
 
 static void linux_destroy(struct sb_backend_job *j)
@@ -339,6 +364,7 @@ static void linux_destroy(struct sb_backend_job *j)
                 close(j->pidfd);
         if (j->err_fd >= 0)
                 close(j->err_fd);
+        sb_linux_binds_release(&j->binds, false);
         free(j);
 }
 

@@ -14,6 +14,7 @@
 
 #include "backends/backend.h"
 #include "backends/linux/cgroup.h"
+#include "backends/linux/seccomp_groups.h"
 
 enum sb_host_kind { SB_HOST_ABSENT = 0, SB_HOST_SYMLINK, SB_HOST_DIR, SB_HOST_FILE };
 
@@ -34,6 +35,22 @@ struct sb_backend {
         struct sb_cgroup cg;
         struct sb_host_path top[SB_LINUX_TOP_MAX];
         struct sb_host_path etc[SB_LINUX_ETC_MAX];
+        int landlock_abi;               /* used for jobs: min(kernel, SB_LANDLOCK_ABI_MAX); 0 = none */
+        struct sb_seccomp_cache seccomp;        /* compiled filters (seccomp.c) */
+};
+
+/* binds.c: the directories a client passed by fd, as detached mounts made
+ * by the parent (open_tree clone + mount_setattr) and attached by the child. */
+struct sb_linux_binds {
+        int work_tree;                  /* detached mount for /work; -1 = the fresh job dir */
+        int trees[SBP_MOUNTS_MAX];      /* detached mounts for the extra targets; -1 = unused */
+        char targets[SBP_MOUNTS_MAX][SBP_TARGET_MAX + 1];
+        bool read_only[SBP_MOUNTS_MAX];
+        uint32_t n;
+        int chown_fd;                   /* workdir fd kept for the ownership fix; -1 = none */
+        uid_t job_uid, owner_uid;
+        gid_t job_gid, owner_gid;
+        char workdir[8];                /* enforced: "fresh" | "idmap" | "chown" */
 };
 
 struct sb_backend_job {
@@ -50,6 +67,10 @@ struct sb_backend_job {
         uint32_t cpu_percent;
         bool reaped;
         char work[PATH_MAX];            /* <state_dir>/jobs/<id>/work */
+        const struct sb_seccomp_prog *seccomp;  /* the filter the child loads (cache-owned) */
+        char syscall_filter[64];        /* its name, for enforced (the cache may drop it) */
+        bool network;
+        struct sb_linux_binds binds;    /* files by descriptor (binds.c) */
 };
 
 struct sb_child_ctx {
@@ -58,6 +79,10 @@ struct sb_child_ctx {
         const struct sb_backend_job *j;
         int sync_r, sync_w;             /* parent -> child "go" */
         int err_r, err_w;               /* child -> parent error record, O_CLOEXEC */
+        /* Non-NULL: the job cgroup the child moves itself into, first thing
+         * after the go (v1, or v2 without CLONE_INTO_CGROUP): the parent's
+         * loop does not pay for the cgroup.procs writes. */
+        struct sb_cgroup_job *attach;
         char passwd[320];
         char group[160];
         char tmp_opts[64];              /* "size=N,mode=1777" */
@@ -78,6 +103,17 @@ __attribute__((noreturn)) void sb_linux_init(int errfd, pid_t program);
 /* mounts.c: build the job's root and pivot into it. */
 int sb_linux_mounts(const struct sb_child_ctx *c, char *step, size_t steplen);
 
+/* binds.c. prepare (parent, before clone): validate the spec's fds and make
+ * the detached mounts; release closes them (and the kept workdir fd); attach
+ * (child, cwd = the new root, after /work is bound): stack them in place;
+ * after_job (reap): the ownership fix when the idmap was not available. */
+void sb_linux_binds_init(struct sb_linux_binds *bd);
+int sb_linux_binds_prepare(struct sb_linux_binds *bd, const struct sb_job_spec *spec,
+                           char *errbuf, size_t errlen);
+int sb_linux_binds_attach(const struct sb_linux_binds *bd, char *step, size_t steplen);
+void sb_linux_binds_release(struct sb_linux_binds *bd, bool keep_chown_fd);
+int sb_linux_binds_after_job(struct sb_linux_binds *bd);
+
 /* netns.c: bring lo up in the current network namespace. */
 int sb_linux_lo_up(const char **step);
 
@@ -85,6 +121,8 @@ int sb_linux_lo_up(const char **step);
 int sb_linux_caps_drop_bounding(int cap_last, const char **step);  /* before the uid change */
 int sb_linux_caps_clear(const char **step);                        /* after the uid change */
 int sb_linux_no_new_privs(const char **step);
+int sb_linux_securebits_lock(const char **step);                   /* before the uid change */
+int sb_linux_caps_verify(int cap_last, const char **step);         /* after capset */
 
 /* leftovers.c: what a previous instance left (processes, cgroups, job dirs). */
 int sb_linux_reap_leftovers(struct sb_backend *b, char *errbuf, size_t errlen);

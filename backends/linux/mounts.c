@@ -10,8 +10,11 @@
  *                ro nosuid nodev bind; absent ones are skipped
  *   /etc         passwd, group, hosts, hostname generated; ld.so.cache,
  *                alternatives, localtime, nsswitch.conf bound ro if present
- *   /proc        fresh proc (nosuid nodev noexec); /proc/sys and
- *                /proc/sysrq-trigger bound read-only over themselves
+ *   /proc        fresh proc of the job's pid ns (nosuid nodev noexec);
+ *                proc_ro[] bound read-only over
+ *                themselves, proc_masked[] hidden (/dev/null over a file, an
+ *                empty read-only tmpfs over a directory); absent ones skipped
+ *   /sys         absent: nothing of it is mounted
  *   /dev         tmpfs with null zero full random urandom tty bound from
  *                the host, fd/stdin/stdout/stderr links, /dev/shm tmpfs
  *   /tmp         tmpfs size=tmp_size mode 1777 nosuid nodev
@@ -141,6 +144,55 @@ static int host_path(const struct sb_host_path *h, char *step, size_t steplen)
         return bind_ro(src, h->name, step, steplen);
 }
 
+/* Kernel tunables and triggers: readable, never writable. */
+static const char *const proc_ro[] = {
+        "proc/sys", "proc/sysrq-trigger", "proc/irq", "proc/bus", "proc/fs",
+};
+/* Kernel memory, keys, symbols, timers and hardware: not even readable. */
+static const char *const proc_masked[] = {
+        "proc/kcore", "proc/keys", "proc/key-users", "proc/timer_list", "proc/kallsyms",
+        "proc/sched_debug", "proc/acpi", "proc/latency_stats", "proc/scsi", "proc/kmsg",
+        "proc/kpagecount", "proc/kpageflags", "proc/kpagecgroup", "proc/config.gz",
+};
+
+static int make_proc(char *step, size_t steplen)
+{
+        struct stat st;
+        int r;
+
+        if ((r = make_dir("proc", 0555, step, steplen)) < 0)
+                return r;
+        /* No hidepid: every process of the pid namespace is the job's and
+         * runs as its uid, and hidepid would hide the init (not dumpable
+         * since its uid change, which is how it should stay: its memory
+         * and error pipe must be out of the program's reach). */
+        if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                FAIL("mount proc on /proc", NULL, NULL, NULL);
+        for (size_t i = 0; i < sizeof(proc_ro) / sizeof(proc_ro[0]); i++) {
+                r = bind_ro(proc_ro[i], proc_ro[i], step, steplen);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
+        for (size_t i = 0; i < sizeof(proc_masked) / sizeof(proc_masked[0]); i++) {
+                const char *p = proc_masked[i];
+
+                if (lstat(p, &st) < 0) {
+                        if (errno == ENOENT)
+                                continue;
+                        FAIL("stat /", p, NULL, NULL);
+                }
+                if (S_ISDIR(st.st_mode)) {
+                        if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                  "mode=0555,size=4k,nr_inodes=1") < 0)
+                                FAIL("mount tmpfs on /", p, NULL, NULL);
+                } else if ((r = bind_mount("/dev/null", p, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                           step, steplen, p)) < 0) {
+                        return r;
+                }
+        }
+        return 0;
+}
+
 static int make_dev(char *step, size_t steplen, const char *shm_opts)
 {
         static const char *const nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
@@ -215,16 +267,7 @@ int sb_linux_mounts(const struct sb_child_ctx *c, char *step, size_t steplen)
                 if ((r = host_path(&b->etc[i], step, steplen)) < 0)
                         return r;
 
-        if ((r = make_dir("proc", 0555, step, steplen)) < 0)
-                return r;
-        if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-                FAIL("mount proc on /proc", NULL, NULL, NULL);
-        /* Quick win; issue 3 masks the rest of /proc. */
-        if ((r = bind_ro("proc/sys", "proc/sys", step, steplen)) < 0)
-                return r;
-        /* Absent on kernels without CONFIG_MAGIC_SYSRQ. */
-        r = bind_ro("proc/sysrq-trigger", "proc/sysrq-trigger", step, steplen);
-        if (r < 0 && r != -ENOENT)
+        if ((r = make_proc(step, steplen)) < 0)
                 return r;
 
         if ((r = make_dev(step, steplen, c->shm_opts)) < 0)
@@ -237,6 +280,9 @@ int sb_linux_mounts(const struct sb_child_ctx *c, char *step, size_t steplen)
 
         if ((r = make_dir("work", 0755, step, steplen)) < 0 ||
             (r = bind_mount(c->j->work, "work", MS_NOSUID | MS_NODEV, step, steplen, "work")) < 0)
+                return r;
+        /* Files by descriptor: the client's workdir over /work, extra dirs. */
+        if ((r = sb_linux_binds_attach(&c->j->binds, step, steplen)) < 0)
                 return r;
 
         /* pivot_root(".", "."): the old root ends up stacked under the new

@@ -43,6 +43,11 @@ struct sb_backend_job {
         gid_t gid;
         uint64_t memory_max, tasks_max;
         bool reaped;
+        /* Files by descriptor: the client's directory becomes the cwd (no
+         * mounts here); a dup kept for the ownership fix after the job. */
+        int workdir_fd;         /* -1 = the fresh job dir */
+        uid_t owner_uid;
+        gid_t owner_gid;
 };
 
 static int posix_open(const struct sb_backend_config *cfg, struct sb_backend **out,
@@ -131,9 +136,14 @@ static void posix_child(const struct sb_backend_job *j, const struct sb_job_spec
         if (j->uid_changed && spec->tasks_max)
                 set_limit(RLIMIT_NPROC, (rlim_t)spec->tasks_max, errfd, "RLIMIT_NPROC");
 #endif
-        /* chdir while still root: the path above work/ is root-only (0700). */
-        if (chdir(work) < 0)
+        /* chdir while still root: the path above work/ is root-only (0700).
+         * A client's directory is entered by its fd, never by a path. */
+        if (spec->workdir_fd >= 0) {
+                if (fchdir(spec->workdir_fd) < 0)
+                        sb_child_fail(errfd, errno, "fchdir", "workdir_fd");
+        } else if (chdir(work) < 0) {
                 sb_child_fail(errfd, errno, "chdir", work);
+        }
         if (j->uid_changed) {
                 /* As root, setgid/setuid set real, effective and saved ids. */
                 if (setgroups(0, NULL) < 0)
@@ -164,10 +174,30 @@ static int posix_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
                 return sb_backend_fail(errbuf, errlen, -EINVAL, "argv");
         if (!sb_backend_job_id_valid(spec->job_id))
                 return sb_backend_fail(errbuf, errlen, -EINVAL, "job id");
+        /* No mount namespace here: extra directories cannot be shown. */
+        if (spec->nmounts > 0)
+                return sb_backend_fail(errbuf, errlen, -EOPNOTSUPP,
+                                       "mounts: not supported by the posix backend");
         j = calloc(1, sizeof(*j));
         if (!j)
                 return sb_backend_fail(errbuf, errlen, -ENOMEM, "job");
         j->b = b;
+        j->workdir_fd = -1;
+        if (spec->workdir_fd >= 0) {
+                struct stat st;
+
+                if (fstat(spec->workdir_fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                        free(j);
+                        return sb_backend_fail(errbuf, errlen, -ENOTDIR, "workdir_fd");
+                }
+                j->workdir_fd = fcntl(spec->workdir_fd, F_DUPFD_CLOEXEC, 3);
+                if (j->workdir_fd < 0) {
+                        free(j);
+                        return sb_backend_fail(errbuf, errlen, -errno, "dup workdir_fd");
+                }
+                j->owner_uid = spec->owner_uid;
+                j->owner_gid = spec->owner_gid;
+        }
         j->exit_fd = -1;
         j->err_fd = -1;
         snprintf(j->id, sizeof(j->id), "%s", spec->job_id);
@@ -180,6 +210,8 @@ static int posix_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
         r = sb_backend_jobdir_create(b->state_dir, j->id, j->uid, j->gid, work, sizeof(work),
                                      errbuf, errlen);
         if (r < 0) {
+                if (j->workdir_fd >= 0)
+                        close(j->workdir_fd);
                 free(j);
                 return r;
         }
@@ -229,6 +261,8 @@ fail:
                 close(errp[1]);
 fail_dir:
         sb_backend_jobdir_remove(b->state_dir, j->id);
+        if (j->workdir_fd >= 0)
+                close(j->workdir_fd);
         free(j);
         return r;
 }
@@ -274,6 +308,11 @@ static int posix_reap(struct sb_backend_job *j, struct sb_backend_exit *out)
         if (p < 0)
                 return -errno;
         j->reaped = true;
+        /* The group is dead: what the job uid wrote into the client's
+         * directory goes to the client, never following a link. */
+        if (j->workdir_fd >= 0 && j->uid_changed)
+                (void)sb_backend_chown_tree(j->workdir_fd, j->uid, j->gid, j->owner_uid,
+                                            j->owner_gid);
         if (sb_backend_read_child_error(j->err_fd, out->error, sizeof(out->error), NULL)) {
                 out->setup_failed = true;
         } else if (WIFEXITED(status)) {
@@ -301,6 +340,7 @@ static void posix_enforced(struct sb_backend_job *j, struct sbp_enforced *out)
         }
         out->memory_max = j->memory_max;
         out->tasks_max = j->tasks_max;
+        snprintf(out->workdir, sizeof(out->workdir), "%s", j->workdir_fd >= 0 ? "cwd" : "fresh");
 }
 
 static void posix_destroy(struct sb_backend_job *j)
@@ -317,6 +357,8 @@ static void posix_destroy(struct sb_backend_job *j)
                 close(j->exit_fd);
         if (j->err_fd >= 0)
                 close(j->err_fd);
+        if (j->workdir_fd >= 0)
+                close(j->workdir_fd);
         free(j);
 }
 

@@ -60,6 +60,7 @@ int main(int argc, char **argv)
                 .stdin_fd = 0,
                 .stdout_fd = 1,
                 .stderr_fd = 2,
+                .workdir_fd = -1,       /* a fresh /work */
         };
         char *envp[] = {
                 "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/work", "LANG=C.UTF-8",

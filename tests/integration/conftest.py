@@ -634,3 +634,153 @@ def preflight_sandbox(d, memory=None, tasks=None):
     if problems:
         pytest.fail("daemon claims cgroup enforcement but the host disagrees:\n  "
                     + "\n  ".join(problems))
+
+
+# ---------------------------------------------------------------- hostile jobs
+# The hostile suite (test_hostile_*.py) runs only once a preflight proved the
+# sandbox real, and after every case checks the host: the daemon answers,
+# nothing of the job's uid is left, no job cgroup, no new or lost mount, the
+# canary files and listeners the test planted on the host are untouched.
+
+def _mount_table():
+    rows = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            a, b = line.split(" - ", 1)
+            a = a.split()
+            rows.append((a[3], a[4], b.split()[0], b.split()[1]))
+    return sorted(rows)
+
+
+def _stat_key(p):
+    st = os.lstat(p)
+    return (st.st_ino, st.st_mode, st.st_uid, st.st_gid, st.st_nlink, st.st_size, st.st_mtime_ns)
+
+
+class Hostile:
+    SECRET_PREFIX = "sbcanary-secret-"
+
+    def __init__(self, d, workdir):
+        self.d = d
+        self.workdir = workdir
+        tag = os.urandom(4).hex()
+        self.secret = self.SECRET_PREFIX + os.urandom(8).hex()
+        self.canaries = [f"/root/sbcanary-{tag}", f"/var/tmp/sbcanary-{tag}"]
+        self.canary_dir = f"/var/tmp/sbcanary-dir-{tag}"
+        self.abstract_name = f"sbhostile-{tag}"
+        self.files = {}
+
+    def arm(self):
+        self.mounts = _mount_table()
+        os.makedirs(self.canary_dir, mode=0o700)
+        for p in self.canaries + [os.path.join(self.canary_dir, "inner")]:
+            with open(p, "w") as f:
+                f.write(self.secret + "\n")
+            os.chmod(p, 0o600)
+        for p in self.canaries + [self.canary_dir, os.path.join(self.canary_dir, "inner")]:
+            self.files[p] = _stat_key(p)
+        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.tcp.bind(("127.0.0.1", 0))
+        self.tcp.listen(8)
+        self.tcp.setblocking(False)
+        self.tcp_port = self.tcp.getsockname()[1]
+        self.abstract = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.abstract.bind("\0" + self.abstract_name)
+        self.abstract.listen(8)
+        self.abstract.setblocking(False)
+        return self
+
+    def problems(self):
+        out = []
+        for s, what in ((self.tcp, "tcp listener"), (self.abstract, "abstract listener")):
+            try:
+                s.accept()
+                out.append(f"the host {what} accepted a connection from a job")
+            except BlockingIOError:
+                pass
+        for p, key in self.files.items():
+            try:
+                now = _stat_key(p)
+            except OSError as e:
+                out.append(f"host canary {p}: {e}")
+                continue
+            if now != key:
+                out.append(f"host canary {p} changed: {key} -> {now}")
+            if os.path.isfile(p):
+                with open(p) as f:
+                    if f.read() != self.secret + "\n":
+                        out.append(f"host canary {p} content changed")
+        if _mount_table() != self.mounts:
+            before, after = set(self.mounts), set(_mount_table())
+            out.append(f"host mounts changed: new {sorted(after - before)[:5]}, "
+                       f"gone {sorted(before - after)[:5]}")
+        return out
+
+    def check_host(self):
+        """The after-every-case host check (also callable mid-test)."""
+        problems = []
+        try:
+            with self.d.rpc(timeout=5) as c:
+                err, res = c.call("hello", {})
+                if err is not None or not isinstance(res, dict):
+                    problems.append(f"daemon hello failed: {err!r}")
+        except Exception as e:  # noqa: BLE001 - any failure to answer is the finding
+            problems.append(f"daemon does not answer hello: {e!r}")
+        deadline_poll(lambda: not self.d.leftovers(), 5.0)
+        problems += [f"left behind: {x}" for x in self.d.leftovers()]
+        problems += self.problems()
+        return problems
+
+    def disarm(self):
+        self.tcp.close()
+        self.abstract.close()
+        for p in self.canaries:
+            try:
+                os.unlink(p)
+            except OSError:
+                pass
+        subprocess.run(["rm", "-rf", "--one-file-system", self.canary_dir], check=False)
+
+    # -- running probes
+
+    def run(self, *args, opts=(), timeout=60):
+        """Run `probe hostile ARGS` in a job; returns the result dict with
+        result['kv'] = {name: value} parsed from the probe's name=value lines."""
+        cp, r = run_probe(self.d, "hostile", *args, opts=list(opts), timeout=timeout)
+        r["kv"] = parse_kv(r.get("stdout", ""))
+        return r
+
+    def script(self, script, opts=(), timeout=60):
+        """Run a shell script in a job with the probe at $P."""
+        with open(probe_path(), "rb") as f:
+            cp = self.d.ctl("run", "--json", *opts, "--", "sh", "-c",
+                            "cat >/tmp/probe && chmod +x /tmp/probe && P=/tmp/probe && " + script,
+                            stdin=f, timeout=timeout)
+        r = parse_json_output(cp)
+        r["kv"] = parse_kv(r.get("stdout", ""))
+        return r
+
+
+def parse_kv(text):
+    kv = {}
+    for line in text.splitlines():
+        if "=" in line:
+            k, v = line.split("=", 1)
+            kv[k] = v
+    return kv
+
+
+@pytest.fixture
+def hostile(daemon, workdir):
+    """A daemon proven to sandbox (uid, pid namespace, cgroup limits), with
+    host canaries and listeners armed; the host is checked after the case."""
+    preflight_sandbox(daemon, memory=128 * MIB, tasks=32)
+    h = Hostile(daemon, workdir).arm()
+    try:
+        yield h
+        problems = h.check_host()
+        if problems:
+            pytest.fail("host side after a hostile job:\n  " + "\n  ".join(problems)
+                        + f"\ndaemon log:\n{daemon.log()}")
+    finally:
+        h.disarm()

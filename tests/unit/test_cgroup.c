@@ -373,6 +373,39 @@ static void test_v1_comounted(void **state)
         sb_cgroup_close(&cg);
 }
 
+/* The clone3 child moves itself: "0" to cgroup.procs of every hierarchy,
+ * and a hierarchy without its job fd is an error, never skipped. */
+static void test_v1_attach_self(void **state)
+{
+        struct sb_cgroup cg;
+        struct sb_cgroup_job job;
+        struct sb_cgroup_limits lim = { 0, 0, 0 };
+        char err[256] = "";
+
+        (void)state;
+        v1_tree(false);
+        assert_int_equal(sb_cgroup_open(&cg, 1, tmpdir, "/", "skillbox", true, err, sizeof(err)), 0);
+        assert_int_equal(sb_cgroup_job_create(&cg, "abc", &lim, &job, err, sizeof(err)), 0);
+        assert_int_equal(sb_cgroup_job_attach_self(&job), 0);
+        assert_string_equal(get("memory/skillbox/abc/cgroup.procs"), "0");
+        assert_string_equal(get("pids/skillbox/abc/cgroup.procs"), "0");
+        assert_string_equal(get("cpu/skillbox/abc/cgroup.procs"), "0");
+        assert_string_equal(get("cpuacct/skillbox/abc/cgroup.procs"), "0");
+        assert_string_equal(get("freezer/skillbox/abc/cgroup.procs"), "0");
+        int saved = job.fd[1];
+        job.fd[1] = -1;
+        assert_int_equal(sb_cgroup_job_attach_self(&job), -EBADF);
+        job.fd[1] = saved;
+        /* Nobody is really inside: empty again so destroy() can remove it. */
+        put("memory/skillbox/abc/cgroup.procs", "");
+        put("pids/skillbox/abc/cgroup.procs", "");
+        put("cpu/skillbox/abc/cgroup.procs", "");
+        put("cpuacct/skillbox/abc/cgroup.procs", "");
+        put("freezer/skillbox/abc/cgroup.procs", "");
+        assert_int_equal(sb_cgroup_job_destroy(&job), 0);
+        sb_cgroup_close(&cg);
+}
+
 static void test_v1_missing_required(void **state)
 {
         struct sb_cgroup cg;
@@ -496,6 +529,7 @@ int main(void)
                 T(test_v2_leftovers),
                 T(test_v1_limits_and_stats),
                 T(test_v1_comounted),
+                T(test_v1_attach_self),
                 T(test_v1_missing_required),
                 T(test_bad_name),
                 T(test_read_key),

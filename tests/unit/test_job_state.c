@@ -1,15 +1,19 @@
 /* test_job_state.c — the daemon's job-end rules: final-state precedence for
  * every combination of facts, every kill reason, kill-reason merging and the
- * legal state transitions. Pure logic from daemon/job_state.c.
+ * legal state transitions. Pure logic from daemon/job_state.c; also the
+ * output_max merge of daemon/profile.c.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
 #include "daemon/job_state.h"
+#include "daemon/profile.h"
 
 static enum sbp_job_state end_state(bool setup_failed, enum sbd_kill_reason why, bool oom,
                                     int32_t exit_code, int32_t sig)
@@ -46,7 +50,7 @@ static void test_setup_failed_first(void **state)
 {
         static const enum sbd_kill_reason reasons[] = {
                 SBD_KILL_NONE, SBD_KILL_REQUEST, SBD_KILL_TIMEOUT, SBD_KILL_DISCONNECT,
-                SBD_KILL_SHUTDOWN,
+                SBD_KILL_SHUTDOWN, SBD_KILL_OUTPUT_LIMIT,
         };
         size_t i;
 
@@ -76,6 +80,94 @@ static void test_oom(void **state)
         assert_int_equal(end_state(false, SBD_KILL_REQUEST, true, -1, 9), SBP_JOB_OOM);
         assert_int_equal(end_state(false, SBD_KILL_DISCONNECT, true, -1, 9), SBP_JOB_OOM);
         assert_int_equal(end_state(false, SBD_KILL_SHUTDOWN, true, -1, 9), SBP_JOB_OOM);
+}
+
+/* The output cap ranks like the timeout: above oom, signals and exit codes;
+ * only setup failure beats it. */
+static void test_output_limit(void **state)
+{
+        (void)state;
+        assert_int_equal(end_state(false, SBD_KILL_OUTPUT_LIMIT, false, -1, 9),
+                         SBP_JOB_OUTPUT_LIMIT);
+        assert_int_equal(end_state(false, SBD_KILL_OUTPUT_LIMIT, true, -1, 9),
+                         SBP_JOB_OUTPUT_LIMIT);
+        /* The job exited by itself while its excess output was drained. */
+        assert_int_equal(end_state(false, SBD_KILL_OUTPUT_LIMIT, false, 0, 0),
+                         SBP_JOB_OUTPUT_LIMIT);
+        assert_int_equal(end_state(false, SBD_KILL_OUTPUT_LIMIT, false, -1, 13),
+                         SBP_JOB_OUTPUT_LIMIT);
+        assert_int_equal(end_state(true, SBD_KILL_OUTPUT_LIMIT, false, -1, 9), SBP_JOB_FAILED);
+}
+
+/* Timeout vs output_limit, and either vs the other kills: the first reason
+ * recorded wins, and the state follows it. */
+static void test_output_limit_vs_other_kills(void **state)
+{
+        static const enum sbd_kill_reason others[] = {
+                SBD_KILL_REQUEST, SBD_KILL_TIMEOUT, SBD_KILL_DISCONNECT, SBD_KILL_SHUTDOWN,
+        };
+        size_t i;
+
+        (void)state;
+        for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+                enum sbd_kill_reason first_out =
+                        sbd_kill_reason_merge(SBD_KILL_OUTPUT_LIMIT, others[i]);
+                enum sbd_kill_reason first_other =
+                        sbd_kill_reason_merge(others[i], SBD_KILL_OUTPUT_LIMIT);
+
+                assert_int_equal(first_out, SBD_KILL_OUTPUT_LIMIT);
+                assert_int_equal(first_other, others[i]);
+                assert_int_equal(end_state(false, first_out, false, -1, 9),
+                                 SBP_JOB_OUTPUT_LIMIT);
+                assert_int_not_equal(end_state(false, first_other, false, -1, 9),
+                                     SBP_JOB_OUTPUT_LIMIT);
+        }
+        assert_int_equal(end_state(false, sbd_kill_reason_merge(SBD_KILL_TIMEOUT,
+                                                                SBD_KILL_OUTPUT_LIMIT),
+                                   false, -1, 9),
+                         SBP_JOB_TIMEOUT);
+}
+
+/* output_max merges like the other limits: 0 = the profile's, a request may
+ * only tighten; output_truncate is the profile's alone. */
+static void test_profile_output_max(void **state)
+{
+        const struct sbp_profile *def = sbd_profile_find("default");
+        struct sbp_profile p;
+        struct sbp_exec_params req;
+        struct sbd_limits lim;
+        struct sbp_error err;
+
+        (void)state;
+        assert_non_null(def);
+        assert_true(def->output_max == 16ull << 20);
+        assert_false(def->output_truncate);
+
+        memset(&req, 0, sizeof(req));
+        assert_int_equal(sbd_profile_merge(def, &req, &lim, &err), 0);
+        assert_true(lim.output_max == 16ull << 20);
+        assert_false(lim.output_truncate);
+
+        req.output_max = 1 << 20;
+        assert_int_equal(sbd_profile_merge(def, &req, &lim, &err), 0);
+        assert_true(lim.output_max == 1 << 20);
+
+        req.output_max = (16ull << 20) + 1;
+        assert_int_equal(sbd_profile_merge(def, &req, &lim, &err), -EACCES);
+        assert_int_equal(err.code, SBP_E_PERMISSION_DENIED);
+        assert_non_null(strstr(err.message, "output_max"));
+
+        /* A profile without a cap takes any request; truncation comes from it. */
+        p = *def;
+        p.output_max = 0;
+        p.output_truncate = true;
+        req.output_max = 1ull << 40;
+        assert_int_equal(sbd_profile_merge(&p, &req, &lim, &err), 0);
+        assert_true(lim.output_max == 1ull << 40);
+        assert_true(lim.output_truncate);
+        req.output_max = 0;
+        assert_int_equal(sbd_profile_merge(&p, &req, &lim, &err), 0);
+        assert_true(lim.output_max == 0);
 }
 
 /* SIGKILL alone is never taken for OOM. */
@@ -125,6 +217,7 @@ static void test_kill_reason_names(void **state)
         assert_string_equal(sbd_kill_reason_name(SBD_KILL_TIMEOUT), "timeout");
         assert_string_equal(sbd_kill_reason_name(SBD_KILL_DISCONNECT), "disconnect");
         assert_string_equal(sbd_kill_reason_name(SBD_KILL_SHUTDOWN), "shutdown");
+        assert_string_equal(sbd_kill_reason_name(SBD_KILL_OUTPUT_LIMIT), "output_limit");
 }
 
 static void test_transitions(void **state)
@@ -155,7 +248,7 @@ static void test_final_states_are_legal(void **state)
 
         (void)state;
         for (f = 0; f < 2; f++)
-                for (why = SBD_KILL_NONE; why <= SBD_KILL_SHUTDOWN; why++)
+                for (why = SBD_KILL_NONE; why <= SBD_KILL_OUTPUT_LIMIT; why++)
                         for (oom = 0; oom < 2; oom++)
                                 for (sig = 0; sig < 2; sig++) {
                                         enum sbp_job_state s = end_state(
@@ -175,6 +268,9 @@ int main(void)
                 cmocka_unit_test(test_setup_failed_first),
                 cmocka_unit_test(test_timeout),
                 cmocka_unit_test(test_oom),
+                cmocka_unit_test(test_output_limit),
+                cmocka_unit_test(test_output_limit_vs_other_kills),
+                cmocka_unit_test(test_profile_output_max),
                 cmocka_unit_test(test_sigkill_is_not_oom),
                 cmocka_unit_test(test_killed_reasons),
                 cmocka_unit_test(test_kill_reason_merge),

@@ -1,0 +1,37 @@
+/* access.h — who may use the daemon, in which role, with which profiles.
+ *
+ * Built from the [Access] section and the profiles' AllowedUsers= of one
+ * configuration: names are resolved to uids and gids when the configuration
+ * is loaded (start, SIGHUP), so admitting a peer needs no name lookup.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config/conf.h"
+
+struct sbd_conn;
+struct sbd_access;
+
+/* Resolve c's names; an unknown user or group is logged (warning) and
+ * matches nobody. Returns 0 or -ENOMEM. */
+int sbd_access_new(const struct sbd_conf *c, struct sbd_access **out);
+struct sbd_access *sbd_access_free(struct sbd_access *a);
+
+/* Identify the peer on fd (SO_PEERCRED, SO_PEERGROUPS) into c's uid, gid,
+ * pid, groups and role. Returns 1 if admitted (c->admin set for admins),
+ * 0 if the peer has no role, <0 on error. */
+int sbd_access_admit(const struct sbd_access *a, struct sbd_conn *c, int fd);
+
+/* Whether c may run jobs under profile p of configuration conf (the one a
+ * was built from): admins may use all; clients those whose AllowedUsers=
+ * is empty or names them or one of their groups. */
+bool sbd_access_profile_allowed(const struct sbd_access *a, const struct sbd_conf *conf,
+                                const struct sbd_conn *c, const struct sbd_conf_profile *p);
+
+struct sbp_error;
+/* Before exec: may c use the profile it names (PermissionDenied), and can
+ * this host enforce what the profile requires (Unsupported, naming what is
+ * missing)? An unknown profile passes here; exec answers NotFound. */
+int sbd_access_exec_check(struct sbd_conn *c, const char *profile, struct sbp_error *err);

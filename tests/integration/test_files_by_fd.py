@@ -1,0 +1,244 @@
+"""Files by descriptor: exec's workdir_fd and mounts (SCM_RIGHTS).
+
+Defences relied on: the daemon only uses received fds (open_tree clone +
+move_mount), checks them (directory, not procfs/sysfs, index in range) and
+the targets (fixed prefixes); files the job writes end up owned by the client
+(idmapped mount, else the no-follow ownership fix after the job)."""
+import array
+import os
+import socket
+import stat
+import tempfile
+
+import msgpack
+import pytest
+
+from conftest import require_root  # noqa: F401  (skip helper)
+
+pytestmark = pytest.mark.usefixtures()
+
+
+def send_with_fds(rpc, obj, fds):
+    """One request and its fds in one sendmsg, as libskillbox does."""
+    data = msgpack.packb(obj, use_bin_type=True)
+    anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))] if fds else []
+    n = rpc.sock.sendmsg([data], anc)
+    if n < len(data):
+        rpc.sock.sendall(data[n:])
+
+
+def exec_fds(rpc, params, fds):
+    rpc.msgid += 1
+    send_with_fds(rpc, [0, rpc.msgid, "exec", [params]], fds)
+    return rpc.response(rpc.msgid)
+
+
+def wait_job(rpc, job):
+    return rpc.ok("wait", {"job": job}, timeout=60)
+
+
+def odir(path):
+    return os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+
+
+@pytest.fixture
+def hostdir(workdir):
+    d = tempfile.mkdtemp(prefix="fbd-", dir=str(workdir))
+    os.chmod(d, 0o755)
+    yield d
+
+
+def test_workdir_output_owned_by_client(daemon, hostdir):
+    cp = daemon.ctl("run", "--json", "--workdir", hostdir, "--",
+                    "sh", "-c", "echo hello > /work/out.txt && mkdir /work/sub && "
+                                "echo x > /work/sub/f && pwd")
+    assert cp.returncode == 0, cp.stderr
+    import json
+    res = json.loads(cp.stdout)
+    assert res["stdout"].strip() == "/work"
+    assert res["enforced"]["workdir"] in ("idmap", "chown")
+    out = os.path.join(hostdir, "out.txt")
+    with open(out) as f:
+        assert f.read() == "hello\n"
+    for p in (out, os.path.join(hostdir, "sub"), os.path.join(hostdir, "sub", "f")):
+        st = os.lstat(p)
+        assert st.st_uid == os.getuid(), f"{p} owned by {st.st_uid}"
+
+
+def test_fresh_workdir_reports_fresh(daemon):
+    with daemon.rpc() as r:
+        job = r.exec(["true"])
+        res = wait_job(r, job)
+    assert res["enforced"]["workdir"] == "fresh"
+
+
+def test_readonly_mount_at_skill(daemon, hostdir):
+    with open(os.path.join(hostdir, "SKILL.md"), "w") as f:
+        f.write("skill text\n")
+    os.chmod(os.path.join(hostdir, "SKILL.md"), 0o600)   # only the owner (client) reads it
+    cp = daemon.ctl("run", "--json", "--mount", f"{hostdir}:/skill:ro", "--",
+                    "sh", "-c", "cat /skill/SKILL.md; touch /skill/new 2>/dev/null && echo WROTE;"
+                                "rm -f /skill/SKILL.md 2>/dev/null; echo done")
+    assert cp.returncode == 0, cp.stderr
+    import json
+    res = json.loads(cp.stdout)
+    assert "skill text" in res["stdout"]
+    assert "WROTE" not in res["stdout"]
+    assert os.path.exists(os.path.join(hostdir, "SKILL.md"))
+    assert not os.path.exists(os.path.join(hostdir, "new"))
+
+
+def expect_invalid(daemon, params, fds, code="InvalidArgument"):
+    with daemon.rpc() as r:
+        err, res = exec_fds(r, params, fds)
+        assert err is not None and err["code"] == code, (err, res)
+        # The connection still serves.
+        assert r.ok("hello", {})
+
+
+@pytest.mark.parametrize("target", ["/etc", "/work", "/", "/skill/../etc", "/skill//x",
+                                    "/skill/", "skill", "/mntx", "/proc/x", "/tmp"])
+def test_bad_targets(daemon, hostdir, target):
+    fd = odir(hostdir)
+    try:
+        expect_invalid(daemon, {"argv": ["true"], "mounts": [{"fd": 0, "target": target}]}, [fd])
+    finally:
+        os.close(fd)
+
+
+def test_non_directory_fd(daemon, hostdir):
+    p = os.path.join(hostdir, "file")
+    open(p, "w").close()
+    fd = os.open(p, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        expect_invalid(daemon, {"argv": ["true"], "workdir_fd": 0}, [fd])
+        expect_invalid(daemon, {"argv": ["true"], "mounts": [{"fd": 0, "target": "/data"}]}, [fd])
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("path", ["/proc", "/proc/self", "/sys", "/sys/kernel"])
+def test_proc_sys_fd(daemon, path):
+    fd = odir(path)
+    try:
+        expect_invalid(daemon, {"argv": ["true"], "workdir_fd": 0}, [fd])
+        expect_invalid(daemon, {"argv": ["true"], "mounts": [{"fd": 0, "target": "/input"}]}, [fd])
+    finally:
+        os.close(fd)
+
+
+def test_index_out_of_range(daemon, hostdir):
+    fd = odir(hostdir)
+    try:
+        expect_invalid(daemon, {"argv": ["true"], "workdir_fd": 1}, [fd])
+        expect_invalid(daemon, {"argv": ["true"], "workdir_fd": 0}, [])
+        expect_invalid(daemon, {"argv": ["true"], "mounts": [{"fd": 3, "target": "/mnt/a"}]}, [fd])
+        expect_invalid(daemon, {"argv": ["true"], "workdir_fd": 16}, [fd])
+    finally:
+        os.close(fd)
+
+
+def test_fds_on_other_methods_are_ignored(daemon, hostdir):
+    fd = odir(hostdir)
+    try:
+        with daemon.rpc() as r:
+            r.msgid += 1
+            send_with_fds(r, [0, r.msgid, "hello", [{}]], [fd])
+            err, res = r.response(r.msgid)
+            assert err is None
+            # The stray fd was closed, not kept for the next exec.
+            err, res = exec_fds(r, {"argv": ["true"], "workdir_fd": 0}, [])
+            assert err is not None and err["code"] == "InvalidArgument"
+    finally:
+        os.close(fd)
+
+
+def test_symlink_to_shadow_not_chowned(daemon, hostdir):
+    before = os.lstat("/etc/shadow")
+    cp = daemon.ctl("run", "--workdir", hostdir, "--",
+                    "sh", "-c", "ln -s /etc/shadow /work/shadow; ln -s / /work/root;"
+                                "mkdir -p /work/d && ln -s /etc /work/d/etc;"
+                                "ln /usr/bin/env /work/hard 2>/dev/null && echo LINKED; true")
+    assert cp.returncode == 0, cp.stderr
+    assert b"LINKED" not in cp.stdout
+    after = os.lstat("/etc/shadow")
+    assert (after.st_uid, after.st_gid, after.st_mode) == (before.st_uid, before.st_gid,
+                                                             before.st_mode)
+    etc = os.lstat("/etc")
+    assert etc.st_uid == 0
+    link = os.lstat(os.path.join(hostdir, "shadow"))
+    assert stat.S_ISLNK(link.st_mode) and link.st_uid == os.getuid()
+
+
+def test_cannot_escape_bind(daemon, workdir, hostdir):
+    canary = os.path.join(os.path.dirname(hostdir), "canary-fbd")
+    with open(canary, "w") as f:
+        f.write("secret\n")
+    try:
+        cp = daemon.ctl("run", "--workdir", hostdir, "--mount", f"{hostdir}:/data/in:ro", "--",
+                        "sh", "-c", "cat /work/../canary-fbd /work/../../canary-fbd "
+                                    "/data/in/../canary-fbd 2>/dev/null && echo ESCAPED;"
+                                    "cd /work/.. && ls; true")
+        assert cp.returncode == 0, cp.stderr
+        assert b"ESCAPED" not in cp.stdout and b"secret" not in cp.stdout
+        assert b"usr" in cp.stdout and b"work" in cp.stdout   # the sandbox root
+    finally:
+        os.unlink(canary)
+
+
+def test_non_root_client(workdir, hostdir):
+    """A real non-root client (useradd), allowed by [Access]: what the job
+    writes into its --workdir is owned by that user, not the job uid."""
+    import pwd
+    import shutil
+    import subprocess
+    from conftest import Daemon, require_root, skillboxctl_path
+    require_root()
+    name = "sbfdtest"
+    if not shutil.which("useradd"):
+        pytest.skip("useradd not available")
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        r = subprocess.run(["useradd", "-M", "-N", "-s", "/bin/false", name],
+                           capture_output=True)
+        if r.returncode != 0:
+            pytest.skip(f"useradd failed: {r.stderr!r}")
+    pw = pwd.getpwnam(name)
+    conf = os.path.join(str(workdir), "fbd.conf")
+    with open(conf, "w") as f:
+        f.write(f"[Access]\nAdmins=root\nClients={name}\n")
+    os.chown(hostdir, pw.pw_uid, pw.pw_gid)
+    os.chmod(str(workdir), 0o755)
+    d = Daemon(workdir, extra_args=["--config", conf]).start()
+    try:
+        os.chmod(d.socket, 0o666)
+
+        def as_user():
+            os.setgroups([])
+            os.setgid(pw.pw_gid)
+            os.setuid(pw.pw_uid)
+        cp = subprocess.run([skillboxctl_path(), "--socket", d.socket, "run", "--json",
+                             "--workdir", hostdir, "--", "sh", "-c",
+                             "echo hi > /work/u.txt && mkdir /work/dd"],
+                            capture_output=True, preexec_fn=as_user, stdin=subprocess.DEVNULL,
+                            timeout=60)
+        if cp.returncode == 125 and f"refused uid {pw.pw_uid}" in d.log():
+            pytest.skip(f"the daemon does not accept uid {pw.pw_uid} here: {d.log()[-300:]}")
+        assert cp.returncode == 0, (cp.stderr, d.log())
+        for p in ("u.txt", "dd"):
+            st = os.lstat(os.path.join(hostdir, p))
+            assert (st.st_uid, st.st_gid) == (pw.pw_uid, pw.pw_gid), p
+        # A directory the user cannot open is not shareable: the CLI opens as the user.
+        private = tempfile.mkdtemp(dir=str(workdir))       # root's, 0700
+        secret = os.path.join(private, "inner")
+        os.mkdir(secret, 0o755)
+        cp = subprocess.run([skillboxctl_path(), "--socket", d.socket, "run", "--mount",
+                             f"{secret}/:/data:ro", "--", "true"],
+                            capture_output=True, preexec_fn=as_user, stdin=subprocess.DEVNULL,
+                            timeout=60)
+        assert cp.returncode == 125 and b"cannot open directory" in cp.stderr, cp.stderr
+    finally:
+        rc = d.stop()
+        d.force_cleanup()
+        assert rc == 0
