@@ -106,6 +106,12 @@ struct sb_backend_ops {
         void (*enforced)(struct sb_backend_job *j, struct sbp_enforced *out);
         /* Remove cgroup and job dir, free j. Thread-safe with respect to other jobs. */
         void (*destroy)(struct sb_backend_job *j);
+        /* Optional. destroy() when that cannot block: the job was reaped and
+         * its directory holds only a few plain entries. 0 = done (j freed);
+         * -EAGAIN = nothing done, call destroy() off the loop. The daemon
+         * uses it so that the threadpool (whose threads make every later
+         * clone of the daemon dearer) starts only for large job dirs. */
+        int (*destroy_quick)(struct sb_backend_job *j);
 };
 
 extern const struct sb_backend_ops sb_backend_posix_ops;

@@ -7,7 +7,9 @@
 #        bench/run.sh build-bench
 #
 # Starts skillboxd with its socket and state dir in a fresh temporary
-# directory, its own cgroup name and uid range, so it disturbs no other daemon;
+# directory, its own cgroup name and uid range, so it disturbs no other daemon
+# (two benches at once need SKILLBOX_BENCH_CGROUP and SKILLBOX_BENCH_UIDS set
+# apart: a daemon reaps whatever it finds in its cgroup and uid range);
 # stops it with SIGTERM at the end and fails unless it exits 0.
 set -eu
 
@@ -35,7 +37,8 @@ trap cleanup EXIT INT TERM
 
 # 100 sleepers for the memory figure are more than the per-user default of 64.
 "$daemon" --socket "$tmp/skillboxd.sock" --state-dir "$tmp/state" \
-        --cgroup skillbox-bench --uid-range 64000-64999 \
+        --cgroup "${SKILLBOX_BENCH_CGROUP:-skillbox-bench}" \
+        --uid-range "${SKILLBOX_BENCH_UIDS:-64000-64999}" \
         --max-jobs-per-user 128 --log-level warning 2>"$tmp/skillboxd.log" &
 pid=$!
 

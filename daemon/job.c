@@ -585,7 +585,13 @@ static void finish(struct sbd_job *j)
                 sbd_conn_reply_result(c, msgid, res);
         }
 
-        if (j->bj) {
+        if (j->bj && d->ops->destroy_quick && d->ops->destroy_quick(j->bj) == 0) {
+                /* Done inline: most jobs leave a near-empty directory, and
+                 * keeping the threadpool unstarted keeps every later clone
+                 * of the daemon cheap. */
+                j->destroying = true;
+                destroy_done(&j->work, 0);
+        } else if (j->bj) {
                 j->destroying = true;
                 r = uv_queue_work(d->loop, &j->work, destroy_work, destroy_done);
                 if (r < 0) {

@@ -123,18 +123,27 @@ void sb_linux_child(const struct sb_child_ctx *c)
         if (chdir("/work") < 0)
                 sb_child_fail(errfd, errno, "chdir /work", NULL);
 
-        /* The program must not be pid 1 (see init.c). Raw fork: glibc's
-         * fork() runs atfork handlers meant for the daemon's threads. */
-        pid_t program = (pid_t)syscall(SYS_clone, (long)SIGCHLD, 0L, 0L, 0L, 0L);
+        /* The program must not be pid 1 (see init.c). vfork: the program
+         * borrows this process's memory until its execve instead of copying
+         * the daemon's whole address space a second time (glibc's vfork runs
+         * no atfork handlers). Until execve it only loads its seccomp filter
+         * and execs, or writes an error record and _exits: it touches
+         * nothing of ours beyond its own stack frames below this one. */
+        pid_t program = vfork();
         if (program < 0)
                 sb_child_fail(errfd, errno, "fork job program", NULL);
-        /* The seccomp filter, last, so that nothing above has to pass it;
-         * in the init as well (it needs only wait4, write and exit). */
+        if (program == 0) {
+                /* The seccomp filter, last, so that nothing above has to
+                 * pass it. */
+                if ((r = sb_linux_seccomp_load(c->j->seccomp, &sp)) < 0)
+                        sb_child_fail(errfd, -r, sp, NULL);
+                sb_child_exec(spec->argv, spec->envp);
+                sb_child_fail(errfd, errno, "execve", spec->argv[0]);
+        }
+        /* The init runs under the same filter (it needs only wait4, write
+         * and exit). Should loading fail here, the init reports it and exits,
+         * and the kernel kills the program with the rest of the namespace. */
         if ((r = sb_linux_seccomp_load(c->j->seccomp, &sp)) < 0)
                 sb_child_fail(errfd, -r, sp, NULL);
-        if (program > 0)
-                sb_linux_init(errfd, program);
-
-        sb_child_exec(spec->argv, spec->envp);
-        sb_child_fail(errfd, errno, "execve", spec->argv[0]);
+        sb_linux_init(errfd, program);
 }

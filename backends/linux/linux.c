@@ -368,6 +368,21 @@ static void linux_destroy(struct sb_backend_job *j)
         free(j);
 }
 
+/* The work dir is "small" when one getdents sees at most a few entries and
+ * no directory among them: removing that is a handful of unlinkat calls. */
+#define QUICK_ENTRIES_MAX 32
+
+static int linux_destroy_quick(struct sb_backend_job *j)
+{
+        if (!j->reaped)
+                return -EAGAIN;
+        int r = sb_backend_dir_is_small(j->work, QUICK_ENTRIES_MAX);
+        if (r <= 0)
+                return -EAGAIN;
+        linux_destroy(j);
+        return 0;
+}
+
 const struct sb_backend_ops sb_backend_linux_ops = {
         .name = "linux",
         .open = linux_open,
@@ -380,4 +395,5 @@ const struct sb_backend_ops sb_backend_linux_ops = {
         .reap = linux_reap,
         .enforced = linux_enforced,
         .destroy = linux_destroy,
+        .destroy_quick = linux_destroy_quick,
 };
