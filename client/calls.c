@@ -66,6 +66,8 @@ void client_enforced_from_sbp(struct sb_enforced *out, const struct sbp_enforced
         out->cpu_percent = in->cpu_percent;
         out->timeout_ms = in->timeout_ms;
         COPY_STR(out->workdir, in->workdir);
+        out->securebits = in->securebits;
+        COPY_STR(out->syscall_filter, in->syscall_filter);
 }
 
 void client_result_from_sbp(struct sb_job_result *out, const struct sbp_job_result *in)

@@ -172,6 +172,10 @@ void sbctl_json_enforced(FILE *f, const struct sb_enforced *e)
         fprintf(f, "%" PRIu64, e->timeout_ms);
         key(f, "workdir", &first);
         text_or_null(f, e->workdir);
+        key(f, "securebits", &first);
+        bool_val(f, e->securebits);
+        key(f, "syscall_filter", &first);
+        text_or_null(f, e->syscall_filter);
         fputc('}', f);
 }
 

@@ -87,6 +87,8 @@ struct sb_enforced {
         uint32_t cpu_percent;           /* 100 = one CPU, 0 = none */
         uint64_t timeout_ms;            /* 0 = none */
         char workdir[8];                /* /work: "fresh", "idmap", "chown", "cwd"; "" = unknown */
+        bool securebits;                /* securebits set and locked */
+        char syscall_filter[64];        /* seccomp allowlist applied, "" = none */
 };
 
 /* The result record of a job (wait, inspect, job_exit). */

@@ -39,6 +39,10 @@ def check_result_record(r, d, backend="linux"):
             f"uid {e.get('uid')} not in {d.uid_range}"
         assert e.get("network") == "none", e
         assert e.get("no_new_privs") is True and e.get("capabilities_dropped") is True, e
+        # The hardening layers, as the CLI's --json and the raw record report them.
+        assert e.get("seccomp") is True and e.get("securebits") is True, e
+        assert (e.get("syscall_filter") or "").startswith("@skillbox-service"), e
+        assert isinstance(e.get("landlock"), int), e
         # The built-in default profile's limits are what was applied.
         assert e.get("memory_max") == 512 * MIB and e.get("tasks_max") == 64, e
         assert e.get("timeout_ms") == 60000 and e.get("cpu_percent") == 100, e
