@@ -4,17 +4,19 @@
  * with its own uid; afterwards every entry the job uid owns is given to the
  * client. The walk runs as root over a tree the job controlled, so:
  *  - every step is relative to an open directory fd, never a path string;
- *  - entries are examined with fstatat(AT_SYMLINK_NOFOLLOW) and changed with
- *    fchownat(AT_SYMLINK_NOFOLLOW): a symlink is changed itself, its target
- *    never (a planted link to /etc/shadow stays a link);
+ *  - each entry is opened O_PATH|O_NOFOLLOW, examined with fstat and changed
+ *    with fchownat(AT_EMPTY_PATH) on that fd: a symlink is changed itself, its
+ *    target never (a planted link to /etc/shadow stays a link), and a name
+ *    swapped meanwhile cannot redirect the change;
  *  - a subdirectory is entered with openat2(RESOLVE_BENEATH |
  *    RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV) and must be the same inode the
- *    fstatat saw and on the same device: no link, no mount is crossed;
+ *    fstat saw and on the same device: no link, no mount is crossed;
  *  - only entries owned by the job uid change; anything else (a root file
  *    hard-linked in, which protected_hardlinks forbids anyway) is left;
  *  - the depth is bounded, so a job cannot exhaust the daemon's fds or stack.
- * Called once no process of the job uid is left (after reap's kill), so
- * nothing of the job races the walk.
+ * For a linux job it runs once no process of the job is left (reap's cgroup
+ * kill); a posix job's kill reaches only its process group, so something
+ * that called setsid() may still race the walk: hence the fd discipline.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -74,17 +76,30 @@ static void walk_dir(struct walk *w, int dfd, unsigned depth)
 
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;
-                if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                /* Examine and change the same inode through one O_PATH fd
+                 * (a symlink's own): a posix job that outlived its group
+                 * could otherwise swap the name, between a stat and a
+                 * chown by name, for a hard link to a file it may not
+                 * own. */
+                int efd = openat(dirfd(dir), de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (efd < 0) {
                         note(w, -errno);
                         continue;
                 }
-                if (st.st_dev != w->dev)
-                        continue;       /* a mount point: not ours to change */
-                if (st.st_uid == w->from_uid &&
-                    fchownat(dirfd(dir), de->d_name, w->to_uid,
-                             st.st_gid == w->from_gid ? w->to_gid : (gid_t)-1,
-                             AT_SYMLINK_NOFOLLOW) < 0)
+                if (fstat(efd, &st) < 0) {
                         note(w, -errno);
+                        close(efd);
+                        continue;
+                }
+                if (st.st_dev != w->dev) {
+                        close(efd);
+                        continue;       /* a mount point: not ours to change */
+                }
+                if (st.st_uid == w->from_uid &&
+                    fchownat(efd, "", w->to_uid, st.st_gid == w->from_gid ? w->to_gid : (gid_t)-1,
+                             AT_EMPTY_PATH) < 0)
+                        note(w, -errno);
+                close(efd);
                 if (!S_ISDIR(st.st_mode))
                         continue;
                 if (depth >= CHOWN_DEPTH_MAX) {

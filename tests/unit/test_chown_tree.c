@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -78,6 +79,60 @@ static void test_walk(void **state)
         assert_int_equal(sb_backend_remove_tree(AT_FDCWD, tmpl), 0);
 }
 
+/* Interposed over the C library's: while armed, the first call swaps the
+ * entry race_name in race_dir for a hard link to race_victim (as a posix job
+ * that outlived its group could) before the real call runs. */
+static int race_dir = -1;
+static const char *race_name, *race_victim;
+
+int fchownat(int dfd, const char *path, uid_t uid, gid_t gid, int flags)
+{
+        if (race_name) {
+                const char *name = race_name;
+
+                race_name = NULL;
+                if (linkat(AT_FDCWD, race_victim, race_dir, "swap", 0) < 0 ||
+                    renameat(race_dir, "swap", race_dir, name) < 0)
+                        return -1;
+        }
+        return (int)syscall(SYS_fchownat, dfd, path, uid, gid, flags);
+}
+
+/* The name of a job-owned file is swapped between the walk's examination
+ * and its change: the victim (another owner's file) must keep its owner. */
+static void test_swap_race(void **state)
+{
+        char tmpl[] = "/tmp/chown-race-XXXXXX", victim[64];
+        int dfd, fd;
+
+        (void)state;
+        if (geteuid() != 0)
+                skip();
+        assert_non_null(mkdtemp(tmpl));
+        snprintf(victim, sizeof(victim), "%s.victim", tmpl);
+        fd = open(victim, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
+        assert_true(fd >= 0);
+        close(fd);
+        assert_int_equal(chown(victim, 777, 777), 0);
+        dfd = open(tmpl, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        assert_true(dfd >= 0);
+        fd = openat(dfd, "f", O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        close(fd);
+        assert_int_equal(fchownat(dfd, "f", JOB, JOB, 0), 0);
+
+        race_dir = dfd;
+        race_victim = victim;
+        race_name = "f";
+        (void)sb_backend_chown_tree(dfd, JOB, JOB, CLIENT, CLIENT);
+        assert_null(race_name);                         /* the swap happened */
+        owner_is(AT_FDCWD, victim, 777, 777);
+
+        close(dfd);
+        unlink(victim);
+        assert_int_equal(sb_backend_remove_tree(AT_FDCWD, tmpl), 0);
+}
+
 static void test_not_a_dir(void **state)
 {
         int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -93,6 +148,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_walk),
                 cmocka_unit_test(test_not_a_dir),
+                cmocka_unit_test(test_swap_race),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
