@@ -1,4 +1,8 @@
-/* backend.c — the table of backends built into this binary. */
+/* backend.c — the table of backends built into this binary.
+ *
+ * Lookup is by exact name; an unknown or NULL name gives NULL, never a
+ * fallback: a mistyped --backend is an error, not some other backend.
+ */
 #include <string.h>
 
 #include "config.h"

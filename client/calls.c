@@ -309,6 +309,17 @@ static int job_call(sb_client *c, const char *method, const char *job, struct sb
         return client_call(c, id, resp);
 }
 
+/* A {job}-only request whose reply carries nothing the caller keeps. */
+static int job_call_nil(sb_client *c, const char *method, const char *job)
+{
+        struct sbp_message resp;
+        int r = job_call(c, method, job, &resp);
+
+        if (r == 0)
+                client_settle(c);
+        return r;
+}
+
 int sb_wait(sb_client *c, const char *job, const struct sb_callbacks *cb,
             struct sb_job_result *out)
 {
@@ -384,22 +395,12 @@ int sb_stdin_write(sb_client *c, const char *job, const void *data, size_t len)
 
 int sb_stdin_close(sb_client *c, const char *job)
 {
-        struct sbp_message resp;
-        int r = job_call(c, "stdin_close", job, &resp);
-
-        if (r == 0)
-                client_settle(c);
-        return r;
+        return job_call_nil(c, "stdin_close", job);
 }
 
 int sb_kill(sb_client *c, const char *job)
 {
-        struct sbp_message resp;
-        int r = job_call(c, "kill", job, &resp);
-
-        if (r == 0)
-                client_settle(c);
-        return r;
+        return job_call_nil(c, "kill", job);
 }
 
 int sb_inspect(sb_client *c, const char *job, struct sb_job_info *out)

@@ -118,6 +118,15 @@ static void text_or_null(FILE *f, const char *s)
         sbctl_json_cstr(f, s[0] ? s : NULL);
 }
 
+/* is_nil: the wire's stand-in for nil (see the top of the file). */
+static void int_or_null(FILE *f, int64_t v, bool is_nil)
+{
+        if (is_nil)
+                fputs("null", f);
+        else
+                fprintf(f, "%" PRId64, v);
+}
+
 void sbctl_json_enforced(FILE *f, const struct sb_enforced *e)
 {
         bool first = true, ns_first = true;
@@ -151,15 +160,9 @@ void sbctl_json_enforced(FILE *f, const struct sb_enforced *e)
         key(f, "process_group", &first);
         bool_val(f, e->process_group);
         key(f, "uid", &first);
-        if (e->uid < 0)
-                fputs("null", f);
-        else
-                fprintf(f, "%" PRId64, e->uid);
+        int_or_null(f, e->uid, e->uid < 0);
         key(f, "gid", &first);
-        if (e->gid < 0)
-                fputs("null", f);
-        else
-                fprintf(f, "%" PRId64, e->gid);
+        int_or_null(f, e->gid, e->gid < 0);
         key(f, "network", &first);
         text_or_null(f, e->network);
         key(f, "memory_max", &first);
@@ -188,15 +191,9 @@ void sbctl_json_result_members(FILE *f, const struct sb_job_result *r)
         key(f, "state", &first);
         sbctl_json_cstr(f, sb_job_state_name(r->state));
         key(f, "exit_code", &first);
-        if (r->exit_code < 0)
-                fputs("null", f);
-        else
-                fprintf(f, "%" PRId32, r->exit_code);
+        int_or_null(f, r->exit_code, r->exit_code < 0);
         key(f, "signal", &first);
-        if (r->signal <= 0)
-                fputs("null", f);
-        else
-                fprintf(f, "%" PRId32, r->signal);
+        int_or_null(f, r->signal, r->signal <= 0);
         key(f, "wall_ms", &first);
         fprintf(f, "%" PRIu64, r->wall_ms);
         key(f, "cpu_user_ms", &first);
@@ -206,10 +203,7 @@ void sbctl_json_result_members(FILE *f, const struct sb_job_result *r)
         key(f, "memory_peak", &first);
         fprintf(f, "%" PRIu64, r->memory_peak);
         key(f, "tasks_peak", &first);
-        if (r->tasks_peak < 0)
-                fputs("null", f);
-        else
-                fprintf(f, "%" PRId64, r->tasks_peak);
+        int_or_null(f, r->tasks_peak, r->tasks_peak < 0);
         key(f, "stdout_bytes", &first);
         fprintf(f, "%" PRIu64, r->stdout_bytes);
         key(f, "stderr_bytes", &first);

@@ -25,14 +25,14 @@ static bool is_digit(char c)
         return c >= '0' && c <= '9';
 }
 
-/* Parse "123" or "1.25" at *p; advance *p. */
+/* Parse "123" or "1.25" at *p (NULL is -EINVAL); advance *p. */
 static int parse_decimal(const char **p, struct decimal *d)
 {
         const char *s = *p;
         unsigned kept = 0;
 
         *d = (struct decimal){ .scale = 1 };
-        if (!is_digit(*s))
+        if (!s || !is_digit(*s))
                 return -EINVAL;
         for (; is_digit(*s); s++) {
                 unsigned digit = (unsigned)(*s - '0');
@@ -59,11 +59,14 @@ static int parse_decimal(const char **p, struct decimal *d)
         return 0;
 }
 
-/* d * mult, truncated to an integer; -ERANGE if it does not fit. */
+/* d * mult, truncated to an integer; -ERANGE if it does not fit. mult 1 is
+ * the smallest unit (byte, millisecond): a fraction of it is meaningless. */
 static int scale(const struct decimal *d, uint64_t mult, uint64_t *out)
 {
         unsigned __int128 v = (unsigned __int128)d->ip * mult;
 
+        if (mult == 1 && d->has_frac)
+                return -EINVAL;
         v += (unsigned __int128)d->frac * mult / d->scale;
         if (v > UINT64_MAX)
                 return -ERANGE;
@@ -77,8 +80,6 @@ int sbctl_parse_size(const char *s, uint64_t *out)
         uint64_t mult = 1;
         int r;
 
-        if (!s)
-                return -EINVAL;
         r = parse_decimal(&s, &d);
         if (r < 0)
                 return r;
@@ -95,9 +96,6 @@ int sbctl_parse_size(const char *s, uint64_t *out)
                 s += 2;
         if (*s)
                 return -EINVAL;
-        /* A fraction of a byte is meaningless. */
-        if (mult == 1 && d.has_frac)
-                return -EINVAL;
         return scale(&d, mult, out);
 }
 
@@ -107,8 +105,6 @@ int sbctl_parse_duration_ms(const char *s, uint64_t *out)
         uint64_t mult;
         int r;
 
-        if (!s)
-                return -EINVAL;
         r = parse_decimal(&s, &d);
         if (r < 0)
                 return r;
@@ -121,8 +117,6 @@ int sbctl_parse_duration_ms(const char *s, uint64_t *out)
         else if (strcmp(s, "h") == 0)
                 mult = 3600 * 1000;
         else
-                return -EINVAL;
-        if (mult == 1 && d.has_frac)
                 return -EINVAL;
         return scale(&d, mult, out);
 }

@@ -187,32 +187,48 @@ static int set_string(struct parse *ps, char **field, const char *value)
         return 0;
 }
 
+/* The next space/tab-separated word at *pp (advanced past it), or NULL at
+ * the end of the text. */
+static const char *next_word(const char **pp, size_t *len)
+{
+        const char *p = *pp, *w;
+
+        while (*p == ' ' || *p == '\t')
+                p++;
+        if (!*p) {
+                *pp = p;
+                return NULL;
+        }
+        w = p;
+        while (*p && *p != ' ' && *p != '\t')
+                p++;
+        *len = (size_t)(p - w);
+        *pp = p;
+        return w;
+}
+
+/* Report a bad word of k's value, cut to 64 bytes for the message. */
+static void word_error(struct parse *ps, const struct key *k, const char *w, size_t len,
+                       const char *reason)
+{
+        char bad[80];
+
+        snprintf(bad, sizeof(bad), "%.*s", (int)(len > 64 ? 64 : len), w);
+        sbd_conf_key_error(ps, k->name, bad, reason);
+}
+
 /* A space-separated list; word_ok validates each word, reason says why not. */
 static void set_list(struct parse *ps, const struct key *k, unsigned index,
                      struct sbd_conf_list *l, const char *value,
                      bool (*word_ok)(const char *w, size_t len), const char *reason)
 {
         struct sbd_conf_list add = { 0 };
-        const char *p = value;
-        size_t i;
+        const char *p = value, *w;
+        size_t i, len;
 
-        while (*p) {
-                const char *w;
-                size_t len;
-
-                while (*p == ' ' || *p == '\t')
-                        p++;
-                if (!*p)
-                        break;
-                w = p;
-                while (*p && *p != ' ' && *p != '\t')
-                        p++;
-                len = (size_t)(p - w);
+        while ((w = next_word(&p, &len))) {
                 if (!word_ok(w, len)) {
-                        char bad[80];
-
-                        snprintf(bad, sizeof(bad), "%.*s", (int)(len > 64 ? 64 : len), w);
-                        sbd_conf_key_error(ps, k->name, bad, reason);
+                        word_error(ps, k, w, len, reason);
                         sbd_conf_list_clear(&add);
                         return;
                 }
@@ -263,29 +279,17 @@ static int require_bit(const char *w, size_t len)
 static void set_require(struct parse *ps, const struct key *k, uint32_t *field,
                         const char *value)
 {
-        const char *p = value;
+        const char *p = value, *w;
         uint32_t bits = 0;
+        size_t len;
 
-        while (*p) {
-                const char *w;
-                int b;
+        while ((w = next_word(&p, &len))) {
+                int b = require_bit(w, len);
 
-                while (*p == ' ' || *p == '\t')
-                        p++;
-                if (!*p)
-                        break;
-                w = p;
-                while (*p && *p != ' ' && *p != '\t')
-                        p++;
-                b = require_bit(w, (size_t)(p - w));
                 if (b < 0) {
-                        char bad[80];
-
-                        snprintf(bad, sizeof(bad), "%.*s",
-                                 (int)((size_t)(p - w) > 64 ? 64 : (size_t)(p - w)), w);
-                        sbd_conf_key_error(ps, k->name, bad,
-                                           "unknown guarantee (namespaces cgroup seccomp landlock "
-                                           "no-new-privileges capabilities rlimits uid network)");
+                        word_error(ps, k, w, len,
+                                   "unknown guarantee (namespaces cgroup seccomp landlock "
+                                   "no-new-privileges capabilities rlimits uid network)");
                         return;
                 }
                 bits |= 1u << b;

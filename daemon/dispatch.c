@@ -162,39 +162,47 @@ static int job_from_params(struct sbd_conn *c, const msgpack_object *params, boo
         return 0;
 }
 
-static int handle_wait(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
-                       struct sbp_error *err)
-{
-        struct sbp_job_params p;
-        struct sbd_job *j;
-        int r;
+/* The methods that act on one job ({job} or {job, data}): handle_<name>
+ * finds the job, then <name>_job does the work with it. */
+#define JOB_HANDLER(name, want_data)                                                  \
+        static int handle_##name(struct sbd_conn *c, uint32_t msgid,                  \
+                                 const msgpack_object *params, struct sbp_error *err) \
+        {                                                                             \
+                struct sbp_job_params p;                                              \
+                struct sbd_job *j;                                                    \
+                int r;                                                                \
+                                                                                      \
+                r = job_from_params(c, params, want_data, &p, &j, err);               \
+                if (r < 0)                                                            \
+                        return r;                                                     \
+                return name##_job(c, msgid, &p, j, err);                              \
+        }
 
-        r = job_from_params(c, params, false, &p, &j, err);
-        if (r < 0)
-                return r;
+static int wait_job(struct sbd_conn *c, uint32_t msgid, const struct sbp_job_params *p,
+                    struct sbd_job *j, struct sbp_error *err)
+{
+        (void)p;
+        (void)err;
         sbd_job_add_waiter(j, c, msgid);
         return 0;
 }
+JOB_HANDLER(wait, false)
 
 /* kill answers with the final result once the whole job is gone (at once if
  * it had already ended), so "killed" is never reported while a process of
  * the job still runs. */
-static int handle_kill(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
-                       struct sbp_error *err)
+static int kill_job(struct sbd_conn *c, uint32_t msgid, const struct sbp_job_params *p,
+                    struct sbd_job *j, struct sbp_error *err)
 {
-        struct sbp_job_params p;
-        struct sbd_job *j;
-        int r;
-
-        r = job_from_params(c, params, false, &p, &j, err);
-        if (r < 0)
-                return r;
+        (void)p;
+        (void)err;
         if (!j->finished)
                 log_info("job %s: kill requested by uid %u", j->id, (unsigned)c->uid);
         sbd_job_kill(j, SBD_KILL_REQUEST);
         sbd_job_add_waiter(j, c, msgid);
         return 0;
 }
+JOB_HANDLER(kill, false)
 
 static int handle_list(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
                        struct sbp_error *err)
@@ -230,18 +238,13 @@ static int handle_list(struct sbd_conn *c, uint32_t msgid, const msgpack_object 
         return 0;
 }
 
-static int handle_inspect(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
-                          struct sbp_error *err)
+static int inspect_job(struct sbd_conn *c, uint32_t msgid, const struct sbp_job_params *p,
+                       struct sbd_job *j, struct sbp_error *err)
 {
-        struct sbp_job_params p;
         struct sbp_job_info info;
-        struct sbd_job *j;
         struct sbd_out *o;
-        int r;
 
-        r = job_from_params(c, params, false, &p, &j, err);
-        if (r < 0)
-                return r;
+        (void)p;
         o = reply_begin(msgid, err);
         if (!o)
                 return -ENOMEM;
@@ -250,37 +253,29 @@ static int handle_inspect(struct sbd_conn *c, uint32_t msgid, const msgpack_obje
         sbd_conn_send(c, o);
         return 0;
 }
+JOB_HANDLER(inspect, false)
 
-static int handle_stdin_write(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
-                              struct sbp_error *err)
+static int stdin_write_job(struct sbd_conn *c, uint32_t msgid, const struct sbp_job_params *p,
+                           struct sbd_job *j, struct sbp_error *err)
 {
-        struct sbp_job_params p;
-        struct sbd_job *j;
-        int r;
-
-        r = job_from_params(c, params, true, &p, &j, err);
-        if (r < 0)
-                return r;
         /* Answered from the write callback: the client's backpressure. */
-        return sbd_job_stdin_write(j, c, msgid, p.data, p.data_len, err);
+        return sbd_job_stdin_write(j, c, msgid, p->data, p->data_len, err);
 }
+JOB_HANDLER(stdin_write, true)
 
-static int handle_stdin_close(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
-                              struct sbp_error *err)
+static int stdin_close_job(struct sbd_conn *c, uint32_t msgid, const struct sbp_job_params *p,
+                           struct sbd_job *j, struct sbp_error *err)
 {
-        struct sbp_job_params p;
-        struct sbd_job *j;
         int r;
 
-        r = job_from_params(c, params, false, &p, &j, err);
-        if (r < 0)
-                return r;
+        (void)p;
         r = sbd_job_stdin_close(j, err);
         if (r < 0)
                 return r;
         sbd_conn_reply_nil(c, msgid);
         return 0;
 }
+JOB_HANDLER(stdin_close, false)
 
 /* Resident memory of the daemon, from /proc/self/statm (pages). */
 static uint64_t memory_rss(void)

@@ -144,6 +144,20 @@ range:
         return sbp_error_set(err, SBP_E_INVALID_ARGUMENT, "field %s: out of range", f->name);
 }
 
+/* The NULL-terminated vector of an argv/env field with n entries, after
+ * the field's entry bound. */
+static int vec_alloc(const struct sbp_field *f, uint32_t n, char ***vec, struct sbp_error *err)
+{
+        if (f->max && n > f->max)
+                return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
+                                     "field %s: more than %llu entries", f->name,
+                                     (unsigned long long)f->max);
+        *vec = calloc((size_t)n + 1, sizeof(char *));
+        if (!*vec)
+                return no_memory(err);
+        return 0;
+}
+
 static int decode_argv(const struct sbp_field *f, const msgpack_object *v, void *base,
                        struct sbp_error *err)
 {
@@ -155,13 +169,9 @@ static int decode_argv(const struct sbp_field *f, const msgpack_object *v, void 
         if (v->type != MSGPACK_OBJECT_ARRAY)
                 return bad_type(f, err);
         n = v->via.array.size;
-        if (f->max && n > f->max)
-                return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
-                                     "field %s: more than %llu entries", f->name,
-                                     (unsigned long long)f->max);
-        *vec = calloc((size_t)n + 1, sizeof(char *));
-        if (!*vec)
-                return no_memory(err);
+        r = vec_alloc(f, n, vec, err);
+        if (r < 0)
+                return r;
         for (uint32_t i = 0; i < n; i++) {
                 const msgpack_object *e = &v->via.array.ptr[i];
 
@@ -187,13 +197,9 @@ static int decode_env(const struct sbp_field *f, const msgpack_object *v, void *
         if (v->type != MSGPACK_OBJECT_MAP)
                 return bad_type(f, err);
         n = v->via.map.size;
-        if (f->max && n > f->max)
-                return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
-                                     "field %s: more than %llu entries", f->name,
-                                     (unsigned long long)f->max);
-        *vec = calloc((size_t)n + 1, sizeof(char *));
-        if (!*vec)
-                return no_memory(err);
+        r = vec_alloc(f, n, vec, err);
+        if (r < 0)
+                return r;
         for (uint32_t i = 0; i < n; i++) {
                 const msgpack_object *k = &v->via.map.ptr[i].key;
                 const msgpack_object *val = &v->via.map.ptr[i].val;

@@ -331,11 +331,12 @@ def workdir():
     cleanup_workdir(d)
 
 
-def _daemon_fixture(request, workdir, **kw):
-    require_root()
-    d = Daemon(workdir, **kw).start()
-    yield d
-    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+def finish_daemon(d, request=None):
+    """Fixture teardown shared by every daemon fixture: stop d with SIGTERM,
+    require a clean exit and no leftovers, and always force the clean-up.
+    With request, the log is printed when the test's call phase failed."""
+    failed = (request is not None and getattr(request.node, "rep_call", None) is not None
+              and request.node.rep_call.failed)
     try:
         if d.proc.poll() is None:
             rc = d.stop()
@@ -345,6 +346,13 @@ def _daemon_fixture(request, workdir, **kw):
         if failed:
             print(f"---- skillboxd log ({d.log_path}) ----\n{d.log()}")
         d.force_cleanup()
+
+
+def _daemon_fixture(request, workdir, **kw):
+    require_root()
+    d = Daemon(workdir, **kw).start()
+    yield d
+    finish_daemon(d, request)
 
 
 @pytest.fixture

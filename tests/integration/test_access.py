@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import Daemon, require_root
+from conftest import Daemon, finish_daemon, require_root
 
 # Names unique to this run: suites may run side by side on one host.
 SUFFIX = os.urandom(3).hex()
@@ -134,15 +134,7 @@ def acl_daemon(request, workdir, users):
         f.write(CONFIG)
     d = Daemon(workdir, extra_args=["--config", path]).start()
     yield d
-    try:
-        if d.proc.poll() is None:
-            rc = d.stop()
-            assert rc == 0, f"skillboxd exited with {rc} on SIGTERM:\n{d.log()}"
-        d.assert_clean()
-    finally:
-        if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
-            print(f"---- skillboxd log ----\n{d.log()}")
-        d.force_cleanup()
+    finish_daemon(d, request)
 
 
 def as_user(d, user, calls):

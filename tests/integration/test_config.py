@@ -7,7 +7,8 @@ import subprocess
 
 import pytest
 
-from conftest import (Daemon, MIB, deadline_poll, require_root, skillboxd_path)
+from conftest import (Daemon, MIB, deadline_poll, finish_daemon, require_root,
+                      skillboxd_path)
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "config", "skillboxd.conf")
 
@@ -137,13 +138,7 @@ def conf_daemon(request, workdir):
 
     yield start
     for d in started:
-        try:
-            if d.proc.poll() is None:
-                rc = d.stop()
-                assert rc == 0, f"skillboxd exited with {rc} on SIGTERM:\n{d.log()}"
-            d.assert_clean()
-        finally:
-            d.force_cleanup()
+        finish_daemon(d)
 
 
 def running_job(rpc, profile, **kw):

@@ -6,14 +6,17 @@ the targets (fixed prefixes); files the job writes end up owned by the client
 (idmapped mount, else the no-follow ownership fix after the job)."""
 import array
 import os
+import pwd
+import shutil
 import socket
 import stat
+import subprocess
 import tempfile
 
 import msgpack
 import pytest
 
-from conftest import require_root  # noqa: F401  (skip helper)
+from conftest import Daemon, require_root, skillboxctl_path
 
 pytestmark = pytest.mark.usefixtures()
 
@@ -189,21 +192,22 @@ def test_cannot_escape_bind(daemon, workdir, hostdir):
 def test_non_root_client(workdir, hostdir):
     """A real non-root client (useradd), allowed by [Access]: what the job
     writes into its --workdir is owned by that user, not the job uid."""
-    import pwd
-    import shutil
-    import subprocess
-    from conftest import Daemon, require_root, skillboxctl_path
     require_root()
-    name = "sbfdtest"
-    if not shutil.which("useradd"):
-        pytest.skip("useradd not available")
+    # A name unique to this run (suites may run side by side), removed at the end.
+    name = f"sbt-fd-{os.urandom(3).hex()}"
+    if not shutil.which("useradd") or not shutil.which("userdel"):
+        pytest.skip("useradd/userdel not available")
+    r = subprocess.run(["useradd", "-M", "-N", "-s", "/bin/false", name],
+                       capture_output=True)
+    if r.returncode != 0:
+        pytest.skip(f"useradd failed: {r.stderr!r}")
     try:
-        pwd.getpwnam(name)
-    except KeyError:
-        r = subprocess.run(["useradd", "-M", "-N", "-s", "/bin/false", name],
-                           capture_output=True)
-        if r.returncode != 0:
-            pytest.skip(f"useradd failed: {r.stderr!r}")
+        _non_root_client(workdir, hostdir, name)
+    finally:
+        subprocess.run(["userdel", name], check=False, capture_output=True)
+
+
+def _non_root_client(workdir, hostdir, name):
     pw = pwd.getpwnam(name)
     conf = os.path.join(str(workdir), "fbd.conf")
     with open(conf, "w") as f:

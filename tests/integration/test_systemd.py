@@ -18,7 +18,8 @@ import time
 
 import pytest
 
-from conftest import Daemon, deadline_poll, own_cgroup_paths, require_root, skillboxd_path
+from conftest import (Daemon, deadline_poll, finish_daemon, own_cgroup_paths, require_root,
+                      skillboxd_path)
 
 
 class Notify:
@@ -132,16 +133,7 @@ def activated(request, workdir, notify):
     skillboxd_path()
     d = ActivatedDaemon(workdir, notify.path, watchdog_usec=200000).launch()
     yield d
-    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
-    try:
-        if d.proc.poll() is None:
-            rc = d.stop()
-            assert rc == 0, f"skillboxd exited with {rc} on SIGTERM:\n{d.log()}"
-        d.assert_clean()
-    finally:
-        if failed:
-            print(f"---- skillboxd log ({d.log_path}) ----\n{d.log()}")
-        d.force_cleanup()
+    finish_daemon(d, request)
 
 
 def test_socket_activation_runs_a_job_and_notifies(activated, notify):
