@@ -148,11 +148,14 @@ static int host_path(const struct sb_host_path *h, char *step, size_t steplen)
 static const char *const proc_ro[] = {
         "proc/sys", "proc/sysrq-trigger", "proc/irq", "proc/bus", "proc/fs",
 };
-/* Kernel memory, keys, symbols, timers and hardware: not even readable. */
+/* Kernel memory, keys, symbols, timers and hardware: not even readable.
+ * /proc/pressure shows the whole host's CPU, memory and I/O pressure (and,
+ * world-writable, takes PSI triggers): nothing a job needs. */
 static const char *const proc_masked[] = {
         "proc/kcore", "proc/keys", "proc/key-users", "proc/timer_list", "proc/kallsyms",
         "proc/sched_debug", "proc/acpi", "proc/latency_stats", "proc/scsi", "proc/kmsg",
         "proc/kpagecount", "proc/kpageflags", "proc/kpagecgroup", "proc/config.gz",
+        "proc/pressure",
 };
 
 static int make_proc(char *step, size_t steplen)

@@ -193,7 +193,7 @@ def test_proc_masked_and_read_only(daemon):
         v = got.get(p, "")
         # /dev/null bound over it (nodev there: EACCES on open), or empty.
         assert v in ("EACCES", "ok:", "ENOENT"), f"{p} readable in the job: {v!r}"
-    for p in ("/proc/acpi", "/proc/scsi"):
+    for p in ("/proc/acpi", "/proc/scsi", "/proc/pressure"):
         if os.path.isdir(p):
             code, out = probe(daemon, "ls", p)
             assert out.strip() == "", f"{p} not masked: {out!r}"
