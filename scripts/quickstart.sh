@@ -23,7 +23,7 @@ daemon=$!
 trap 'kill -TERM $daemon 2>/dev/null; wait $daemon 2>/dev/null || true' EXIT
 
 i=0
-until build/client/skillboxctl --socket "$sock" version >/dev/null 2>&1; do
+until build/client/skillboxctl --socket "$sock" stats >/dev/null 2>&1; do
         i=$((i + 1))
         if [ $i -gt 100 ] || ! kill -0 $daemon 2>/dev/null; then
                 echo "quickstart: skillboxd did not start; its log:" >&2
