@@ -7,9 +7,18 @@
  * msgid when it could be read, else 0); a second bad frame or a frame over
  * the size cap closes the connection after flushing the error.
  *
- * Backpressure: once the write queue passes SBD_CONN_HIGH_WATER the pipes of
- * the jobs this connection owns stop being read, and resume below
- * SBD_CONN_LOW_WATER.
+ * Backpressure, measured in out_bytes (what the queued messages hold in
+ * memory, counted from uv_write until its callback): past
+ * SBD_CONN_HIGH_WATER the pipes of the jobs this connection owns stop being
+ * read, and resume below SBD_CONN_LOW_WATER. Past SBD_CONN_WRITE_QUEUE_MAX
+ * the connection's own requests stop: nothing more is dispatched (what was
+ * received stays in the reader) and the socket is not read, so a client
+ * that sends requests but never reads the replies blocks in its send
+ * instead of growing our memory. Below SBD_CONN_WRITE_QUEUE_LOW the
+ * requests already received are dispatched first, then reading resumes.
+ * Both only wait for the client to read: replies that come late (wait,
+ * stdin_write, job_exit) are still queued while paused, and a closing
+ * connection (drain) is flushed or dropped as before.
  *
  * Closing: closing is set once; from then on nothing is read and nothing new
  * is queued. The jobs it started are killed (unless detached), its waiters
@@ -46,6 +55,62 @@ void sbd_out_free(struct sbd_out *o)
         free(o);
 }
 
+/* The packer's buffer grows by doubling from 8 KiB: a 40-byte reply would
+ * hold 8 KiB while it waits for a client that does not read. Buffers at
+ * least half full (job output chunks) are left alone: no copy per chunk. */
+static void shrink(struct sbd_out *o)
+{
+        char *p;
+
+        if (o->sbuf.size == 0 || o->sbuf.size > o->sbuf.alloc / 2)
+                return;
+        p = realloc(o->sbuf.data, o->sbuf.size);
+        if (!p)
+                return;         /* keep the larger buffer; it is only memory */
+        o->sbuf.data = p;
+        o->sbuf.alloc = o->sbuf.size;
+}
+
+static size_t out_cost(const struct sbd_out *o)
+{
+        return sizeof(*o) + o->sbuf.alloc;
+}
+
+static void process(struct sbd_conn *c);
+
+static void pause_reading(struct sbd_conn *c)
+{
+        int r;
+
+        if (c->reading_paused)
+                return;
+        c->reading_paused = true;
+        log_debug("connection %" PRIu64 ": requests paused (%zu bytes queued)", c->id,
+                  c->out_bytes);
+        r = sbd_fds_pause(c, true);
+        if (r < 0)
+                log_warning("connection %" PRIu64 ": stop reading: %s", c->id, uv_err_name(r));
+}
+
+/* The requests already received go first: they may fill the queue again,
+ * and then the socket stays unread. */
+static void resume_reading(struct sbd_conn *c)
+{
+        int r;
+
+        c->reading_paused = false;
+        log_debug("connection %" PRIu64 ": requests resumed", c->id);
+        process(c);
+        if (c->closing || c->reading_paused)
+                return;
+        r = sbd_fds_pause(c, false);
+        if (r < 0) {
+                log_warning("connection %" PRIu64 ": resume reading: %s", c->id,
+                            uv_err_name(r));
+                sbd_conn_close(c, false);
+        }
+}
+
 static void set_paused(struct sbd_conn *c, bool paused)
 {
         struct sbd_list *pos, *tmp;
@@ -66,8 +131,10 @@ static void on_written(uv_write_t *req, int status)
 {
         struct sbd_out *o = req->data;
         struct sbd_conn *c = req->handle->data;
+        size_t cost = out_cost(o);
 
         sbd_out_free(o);
+        c->out_bytes = c->out_bytes > cost ? c->out_bytes - cost : 0;
         if (status < 0) {
                 if (status != UV_ECANCELED && !c->closing) {
                         log_debug("connection %" PRIu64 ": write: %s", c->id,
@@ -76,9 +143,12 @@ static void on_written(uv_write_t *req, int status)
                 }
                 return;
         }
-        if (c->paused && !c->closing &&
-            uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) < SBD_CONN_LOW_WATER)
+        if (c->closing)
+                return;
+        if (c->paused && c->out_bytes < SBD_CONN_LOW_WATER)
                 set_paused(c, false);
+        if (c->reading_paused && c->out_bytes < SBD_CONN_WRITE_QUEUE_LOW)
+                resume_reading(c);
 }
 
 void sbd_conn_send(struct sbd_conn *c, struct sbd_out *o)
@@ -90,6 +160,7 @@ void sbd_conn_send(struct sbd_conn *c, struct sbd_out *o)
                 sbd_out_free(o);
                 return;
         }
+        shrink(o);
         buf = uv_buf_init(o->sbuf.data, (unsigned)o->sbuf.size);
         r = uv_write(&o->req, (uv_stream_t *)&c->pipe, &buf, 1, on_written);
         if (r < 0) {
@@ -98,8 +169,8 @@ void sbd_conn_send(struct sbd_conn *c, struct sbd_out *o)
                 sbd_conn_close(c, false);
                 return;
         }
-        if (!c->paused &&
-            uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) > SBD_CONN_HIGH_WATER)
+        c->out_bytes += out_cost(o);
+        if (!c->paused && c->out_bytes > SBD_CONN_HIGH_WATER)
                 set_paused(c, true);
 }
 
@@ -165,6 +236,12 @@ static void process(struct sbd_conn *c)
 
                 memset(&m, 0, sizeof(m));
                 memset(&err, 0, sizeof(err));
+                /* Before each request, not after: one large reply still
+                 * goes out whole. */
+                if (c->out_bytes > SBD_CONN_WRITE_QUEUE_MAX) {
+                        pause_reading(c);
+                        return;
+                }
                 r = sbp_reader_next(&c->reader, &m, &has_msgid, &err);
                 if (r == 0)
                         return;

@@ -46,14 +46,26 @@ struct sbd_conn {
         bool shutting_down;          /* uv_shutdown() in flight */
         uv_shutdown_t shutdown_req;
         bool paused;                 /* backpressure: owned jobs' pipes stopped */
+        bool reading_paused;         /* backpressure: no requests read or dispatched */
+        size_t out_bytes;            /* memory held by queued messages (out_cost) */
 
         struct sbd_list waiters;     /* struct sbd_waiter (wait, kill) */
         struct sbd_list stdin_reqs;  /* struct sbd_stdin_req in flight */
 };
 
-/* Write-queue watermarks for output backpressure. */
+/* Watermarks on out_bytes, the memory the connection's queued messages hold
+ * (struct and buffer, so many tiny replies count for what they cost).
+ * Output backpressure: past HIGH the owned jobs' pipes stop, below LOW they
+ * resume. Request backpressure: past WRITE_QUEUE_MAX no further request is
+ * read or dispatched until the queue is below WRITE_QUEUE_LOW. The check
+ * comes before each request, so one reply of any size still goes out; and
+ * MAX lies well above HIGH plus one output chunk, so job output alone never
+ * stops a client's requests (a client blocked sending stdin_write while its
+ * job's output waits could not get unstuck). */
 #define SBD_CONN_HIGH_WATER (1u << 20)
 #define SBD_CONN_LOW_WATER  (256u << 10)
+#define SBD_CONN_WRITE_QUEUE_MAX (4u << 20)
+#define SBD_CONN_WRITE_QUEUE_LOW (1u << 20)
 
 /* A new connection object with its pipe initialized (ready for uv_accept),
  * linked into d->conns. NULL on allocation failure. */

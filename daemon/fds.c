@@ -162,6 +162,15 @@ int sbd_fds_start(struct sbd_conn *c)
         return uv_poll_start(&c->fds.poll, UV_READABLE, on_readable);
 }
 
+int sbd_fds_pause(struct sbd_conn *c, bool pause)
+{
+        if (!c->fds.poll_open || uv_is_closing((uv_handle_t *)&c->fds.poll))
+                return 0;
+        if (pause)
+                return uv_poll_stop(&c->fds.poll);
+        return uv_poll_start(&c->fds.poll, UV_READABLE, on_readable);
+}
+
 static void poll_closed(uv_handle_t *h)
 {
         struct sbd_conn *c = h->data;

@@ -37,6 +37,9 @@ struct sbd_fds {
 
 /* Start reading c (instead of uv_read_start). */
 int sbd_fds_start(struct sbd_conn *c);
+/* Request backpressure (conn.c): stop or restart reading c; a no-op once
+ * the poll handle is closing. */
+int sbd_fds_pause(struct sbd_conn *c, bool pause);
 /* Stop reading and close the poll handle; the connection is freed once both
  * the pipe and the poll handle are closed. Idempotent. */
 void sbd_fds_stop(struct sbd_conn *c);
