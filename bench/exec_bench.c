@@ -295,9 +295,42 @@ static long vm_rss_kib(pid_t pid)
         return kib;
 }
 
-/* CPU time of the daemon and its reaped children (the jobs, including their
- * pre-exec setup), in ms; -1 if unreadable. */
+static double proc_cpu_ms(pid_t pid);
+
+/* CPU time of the daemon, its reaped children (the jobs, including their
+ * pre-exec setup) and its live helper process "sb-spawner" (which clones
+ * the jobs; its time reaches the daemon's only when it is reaped), in ms;
+ * -1 if unreadable. */
 static double cpu_ms(pid_t pid)
+{
+        char path[96], comm[64];
+        double ms = proc_cpu_ms(pid);
+        FILE *f;
+        int child;
+
+        if (ms < 0)
+                return ms;
+        snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+        f = fopen(path, "re");
+        if (!f)
+                return ms;
+        while (fscanf(f, "%d", &child) == 1) {
+                snprintf(path, sizeof(path), "/proc/%d/comm", child);
+                FILE *c = fopen(path, "re");
+                if (!c)
+                        continue;
+                if (fgets(comm, sizeof(comm), c) && strcmp(comm, "sb-spawner\n") == 0) {
+                        double s = proc_cpu_ms(child);
+                        if (s > 0)
+                                ms += s;
+                }
+                fclose(c);
+        }
+        fclose(f);
+        return ms;
+}
+
+static double proc_cpu_ms(pid_t pid)
 {
         unsigned long long ut, st, cut, cst;
         char path[64], buf[1024], *p;

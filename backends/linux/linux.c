@@ -144,6 +144,11 @@ static int linux_open(const struct sb_backend_config *cfg, struct sb_backend **o
         r = sb_linux_reap_leftovers(b, errbuf, errlen);
         if (r < 0)
                 goto fail;
+        /* Last, while the daemon is still small: what it forks keeps this
+         * address space for every job it clones. */
+        r = sb_linux_spawner_start(b, errbuf, errlen);
+        if (r < 0)
+                goto fail;
         *out = b;
         return 0;
 fail:
@@ -156,6 +161,7 @@ static void linux_close(struct sb_backend *b)
 {
         if (!b)
                 return;
+        sb_linux_spawner_stop(b);
         sb_cgroup_close(&b->cg);
         sb_linux_seccomp_cache_free(&b->seccomp);
         free(b);

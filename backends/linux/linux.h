@@ -37,6 +37,8 @@ struct sb_backend {
         struct sb_host_path etc[SB_LINUX_ETC_MAX];
         int landlock_abi;               /* used for jobs: min(kernel, SB_LANDLOCK_ABI_MAX); 0 = none */
         struct sb_seccomp_cache seccomp;        /* compiled filters (seccomp.c) */
+        int spawner_fd;                 /* socket to the spawner (spawner.c); -1 = clone in-process */
+        pid_t spawner_pid;
 };
 
 /* binds.c: the directories a client passed by fd, as detached mounts made
@@ -92,6 +94,14 @@ struct sb_child_ctx {
 /* spawn.c: clone3 into namespaces (and the job cgroup), release the child. */
 int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct sb_backend_job *j,
                    char *errbuf, size_t errlen);
+
+/* spawner.c: start (end of open()) and stop (close()) the process that
+ * clones the jobs; clone: 0 and the pidfd and pid, -errno with errbuf set, or 1
+ * when the spawner is gone (it is then stopped; clone in-process). */
+int sb_linux_spawner_start(struct sb_backend *b, char *errbuf, size_t errlen);
+void sb_linux_spawner_stop(struct sb_backend *b);
+int sb_linux_spawner_clone(struct sb_backend *b, const struct sb_child_ctx *c, int cgfd,
+                           int *pidfd, pid_t *pid, char *errbuf, size_t errlen);
 
 /* child.c: the pre-exec sequence. Never returns. */
 __attribute__((noreturn)) void sb_linux_child(const struct sb_child_ctx *c);

@@ -9,8 +9,10 @@
  * cgroup.procs writes (~1 ms for five v1 hierarchies) are then off the
  * daemon's loop. The child then unshares its cgroup namespace itself.
  *
- * clone3 without CLONE_VM is a fork: the child has a private copy of the
- * daemon's memory, which is how it reads the prepared sb_child_ctx.
+ * Normally the clone3 happens in the spawner (spawner.c), which gets a
+ * copy of the prepared sb_child_ctx; in-process (below) only if the spawner
+ * is gone. clone3 without CLONE_VM is a fork: the child has a private copy
+ * of the cloning process's memory, which is how it reads the context.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -91,6 +93,15 @@ int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct 
         c.attach = &j->cgj;
 
         int cgfd = sb_cgroup_job_clone_fd(&j->cgj);
+        if (b->spawner_fd >= 0) {
+                /* The usual way: cloned by the spawner (spawner.c), not
+                 * from the daemon's own address space. */
+                r = sb_linux_spawner_clone(b, &c, cgfd, &pidfd, &pid, errbuf, errlen);
+                if (r < 0)
+                        goto out;
+                if (r == 0)
+                        goto cloned;
+        }
         sigset_t oldmask;
         /* No signal may reach the child before it reset the handlers. */
         sb_backend_block_signals(&oldmask);
@@ -113,6 +124,7 @@ int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct 
                 goto out;
         }
 
+cloned:
         j->pid = pid;
         j->pidfd = pidfd;
         close(syncp[0]);
