@@ -119,5 +119,10 @@ extern const struct sb_backend_ops sb_backend_posix_ops;
 extern const struct sb_backend_ops sb_backend_linux_ops;
 #endif
 
+/* Check a directory fd a client passed (workdir_fd, mounts): 0 if usable;
+ * -ENOTDIR, -EPERM (on procfs, sysfs or another kernel file system), -EBADF
+ * (opened write-only: neither O_PATH nor readable), or -errno of fstat. */
+int sb_backend_check_dir_fd(int fd);
+
 /* Look a backend up by name ("linux", "posix"); NULL if not built. */
 const struct sb_backend_ops *sb_backend_find(const char *name);

@@ -24,9 +24,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
-#include <linux/magic.h>
 
 #include "backends/backend.h"
 #include "daemon/conn.h"
@@ -227,43 +225,35 @@ void sbd_fds_end_message(struct sbd_conn *c)
 }
 
 /* A received fd a job may see: a directory on a real file system (not
- * procfs, sysfs or another kernel pseudo fs), O_PATH or readable. */
+ * procfs, sysfs or another kernel pseudo fs), O_PATH or readable. The rules
+ * are the backends' (sb_backend_check_dir_fd); this names the failure. */
 static int check_dir(struct sbd_conn *c, uint32_t index, const char *what, struct sbp_error *err)
 {
-        struct statfs sfs;
-        struct stat st;
-        int fd, fl;
+        const char *why;
+        int r;
 
         if (index >= c->fds.nmsg)
                 return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
                                      "%s: fd index %u, but %u fds came with the request", what,
                                      index, c->fds.nmsg);
-        fd = c->fds.msg[index];
-        if (fstat(fd, &st) < 0 || fstatfs(fd, &sfs) < 0 || (fl = fcntl(fd, F_GETFL)) < 0)
-                return sbp_error_set(err, SBP_E_INVALID_ARGUMENT, "%s: fd %u: %s", what, index,
-                                     strerror(errno));
-        if (!S_ISDIR(st.st_mode))
-                return sbp_error_set(err, SBP_E_INVALID_ARGUMENT, "%s: fd %u: not a directory",
-                                     what, index);
-        switch ((unsigned long)sfs.f_type) {
-        case PROC_SUPER_MAGIC:
-        case SYSFS_MAGIC:
-        case CGROUP_SUPER_MAGIC:
-        case CGROUP2_SUPER_MAGIC:
-        case DEBUGFS_MAGIC:
-        case TRACEFS_MAGIC:
-        case SECURITYFS_MAGIC:
-        case BPF_FS_MAGIC:
-                return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
-                                     "%s: fd %u: on /proc, /sys or another kernel file system",
-                                     what, index);
+        r = sb_backend_check_dir_fd(c->fds.msg[index]);
+        switch (r) {
+        case 0:
+                return 0;
+        case -ENOTDIR:
+                why = "not a directory";
+                break;
+        case -EPERM:
+                why = "on /proc, /sys or another kernel file system";
+                break;
+        case -EBADF:
+                why = "neither O_PATH nor readable";
+                break;
         default:
+                why = strerror(-r);
                 break;
         }
-        if (!(fl & O_PATH) && (fl & O_ACCMODE) == O_WRONLY)
-                return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
-                                     "%s: fd %u: neither O_PATH nor readable", what, index);
-        return 0;
+        return sbp_error_set(err, SBP_E_INVALID_ARGUMENT, "%s: fd %u: %s", what, index, why);
 }
 
 int sbd_fds_exec_check(struct sbd_conn *c, const struct sbp_exec_params *p, bool mounts_ok,

@@ -31,21 +31,12 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/magic.h>
 
 #include "backends/internal.h"
 #include "backends/linux/linux.h"
-
-#ifndef CGROUP2_SUPER_MAGIC
-#define CGROUP2_SUPER_MAGIC 0x63677270
-#endif
-#ifndef BPF_FS_MAGIC
-#define BPF_FS_MAGIC 0xcafe4a11
-#endif
 
 void sb_linux_binds_init(struct sb_linux_binds *bd)
 {
@@ -71,40 +62,6 @@ void sb_linux_binds_release(struct sb_linux_binds *bd, bool keep_chown_fd)
                 close_fd(&bd->trees[i]);
         if (!keep_chown_fd)
                 close_fd(&bd->chown_fd);
-}
-
-/* A directory on a real file system, opened O_PATH or for reading. */
-static int check_dir_fd(int fd)
-{
-        struct statfs sfs;
-        struct stat st;
-        int fl;
-
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISDIR(st.st_mode))
-                return -ENOTDIR;
-        if (fstatfs(fd, &sfs) < 0)
-                return -errno;
-        switch ((unsigned long)sfs.f_type) {
-        case PROC_SUPER_MAGIC:
-        case SYSFS_MAGIC:
-        case CGROUP_SUPER_MAGIC:
-        case CGROUP2_SUPER_MAGIC:
-        case DEBUGFS_MAGIC:
-        case TRACEFS_MAGIC:
-        case SECURITYFS_MAGIC:
-        case BPF_FS_MAGIC:
-                return -EPERM;
-        default:
-                break;
-        }
-        fl = fcntl(fd, F_GETFL);
-        if (fl < 0)
-                return -errno;
-        if (!(fl & O_PATH) && (fl & O_ACCMODE) == O_WRONLY)
-                return -EBADF;
-        return 0;
 }
 
 /* The protocol checked the target (sbp_mount_target_valid); the backend
@@ -248,14 +205,14 @@ int sb_linux_binds_prepare(struct sb_linux_binds *bd, const struct sb_job_spec *
         bd->owner_uid = spec->owner_uid;
         bd->owner_gid = spec->owner_gid;
 
-        if (spec->workdir_fd >= 0 && (r = check_dir_fd(spec->workdir_fd)) < 0)
+        if (spec->workdir_fd >= 0 && (r = sb_backend_check_dir_fd(spec->workdir_fd)) < 0)
                 return sb_backend_fail(errbuf, errlen, r, "workdir_fd: %s", strerror(-r));
         for (uint32_t i = 0; i < spec->nmounts; i++) {
                 const struct sb_job_mount *m = &spec->mounts[i];
 
                 if (!target_ok(m->target))
                         return sb_backend_fail(errbuf, errlen, -EINVAL, "mount %u: bad target", i);
-                if ((r = check_dir_fd(m->fd)) < 0)
+                if ((r = sb_backend_check_dir_fd(m->fd)) < 0)
                         return sb_backend_fail(errbuf, errlen, r, "mount %s: %s", m->target,
                                                strerror(-r));
         }

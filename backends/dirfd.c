@@ -1,0 +1,53 @@
+/* dirfd.c — the one check for a directory fd a client passed in.
+ *
+ * The daemon runs it when the request arrives (to answer InvalidArgument
+ * precisely) and the linux backend again right before it clones the tree
+ * into a job (it trusts no caller): same rules in both places.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#ifdef __linux__
+#include <linux/magic.h>
+#include <sys/statfs.h>
+#endif
+
+#include "backends/backend.h"
+
+int sb_backend_check_dir_fd(int fd)
+{
+        struct stat st;
+        int fl;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISDIR(st.st_mode))
+                return -ENOTDIR;
+#ifdef __linux__
+        struct statfs sfs;
+
+        if (fstatfs(fd, &sfs) < 0)
+                return -errno;
+        /* Kernel interfaces, never job input: a writable bind of one would
+         * hand the job the host's knobs. */
+        switch ((unsigned long)sfs.f_type) {
+        case PROC_SUPER_MAGIC:
+        case SYSFS_MAGIC:
+        case CGROUP_SUPER_MAGIC:
+        case CGROUP2_SUPER_MAGIC:
+        case DEBUGFS_MAGIC:
+        case TRACEFS_MAGIC:
+        case SECURITYFS_MAGIC:
+        case BPF_FS_MAGIC:
+                return -EPERM;
+        default:
+                break;
+        }
+#endif
+        fl = fcntl(fd, F_GETFL);
+        if (fl < 0)
+                return -errno;
+        if (!(fl & O_PATH) && (fl & O_ACCMODE) == O_WRONLY)
+                return -EBADF;
+        return 0;
+}
