@@ -7,5 +7,5 @@ apt-get install -y -q --no-install-recommends \
         gcc libc6-dev meson ninja-build pkg-config \
         libuv1-dev libmsgpack-dev libseccomp-dev libcap-dev libsystemd-dev libinih-dev \
         libcmocka-dev python3 python3-pytest python3-msgpack \
-        util-linux procps bubblewrap \
+        util-linux procps bubblewrap strace \
         scdoc systemd

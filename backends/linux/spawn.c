@@ -51,6 +51,26 @@ static pid_t do_clone3(int *pidfd, int cgroup_fd)
         return (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
 }
 
+/* The sync socket pair and the error pipe, closing any previous ones. */
+static int open_pipes(struct sb_child_ctx *c, int syncp[2], int errp[2])
+{
+        for (int i = 0; i < 2; i++) {
+                if (syncp[i] >= 0)
+                        close(syncp[i]);
+                if (errp[i] >= 0)
+                        close(errp[i]);
+                syncp[i] = errp[i] = -1;
+        }
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, syncp) < 0 ||
+            pipe2(errp, O_CLOEXEC) < 0)
+                return -errno;
+        c->sync_r = syncp[0];
+        c->sync_w = syncp[1];
+        c->err_r = errp[0];
+        c->err_w = errp[1];
+        return 0;
+}
+
 static void prepare_ctx(struct sb_child_ctx *c, const struct sb_job_spec *spec)
 {
         unsigned long long tmp = spec->tmp_size ? spec->tmp_size : 64ull << 20;
@@ -81,15 +101,10 @@ int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct 
         prepare_ctx(&c, spec);
         /* The sync channel is a socket pair so that releasing a child that
          * died meanwhile is EPIPE (MSG_NOSIGNAL), not SIGPIPE. */
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, syncp) < 0 ||
-            pipe2(errp, O_CLOEXEC) < 0) {
-                r = sb_backend_fail(errbuf, errlen, -errno, "sync pipes");
+        if ((r = open_pipes(&c, syncp, errp)) < 0) {
+                r = sb_backend_fail(errbuf, errlen, r, "sync pipes");
                 goto out;
         }
-        c.sync_r = syncp[0];
-        c.sync_w = syncp[1];
-        c.err_r = errp[0];
-        c.err_w = errp[1];
         c.attach = &j->cgj;
 
         int cgfd = sb_cgroup_job_clone_fd(&j->cgj);
@@ -101,6 +116,13 @@ int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct 
                         goto out;
                 if (r == 0)
                         goto cloned;
+                /* The spawner died, maybe after it cloned a child that now
+                 * waits for the "go" on these pipes: ours gets fresh ones,
+                 * so only it can be released and the other reads EOF. */
+                if ((r = open_pipes(&c, syncp, errp)) < 0) {
+                        r = sb_backend_fail(errbuf, errlen, r, "sync pipes");
+                        goto out;
+                }
         }
         sigset_t oldmask;
         /* No signal may reach the child before it reset the handlers. */

@@ -289,6 +289,11 @@ static void serve_one(int sock, int pidns, struct sb_backend *b)
                 pid = clone_job(&pidfd, -1);
         }
         if (pid == 0) {
+                /* Not ours to hold: while a child that waits for its "go"
+                 * kept the socket open, a spawner killed before its reply
+                 * would never read as EOF and the daemon would wait forever. */
+                close(sock);
+                close(pidns);
                 /* The job's init is named like before, not like us. */
                 (void)prctl(PR_SET_NAME, "skillboxd");
                 sb_linux_child(&q->c);
@@ -484,6 +489,9 @@ int sb_linux_spawner_clone(struct sb_backend *b, const struct sb_child_ctx *c, i
                 n = recvmsg(b->spawner_fd, &rmh, MSG_CMSG_CLOEXEC);
         while (n < 0 && errno == EINTR);
         if (n <= 0) {
+                /* Delivered, then no reply: the spawner may have cloned a
+                 * child before it died, which now waits on this job's sync
+                 * socket; the caller clones on fresh pipes (spawn.c). */
                 r = n < 0 ? -errno : -EPIPE;
                 goto lost;
         }
@@ -495,6 +503,17 @@ int sb_linux_spawner_clone(struct sb_backend *b, const struct sb_child_ctx *c, i
         if (n != sizeof(rep) || (rep.err == 0 && (got < 0 || rep.pid <= 0))) {
                 if (got >= 0)
                         close(got);
+                /* A clone without its pidfd (MSG_CTRUNC at the fd limit)
+                 * is still our unreaped child (CLONE_PARENT), so its pid
+                 * cannot be reused yet: end it rather than leave it waiting
+                 * for the "go" and then a zombie. */
+                siginfo_t si;
+                if (n == sizeof(rep) && rep.err == 0 && rep.pid > 0 &&
+                    waitid(P_PID, (id_t)rep.pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0) {
+                        (void)kill(rep.pid, SIGKILL);
+                        while (waitpid(rep.pid, NULL, 0) < 0 && errno == EINTR)
+                                ;
+                }
                 /* A reply we cannot read leaves the stream unusable. */
                 sb_linux_spawner_stop(b);
                 return sb_backend_fail(errbuf, errlen, -EPROTO, "spawner reply");

@@ -1,0 +1,119 @@
+"""The linux backend's spawner (backends/linux/spawner.c) going away under a
+running daemon: jobs must still run correctly (in-process clone), nothing is
+left behind, and the daemon's fds do not leak on the way."""
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import deadline_poll
+
+
+def children(pid):
+    """Direct children of pid as {pid: (comm, state)}."""
+    out = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                st = f.read()
+        except OSError:
+            continue
+        comm = st[st.index("(") + 1:st.rindex(")")]
+        fields = st[st.rindex(")") + 2:].split()
+        if int(fields[1]) == pid:
+            out[int(d)] = (comm, fields[0])
+    return out
+
+
+def spawner_of(d):
+    found = [p for p, (comm, _) in children(d.pid).items() if comm == "sb-spawner"]
+    assert len(found) == 1, f"want one sb-spawner child of {d.pid}: {children(d.pid)}"
+    return found[0]
+
+
+def fd_count(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def run_echo(d, word):
+    cp = d.ctl("run", "--", "echo", word)
+    assert cp.returncode == 0, (cp, d.log())
+    assert cp.stdout == word.encode() + b"\n", cp
+
+
+def test_spawner_sigkill_falls_back(daemon):
+    run_echo(daemon, "before")
+    sp = spawner_of(daemon)
+    os.kill(sp, signal.SIGKILL)
+    for i in range(5):
+        run_echo(daemon, f"after{i}")
+    # The dead spawner was reaped, not left a zombie, and nothing replaced it.
+    assert sp not in children(daemon.pid), children(daemon.pid)
+    base = fd_count(daemon.pid)
+    for i in range(10):
+        run_echo(daemon, f"again{i}")
+    assert fd_count(daemon.pid) == base, os.listdir(f"/proc/{daemon.pid}/fd")
+
+
+def test_spawner_stopped_then_killed_while_daemon_waits(daemon):
+    run_echo(daemon, "warm")
+    sp = spawner_of(daemon)
+    os.kill(sp, signal.SIGSTOP)
+    p = subprocess.Popen([os.environ["SKILLBOXCTL"], "--socket", daemon.socket, "run", "--",
+                          "echo", "late"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(0.5)             # the daemon sent the request and waits for the reply
+    os.kill(sp, signal.SIGKILL)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 0, (out, err, daemon.log())
+    assert out == b"late\n"
+    run_echo(daemon, "next")
+
+
+def test_failing_execs_leak_no_fds(daemon):
+    sp = spawner_of(daemon)
+    run_echo(daemon, "warm")
+    base, sbase = fd_count(daemon.pid), fd_count(sp)
+    for _ in range(30):
+        cp = daemon.ctl("run", "--", "/nonexistent/program")
+        assert cp.returncode != 0, cp
+    assert fd_count(daemon.pid) == base, os.listdir(f"/proc/{daemon.pid}/fd")
+    assert fd_count(sp) == sbase, os.listdir(f"/proc/{sp}/fd")
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_spawner_killed_between_clone_and_reply(daemon, attempt):
+    """strace kills the spawner as it sends its reply: the child it cloned
+    waits for its "go". It must not hold the spawner's socket (the daemon
+    would wait for the reply forever), and the in-process clone must not
+    share its sync socket, or either child may be the one released (an
+    untracked job, and the tracked one reading EOF: exit 127). The race is
+    lost about 2 times in 3 without the fix, hence the attempts."""
+    if not shutil.which("strace"):
+        pytest.skip("needs strace")
+    run_echo(daemon, "warm")
+    sp = spawner_of(daemon)
+    st = subprocess.Popen(["strace", "-qq", "-o", "/dev/null", "-p", str(sp), "-e", "trace=sendmsg",
+                           "-e", "inject=sendmsg:signal=SIGKILL"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        # Attached once the tracer shows in the spawner's status.
+        def traced():
+            with open(f"/proc/{sp}/status") as f:
+                return any(l.startswith("TracerPid:") and l.split()[1] != "0" for l in f)
+        assert deadline_poll(traced, 10), "strace did not attach"
+        for i in range(3):
+            cp = daemon.ctl("run", "--", "/bin/sh", "-c", f"sleep 0.2; echo job{i}")
+            assert cp.returncode == 0, (cp, daemon.log())
+            assert cp.stdout == f"job{i}\n".encode(), cp
+    finally:
+        st.wait(timeout=10)
+    # The orphan of the dead spawner (if any) ran nothing: only a zombie of
+    # the daemon may remain, never a live process in the uid range.
+    live = {p: v for p, v in children(daemon.pid).items() if v[1] != "Z"}
+    assert not live, live
