@@ -38,7 +38,18 @@ def spawner_of(d):
 
 
 def fd_count(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
+    """The daemon's open fds once it has settled: the client sees job_exit
+    just before the daemon closes that job's own fds, so a count taken right
+    after a job may still include them. Poll until two readings agree."""
+    deadline = time.monotonic() + 3
+    last = len(os.listdir(f"/proc/{pid}/fd"))
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = len(os.listdir(f"/proc/{pid}/fd"))
+        if now == last:
+            return now
+        last = now
+    return last
 
 
 def run_echo(d, word):
