@@ -127,23 +127,34 @@ int sb_backend_dir_is_small(const char *path, unsigned max_entries)
         return r;
 }
 
-/* First entry of dfd other than . and ..; 1 found, 0 empty, <0 error. */
-static int first_entry(int dfd, char name[NAME_MAX + 1])
+/* A directory stream over a duplicate of dfd (dfd stays ours), from the
+ * start: readdir() on a dup shares the offset, hence the rewind. */
+static int dir_stream(int dfd, DIR **out)
 {
         int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
-        DIR *d;
-        struct dirent *de;
-        int r = 0;
+        int r;
 
         if (fd < 0)
                 return -errno;
-        d = fdopendir(fd);
-        if (!d) {
+        *out = fdopendir(fd);
+        if (!*out) {
                 r = -errno;
                 close(fd);
                 return r;
         }
-        rewinddir(d);
+        rewinddir(*out);
+        return 0;
+}
+
+/* First entry of dfd other than . and ..; 1 found, 0 empty, <0 error. */
+static int first_entry(int dfd, char name[NAME_MAX + 1])
+{
+        DIR *d;
+        struct dirent *de;
+        int r = dir_stream(dfd, &d);
+
+        if (r < 0)
+                return r;
         errno = 0;
         while ((de = readdir(d))) {
                 if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
@@ -161,20 +172,12 @@ static int first_entry(int dfd, char name[NAME_MAX + 1])
 /* Find the entry of dfd whose inode is ino; 1 found (name set), 0 not. */
 static int name_of_ino(int dfd, ino_t ino, char name[NAME_MAX + 1])
 {
-        int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
         DIR *d;
         struct dirent *de;
-        int r = 0;
+        int r = dir_stream(dfd, &d);
 
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                r = -errno;
-                close(fd);
+        if (r < 0)
                 return r;
-        }
-        rewinddir(d);
         while ((de = readdir(d))) {
                 if (de->d_ino == ino && strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
                         snprintf(name, NAME_MAX + 1, "%s", de->d_name);
