@@ -112,6 +112,20 @@ struct sb_backend_ops {
          * uses it so that the threadpool (whose threads make every later
          * clone of the daemon dearer) starts only for large job dirs. */
         int (*destroy_quick)(struct sb_backend_job *j);
+        /* Optional, together: a sandbox prepared ahead of the request.
+         * prepare() builds everything spawn() would but runs nothing: spec
+         * gives id, uid/gid, limits, tmp_size, network and syscall_allow;
+         * argv, envp and stdio are ignored and nothing may be passed by fd.
+         * start() hands it the program: spec must carry the same id,
+         * uid/gid and limits (else -EINVAL) plus argv, envp and stdio; from
+         * then on it is an ordinary job (exit_fd, kill, reap, destroy). A
+         * prepared sandbox that is never started goes with kill, reap and
+         * destroy; one whose setup failed makes start() fail (-EPIPE), and
+         * reap() then says why. */
+        int (*prepare)(struct sb_backend *b, const struct sb_job_spec *spec,
+                       struct sb_backend_job **out, char *errbuf, size_t errlen);
+        int (*start)(struct sb_backend_job *j, const struct sb_job_spec *spec, char *errbuf,
+                     size_t errlen);
 };
 
 extern const struct sb_backend_ops sb_backend_posix_ops;

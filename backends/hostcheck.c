@@ -452,19 +452,38 @@ static void check_uid_range(struct sb_hostcheck *hc, uint32_t first, uint32_t la
                  last - first + 1);
         /* One pass over the databases: getpwuid() per uid would be slow
          * with a large range or a network directory. */
+#ifdef SB_HOSTCHECK_FILES_ONLY
+        /* The static skillboxctl: NSS modules cannot be loaded there, so
+         * the local files only (accounts from a directory are not seen). */
+        FILE *pf = fopen("/etc/passwd", "re"), *gf = fopen("/etc/group", "re");
+#define NEXT_PW() (pf ? fgetpwent(pf) : NULL)
+#define NEXT_GR() (gf ? fgetgrent(gf) : NULL)
+#else
         setpwent();
-        while ((pw = getpwent()))
+        setgrent();
+#define NEXT_PW() getpwent()
+#define NEXT_GR() getgrent()
+#endif
+        while ((pw = NEXT_PW()))
                 if (pw->pw_uid >= first && pw->pw_uid <= last && nclash++ < 4)
                         append(clash, sizeof(clash), " user %s (%u)", pw->pw_name,
                                (unsigned)pw->pw_uid);
-        endpwent();
         /* Jobs run with gid == uid, so a group there would be shared too. */
-        setgrent();
-        while ((gr = getgrent()))
+        while ((gr = NEXT_GR()))
                 if (gr->gr_gid >= first && gr->gr_gid <= last && nclash++ < 4)
                         append(clash, sizeof(clash), " group %s (%u)", gr->gr_name,
                                (unsigned)gr->gr_gid);
+#undef NEXT_PW
+#undef NEXT_GR
+#ifdef SB_HOSTCHECK_FILES_ONLY
+        if (pf)
+                fclose(pf);
+        if (gf)
+                fclose(gf);
+#else
+        endpwent();
         endgrent();
+#endif
         if (nclash) {
                 append(it->detail, sizeof(it->detail), "; in use by%s%s", clash,
                        nclash > 4 ? " ..." : "");

@@ -176,7 +176,7 @@ static int close_from(int first, int last)
         return 0;
 }
 
-int sb_child_stdio(int in, int out, int err, int keep_fd, const char **step)
+int sb_child_stdio(int in, int out, int err, int keep_fd, int keep_fd2, const char **step)
 {
         int fds[3] = { in, out, err };
 
@@ -211,14 +211,23 @@ int sb_child_stdio(int in, int out, int err, int keep_fd, const char **step)
                         return -errno;
                 }
         }
-        int r;
-        if (keep_fd >= 3) {
-                if (keep_fd > 3 && (r = close_from(3, keep_fd - 1)) < 0)
-                        goto fail;
-                r = close_from(keep_fd + 1, INT_MAX);
-        } else {
-                r = close_from(3, INT_MAX);
+        /* Close everything from 3 up but the kept fds (in ascending order;
+         * -1 or a duplicate is skipped). */
+        int keep[2] = { keep_fd, keep_fd2 };
+        int r = 0, from = 3;
+        if (keep[1] < keep[0]) {
+                keep[0] = keep_fd2;
+                keep[1] = keep_fd;
         }
+        for (int i = 0; i < 2 && r >= 0; i++) {
+                if (keep[i] < from)
+                        continue;
+                if (keep[i] > from)
+                        r = close_from(from, keep[i] - 1);
+                from = keep[i] + 1;
+        }
+        if (r >= 0)
+                r = close_from(from, INT_MAX);
         if (r < 0)
                 goto fail;
         return 0;

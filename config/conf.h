@@ -72,6 +72,7 @@ struct sbd_conf_daemon {
         uint32_t max_jobs_per_user;
         uint64_t retain_ms;              /* RetainSec= */
         uint32_t max_retained;           /* MaxRetainedJobs= */
+        uint32_t prepared_sandboxes;     /* PreparedSandboxes= */
         char *log_level;                 /* LogLevel= */
 };
 

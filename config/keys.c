@@ -24,6 +24,7 @@ enum type {
         T_CGROUP,
         T_UID_RANGE,
         T_COUNT,       /* 1 .. 1000000 */
+        T_PREPARED,    /* 0 .. 64 */
         T_RETAIN,      /* a time, 0 allowed, at most a year */
         T_LOG_LEVEL,
         T_PRINCIPALS,  /* users and @groups */
@@ -61,6 +62,7 @@ static const struct key daemon_keys[] = {
         { "MaxJobsPerUser", T_COUNT, D(max_jobs_per_user) },
         { "RetainSec", T_RETAIN, D(retain_ms) },
         { "MaxRetainedJobs", T_COUNT, D(max_retained) },
+        { "PreparedSandboxes", T_PREPARED, D(prepared_sandboxes) },
         { "LogLevel", T_LOG_LEVEL, D(log_level) },
 };
 #undef D
@@ -385,6 +387,11 @@ static void set_value(struct parse *ps, void *base, const struct key *k, unsigne
                 if (parse_count(value, 1, 1000000, &v) < 0)
                         BAD(ps, k->name, value,
                                                   "not a number between 1 and 1000000");
+                *(uint32_t *)field = (uint32_t)v;
+                return;
+        case T_PREPARED:
+                if (parse_count(value, 0, 64, &v) < 0)
+                        BAD(ps, k->name, value, "not a number between 0 and 64");
                 *(uint32_t *)field = (uint32_t)v;
                 return;
         case T_RETAIN:

@@ -115,6 +115,7 @@ char *sbd_conf_format(const struct sbd_conf *c)
         fprintf(f, "MaxJobsPerUser=%" PRIu32 "\n", d->max_jobs_per_user);
         put_time(f, "RetainSec", d->retain_ms, "0");
         fprintf(f, "MaxRetainedJobs=%" PRIu32 "\n", d->max_retained);
+        fprintf(f, "PreparedSandboxes=%" PRIu32 "\n", d->prepared_sandboxes);
         fprintf(f, "LogLevel=%s\n", d->log_level ? d->log_level : "info");
 
         fprintf(f, "\n[Access]\n");

@@ -27,6 +27,8 @@ struct sbd_options {
         uint32_t max_jobs_per_user;
         uint64_t retain_ms;
         uint32_t max_retained;
+        uint32_t prepared;           /* PreparedSandboxes= (warm.c) */
+#define SBD_PREPARED_MAX 64
         /* Config file (settings.c): path, or NULL for the default lookup. */
         const char *config_path;
         bool check_config, print_config;
@@ -56,6 +58,11 @@ struct sbd_daemon {
         uint32_t jobs_retained;
         uint64_t jobs_started;
         uint64_t jobs_failed;
+
+        struct sbd_list warm;        /* struct sbd_warm: prepared sandboxes (warm.c) */
+        uint32_t warm_count;
+        uint32_t warm_failures;      /* in a row; the pool stops at a few */
+        uv_timer_t warm_timer;       /* the next refill */
 
         uint8_t *uid_used;           /* bitmap over the uid range */
         uint32_t uid_cursor;

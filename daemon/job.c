@@ -26,6 +26,7 @@
 
 #include "daemon/job.h"
 #include "daemon/log.h"
+#include "daemon/warm.h"
 
 /* One read buffer for every job pipe: the loop is single-threaded and each
  * chunk is packed into an outgoing message inside the read callback. */
@@ -47,7 +48,7 @@ int sbd_job_uids_init(struct sbd_daemon *d)
         return d->uid_used ? 0 : -ENOMEM;
 }
 
-static int uid_alloc(struct sbd_daemon *d, uint32_t *out)
+int sbd_job_uid_alloc(struct sbd_daemon *d, uint32_t *out)
 {
         uint32_t n = d->opt.uid_last - d->opt.uid_first + 1, i, k;
 
@@ -64,7 +65,7 @@ static int uid_alloc(struct sbd_daemon *d, uint32_t *out)
         return -EAGAIN;
 }
 
-static void uid_release(struct sbd_daemon *d, uint32_t uid)
+void sbd_job_uid_release(struct sbd_daemon *d, uint32_t uid)
 {
         uint32_t k = uid - d->opt.uid_first;
 
@@ -98,7 +99,7 @@ struct sbd_job *sbd_job_lookup(struct sbd_daemon *d, const struct sbd_conn *c, c
         return j;
 }
 
-static int job_id_new(struct sbd_daemon *d, char *id)
+int sbd_job_id_new(struct sbd_daemon *d, char *id)
 {
         static const char hex[] = "0123456789abcdef";
         uint8_t b[6];
@@ -116,7 +117,7 @@ static int job_id_new(struct sbd_daemon *d, char *id)
                         id[2 * i + 1] = hex[b[i] & 15];
                 }
                 id[12] = '\0';
-                if (!job_find(d, id))
+                if (!job_find(d, id) && !sbd_warm_has_id(d, id))
                         return 0;
         }
         return -EEXIST;
@@ -234,7 +235,7 @@ static void destroy_done(uv_work_t *w, int status)
         j->bj = NULL;
         j->destroying = false;
         if (j->uid_held) {
-                uid_release(j->d, j->uid);
+                sbd_job_uid_release(j->d, j->uid);
                 j->uid_held = false;
         }
         maybe_free(j);
@@ -601,10 +602,11 @@ static void finish(struct sbd_job *j)
                         destroy_done(&j->work, 0);
                 }
         } else if (j->uid_held) {
-                uid_release(d, j->uid);
+                sbd_job_uid_release(d, j->uid);
                 j->uid_held = false;
         }
         retain(j);
+        sbd_warm_job_ended(d);
         sbd_daemon_check_drained(d);
 }
 
@@ -658,8 +660,12 @@ static void reap(struct sbd_job *j)
 
         if (j->reaped)
                 return;
-        stop_exit_poll(j);
         r = j->d->ops->reap(j->bj, &j->exit);
+        /* libuv made the pidfd non-blocking: readable but not yet waitable
+         * happens when a tracer holds the exit. Keep polling. */
+        if (r == -EAGAIN && j->poll_open)
+                return;
+        stop_exit_poll(j);
         if (r < 0) {
                 log_errno(r, "job %s: reap", j->id);
                 if (!j->exit.setup_failed && j->exit.signal == 0 && j->exit.exit_code < 0) {
@@ -738,7 +744,7 @@ static int open_pipe(struct sbd_job *j, uv_pipe_t *p, int fd, bool *open)
 /* Spawn the process. On failure returns <0 with errbuf set, nothing left
  * open. On success the job's handles are running. */
 static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
-                 char *errbuf, size_t errlen)
+                 struct sbd_warm *w, char *errbuf, size_t errlen)
 {
         struct sbd_daemon *d = j->d;
         int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
@@ -778,7 +784,21 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
         sbd_fds_exec_spec(j->owner, p, &spec, mounts);
 
         errbuf[0] = '\0';
-        r = d->ops->spawn(d->backend, &spec, &j->bj, errbuf, errlen);
+        j->bj = NULL;
+        if (w) {
+                /* Prepared with this id, uid and these limits (warm.c). */
+                r = d->ops->start(w->bj, &spec, errbuf, errlen);
+                if (r == 0) {
+                        j->bj = w->bj;
+                        sbd_warm_started(d, w);
+                } else {
+                        log_warning("job %s: prepared sandbox not usable (%s); building one",
+                                    j->id, errbuf[0] ? errbuf : sbd_errno_name(r));
+                        sbd_warm_failed(d, w);
+                        errbuf[0] = '\0';
+                }
+        }
+        r = j->bj ? 0 : d->ops->spawn(d->backend, &spec, &j->bj, errbuf, errlen);
         /* The job's ends live in the job now (or nowhere): drop ours so EOF
          * on the output pipes means every job process is gone. */
         close_fd(&in[0]);
@@ -887,6 +907,7 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, struct sbp_exec_params *p,
         const struct sbp_profile *prof;
         struct sbd_limits limits;
         struct sbd_job *j;
+        struct sbd_warm *w;
         char errbuf[SBP_TEXT_MAX + 1];
         char **env;
         int r;
@@ -914,7 +935,7 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, struct sbp_exec_params *p,
         sbd_list_init(&j->node);
         sbd_list_init(&j->retained_node);
         sbd_list_init(&j->waiters);
-        r = job_id_new(d, j->id);
+        r = sbd_job_id_new(d, j->id);
         if (r < 0) {
                 free(j);
                 return sbp_error_set(err, SBP_E_INTERNAL, "job id: %s", sbd_errno_name(r));
@@ -930,7 +951,15 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, struct sbp_exec_params *p,
                 free(j);
                 return -EINVAL;
         }
-        r = uid_alloc(d, &j->uid);
+        /* A prepared sandbox brings its own id and uid. */
+        w = sbd_warm_take(d, prof, &limits, p);
+        if (w) {
+                snprintf(j->id, sizeof(j->id), "%s", w->id);
+                j->uid = w->uid;
+                r = 0;
+        } else {
+                r = sbd_job_uid_alloc(d, &j->uid);
+        }
         if (r < 0) {
                 free(env);
                 argv_free(j->argv);
@@ -966,7 +995,7 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, struct sbp_exec_params *p,
         d->jobs_started++;
         d->jobs_running++;
 
-        r = spawn(j, p, env, errbuf, sizeof(errbuf));
+        r = spawn(j, p, env, w, errbuf, sizeof(errbuf));
         free(env);
 
         {

@@ -102,3 +102,8 @@ void sbd_job_update_reading(struct sbd_job *j);
 void sbd_job_remove(struct sbd_job *j);
 
 int sbd_job_uids_init(struct sbd_daemon *d);
+/* A free uid of the range (round-robin), or -EAGAIN; and back. */
+int sbd_job_uid_alloc(struct sbd_daemon *d, uint32_t *out);
+void sbd_job_uid_release(struct sbd_daemon *d, uint32_t uid);
+/* A fresh job id, unique among jobs and prepared sandboxes. */
+int sbd_job_id_new(struct sbd_daemon *d, char *id);

@@ -31,6 +31,7 @@
 #include "daemon/server.h"
 #include "daemon/settings.h"
 #include "daemon/startcheck.h"
+#include "daemon/warm.h"
 
 #define DRAIN_DEADLINE_MS 10000   /* then connections are dropped unflushed */
 #define DRAIN_GIVE_UP_MS  5000    /* then the loop is stopped, exit 1 */
@@ -50,6 +51,8 @@ static void usage(FILE *f)
                 "  --max-jobs N              running jobs in total (default 256)\n"
                 "  --max-jobs-per-user N     running jobs per client uid (default 64)\n"
                 "  --retain SECONDS          keep finished results (default 300)\n"
+                "  --prepared N              sandboxes of the default profile kept built\n"
+                "                            ahead of requests (default 2; 0 = none)\n"
                 "  --config FILE             configuration file (default %s if it exists,\n"
                 "                            else the built-in configuration)\n"
                 "  --check-config            check the configuration and exit (errors as\n"
@@ -120,7 +123,7 @@ static int parse_uid_range(const char *s, uint32_t *first, uint32_t *last)
 
 enum {
         OPT_SOCKET = 256, OPT_STATE_DIR, OPT_BACKEND, OPT_CGROUP, OPT_UID_RANGE, OPT_LOG_LEVEL,
-        OPT_MAX_CONN, OPT_MAX_JOBS, OPT_MAX_JOBS_USER, OPT_RETAIN, OPT_VERSION, OPT_HELP,
+        OPT_MAX_CONN, OPT_MAX_JOBS, OPT_MAX_JOBS_USER, OPT_RETAIN, OPT_PREPARED, OPT_VERSION, OPT_HELP,
         OPT_CONFIG, OPT_CHECK_CONFIG, OPT_PRINT_CONFIG,
 };
 
@@ -138,6 +141,7 @@ static int parse_args(int argc, char **argv, struct sbd_options *o)
                 { "max-jobs", required_argument, NULL, OPT_MAX_JOBS },
                 { "max-jobs-per-user", required_argument, NULL, OPT_MAX_JOBS_USER },
                 { "retain", required_argument, NULL, OPT_RETAIN },
+                { "prepared", required_argument, NULL, OPT_PREPARED },
                 { "version", no_argument, NULL, OPT_VERSION },
                 { "help", no_argument, NULL, OPT_HELP },
                 { "config", required_argument, NULL, OPT_CONFIG },
@@ -207,6 +211,16 @@ static int parse_args(int argc, char **argv, struct sbd_options *o)
                                 return -EINVAL;
                         }
                         o->retain_ms = v * 1000;
+                        break;
+                case OPT_PREPARED:
+                        r = parse_u32_opt("prepared", optarg, 0, &o->prepared);
+                        if (r < 0)
+                                return r;
+                        if (o->prepared > SBD_PREPARED_MAX) {
+                                fprintf(stderr, "skillboxd: error: --prepared: at most %u\n",
+                                        SBD_PREPARED_MAX);
+                                return -EINVAL;
+                        }
                         break;
                 case OPT_VERSION:
                         printf("skillboxd %s\n", SKILLBOX_VERSION);
@@ -324,6 +338,7 @@ static void start_drain(struct sbd_daemon *d, int signum)
         log_info("%s: draining (%u running jobs)", strsignal(signum), d->jobs_running);
         d->draining = true;
         sbd_notify_stopping(d);
+        sbd_warm_drop_all(d);
         sbd_server_close(d);
         uv_timer_start(&d->drain_timer, on_drain_deadline, DRAIN_DEADLINE_MS, 0);
         sbd_list_for_each_safe(pos, tmp, &d->jobs) {
@@ -402,6 +417,7 @@ int main(int argc, char **argv)
                 .max_jobs_per_user = 64,
                 .retain_ms = 300 * 1000,
                 .max_retained = 1000,
+                .prepared = 2,
         };
         r = parse_args(argc, argv, &d->opt);
         if (r != 0)
@@ -455,6 +471,7 @@ int main(int argc, char **argv)
         d->started_ms = uv_now(&loop);
         uv_timer_init(&loop, &d->drain_timer);
         d->drain_timer.data = d;
+        sbd_warm_init(d);
 
         if (sbd_server_prepare(d) < 0 || make_state_dir(d->opt.state_dir) < 0 ||
             sbd_startcheck_run(d) < 0) {
@@ -490,6 +507,7 @@ int main(int argc, char **argv)
                 goto out_backend;
         }
 
+        sbd_warm_schedule(d, 0);
         uv_run(&loop, UV_RUN_DEFAULT);
         if (!d->drain_closing) {
                 /* Stopped by the give-up deadline: not a clean drain. */
@@ -505,6 +523,8 @@ out_loop:
         /* Whatever is left (an aborted start, a failed drain) gets closed so
          * that the loop can be closed; jobs still alive are the backend's to
          * reap on the next start. */
+        if (d->backend)
+                sbd_warm_drop_all(d);
         uv_walk(&loop, close_walk, NULL);
         uv_run(&loop, UV_RUN_DEFAULT);
         if (d->backend)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "daemon/warm.h"
 #include "daemon/log.h"
 #include "daemon/profile.h"
 #include "daemon/settings.h"
@@ -95,6 +96,7 @@ static void apply_daemon(struct sbd_options *o, const struct sbd_conf *c)
         o->max_jobs_per_user = cd->max_jobs_per_user;
         o->retain_ms = cd->retain_ms;
         o->max_retained = cd->max_retained;
+        o->prepared = cd->prepared_sandboxes;
 }
 
 int sbd_settings_load(struct sbd_daemon *d)
@@ -176,6 +178,7 @@ static int effective(struct sbd_daemon *d)
         cd->max_jobs_per_user = d->opt.max_jobs_per_user;
         cd->retain_ms = d->opt.retain_ms;
         cd->max_retained = d->opt.max_retained;
+        cd->prepared_sandboxes = d->opt.prepared;
         return 0;
 }
 
@@ -267,6 +270,7 @@ void sbd_settings_reload(struct sbd_daemon *d)
         RELOAD(max_jobs_per_user);
         RELOAD(retain_ms);
         RELOAD(max_retained);
+        RELOAD(prepared);
 #undef RELOAD
         if (d->opt.max_connections_per_uid > d->opt.max_connections)
                 d->opt.max_connections_per_uid = d->opt.max_connections;
@@ -277,6 +281,10 @@ void sbd_settings_reload(struct sbd_daemon *d)
         }
 
         sbd_profiles_use(c);
+        /* Built under the old profiles: build them again. */
+        sbd_warm_drop_all(d);
+        d->warm_failures = 0;
+        sbd_warm_schedule(d, 0);
         sbd_access_free(s->access);
         s->access = access;
         if (s->cur != s->boot)

@@ -192,14 +192,16 @@ static void linux_host_caps(struct sb_backend *b, struct sbp_enforced *out)
         out->gid = b->uid_first;
 }
 
-static int linux_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
-                           struct sb_backend_job **out, char *errbuf, size_t errlen)
+/* A job, or with held a prepared sandbox: everything but the program
+ * (argv, envp and stdio come with start()). */
+static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool held,
+                      struct sb_backend_job **out, char *errbuf, size_t errlen)
 {
         struct sb_cgroup_limits lim;
         struct sb_backend_job *j;
         int r;
 
-        if (!spec->argv || !spec->argv[0])
+        if (!held && (!spec->argv || !spec->argv[0]))
                 return sb_backend_fail(errbuf, errlen, -EINVAL, "argv");
         if (!sb_backend_job_id_valid(spec->job_id))
                 return sb_backend_fail(errbuf, errlen, -EINVAL, "job id");
@@ -211,12 +213,19 @@ static int linux_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
          * something else than asked. */
         if (spec->network)
                 return sb_backend_fail(errbuf, errlen, -EOPNOTSUPP, "network");
+        /* A prepared sandbox is the same for every request it may serve:
+         * nothing passed by fd. */
+        if (held && (spec->workdir_fd >= 0 || spec->nmounts))
+                return sb_backend_fail(errbuf, errlen, -EINVAL, "files by descriptor in a prepared sandbox");
         j = calloc(1, sizeof(*j));
         if (!j)
                 return sb_backend_fail(errbuf, errlen, -ENOMEM, "job");
         j->b = b;
         j->pidfd = -1;
         j->err_fd = -1;
+        j->start_fd = -1;
+        j->mntns_fd = -1;
+        j->held = held;
         snprintf(j->id, sizeof(j->id), "%s", spec->job_id);
         j->uid = spec->uid;
         j->gid = spec->gid;
@@ -224,6 +233,7 @@ static int linux_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
         j->tasks_max = spec->tasks_max;
         j->cpu_percent = spec->cpu_percent;
         j->network = spec->network;
+        j->tmp_size = spec->tmp_size;
         /* Compiled here (cached): the child must not allocate. */
         r = sb_linux_seccomp_get(&b->seccomp, spec->network, spec->syscall_allow, &j->seccomp,
                                  errbuf, errlen);
@@ -250,6 +260,14 @@ static int linux_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
         sb_linux_binds_release(&j->binds, r == 0);
         if (r < 0)
                 goto fail_cg;
+        /* Our unreaped child (CLONE_PARENT), so the pid is still its. Only
+         * an optimisation: without the fd the namespace goes with the init. */
+        {
+                char ns[64];
+
+                snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)j->pid);
+                j->mntns_fd = open(ns, O_RDONLY | O_CLOEXEC);
+        }
         *out = j;
         return 0;
 fail_cg:
@@ -259,6 +277,52 @@ fail_dir:
         (void)sb_backend_jobdir_remove(b->state_dir, j->id);
 fail:
         free(j);
+        return r;
+}
+
+static int linux_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
+                           struct sb_backend_job **out, char *errbuf, size_t errlen)
+{
+        return create_job(b, spec, false, out, errbuf, errlen);
+}
+
+static int linux_prepare(struct sb_backend *b, const struct sb_job_spec *spec,
+                         struct sb_backend_job **out, char *errbuf, size_t errlen)
+{
+        struct sb_job_spec s = *spec;
+        int null_fd, r;
+
+        /* Its stdio until the start request brings the job's. */
+        null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null_fd < 0)
+                return sb_backend_fail(errbuf, errlen, -errno, "open /dev/null");
+        s.argv = NULL;
+        s.envp = NULL;
+        s.stdin_fd = s.stdout_fd = s.stderr_fd = null_fd;
+        r = create_job(b, &s, true, out, errbuf, errlen);
+        close(null_fd);
+        return r;
+}
+
+static int linux_start(struct sb_backend_job *j, const struct sb_job_spec *spec, char *errbuf,
+                       size_t errlen)
+{
+        int r;
+
+        if (!j->held || j->start_fd < 0 || j->reaped)
+                return sb_backend_fail(errbuf, errlen, -EINVAL, "not a prepared sandbox");
+        /* The daemon only hands a request to a sandbox built for exactly
+         * these limits; check rather than run with others. */
+        if (strcmp(spec->job_id, j->id) != 0 || spec->uid != j->uid || spec->gid != j->gid ||
+            spec->memory_max != j->memory_max || spec->tasks_max != j->tasks_max ||
+            spec->cpu_percent != j->cpu_percent || spec->network != j->network ||
+            spec->tmp_size != j->tmp_size || spec->workdir_fd >= 0 || spec->nmounts)
+                return sb_backend_fail(errbuf, errlen, -EINVAL,
+                                       "the request does not match the prepared sandbox");
+        r = sb_linux_start_send(j->start_fd, spec, errbuf, errlen);
+        close(j->start_fd);
+        j->start_fd = -1;
+        j->held = false;
         return r;
 }
 
@@ -365,11 +429,18 @@ static void linux_destroy(struct sb_backend_job *j)
                 /* Left for the next open() if it fails. */
                 (void)sb_cgroup_job_destroy(&j->cgj);
         }
+        /* The job's mounts go here, /work's bind among them, before its
+         * directory does. */
+        if (j->mntns_fd >= 0)
+                close(j->mntns_fd);
+        j->mntns_fd = -1;
         (void)sb_backend_jobdir_remove(j->b->state_dir, j->id);
         if (j->pidfd >= 0)
                 close(j->pidfd);
         if (j->err_fd >= 0)
                 close(j->err_fd);
+        if (j->start_fd >= 0)
+                close(j->start_fd);
         sb_linux_binds_release(&j->binds, false);
         free(j);
 }
@@ -402,4 +473,6 @@ const struct sb_backend_ops sb_backend_linux_ops = {
         .enforced = linux_enforced,
         .destroy = linux_destroy,
         .destroy_quick = linux_destroy_quick,
+        .prepare = linux_prepare,
+        .start = linux_start,
 };

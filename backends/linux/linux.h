@@ -73,6 +73,15 @@ struct sb_backend_job {
         char syscall_filter[64];        /* its name, for enforced (the cache may drop it) */
         bool network;
         struct sb_linux_binds binds;    /* files by descriptor (binds.c) */
+        /* A prepared sandbox (prepare op): the child waits at the end of
+         * its setup for the start request on start_fd (start.c). */
+        bool held;
+        int start_fd;                   /* the daemon's end; -1 once started */
+        uint64_t tmp_size;              /* what /tmp was built with */
+        /* The job's mount namespace, held from the clone to destroy():
+         * without it the init's exit would tear down its ~60 mounts before
+         * the daemon hears of the exit, on every job's critical path. */
+        int mntns_fd;
 };
 
 struct sb_child_ctx {
@@ -87,6 +96,7 @@ struct sb_child_ctx {
         struct sb_cgroup_job *attach;
         char passwd[320];
         char group[160];
+        bool held;                      /* keep sync_r: the start request comes on it */
         char tmp_opts[64];              /* "size=N,mode=1777" */
         char shm_opts[64];
 };
@@ -123,6 +133,12 @@ int sb_linux_binds_prepare(struct sb_linux_binds *bd, const struct sb_job_spec *
 int sb_linux_binds_attach(const struct sb_linux_binds *bd, char *step, size_t steplen);
 void sb_linux_binds_release(struct sb_linux_binds *bd, bool keep_chown_fd);
 int sb_linux_binds_after_job(struct sb_linux_binds *bd);
+
+/* start.c: the start request of a prepared sandbox. send: daemon side, one
+ * message with argv, envp and the spec's stdio fds. recv: in the held child,
+ * static buffers only; argv/envp point into them, stdio gets the three fds. */
+int sb_linux_start_send(int fd, const struct sb_job_spec *spec, char *errbuf, size_t errlen);
+int sb_linux_start_recv(int fd, char ***argv, char ***envp, int stdio[3], const char **step);
 
 /* netns.c: bring lo up in the current network namespace. */
 int sb_linux_lo_up(const char **step);

@@ -98,6 +98,7 @@ int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct 
         c.b = b;
         c.spec = spec;
         c.j = j;
+        c.held = j->held;
         prepare_ctx(&c, spec);
         /* The sync channel is a socket pair so that releasing a child that
          * died meanwhile is EPIPE (MSG_NOSIGNAL), not SIGPIPE. */
@@ -172,6 +173,11 @@ cloned:
         }
         j->err_fd = errp[0];
         errp[0] = -1;
+        if (j->held) {
+                /* The start request goes on it later (start.c). */
+                j->start_fd = syncp[1];
+                syncp[1] = -1;
+        }
         r = 0;
 out:
         for (int i = 0; i < 2; i++) {

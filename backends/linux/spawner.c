@@ -55,9 +55,9 @@
  * code), then update the number. Sizes are those of x86_64. */
 #if defined(__x86_64__)
 _Static_assert(sizeof(struct sb_job_spec) == 120, "sb_job_spec changed: update spawner.c");
-_Static_assert(sizeof(struct sb_backend_job) == 5432, "sb_backend_job changed: update spawner.c");
+_Static_assert(sizeof(struct sb_backend_job) == 5456, "sb_backend_job changed: update spawner.c");
 _Static_assert(sizeof(struct sb_linux_binds) == 1100, "sb_linux_binds changed: update spawner.c");
-_Static_assert(sizeof(struct sb_child_ctx) == 656, "sb_child_ctx changed: update spawner.c");
+_Static_assert(sizeof(struct sb_child_ctx) == 664, "sb_child_ctx changed: update spawner.c");
 _Static_assert(sizeof(struct sb_seccomp_prog) == 232, "sb_seccomp_prog changed: update spawner.c");
 _Static_assert(sizeof(struct sb_cgroup_job) == 64, "sb_cgroup_job changed: update spawner.c");
 #endif
@@ -149,7 +149,8 @@ static int unpack(struct spawn_req *q, size_t len, const int *fds, int nfds,
         char *s = (char *)(q + 1), *end;
         size_t off;
 
-        if (len < sizeof(*q) || q->magic != SPAWN_MAGIC || q->argc == 0 ||
+        /* No argv only for a prepared sandbox: its comes with the start. */
+        if (len < sizeof(*q) || q->magic != SPAWN_MAGIC || (q->argc == 0 && !q->c.held) ||
             q->argc + q->envc > ARGS_MAX || q->strings_len > len - sizeof(*q) ||
             q->allow_len > BPF_INSNS_MAX || q->deny_len > BPF_INSNS_MAX)
                 return -EINVAL;
@@ -188,6 +189,8 @@ static int unpack(struct spawn_req *q, size_t len, const int *fds, int nfds,
         q->j.seccomp = sp;
         q->j.pidfd = -1;
         q->j.err_fd = -1;
+        q->j.start_fd = -1;             /* the daemon's end */
+        q->j.mntns_fd = -1;
         q->j.cgj.cg = &b->cg;
         for (int i = 0; i < SB_CGROUP_BASES_MAX; i++)
                 q->j.cgj.fd[i] = slot(q, fds, nfds, SLOT_CG + i);
@@ -415,7 +418,7 @@ int sb_linux_spawner_clone(struct sb_backend *b, const struct sb_child_ctx *c, i
         int fds[SLOT_MAX], nfds = 0, r;
         ssize_t n;
 
-        for (; spec->argv[argc]; argc++)
+        for (; spec->argv && spec->argv[argc]; argc++)
                 slen += strlen(spec->argv[argc]) + 1;
         for (; spec->envp && spec->envp[envc]; envc++)
                 slen += strlen(spec->envp[envc]) + 1;
@@ -444,7 +447,8 @@ int sb_linux_spawner_clone(struct sb_backend *b, const struct sb_child_ctx *c, i
                 s = stpcpy(s, spec->envp[i]) + 1;
         struct sock_filter *bpf = (struct sock_filter *)((char *)(q + 1) + off);
         memcpy(bpf, sp->allow.filter, sp->allow.len * sizeof(*bpf));
-        memcpy(bpf + sp->allow.len, sp->deny.filter, sp->deny.len * sizeof(*bpf));
+        if (sp->deny.len)       /* usually chained into allow (seccomp.c) */
+                memcpy(bpf + sp->allow.len, sp->deny.filter, sp->deny.len * sizeof(*bpf));
 
         memset(q->slot_fd, -1, sizeof(q->slot_fd));
         add_fd(q, fds, &nfds, SLOT_SYNC_R, c->sync_r);

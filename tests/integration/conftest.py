@@ -95,6 +95,11 @@ def procs_with_uid_in(first, last):
     return found
 
 
+def uid_of(what):
+    """The real uid in a procs_with_uid_in() description."""
+    return int(what.split("uid=")[1].split()[0])
+
+
 def own_cgroup_paths(pid):
     """{controller: path} from /proc/<pid>/cgroup (v1 lines 'N:ctrl,ctrl:/path')."""
     paths = {}
@@ -242,22 +247,57 @@ class Daemon:
     def job_cgroup(self, ctrl, job):
         return os.path.join(self.subtree(ctrl), job)
 
+    def prepared(self):
+        """{id: uid} of the running daemon's prepared sandboxes
+        (PreparedSandboxes=): job directories of no job the daemon knows,
+        with the uid that owns their work dir. They sit in the uid range
+        by design while the daemon runs; a stopped daemon has none, so the
+        final check after SIGTERM sees every one that was left."""
+        jobs = os.path.join(self.state_dir, "jobs")
+        out = {}
+        if self.proc is None or self.proc.poll() is not None or not os.path.isdir(jobs):
+            return out
+        try:
+            with self.rpc(timeout=5) as c:
+                for e in os.listdir(jobs):
+                    err, _ = c.call("inspect", {"job": e})
+                    if err is None:
+                        continue
+                    try:
+                        out[e] = os.stat(os.path.join(jobs, e, "work")).st_uid
+                    except OSError:
+                        pass    # taken or dropped meanwhile
+        except (OSError, ConnectionClosed):
+            return {}
+        return out
+
+    def job_procs(self):
+        """Processes in the uid range other than idle prepared sandboxes."""
+        prep = set(self.prepared().values())
+        return {pid: what for pid, what in procs_with_uid_in(self.uid_first, self.uid_last).items()
+                if uid_of(what) not in prep}
+
     def leftovers(self):
-        """Everything a job could leave behind, as human-readable strings."""
+        """Everything a job could leave behind, as human-readable strings
+        (the prepared sandboxes of a running daemon are not leftovers)."""
         left = []
+        prep = self.prepared()
+        prep_uids = set(prep.values())
         for pid, what in procs_with_uid_in(self.uid_first, self.uid_last).items():
-            left.append(f"process {pid} ({what})")
+            if uid_of(what) not in prep_uids:
+                left.append(f"process {pid} ({what})")
         if self.own_paths is not None:
             for c in CONTROLLERS:
                 sub = self.subtree(c)
                 if os.path.isdir(sub):
                     for e in os.listdir(sub):
-                        if os.path.isdir(os.path.join(sub, e)):
+                        if os.path.isdir(os.path.join(sub, e)) and e not in prep:
                             left.append(f"cgroup dir {os.path.join(sub, e)}")
         jobs = os.path.join(self.state_dir, "jobs")
         if os.path.isdir(jobs):
             for e in os.listdir(jobs):
-                left.append(f"job dir {os.path.join(jobs, e)}")
+                if e not in prep:
+                    left.append(f"job dir {os.path.join(jobs, e)}")
         for mp in mounts_under(self.state_dir):
             left.append(f"mount {mp}")
         return left
@@ -560,8 +600,8 @@ class Rpc:
 def wait_for_uid_procs(d, present, timeout):
     """Poll until processes in d's uid range exist (present=True) or are all
     gone (present=False); returns the final {pid: description}."""
-    deadline_poll(lambda: bool(procs_with_uid_in(d.uid_first, d.uid_last)) == present, timeout)
-    return procs_with_uid_in(d.uid_first, d.uid_last)
+    deadline_poll(lambda: bool(d.job_procs()) == present, timeout)
+    return d.job_procs()
 
 
 def read_cg(path):

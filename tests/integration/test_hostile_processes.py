@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import procs_with_uid_in, wait_for_uid_procs
+from conftest import wait_for_uid_procs
 
 
 def test_sees_only_its_own_pids(hostile):
@@ -55,7 +55,7 @@ def test_double_fork_does_not_outlive_job(hostile):
     assert not left, f"processes outlived the job: {left}"
     # Still none later, when the grandchildren would have woken up.
     time.sleep(2.8)
-    assert not procs_with_uid_in(hostile.d.uid_first, hostile.d.uid_last)
+    assert not hostile.d.job_procs()
 
 
 def test_two_jobs_cannot_reach_each_other(hostile):
@@ -69,7 +69,7 @@ def test_two_jobs_cannot_reach_each_other(hostile):
                                        if m == "job_output" and p.get("job") == a):
             assert time.monotonic() < end, f"job A never got ready: {c.notifications!r}"
             c.pump(0.05)
-        a_pids = sorted(procs_with_uid_in(d.uid_first, d.uid_last))
+        a_pids = sorted(d.job_procs())
         assert a_pids, "job A has no processes on the host?"
         script = ("cat >/tmp/probe && chmod +x /tmp/probe && P=/tmp/probe; "
                   "echo procs=$(cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' ' | grep -c 's[e]rve'); "

@@ -10,7 +10,7 @@ import time
 import msgpack
 import pytest
 
-from conftest import (ConnectionClosed, Daemon, deadline_poll, procs_with_uid_in,
+from conftest import (ConnectionClosed, Daemon, deadline_poll,
                       require_root, wait_for_uid_procs)
 
 
@@ -113,7 +113,7 @@ def test_restart_after_sigkill_leaves_nothing(workdir):
         job = c.exec(["sh", "-c", "sleep 60 & sleep 60 & exec sleep 60"], detach=True)
         procs = wait_for_uid_procs(d1, present=True, timeout=5)
         assert len(procs) >= 3 or deadline_poll(
-            lambda: len(procs_with_uid_in(d1.uid_first, d1.uid_last)) >= 3, 5)
+            lambda: len(d1.job_procs()) >= 3, 5)
         assert os.path.isdir(d1.job_cgroup("pids", job)), "job cgroup not where the layout says"
         assert os.listdir(os.path.join(d1.state_dir, "jobs")), "no job dir under state/jobs"
         d1.sigkill()

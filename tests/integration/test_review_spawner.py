@@ -10,7 +10,20 @@ import time
 
 import pytest
 
-from conftest import deadline_poll
+from conftest import _daemon_fixture, deadline_poll
+
+
+@pytest.fixture
+def daemon(request, workdir):
+    """These cases drive the spawner's clone on the request's path, so no
+    prepared sandbox may serve the jobs (test_prepared_refill_without_spawner
+    covers the pool)."""
+    yield from _daemon_fixture(request, workdir, extra_args=["--prepared", "0"])
+
+
+@pytest.fixture
+def pooled_daemon(request, workdir):
+    yield from _daemon_fixture(request, workdir)
 
 
 def children(pid):
@@ -128,3 +141,16 @@ def test_spawner_killed_between_clone_and_reply(daemon, attempt):
     # the daemon may remain, never a live process in the uid range.
     live = {p: v for p, v in children(daemon.pid).items() if v[1] != "Z"}
     assert not live, live
+
+
+def test_prepared_refill_without_spawner(pooled_daemon):
+    """The pool refills through the spawner; with it gone the in-process
+    clone takes over, and prepared sandboxes keep serving jobs."""
+    d = pooled_daemon
+    assert deadline_poll(lambda: len(d.prepared()) >= 2, 10), d.log()
+    os.kill(spawner_of(d), signal.SIGKILL)
+    for i in range(6):
+        run_echo(d, f"pooled{i}")
+    assert deadline_poll(lambda: len(d.prepared()) >= 2, 10), d.log()
+    cp = d.ctl("run", "--json", "--", "true")
+    assert cp.returncode == 0, cp

@@ -1,0 +1,132 @@
+"""Prepared sandboxes (PreparedSandboxes=, daemon/warm.c).
+
+The daemon keeps sandboxes of the default profile built ahead of requests. A
+request that asks for exactly what they were built with takes one; any other
+gets a sandbox of its own. What a job sees and what the host enforces must not
+depend on which of the two it got. Every daemon fixture's teardown also checks
+that a drained daemon leaves no prepared sandbox behind (conftest.finish_daemon).
+"""
+
+import os
+import signal
+import time
+
+import pytest
+
+from conftest import (MIB, Daemon, deadline_poll, finish_daemon, parse_json_output,
+                      procs_with_uid_in, require_root, uid_of)
+
+
+def wait_prepared(d, n=2, timeout=10.0):
+    got = deadline_poll(lambda: len(d.prepared()) >= n and d.prepared(), timeout)
+    assert got and len(got) >= n, f"no {n} prepared sandboxes after {timeout} s:\n{d.log()}"
+    return dict(got)
+
+
+def test_default_job_runs_in_a_prepared_sandbox(daemon):
+    before = wait_prepared(daemon)
+    script = ("id -u; pwd; grep -E '^(Seccomp|NoNewPrivs|CapEff):' /proc/self/status; "
+              "echo data > /work/f && cat /work/f; cat; echo err >&2; exit 7")
+    cp = daemon.ctl("run", "--json", "--", "sh", "-c", script, input=b"from stdin\n")
+    r = parse_json_output(cp)
+    assert r["job"] in before, f"job {r['job']} not one of the prepared {sorted(before)}"
+    assert cp.returncode == 7 and r["state"] == "exited" and r["exit_code"] == 7, r
+    lines = r["stdout"].splitlines()
+    uid = before[r["job"]]
+    assert lines[0] == str(uid) == str(r["enforced"]["uid"]), (lines, r["enforced"])
+    assert lines[1] == "/work", lines
+    status = dict(x.split(":\t", 1) for x in lines[2:5])
+    assert status["Seccomp"].strip() == "2" and status["NoNewPrivs"].strip() == "1", status
+    assert int(status["CapEff"], 16) == 0, status
+    assert lines[5:] == ["data", "from stdin"], lines
+    assert r["stderr"] == "err\n", r
+    assert r["enforced"]["seccomp"] and r["enforced"]["landlock"] >= 1, r["enforced"]
+
+
+def test_limits_of_a_prepared_sandbox_are_in_force(daemon):
+    wait_prepared(daemon)
+    with daemon.rpc() as c:
+        job = c.exec(["sleep", "30"], detach=True)
+        mem = open(os.path.join(daemon.job_cgroup("memory", job), "memory.limit_in_bytes")).read()
+        pids = open(os.path.join(daemon.job_cgroup("pids", job), "pids.max")).read()
+        assert int(mem) == 512 * MIB and pids.strip() == "64", (mem, pids)
+        err, info = c.call("inspect", {"job": job})
+        assert err is None and info["enforced"]["memory_max"] == 512 * MIB, (err, info)
+        c.ok("kill", {"job": job})
+        _, _, r = c.wait_exit(job)
+        assert r["state"] == "killed", r
+
+
+def test_request_with_its_own_limits_gets_its_own_sandbox(daemon):
+    before = wait_prepared(daemon)
+    with daemon.rpc() as c:
+        job = c.exec(["sleep", "30"], memory_max=100 * MIB, tasks_max=10, detach=True)
+        assert job not in before, "a prepared sandbox served a request with other limits"
+        mem = open(os.path.join(daemon.job_cgroup("memory", job), "memory.limit_in_bytes")).read()
+        pids = open(os.path.join(daemon.job_cgroup("pids", job), "pids.max")).read()
+        assert int(mem) == 100 * MIB and pids.strip() == "10", (mem, pids)
+        # The prepared ones are still there, untouched.
+        assert set(before) <= set(daemon.prepared()), (before, daemon.prepared())
+        c.ok("kill", {"job": job})
+        c.wait_exit(job)
+
+
+def test_prepared_sandboxes_off(workdir):
+    require_root()
+    d = Daemon(workdir, extra_args=["--prepared", "0"]).start()
+    try:
+        time.sleep(0.5)
+        assert d.prepared() == {}, d.prepared()
+        assert not d.job_procs() and not d.leftovers(), d.leftovers()
+        cp = d.ctl("run", "--", "echo", "cold")
+        assert cp.returncode == 0 and cp.stdout == b"cold\n", cp
+    finally:
+        finish_daemon(d)
+
+
+def test_reload_rebuilds_them_under_the_new_profile(workdir):
+    require_root()
+    conf = os.path.join(workdir, "skillboxd.conf")
+    with open(conf, "w") as f:
+        f.write("[Profile default]\nMemoryMax=256M\n")
+    d = Daemon(workdir, extra_args=["--config", conf]).start()
+    try:
+        before = wait_prepared(d)
+        with open(conf, "w") as f:
+            f.write("[Profile default]\nMemoryMax=200M\n")
+        d.signal(signal.SIGHUP)
+        after = deadline_poll(lambda: (p := d.prepared()) and len(p) >= 2
+                              and not set(p) & set(before) and p, 10)
+        assert after, f"prepared sandboxes not rebuilt after SIGHUP:\n{d.log()}"
+        cp = d.ctl("run", "--json", "--", "true")
+        r = parse_json_output(cp)
+        assert r["job"] in after and r["enforced"]["memory_max"] == 200 * MIB, r
+        mem_file = os.path.join(d.job_cgroup("memory", next(iter(d.prepared()))),
+                                "memory.limit_in_bytes")
+        assert int(open(mem_file).read()) == 200 * MIB
+    finally:
+        finish_daemon(d)
+
+
+def test_a_dead_prepared_sandbox_is_replaced(daemon):
+    before = wait_prepared(daemon)
+    uids = set(before.values())
+    for pid, what in procs_with_uid_in(daemon.uid_first, daemon.uid_last).items():
+        if uid_of(what) in uids:
+            os.kill(pid, signal.SIGKILL)
+    cp = daemon.ctl("run", "--json", "--", "echo", "still runs")
+    r = parse_json_output(cp)
+    assert cp.returncode == 0 and r["stdout"] == "still runs\n", r
+    assert "prepared sandbox not usable" in daemon.log(), daemon.log()
+    # The pool fills again.
+    wait_prepared(daemon)
+
+
+def test_concurrent_default_jobs_each_get_their_own(daemon):
+    wait_prepared(daemon)
+    with daemon.rpc() as c:
+        jobs = [c.exec(["sh", "-c", "echo $$ > /work/me; cat /work/me; id -u"]) for _ in range(5)]
+        results = [c.wait_exit(j)[2] for j in jobs]
+    uids = {r["enforced"]["uid"] for r in results}
+    assert len(uids) == 5, results
+    assert all(r["state"] == "exited" and r["exit_code"] == 0 for r in results), results
