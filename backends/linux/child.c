@@ -21,6 +21,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -48,14 +49,24 @@ void sb_linux_child(const struct sb_child_ctx *c)
         ssize_t n;
         int r;
 
-        sb_child_reset_signals();
+        if (c->signals_default) {
+                sigset_t none;
+
+                sigemptyset(&none);
+                (void)sigprocmask(SIG_SETMASK, &none, NULL);
+                umask(022);
+        } else {
+                sb_child_reset_signals();
+        }
         /* Our copies of the parent's ends: without closing the write end of
          * the sync pipe, a dying parent would leave us waiting forever. */
         close(c->sync_w);
         close(c->err_r);
-        do
-                n = read(c->sync_r, &go, 1);
-        while (n < 0 && errno == EINTR);
+        /* A prepared sandbox starts at once: it runs nothing of a job
+         * before the start request, which only its tracker sends. */
+        n = 1;
+        while (!c->held && (n = read(c->sync_r, &go, 1)) < 0 && errno == EINTR)
+                ;
         if (n != 1)
                 _exit(127);     /* the parent gave up; it reports why */
         /* A prepared sandbox keeps it: the start request comes on it. */

@@ -260,14 +260,6 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
         sb_linux_binds_release(&j->binds, r == 0);
         if (r < 0)
                 goto fail_cg;
-        /* Our unreaped child (CLONE_PARENT), so the pid is still its. Only
-         * an optimisation: without the fd the namespace goes with the init. */
-        {
-                char ns[64];
-
-                snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)j->pid);
-                j->mntns_fd = open(ns, O_RDONLY | O_CLOEXEC);
-        }
         *out = j;
         return 0;
 fail_cg:
@@ -311,6 +303,10 @@ static int linux_start(struct sb_backend_job *j, const struct sb_job_spec *spec,
 
         if (!j->held || j->start_fd < 0 || j->reaped)
                 return sb_backend_fail(errbuf, errlen, -EINVAL, "not a prepared sandbox");
+        if (j->pending)
+                sb_linux_spawner_settle(j->b, j);
+        if (j->pending_err)
+                return sb_backend_fail(errbuf, errlen, -j->pending_err, "%s", j->pending_step);
         /* The daemon only hands a request to a sandbox built for exactly
          * these limits; check rather than run with others. */
         if (strcmp(spec->job_id, j->id) != 0 || spec->uid != j->uid || spec->gid != j->gid ||
@@ -336,11 +332,20 @@ static int linux_pid(struct sb_backend_job *j)
         return j->pid;
 }
 
+/* A prepared sandbox whose clone is still unanswered: read the answer, so
+ * that it has a pid to signal and wait for. */
+static void settle(struct sb_backend_job *j)
+{
+        if (j->pending)
+                sb_linux_spawner_settle(j->b, j);
+}
+
 static int linux_kill(struct sb_backend_job *j)
 {
         int r = 0;
 
-        if (j->reaped)
+        settle(j);
+        if (j->reaped || j->pidfd < 0)
                 return 0;
         /* The main process is the pid namespace's init: its death takes
          * every other process of the namespace with it. */
@@ -360,8 +365,17 @@ static int linux_reap(struct sb_backend_job *j, struct sb_backend_exit *out)
         memset(out, 0, sizeof(*out));
         out->exit_code = -1;
         out->tasks_peak = -1;
+        settle(j);
         if (j->reaped)
                 return -ECHILD;
+        if (j->pidfd < 0 && j->pending_err) {
+                /* The spawner never cloned it (or died before saying so). */
+                j->reaped = true;
+                out->setup_failed = true;
+                snprintf(out->error, sizeof(out->error), "%s: %s", j->pending_step,
+                         strerrorname_np(j->pending_err) ?: "?");
+                return 0;
+        }
         memset(&si, 0, sizeof(si));
         do
                 r = waitid((idtype_t)P_PIDFD, (id_t)j->pidfd, &si, WEXITED);
@@ -418,6 +432,10 @@ static void linux_destroy(struct sb_backend_job *j)
 {
         if (!j)
                 return;
+        /* Only a prepared sandbox can be pending, and those are destroyed
+         * on the daemon's loop (never the threadpool), like every other use
+         * of the spawner's socket. */
+        settle(j);
         if (!j->reaped && j->pidfd >= 0) {
                 siginfo_t si;
                 (void)syscall(SYS_pidfd_send_signal, j->pidfd, SIGKILL, NULL, 0);

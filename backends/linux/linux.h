@@ -39,6 +39,9 @@ struct sb_backend {
         struct sb_seccomp_cache seccomp;        /* compiled filters (seccomp.c) */
         int spawner_fd;                 /* socket to the spawner (spawner.c); -1 = clone in-process */
         pid_t spawner_pid;
+        /* Prepared sandboxes whose clone was asked for and not yet
+         * answered, oldest first: the spawner answers in order. */
+        struct sb_backend_job *pending_head, *pending_tail;
 };
 
 /* binds.c: the directories a client passed by fd, as detached mounts made
@@ -82,6 +85,12 @@ struct sb_backend_job {
          * without it the init's exit would tear down its ~60 mounts before
          * the daemon hears of the exit, on every job's critical path. */
         int mntns_fd;
+        /* A prepared sandbox's clone is asked for without waiting for the
+         * answer (spawner.c): pending until then, failed if none came. */
+        bool pending;
+        struct sb_backend_job *pending_next;
+        int pending_err;                /* positive errno; 0 = cloned */
+        char pending_step[32];
 };
 
 struct sb_child_ctx {
@@ -97,11 +106,18 @@ struct sb_child_ctx {
         char passwd[320];
         char group[160];
         bool held;                      /* keep sync_r: the start request comes on it */
+        /* Cloned by the spawner, whose handlers are all SIG_DFL already
+         * (spawner_main): only the signal mask needs resetting. */
+        bool signals_default;
         char tmp_opts[64];              /* "size=N,mode=1777" */
         char shm_opts[64];
 };
 
 /* spawn.c: clone3 into namespaces (and the job cgroup), release the child. */
+/* A prepared sandbox (j->held) may come back pending: its clone was asked
+ * of the spawner, and sb_linux_spawn_done() completes it when the answer is
+ * read (spawner.c, sb_linux_spawner_settle). */
+void sb_linux_spawn_done(struct sb_backend_job *j, pid_t pid, int pidfd);
 int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct sb_backend_job *j,
                    char *errbuf, size_t errlen);
 
@@ -112,6 +128,13 @@ int sb_linux_spawner_start(struct sb_backend *b, char *errbuf, size_t errlen);
 void sb_linux_spawner_stop(struct sb_backend *b);
 int sb_linux_spawner_clone(struct sb_backend *b, const struct sb_child_ctx *c, int cgfd,
                            int *pidfd, pid_t *pid, char *errbuf, size_t errlen);
+/* A prepared sandbox (c->held): only send the request; j joins the pending
+ * list. 0, -errno with errbuf set, or 1 when the spawner is gone. */
+int sb_linux_spawner_clone_async(struct sb_backend *b, const struct sb_child_ctx *c, int cgfd,
+                                 struct sb_backend_job *j, char *errbuf, size_t errlen);
+/* Read the answers to pending requests, in order, until `until` has its
+ * (NULL: all of them). Blocks for as long as the spawner takes. */
+void sb_linux_spawner_settle(struct sb_backend *b, struct sb_backend_job *until);
 
 /* child.c: the pre-exec sequence. Never returns. */
 __attribute__((noreturn)) void sb_linux_child(const struct sb_child_ctx *c);

@@ -86,6 +86,19 @@ static void prepare_ctx(struct sb_child_ctx *c, const struct sb_job_spec *spec)
         snprintf(c->shm_opts, sizeof(c->shm_opts), "size=%llu,mode=1777", tmp);
 }
 
+void sb_linux_spawn_done(struct sb_backend_job *j, pid_t pid, int pidfd)
+{
+        char ns[64];
+
+        j->pid = pid;
+        j->pidfd = pidfd;
+        /* Our unreaped child (CLONE_PARENT), so the pid is still its. Only
+         * an optimisation (struct sb_backend_job): without the fd the
+         * mount namespace goes with the init. */
+        snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)pid);
+        j->mntns_fd = open(ns, O_RDONLY | O_CLOEXEC);
+}
+
 int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct sb_backend_job *j,
                    char *errbuf, size_t errlen)
 {
@@ -109,7 +122,33 @@ int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct 
         c.attach = &j->cgj;
 
         int cgfd = sb_cgroup_job_clone_fd(&j->cgj);
-        if (b->spawner_fd >= 0) {
+        if (b->spawner_fd >= 0 && j->held) {
+                /* A prepared sandbox: ask, and read the answer later
+                 * (sb_linux_spawner_settle). The child does not wait for a
+                 * "go": it builds its sandbox and then waits for the start
+                 * request, which only a tracked job ever gets. */
+                r = sb_linux_spawner_clone_async(b, &c, cgfd, j, errbuf, errlen);
+                if (r < 0)
+                        goto out;
+                if (r == 0) {
+                        /* The request holds its own references to the
+                         * child's ends; ours go. */
+                        close(syncp[0]);
+                        syncp[0] = -1;
+                        close(errp[1]);
+                        errp[1] = -1;
+                        (void)fcntl(errp[0], F_SETFL, O_NONBLOCK);
+                        j->err_fd = errp[0];
+                        errp[0] = -1;
+                        j->start_fd = syncp[1];
+                        syncp[1] = -1;
+                        goto out;
+                }
+                if ((r = open_pipes(&c, syncp, errp)) < 0) {
+                        r = sb_backend_fail(errbuf, errlen, r, "sync pipes");
+                        goto out;
+                }
+        } else if (b->spawner_fd >= 0) {
                 /* The usual way: cloned by the spawner (spawner.c), not
                  * from the daemon's own address space. */
                 r = sb_linux_spawner_clone(b, &c, cgfd, &pidfd, &pid, errbuf, errlen);
@@ -148,8 +187,7 @@ int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct 
         }
 
 cloned:
-        j->pid = pid;
-        j->pidfd = pidfd;
+        sb_linux_spawn_done(j, pid, pidfd);
         close(syncp[0]);
         syncp[0] = -1;
         close(errp[1]);
@@ -157,10 +195,10 @@ cloned:
         /* reap() reads it after every writer is gone; non-blocking is
          * only insurance against a bug there. */
         (void)fcntl(errp[0], F_SETFL, O_NONBLOCK);
-        /* Go. */
-        do
-                r = (int)send(syncp[1], "g", 1, MSG_NOSIGNAL);
-        while (r < 0 && errno == EINTR);
+        /* Go (a prepared sandbox needs none: it waits for its start). */
+        r = 1;
+        while (!j->held && (r = (int)send(syncp[1], "g", 1, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+                ;
         if (r != 1) {
                 r = sb_backend_fail(errbuf, errlen, r < 0 ? -errno : -EIO, "release child");
                 (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);

@@ -55,7 +55,7 @@
  * code), then update the number. Sizes are those of x86_64. */
 #if defined(__x86_64__)
 _Static_assert(sizeof(struct sb_job_spec) == 120, "sb_job_spec changed: update spawner.c");
-_Static_assert(sizeof(struct sb_backend_job) == 5456, "sb_backend_job changed: update spawner.c");
+_Static_assert(sizeof(struct sb_backend_job) == 5504, "sb_backend_job changed: update spawner.c");
 _Static_assert(sizeof(struct sb_linux_binds) == 1100, "sb_linux_binds changed: update spawner.c");
 _Static_assert(sizeof(struct sb_child_ctx) == 664, "sb_child_ctx changed: update spawner.c");
 _Static_assert(sizeof(struct sb_seccomp_prog) == 232, "sb_seccomp_prog changed: update spawner.c");
@@ -191,6 +191,8 @@ static int unpack(struct spawn_req *q, size_t len, const int *fds, int nfds,
         q->j.err_fd = -1;
         q->j.start_fd = -1;             /* the daemon's end */
         q->j.mntns_fd = -1;
+        q->j.pending = false;           /* the daemon's bookkeeping */
+        q->j.pending_next = NULL;
         q->j.cgj.cg = &b->cg;
         for (int i = 0; i < SB_CGROUP_BASES_MAX; i++)
                 q->j.cgj.fd[i] = slot(q, fds, nfds, SLOT_CG + i);
@@ -207,6 +209,8 @@ static int unpack(struct spawn_req *q, size_t len, const int *fds, int nfds,
         q->c.sync_w = -1;
         q->c.err_r = -1;
         q->c.attach = q->attach ? &q->j.cgj : NULL;
+        /* Every handler was reset when we started and none set since. */
+        q->c.signals_default = true;
         if (q->c.sync_r < 0 || q->c.err_w < 0 || q->spec.stdin_fd < 0 ||
             q->spec.stdout_fd < 0 || q->spec.stderr_fd < 0)
                 return -EINVAL;
@@ -406,13 +410,14 @@ static void add_fd(struct spawn_req *q, int *fds, int *nfds, int s, int fd)
         fds[(*nfds)++] = fd;
 }
 
-int sb_linux_spawner_clone(struct sb_backend *b, const struct sb_child_ctx *c, int cgfd,
-                           int *pidfd, pid_t *pid, char *errbuf, size_t errlen)
+/* Send one clone request: 0, -errno with errbuf set (nothing sent), or 1
+ * when the spawner is gone (it is stopped then). */
+static int send_request(struct sb_backend *b, const struct sb_child_ctx *c, int cgfd,
+                        char *errbuf, size_t errlen)
 {
         const struct sb_job_spec *spec = c->spec;
         const struct sb_seccomp_prog *sp = c->j->seccomp;
         struct spawn_req *q;
-        struct spawn_reply rep;
         size_t slen = 0, off, len;
         uint32_t argc = 0, envc = 0;
         int fds[SLOT_MAX], nfds = 0, r;
@@ -482,9 +487,25 @@ int sb_linux_spawner_clone(struct sb_backend *b, const struct sb_child_ctx *c, i
         while (n < 0 && errno == EINTR);
         r = n < 0 ? -errno : 0;
         free(q);
-        if (r < 0)
-                goto lost;
+        if (r < 0) {
+                /* The spawner died: clone in-process from now on (spawn.c). */
+                sb_linux_spawner_stop(b);
+                return 1;
+        }
+        return 0;
+}
 
+/* Read the answer to the oldest request: 0 with the pidfd and pid, -errno
+ * with errbuf set (the spawner's failed step, or a reply we cannot read:
+ * the spawner is stopped then), or 1 when the spawner is gone. */
+static int read_reply(struct sb_backend *b, int *pidfd, pid_t *pid, char *errbuf, size_t errlen)
+{
+        struct spawn_reply rep;
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(SLOT_MAX * sizeof(int))];
+        } cm;
+        ssize_t n;
         int got = -1;
         struct iovec riov = { &rep, sizeof(rep) };
         struct msghdr rmh = { .msg_iov = &riov, .msg_iovlen = 1, .msg_control = cm.buf,
@@ -496,7 +517,6 @@ int sb_linux_spawner_clone(struct sb_backend *b, const struct sb_child_ctx *c, i
                 /* Delivered, then no reply: the spawner may have cloned a
                  * child before it died, which now waits on this job's sync
                  * socket; the caller clones on fresh pipes (spawn.c). */
-                r = n < 0 ? -errno : -EPIPE;
                 goto lost;
         }
         for (struct cmsghdr *h = CMSG_FIRSTHDR(&rmh); h; h = CMSG_NXTHDR(&rmh, h)) {
@@ -535,4 +555,67 @@ lost:
         /* The spawner died: clone in-process from now on (spawn.c). */
         sb_linux_spawner_stop(b);
         return 1;
+}
+
+int sb_linux_spawner_clone(struct sb_backend *b, const struct sb_child_ctx *c, int cgfd,
+                           int *pidfd, pid_t *pid, char *errbuf, size_t errlen)
+{
+        int r;
+
+        /* The spawner answers in order: earlier requests first. */
+        sb_linux_spawner_settle(b, NULL);
+        if (b->spawner_fd < 0)
+                return 1;
+        r = send_request(b, c, cgfd, errbuf, errlen);
+        if (r != 0)
+                return r;
+        return read_reply(b, pidfd, pid, errbuf, errlen);
+}
+
+int sb_linux_spawner_clone_async(struct sb_backend *b, const struct sb_child_ctx *c, int cgfd,
+                                 struct sb_backend_job *j, char *errbuf, size_t errlen)
+{
+        int r = send_request(b, c, cgfd, errbuf, errlen);
+
+        if (r != 0)
+                return r;
+        j->pending = true;
+        j->pending_next = NULL;
+        if (b->pending_tail)
+                b->pending_tail->pending_next = j;
+        else
+                b->pending_head = j;
+        b->pending_tail = j;
+        return 0;
+}
+
+void sb_linux_spawner_settle(struct sb_backend *b, struct sb_backend_job *until)
+{
+        while (b->pending_head) {
+                struct sb_backend_job *j = b->pending_head;
+                char err[sizeof(j->pending_step)];
+                int pidfd = -1, r = 1;
+                pid_t pid = 0;
+
+                b->pending_head = j->pending_next;
+                if (!b->pending_head)
+                        b->pending_tail = NULL;
+                j->pending_next = NULL;
+                j->pending = false;
+                err[0] = '\0';
+                if (b->spawner_fd >= 0)
+                        r = read_reply(b, &pidfd, &pid, err, sizeof(err));
+                if (r == 0) {
+                        sb_linux_spawn_done(j, pid, pidfd);
+                } else {
+                        /* No child we know of: a clone the spawner made
+                         * before it died reads EOF on its sync socket when
+                         * this job is destroyed, and runs nothing. */
+                        j->pending_err = r < 0 ? -r : EPIPE;
+                        snprintf(j->pending_step, sizeof(j->pending_step), "%s",
+                                 r < 0 && err[0] ? err : "spawner gone");
+                }
+                if (j == until)
+                        break;
+        }
 }

@@ -111,7 +111,14 @@ def test_reload_rebuilds_them_under_the_new_profile(workdir):
 def test_a_dead_prepared_sandbox_is_replaced(daemon):
     before = wait_prepared(daemon)
     uids = set(before.values())
-    for pid, what in procs_with_uid_in(daemon.uid_first, daemon.uid_last).items():
+
+    def built():
+        # Each has switched to its uid: the setup is done (or far along).
+        procs = procs_with_uid_in(daemon.uid_first, daemon.uid_last)
+        return {uid_of(w) for w in procs.values()} >= uids and procs
+    procs = deadline_poll(built, 10)
+    assert procs, f"prepared sandboxes never switched to their uids: {before}"
+    for pid, what in procs.items():
         if uid_of(what) in uids:
             os.kill(pid, signal.SIGKILL)
     cp = daemon.ctl("run", "--json", "--", "echo", "still runs")
