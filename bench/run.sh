@@ -11,6 +11,8 @@
 # (two benches at once need SKILLBOX_BENCH_CGROUP and SKILLBOX_BENCH_UIDS set
 # apart: a daemon reaps whatever it finds in its cgroup and uid range);
 # stops it with SIGTERM at the end and fails unless it exits 0.
+# SKILLBOX_BENCH_PREPARED=N sets the daemon's prepared sandboxes (default 2,
+# the daemon's own default; 0 builds every sandbox on request).
 set -eu
 
 build=${1:?usage: bench/run.sh BUILD_DIR [exec_bench options...]}
@@ -39,7 +41,8 @@ trap cleanup EXIT INT TERM
 "$daemon" --socket "$tmp/skillboxd.sock" --state-dir "$tmp/state" \
         --cgroup "${SKILLBOX_BENCH_CGROUP:-skillbox-bench}" \
         --uid-range "${SKILLBOX_BENCH_UIDS:-64000-64999}" \
-        --max-jobs-per-user 128 --log-level warning 2>"$tmp/skillboxd.log" &
+        --max-jobs-per-user 128 --prepared "${SKILLBOX_BENCH_PREPARED:-2}" \
+        --log-level warning 2>"$tmp/skillboxd.log" &
 pid=$!
 
 # Ready once the socket accepts connections (it exists a moment before).

@@ -26,6 +26,9 @@
 #define WARM_FAILURES_MAX 3
 /* After a take, when no job ends before. */
 #define WARM_REFILL_DELAY_MS 50
+/* After a job ended: a client that runs jobs one after another sends its
+ * next exec right after the job_exit, and that request goes first. */
+#define WARM_AFTER_END_MS 1
 
 static const char *warm_profile_name = "default";
 
@@ -206,7 +209,7 @@ void sbd_warm_drop_all(struct sbd_daemon *d)
 
 void sbd_warm_job_ended(struct sbd_daemon *d)
 {
-        sbd_warm_schedule(d, 0);
+        sbd_warm_schedule(d, WARM_AFTER_END_MS);
 }
 
 bool sbd_warm_has_id(struct sbd_daemon *d, const char *id)

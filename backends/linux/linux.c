@@ -402,6 +402,7 @@ static int linux_reap(struct sb_backend_job *j, struct sb_backend_exit *out)
         r = sb_cgroup_job_kill_wait(&j->cgj, 2000);
         if (r < 0)
                 return r;
+        j->cg_empty = true;     /* and nothing can enter it again */
         /* No job process is left: give what it wrote to the client (only
          * when the workdir could not be idmapped). */
         (void)sb_linux_binds_after_job(&j->binds);
@@ -443,7 +444,8 @@ static void linux_destroy(struct sb_backend_job *j)
                         ;
         }
         if (j->cg_created) {
-                (void)sb_cgroup_job_kill_wait(&j->cgj, 2000);
+                if (!j->cg_empty)
+                        (void)sb_cgroup_job_kill_wait(&j->cgj, 2000);
                 /* Left for the next open() if it fails. */
                 (void)sb_cgroup_job_destroy(&j->cgj);
         }

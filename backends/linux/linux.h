@@ -66,6 +66,7 @@ struct sb_backend_job {
         int err_fd;                     /* read end of the child's error pipe */
         struct sb_cgroup_job cgj;
         bool cg_created;
+        bool cg_empty;                  /* reap() saw it empty: no process can join */
         uid_t uid;
         gid_t gid;
         uint64_t memory_max, tasks_max;
