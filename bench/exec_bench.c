@@ -62,6 +62,9 @@ struct opts {
 static const char *bwrap_argv[MAX_ARGS];
 static const char *ctl_argv[8];
 
+/* Pause before each whole-process run (see the loop in main). */
+#define CLI_SETTLE_MS 40
+
 static double now_ms(void)
 {
         struct timespec ts;
@@ -697,8 +700,13 @@ int main(int argc, char **argv)
                 ctl_argv[5] = TRUE_PATH;
                 ctl_argv[6] = NULL;
         }
+        /* Each run starts on a quiet machine: work one leaves behind (the
+         * daemon refilling its prepared sandboxes, the kernel cleaning up
+         * bwrap's namespaces) must not land in the other's time. */
+        const struct timespec settle = { 0, CLI_SETTLE_MS * 1000000L };
         for (unsigned i = 0; i < o.cli_runs && (o.ctl || o.bwrap); i++) {
                 if (o.ctl) {
+                        nanosleep(&settle, NULL);
                         r = run_process(ctl_argv, &ms);
                         if (r == 0)
                                 r = samples_add(&ctl_t, ms);
@@ -706,6 +714,7 @@ int main(int argc, char **argv)
                                 goto out;
                 }
                 if (o.bwrap) {
+                        nanosleep(&settle, NULL);
                         r = run_process(bwrap_argv, &ms);
                         if (r == 0)
                                 r = samples_add(&bw_t, ms);

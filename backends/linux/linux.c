@@ -225,6 +225,7 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
         j->err_fd = -1;
         j->start_fd = -1;
         j->mntns_fd = -1;
+        j->netns_fd = -1;
         j->held = held;
         snprintf(j->id, sizeof(j->id), "%s", spec->job_id);
         j->uid = spec->uid;
@@ -454,6 +455,9 @@ static void linux_destroy(struct sb_backend_job *j)
         if (j->mntns_fd >= 0)
                 close(j->mntns_fd);
         j->mntns_fd = -1;
+        if (j->netns_fd >= 0)
+                close(j->netns_fd);
+        j->netns_fd = -1;
         (void)sb_backend_jobdir_remove(j->b->state_dir, j->id);
         if (j->pidfd >= 0)
                 close(j->pidfd);

@@ -82,10 +82,14 @@ struct sb_backend_job {
         bool held;
         int start_fd;                   /* the daemon's end; -1 once started */
         uint64_t tmp_size;              /* what /tmp was built with */
-        /* The job's mount namespace, held from the clone to destroy():
-         * without it the init's exit would tear down its ~60 mounts before
-         * the daemon hears of the exit, on every job's critical path. */
+        /* The job's mount and network namespaces, held from the clone to
+         * destroy(): without them the init's exit would tear down its ~60
+         * mounts, and start the network namespace's cleanup (expedited RCU
+         * grace periods that preempt everything, the daemon included),
+         * before the daemon hears of the exit: on every job's critical
+         * path. After destroy() both go as before. */
         int mntns_fd;
+        int netns_fd;
         /* A prepared sandbox's clone is asked for without waiting for the
          * answer (spawner.c): pending until then, failed if none came. */
         bool pending;

@@ -93,10 +93,12 @@ void sb_linux_spawn_done(struct sb_backend_job *j, pid_t pid, int pidfd)
         j->pid = pid;
         j->pidfd = pidfd;
         /* Our unreaped child (CLONE_PARENT), so the pid is still its. Only
-         * an optimisation (struct sb_backend_job): without the fd the
-         * mount namespace goes with the init. */
+         * an optimisation (struct sb_backend_job): without the fds the
+         * namespaces go with the init. */
         snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)pid);
         j->mntns_fd = open(ns, O_RDONLY | O_CLOEXEC);
+        snprintf(ns, sizeof(ns), "/proc/%d/ns/net", (int)pid);
+        j->netns_fd = open(ns, O_RDONLY | O_CLOEXEC);
 }
 
 int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct sb_backend_job *j,

@@ -55,7 +55,7 @@
  * code), then update the number. Sizes are those of x86_64. */
 #if defined(__x86_64__)
 _Static_assert(sizeof(struct sb_job_spec) == 120, "sb_job_spec changed: update spawner.c");
-_Static_assert(sizeof(struct sb_backend_job) == 5504, "sb_backend_job changed: update spawner.c");
+_Static_assert(sizeof(struct sb_backend_job) == 5512, "sb_backend_job changed: update spawner.c");
 _Static_assert(sizeof(struct sb_linux_binds) == 1100, "sb_linux_binds changed: update spawner.c");
 _Static_assert(sizeof(struct sb_child_ctx) == 664, "sb_child_ctx changed: update spawner.c");
 _Static_assert(sizeof(struct sb_seccomp_prog) == 232, "sb_seccomp_prog changed: update spawner.c");
@@ -191,6 +191,7 @@ static int unpack(struct spawn_req *q, size_t len, const int *fds, int nfds,
         q->j.err_fd = -1;
         q->j.start_fd = -1;             /* the daemon's end */
         q->j.mntns_fd = -1;
+        q->j.netns_fd = -1;
         q->j.pending = false;           /* the daemon's bookkeeping */
         q->j.pending_next = NULL;
         q->j.cgj.cg = &b->cg;
