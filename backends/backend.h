@@ -8,9 +8,12 @@
  *
  * Lifecycle of a job, all calls from the daemon's loop thread except destroy:
  *   spawn()  -> the job's main process exists (setup may still be running in it)
- *   exit_fd() becomes readable when the main process has exited
- *   reap()   -> exit status, setup error if any, accounting; every leftover
- *               process of the job is killed before it returns
+ *   exit_fd() becomes readable when the job has ended (its main process
+ *               exited, or the backend knows no process of it runs any more)
+ *   reap()   -> exit status, setup error if any, accounting; no process of
+ *               the job runs any more when it returns (a backend's own
+ *               helper, e.g. linux's init, may still be exiting: destroy()
+ *               waits for it)
  *   destroy() removes the job's cgroup and directory; it may block, so the
  *               daemon runs it on the threadpool; it touches only that job.
  * kill() may be called at any time before reap() and is idempotent.
@@ -96,7 +99,9 @@ struct sb_backend_ops {
 
         int (*spawn)(struct sb_backend *b, const struct sb_job_spec *spec,
                      struct sb_backend_job **out, char *errbuf, size_t errlen);
-        /* A pollable fd that becomes readable once the main process exited. */
+        /* A pollable fd that becomes readable once the job ended; reap()
+         * may still answer -EAGAIN (woken early), and is called again on
+         * the next readiness. */
         int (*exit_fd)(struct sb_backend_job *j);
         /* Host pid of the job's main process (for inspect and tests). */
         int (*pid)(struct sb_backend_job *j);

@@ -6,15 +6,18 @@
  * orphan of the job a zombie. So once the sandbox is built and every
  * privilege is gone, the child forks: the new process execs the program, and
  * this one stays behind as a minimal init. It reaps whatever is re-parented to
- * it and, when the program's process ends, sends its wait status to the daemon
- * as an exit record on the error pipe and exits; the kernel then kills
- * everything else left in the namespace.
+ * it and, when the program's process ends, kills everything else left in the
+ * namespace and reaps it, then sends the program's wait status to the daemon
+ * as an exit record on the error pipe and exits. So once the record is out,
+ * no process of the job runs any more: the daemon reports the job's end right
+ * then, while this init's own exit (its memory, its namespaces) completes.
  *
  * Runs in the clone of the daemon like the rest of the child: no malloc, no
  * stdio. It holds no descriptor but the error pipe, so the job's output pipes
  * reach EOF as soon as the job's own processes are gone.
  */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -44,6 +47,22 @@ void sb_linux_init(int errfd, pid_t program)
                 if (p == program)
                         break;
         }
+        /* pid 1 of the namespace: -1 is every other process in it, all
+         * running as the job's uid in our Landlock domain or one below it.
+         * A fork racing this fails (the kernel checks for a pending fatal
+         * signal before the child is visible), so once waitpid() says
+         * ECHILD the namespace holds us alone. */
+        if (kill(-1, SIGKILL) < 0 && errno != ESRCH)
+                _exit(127);     /* no record: the daemon waits for our exit */
+        for (;;) {
+                p = waitpid(-1, NULL, __WALL);
+                if (p < 0 && errno == EINTR)
+                        continue;
+                if (p < 0)
+                        break;
+        }
+        if (errno != ECHILD)
+                _exit(127);
         memset(&rec, 0, sizeof(rec));
         rec.err = 0;
         rec.wstatus = status;

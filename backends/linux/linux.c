@@ -323,9 +323,12 @@ static int linux_start(struct sb_backend_job *j, const struct sb_job_spec *spec,
         return r;
 }
 
+/* The error pipe, not the pidfd: the init's exit record arrives on it as
+ * soon as nothing of the job runs any more (init.c), before the init's own
+ * exit; EOF on it means the init is gone without one. */
 static int linux_exit_fd(struct sb_backend_job *j)
 {
-        return j->pidfd;
+        return j->err_fd;
 }
 
 static int linux_pid(struct sb_backend_job *j)
@@ -377,17 +380,29 @@ static int linux_reap(struct sb_backend_job *j, struct sb_backend_exit *out)
                          strerrorname_np(j->pending_err) ?: "?");
                 return 0;
         }
+        /* Woken by the error pipe (exit_fd): a record, or EOF once the init
+         * is gone. Whether the init has exited is asked first, so that a
+         * record it wrote just before is read below, not missed. */
         memset(&si, 0, sizeof(si));
         do
-                r = waitid((idtype_t)P_PIDFD, (id_t)j->pidfd, &si, WEXITED);
+                r = waitid((idtype_t)P_PIDFD, (id_t)j->pidfd, &si, WEXITED | WNOHANG);
         while (r < 0 && errno == EINTR);
-        if (r < 0)
+        if (r < 0 && errno != EAGAIN)
                 return -errno;
-        j->reaped = true;
+        bool exited = r == 0 && si.si_pid != 0;
         /* The namespace's init reports the program's own status; without
          * that record the init itself was killed (kill, timeout, OOM). */
-        int wstatus;
-        if (sb_backend_read_child_error(j->err_fd, out->error, sizeof(out->error), &wstatus)) {
+        int wstatus, failed;
+        failed = sb_backend_read_child_error(j->err_fd, out->error, sizeof(out->error), &wstatus);
+        if (!exited && !failed && wstatus < 0)
+                return -EAGAIN;         /* nothing to report yet */
+        j->reaped = true;
+        /* A record with the init still there: it wrote it after it had
+         * killed and reaped everything else in the namespace (init.c), or
+         * the sandbox was never built. Only the init's own exit is left,
+         * which destroy() waits for; the job is over now. */
+        j->init_exiting = !exited;
+        if (failed) {
                 out->setup_failed = true;
         } else if (wstatus >= 0) {
                 if (WIFEXITED(wstatus))
@@ -400,10 +415,12 @@ static int linux_reap(struct sb_backend_job *j, struct sb_backend_exit *out)
                 out->signal = si.si_status;
         }
         /* Nothing of the job may outlive reap(). */
-        r = sb_cgroup_job_kill_wait(&j->cgj, 2000);
-        if (r < 0)
-                return r;
-        j->cg_empty = true;     /* and nothing can enter it again */
+        if (exited) {
+                r = sb_cgroup_job_kill_wait(&j->cgj, 2000);
+                if (r < 0)
+                        return r;
+                j->cg_empty = true;     /* and nothing can enter it again */
+        }
         /* No job process is left: give what it wrote to the client (only
          * when the workdir could not be idmapped). */
         (void)sb_linux_binds_after_job(&j->binds);
@@ -438,7 +455,7 @@ static void linux_destroy(struct sb_backend_job *j)
          * on the daemon's loop (never the threadpool), like every other use
          * of the spawner's socket. */
         settle(j);
-        if (!j->reaped && j->pidfd >= 0) {
+        if ((!j->reaped || j->init_exiting) && j->pidfd >= 0) {
                 siginfo_t si;
                 (void)syscall(SYS_pidfd_send_signal, j->pidfd, SIGKILL, NULL, 0);
                 while (waitid((idtype_t)P_PIDFD, (id_t)j->pidfd, &si, WEXITED) < 0 && errno == EINTR)

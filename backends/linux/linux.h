@@ -72,6 +72,7 @@ struct sb_backend_job {
         uint64_t memory_max, tasks_max;
         uint32_t cpu_percent;
         bool reaped;
+        bool init_exiting;              /* reaped on the init's record; its exit still to wait for */
         char work[PATH_MAX];            /* <state_dir>/jobs/<id>/work */
         const struct sb_seccomp_prog *seccomp;  /* the filter the child loads (cache-owned) */
         char syscall_filter[64];        /* its name, for enforced (the cache may drop it) */

@@ -118,9 +118,14 @@ def test_a_dead_prepared_sandbox_is_replaced(daemon):
         return {uid_of(w) for w in procs.values()} >= uids and procs
     procs = deadline_poll(built, 10)
     assert procs, f"prepared sandboxes never switched to their uids: {before}"
-    for pid, what in procs.items():
-        if uid_of(what) in uids:
-            os.kill(pid, signal.SIGKILL)
+    killed = [pid for pid, what in procs.items() if uid_of(what) in uids]
+    for pid in killed:
+        os.kill(pid, signal.SIGKILL)
+
+    def all_dead():
+        procs = procs_with_uid_in(daemon.uid_first, daemon.uid_last)
+        return all(pid not in procs or "state=Z" in procs[pid] for pid in killed)
+    assert deadline_poll(all_dead, 5), "the killed sandboxes did not die"
     cp = daemon.ctl("run", "--json", "--", "echo", "still runs")
     r = parse_json_output(cp)
     assert cp.returncode == 0 and r["stdout"] == "still runs\n", r
