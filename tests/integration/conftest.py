@@ -272,32 +272,34 @@ class Daemon:
         return out
 
     def job_procs(self):
-        """Processes in the uid range other than idle prepared sandboxes."""
+        """Processes in the uid range other than idle prepared sandboxes.
+        The processes are listed first: a sandbox's job directory exists
+        before its process does, so the prepared() that follows knows every
+        sandbox whose process the list holds."""
+        procs = procs_with_uid_in(self.uid_first, self.uid_last)
         prep = set(self.prepared().values())
-        return {pid: what for pid, what in procs_with_uid_in(self.uid_first, self.uid_last).items()
-                if uid_of(what) not in prep}
+        return {pid: what for pid, what in procs.items() if uid_of(what) not in prep}
 
     def leftovers(self):
         """Everything a job could leave behind, as human-readable strings
         (the prepared sandboxes of a running daemon are not leftovers)."""
-        left = []
-        prep = self.prepared()
-        prep_uids = set(prep.values())
-        for pid, what in procs_with_uid_in(self.uid_first, self.uid_last).items():
-            if uid_of(what) not in prep_uids:
-                left.append(f"process {pid} ({what})")
+        # Everything is listed before prepared() (see job_procs()).
+        procs = procs_with_uid_in(self.uid_first, self.uid_last)
+        cgdirs = []
         if self.own_paths is not None:
             for c in CONTROLLERS:
                 sub = self.subtree(c)
                 if os.path.isdir(sub):
-                    for e in os.listdir(sub):
-                        if os.path.isdir(os.path.join(sub, e)) and e not in prep:
-                            left.append(f"cgroup dir {os.path.join(sub, e)}")
+                    cgdirs += [(e, os.path.join(sub, e)) for e in os.listdir(sub)
+                               if os.path.isdir(os.path.join(sub, e))]
         jobs = os.path.join(self.state_dir, "jobs")
-        if os.path.isdir(jobs):
-            for e in os.listdir(jobs):
-                if e not in prep:
-                    left.append(f"job dir {os.path.join(jobs, e)}")
+        jobdirs = os.listdir(jobs) if os.path.isdir(jobs) else []
+        prep = self.prepared()
+        prep_uids = set(prep.values())
+        left = [f"process {pid} ({what})" for pid, what in procs.items()
+                if uid_of(what) not in prep_uids]
+        left += [f"cgroup dir {path}" for e, path in cgdirs if e not in prep]
+        left += [f"job dir {os.path.join(jobs, e)}" for e in jobdirs if e not in prep]
         for mp in mounts_under(self.state_dir):
             left.append(f"mount {mp}")
         return left
