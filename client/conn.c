@@ -21,7 +21,10 @@
 #include "client/client-internal.h"
 #include "config.h"
 
-#define READ_CHUNK (64u << 10)
+/* Per recv(). Below glibc's mmap threshold once the reader's buffer has
+ * grown to hold it, so a short-lived client (skillboxctl run) does not pay
+ * an mmap and munmap for it; big output just takes more calls. */
+#define READ_CHUNK (32u << 10)
 
 int client_fail(sb_client *c, int r, const char *fmt, ...)
 {

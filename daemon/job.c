@@ -935,24 +935,28 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, struct sbp_exec_params *p,
         sbd_list_init(&j->node);
         sbd_list_init(&j->retained_node);
         sbd_list_init(&j->waiters);
-        r = sbd_job_id_new(d, j->id);
+        /* A prepared sandbox brings its own id and uid. */
+        w = sbd_warm_take(d, prof, &limits, p);
+        r = w ? 0 : sbd_job_id_new(d, j->id);
         if (r < 0) {
                 free(j);
                 return sbp_error_set(err, SBP_E_INTERNAL, "job id: %s", sbd_errno_name(r));
         }
         j->argv = argv_copy(p->argv, p->argc);
         if (!j->argv) {
+                if (w)
+                        sbd_warm_return(d, w);
                 free(j);
                 return sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED, "out of memory");
         }
         env = env_build(p, err);
         if (!env) {
+                if (w)
+                        sbd_warm_return(d, w);
                 argv_free(j->argv);
                 free(j);
                 return -EINVAL;
         }
-        /* A prepared sandbox brings its own id and uid. */
-        w = sbd_warm_take(d, prof, &limits, p);
         if (w) {
                 snprintf(j->id, sizeof(j->id), "%s", w->id);
                 j->uid = w->uid;

@@ -167,6 +167,12 @@ struct sbd_warm *sbd_warm_take(struct sbd_daemon *d, const struct sbp_profile *p
         return NULL;
 }
 
+void sbd_warm_return(struct sbd_daemon *d, struct sbd_warm *w)
+{
+        sbd_list_append(&d->warm, &w->node);
+        d->warm_count++;
+}
+
 void sbd_warm_started(struct sbd_daemon *d, struct sbd_warm *w)
 {
         d->warm_failures = 0;

@@ -35,6 +35,9 @@ struct sbd_warm *sbd_warm_take(struct sbd_daemon *d, const struct sbp_profile *p
                                const struct sbd_limits *l, const struct sbp_exec_params *p);
 /* start() succeeded: the job owns the backend job and the uid now. */
 void sbd_warm_started(struct sbd_daemon *d, struct sbd_warm *w);
+/* Not used after all (the request failed before its start): back into the
+ * pool, unchanged. */
+void sbd_warm_return(struct sbd_daemon *d, struct sbd_warm *w);
 /* start() failed: end the sandbox (logging why its setup failed, if it
  * did) and free w; the uid stays with the caller. */
 void sbd_warm_failed(struct sbd_daemon *d, struct sbd_warm *w);

@@ -142,3 +142,14 @@ def test_concurrent_default_jobs_each_get_their_own(daemon):
     uids = {r["enforced"]["uid"] for r in results}
     assert len(uids) == 5, results
     assert all(r["state"] == "exited" and r["exit_code"] == 0 for r in results), results
+
+
+def test_a_refused_request_leaves_the_pool_alone(daemon):
+    before = wait_prepared(daemon)
+    with daemon.rpc() as c:
+        err, _ = c.call("exec", {"argv": ["true"], "env": {"": "x"}})
+        assert err is not None, "an empty environment name was accepted"
+    assert set(before) <= set(daemon.prepared()), (before, daemon.prepared())
+    cp = daemon.ctl("run", "--json", "--", "true")
+    r = parse_json_output(cp)
+    assert cp.returncode == 0 and r["job"] in before, r
