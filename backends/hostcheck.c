@@ -412,6 +412,25 @@ static void check_seccomp(struct sb_hostcheck *hc)
                        "; this process already runs under a filter (its rules also bind jobs)");
 }
 
+/* Every job's file system gets its flags with mount_setattr(); without it
+ * (kernels before 5.12) each job would fail at its mounts. Asked with an
+ * invalid size, which a kernel that has the call refuses with EINVAL. */
+static void check_mount_api(struct sb_hostcheck *hc)
+{
+        struct sb_hostcheck_item *it = item_new(hc, "mount-api");
+
+        errno = 0;
+        if (syscall(SYS_mount_setattr, -1, "", 0, NULL, (size_t)0) < 0 && errno == ENOSYS) {
+                hc->mount_api_ok = false;
+                snprintf(it->detail, sizeof(it->detail), "mount_setattr: not available (ENOSYS)");
+                snprintf(it->fix, sizeof(it->fix), "use a kernel 5.12 or newer");
+                it->status = SB_HOSTCHECK_FAIL;
+                return;
+        }
+        hc->mount_api_ok = true;
+        snprintf(it->detail, sizeof(it->detail), "mount_setattr, open_tree, move_mount");
+}
+
 static void check_landlock(struct sb_hostcheck *hc)
 {
         struct sb_hostcheck_item *it = item_new(hc, "landlock");
@@ -576,6 +595,7 @@ void sb_backend_hostcheck_run(const struct sb_hostcheck_params *p, struct sb_hos
         }
         check_namespaces(out);
         check_cgroup(out, p->cgroup_root ? p->cgroup_root : "/sys/fs/cgroup");
+        check_mount_api(out);
         check_seccomp(out);
         check_landlock(out);
         check_uid_range(out, p->uid_first, p->uid_last);

@@ -30,6 +30,7 @@ struct sb_hostcheck {
         struct sb_hostcheck_item item[SB_HOSTCHECK_ITEMS_MAX];
         /* Bits for the daemon's start-up decision. */
         bool namespaces_ok;      /* mount, pid, net, ipc, uts, cgroup all available */
+        bool mount_api_ok;       /* mount_setattr (5.12): every job's mounts use it */
         bool cgroup_ok;          /* memory, pids and cpu usable */
         unsigned landlock_abi;   /* 0 = none */
 };

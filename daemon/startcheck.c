@@ -36,6 +36,12 @@ int sbd_startcheck_run(struct sbd_daemon *d)
                                     sb_backend_hostcheck_status_name(it->status), it->detail,
                                     it->fix[0] ? it->fix : "-");
         }
+        if (linux_backend && !hc.mount_api_ok) {
+                log_error("host check: the linux backend builds every job's file system with "
+                          "mount_setattr(), which this kernel lacks; refusing to start "
+                          "(--backend posix runs jobs with rlimits only)");
+                return -EOPNOTSUPP;
+        }
         if (linux_backend && !hc.namespaces_ok) {
                 log_error("host check: the linux backend cannot create the namespaces every job "
                           "needs; refusing to start (--backend posix runs jobs with rlimits only)");

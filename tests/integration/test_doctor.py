@@ -6,7 +6,7 @@ import os
 
 from conftest import ctl, require_root
 
-NAMES = ["namespaces", "cgroup", "seccomp", "landlock", "uid-range", "state-dir"]
+NAMES = ["namespaces", "cgroup", "mount-api", "seccomp", "landlock", "uid-range", "state-dir"]
 
 
 def doctor(*args):
