@@ -46,6 +46,9 @@ void sb_child_fail(int errfd, int err, const char *step, const char *arg);
  * empty signal mask, umask 022. The parent blocks all signals around
  * fork/clone (sb_backend_block_signals) so none arrives before this. */
 void sb_child_reset_signals(void);
+/* Its second half alone, for a child whose handlers are known to be
+ * SIG_DFL already: an empty signal mask, umask 022. */
+void sb_child_reset_mask(void);
 
 /* Block every signal in the calling thread; *old gets the previous mask. */
 void sb_backend_block_signals(sigset_t *old);

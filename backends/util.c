@@ -133,10 +133,18 @@ void sb_backend_restore_signals(const sigset_t *old)
         pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
+void sb_child_reset_mask(void)
+{
+        sigset_t none;
+
+        sigemptyset(&none);
+        (void)sigprocmask(SIG_SETMASK, &none, NULL);
+        umask(022);
+}
+
 void sb_child_reset_signals(void)
 {
         struct sigaction dfl;
-        sigset_t none;
 
         memset(&dfl, 0, sizeof(dfl));
         dfl.sa_handler = SIG_DFL;
@@ -144,9 +152,7 @@ void sb_child_reset_signals(void)
          * reserved real-time signals; nothing else can fail. */
         for (int sig = 1; sig < NSIG; sig++)
                 (void)sigaction(sig, &dfl, NULL);
-        sigemptyset(&none);
-        (void)sigprocmask(SIG_SETMASK, &none, NULL);
-        umask(022);
+        sb_child_reset_mask();
 }
 
 int sb_child_fd_above_stdio(int *fd)

@@ -21,7 +21,6 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -49,15 +48,10 @@ void sb_linux_child(const struct sb_child_ctx *c)
         ssize_t n;
         int r;
 
-        if (c->signals_default) {
-                sigset_t none;
-
-                sigemptyset(&none);
-                (void)sigprocmask(SIG_SETMASK, &none, NULL);
-                umask(022);
-        } else {
+        if (c->signals_default)
+                sb_child_reset_mask();
+        else
                 sb_child_reset_signals();
-        }
         /* Our copies of the parent's ends: without closing the write end of
          * the sync pipe, a dying parent would leave us waiting forever. */
         close(c->sync_w);

@@ -297,6 +297,14 @@ static int linux_prepare(struct sb_backend *b, const struct sb_job_spec *spec,
         return r;
 }
 
+/* A prepared sandbox whose clone is still unanswered: read the answer, so
+ * that it has a pid to signal and wait for. */
+static void settle(struct sb_backend_job *j)
+{
+        if (j->pending)
+                sb_linux_spawner_settle(j->b, j);
+}
+
 static int linux_start(struct sb_backend_job *j, const struct sb_job_spec *spec, char *errbuf,
                        size_t errlen)
 {
@@ -304,8 +312,7 @@ static int linux_start(struct sb_backend_job *j, const struct sb_job_spec *spec,
 
         if (!j->held || j->start_fd < 0 || j->reaped)
                 return sb_backend_fail(errbuf, errlen, -EINVAL, "not a prepared sandbox");
-        if (j->pending)
-                sb_linux_spawner_settle(j->b, j);
+        settle(j);
         if (j->pending_err)
                 return sb_backend_fail(errbuf, errlen, -j->pending_err, "%s", j->pending_step);
         /* The daemon only hands a request to a sandbox built for exactly
@@ -334,14 +341,6 @@ static int linux_exit_fd(struct sb_backend_job *j)
 static int linux_pid(struct sb_backend_job *j)
 {
         return j->pid;
-}
-
-/* A prepared sandbox whose clone is still unanswered: read the answer, so
- * that it has a pid to signal and wait for. */
-static void settle(struct sb_backend_job *j)
-{
-        if (j->pending)
-                sb_linux_spawner_settle(j->b, j);
 }
 
 static int linux_kill(struct sb_backend_job *j)

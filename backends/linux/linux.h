@@ -163,6 +163,17 @@ int sb_linux_binds_attach(const struct sb_linux_binds *bd, char *step, size_t st
 void sb_linux_binds_release(struct sb_linux_binds *bd, bool keep_chown_fd);
 int sb_linux_binds_after_job(struct sb_linux_binds *bd);
 
+/* strv.c: argv then envp as one block of NUL-terminated strings. measure
+ * counts both (either may be NULL) and returns the block's size; pack writes
+ * it and returns its end; unpack points args (argc + envc + 2 slots: argv,
+ * NULL, envp, NULL) into a received block, -EINVAL if it holds fewer
+ * strings than said. unpack allocates nothing (spawner, child). */
+size_t sb_linux_strv_measure(char *const *argv, char *const *envp, uint32_t *argc,
+                             uint32_t *envc);
+char *sb_linux_strv_pack(char *dst, char *const *argv, uint32_t argc, char *const *envp,
+                         uint32_t envc);
+int sb_linux_strv_unpack(char *s, size_t len, uint32_t argc, uint32_t envc, char **args);
+
 /* start.c: the start request of a prepared sandbox. send: daemon side, one
  * message with argv, envp and the spec's stdio fds. recv: in the held child,
  * static buffers only; argv/envp point into them, stdio gets the three fds. */

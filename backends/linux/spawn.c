@@ -132,20 +132,8 @@ int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct 
                 r = sb_linux_spawner_clone_async(b, &c, cgfd, j, errbuf, errlen);
                 if (r < 0)
                         goto out;
-                if (r == 0) {
-                        /* The request holds its own references to the
-                         * child's ends; ours go. */
-                        close(syncp[0]);
-                        syncp[0] = -1;
-                        close(errp[1]);
-                        errp[1] = -1;
-                        (void)fcntl(errp[0], F_SETFL, O_NONBLOCK);
-                        j->err_fd = errp[0];
-                        errp[0] = -1;
-                        j->start_fd = syncp[1];
-                        syncp[1] = -1;
-                        goto out;
-                }
+                if (r == 0)
+                        goto ends;      /* the request holds its own copies */
                 if ((r = open_pipes(&c, syncp, errp)) < 0) {
                         r = sb_backend_fail(errbuf, errlen, r, "sync pipes");
                         goto out;
@@ -189,14 +177,6 @@ int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct 
         }
 
 cloned:
-        sb_linux_spawn_done(j, pid, pidfd);
-        close(syncp[0]);
-        syncp[0] = -1;
-        close(errp[1]);
-        errp[1] = -1;
-        /* reap() reads it after every writer is gone; non-blocking is
-         * only insurance against a bug there. */
-        (void)fcntl(errp[0], F_SETFL, O_NONBLOCK);
         /* Go (a prepared sandbox needs none: it waits for its start). */
         r = 1;
         while (!j->held && (r = (int)send(syncp[1], "g", 1, MSG_NOSIGNAL)) < 0 && errno == EINTR)
@@ -207,10 +187,18 @@ cloned:
                 while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                         ;
                 close(pidfd);
-                j->pidfd = -1;
-                j->pid = 0;
                 goto out;
         }
+        sb_linux_spawn_done(j, pid, pidfd);
+ends:
+        /* Our copies of the child's ends go. */
+        close(syncp[0]);
+        syncp[0] = -1;
+        close(errp[1]);
+        errp[1] = -1;
+        /* reap() reads it when it is readable, while the init may still
+         * hold the write end (init.c writes its record before it exits). */
+        (void)fcntl(errp[0], F_SETFL, O_NONBLOCK);
         j->err_fd = errp[0];
         errp[0] = -1;
         if (j->held) {

@@ -146,7 +146,7 @@ static int slot(const struct spawn_req *q, const int *fds, int nfds, int s)
 static int unpack(struct spawn_req *q, size_t len, const int *fds, int nfds,
                   struct sb_backend *b, struct sb_seccomp_prog *sp)
 {
-        char *s = (char *)(q + 1), *end;
+        char *s = (char *)(q + 1);
         size_t off;
 
         /* No argv only for a prepared sandbox: its comes with the start. */
@@ -157,16 +157,8 @@ static int unpack(struct spawn_req *q, size_t len, const int *fds, int nfds,
         off = (q->strings_len + 7u) & ~7u;
         if (sizeof(*q) + off + (size_t)(q->allow_len + q->deny_len) * sizeof(struct sock_filter) != len)
                 return -EINVAL;
-        end = s + q->strings_len;
-        for (uint32_t i = 0; i < q->argc + q->envc; i++) {
-                char *nul = s < end ? memchr(s, '\0', (size_t)(end - s)) : NULL;
-                if (!nul)
-                        return -EINVAL;
-                args[i + (i >= q->argc)] = s;
-                s = nul + 1;
-        }
-        args[q->argc] = NULL;
-        args[q->argc + q->envc + 1] = NULL;
+        if (sb_linux_strv_unpack(s, q->strings_len, q->argc, q->envc, args) < 0)
+                return -EINVAL;
 
         struct sock_filter *bpf = (struct sock_filter *)((char *)(q + 1) + off);
         *sp = (struct sb_seccomp_prog){ 0 };
@@ -419,15 +411,12 @@ static int send_request(struct sb_backend *b, const struct sb_child_ctx *c, int 
         const struct sb_job_spec *spec = c->spec;
         const struct sb_seccomp_prog *sp = c->j->seccomp;
         struct spawn_req *q;
-        size_t slen = 0, off, len;
+        size_t slen, off, len;
         uint32_t argc = 0, envc = 0;
         int fds[SLOT_MAX], nfds = 0, r;
         ssize_t n;
 
-        for (; spec->argv && spec->argv[argc]; argc++)
-                slen += strlen(spec->argv[argc]) + 1;
-        for (; spec->envp && spec->envp[envc]; envc++)
-                slen += strlen(spec->envp[envc]) + 1;
+        slen = sb_linux_strv_measure(spec->argv, spec->envp, &argc, &envc);
         if (argc + envc > ARGS_MAX || slen > BLOB_MAX - 2 * BPF_INSNS_MAX * sizeof(struct sock_filter) ||
             sp->allow.len > BPF_INSNS_MAX || sp->deny.len > BPF_INSNS_MAX)
                 return sb_backend_fail(errbuf, errlen, -E2BIG, "spawner request");
@@ -446,11 +435,7 @@ static int send_request(struct sb_backend *b, const struct sb_child_ctx *c, int 
         q->spec = *spec;
         q->j = *c->j;
         q->c = *c;
-        char *s = (char *)(q + 1);
-        for (uint32_t i = 0; i < argc; i++)
-                s = stpcpy(s, spec->argv[i]) + 1;
-        for (uint32_t i = 0; i < envc; i++)
-                s = stpcpy(s, spec->envp[i]) + 1;
+        sb_linux_strv_pack((char *)(q + 1), spec->argv, argc, spec->envp, envc);
         struct sock_filter *bpf = (struct sock_filter *)((char *)(q + 1) + off);
         memcpy(bpf, sp->allow.filter, sp->allow.len * sizeof(*bpf));
         if (sp->deny.len)       /* usually chained into allow (seccomp.c) */

@@ -40,7 +40,7 @@ struct sb_start_hdr {
 int sb_linux_start_send(int fd, const struct sb_job_spec *spec, char *errbuf, size_t errlen)
 {
         struct sb_start_hdr *h;
-        size_t slen = 0, len, done;
+        size_t slen, len, done;
         uint32_t argc = 0, envc = 0;
         int fds[3] = { spec->stdin_fd, spec->stdout_fd, spec->stderr_fd };
         ssize_t n;
@@ -50,10 +50,7 @@ int sb_linux_start_send(int fd, const struct sb_job_spec *spec, char *errbuf, si
         for (int i = 0; i < 3; i++)
                 if (fds[i] < 0)
                         return sb_backend_fail(errbuf, errlen, -EBADF, "stdio");
-        for (; spec->argv[argc]; argc++)
-                slen += strlen(spec->argv[argc]) + 1;
-        for (; spec->envp && spec->envp[envc]; envc++)
-                slen += strlen(spec->envp[envc]) + 1;
+        slen = sb_linux_strv_measure(spec->argv, spec->envp, &argc, &envc);
         if (argc + envc > START_ARGS_MAX || slen > START_STRINGS_MAX)
                 return sb_backend_fail(errbuf, errlen, -E2BIG, "start request");
         len = sizeof(*h) + slen;
@@ -64,11 +61,7 @@ int sb_linux_start_send(int fd, const struct sb_job_spec *spec, char *errbuf, si
         h->argc = argc;
         h->envc = envc;
         h->strings_len = (uint32_t)slen;
-        char *s = (char *)(h + 1);
-        for (uint32_t i = 0; i < argc; i++)
-                s = stpcpy(s, spec->argv[i]) + 1;
-        for (uint32_t i = 0; i < envc; i++)
-                s = stpcpy(s, spec->envp[i]) + 1;
+        sb_linux_strv_pack((char *)(h + 1), spec->argv, argc, spec->envp, envc);
 
         union {
                 struct cmsghdr h;
@@ -163,18 +156,10 @@ int sb_linux_start_recv(int fd, char ***argv, char ***envp, int stdio[3], const 
                         return n < 0 ? -errno : -EPROTO;
                 }
         }
-        char *s = start_strings, *end = start_strings + h.strings_len;
-        for (uint32_t i = 0; i < h.argc + h.envc; i++) {
-                char *nul = s < end ? memchr(s, '\0', (size_t)(end - s)) : NULL;
-                if (!nul) {
-                        close_fds(fds, nfds);
-                        return -EPROTO;
-                }
-                start_args[i + (i >= h.argc)] = s;
-                s = nul + 1;
+        if (sb_linux_strv_unpack(start_strings, h.strings_len, h.argc, h.envc, start_args) < 0) {
+                close_fds(fds, nfds);
+                return -EPROTO;
         }
-        start_args[h.argc] = NULL;
-        start_args[h.argc + h.envc + 1] = NULL;
         *argv = start_args;
         *envp = start_args + h.argc + 1;
         memcpy(stdio, fds, sizeof(fds));
