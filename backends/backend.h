@@ -39,6 +39,9 @@ struct sb_backend_config {
         const char *cgroup_name;   /* the daemon's subtree name, e.g. "skillbox" */
         uint32_t uid_first;        /* job uid/gid range, inclusive */
         uint32_t uid_last;
+        /* linux: the skillbox-spawner executable that clones every job;
+         * NULL = a fork of the daemon does (a larger process to clone). */
+        const char *spawner_path;
 };
 
 /* A directory the client passed by fd, mounted at target inside the job. */

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,6 +251,35 @@ static int parse_args(int argc, char **argv, struct sbd_options *o)
 }
 
 /* The state dir holds job directories: root only (0700); parents 0755. */
+/* The linux backend's job cloner: next to this skillboxd (a build tree runs
+ * its own), else where it is installed. NULL when neither exists: the
+ * backend then clones from a fork of the daemon, which works but makes
+ * every job dearer, so say so. */
+static const char *find_spawner(const struct sb_backend_ops *ops, char *buf, size_t len)
+{
+        ssize_t n;
+        char *slash;
+
+        if (strcmp(ops->name, "linux") != 0)
+                return NULL;
+        n = readlink("/proc/self/exe", buf, len - 1);
+        if (n > 0) {
+                buf[n] = '\0';
+                slash = strrchr(buf, '/');
+                if (slash && (size_t)(slash - buf) + sizeof("/skillbox-spawner") <= len) {
+                        memcpy(slash, "/skillbox-spawner", sizeof("/skillbox-spawner"));
+                        if (access(buf, X_OK) == 0)
+                                return buf;
+                }
+        }
+        if (access(SKILLBOX_SPAWNER_PATH, X_OK) == 0)
+                return SKILLBOX_SPAWNER_PATH;
+        log_warning("no skillbox-spawner beside %s or at %s: jobs are cloned from a fork "
+                    "of the daemon (slower)", n > 0 ? "skillboxd" : "this skillboxd",
+                    SKILLBOX_SPAWNER_PATH);
+        return NULL;
+}
+
 static int make_state_dir(const char *dir)
 {
         char buf[4096], *p;
@@ -399,6 +429,7 @@ int main(int argc, char **argv)
         static struct sbd_daemon daemon_state;
         struct sbd_daemon *d = &daemon_state;
         struct sb_backend_config bcfg;
+        char spawner[PATH_MAX];
         char errbuf[512];
         uv_loop_t loop;
         int r, exit_code = 0;
@@ -483,6 +514,7 @@ int main(int argc, char **argv)
                 .cgroup_name = d->opt.cgroup_name,
                 .uid_first = d->opt.uid_first,
                 .uid_last = d->opt.uid_last,
+                .spawner_path = find_spawner(d->ops, spawner, sizeof(spawner)),
         };
         errbuf[0] = '\0';
         r = d->ops->open(&bcfg, &d->backend, errbuf, sizeof(errbuf));

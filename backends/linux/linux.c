@@ -54,7 +54,7 @@ static void probe_path(struct sb_host_path *h, const char *name, bool follow)
         ssize_t n;
 
         memset(h, 0, sizeof(*h));
-        h->name = name;
+        snprintf(h->name, sizeof(h->name), "%s", name);
         snprintf(path, sizeof(path), "/%s", name);
         if ((follow ? stat(path, &st) : lstat(path, &st)) < 0)
                 return;
@@ -146,7 +146,7 @@ static int linux_open(const struct sb_backend_config *cfg, struct sb_backend **o
                 goto fail;
         /* Last, while the daemon is still small: what it forks keeps this
          * address space for every job it clones. */
-        r = sb_linux_spawner_start(b, errbuf, errlen);
+        r = sb_linux_spawner_start(b, cfg->spawner_path, errbuf, errlen);
         if (r < 0)
                 goto fail;
         *out = b;

@@ -19,7 +19,7 @@
 enum sb_host_kind { SB_HOST_ABSENT = 0, SB_HOST_SYMLINK, SB_HOST_DIR, SB_HOST_FILE };
 
 struct sb_host_path {
-        const char *name;               /* relative to / : "bin", "etc/ld.so.cache" */
+        char name[24];                  /* relative to / : "bin", "etc/ld.so.cache" */
         enum sb_host_kind kind;
         char target[256];               /* SB_HOST_SYMLINK: the link text */
 };
@@ -128,9 +128,10 @@ int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct 
                    char *errbuf, size_t errlen);
 
 /* spawner.c: start (end of open()) and stop (close()) the process that
- * clones the jobs; clone: 0 and the pidfd and pid, -errno with errbuf set, or 1
+ * clones the jobs: exe is the spawner executable, or NULL for a fork of the
+ * daemon (spawner_serve.c); clone: 0 and the pidfd and pid, -errno with errbuf set, or 1
  * when the spawner is gone (it is then stopped; clone in-process). */
-int sb_linux_spawner_start(struct sb_backend *b, char *errbuf, size_t errlen);
+int sb_linux_spawner_start(struct sb_backend *b, const char *exe, char *errbuf, size_t errlen);
 void sb_linux_spawner_stop(struct sb_backend *b);
 int sb_linux_spawner_clone(struct sb_backend *b, const struct sb_child_ctx *c, int cgfd,
                            int *pidfd, pid_t *pid, char *errbuf, size_t errlen);

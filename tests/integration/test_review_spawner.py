@@ -71,6 +71,41 @@ def run_echo(d, word):
     assert cp.stdout == word.encode() + b"\n", cp
 
 
+def test_spawner_is_its_own_executable(daemon):
+    """The daemon starts skillbox-spawner from beside itself, with only its
+    socket (and its pid namespace fd) open; in a static build it maps no
+    shared library, which is the point: every job's init is a copy of it."""
+    sp = spawner_of(daemon)
+    want = os.path.join(os.path.dirname(os.path.realpath(daemon.argv()[0])), "skillbox-spawner")
+    assert os.path.realpath(f"/proc/{sp}/exe") == want
+    assert sorted(int(fd) for fd in os.listdir(f"/proc/{sp}/fd")) == [0, 1, 2, 3, 4]
+    with open(want, "rb") as f:
+        dynamic = b"ld-linux" in f.read(4096)
+    with open(f"/proc/{sp}/maps") as f:
+        maps = f.read()
+    if not dynamic:
+        assert ".so" not in maps, maps
+    run_echo(daemon, "cloned")
+
+
+def test_spawner_missing_forks_the_daemon(request, workdir, monkeypatch):
+    """A skillboxd with no skillbox-spawner beside it (and none installed)
+    says so and clones from a fork of itself: jobs run the same."""
+    copy = os.path.join(workdir, "skillboxd")
+    shutil.copy2(os.environ["SKILLBOXD"], copy)
+    monkeypatch.setenv("SKILLBOXD", copy)
+    gen = _daemon_fixture(request, workdir, extra_args=["--prepared", "0"])
+    d = next(gen)
+    try:
+        exe = os.path.realpath(f"/proc/{spawner_of(d)}/exe")
+        if exe != copy:
+            pytest.skip(f"an installed spawner is in use: {exe}")
+        assert "no skillbox-spawner beside skillboxd" in d.log(), d.log()
+        run_echo(d, "forked")
+    finally:
+        next(gen, None)
+
+
 def test_spawner_sigkill_falls_back(daemon):
     run_echo(daemon, "before")
     sp = spawner_of(daemon)
