@@ -8,4 +8,4 @@ apt-get install -y -q --no-install-recommends \
         libuv1-dev libmsgpack-dev libseccomp-dev libcap-dev libsystemd-dev libinih-dev \
         libcmocka-dev python3 python3-pytest python3-msgpack \
         util-linux procps bubblewrap strace \
-        scdoc systemd
+        scdoc systemd musl-tools
