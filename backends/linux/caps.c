@@ -1,7 +1,9 @@
 /* caps.c — dropping every capability in the pre-exec child.
  *
  * Raw syscalls only (no libcap: it allocates). Order matters:
- *   1. bounding set: PR_CAPBSET_DROP needs CAP_SETPCAP, so before setresuid;
+ *   1. bounding set: PR_CAPBSET_DROP needs CAP_SETPCAP, so before setresuid
+ *      (the spawner drops its own once at start, which every clone of it
+ *      inherits, so its children skip this: 41 prctl calls fewer per job);
  *   2. ambient set cleared (also before, harmless either way);
  *   3. securebits set and locked (needs CAP_SETPCAP, so before the uid
  *      change): no root magic at exec (NOROOT), no capability juggling
@@ -9,11 +11,14 @@
  *      raise ever; inherited by every task and kept across exec;
  *   4. setresuid to the job uid (with NO_SETUID_FIXUP it keeps the sets);
  *   5. capset() to all-zero clears effective, permitted and inheritable;
- *      sb_linux_caps_verify() then reads all five sets back.
+ *      sb_linux_caps_verify() then reads all five sets back, from the
+ *      kernel's own account in /proc/self/status (one read, not a prctl
+ *      per capability and set).
  * After exec nothing can come back: no bounding caps, no ambient, and
  * no_new_privs stops setuid/file-capability binaries.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/securebits.h>
 #include <stddef.h>
@@ -91,44 +96,50 @@ int sb_linux_securebits_lock(const char **step)
         return 0;
 }
 
-/* After capset: all five sets must read back empty. */
-int sb_linux_caps_verify(int cap_last, const char **step)
+/* After capset: all five sets must read back empty. /proc is the job's
+ * own by now (mounts.c); its status file lists each set as 16 hex digits. */
+int sb_linux_caps_verify(const char **step)
 {
-        struct __user_cap_header_struct hdr;
-        struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+        static const char *const sets[] = { "CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:" };
+        char buf[4096];
+        ssize_t n;
+        int fd, found = 0;
 
-        memset(&hdr, 0, sizeof(hdr));
-        memset(data, 0, sizeof(data));
-        hdr.version = _LINUX_CAPABILITY_VERSION_3;
-        if (syscall(SYS_capget, &hdr, data) < 0) {
-                *step = "capget";
+        fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                *step = "open /proc/self/status";
                 return -errno;
         }
-        for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
-                if (data[i].effective || data[i].permitted || data[i].inheritable) {
-                        *step = "capabilities left after capset";
-                        return -EPERM;
+        do
+                n = read(fd, buf, sizeof(buf) - 1);
+        while (n < 0 && errno == EINTR);
+        if (n < 0) {
+                int r = -errno;
+                close(fd);
+                *step = "read /proc/self/status";
+                return r;
+        }
+        close(fd);
+        buf[n] = '\0';
+        for (char *line = buf; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+                for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+                        size_t len = strlen(sets[i]);
+                        if (strncmp(line, sets[i], len) != 0)
+                                continue;
+                        const char *v = line + len;
+                        while (*v == '\t' || *v == ' ')
+                                v++;
+                        size_t digits = strspn(v, "0");
+                        if (digits == 0 || (v[digits] != '\n' && v[digits] != '\0')) {
+                                *step = "capabilities left after capset";
+                                return -EPERM;
+                        }
+                        found |= 1 << i;
                 }
         }
-        for (int cap = 0; cap <= cap_last; cap++) {
-                int r = prctl(PR_CAPBSET_READ, (unsigned long)cap, 0UL, 0UL, 0UL);
-                if (r < 0 && errno != EINVAL) {
-                        *step = "prctl PR_CAPBSET_READ";
-                        return -errno;
-                }
-                if (r > 0) {
-                        *step = "bounding set not empty";
-                        return -EPERM;
-                }
-                r = prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, (unsigned long)cap, 0UL, 0UL);
-                if (r < 0 && errno != EINVAL) {
-                        *step = "prctl PR_CAP_AMBIENT_IS_SET";
-                        return -errno;
-                }
-                if (r > 0) {
-                        *step = "ambient set not empty";
-                        return -EPERM;
-                }
+        if (found != (1 << (sizeof(sets) / sizeof(sets[0]))) - 1) {
+                *step = "capability sets missing from /proc/self/status";
+                return -EPROTO;
         }
         return 0;
 }

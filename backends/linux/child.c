@@ -105,7 +105,7 @@ void sb_linux_child(const struct sb_child_ctx *c)
         if (spec->tasks_max)
                 child_rlimit(errfd, RLIMIT_NPROC, (rlim_t)spec->tasks_max, "RLIMIT_NPROC");
 
-        if ((r = sb_linux_caps_drop_bounding(c->b->cap_last, &sp)) < 0)
+        if (!c->bounding_clear && (r = sb_linux_caps_drop_bounding(c->b->cap_last, &sp)) < 0)
                 sb_child_fail(errfd, -r, sp, NULL);
         if ((r = sb_linux_securebits_lock(&sp)) < 0)
                 sb_child_fail(errfd, -r, sp, NULL);
@@ -119,7 +119,7 @@ void sb_linux_child(const struct sb_child_ctx *c)
                 sb_child_fail(errfd, errno, "setresuid", NULL);
         if ((r = sb_linux_caps_clear(&sp)) < 0)
                 sb_child_fail(errfd, -r, sp, NULL);
-        if ((r = sb_linux_caps_verify(c->b->cap_last, &sp)) < 0)
+        if ((r = sb_linux_caps_verify(&sp)) < 0)
                 sb_child_fail(errfd, -r, sp, NULL);
         if ((r = sb_linux_no_new_privs(&sp)) < 0)
                 sb_child_fail(errfd, -r, sp, NULL);

@@ -115,6 +115,9 @@ struct sb_child_ctx {
         /* Cloned by the spawner, whose handlers are all SIG_DFL already
          * (spawner_main): only the signal mask needs resetting. */
         bool signals_default;
+        /* Cloned by a spawner that emptied its own bounding and ambient
+         * sets: the child inherits them empty (verified all the same). */
+        bool bounding_clear;
         char tmp_opts[64];              /* "size=N,mode=1777" */
         char shm_opts[64];
 };
@@ -189,7 +192,7 @@ int sb_linux_caps_drop_bounding(int cap_last, const char **step);  /* before the
 int sb_linux_caps_clear(const char **step);                        /* after the uid change */
 int sb_linux_no_new_privs(const char **step);
 int sb_linux_securebits_lock(const char **step);                   /* before the uid change */
-int sb_linux_caps_verify(int cap_last, const char **step);         /* after capset */
+int sb_linux_caps_verify(const char **step);                       /* after capset, /proc mounted */
 
 /* leftovers.c: what a previous instance left (processes, cgroups, job dirs). */
 int sb_linux_reap_leftovers(struct sb_backend *b, char *errbuf, size_t errlen);

@@ -50,6 +50,7 @@
 
 static unsigned char rbuf[sizeof(struct sb_spawn_req) + SB_SPAWN_BLOB_MAX] __attribute__((aligned(16)));
 static char *args[SB_SPAWN_ARGS_MAX + 2];
+static bool bounding_clear;     /* our bounding and ambient sets are empty */
 
 static void reply(int sock, int err, pid_t pid, const char *step, int pidfd)
 {
@@ -150,6 +151,7 @@ static int unpack(struct sb_spawn_req *q, size_t len, const int *fds, int nfds,
         q->c.attach = q->attach ? &q->j.cgj : NULL;
         /* Every handler was reset when we started and none set since. */
         q->c.signals_default = true;
+        q->c.bounding_clear = bounding_clear;
         if (q->c.sync_r < 0 || q->c.err_w < 0 || q->spec.stdin_fd < 0 ||
             q->spec.stdout_fd < 0 || q->spec.stderr_fd < 0)
                 return -EINVAL;
@@ -282,6 +284,13 @@ void sb_linux_spawner_serve(int sock, pid_t daemon, struct sb_backend *b)
         pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
         if (pidns < 0)
                 _exit(1);
+        /* Our bounding and ambient sets go now, once: every clone inherits
+         * them empty (caps.c). They limit only what an execve could gain,
+         * and the spawner execs nothing, so its own effective set (which
+         * its children need until they drop it) stays whole. Should this
+         * fail, each child drops its own as before. */
+        const char *step;
+        bounding_clear = sb_linux_caps_drop_bounding(b->cap_last, &step) == 0;
         fd = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (fd >= 0 && fd != STDIN_FILENO) {
                 (void)dup2(fd, STDIN_FILENO);

@@ -71,6 +71,17 @@ def run_echo(d, word):
     assert cp.stdout == word.encode() + b"\n", cp
 
 
+def assert_no_caps(d):
+    """All five capability sets of a job are empty, whichever process cloned
+    it (the spawner empties its own bounding set once; the daemon's
+    in-process clone drops it in the child)."""
+    cp = d.ctl("run", "--", "grep", "^Cap", "/proc/self/status")
+    assert cp.returncode == 0, (cp, d.log())
+    sets = dict(line.split(":\t") for line in cp.stdout.decode().splitlines())
+    assert set(sets) == {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"}, sets
+    assert all(int(v, 16) == 0 for v in sets.values()), sets
+
+
 def test_spawner_is_its_own_executable(daemon):
     """The daemon starts skillbox-spawner from beside itself, with only its
     socket (and its pid namespace fd) open; in a static build it maps no
@@ -86,6 +97,7 @@ def test_spawner_is_its_own_executable(daemon):
     if not dynamic:
         assert ".so" not in maps, maps
     run_echo(daemon, "cloned")
+    assert_no_caps(daemon)
 
 
 def test_spawner_missing_forks_the_daemon(request, workdir, monkeypatch):
@@ -102,6 +114,7 @@ def test_spawner_missing_forks_the_daemon(request, workdir, monkeypatch):
             pytest.skip(f"an installed spawner is in use: {exe}")
         assert "no skillbox-spawner beside skillboxd" in d.log(), d.log()
         run_echo(d, "forked")
+        assert_no_caps(d)
     finally:
         next(gen, None)
 
@@ -112,6 +125,7 @@ def test_spawner_sigkill_falls_back(daemon):
     os.kill(sp, signal.SIGKILL)
     for i in range(5):
         run_echo(daemon, f"after{i}")
+    assert_no_caps(daemon)
     # The dead spawner was reaped, not left a zombie, and nothing replaced it.
     assert sp not in children(daemon.pid), children(daemon.pid)
     base = fd_count(daemon.pid)
