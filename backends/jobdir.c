@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,6 +323,19 @@ int sb_backend_jobdir_remove(const char *state_dir, const char *job_id)
         jfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (jfd < 0)
                 return -errno;
+        /* The usual case first: work/ is empty (or gone) and nothing else
+         * is there. rmdir removes only an empty directory and never follows
+         * a symlink, so this needs no walk; anything else fails it
+         * (ENOTEMPTY, ENOTDIR) and takes the walk. */
+        int idfd = open_dir_at(jfd, job_id);
+        if (idfd >= 0) {
+                bool work_gone = unlinkat(idfd, "work", AT_REMOVEDIR) == 0 || errno == ENOENT;
+                close(idfd);
+                if (work_gone && unlinkat(jfd, job_id, AT_REMOVEDIR) == 0) {
+                        close(jfd);
+                        return 0;
+                }
+        }
         r = sb_backend_remove_tree(jfd, job_id);
         close(jfd);
         return r;

@@ -304,14 +304,18 @@ int sb_cgroup_job_empty(struct sb_cgroup_job *job)
 {
         char buf[32];
 
+        /* The first hierarchy tells for all: a process joins them in index
+         * order (sb_cgroup_job_attach_self, or CLONE_INTO_CGROUP into the
+         * only one), before it runs anything of the job, and none can move
+         * itself out (no cgroup file system in the sandbox, no capability),
+         * so the first holds every process any of them holds. */
         for (int i = 0; i < job->cg->nbase; i++) {
                 if (job->fd[i] < 0)
                         continue;
                 ssize_t n = sb_cg_read(job->fd[i], "cgroup.procs", buf, sizeof(buf));
                 if (n < 0)
                         return (int)n;
-                if (n > 0)
-                        return 0;
+                return n == 0;
         }
         return 1;
 }
