@@ -218,3 +218,18 @@ def test_dev_and_sys_minimal(daemon):
     assert {"null", "zero", "full", "random", "urandom"} <= names, names
     code, out = probe(daemon, "exists", "/sys")
     assert out.startswith("no"), f"/sys in the job: {out}"
+    # The nodes are the host's devices (made in the sandbox's /dev), and
+    # /dev itself takes no new entry.
+    cp = daemon.ctl("run", "--", "sh", "-c",
+                    "stat -c '%n %F %t:%T %a' /dev/null /dev/zero /dev/full /dev/random "
+                    "/dev/urandom /dev/tty; head -c 3 /dev/zero | od -An -tx1; "
+                    "echo x > /dev/null && echo null-ok; echo x > /dev/full || echo full-ENOSPC; "
+                    "touch /dev/new 2>/dev/null && echo DEV-WRITABLE; true")
+    assert cp.returncode == 0, cp
+    out = cp.stdout.decode()
+    for line in ("/dev/null character special file 1:3 666", "/dev/zero character special file 1:5 666",
+                 "/dev/full character special file 1:7 666", "/dev/random character special file 1:8 666",
+                 "/dev/urandom character special file 1:9 666", "/dev/tty character special file 5:0 666",
+                 " 00 00 00", "null-ok", "full-ENOSPC"):
+        assert line in out.splitlines(), (line, out)
+    assert "DEV-WRITABLE" not in out, out
