@@ -274,9 +274,8 @@ static const char *find_spawner(const struct sb_backend_ops *ops, char *buf, siz
         }
         if (access(SKILLBOX_SPAWNER_PATH, X_OK) == 0)
                 return SKILLBOX_SPAWNER_PATH;
-        log_warning("no skillbox-spawner beside %s or at %s: jobs are cloned from a fork "
-                    "of the daemon (slower)", n > 0 ? "skillboxd" : "this skillboxd",
-                    SKILLBOX_SPAWNER_PATH);
+        log_warning("no skillbox-spawner beside skillboxd or at %s: jobs are cloned from "
+                    "a fork of the daemon (slower)", SKILLBOX_SPAWNER_PATH);
         return NULL;
 }
 

@@ -1,9 +1,10 @@
 /* child.c — the pre-exec sequence of a linux job, run in the child of
  * clone3() (already in new mount, pid, net, ipc and uts namespaces).
  *
- * The child is a copy of a multi-threaded daemon: no malloc, no stdio, no
- * logging, no glibc call that broadcasts to threads (setresuid & co. are
- * raw syscalls for that reason). Every failure writes one fixed-size
+ * The child is a copy of the spawner, or (the spawner gone) of the
+ * multi-threaded daemon: no malloc, no stdio, no logging, no glibc call
+ * that broadcasts to threads (setresuid & co. are raw syscalls for that
+ * reason). Every failure writes one fixed-size
  * {errno, step} record to the O_CLOEXEC error pipe and _exit(127)s; a
  * successful execve closes the pipe instead.
  *
@@ -20,6 +21,7 @@
 #include <grp.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -48,6 +50,9 @@ void sb_linux_child(const struct sb_child_ctx *c)
         ssize_t n;
         int r;
 
+        /* What `ps` on the host calls every job's init, whichever process
+         * cloned it (the spawner, or the daemon itself). */
+        (void)prctl(PR_SET_NAME, "sb-init");
         if (c->signals_default)
                 sb_child_reset_mask();
         else

@@ -242,8 +242,6 @@ static void serve_one(int sock, int pidns, struct sb_backend *b)
                  * would never read as EOF and the daemon would wait forever. */
                 close(sock);
                 close(pidns);
-                /* The job's init is named like before, not like us. */
-                (void)prctl(PR_SET_NAME, "skillboxd");
                 sb_linux_child(&q->c);
         }
         err = pid < 0 ? errno : 0;

@@ -100,6 +100,17 @@ def test_spawner_is_its_own_executable(daemon):
     assert_no_caps(daemon)
 
 
+def test_job_inits_are_named(pooled_daemon):
+    """On the host, every job's first process (here the prepared sandboxes,
+    children of the daemon like every job) is called sb-init in ps."""
+    d = pooled_daemon
+    run_echo(d, "warm")
+    inits = lambda: sum(1 for comm, _ in children(d.pid).values() if comm == "sb-init")
+    assert deadline_poll(lambda: inits() >= 2, timeout=10), children(d.pid)
+    names = sorted(comm for comm, _ in children(d.pid).values())
+    assert set(names) <= {"sb-spawner", "sb-init"}, names
+
+
 def test_spawner_missing_forks_the_daemon(request, workdir, monkeypatch):
     """A skillboxd with no skillbox-spawner beside it (and none installed)
     says so and clones from a fork of itself: jobs run the same."""
