@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "config/conf_internal.h"
+#include "config/syscall_groups.h"
 
 enum type {
         T_SOCKET,      /* absolute path that fits sun_path */
@@ -89,15 +90,11 @@ static const struct key profile_keys[] = {
 };
 #undef P
 
-/* The syscall groups a profile may add to the job's baseline filter. The
- * names are the linux backend's (backends/linux/seccomp.c), in systemd's
- * "@group" style; a name the backend does not define would fail every job,
- * so it is refused here, at load. Keep the two lists in step. */
-static const char *const syscall_groups[] = {
-        "@default", "@basic-io", "@file-system", "@file-io", "@io-event", "@aio", "@ipc",
-        "@memory", "@process", "@signal", "@timer", "@sync", "@resources", "@system-info",
-        "@credentials", "@sandbox", "@network-io", "@debug", "@keyring",
-};
+/* The syscall groups a profile may add to the job's baseline filter
+ * (syscall_groups.h: the linux backend defines the same ones). */
+#define SG_NAME(n) n,
+static const char *const syscall_groups[] = { SB_SYSCALL_GROUP_NAMES(SG_NAME) };
+#undef SG_NAME
 
 const char *sbd_conf_syscall_group(const char *name)
 {

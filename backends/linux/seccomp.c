@@ -49,11 +49,12 @@
 
 #include "backends/internal.h"
 #include "backends/linux/seccomp_groups.h"
+#include "config/syscall_groups.h"
 
 #define G(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 const struct sb_seccomp_group sb_seccomp_groups[] = {
-        { "@default", "what every program calls", false, G(
+        { SB_SG_DEFAULT, "what every program calls", false, G(
                 "arch_prctl", "brk", "cacheflush", "clock_getres", "clock_getres_time64",
                 "clock_gettime", "clock_gettime64", "clock_nanosleep", "clock_nanosleep_time64",
                 "exit", "exit_group", "futex", "futex_time64", "futex_waitv", "futex_wake",
@@ -66,11 +67,11 @@ const struct sb_seccomp_group sb_seccomp_groups[] = {
                 "rt_sigreturn", "sched_getaffinity", "sched_yield", "set_robust_list",
                 "set_thread_area", "set_tid_address", "set_tls", "sigreturn", "time",
                 "ugetrlimit", "map_shadow_stack") },
-        { "@basic-io", "I/O on descriptors already open", false, G(
+        { SB_SG_BASIC_IO, "I/O on descriptors already open", false, G(
                 "_llseek", "close", "close_range", "dup", "dup2", "dup3", "lseek", "pread64",
                 "preadv", "preadv2", "pwrite64", "pwritev", "pwritev2", "read", "readv",
                 "write", "writev") },
-        { "@file-system", "paths: open, stat, create, remove, rename, xattrs, inotify", false, G(
+        { SB_SG_FILE_SYSTEM, "paths: open, stat, create, remove, rename, xattrs, inotify", false, G(
                 "access", "chdir", "chmod", "creat", "faccessat", "faccessat2", "fallocate",
                 "fchdir", "fchmod", "fchmodat", "fchmodat2", "fcntl", "fcntl64", "fgetxattr",
                 "flistxattr", "fremovexattr", "fsetxattr", "fstat", "fstat64", "fstatat64",
@@ -84,70 +85,70 @@ const struct sb_seccomp_group sb_seccomp_groups[] = {
                 "stat64", "statfs", "statfs64", "statx", "symlink", "symlinkat", "truncate",
                 "truncate64", "umask", "unlink", "unlinkat", "utime", "utimensat",
                 "utimensat_time64", "utimes") },
-        { "@file-io", "zero-copy and advisory file calls", false, G(
+        { SB_SG_FILE_IO, "zero-copy and advisory file calls", false, G(
                 "cachestat", "copy_file_range", "fadvise64", "fadvise64_64", "arm_fadvise64_64", "flock",
                 "readahead", "sendfile", "sendfile64", "splice", "tee", "vmsplice") },
-        { "@io-event", "waiting on descriptors", false, G(
+        { SB_SG_IO_EVENT, "waiting on descriptors", false, G(
                 "_newselect", "epoll_create", "epoll_create1", "epoll_ctl", "epoll_pwait",
                 "epoll_pwait2", "epoll_wait", "eventfd", "eventfd2", "poll", "ppoll",
                 "ppoll_time64", "pselect6", "pselect6_time64", "select") },
-        { "@aio", "asynchronous I/O (not io_uring)", false, G(
+        { SB_SG_AIO, "asynchronous I/O (not io_uring)", false, G(
                 "io_cancel", "io_destroy", "io_getevents", "io_pgetevents",
                 "io_pgetevents_time64", "io_setup", "io_submit") },
-        { "@ipc", "pipes, SysV and POSIX IPC inside the job's ipc namespace", false, G(
+        { SB_SG_IPC, "pipes, SysV and POSIX IPC inside the job's ipc namespace", false, G(
                 "ipc", "memfd_create", "mq_getsetattr", "mq_notify", "mq_open",
                 "mq_timedreceive", "mq_timedreceive_time64", "mq_timedsend",
                 "mq_timedsend_time64", "mq_unlink", "msgctl", "msgget", "msgrcv", "msgsnd",
                 "pipe", "pipe2", "semctl", "semget", "semop", "semtimedop",
                 "semtimedop_time64", "shmat", "shmctl", "shmdt", "shmget") },
-        { "@memory", "the address space", false, G(
+        { SB_SG_MEMORY, "the address space", false, G(
                 "get_mempolicy", "madvise", "mbind", "mincore", "mlock", "mlock2", "mlockall",
                 "mmap", "mmap2", "mprotect", "mremap", "msync", "munlock", "munlockall",
                 "munmap", "pkey_alloc", "pkey_free", "pkey_mprotect", "remap_file_pages",
                 "set_mempolicy", "set_mempolicy_home_node") },
-        { "@process", "processes and threads (clone: see arg_rules)", false, G(
+        { SB_SG_PROCESS, "processes and threads (clone: see arg_rules)", false, G(
                 "capget", "execve", "execveat", "fork", "getrusage", "kill", "pidfd_open",
                 "pidfd_send_signal", "prctl", "rt_sigqueueinfo", "rt_tgsigqueueinfo",
                 "setpgid", "setsid", "tgkill", "times", "tkill", "vfork", "wait4", "waitid",
                 "waitpid") },
-        { "@signal", "signal handling", false, G(
+        { SB_SG_SIGNAL, "signal handling", false, G(
                 "rt_sigaction", "rt_sigpending", "rt_sigprocmask", "rt_sigsuspend",
                 "rt_sigtimedwait", "rt_sigtimedwait_time64", "sigaction", "sigaltstack",
                 "signal", "signalfd", "signalfd4", "sigpending", "sigprocmask",
                 "sigsuspend") },
-        { "@timer", "alarms and timers", false, G(
+        { SB_SG_TIMER, "alarms and timers", false, G(
                 "alarm", "getitimer", "setitimer", "timer_create", "timer_delete",
                 "timer_getoverrun", "timer_gettime", "timer_gettime64", "timer_settime",
                 "timer_settime64", "timerfd_create", "timerfd_gettime", "timerfd_gettime64",
                 "timerfd_settime", "timerfd_settime64") },
-        { "@sync", "flushing to storage", false, G(
+        { SB_SG_SYNC, "flushing to storage", false, G(
                 "fdatasync", "fsync", "sync", "sync_file_range", "sync_file_range2",
                 "syncfs") },
-        { "@resources", "priorities, affinity and limits of the job's own tasks", false, G(
+        { SB_SG_RESOURCES, "priorities, affinity and limits of the job's own tasks", false, G(
                 "getpriority", "ioprio_get", "ioprio_set", "sched_get_priority_max",
                 "sched_get_priority_min", "sched_getattr", "sched_getparam",
                 "sched_getscheduler", "sched_rr_get_interval", "sched_rr_get_interval_time64",
                 "sched_setaffinity", "sched_setattr", "sched_setparam",
                 "sched_setscheduler", "setpriority", "setrlimit") },
-        { "@system-info", "what the kernel says about itself", false, G(
+        { SB_SG_SYSTEM_INFO, "what the kernel says about itself", false, G(
                 "getcpu", "olduname", "oldolduname", "sysinfo", "uname") },
-        { "@credentials", "identity calls, harmless without capabilities", false, G(
+        { SB_SG_CREDENTIALS, "identity calls, harmless without capabilities", false, G(
                 "capset", "chown", "chown32", "fchown", "fchown32", "fchownat", "lchown",
                 "lchown32", "setfsgid", "setfsgid32", "setfsuid", "setfsuid32", "setgid",
                 "setgid32", "setgroups", "setgroups32", "setregid", "setregid32",
                 "setresgid", "setresgid32", "setresuid", "setresuid32", "setreuid",
                 "setreuid32", "setuid", "setuid32") },
-        { "@sandbox", "a job may restrict itself further", false, G(
+        { SB_SG_SANDBOX, "a job may restrict itself further", false, G(
                 "seccomp", "landlock_create_ruleset", "landlock_add_rule",
                 "landlock_restrict_self") },
-        { "@network-io", "socket calls (socket() itself: see arg_rules)", false, G(
+        { SB_SG_NETWORK_IO, "socket calls (socket() itself: see arg_rules)", false, G(
                 "accept", "accept4", "bind", "connect", "getpeername", "getsockname",
                 "getsockopt", "listen", "recv", "recvfrom", "recvmmsg", "recvmmsg_time64",
                 "recvmsg", "send", "sendmmsg", "sendmsg", "sendto", "setsockopt",
                 "shutdown") },
-        { "@debug", "tracing the job's own processes (gdb, strace)", true, G(
+        { SB_SG_DEBUG, "tracing the job's own processes (gdb, strace)", true, G(
                 "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd") },
-        { "@keyring", "the kernel key retention service", true, G(
+        { SB_SG_KEYRING, "the kernel key retention service", true, G(
                 "add_key", "keyctl", "request_key") },
         { NULL, NULL, false, NULL },
 };

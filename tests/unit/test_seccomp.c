@@ -32,6 +32,7 @@
 #include <seccomp.h>
 
 #include "backends/linux/seccomp_groups.h"
+#include "config/syscall_groups.h"
 
 static bool in_list(const char *const *list, const char *name)
 {
@@ -60,6 +61,25 @@ static void test_names_resolve(void **state)
                 if (seccomp_syscall_resolve_name(*s) == __NR_SCMP_ERROR)
                         fail_msg("refused-list entry %s: unknown to libseccomp", *s);
         assert_null(sb_seccomp_group_find("@nope"));
+}
+
+/* The config accepts exactly the groups this backend defines
+ * (config/syscall_groups.h): each listed name has a group, and there are
+ * no others. */
+static void test_groups_match_config(void **state)
+{
+#define SG_NAME(n) n,
+        static const char *const listed[] = { SB_SYSCALL_GROUP_NAMES(SG_NAME) };
+#undef SG_NAME
+        size_t ngroups = 0;
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(listed) / sizeof(listed[0]); i++)
+                if (!sb_seccomp_group_find(listed[i]))
+                        fail_msg("%s: accepted by the config, undefined in seccomp.c", listed[i]);
+        for (const struct sb_seccomp_group *g = sb_seccomp_groups; g->name; g++)
+                ngroups++;
+        assert_int_equal(ngroups, sizeof(listed) / sizeof(listed[0]));
 }
 
 static void test_refused_not_allowed(void **state)
@@ -239,6 +259,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_names_resolve),
+                cmocka_unit_test(test_groups_match_config),
                 cmocka_unit_test(test_refused_not_allowed),
                 cmocka_unit_test(test_cache),
                 cmocka_unit_test(test_filter_default),
