@@ -50,11 +50,10 @@ int main(void)
                 return 2;
         }
         /* Only the host facts are the daemon's; what points into its memory
-         * or names its fds means nothing here. */
+         * or names its fds means nothing here (the cgroup base fds are reset
+         * by sb_linux_spawner_serve(), for a forked spawner too). */
         struct sb_backend *b = &h.b;
         b->cg.ops = NULL;
-        for (int i = 0; i < SB_CGROUP_BASES_MAX; i++)
-                b->cg.base[i].fd = -1;
         memset(&b->seccomp, 0, sizeof(b->seccomp));
         b->spawner_fd = -1;
         b->spawner_pid = 0;
