@@ -129,12 +129,20 @@ struct sb_backend_ops {
          * then on it is an ordinary job (exit_fd, kill, reap, destroy). A
          * prepared sandbox that is never started goes with kill, reap and
          * destroy; one whose setup failed makes start() fail (-EPIPE), and
-         * reap() then says why. */
+         * reap() then says why. start() takes argv and envp of at most
+         * SB_BACKEND_START_ENTRIES_MAX entries and SB_BACKEND_START_BYTES_MAX
+         * bytes (strings with their NULs; else -E2BIG): the daemon gives a
+         * larger request a sandbox built for it instead. */
         int (*prepare)(struct sb_backend *b, const struct sb_job_spec *spec,
                        struct sb_backend_job **out, char *errbuf, size_t errlen);
         int (*start)(struct sb_backend_job *j, const struct sb_job_spec *spec, char *errbuf,
                      size_t errlen);
 };
+
+/* What a prepared sandbox's start() takes (above); the child keeps the
+ * request in room set aside for it before the job existed. */
+#define SB_BACKEND_START_ENTRIES_MAX 512u
+#define SB_BACKEND_START_BYTES_MAX (24u << 10)
 
 extern const struct sb_backend_ops sb_backend_posix_ops;
 #if HAVE_BACKEND_LINUX

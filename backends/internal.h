@@ -58,9 +58,9 @@ void sb_backend_restore_signals(const sigset_t *old);
 int sb_child_fd_above_stdio(int *fd);
 
 /* Put in/out/err on 0/1/2 (coping with any overlap), then close every fd
- * >= 3 except keep_fd and keep_fd2 (-1 = none; kept ones must be
+ * >= 3 except the nkeep in keep[] (-1 = none; kept ones must be
  * O_CLOEXEC). Returns 0 or -errno and sets *step on failure. */
-int sb_child_stdio(int in, int out, int err, int keep_fd, int keep_fd2, const char **step);
+int sb_child_stdio(int in, int out, int err, const int *keep, int nkeep, const char **step);
 
 /* execve argv[0], searching PATH from envp when it has no '/', like execvp
  * but using only stack buffers. Returns only on failure, with errno set. */

@@ -182,7 +182,7 @@ static int close_from(int first, int last)
         return 0;
 }
 
-int sb_child_stdio(int in, int out, int err, int keep_fd, int keep_fd2, const char **step)
+int sb_child_stdio(int in, int out, int err, const int *keep, int nkeep, const char **step)
 {
         int fds[3] = { in, out, err };
 
@@ -217,29 +217,28 @@ int sb_child_stdio(int in, int out, int err, int keep_fd, int keep_fd2, const ch
                         return -errno;
                 }
         }
-        /* Close everything from 3 up but the kept fds (in ascending order;
-         * -1 or a duplicate is skipped). */
-        int keep[2] = { keep_fd, keep_fd2 };
+        /* Close everything from 3 up but the kept fds, in ascending order
+         * (-1 or a duplicate is skipped). */
         int r = 0, from = 3;
-        if (keep[1] < keep[0]) {
-                keep[0] = keep_fd2;
-                keep[1] = keep_fd;
-        }
-        for (int i = 0; i < 2 && r >= 0; i++) {
-                if (keep[i] < from)
-                        continue;
-                if (keep[i] > from)
-                        r = close_from(from, keep[i] - 1);
-                from = keep[i] + 1;
+        for (;;) {
+                int next = INT_MAX;
+
+                for (int i = 0; i < nkeep; i++)
+                        if (keep[i] >= from && keep[i] < next)
+                                next = keep[i];
+                if (next == INT_MAX)
+                        break;
+                if (next > from && (r = close_from(from, next - 1)) < 0)
+                        break;
+                from = next + 1;
         }
         if (r >= 0)
                 r = close_from(from, INT_MAX);
-        if (r < 0)
-                goto fail;
+        if (r < 0) {
+                *step = "close_range";
+                return r;
+        }
         return 0;
-fail:
-        *step = "close_range";
-        return r;
 }
 
 static const char *env_path(char *const *envp)

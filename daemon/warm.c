@@ -139,13 +139,29 @@ static bool same_groups(const char *const *a, const char *const *b)
         return true;
 }
 
+/* Whether argv and the environment fit what a prepared sandbox takes
+ * (SB_BACKEND_START_*_MAX), counting the entries the daemon adds to the
+ * environment (job.c, env_build) generously. */
+static bool fits_prepared(const struct sbp_exec_params *p)
+{
+        size_t entries = (size_t)p->argc + p->envc + 8, bytes = 256;
+
+        if (entries > SB_BACKEND_START_ENTRIES_MAX)
+                return false;
+        for (uint32_t i = 0; i < p->argc; i++)
+                bytes += strlen(p->argv[i]) + 1;
+        for (uint32_t i = 0; i < p->envc; i++)
+                bytes += strlen(p->env[i]) + 1;
+        return bytes <= SB_BACKEND_START_BYTES_MAX;
+}
+
 struct sbd_warm *sbd_warm_take(struct sbd_daemon *d, const struct sbp_profile *prof,
                                const struct sbd_limits *l, const struct sbp_exec_params *p)
 {
         struct sbd_list *pos, *tmp;
 
         if (d->warm_count == 0 || strcmp(prof->name, warm_profile_name) != 0 ||
-            p->has_workdir_fd || p->nmounts)
+            p->has_workdir_fd || p->nmounts || !fits_prepared(p))
                 return NULL;
         sbd_list_for_each_safe(pos, tmp, &d->warm) {
                 struct sbd_warm *w = sbd_container_of(pos, struct sbd_warm, node);

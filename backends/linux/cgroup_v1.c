@@ -166,8 +166,9 @@ static int v1_job_kill(struct sb_cgroup_job *job)
         int r;
 
         if (fb < 0 || job->fd[fb] < 0) {
-                int mb = base_of(cg, SB_CG_MEMORY);
-                r = sb_cg_kill_procs(job->fd[mb]);
+                /* pids: the job's init may be outside memory (vmclone.c). */
+                int pb = base_of(cg, SB_CG_PIDS);
+                r = sb_cg_kill_procs(job->fd[pb]);
                 return r < 0 ? r : 0;
         }
         /* Frozen tasks cannot fork or exit, so the pid list we read is

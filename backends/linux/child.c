@@ -80,6 +80,14 @@ void sb_linux_child(const struct sb_child_ctx *c)
         /* Now inside the job cgroup: make it our cgroup root. */
         if (unshare(CLONE_NEWCGROUP) < 0)
                 sb_child_fail(errfd, errno, "unshare CLONE_NEWCGROUP", NULL);
+        /* Sharing the spawner's memory, we must never be the OOM killer's
+         * pick (it would kill every process sharing it): out of the job's
+         * memory cgroup again, which the program joins before its execve.
+         * Safe meanwhile: nothing else is in it yet, and the spawner only
+         * clones here for a limit far above what the steps above charge. */
+        int memfd = -1;
+        if (c->vm && (r = sb_cgroup_job_leave_memory(c->attach, &memfd)) < 0)
+                sb_child_fail(errfd, -r, "leave the job's memory cgroup", NULL);
         /* Out of the daemon's session and process group (terminal signals). */
         if (setsid() < 0)
                 sb_child_fail(errfd, errno, "setsid", NULL);
@@ -99,9 +107,11 @@ void sb_linux_child(const struct sb_child_ctx *c)
                 sb_child_fail(errfd, -r, "move error pipe", NULL);
         if (startfd >= 0 && (r = sb_child_fd_above_stdio(&startfd)) < 0)
                 sb_child_fail(errfd, -r, "move start socket", NULL);
+        if (memfd >= 0 && (r = sb_child_fd_above_stdio(&memfd)) < 0)
+                sb_child_fail(errfd, -r, "move memory cgroup fd", NULL);
         /* Prepared: /dev/null until the start request brings the job's. */
-        if ((r = sb_child_stdio(spec->stdin_fd, spec->stdout_fd, spec->stderr_fd, errfd, startfd,
-                                &sp)) < 0)
+        int keep[3] = { errfd, startfd, memfd };
+        if ((r = sb_child_stdio(spec->stdin_fd, spec->stdout_fd, spec->stderr_fd, keep, 3, &sp)) < 0)
                 sb_child_fail(errfd, -r, sp, NULL);
 
         child_rlimit(errfd, RLIMIT_CORE, 0, "RLIMIT_CORE");
@@ -156,10 +166,11 @@ void sb_linux_child(const struct sb_child_ctx *c)
                 char **a, **e;
                 int io[3];
 
-                if ((r = sb_linux_start_recv(startfd, &a, &e, io, &sp)) < 0)
+                if ((r = sb_linux_start_recv(startfd, c->start_area, &a, &e, io, &sp)) < 0)
                         sb_child_fail(errfd, -r, sp, NULL);
                 /* Closes the start socket and the received originals. */
-                if ((r = sb_child_stdio(io[0], io[1], io[2], errfd, -1, &sp)) < 0)
+                keep[1] = -1;
+                if ((r = sb_child_stdio(io[0], io[1], io[2], keep, 3, &sp)) < 0)
                         sb_child_fail(errfd, -r, sp, NULL);
                 argv = a;
                 envp = e;
@@ -174,8 +185,15 @@ void sb_linux_child(const struct sb_child_ctx *c)
         if (program < 0)
                 sb_child_fail(errfd, errno, "fork job program", NULL);
         if (program == 0) {
+                /* Into the job's memory cgroup: the OOM killer never picks
+                 * a vfork child that still borrows our memory, and after
+                 * the execve the memory is the program's own. */
+                if (memfd >= 0 && write(memfd, "0", 1) != 1)
+                        sb_child_fail(errfd, errno, "join the job's memory cgroup", NULL);
                 sb_child_exec(argv, envp);
                 sb_child_fail(errfd, errno, "execve", argv[0]);
         }
+        if (memfd >= 0)
+                close(memfd);
         sb_linux_init(errfd, program);
 }

@@ -9,7 +9,10 @@
  *   by SCM_RIGHTS, then argv and envp as NUL-terminated strings.
  *
  * The daemon side (send) may allocate; the child side (recv) runs in the
- * sandboxed child and reads into static buffers only. Nothing in the
+ * sandboxed child and reads into the room its spawner gave it (struct
+ * sb_start_area: a slot of its own when it shares the spawner's memory,
+ * vmclone.c). Hence the size limit SB_BACKEND_START_*_MAX, which the daemon
+ * checks before it hands a request to a prepared sandbox. Nothing in the
  * message can widen the sandbox: it names the program and its
  * environment, and the fds become the program's stdio.
  */
@@ -30,10 +33,6 @@ struct sb_start_hdr {
 };
 
 #define START_MAGIC 0x5b5a0002u
-/* argv and env counts and bytes as the protocol bounds them, plus the
- * entries the daemon adds to the environment itself. */
-#define START_ARGS_MAX (SBP_ARGV_COUNT_MAX + SBP_ENV_COUNT_MAX + 32u)
-#define START_STRINGS_MAX (SBP_ARGS_BYTES_MAX + (64u << 10))
 
 /* ---- daemon side ---- */
 
@@ -51,8 +50,9 @@ int sb_linux_start_send(int fd, const struct sb_job_spec *spec, char *errbuf, si
                 if (fds[i] < 0)
                         return sb_backend_fail(errbuf, errlen, -EBADF, "stdio");
         slen = sb_linux_strv_measure(spec->argv, spec->envp, &argc, &envc);
-        if (argc + envc > START_ARGS_MAX || slen > START_STRINGS_MAX)
-                return sb_backend_fail(errbuf, errlen, -E2BIG, "start request");
+        if (argc + envc > SB_BACKEND_START_ENTRIES_MAX || slen > SB_BACKEND_START_BYTES_MAX)
+                return sb_backend_fail(errbuf, errlen, -E2BIG, "argv and environment too large "
+                                       "for a prepared sandbox");
         len = sizeof(*h) + slen;
         h = malloc(len);
         if (!h)
@@ -75,12 +75,6 @@ int sb_linux_start_send(int fd, const struct sb_job_spec *spec, char *errbuf, si
         cm.h.cmsg_type = SCM_RIGHTS;
         cm.h.cmsg_len = CMSG_LEN(sizeof(fds));
         memcpy(CMSG_DATA(&cm.h), fds, sizeof(fds));
-        /* Room for all of it at once when it is large, so that the loop
-         * does not wait for a child that is still building its sandbox. */
-        if (len > (64u << 10)) {
-                int big = (int)len + (64 << 10);
-                (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big));
-        }
         /* A stream socket: the fds ride on the first part, the rest may
          * take more writes (the child reads as long as it needs). A dead
          * child is EPIPE, without SIGPIPE. */
@@ -101,8 +95,7 @@ int sb_linux_start_send(int fd, const struct sb_job_spec *spec, char *errbuf, si
 
 /* ---- child side ---- */
 
-static char start_strings[START_STRINGS_MAX];
-static char *start_args[START_ARGS_MAX + 2];
+struct sb_start_area sb_linux_start_area;
 
 static void close_fds(const int *fds, int n)
 {
@@ -110,7 +103,8 @@ static void close_fds(const int *fds, int n)
                 close(fds[i]);
 }
 
-int sb_linux_start_recv(int fd, char ***argv, char ***envp, int stdio[3], const char **step)
+int sb_linux_start_recv(int fd, struct sb_start_area *a, char ***argv, char ***envp, int stdio[3],
+                        const char **step)
 {
         struct sb_start_hdr h;
         union {
@@ -139,14 +133,14 @@ int sb_linux_start_recv(int fd, char ***argv, char ***envp, int stdio[3], const 
         }
         *step = "start request";
         if (n != (ssize_t)sizeof(h) || (mh.msg_flags & MSG_CTRUNC) || nfds != 3 ||
-            h.magic != START_MAGIC || h.argc == 0 || h.argc + h.envc > START_ARGS_MAX ||
-            h.strings_len > START_STRINGS_MAX) {
+            h.magic != START_MAGIC || h.argc == 0 ||
+            h.argc + h.envc > SB_BACKEND_START_ENTRIES_MAX || h.strings_len > sizeof(a->strings)) {
                 close_fds(fds, nfds);
                 /* EOF: the daemon dropped this sandbox unused. */
                 return n == 0 ? -EPIPE : -EPROTO;
         }
         for (got = 0; got < h.strings_len; got += (size_t)n) {
-                n = recv(fd, start_strings + got, h.strings_len - got, MSG_WAITALL);
+                n = recv(fd, a->strings + got, h.strings_len - got, MSG_WAITALL);
                 if (n < 0 && errno == EINTR) {
                         n = 0;
                         continue;
@@ -156,12 +150,12 @@ int sb_linux_start_recv(int fd, char ***argv, char ***envp, int stdio[3], const 
                         return n < 0 ? -errno : -EPROTO;
                 }
         }
-        if (sb_linux_strv_unpack(start_strings, h.strings_len, h.argc, h.envc, start_args) < 0) {
+        if (sb_linux_strv_unpack(a->strings, h.strings_len, h.argc, h.envc, a->args) < 0) {
                 close_fds(fds, nfds);
                 return -EPROTO;
         }
-        *argv = start_args;
-        *envp = start_args + h.argc + 1;
+        *argv = a->args;
+        *envp = a->args + h.argc + 1;
         memcpy(stdio, fds, sizeof(fds));
         return 0;
 }

@@ -155,7 +155,7 @@ static void posix_child(const struct sb_backend_job *j, const struct sb_job_spec
         }
         if ((r = sb_child_fd_above_stdio(&errfd)) < 0)
                 sb_child_fail(errfd, -r, "move error pipe", NULL);
-        r = sb_child_stdio(spec->stdin_fd, spec->stdout_fd, spec->stderr_fd, errfd, -1, &step);
+        r = sb_child_stdio(spec->stdin_fd, spec->stdout_fd, spec->stderr_fd, &errfd, 1, &step);
         if (r < 0)
                 sb_child_fail(errfd, -r, step, NULL);
         sb_child_exec(spec->argv, spec->envp);
