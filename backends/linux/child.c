@@ -1,20 +1,23 @@
 /* child.c — the pre-exec sequence of a linux job, run in the child of
  * clone3() (already in new mount, pid, net, ipc and uts namespaces).
  *
- * The child is a copy of the spawner, or (the spawner gone) of the
- * multi-threaded daemon: no malloc, no stdio, no logging, no glibc call
- * that broadcasts to threads (setresuid & co. are raw syscalls for that
- * reason). Every failure writes one fixed-size
+ * The child shares the spawner's memory (vmclone.c: on its own stack, TLS
+ * and copy of the request), or is a copy of the spawner, or (the spawner
+ * gone) of the multi-threaded daemon: no malloc, no stdio, no logging, no
+ * static buffer, no glibc call that broadcasts to threads (setresuid & co.
+ * are raw syscalls for that reason). Every failure writes one fixed-size
  * {errno, step} record to the O_CLOEXEC error pipe and _exit(127)s; a
  * successful execve closes the pipe instead.
  *
  * Order: signals to default, umask 022 -> wait for the parent (it puts us in the job cgroup first) ->
- * cgroup ns -> new session -> mounts + pivot_root -> hostname -> lo up ->
+ * cgroup ns -> [in the spawner's memory: out of the job's memory cgroup]
+ * -> new session -> mounts + pivot_root -> hostname -> lo up ->
  * stdio, close other fds -> rlimits -> bounding/ambient caps -> securebits
  * locked -> groups, gid, uid -> capset zero, all five sets verified empty ->
  * no_new_privs -> Landlock -> chdir /work -> seccomp (last) -> [prepared
  * sandbox: wait for the start request, start.c] -> vfork: this process
- * stays as the namespace's init (init.c), the new one execs.
+ * stays as the namespace's init (init.c), the new one [joins the memory
+ * cgroup and] execs.
  */
 #include <errno.h>
 #include <signal.h>

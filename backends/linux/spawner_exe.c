@@ -2,11 +2,11 @@
  * starts at open() to clone its linux jobs (spawner_serve.c).
  *
  * Why a program of its own rather than a fork of the daemon: every job's
- * init is a clone of the spawner and lives as long as the job, so the
- * spawner's address space is copied (clone) and torn down (the init's exit)
- * once per job. This one is linked statically: a handful of mappings, where
- * a fork of skillboxd has about 90 across a dozen shared libraries, and
- * with them several times the page tables to copy and free each time.
+ * init is a clone of the spawner and lives as long as the job. Linked
+ * statically, the spawner can clone it into its own memory (vmclone.c:
+ * nothing copied or torn down per job; this needs a static TLS layout);
+ * where it cannot, a fork copies a handful of mappings, where a fork of
+ * skillboxd has about 90 across a dozen shared libraries.
  *
  * It takes nothing from argv or the environment. fd 3 is its end of the
  * daemon's socket pair; the first message is the hello (spawner.h), with

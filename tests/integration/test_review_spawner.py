@@ -85,7 +85,7 @@ def assert_no_caps(d):
 def test_spawner_is_its_own_executable(daemon):
     """The daemon starts skillbox-spawner from beside itself, with only its
     socket (and its pid namespace fd) open; in a static build it maps no
-    shared library, which is the point: every job's init is a copy of it."""
+    shared library, which is the point: every job's init is a clone of it."""
     sp = spawner_of(daemon)
     want = os.path.join(os.path.dirname(os.path.realpath(daemon.argv()[0])), "skillbox-spawner")
     assert os.path.realpath(f"/proc/{sp}/exe") == want
