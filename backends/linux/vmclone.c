@@ -33,9 +33,13 @@
  *     killer never picks while it borrows our memory, and its execve then
  *     gives it an address space of its own. Hence v1 only, where memory is
  *     a hierarchy of its own (sb_cgroup_memory_split).
- *   - page tables are charged to the memory cgroup of the task that faults
- *     them in: the spawner populates every slot when it maps it, so no
- *     job's cgroup is pinned by a page table left in our address space.
+ *   - a page table is charged to the memory cgroup of the task whose fault
+ *     allocates it (a page itself to the address space's owner, the
+ *     spawner): the spawner touches the first and the last page of every
+ *     slot it maps, which puts in place every page table the slot needs
+ *     (it is far smaller than the 2 MiB one table covers), so no job's
+ *     cgroup is pinned by one left in our address space. The pages a child
+ *     never touches stay unallocated.
  */
 #include <elf.h>
 #include <errno.h>
@@ -162,14 +166,16 @@ static struct sb_vm_slot *slot_map(size_t data_cap)
         unsigned char *m;
         struct sb_vm_slot *s;
 
-        m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-                 -1, 0);
+        m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (m == MAP_FAILED)
                 return NULL;
         if (mprotect(m, SLOT_GUARD, PROT_NONE) < 0) {
                 munmap(m, len);
                 return NULL;
         }
+        /* Our faults, our page tables (above). */
+        ((volatile unsigned char *)m)[SLOT_GUARD] = 0;
+        ((volatile unsigned char *)m)[len - 1] = 0;
         s = (struct sb_vm_slot *)(m + SLOT_GUARD + SLOT_STACK);
         s->next = NULL;
         s->tid = 0;
