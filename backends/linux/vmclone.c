@@ -65,10 +65,13 @@
  * request gets a slot of its own size, unmapped once it is free again. */
 #define SLOT_DATA (64u << 10)
 #define SLOTS_KEPT 32u
-/* glibc's tcbhead_t is 0x2c0 bytes on x86_64 (the stack guard at 0x28, the
- * pointer guard at 0x30); the thread descriptor it starts is larger still,
- * so this much above the pointer is always there to copy. */
-#define TCB_COPY 0x300u
+/* The thread descriptor at the pointer: glibc says how large it is (for
+ * its debugger library) and the whole of it is copied, so that whatever
+ * glibc reads or writes in it through %fs is the child's own. Without
+ * that symbol, its tcbhead_t (0x2c0 bytes on x86_64: the stack guard at
+ * 0x28, the pointer guard at 0x30), which the descriptor always exceeds. */
+extern const uint32_t _thread_db_sizeof_pthread __attribute__((weak));
+#define TCB_COPY_MIN 0x300u
 
 struct sb_vm_slot {
         struct sb_vm_slot *next;
@@ -85,6 +88,7 @@ struct sb_vm_slot {
 static struct {
         bool ok;
         size_t below;           /* bytes of TLS block below the thread pointer */
+        size_t tcb;             /* bytes of thread descriptor copied above it */
         size_t align;
         unsigned char *tp;      /* the spawner's own thread pointer */
 } tls;
@@ -142,6 +146,10 @@ static bool tls_probe(void)
         __asm__("mov %%fs:0, %0" : "=r"(tp));
         if (!tp || *(unsigned char **)tp != tp)
                 return false;
+        tls.tcb = TCB_COPY_MIN;
+        if (&_thread_db_sizeof_pthread && _thread_db_sizeof_pthread > TCB_COPY_MIN &&
+            _thread_db_sizeof_pthread < (64u << 10))
+                tls.tcb = _thread_db_sizeof_pthread;
         tls.align = t->p_align > 64 ? t->p_align : 64;
         tls.below = round_up(t->p_memsz, t->p_align ? t->p_align : 1);
         tls.tp = tp;
@@ -153,7 +161,7 @@ static void *tls_copy(struct sb_vm_slot *s)
 {
         unsigned char *ntp = s->tls + tls.below;
 
-        memcpy(s->tls, tls.tp - tls.below, tls.below + TCB_COPY);
+        memcpy(s->tls, tls.tp - tls.below, tls.below + tls.tcb);
         *(unsigned char **)ntp = ntp;   /* the TCB's pointer to itself */
         return ntp;
 }
@@ -161,7 +169,7 @@ static void *tls_copy(struct sb_vm_slot *s)
 static struct sb_vm_slot *slot_map(size_t data_cap)
 {
         size_t head = round_up(sizeof(struct sb_vm_slot), tls.align);
-        size_t tail = head + round_up(tls.below + TCB_COPY, 64) + data_cap;
+        size_t tail = head + round_up(tls.below + tls.tcb, 64) + data_cap;
         size_t len = SLOT_GUARD + SLOT_STACK + round_up(tail, 4096);
         unsigned char *m;
         struct sb_vm_slot *s;
@@ -184,7 +192,7 @@ static struct sb_vm_slot *slot_map(size_t data_cap)
         s->map = m;
         s->map_len = len;
         s->tls = (unsigned char *)s + head;
-        s->data = s->tls + round_up(tls.below + TCB_COPY, 64);
+        s->data = s->tls + round_up(tls.below + tls.tcb, 64);
         s->data_cap = data_cap;
         return s;
 }
