@@ -80,7 +80,6 @@ struct sb_vm_slot {
         bool big;
         unsigned char *map;
         size_t map_len;
-        unsigned char *tls;     /* the copy: tls_below bytes, then the TCB */
         unsigned char *data;
         size_t data_cap;
 };
@@ -89,8 +88,10 @@ static struct {
         bool ok;
         size_t below;           /* bytes of TLS block below the thread pointer */
         size_t tcb;             /* bytes of thread descriptor copied above it */
-        size_t align;
         unsigned char *tp;      /* the spawner's own thread pointer */
+        /* A slot's layout after its header, the same for every slot: its
+         * thread pointer, aligned as the spawner's own is, then the data. */
+        size_t tp_off, data_off;
 } tls;
 
 static struct sb_vm_slot *free_slots, *busy_slots;
@@ -141,7 +142,8 @@ static bool tls_probe(void)
                 if (ph[i].p_type == PT_TLS)
                         t = &ph[i];
         }
-        if (!t || (t->p_align & (t->p_align - 1)))
+        /* A slot's header starts a page: alignment beyond that is not ours. */
+        if (!t || (t->p_align & (t->p_align - 1)) || t->p_align > SLOT_GUARD)
                 return false;
         __asm__("mov %%fs:0, %0" : "=r"(tp));
         if (!tp || *(unsigned char **)tp != tp)
@@ -150,27 +152,27 @@ static bool tls_probe(void)
         if (&_thread_db_sizeof_pthread && _thread_db_sizeof_pthread > TCB_COPY_MIN &&
             _thread_db_sizeof_pthread < (64u << 10))
                 tls.tcb = _thread_db_sizeof_pthread;
-        tls.align = t->p_align > 64 ? t->p_align : 64;
+        size_t align = t->p_align > 64 ? t->p_align : 64;       /* glibc's TCB: 64 */
         tls.below = round_up(t->p_memsz, t->p_align ? t->p_align : 1);
         tls.tp = tp;
+        tls.tp_off = round_up(sizeof(struct sb_vm_slot) + tls.below, align);
+        tls.data_off = round_up(tls.tp_off + tls.tcb, 64);
         return true;
 }
 
 /* The child's thread pointer: a fresh copy of ours in the slot. */
 static void *tls_copy(struct sb_vm_slot *s)
 {
-        unsigned char *ntp = s->tls + tls.below;
+        unsigned char *ntp = (unsigned char *)s + tls.tp_off;
 
-        memcpy(s->tls, tls.tp - tls.below, tls.below + tls.tcb);
+        memcpy(ntp - tls.below, tls.tp - tls.below, tls.below + tls.tcb);
         *(unsigned char **)ntp = ntp;   /* the TCB's pointer to itself */
         return ntp;
 }
 
 static struct sb_vm_slot *slot_map(size_t data_cap)
 {
-        size_t head = round_up(sizeof(struct sb_vm_slot), tls.align);
-        size_t tail = head + round_up(tls.below + tls.tcb, 64) + data_cap;
-        size_t len = SLOT_GUARD + SLOT_STACK + round_up(tail, 4096);
+        size_t len = SLOT_GUARD + SLOT_STACK + round_up(tls.data_off + data_cap, 4096);
         unsigned char *m;
         struct sb_vm_slot *s;
 
@@ -191,8 +193,7 @@ static struct sb_vm_slot *slot_map(size_t data_cap)
         s->big = data_cap > SLOT_DATA;
         s->map = m;
         s->map_len = len;
-        s->tls = (unsigned char *)s + head;
-        s->data = s->tls + round_up(tls.below + tls.tcb, 64);
+        s->data = (unsigned char *)s + tls.data_off;
         s->data_cap = data_cap;
         return s;
 }
@@ -342,8 +343,9 @@ bool sb_vmclone_init(void)
         /* Its errno was its own (EBADF, in the copy), ours untouched, and
          * the kernel freed the slot. */
         tls.ok = pid > 0 && mine == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-                 p->err == EBADF && (unsigned char *)p->where >= s->tls &&
-                 (unsigned char *)p->where < s->tls + tls.below &&
+                 p->err == EBADF &&
+                 (unsigned char *)p->where >= (unsigned char *)s + tls.tp_off - tls.below &&
+                 (unsigned char *)p->where < (unsigned char *)s + tls.tp_off &&
                  __atomic_load_n(&s->tid, __ATOMIC_ACQUIRE) == 0;
         recycle();
         return tls.ok;
