@@ -928,17 +928,23 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, struct sbp_exec_params *p,
                                      "too many running jobs for uid %u (limit %u)",
                                      (unsigned)c->uid, d->opt.max_jobs_per_user);
 
+        env = env_build(p, err);
+        if (!env)
+                return -EINVAL;
         j = calloc(1, sizeof(*j));
-        if (!j)
+        if (!j) {
+                free(env);
                 return sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED, "out of memory");
+        }
         j->d = d;
         sbd_list_init(&j->node);
         sbd_list_init(&j->retained_node);
         sbd_list_init(&j->waiters);
         /* A prepared sandbox brings its own id and uid. */
-        w = sbd_warm_take(d, prof, &limits, p);
+        w = sbd_warm_take(d, prof, &limits, p, env);
         r = w ? 0 : sbd_job_id_new(d, j->id);
         if (r < 0) {
+                free(env);
                 free(j);
                 return sbp_error_set(err, SBP_E_INTERNAL, "job id: %s", sbd_errno_name(r));
         }
@@ -946,16 +952,9 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, struct sbp_exec_params *p,
         if (!j->argv) {
                 if (w)
                         sbd_warm_return(d, w);
+                free(env);
                 free(j);
                 return sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED, "out of memory");
-        }
-        env = env_build(p, err);
-        if (!env) {
-                if (w)
-                        sbd_warm_return(d, w);
-                argv_free(j->argv);
-                free(j);
-                return -EINVAL;
         }
         if (w) {
                 snprintf(j->id, sizeof(j->id), "%s", w->id);

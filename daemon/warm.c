@@ -139,29 +139,27 @@ static bool same_groups(const char *const *a, const char *const *b)
         return true;
 }
 
-/* Whether argv and the environment fit what a prepared sandbox takes
- * (SB_BACKEND_START_*_MAX), counting the entries the daemon adds to the
- * environment (job.c, env_build) generously. */
-static bool fits_prepared(const struct sbp_exec_params *p)
+/* Whether argv and the job's environment fit what a prepared sandbox's
+ * start takes (SB_BACKEND_START_*_MAX: entries, and bytes with the NULs). */
+static bool fits_prepared(char *const *argv, char *const *env)
 {
-        size_t entries = (size_t)p->argc + p->envc + 8, bytes = 256;
+        size_t entries = 0, bytes = 0;
 
-        if (entries > SB_BACKEND_START_ENTRIES_MAX)
-                return false;
-        for (uint32_t i = 0; i < p->argc; i++)
-                bytes += strlen(p->argv[i]) + 1;
-        for (uint32_t i = 0; i < p->envc; i++)
-                bytes += strlen(p->env[i]) + 1;
-        return bytes <= SB_BACKEND_START_BYTES_MAX;
+        for (char *const *v = argv; *v; v++, entries++)
+                bytes += strlen(*v) + 1;
+        for (char *const *v = env; *v; v++, entries++)
+                bytes += strlen(*v) + 1;
+        return entries <= SB_BACKEND_START_ENTRIES_MAX && bytes <= SB_BACKEND_START_BYTES_MAX;
 }
 
 struct sbd_warm *sbd_warm_take(struct sbd_daemon *d, const struct sbp_profile *prof,
-                               const struct sbd_limits *l, const struct sbp_exec_params *p)
+                               const struct sbd_limits *l, const struct sbp_exec_params *p,
+                               char *const *env)
 {
         struct sbd_list *pos, *tmp;
 
         if (d->warm_count == 0 || strcmp(prof->name, warm_profile_name) != 0 ||
-            p->has_workdir_fd || p->nmounts || !fits_prepared(p))
+            p->has_workdir_fd || p->nmounts || !fits_prepared(p->argv, env))
                 return NULL;
         sbd_list_for_each_safe(pos, tmp, &d->warm) {
                 struct sbd_warm *w = sbd_container_of(pos, struct sbd_warm, node);

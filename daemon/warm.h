@@ -29,10 +29,12 @@ void sbd_warm_schedule(struct sbd_daemon *d, uint64_t delay_ms);
 /* A job finished and its job_exit is out: a good moment to refill. */
 void sbd_warm_job_ended(struct sbd_daemon *d);
 /* A prepared sandbox for this request, removed from the pool, or NULL.
- * Only the default profile, with its limits unchanged and nothing passed
- * by descriptor. The caller owns it: sbd_warm_started() or sbd_warm_failed(). */
+ * Only the default profile, with its limits unchanged, nothing passed by
+ * descriptor, and argv plus env (the job's whole environment) within what
+ * a start takes. The caller owns it: sbd_warm_started() or sbd_warm_failed(). */
 struct sbd_warm *sbd_warm_take(struct sbd_daemon *d, const struct sbp_profile *prof,
-                               const struct sbd_limits *l, const struct sbp_exec_params *p);
+                               const struct sbd_limits *l, const struct sbp_exec_params *p,
+                               char *const *env);
 /* start() succeeded: the job owns the backend job and the uid now. */
 void sbd_warm_started(struct sbd_daemon *d, struct sbd_warm *w);
 /* Not used after all (the request failed before its start): back into the
