@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "daemon/cgroup_scope.h"
 #include "daemon/conn.h"
 #include "daemon/daemon.h"
 #include "daemon/job.h"
@@ -503,8 +504,21 @@ int main(int argc, char **argv)
         d->drain_timer.data = d;
         sbd_warm_init(d);
 
-        if (sbd_server_prepare(d) < 0 || make_state_dir(d->opt.state_dir) < 0 ||
-            sbd_startcheck_run(d) < 0) {
+        if (sbd_server_prepare(d) < 0 || make_state_dir(d->opt.state_dir) < 0) {
+                exit_code = 1;
+                goto out_loop;
+        }
+        /* Before the host check, which reports the cgroup jobs will get. */
+        if (!strcmp(d->ops->name, "linux")) {
+                errbuf[0] = '\0';
+                r = sbd_cgroup_scope_enter(d->opt.cgroup_name, errbuf, sizeof(errbuf));
+                if (r < 0) {
+                        log_error("cgroup: %s", errbuf);
+                        exit_code = 1;
+                        goto out_loop;
+                }
+        }
+        if (sbd_startcheck_run(d) < 0) {
                 exit_code = 1;
                 goto out_loop;
         }

@@ -21,8 +21,25 @@ import time
 import msgpack
 import pytest
 
-CONTROLLERS = ("memory", "pids", "cpu", "cpuacct", "freezer")
 CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+def _cgroup_v2():
+    """True where the unified hierarchy holds the controllers (every current
+    distribution); False on a v1 or hybrid host."""
+    try:
+        with open(os.path.join(CGROUP_ROOT, "cgroup.controllers")) as f:
+            return "memory" in f.read().split()
+    except OSError:
+        return False
+
+
+CGROUP_V2 = _cgroup_v2()
+CGROUP_VERSION = "v2" if CGROUP_V2 else "v1"
+# The hierarchies a job lives in: v1 one per controller, v2 the one ("").
+CONTROLLERS = ("",) if CGROUP_V2 else ("memory", "pids", "cpu", "cpuacct", "freezer")
+# Where a job cgroup keeps its memory limit.
+MEMORY_LIMIT_FILE = "memory.max" if CGROUP_V2 else "memory.limit_in_bytes"
 JOB_ID_RE = re.compile(r"^[0-9a-f]{12}$")
 MIB = 1024 * 1024
 
@@ -101,13 +118,14 @@ def uid_of(what):
 
 
 def own_cgroup_paths(pid):
-    """{controller: path} from /proc/<pid>/cgroup (v1 lines 'N:ctrl,ctrl:/path')."""
+    """{controller: path} from /proc/<pid>/cgroup (v1 lines 'N:ctrl,ctrl:/path');
+    the unified hierarchy's line '0::/path' is the key ""."""
     paths = {}
     with open(f"/proc/{pid}/cgroup") as f:
         for line in f:
             _, ctrls, path = line.rstrip("\n").split(":", 2)
             for c in ctrls.split(","):
-                if c:
+                if c or not ctrls:
                     paths[c] = path
     return paths
 
@@ -240,12 +258,24 @@ class Daemon:
     # -- where things live on the host
 
     def subtree(self, ctrl):
-        """The daemon's <own path>/<cgroup name> directory for a v1 controller."""
+        """The daemon's <own path>/<cgroup name> directory for a v1 controller;
+        under v2 (ctrl ignored) the daemon lives in the leaf <name>.daemon
+        beside its subtree <name>."""
+        if CGROUP_V2:
+            own = self.own_paths.get("", "/")
+            if os.path.basename(own) == self.cgroup + ".daemon":
+                own = os.path.dirname(own)
+            return os.path.join(CGROUP_ROOT, own.lstrip("/"), self.cgroup)
         own = self.own_paths.get(ctrl, "/")
         return os.path.join(CGROUP_ROOT, ctrl, own.lstrip("/"), self.cgroup)
 
     def job_cgroup(self, ctrl, job):
         return os.path.join(self.subtree(ctrl), job)
+
+    def memory_limit(self, job):
+        """The memory limit the kernel holds for a job, in bytes."""
+        with open(os.path.join(self.job_cgroup("memory", job), MEMORY_LIMIT_FILE)) as f:
+            return int(f.read())
 
     def prepared(self):
         """{id: uid} of the running daemon's prepared sandboxes
@@ -653,7 +683,7 @@ def preflight_sandbox(d, memory=None, tasks=None):
                         "refusing to run a hostile job unconfined")
         try:
             if memory:
-                f = os.path.join(d.job_cgroup("memory", job), "memory.limit_in_bytes")
+                f = os.path.join(d.job_cgroup("memory", job), MEMORY_LIMIT_FILE)
                 v = read_cg(f)
                 if int(v) != memory:
                     problems.append(f"{f} = {v}, want {memory}")

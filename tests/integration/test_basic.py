@@ -9,7 +9,7 @@ import subprocess
 import time
 
 
-from conftest import (JOB_ID_RE, MIB, ConnectionClosed, ctl, require_root, deadline_poll, parse_json_output, run_probe,
+from conftest import (CGROUP_VERSION, JOB_ID_RE, MIB, ConnectionClosed, ctl, require_root, deadline_poll, parse_json_output, run_probe,
                       procs_with_uid_in, skillboxctl_path)
 
 RESULT_FIELDS = {
@@ -34,7 +34,7 @@ def check_result_record(r, d, backend="linux"):
     assert e.get("backend") == backend, e
     if backend == "linux":
         assert NAMESPACES <= set(e.get("namespaces", [])), f"namespaces: {e!r}"
-        assert e.get("cgroup") == "v1", f"this host runs cgroup v1: {e!r}"
+        assert e.get("cgroup") == CGROUP_VERSION, f"this host runs cgroup {CGROUP_VERSION}: {e!r}"
         assert isinstance(e.get("uid"), int) and d.uid_first <= e["uid"] <= d.uid_last, \
             f"uid {e.get('uid')} not in {d.uid_range}"
         assert e.get("network") == "none", e

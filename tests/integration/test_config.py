@@ -119,8 +119,7 @@ RuntimeMaxSec=2min
 
 
 def memory_limit(d, job):
-    with open(os.path.join(d.job_cgroup("memory", job), "memory.limit_in_bytes")) as f:
-        return int(f.read())
+    return d.memory_limit(job)
 
 
 @pytest.fixture
@@ -158,8 +157,7 @@ def test_custom_profile_is_enforced(conf_daemon):
         assert info["enforced"]["memory_max"] == 64 * MIB
         assert info["enforced"]["tasks_max"] == 16
         assert info["enforced"]["timeout_ms"] == 120000
-        if info["enforced"]["cgroup"] == "v1":
-            assert memory_limit(d, job) == 64 * MIB
+        assert memory_limit(d, job) == 64 * MIB
         # Asking for more than the profile gives is refused.
         err, _ = rpc.call("exec", {"argv": ["true"], "profile": "small",
                                    "memory_max": 128 * MIB})
@@ -214,8 +212,7 @@ def test_sighup_reload(conf_daemon):
         info = rpc.ok("inspect", {"job": old_job})
         assert info["state"] == "running"
         assert info["enforced"]["memory_max"] == 64 * MIB
-        if info["enforced"]["cgroup"] == "v1":
-            assert memory_limit(d, old_job) == 64 * MIB
+        assert memory_limit(d, old_job) == 64 * MIB
         new_job = running_job(rpc, "small")
         assert rpc.ok("inspect", {"job": new_job})["enforced"]["memory_max"] == 32 * MIB
         extra = rpc.exec(["true"], profile="extra")

@@ -47,7 +47,7 @@ def test_limits_of_a_prepared_sandbox_are_in_force(daemon):
     wait_prepared(daemon)
     with daemon.rpc() as c:
         job = c.exec(["sleep", "30"], detach=True)
-        mem = open(os.path.join(daemon.job_cgroup("memory", job), "memory.limit_in_bytes")).read()
+        mem = daemon.memory_limit(job)
         pids = open(os.path.join(daemon.job_cgroup("pids", job), "pids.max")).read()
         assert int(mem) == 512 * MIB and pids.strip() == "64", (mem, pids)
         err, info = c.call("inspect", {"job": job})
@@ -62,7 +62,7 @@ def test_request_with_its_own_limits_gets_its_own_sandbox(daemon):
     with daemon.rpc() as c:
         job = c.exec(["sleep", "30"], memory_max=100 * MIB, tasks_max=10, detach=True)
         assert job not in before, "a prepared sandbox served a request with other limits"
-        mem = open(os.path.join(daemon.job_cgroup("memory", job), "memory.limit_in_bytes")).read()
+        mem = daemon.memory_limit(job)
         pids = open(os.path.join(daemon.job_cgroup("pids", job), "pids.max")).read()
         assert int(mem) == 100 * MIB and pids.strip() == "10", (mem, pids)
         # The prepared ones are still there, untouched.
@@ -101,9 +101,7 @@ def test_reload_rebuilds_them_under_the_new_profile(workdir):
         cp = d.ctl("run", "--json", "--", "true")
         r = parse_json_output(cp)
         assert r["job"] in after and r["enforced"]["memory_max"] == 200 * MIB, r
-        mem_file = os.path.join(d.job_cgroup("memory", next(iter(d.prepared()))),
-                                "memory.limit_in_bytes")
-        assert int(open(mem_file).read()) == 200 * MIB
+        assert d.memory_limit(next(iter(d.prepared()))) == 200 * MIB
     finally:
         finish_daemon(d)
 
