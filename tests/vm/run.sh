@@ -60,12 +60,13 @@ say "laying out the guest"
 tar -xf "$tarball" -C "$run/root"
 DESTDIR="$run/root" meson install -C "$build" --no-rebuild --quiet >&2
 
-# The suite and what it runs: the integration tests, the in-job probe, the
+# The suite and what it runs, laid out as in the source tree (the tests
+# read config/ beside them): the integration tests, the in-job probe, the
 # guest's own tests and its driver.
 tests=$run/root/opt/skillbox-tests
-mkdir -p "$tests/bin"
-cp -r "$src/tests/integration" "$tests/integration"
-cp -r "$src/tests/vm" "$tests/vm"
+mkdir -p "$tests/bin" "$tests/tests"
+cp -r "$src/tests/integration" "$src/tests/vm" "$tests/tests/"
+cp -r "$src/config" "$tests/config"
 cp "$build/tests/probe/probe" "$tests/bin/skillbox-probe"
 printf '%s\n' "$@" > "$tests/pytest-args"
 
@@ -89,7 +90,7 @@ Wants=dbus.service
 
 [Service]
 Type=oneshot
-ExecStart=/bin/sh /opt/skillbox-tests/vm/guest.sh $run/out
+ExecStart=/bin/sh /opt/skillbox-tests/tests/vm/guest.sh $run/out
 StandardOutput=journal+console
 StandardError=journal+console
 TimeoutStartSec=infinity
