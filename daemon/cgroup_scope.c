@@ -73,8 +73,8 @@ static bool delegated(const char *path)
         return n > 0 && v[0] == '1';
 }
 
-/* systemd's escaping of a string into a unit name: [A-Za-z0-9:_.] stay
- * (a leading '.' does not), everything else becomes \xNN. */
+/* A unit name keeps [A-Za-z0-9:_.-] (a leading '.' not); everything else
+ * becomes \xNN, as systemd escapes. */
 static int unit_name(const char *cgroup_name, char *out, size_t len)
 {
         static const char hex[] = "0123456789abcdef";
@@ -83,7 +83,7 @@ static int unit_name(const char *cgroup_name, char *out, size_t len)
         for (const char *p = cgroup_name; *p; p++) {
                 unsigned char c = (unsigned char)*p;
                 bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                            (c >= '0' && c <= '9') || c == ':' || c == '_' ||
+                            (c >= '0' && c <= '9') || c == ':' || c == '_' || c == '-' ||
                             (c == '.' && p != cgroup_name);
                 if (o + 5 >= len)
                         return -ENAMETOOLONG;

@@ -76,6 +76,14 @@ static int v2_open(struct sb_cgroup *cg, const char *root, const char *own_path,
                         goto out;
                 }
                 r = enable_controllers(cg, ofd);
+                if (r == -EBUSY) {
+                        /* Others still share <own>: not ours to rearrange. */
+                        r = sb_backend_fail(errbuf, errlen, r,
+                                            "write %s/cgroup.subtree_control: other processes "
+                                            "share this cgroup; start skillboxd under systemd "
+                                            "or in a cgroup of its own", ownp);
+                        goto out;
+                }
         }
         if (r < 0) {
                 r = sb_backend_fail(errbuf, errlen, r, "write %s/cgroup.subtree_control", ownp);

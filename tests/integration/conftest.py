@@ -7,6 +7,7 @@ exact. Binaries come from the environment (meson sets SKILLBOXD, SKILLBOXCTL
 and SKILLBOX_PROBE); a missing binary skips the suite with the reason.
 """
 
+import ctypes
 import errno
 import json
 import os
@@ -32,6 +33,16 @@ def _cgroup_v2():
             return "memory" in f.read().split()
     except OSError:
         return False
+
+
+SYS_landlock_create_ruleset = 444   # x86_64 and aarch64 (asm-generic) alike
+
+
+def kernel_landlock_abi():
+    """The kernel's Landlock ABI version, 0 where it has none (the guest)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    v = libc.syscall(SYS_landlock_create_ruleset, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    return max(v, 0)
 
 
 CGROUP_V2 = _cgroup_v2()

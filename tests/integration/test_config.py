@@ -226,3 +226,22 @@ def test_sighup_reload(conf_daemon):
         assert set(profiles()) == {"default", "small", "extra"}
         for j in (old_job, new_job):
             rpc.ok("kill", {"job": j})
+
+
+def test_landlock_required_where_the_kernel_lacks_it_fails_closed(conf_daemon):
+    """Where the kernel has no Landlock (the cgroup v2 guest of tests/vm),
+    a profile that requires it gets Unsupported, and one that does not
+    still runs. Where Landlock exists the profile runs with it."""
+    d = conf_daemon("[Profile default]\n[Profile locked]\nRequire=landlock\n")
+    with d.rpc() as rpc:
+        landlock = rpc.ok("hello", {})["host"]["landlock"]
+        err, res = rpc.call("exec", {"argv": ["true"], "profile": "locked"})
+        if landlock > 0:
+            assert err is None, err
+            final = rpc.ok("wait", {"job": res["job"]})
+            assert final["state"] == "exited" and final["enforced"]["landlock"] > 0, final
+        else:
+            assert err is not None and err["code"] == "Unsupported", err
+            assert "landlock" in err["message"], err
+        final = rpc.ok("wait", {"job": rpc.exec(["true"])})
+        assert final["state"] == "exited", final

@@ -17,21 +17,12 @@ test fail):
   test_dev_and_sys_minimal          mounts.c make_dev; no /sys mount
 """
 
-import ctypes
 import os
 import subprocess
 
 import pytest
 
-from conftest import probe_path, run_probe
-
-SYS_landlock_create_ruleset = 444   # x86_64 and aarch64 (asm-generic) alike
-
-
-def kernel_landlock_abi():
-    libc = ctypes.CDLL(None, use_errno=True)
-    v = libc.syscall(SYS_landlock_create_ruleset, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
-    return max(v, 0)
+from conftest import kernel_landlock_abi, probe_path, run_probe
 
 
 def probe(d, mode, *args):

@@ -73,7 +73,9 @@ def test_unread_replies_pause_requests_not_grow_memory(bp_daemon):
                 t0 = time.monotonic()
                 other.ok("hello", {"client": "pytest"}, timeout=5)
                 took = time.monotonic() - t0
-                assert took < 1.0, f"hello on another connection took {took:.2f}s"
+                # Not a timing target: "answered, not stuck behind the
+                # paused connection", with room for a slow guest.
+                assert took < 5.0, f"hello on another connection took {took:.2f}s"
                 time.sleep(0.05)
             peak = max(peak, rss_kib(d.pid))
             assert peak - base < RSS_SLACK_KIB, \

@@ -88,6 +88,10 @@ def test_spawner_is_its_own_executable(daemon):
     shared library, which is the point: every job's init is a clone of it."""
     sp = spawner_of(daemon)
     want = os.path.join(os.path.dirname(os.path.realpath(daemon.argv()[0])), "skillbox-spawner")
+    if not os.path.exists(want):
+        # An installed daemon: the spawner lives in libexec.
+        want = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(daemon.argv()[0]))),
+                            "libexec", "skillbox", "skillbox-spawner")
     assert os.path.realpath(f"/proc/{sp}/exe") == want
     assert sorted(int(fd) for fd in os.listdir(f"/proc/{sp}/fd")) == [0, 1, 2, 3, 4]
     with open(want, "rb") as f:
