@@ -1,27 +1,27 @@
-/* job.c — jobs: spawn through the backend, route output, time out, reap,
- * report, retain, destroy.
+/* job.c — jobs: admit (quota.c), spawn through the backend, time out,
+ * reap, report, retain (retain.c), destroy.
  *
- * Life of a job: exec creates it and spawns the sandboxed process; its
- * stdout/stderr pipes are read into one static buffer and forwarded at once
- * as job_output notifications to the owning connection (or counted and
- * dropped when there is none). The job ends ("finished") only when the main
- * process was reaped AND both output pipes reached EOF, so every job_output
- * precedes job_exit. Then waiters are answered, the result is retained for
- * --retain seconds (at most max_retained results), and the backend's
- * destroy() runs on the threadpool. The job's uid stays allocated until
+ * Life of a job: exec checks the caps and charges its owner, creates it and
+ * spawns the sandboxed process; its stdout/stderr pipes are forwarded as
+ * job_output notifications to the owning connection (job_output.c). The job
+ * ends ("finished") only when the main process was reaped AND both output
+ * pipes reached EOF, so every job_output precedes job_exit. Then waiters are
+ * answered, the memory charge is returned, the result is retained
+ * (retain.c), and the backend's destroy() runs on the threadpool. The job's
+ * uid stays allocated, and the job counts against its owner, until
  * destroy() completed, because the job directory is owned by it until then.
  *
- * Memory: struct sbd_job plus its argv copy; output never accumulates in the
- * daemon — when the owner's write queue passes SBD_CONN_HIGH_WATER the job's
- * pipes stop being read (conn.c) and the kernel pipe buffer pushes back on
- * the job.
+ * Memory: struct sbd_job plus its argv copy, cut to SBP_ARGV_KEPT_MAX once
+ * the program started; output never accumulates in the daemon — when the
+ * owner's write queue passes SBD_CONN_HIGH_WATER the job's pipes stop being
+ * read (conn.c) and the kernel pipe buffer pushes back on the job; stdin is
+ * bounded by StdinQueueMax= (job_stdin.c).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "daemon/job.h"
