@@ -31,7 +31,6 @@ static bool conn_over_bound(const struct sbd_conn *c)
         return false;
 }
 
-
 void sbd_job_stdin_shut(struct sbd_job *j)
 {
         if (!j->in_open)
