@@ -50,6 +50,13 @@ def daemons(request, workdir):
         finish_daemon(d, request)
 
 
+def sanitized():
+    """An AddressSanitizer daemon keeps freed memory in quarantine (256 MiB
+    by default), so its RSS says nothing about what it holds."""
+    with open(skillboxd_path(), "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def rss(d):
     with open(f"/proc/{d.pid}/status") as f:
         for line in f:
@@ -189,7 +196,8 @@ def test_stdin_queue_bounded_other_clients_served(daemons):
         t.join(5)
         assert t.is_alive(), "the daemon read every stdin_write for a job that reads nothing"
         grown = rss(d) - base
-        assert grown < 12 * MIB, f"daemon grew by {grown >> 20} MiB of queued stdin"
+        if not sanitized():
+            assert grown < 12 * MIB, f"daemon grew by {grown >> 20} MiB of queued stdin"
         # Another client is served meanwhile.
         with Rpc(d.socket) as b:
             other = b.exec(["echo", "served"])
@@ -252,7 +260,8 @@ def test_argv_cut_and_ps_with_big_argvs(daemons):
     assert sum(len(a) + 1 for a in info["argv"]) <= 4096
     assert info["argv"][0] == "/bin/true" and info["argv"][1].startswith("aaa")
     grown = rss(d) - base
-    assert grown < 40 * MIB, f"110 retained jobs grew the daemon by {grown >> 20} MiB"
+    if not sanitized():
+        assert grown < 40 * MIB, f"110 retained jobs grew the daemon by {grown >> 20} MiB"
     cp = d.ctl("ps")
     assert cp.returncode == 0, cp.stderr
     lines = cp.stdout.decode().splitlines()
