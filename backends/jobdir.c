@@ -147,6 +147,66 @@ static int dir_stream(int dfd, DIR **out)
         return 0;
 }
 
+/* One pass over dfd that unlinks every non-directory in it, reading the
+ * directory once (unlinking what readdir already returned is safe): a
+ * directory of n files costs O(n), not a rescan per file. Returns 1 with
+ * sub set to a subdirectory that is left, 0 when the pass found no
+ * subdirectory (*removed: how many entries it unlinked; a pass that
+ * removed some runs again, in case the directory changed under it), <0 on
+ * the first error. */
+static int sweep(int dfd, char sub[NAME_MAX + 1], unsigned long *removed)
+{
+        DIR *d;
+        struct dirent *de;
+        struct stat st;
+        bool found = false;
+        int r = dir_stream(dfd, &d);
+
+        *removed = 0;
+        if (r < 0)
+                return r;
+        for (;;) {
+                bool is_dir;
+
+                errno = 0;
+                de = readdir(d);
+                if (!de) {
+                        r = errno ? -errno : 0;
+                        break;
+                }
+                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                        continue;
+                is_dir = de->d_type == DT_DIR;
+                if (de->d_type == DT_UNKNOWN) {
+                        if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                                if (errno == ENOENT)
+                                        continue;
+                                r = -errno;
+                                break;
+                        }
+                        is_dir = S_ISDIR(st.st_mode);
+                }
+                if (is_dir) {
+                        if (!found)
+                                snprintf(sub, NAME_MAX + 1, "%s", de->d_name);
+                        found = true;
+                        continue;
+                }
+                /* Without AT_REMOVEDIR: a directory swapped in fails EISDIR. */
+                if (unlinkat(dfd, de->d_name, 0) < 0) {
+                        if (errno == ENOENT)
+                                continue;
+                        r = -errno;
+                        break;
+                }
+                (*removed)++;
+        }
+        closedir(d);
+        if (r < 0)
+                return r;
+        return found ? 1 : 0;
+}
+
 /* First entry of dfd other than . and ..; 1 found, 0 empty, <0 error. */
 static int first_entry(int dfd, char name[NAME_MAX + 1])
 {
@@ -190,13 +250,16 @@ static int name_of_ino(int dfd, ino_t ino, char name[NAME_MAX + 1])
         return r;
 }
 
+/* Passes over one directory that still found files to remove, in a row. */
+#define SWEEPS_MAX 16
+
 struct dir_id {
         dev_t dev;
         ino_t ino;
 };
 
-/* Depth-first, iterative: walk down into the first subdirectory, unlink
- * non-directories on the way, and when a directory is empty climb to its
+/* Depth-first, iterative: sweep a directory's files in one pass, walk
+ * down into a subdirectory left, and when a directory is empty climb to its
  * parent through ".." and rmdir it by inode. Each climb is checked against
  * the identity of the directory we came down from, so a directory that was
  * moved away meanwhile (a posix job may still run) never lets the walk
@@ -209,6 +272,7 @@ int sb_backend_remove_tree(int dirfd, const char *name)
         struct stat top, st;
         struct dir_id *stack = NULL;
         size_t depth = 0, cap = 0;
+        unsigned refills = 0;
         int fd, r;
 
         if (fstatat(dirfd, name, &top, AT_SYMLINK_NOFOLLOW) < 0)
@@ -223,21 +287,28 @@ int sb_backend_remove_tree(int dirfd, const char *name)
                 return -ESTALE;
         }
         for (;;) {
-                r = first_entry(fd, ent);
+                unsigned long removed;
+
+                r = sweep(fd, ent, &removed);
                 if (r < 0)
                         break;
+                /* Confirm it is empty with one more pass; a directory that
+                 * keeps filling (a process the posix backend could not
+                 * kill) is given up on, not chased forever. */
+                if (r == 0 && removed > 0 && ++refills > SWEEPS_MAX) {
+                        r = -EAGAIN;
+                        break;
+                }
+                if (r == 0 && removed > 0)
+                        continue;
+                refills = 0;
                 if (r > 0) {
                         if (fstatat(fd, ent, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                                 r = -errno;
                                 break;
                         }
-                        if (!S_ISDIR(st.st_mode)) {
-                                if (unlinkat(fd, ent, 0) < 0) {
-                                        r = -errno;
-                                        break;
-                                }
-                                continue;
-                        }
+                        if (!S_ISDIR(st.st_mode))
+                                continue;       /* changed under us: the next pass sees it */
                         if (st.st_dev != top.st_dev) {
                                 r = -EBUSY;     /* a mount point: never cross it */
                                 break;

@@ -121,6 +121,7 @@ int client_info_from_sbp(struct sb_job_info *out, const struct sbp_job_info *in)
         out->owner_uid = in->owner_uid;
         out->started_ms = in->started_ms;
         out->detached = in->detached;
+        out->argv_truncated = in->argv_truncated;
         out->argc = in->argv ? in->argc : 0;
         out->argv = argv_dup(in->argv, out->argc);
         if (!out->argv)
@@ -436,40 +437,77 @@ static int empty_call(sb_client *c, const char *method, struct sbp_message *resp
         return client_call(c, id, resp);
 }
 
-int sb_list(sb_client *c, struct sb_job_info **out, size_t *n)
+/* One page of list: the entries after cursor `after`, appended to *list. */
+static int list_page(sb_client *c, uint64_t after, struct sb_job_info **list, size_t *n,
+                     size_t *got, uint64_t *last_seq)
 {
+        struct sbp_list_params lp = { .after = after };
         struct sbp_message resp;
-        struct sb_job_info *list;
+        struct sb_job_info *grown;
         msgpack_object_array *arr;
+        msgpack_packer pk;
+        uint32_t id;
         int r;
 
-        *out = NULL;
-        *n = 0;
-        r = empty_call(c, "list", &resp);
+        id = client_begin(c, "list", &pk);
+        sbp_list_params_pack(&pk, &lp);
+        r = client_call(c, id, &resp);
         if (r < 0)
                 return r;
-        if (resp.result.type != MSGPACK_OBJECT_ARRAY)
+        if (resp.result.type != MSGPACK_OBJECT_ARRAY || resp.result.via.array.size > SBP_LIST_MAX)
                 return bad_reply(c, "list");
         arr = &resp.result.via.array;
-        list = calloc(arr->size ? arr->size : 1, sizeof(*list));
-        if (!list)
+        grown = realloc(*list, (*n + arr->size + 1) * sizeof(*grown));
+        if (!grown)
                 return client_fail(c, -ENOMEM, "out of memory");
+        *list = grown;
         for (uint32_t i = 0; i < arr->size; i++) {
                 struct sbp_job_info info;
 
                 memset(&info, 0, sizeof(info));
                 r = sbp_job_info_decode(&arr->ptr[i], &info);
                 if (r == 0)
-                        r = client_info_from_sbp(&list[i], &info);
+                        r = client_info_from_sbp(&grown[*n], &info);
+                *last_seq = info.seq;
                 sbp_job_info_free(&info);
-                if (r < 0) {
-                        sb_job_info_list_free(list, i);
+                if (r < 0)
                         return r == -ENOMEM ? client_fail(c, r, "out of memory") : bad_reply(c, "list");
+                (*n)++;
+        }
+        *got = arr->size;
+        client_settle(c);
+        return 0;
+}
+
+int sb_list(sb_client *c, struct sb_job_info **out, size_t *n)
+{
+        struct sb_job_info *list = NULL;
+        uint64_t after = 0, last = 0;
+        size_t count = 0, got;
+        int r;
+
+        *out = NULL;
+        *n = 0;
+        /* The daemon answers at most SBP_LIST_MAX entries at a time: ask
+         * again after the last one until a page is not full. A daemon
+         * without seq (0) answers everything at once. */
+        for (;;) {
+                r = list_page(c, after, &list, &count, &got, &last);
+                if (r < 0) {
+                        sb_job_info_list_free(list, count);
+                        return r;
                 }
+                if (got < SBP_LIST_MAX || last <= after)
+                        break;
+                after = last;
+        }
+        if (!list) {
+                list = calloc(1, sizeof(*list));
+                if (!list)
+                        return client_fail(c, -ENOMEM, "out of memory");
         }
         *out = list;
-        *n = arr->size;
-        client_settle(c);
+        *n = count;
         return 0;
 }
 

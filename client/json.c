@@ -232,5 +232,7 @@ void sbctl_json_job_info(FILE *f, const struct sb_job_info *info)
                         fputs(", ", f);
                 sbctl_json_cstr(f, info->argv[i]);
         }
-        fputs("]}", f);
+        fputs("], \"argv_truncated\": ", f);
+        bool_val(f, info->argv_truncated);
+        fputc('}', f);
 }

@@ -24,7 +24,7 @@
 
 #define MIN_SHIFT 4                     /* class 0: 16 bytes */
 #define CLASSES 17                      /* up to 16 << 16 = 1 MiB */
-#define ARENA (1u << 20)                /* carved into blocks as needed */
+#define ARENA (2u << 20)                /* carved into blocks as needed */
 #define BIG SIZE_MAX                    /* header class of a block mapped alone */
 
 /* 16 bytes before every block, so blocks stay 16-aligned. */
@@ -36,6 +36,10 @@ struct header {
 struct free_block {
         struct free_block *next;
 };
+
+/* The largest class with its header must fit in a fresh arena. */
+_Static_assert(ARENA >= sizeof(struct header) + ((size_t)1 << (CLASSES - 1 + MIN_SHIFT)),
+               "an arena holds a block of the largest class");
 
 static struct free_block *free_list[CLASSES];
 static char *arena, *arena_end;

@@ -118,6 +118,7 @@ struct sb_job_info {
         bool detached;
         char **argv;                    /* argv[argc] == NULL; freed by sb_job_info_free() */
         uint32_t argc;
+        bool argv_truncated;            /* the daemon keeps only the first 4 KiB of argv */
 };
 
 struct sb_hello {
@@ -283,7 +284,7 @@ int sb_stdin_close(sb_client *c, const char *job);
 int sb_kill(sb_client *c, const char *job);
 
 /* The jobs this client may see (its own; all for admins), running and
- * retained. *out is an array of *n entries, freed with sb_job_info_list_free().
+ * retained, in start order (fetched a page of at most 256 at a time). *out is an array of *n entries, freed with sb_job_info_list_free().
  * Errors: -ENOMEM, connection errors. */
 int sb_list(sb_client *c, struct sb_job_info **out, size_t *n);
 

@@ -700,8 +700,9 @@ static int cmd_ps(int argc, char **argv)
                                         break;
                                 off += (size_t)w;
                         }
-                        if (off >= sizeof(cmd) - 1)
-                                memcpy(cmd + sizeof(cmd) - 4, "...", 4);
+                        if (off >= sizeof(cmd) - 1 || j->argv_truncated)
+                                memcpy(cmd + (off < sizeof(cmd) - 4 ? off : sizeof(cmd) - 4),
+                                       "...", 4);
                         printf("%-14s %-12s %-7" PRIu32 " %-8s %s\n", j->result.job,
                                sb_job_state_name(j->result.state), j->owner_uid, dur, cmd);
                 }

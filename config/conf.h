@@ -58,6 +58,12 @@ struct sbd_conf_profile {
         unsigned line;
 };
 
+/* A memory quota: a share of the host's RAM or a size; both 0 = infinity. */
+struct sbd_conf_share {
+        uint64_t bytes;
+        uint32_t percent;                /* of MemTotal, 1..100 */
+};
+
 struct sbd_conf_daemon {
         char *socket;                    /* Socket= */
         char *socket_group;              /* SocketGroup= ("" = leave root's) */
@@ -72,6 +78,10 @@ struct sbd_conf_daemon {
         uint32_t max_jobs_per_user;
         uint64_t retain_ms;              /* RetainSec= */
         uint32_t max_retained;           /* MaxRetainedJobs= */
+        uint32_t max_retained_per_user;  /* MaxRetainedJobsPerUser= */
+        struct sbd_conf_share jobs_memory_max;           /* MaxJobsMemory= */
+        struct sbd_conf_share jobs_memory_max_per_user;  /* MaxJobsMemoryPerUser= */
+        uint64_t stdin_queue_max;        /* StdinQueueMax= */
         uint32_t prepared_sandboxes;     /* PreparedSandboxes= */
         char *log_level;                 /* LogLevel= */
 };

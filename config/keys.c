@@ -3,7 +3,7 @@
  * One table per section; a key's value is validated completely before it is
  * stored. Key names follow systemd.exec(5) / systemd.resource-control(5)
  * where the concept exists there; the rest are ours (SocketGroup,
- * CgroupName, UidRange, Max*, RetainSec, TmpSize, OutputMax,
+ * CgroupName, UidRange, Max*, RetainSec, StdinQueueMax, TmpSize, OutputMax,
  * OutputTruncate, Require, AllowedUsers, Admins, Clients).
  */
 #include <ctype.h>
@@ -26,6 +26,8 @@ enum type {
         T_UID_RANGE,
         T_COUNT,       /* 1 .. 1000000 */
         T_PREPARED,    /* 0 .. 64 */
+        T_SHARE,       /* N% of the host's RAM (1..100), a size >= 1M, or infinity */
+        T_STDIN_QUEUE, /* a size, 64K .. 1G */
         T_RETAIN,      /* a time, 0 allowed, at most a year */
         T_LOG_LEVEL,
         T_PRINCIPALS,  /* users and @groups */
@@ -63,6 +65,10 @@ static const struct key daemon_keys[] = {
         { "MaxJobsPerUser", T_COUNT, D(max_jobs_per_user) },
         { "RetainSec", T_RETAIN, D(retain_ms) },
         { "MaxRetainedJobs", T_COUNT, D(max_retained) },
+        { "MaxRetainedJobsPerUser", T_COUNT, D(max_retained_per_user) },
+        { "MaxJobsMemory", T_SHARE, D(jobs_memory_max) },
+        { "MaxJobsMemoryPerUser", T_SHARE, D(jobs_memory_max_per_user) },
+        { "StdinQueueMax", T_STDIN_QUEUE, D(stdin_queue_max) },
         { "PreparedSandboxes", T_PREPARED, D(prepared_sandboxes) },
         { "LogLevel", T_LOG_LEVEL, D(log_level) },
 };
@@ -390,6 +396,31 @@ static void set_value(struct parse *ps, void *base, const struct key *k, unsigne
                 if (parse_count(value, 0, 64, &v) < 0)
                         BAD(ps, k->name, value, "not a number between 0 and 64");
                 *(uint32_t *)field = (uint32_t)v;
+                return;
+        case T_SHARE: {
+                struct sbd_conf_share *sh = (struct sbd_conf_share *)field;
+                size_t len = strlen(value);
+
+                if (len > 1 && value[len - 1] == '%') {
+                        if (sbd_conf_parse_percent(value, &pct) < 0 || pct > 100)
+                                BAD(ps, k->name, value, "not a percentage of the host's "
+                                    "memory between 1% and 100%");
+                        sh->bytes = 0;
+                        sh->percent = pct;
+                        return;
+                }
+                if (sbd_conf_parse_size(value, &v) < 0 ||
+                    (v == 0 && strcmp(value, "infinity") != 0) || (v != 0 && v < (1u << 20)))
+                        BAD(ps, k->name, value, "not a share of the host's memory (e.g. "
+                            "75%), a size of at least 1M (e.g. 16G) or infinity");
+                sh->bytes = v;
+                sh->percent = 0;
+                return;
+        }
+        case T_STDIN_QUEUE:
+                if (sbd_conf_parse_size(value, &v) < 0 || v < (64u << 10) || v > (1u << 30))
+                        BAD(ps, k->name, value, "not a size between 64K and 1G (e.g. 1M)");
+                *(uint64_t *)field = v;
                 return;
         case T_RETAIN:
                 if (strcmp(value, "infinity") == 0 || sbd_conf_parse_time_ms(value, &v) < 0 ||

@@ -35,6 +35,14 @@ static void put_size(FILE *f, const char *key, uint64_t v)
         fprintf(f, "%s=%" PRIu64 "\n", key, v);
 }
 
+static void put_share(FILE *f, const char *key, const struct sbd_conf_share *s)
+{
+        if (s->percent)
+                fprintf(f, "%s=%" PRIu32 "%%\n", key, s->percent);
+        else
+                put_size(f, key, s->bytes);
+}
+
 static void put_time(FILE *f, const char *key, uint64_t ms, const char *zero)
 {
         if (ms == 0)
@@ -115,6 +123,10 @@ char *sbd_conf_format(const struct sbd_conf *c)
         fprintf(f, "MaxJobsPerUser=%" PRIu32 "\n", d->max_jobs_per_user);
         put_time(f, "RetainSec", d->retain_ms, "0");
         fprintf(f, "MaxRetainedJobs=%" PRIu32 "\n", d->max_retained);
+        fprintf(f, "MaxRetainedJobsPerUser=%" PRIu32 "\n", d->max_retained_per_user);
+        put_share(f, "MaxJobsMemory", &d->jobs_memory_max);
+        put_share(f, "MaxJobsMemoryPerUser", &d->jobs_memory_max_per_user);
+        put_size(f, "StdinQueueMax", d->stdin_queue_max);
         fprintf(f, "PreparedSandboxes=%" PRIu32 "\n", d->prepared_sandboxes);
         fprintf(f, "LogLevel=%s\n", d->log_level ? d->log_level : "info");
 

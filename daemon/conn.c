@@ -16,7 +16,9 @@
  * that sends requests but never reads the replies blocks in its send
  * instead of growing our memory. Below SBD_CONN_WRITE_QUEUE_LOW the
  * requests already received are dispatched first, then reading resumes.
- * Both only wait for the client to read: replies that come late (wait,
+ * A stdin_write past a job's StdinQueueMax= stops the connection's requests
+ * the same way (stdin_paused, job_stdin.c) until the job read the data.
+ * Both only wait for the client (or its job) to read: replies that come late (wait,
  * stdin_write, job_exit) are still queued while paused, and a closing
  * connection (drain) is flushed or dropped as before.
  *
@@ -147,7 +149,16 @@ static void on_written(uv_write_t *req, int status)
                 return;
         if (c->paused && c->out_bytes < SBD_CONN_LOW_WATER)
                 set_paused(c, false);
-        if (c->reading_paused && c->out_bytes < SBD_CONN_WRITE_QUEUE_LOW)
+        if (c->reading_paused && !c->stdin_paused && c->out_bytes < SBD_CONN_WRITE_QUEUE_LOW)
+                resume_reading(c);
+}
+
+void sbd_conn_stdin_resume(struct sbd_conn *c)
+{
+        c->stdin_paused = false;
+        log_debug("connection %" PRIu64 ": stdin queues drained", c->id);
+        /* process() pauses again at once if the write queue is over its cap. */
+        if (c->reading_paused && !c->closing)
                 resume_reading(c);
 }
 
@@ -238,7 +249,7 @@ static void process(struct sbd_conn *c)
                 memset(&err, 0, sizeof(err));
                 /* Before each request, not after: one large reply still
                  * goes out whole. */
-                if (c->out_bytes > SBD_CONN_WRITE_QUEUE_MAX) {
+                if (c->out_bytes > SBD_CONN_WRITE_QUEUE_MAX || c->stdin_paused) {
                         pause_reading(c);
                         return;
                 }

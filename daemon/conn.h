@@ -47,6 +47,7 @@ struct sbd_conn {
         uv_shutdown_t shutdown_req;
         bool paused;                 /* backpressure: owned jobs' pipes stopped */
         bool reading_paused;         /* backpressure: no requests read or dispatched */
+        bool stdin_paused;           /* a job it writes to holds StdinQueueMax= (job_stdin.c) */
         size_t out_bytes;            /* memory held by queued messages (out_cost) */
 
         struct sbd_list waiters;     /* struct sbd_waiter (wait, kill) */
@@ -82,6 +83,9 @@ struct sbd_out *sbd_out_new(void);
 void sbd_out_free(struct sbd_out *o);
 /* Queue o on c; takes ownership (frees it if c is closing). */
 void sbd_conn_send(struct sbd_conn *c, struct sbd_out *o);
+
+/* The jobs c writes stdin to drained their queues: read requests again. */
+void sbd_conn_stdin_resume(struct sbd_conn *c);
 
 void sbd_conn_reply_error(struct sbd_conn *c, uint32_t msgid, const struct sbp_error *err);
 void sbd_conn_reply_result(struct sbd_conn *c, uint32_t msgid, const struct sbp_job_result *res);

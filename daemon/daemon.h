@@ -27,6 +27,10 @@ struct sbd_options {
         uint32_t max_jobs_per_user;
         uint64_t retain_ms;
         uint32_t max_retained;
+        uint32_t max_retained_per_user;
+        uint64_t jobs_memory_max;          /* bytes, resolved (quota.c); 0 = none */
+        uint64_t jobs_memory_max_per_user;
+        uint64_t stdin_queue_max;          /* bytes queued for one job's stdin */
         uint32_t prepared;           /* PreparedSandboxes= (warm.c) */
 #define SBD_PREPARED_MAX 64
         /* Config file (settings.c): path, or NULL for the default lookup. */
@@ -56,6 +60,9 @@ struct sbd_daemon {
         struct sbd_list retained;    /* finished jobs, oldest first */
         uint32_t jobs_running;
         uint32_t jobs_retained;
+        uint32_t jobs_held;          /* running or being cleaned up (quota.c) */
+        uint64_t memory_charged;     /* memory charges of the running jobs */
+        struct sbd_list usage;       /* struct sbd_usage, per owner uid (quota.c) */
         uint64_t jobs_started;
         uint64_t jobs_failed;
 

@@ -204,35 +204,47 @@ static int kill_job(struct sbd_conn *c, uint32_t msgid, const struct sbp_job_par
 }
 JOB_HANDLER(kill, false)
 
+static bool list_shows(const struct sbd_conn *c, const struct sbd_job *j, uint64_t after)
+{
+        return j->seq > after && (c->admin || j->owner_uid == (uint32_t)c->uid);
+}
+
+/* One page: at most p.limit (<= SBP_LIST_MAX) jobs after the cursor, so the
+ * answer stays far below SBP_MESSAGE_MAX (argv is cut to 4 KiB per job). */
 static int handle_list(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
                        struct sbp_error *err)
 {
+        struct sbp_list_params p;
         struct sbd_list *pos, *tmp;
         struct sbd_out *o;
-        uint32_t n = 0;
+        uint32_t n = 0, k = 0;
         int r;
 
-        r = sbp_empty_params_decode(params, err);
+        r = sbp_list_params_decode(params, &p, err);
         if (r < 0)
                 return r;
         sbd_list_for_each_safe(pos, tmp, &c->d->jobs) {
                 struct sbd_job *j = sbd_container_of(pos, struct sbd_job, node);
 
-                if (c->admin || j->owner_uid == (uint32_t)c->uid)
+                if (n < p.limit && list_shows(c, j, p.after))
                         n++;
         }
         o = reply_begin(msgid, err);
         if (!o)
                 return -ENOMEM;
         msgpack_pack_array(&o->pk, n);
+        /* d->jobs is in start order, so seq increases along it. */
         sbd_list_for_each_safe(pos, tmp, &c->d->jobs) {
                 struct sbd_job *j = sbd_container_of(pos, struct sbd_job, node);
                 struct sbp_job_info info;
 
-                if (!c->admin && j->owner_uid != (uint32_t)c->uid)
+                if (k == n)
+                        break;
+                if (!list_shows(c, j, p.after))
                         continue;
                 sbd_job_fill_info(j, &info);
                 sbp_job_info_pack(&o->pk, &info);
+                k++;
         }
         sbd_conn_send(c, o);
         return 0;

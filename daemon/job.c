@@ -1,200 +1,39 @@
-/* job.c — jobs: spawn through the backend, route output, time out, reap,
- * report, retain, destroy.
+/* job.c — jobs: admit (quota.c), spawn through the backend, time out,
+ * reap, report, retain (retain.c), destroy.
  *
- * Life of a job: exec creates it and spawns the sandboxed process; its
- * stdout/stderr pipes are read into one static buffer and forwarded at once
- * as job_output notifications to the owning connection (or counted and
- * dropped when there is none). The job ends ("finished") only when the main
- * process was reaped AND both output pipes reached EOF, so every job_output
- * precedes job_exit. Then waiters are answered, the result is retained for
- * --retain seconds (at most max_retained results), and the backend's
- * destroy() runs on the threadpool. The job's uid stays allocated until
+ * Life of a job: exec checks the caps and charges its owner, creates it and
+ * spawns the sandboxed process; its stdout/stderr pipes are forwarded as
+ * job_output notifications to the owning connection (job_output.c). The job
+ * ends ("finished") only when the main process was reaped AND both output
+ * pipes reached EOF, so every job_output precedes job_exit. Then waiters are
+ * answered, the memory charge is returned, the result is retained
+ * (retain.c), and the backend's destroy() runs on the threadpool. The job's
+ * uid stays allocated, and the job counts against its owner, until
  * destroy() completed, because the job directory is owned by it until then.
  *
- * Memory: struct sbd_job plus its argv copy; output never accumulates in the
- * daemon — when the owner's write queue passes SBD_CONN_HIGH_WATER the job's
- * pipes stop being read (conn.c) and the kernel pipe buffer pushes back on
- * the job.
+ * Memory: struct sbd_job plus its argv copy, cut to SBP_ARGV_KEPT_MAX once
+ * the program started; output never accumulates in the daemon — when the
+ * owner's write queue passes SBD_CONN_HIGH_WATER the job's pipes stop being
+ * read (conn.c) and the kernel pipe buffer pushes back on the job; stdin is
+ * bounded by StdinQueueMax= (job_stdin.c).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "daemon/job.h"
+#include "daemon/job_args.h"
 #include "daemon/log.h"
+#include "daemon/quota.h"
+#include "daemon/retain.h"
 #include "daemon/warm.h"
-
-/* One read buffer for every job pipe: the loop is single-threaded and each
- * chunk is packed into an outgoing message inside the read callback. */
-static char pipe_buf[64 << 10];
 
 /* After reap, how long to wait for EOF on the output pipes before assuming a
  * process escaped the job's kill and still holds them. */
 #define EOF_GRACE_MS 2000
-
-static void maybe_finish(struct sbd_job *j);
-
-/* ---- uid range ---- */
-
-int sbd_job_uids_init(struct sbd_daemon *d)
-{
-        uint32_t n = d->opt.uid_last - d->opt.uid_first + 1;
-
-        d->uid_used = calloc((n + 7) / 8, 1);
-        return d->uid_used ? 0 : -ENOMEM;
-}
-
-int sbd_job_uid_alloc(struct sbd_daemon *d, uint32_t *out)
-{
-        uint32_t n = d->opt.uid_last - d->opt.uid_first + 1, i, k;
-
-        /* Round-robin from a cursor, so a just-freed uid is reused last. */
-        for (i = 0; i < n; i++) {
-                k = (d->uid_cursor + i) % n;
-                if (!(d->uid_used[k / 8] & (1u << (k % 8)))) {
-                        d->uid_used[k / 8] |= (uint8_t)(1u << (k % 8));
-                        d->uid_cursor = (k + 1) % n;
-                        *out = d->opt.uid_first + k;
-                        return 0;
-                }
-        }
-        return -EAGAIN;
-}
-
-void sbd_job_uid_release(struct sbd_daemon *d, uint32_t uid)
-{
-        uint32_t k = uid - d->opt.uid_first;
-
-        d->uid_used[k / 8] &= (uint8_t)~(1u << (k % 8));
-}
-
-/* ---- lookup, ids ---- */
-
-static struct sbd_job *job_find(struct sbd_daemon *d, const char *id)
-{
-        struct sbd_list *pos, *tmp;
-
-        sbd_list_for_each_safe(pos, tmp, &d->jobs) {
-                struct sbd_job *j = sbd_container_of(pos, struct sbd_job, node);
-
-                if (strcmp(j->id, id) == 0)
-                        return j;
-        }
-        return NULL;
-}
-
-struct sbd_job *sbd_job_lookup(struct sbd_daemon *d, const struct sbd_conn *c, const char *id)
-{
-        struct sbd_job *j = job_find(d, id);
-
-        if (!j)
-                return NULL;
-        /* Another user's job does not exist for a client (no id probing). */
-        if (!c->admin && j->owner_uid != (uint32_t)c->uid)
-                return NULL;
-        return j;
-}
-
-int sbd_job_id_new(struct sbd_daemon *d, char *id)
-{
-        static const char hex[] = "0123456789abcdef";
-        uint8_t b[6];
-        ssize_t n;
-        int tries, i;
-
-        for (tries = 0; tries < 8; tries++) {
-                n = getrandom(b, sizeof(b), 0);
-                if (n < 0)
-                        return -errno;
-                if ((size_t)n != sizeof(b))
-                        return -EIO;
-                for (i = 0; i < 6; i++) {
-                        id[2 * i] = hex[b[i] >> 4];
-                        id[2 * i + 1] = hex[b[i] & 15];
-                }
-                id[12] = '\0';
-                if (!job_find(d, id) && !sbd_warm_has_id(d, id))
-                        return 0;
-        }
-        return -EEXIST;
-}
-
-/* ---- environment ---- */
-
-/* The environment is built from scratch: nothing of the daemon's leaks in.
- * Returns a NULL-terminated array of borrowed pointers (defaults are static,
- * the rest point into p->env); free() only the array. */
-static char **env_build(const struct sbp_exec_params *p, struct sbp_error *err)
-{
-        static char env_path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
-        static char env_home[] = "HOME=/work";
-        static char env_lang[] = "LANG=C.UTF-8";
-        static char env_tmpdir[] = "TMPDIR=/tmp";
-        static char env_user[] = "USER=skillbox";
-        char *defaults[] = { env_path, env_home, env_lang, env_tmpdir, env_user };
-        size_t ndef = sizeof(defaults) / sizeof(defaults[0]), n = 0, i, k;
-        char **env = calloc(ndef + p->envc + 1, sizeof(char *));
-
-        if (!env) {
-                sbp_error_set(err, SBP_E_INTERNAL, "out of memory");
-                return NULL;
-        }
-        for (i = 0; i < ndef; i++)
-                env[n++] = defaults[i];
-        for (i = 0; i < p->envc; i++) {
-                const char *e = p->env[i], *eq = strchr(e, '=');
-                size_t klen;
-
-                if (!eq || eq == e) {
-                        sbp_error_set(err, SBP_E_INVALID_ARGUMENT, "env: bad entry");
-                        free(env);
-                        return NULL;
-                }
-                klen = (size_t)(eq - e) + 1;   /* with the '=' */
-                for (k = 0; k < n; k++)
-                        if (strncmp(env[k], e, klen) == 0)
-                                break;
-                env[k] = p->env[i];   /* override in place, or append */
-                if (k == n)
-                        n++;
-        }
-        env[n] = NULL;
-        return env;
-}
-
-static char **argv_copy(char *const *argv, uint32_t argc)
-{
-        char **v = calloc(argc + 1, sizeof(char *));
-        uint32_t i;
-
-        if (!v)
-                return NULL;
-        for (i = 0; i < argc; i++) {
-                v[i] = strdup(argv[i]);
-                if (!v[i]) {
-                        while (i > 0)
-                                free(v[--i]);
-                        free(v);
-                        return NULL;
-                }
-        }
-        return v;
-}
-
-static void argv_free(char **v)
-{
-        char **p;
-
-        if (!v)
-                return;
-        for (p = v; *p; p++)
-                free(*p);
-        free(v);
-}
 
 /* ---- freeing ---- */
 
@@ -202,7 +41,7 @@ static void maybe_free(struct sbd_job *j)
 {
         if (!j->removed || j->handles > 0 || j->destroying)
                 return;
-        argv_free(j->argv);
+        sbd_job_argv_free(j->argv);
         free(j);
 }
 
@@ -214,7 +53,7 @@ static void handle_closed(uv_handle_t *h)
         maybe_free(j);
 }
 
-static void close_handle(struct sbd_job *j, uv_handle_t *h)
+void sbd_job_close_handle(struct sbd_job *j, uv_handle_t *h)
 {
         h->data = j;
         uv_close(h, handle_closed);
@@ -238,6 +77,7 @@ static void destroy_done(uv_work_t *w, int status)
                 sbd_job_uid_release(j->d, j->uid);
                 j->uid_held = false;
         }
+        sbd_quota_job_released(j->d, j->owner_uid);
         maybe_free(j);
 }
 
@@ -247,196 +87,10 @@ void sbd_job_remove(struct sbd_job *j)
                 return;
         j->removed = true;
         sbd_list_remove(&j->node);
-        if (sbd_list_linked(&j->retained_node)) {
-                sbd_list_remove(&j->retained_node);
-                j->d->jobs_retained--;
-        }
+        if (sbd_list_linked(&j->retained_node))
+                sbd_retain_forget(j);
         uv_timer_stop(&j->timer);
-        close_handle(j, (uv_handle_t *)&j->timer);
-}
-
-/* ---- output ---- */
-
-static void pipe_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-        buf->base = pipe_buf;
-        buf->len = sizeof(pipe_buf);
-}
-
-static void close_output(struct sbd_job *j, enum sbp_stream stream)
-{
-        uv_pipe_t *p = stream == SBP_STDOUT ? &j->out_pipe : &j->err_pipe;
-        bool *open = stream == SBP_STDOUT ? &j->out_open : &j->err_open;
-
-        if (!*open)
-                return;
-        *open = false;
-        if (stream == SBP_STDOUT)
-                j->out_reading = false;
-        else
-                j->err_reading = false;
-        close_handle(j, (uv_handle_t *)p);
-}
-
-/* Apply the output cap (daemon/output.c) to n bytes just read. stdout_bytes
- * and stderr_bytes count what is delivered, so together they never exceed
- * output_max. Past the cap the result is marked truncated and, unless the
- * profile truncates, the job is killed for output_limit — also when its main
- * process already exited: the client got a cut output either way. Returns
- * how many bytes (from the start of the chunk) to deliver. */
-static size_t output_admit(struct sbd_job *j, enum sbp_stream stream, size_t n)
-{
-        enum sbd_output_action act;
-        size_t len = sbd_output_admit(&j->output, n, &act);
-
-        if (stream == SBP_STDOUT)
-                j->result.stdout_bytes += len;
-        else
-                j->result.stderr_bytes += len;
-        if (act == SBD_OUTPUT_DELIVER)
-                return len;
-        j->result.output_truncated = true;
-        log_info("job %s: output passed output_max of %" PRIu64 " bytes; %s", j->id,
-                 j->output.max, act == SBD_OUTPUT_KILL ? "ending the job" : "dropping the rest");
-        if (act == SBD_OUTPUT_KILL) {
-                j->kill_reason = sbd_kill_reason_merge(j->kill_reason, SBD_KILL_OUTPUT_LIMIT);
-                sbd_job_kill(j, SBD_KILL_OUTPUT_LIMIT);
-        }
-        return len;
-}
-
-static void on_output(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
-{
-        struct sbd_job *j = s->data;
-        enum sbp_stream stream = s == (uv_stream_t *)&j->out_pipe ? SBP_STDOUT : SBP_STDERR;
-
-        if (n > 0) {
-                size_t len = output_admit(j, stream, (size_t)n);
-
-                if (len > 0 && j->owner && !j->owner->closing) {
-                        struct sbd_out *o = sbd_out_new();
-
-                        if (!o) {
-                                j->result.output_truncated = true;
-                                return;
-                        }
-                        sbp_job_output_pack(&o->pk, j->id, stream, buf->base, len);
-                        /* May pause this very pipe (backpressure); fine in a read cb. */
-                        sbd_conn_send(j->owner, o);
-                }
-                /* At the cap reading only drains: resume a paused pipe. */
-                if (sbd_output_capped(&j->output))
-                        sbd_job_update_reading(j);
-                return;
-        }
-        if (n == 0)
-                return;
-        if (n != UV_EOF)
-                log_debug("job %s: read %s: %s", j->id,
-                          stream == SBP_STDOUT ? "stdout" : "stderr", uv_err_name((int)n));
-        close_output(j, stream);
-        maybe_finish(j);
-}
-
-void sbd_job_update_reading(struct sbd_job *j)
-{
-        /* Past the output cap nothing is delivered any more, so a slow
-         * client must not hold the job back: keep draining. */
-        bool want = !(j->owner && j->owner->paused) || sbd_output_capped(&j->output);
-        int r;
-
-        if (j->out_open && want != j->out_reading) {
-                r = want ? uv_read_start((uv_stream_t *)&j->out_pipe, pipe_alloc, on_output)
-                         : uv_read_stop((uv_stream_t *)&j->out_pipe);
-                if (r == 0)
-                        j->out_reading = want;
-        }
-        if (j->err_open && want != j->err_reading) {
-                r = want ? uv_read_start((uv_stream_t *)&j->err_pipe, pipe_alloc, on_output)
-                         : uv_read_stop((uv_stream_t *)&j->err_pipe);
-                if (r == 0)
-                        j->err_reading = want;
-        }
-}
-
-/* ---- stdin ---- */
-
-static void close_stdin(struct sbd_job *j)
-{
-        if (!j->in_open)
-                return;
-        j->in_open = false;
-        /* Pending writes get UV_ECANCELED and are answered Unavailable. */
-        close_handle(j, (uv_handle_t *)&j->in_pipe);
-}
-
-static void stdin_written(uv_write_t *w, int status)
-{
-        struct sbd_stdin_req *req = sbd_container_of(w, struct sbd_stdin_req, req);
-        struct sbd_job *j = req->job;
-
-        j->stdin_pending--;
-        if (req->conn) {
-                sbd_list_remove(&req->conn_node);
-                if (status < 0) {
-                        struct sbp_error err;
-
-                        sbp_error_set(&err, SBP_E_UNAVAILABLE, "stdin of job %s: %s", j->id,
-                                      status == UV_ECANCELED ? "closed" : uv_err_name(status));
-                        sbd_conn_reply_error(req->conn, req->msgid, &err);
-                } else {
-                        sbd_conn_reply_nil(req->conn, req->msgid);
-                }
-        }
-        free(req);
-        if (j->stdin_closing && j->stdin_pending == 0)
-                close_stdin(j);
-}
-
-int sbd_job_stdin_write(struct sbd_job *j, struct sbd_conn *c, uint32_t msgid,
-                        const uint8_t *data, size_t len, struct sbp_error *err)
-{
-        struct sbd_stdin_req *req;
-        uv_buf_t buf;
-        int r;
-
-        if (!j->had_stdin)
-                return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
-                                     "job %s was not started with stdin", j->id);
-        if (!j->in_open || j->stdin_closing)
-                return sbp_error_set(err, SBP_E_UNAVAILABLE, "stdin of job %s is closed", j->id);
-        /* The data points into the current message: copy it for the write. */
-        req = malloc(sizeof(*req) + len);
-        if (!req)
-                return sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED, "out of memory");
-        req->job = j;
-        req->conn = c;
-        req->msgid = msgid;
-        req->len = len;
-        if (len)
-                memcpy(req->data, data, len);
-        buf = uv_buf_init((char *)req->data, (unsigned)len);
-        r = uv_write(&req->req, (uv_stream_t *)&j->in_pipe, &buf, 1, stdin_written);
-        if (r < 0) {
-                free(req);
-                return sbp_error_set(err, SBP_E_UNAVAILABLE, "stdin of job %s: %s", j->id,
-                                     uv_err_name(r));
-        }
-        j->stdin_pending++;
-        sbd_list_append(&c->stdin_reqs, &req->conn_node);
-        return 0;
-}
-
-int sbd_job_stdin_close(struct sbd_job *j, struct sbp_error *err)
-{
-        if (!j->had_stdin)
-                return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
-                                     "job %s was not started with stdin", j->id);
-        /* Idempotent; the close happens after the writes already queued. */
-        j->stdin_closing = true;
-        if (j->stdin_pending == 0)
-                close_stdin(j);
-        return 0;
+        sbd_job_close_handle(j, (uv_handle_t *)&j->timer);
 }
 
 /* ---- results ---- */
@@ -458,6 +112,8 @@ void sbd_job_fill_info(struct sbd_job *j, struct sbp_job_info *out)
         out->detached = j->detached;
         out->argv = j->argv;
         out->argc = j->argc;
+        out->argv_truncated = j->argv_truncated;
+        out->seq = j->seq;
 }
 
 void sbd_waiter_drop(struct sbd_waiter *w)
@@ -491,36 +147,6 @@ void sbd_job_add_waiter(struct sbd_job *j, struct sbd_conn *c, uint32_t msgid)
 
 /* ---- ending ---- */
 
-static void on_retention_over(uv_timer_t *t)
-{
-        struct sbd_job *j = t->data;
-
-        log_debug("job %s: result no longer retained", j->id);
-        sbd_job_remove(j);
-}
-
-static void retain(struct sbd_job *j)
-{
-        struct sbd_daemon *d = j->d;
-
-        if (d->opt.retain_ms == 0 || d->opt.max_retained == 0) {
-                sbd_job_remove(j);
-                return;
-        }
-        sbd_list_append(&d->retained, &j->retained_node);
-        d->jobs_retained++;
-        while (d->jobs_retained > d->opt.max_retained) {
-                struct sbd_job *old = sbd_container_of(d->retained.next, struct sbd_job,
-                                                       retained_node);
-
-                sbd_job_remove(old);
-        }
-        if (!j->removed) {
-                j->timer.data = j;
-                uv_timer_start(&j->timer, on_retention_over, d->opt.retain_ms, 0);
-        }
-}
-
 static void finish(struct sbd_job *j)
 {
         struct sbd_daemon *d = j->d;
@@ -542,7 +168,7 @@ static void finish(struct sbd_job *j)
         }
         j->finished = true;
         uv_timer_stop(&j->timer);
-        close_stdin(j);
+        sbd_job_stdin_shut(j);
 
         res->state = state;
         res->exit_code = j->exit.exit_code;
@@ -561,6 +187,7 @@ static void finish(struct sbd_job *j)
         res->memory_peak = j->exit.memory_peak;
         res->tasks_peak = j->exit.tasks_peak;
         d->jobs_running--;
+        sbd_quota_job_ended(d, j->owner_uid, j->memory_charge);
 
         log_info("job %s: %s exit_code=%d signal=%d wall_ms=%" PRIu64 "%s%s", j->id,
                  sbp_job_state_name(state), res->exit_code, res->signal, res->wall_ms,
@@ -585,6 +212,9 @@ static void finish(struct sbd_job *j)
                 sbd_waiter_drop(w);
                 sbd_conn_reply_result(c, msgid, res);
         }
+        /* Before the cleanup: the job still counts against its owner here,
+         * which keeps the owner's quota entry while its results move. */
+        sbd_retain_job(j);
 
         if (j->bj && d->ops->destroy_quick && d->ops->destroy_quick(j->bj) == 0) {
                 /* Done inline: most jobs leave a near-empty directory, and
@@ -601,16 +231,18 @@ static void finish(struct sbd_job *j)
                         destroy_work(&j->work);
                         destroy_done(&j->work, 0);
                 }
-        } else if (j->uid_held) {
-                sbd_job_uid_release(d, j->uid);
-                j->uid_held = false;
+        } else {
+                if (j->uid_held) {
+                        sbd_job_uid_release(d, j->uid);
+                        j->uid_held = false;
+                }
+                sbd_quota_job_released(d, j->owner_uid);
         }
-        retain(j);
         sbd_warm_job_ended(d);
         sbd_daemon_check_drained(d);
 }
 
-static void maybe_finish(struct sbd_job *j)
+void sbd_job_maybe_finish(struct sbd_job *j)
 {
         if (j->finished || !j->reaped || j->out_open || j->err_open)
                 return;
@@ -629,9 +261,9 @@ static void on_eof_grace(uv_timer_t *t)
         log_warning("job %s: output still open %d ms after exit; closing it", j->id,
                     EOF_GRACE_MS);
         j->result.output_truncated = true;
-        close_output(j, SBP_STDOUT);
-        close_output(j, SBP_STDERR);
-        maybe_finish(j);
+        sbd_job_close_output(j, SBP_STDOUT);
+        sbd_job_close_output(j, SBP_STDERR);
+        sbd_job_maybe_finish(j);
 }
 
 static void mark_reaped(struct sbd_job *j)
@@ -651,7 +283,7 @@ static void stop_exit_poll(struct sbd_job *j)
                 return;
         j->poll_open = false;
         uv_poll_stop(&j->exit_poll);
-        close_handle(j, (uv_handle_t *)&j->exit_poll);
+        sbd_job_close_handle(j, (uv_handle_t *)&j->exit_poll);
 }
 
 static void reap(struct sbd_job *j)
@@ -675,7 +307,7 @@ static void reap(struct sbd_job *j)
                 }
         }
         mark_reaped(j);
-        maybe_finish(j);
+        sbd_job_maybe_finish(j);
 }
 
 static void on_exit_ready(uv_poll_t *h, int status, int events)
@@ -886,20 +518,6 @@ fail:
         return r;
 }
 
-static uint32_t running_jobs_of(struct sbd_daemon *d, uint32_t uid)
-{
-        struct sbd_list *pos, *tmp;
-        uint32_t n = 0;
-
-        sbd_list_for_each_safe(pos, tmp, &d->jobs) {
-                struct sbd_job *j = sbd_container_of(pos, struct sbd_job, node);
-
-                if (!j->finished && j->owner_uid == uid)
-                        n++;
-        }
-        return n;
-}
-
 int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, struct sbp_exec_params *p,
                  struct sbp_error *err)
 {
@@ -909,6 +527,7 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, struct sbp_exec_params *p,
         struct sbd_job *j;
         struct sbd_warm *w;
         char errbuf[SBP_TEXT_MAX + 1];
+        uint64_t charge;
         char **env;
         int r;
 
@@ -920,15 +539,14 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, struct sbp_exec_params *p,
         r = sbd_profile_merge(prof, p, &limits, err);
         if (r < 0)
                 return r;
-        if (d->jobs_running >= d->opt.max_jobs)
-                return sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED,
-                                     "too many running jobs (limit %u)", d->opt.max_jobs);
-        if (running_jobs_of(d, (uint32_t)c->uid) >= d->opt.max_jobs_per_user)
-                return sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED,
-                                     "too many running jobs for uid %u (limit %u)",
-                                     (unsigned)c->uid, d->opt.max_jobs_per_user);
+        /* Jobs (also those still being cleaned up) and memory limits, in
+         * total and for this uid. */
+        charge = sbd_quota_memory_charge(d, limits.memory_max);
+        r = sbd_quota_exec_check(d, (uint32_t)c->uid, charge, err);
+        if (r < 0)
+                return r;
 
-        env = env_build(p, err);
+        env = sbd_job_env_build(p, err);
         if (!env)
                 return -EINVAL;
         j = calloc(1, sizeof(*j));
@@ -948,7 +566,7 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, struct sbp_exec_params *p,
                 free(j);
                 return sbp_error_set(err, SBP_E_INTERNAL, "job id: %s", sbd_errno_name(r));
         }
-        j->argv = argv_copy(p->argv, p->argc);
+        j->argv = sbd_job_argv_copy(p->argv, p->argc);
         if (!j->argv) {
                 if (w)
                         sbd_warm_return(d, w);
@@ -965,12 +583,24 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, struct sbp_exec_params *p,
         }
         if (r < 0) {
                 free(env);
-                argv_free(j->argv);
+                sbd_job_argv_free(j->argv);
                 free(j);
                 return sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED,
                                      "no free job uid in %u-%u", d->opt.uid_first,
                                      d->opt.uid_last);
         }
+        r = sbd_quota_job_start(d, (uint32_t)c->uid, charge);
+        if (r < 0) {
+                if (w)
+                        sbd_warm_return(d, w);
+                else
+                        sbd_job_uid_release(d, j->uid);
+                free(env);
+                sbd_job_argv_free(j->argv);
+                free(j);
+                return sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED, "out of memory");
+        }
+        j->memory_charge = charge;
         j->uid_held = true;
         j->argc = p->argc;
         j->owner = c;
@@ -997,9 +627,13 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, struct sbp_exec_params *p,
         sbd_list_append(&d->jobs, &j->node);
         d->jobs_started++;
         d->jobs_running++;
+        j->seq = d->jobs_started;
 
         r = spawn(j, p, env, w, errbuf, sizeof(errbuf));
         free(env);
+        /* The program has its argv; what inspect and list show is cut. */
+        if (sbd_job_argv_keep(&j->argv, &j->argc, &j->argv_truncated) < 0)
+                log_warning("job %s: out of memory; its whole argv is kept", j->id);
 
         {
                 struct sbd_out *o = sbd_out_new();
@@ -1016,10 +650,10 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, struct sbp_exec_params *p,
                 snprintf(j->exit.error, sizeof(j->exit.error), "%s", errbuf);
                 j->start_hr = uv_hrtime();
                 j->reaped = true;
-                maybe_finish(j);
+                sbd_job_maybe_finish(j);
                 return 0;
         }
-        maybe_finish(j);   /* only if watching it failed above */
+        sbd_job_maybe_finish(j);   /* only if watching it failed above */
         if (j->finished)
                 return 0;
         log_info("job %s: started for uid %u (pid %d, job uid %u): %s", j->id,

@@ -43,8 +43,11 @@ struct sbd_job {
         struct sbd_conn *owner;          /* NULL once the owner disconnected */
         bool detached;
         char profile[SBP_NAME_MAX + 1];
-        char **argv;                     /* copy, for inspect/list */
+        char **argv;                     /* copy; cut to SBP_ARGV_KEPT_MAX once started */
         uint32_t argc;
+        bool argv_truncated;
+        uint64_t seq;                    /* start order (list's cursor) */
+        uint64_t memory_charge;          /* counted in the memory quotas while running */
         uint64_t started_ms;             /* Unix time */
         uint64_t start_hr;               /* uv_hrtime() at spawn */
         struct sbd_limits limits;
@@ -66,6 +69,7 @@ struct sbd_job {
         bool had_stdin;                  /* started with stdin: true */
         bool stdin_closing;              /* stdin_close asked; close after pending writes */
         unsigned stdin_pending;
+        size_t stdin_queued;             /* bytes in those writes (StdinQueueMax=) */
 
         bool reaped, finished, destroying, removed;
         uv_work_t work;
@@ -90,13 +94,23 @@ void sbd_waiter_drop(struct sbd_waiter *w);
 void sbd_job_fill_result(struct sbd_job *j, struct sbp_job_result *out);
 void sbd_job_fill_info(struct sbd_job *j, struct sbp_job_info *out);   /* argv borrowed */
 
+/* stdin (job_stdin.c). */
 int sbd_job_stdin_write(struct sbd_job *j, struct sbd_conn *c, uint32_t msgid,
                         const uint8_t *data, size_t len, struct sbp_error *err);
 int sbd_job_stdin_close(struct sbd_job *j, struct sbp_error *err);
+/* Close the stdin pipe now (the job ended); pending writes are cancelled. */
+void sbd_job_stdin_shut(struct sbd_job *j);
+/* Close one of j's handles; j is freed once all are closed and it is removed. */
+void sbd_job_close_handle(struct sbd_job *j, uv_handle_t *h);
 
 /* The connection owning j went away (closed or paused state changed). */
 void sbd_job_owner_gone(struct sbd_job *j);
 void sbd_job_update_reading(struct sbd_job *j);
+
+/* End the job once it was reaped and both output pipes are closed. */
+void sbd_job_maybe_finish(struct sbd_job *j);
+/* Stop reading one output pipe and close it (job_output.c). */
+void sbd_job_close_output(struct sbd_job *j, enum sbp_stream stream);
 
 /* Forget a finished job (retention over, eviction, or daemon exit). */
 void sbd_job_remove(struct sbd_job *j);

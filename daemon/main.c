@@ -29,6 +29,7 @@
 #include "daemon/daemon.h"
 #include "daemon/job.h"
 #include "daemon/log.h"
+#include "daemon/quota.h"
 #include "daemon/sdnotify.h"
 #include "daemon/server.h"
 #include "daemon/settings.h"
@@ -448,6 +449,8 @@ int main(int argc, char **argv)
                 .max_jobs_per_user = 64,
                 .retain_ms = 300 * 1000,
                 .max_retained = 1000,
+                .max_retained_per_user = 200,
+                .stdin_queue_max = 1u << 20,
                 .prepared = 2,
         };
         r = parse_args(argc, argv, &d->opt);
@@ -488,6 +491,7 @@ int main(int argc, char **argv)
         sbd_list_init(&d->conns);
         sbd_list_init(&d->jobs);
         sbd_list_init(&d->retained);
+        sbd_list_init(&d->usage);
         if (sbd_job_uids_init(d) < 0) {
                 log_error("out of memory");
                 return 1;
@@ -579,6 +583,7 @@ out_loop:
                 log_errno(r, "closing the event loop");
                 exit_code = 1;
         }
+        sbd_quota_free_all(d);
         free(d->uid_used);
         sbd_settings_free(d);
         return exit_code;

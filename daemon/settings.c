@@ -21,6 +21,7 @@
 #include "daemon/warm.h"
 #include "daemon/log.h"
 #include "daemon/profile.h"
+#include "daemon/quota.h"
 #include "daemon/settings.h"
 
 #ifndef SKILLBOX_DEFAULT_CONFIG
@@ -96,6 +97,12 @@ static void apply_daemon(struct sbd_options *o, const struct sbd_conf *c)
         o->max_jobs_per_user = cd->max_jobs_per_user;
         o->retain_ms = cd->retain_ms;
         o->max_retained = cd->max_retained;
+        o->max_retained_per_user = cd->max_retained_per_user;
+        o->jobs_memory_max = sbd_quota_share_bytes(cd->jobs_memory_max.bytes,
+                                                   cd->jobs_memory_max.percent);
+        o->jobs_memory_max_per_user = sbd_quota_share_bytes(cd->jobs_memory_max_per_user.bytes,
+                                                            cd->jobs_memory_max_per_user.percent);
+        o->stdin_queue_max = cd->stdin_queue_max;
         o->prepared = cd->prepared_sandboxes;
 }
 
@@ -270,6 +277,10 @@ void sbd_settings_reload(struct sbd_daemon *d)
         RELOAD(max_jobs_per_user);
         RELOAD(retain_ms);
         RELOAD(max_retained);
+        RELOAD(max_retained_per_user);
+        RELOAD(jobs_memory_max);
+        RELOAD(jobs_memory_max_per_user);
+        RELOAD(stdin_queue_max);
         RELOAD(prepared);
 #undef RELOAD
         if (d->opt.max_connections_per_uid > d->opt.max_connections)

@@ -34,6 +34,8 @@
 #define SBP_FDS_MAX          16u         /* SCM_RIGHTS fds attached to one message */
 #define SBP_MOUNTS_MAX       8u          /* exec mounts entries */
 #define SBP_TARGET_MAX       127u        /* exec mounts target path, bytes */
+#define SBP_LIST_MAX         256u        /* list entries in one answer (one page) */
+#define SBP_ARGV_KEPT_MAX    4096u       /* argv bytes kept for inspect/list */
 
 /* ---- Wire error codes: one table, code enum + wire name + default text ---- */
 #define SBP_ERRORS(X)                                                        \
@@ -214,6 +216,8 @@ struct sbp_job_info {
         bool detached;
         char **argv;                     /* copies; argv[argc] == NULL */
         uint32_t argc;
+        bool argv_truncated;             /* argv cut at SBP_ARGV_KEPT_MAX bytes */
+        uint64_t seq;                    /* start order, the list cursor */
 };
 void sbp_job_info_free(struct sbp_job_info *info);   /* frees argv only */
 
@@ -321,6 +325,14 @@ int sbp_job_params_decode(const msgpack_object *params, bool want_data,
 void sbp_job_params_pack(msgpack_packer *pk, const char *job, const void *data, size_t len,
                          bool with_data);
 /* list, stats, profiles: only an empty map is accepted. */
+/* list: {after, limit}, both optional; limit 0 = SBP_LIST_MAX. */
+struct sbp_list_params {
+        uint64_t after;                  /* only jobs whose seq is greater */
+        uint32_t limit;                  /* at most this many entries */
+};
+int sbp_list_params_decode(const msgpack_object *params, struct sbp_list_params *out,
+                           struct sbp_error *err);
+void sbp_list_params_pack(msgpack_packer *pk, const struct sbp_list_params *p);
 int sbp_empty_params_decode(const msgpack_object *params, struct sbp_error *err);
 void sbp_empty_params_pack(msgpack_packer *pk);
 

@@ -209,7 +209,34 @@ void sbp_job_params_pack(msgpack_packer *pk, const char *job, const void *data, 
         }
 }
 
-/* ---- list, stats, profiles ---- */
+/* ---- list ---- */
+
+static const struct sbp_field list_fields[] = {
+        SBP_FIELD(struct sbp_list_params, after, SBP_F_U64, SBP_F_OMIT_EMPTY),
+        SBP_FIELD(struct sbp_list_params, limit, SBP_F_U32, SBP_F_OMIT_EMPTY,
+                  .max = SBP_LIST_MAX),
+};
+static const struct sbp_table list_table = SBP_TABLE(list_fields);
+static const struct sbp_table *const list_tabs[] = { &list_table };
+
+int sbp_list_params_decode(const msgpack_object *params, struct sbp_list_params *out,
+                           struct sbp_error *err)
+{
+        int r;
+
+        memset(out, 0, sizeof(*out));
+        r = sbp_fields_decode(params, list_tabs, 1, out, SBP_STRICT, err);
+        if (r == 0 && out->limit == 0)
+                out->limit = SBP_LIST_MAX;
+        return r;
+}
+
+void sbp_list_params_pack(msgpack_packer *pk, const struct sbp_list_params *p)
+{
+        sbp_fields_pack(pk, list_tabs, 1, p);
+}
+
+/* ---- stats, profiles ---- */
 
 int sbp_empty_params_decode(const msgpack_object *params, struct sbp_error *err)
 {

@@ -160,6 +160,8 @@ static const struct sbp_field job_info_fields[] = {
         SBP_FIELD(struct sbp_job_info, detached, SBP_F_BOOL, 0),
         SBP_FIELD(struct sbp_job_info, argv, SBP_F_ARGV, 0,
                   .aux = offsetof(struct sbp_job_info, argc), .max = SBP_ARGV_COUNT_MAX),
+        SBP_FIELD(struct sbp_job_info, argv_truncated, SBP_F_BOOL, 0),
+        SBP_FIELD(struct sbp_job_info, seq, SBP_F_U64, 0),
 };
 static const struct sbp_table job_info_table = SBP_TABLE(job_info_fields);
 static const struct sbp_table *const job_info_tabs[] = { &sbp_job_result_table, &job_info_table };

@@ -557,6 +557,40 @@ static void test_jobdir_hostile(void **state)
         assert_true(exists("outside/precious"));
 }
 
+/* A wide tree: big flat directories (one pass each), files beside
+ * subdirectories at every level, empty directories, and a FIFO. */
+static void test_jobdir_wide(void **state)
+{
+        char state_dir[PATH_MAX * 2], work[PATH_MAX], err[256] = "", name[64];
+
+        (void)state;
+        snprintf(state_dir, sizeof(state_dir), "%s/state", tmpdir);
+        mk("state");
+        assert_int_equal(sb_backend_jobdir_create(state_dir, "wide", getuid(), getgid(), work,
+                                                  sizeof(work), err, sizeof(err)), 0);
+        assert_int_equal(chdir(work), 0);
+        for (int d = 0; d < 3; d++) {
+                snprintf(name, sizeof(name), "d%d", d);
+                assert_int_equal(mkdir(name, 0700), 0);
+                assert_int_equal(chdir(name), 0);
+                for (int i = 0; i < 3000; i++) {
+                        snprintf(name, sizeof(name), "f%d", i);
+                        int fd = open(name, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+                        assert_true(fd >= 0);
+                        close(fd);
+                        if (i % 1000 == 0) {
+                                snprintf(name, sizeof(name), "empty%d", i);
+                                assert_int_equal(mkdir(name, 0700), 0);
+                        }
+                }
+                assert_int_equal(mkfifo("fifo", 0600), 0);
+                assert_int_equal(symlink("/", "rootlink"), 0);
+        }
+        assert_int_equal(chdir("/"), 0);
+        assert_int_equal(sb_backend_jobdir_remove(state_dir, "wide"), 0);
+        assert_false(exists("state/jobs/wide"));
+}
+
 static void test_errname(void **state)
 {
         char buf[64];
@@ -586,6 +620,7 @@ int main(void)
                 T(test_bad_name),
                 T(test_read_key),
                 T(test_jobdir_hostile),
+                T(test_jobdir_wide),
                 T(test_errname),
 #undef T
         };

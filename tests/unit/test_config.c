@@ -156,6 +156,10 @@ static void test_builtin(void **state)
         assert_int_equal(c->daemon.max_jobs_per_user, 64);
         assert_int_equal(c->daemon.retain_ms, 300000);
         assert_int_equal(c->daemon.max_retained, 1000);
+        assert_int_equal(c->daemon.max_retained_per_user, 200);
+        assert_int_equal(c->daemon.jobs_memory_max.percent, 75);
+        assert_int_equal(c->daemon.jobs_memory_max_per_user.percent, 50);
+        assert_int_equal(c->daemon.stdin_queue_max, 1 << 20);
         assert_string_equal(c->daemon.log_level, "info");
         assert_int_equal(c->admins.n, 1);
         assert_string_equal(c->admins.v[0], "root");
@@ -224,6 +228,10 @@ static void test_every_key(void **state)
                 "MaxJobsPerUser=2\n"
                 "RetainSec=90\n"
                 "MaxRetainedJobs=7\n"
+                "MaxRetainedJobsPerUser=4\n"
+                "MaxJobsMemory=16G\n"
+                "MaxJobsMemoryPerUser=infinity\n"
+                "StdinQueueMax=256K\n"
                 "LogLevel=debug\n"
                 "[Access]\n"
                 "Admins=root @wheel\n"
@@ -263,6 +271,12 @@ static void test_every_key(void **state)
         assert_int_equal(c->daemon.max_jobs_per_user, 2);
         assert_int_equal(c->daemon.retain_ms, 90000);
         assert_int_equal(c->daemon.max_retained, 7);
+        assert_int_equal(c->daemon.max_retained_per_user, 4);
+        assert_int_equal(c->daemon.jobs_memory_max.bytes, 16ull << 30);
+        assert_int_equal(c->daemon.jobs_memory_max.percent, 0);
+        assert_int_equal(c->daemon.jobs_memory_max_per_user.bytes, 0);
+        assert_int_equal(c->daemon.jobs_memory_max_per_user.percent, 0);
+        assert_int_equal(c->daemon.stdin_queue_max, 256 << 10);
         assert_string_equal(c->daemon.log_level, "debug");
         assert_int_equal(c->admins.n, 2);
         assert_string_equal(c->admins.v[1], "@wheel");
@@ -287,7 +301,7 @@ static void test_every_key(void **state)
         assert_int_equal(p->require, SBD_REQ(NAMESPACES) | SBD_REQ(SECCOMP));
         assert_int_equal(p->allowed_users.n, 2);
         assert_string_equal(p->allowed_users.v[1], "@staff");
-        assert_int_equal(p->line, 20);
+        assert_int_equal(p->line, 24);
         /* The file's profiles replace the built-in ones; "default" stays. */
         assert_null(sbd_conf_profile_find(c, "strict"));
         assert_non_null(sbd_conf_profile_find(c, "default"));
@@ -386,6 +400,18 @@ static void test_errors(void **state)
         expect_error("[Daemon]\nCgroupName=../x\n",
                      "t.conf:2: CgroupName: invalid cgroup name (A-Z a-z 0-9 - _ ., not "
                      "starting with '.') \"../x\"");
+        expect_error("[Daemon]\nMaxJobsMemory=0%\n",
+                     "t.conf:2: MaxJobsMemory: not a percentage of the host's memory "
+                     "between 1% and 100% \"0%\"");
+        expect_error("[Daemon]\nMaxJobsMemoryPerUser=150%\n",
+                     "t.conf:2: MaxJobsMemoryPerUser: not a percentage of the host's memory "
+                     "between 1% and 100% \"150%\"");
+        expect_error("[Daemon]\nMaxJobsMemory=lots\n",
+                     "t.conf:2: MaxJobsMemory: not a share of the host's memory (e.g. 75%), "
+                     "a size of at least 1M (e.g. 16G) or infinity \"lots\"");
+        expect_error("[Daemon]\nStdinQueueMax=1K\n",
+                     "t.conf:2: StdinQueueMax: not a size between 64K and 1G (e.g. 1M) "
+                     "\"1K\"");
         expect_error("[Daemon]\nMaxJobs=0\n",
                      "t.conf:2: MaxJobs: not a number between 1 and 1000000 \"0\"");
         expect_error("[Daemon]\nRetainSec=infinity\n",

@@ -314,6 +314,43 @@ static void test_empty_params(void **state)
                    "unknown field verbose");
 }
 
+static void test_list_params(void **state)
+{
+        struct ctx *c = *state;
+        struct sbp_list_params in = { .after = 41, .limit = 10 }, out;
+
+        /* Absent fields: from the first job, a whole page. */
+        sbp_pack_request_begin(&c->pk, 10, "list");
+        sbp_empty_params_pack(&c->pk);
+        assert_int_equal(roundtrip(c), 1);
+        assert_int_equal(sbp_list_params_decode(&c->msg.params, &out, &c->err), 0);
+        assert_int_equal(out.after, 0);
+        assert_int_equal(out.limit, SBP_LIST_MAX);
+
+        sbp_pack_request_begin(&c->pk, 11, "list");
+        sbp_list_params_pack(&c->pk, &in);
+        assert_int_equal(roundtrip(c), 1);
+        assert_int_equal(sbp_list_params_decode(&c->msg.params, &out, &c->err), 0);
+        assert_int_equal(out.after, 41);
+        assert_int_equal(out.limit, 10);
+
+        sbp_pack_request_begin(&c->pk, 12, "list");
+        msgpack_pack_map(&c->pk, 1);
+        sbp_pack_str(&c->pk, "limit");
+        msgpack_pack_uint32(&c->pk, SBP_LIST_MAX + 1);
+        assert_int_equal(roundtrip(c), 1);
+        assert_int_equal(sbp_list_params_decode(&c->msg.params, &out, &c->err), -EINVAL);
+        assert_int_equal(c->err.code, SBP_E_INVALID_ARGUMENT);
+
+        sbp_pack_request_begin(&c->pk, 13, "list");
+        msgpack_pack_map(&c->pk, 1);
+        sbp_pack_str(&c->pk, "page");
+        msgpack_pack_true(&c->pk);
+        assert_int_equal(roundtrip(c), 1);
+        assert_err(c, sbp_list_params_decode(&c->msg.params, &out, &c->err),
+                   SBP_E_INVALID_ARGUMENT, "unknown field page");
+}
+
 /* ---- round trips: results and notifications ---- */
 
 static void test_job_result(void **state)
@@ -454,7 +491,8 @@ static void test_job_info_and_list(void **state)
         char *argv[] = { "sleep", "10", NULL };
         struct sbp_job_info in = { .profile = "default", .owner_uid = 1000,
                                    .started_ms = UINT64_C(1700000000000), .detached = true,
-                                   .argv = argv, .argc = 2 }, out;
+                                   .argv = argv, .argc = 2, .argv_truncated = true,
+                                   .seq = 77 }, out;
 
         fill_result(&in.result);
         in.result.state = SBP_JOB_RUNNING;
@@ -472,6 +510,8 @@ static void test_job_info_and_list(void **state)
                 assert_int_equal(out.owner_uid, 1000);
                 assert_int_equal(out.started_ms, UINT64_C(1700000000000));
                 assert_true(out.detached);
+                assert_true(out.argv_truncated);
+                assert_int_equal(out.seq, 77);
                 assert_int_equal(out.argc, 2);
                 assert_string_equal(out.argv[0], "sleep");
                 assert_string_equal(out.argv[1], "10");
@@ -1283,6 +1323,7 @@ int main(void)
                 T(test_exec_params),
                 T(test_job_params),
                 T(test_empty_params),
+                T(test_list_params),
                 T(test_job_result),
                 T(test_lenient_results),
                 T(test_hello_result),

@@ -1,0 +1,122 @@
+/* job_args.c — a job's argv and environment: the environment built from
+ * scratch for the sandbox, the argv copy the job keeps, and its cut to
+ * SBP_ARGV_KEPT_MAX bytes once the program started (what inspect and list
+ * show; a 1 MiB argv is not held for the whole retention).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/job_args.h"
+
+/* ---- environment ---- */
+
+/* The environment is built from scratch: nothing of the daemon's leaks in.
+ * Returns a NULL-terminated array of borrowed pointers (defaults are static,
+ * the rest point into p->env); free() only the array. */
+char **sbd_job_env_build(const struct sbp_exec_params *p, struct sbp_error *err)
+{
+        static char env_path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
+        static char env_home[] = "HOME=/work";
+        static char env_lang[] = "LANG=C.UTF-8";
+        static char env_tmpdir[] = "TMPDIR=/tmp";
+        static char env_user[] = "USER=skillbox";
+        char *defaults[] = { env_path, env_home, env_lang, env_tmpdir, env_user };
+        size_t ndef = sizeof(defaults) / sizeof(defaults[0]), n = 0, i, k;
+        char **env = calloc(ndef + p->envc + 1, sizeof(char *));
+
+        if (!env) {
+                sbp_error_set(err, SBP_E_INTERNAL, "out of memory");
+                return NULL;
+        }
+        for (i = 0; i < ndef; i++)
+                env[n++] = defaults[i];
+        for (i = 0; i < p->envc; i++) {
+                const char *e = p->env[i], *eq = strchr(e, '=');
+                size_t klen;
+
+                if (!eq || eq == e) {
+                        sbp_error_set(err, SBP_E_INVALID_ARGUMENT, "env: bad entry");
+                        free(env);
+                        return NULL;
+                }
+                klen = (size_t)(eq - e) + 1;   /* with the '=' */
+                for (k = 0; k < n; k++)
+                        if (strncmp(env[k], e, klen) == 0)
+                                break;
+                env[k] = p->env[i];   /* override in place, or append */
+                if (k == n)
+                        n++;
+        }
+        env[n] = NULL;
+        return env;
+}
+
+char **sbd_job_argv_copy(char *const *argv, uint32_t argc)
+{
+        char **v = calloc(argc + 1, sizeof(char *));
+        uint32_t i;
+
+        if (!v)
+                return NULL;
+        for (i = 0; i < argc; i++) {
+                v[i] = strdup(argv[i]);
+                if (!v[i]) {
+                        while (i > 0)
+                                free(v[--i]);
+                        free(v);
+                        return NULL;
+                }
+        }
+        return v;
+}
+
+void sbd_job_argv_free(char **v)
+{
+        char **p;
+
+        if (!v)
+                return;
+        for (p = v; *p; p++)
+                free(*p);
+        free(v);
+}
+
+/* Keep entries while their bytes (each + 1 for its NUL, as execve counts
+ * them) fit in SBP_ARGV_KEPT_MAX; the entry that crosses it is cut. */
+int sbd_job_argv_keep(char ***argv, uint32_t *argc, bool *truncated)
+{
+        size_t used = 0, len;
+        uint32_t n;
+        char **v = *argv, **kept;
+
+        for (n = 0; n < *argc; n++) {
+                len = strlen(v[n]) + 1;
+                if (used + len > SBP_ARGV_KEPT_MAX)
+                        break;
+                used += len;
+        }
+        if (n == *argc)
+                return 0;
+        /* One more, cut, when room is left for a useful part of it. */
+        len = SBP_ARGV_KEPT_MAX - used;
+        kept = calloc((size_t)n + 2, sizeof(char *));
+        if (!kept)
+                return -1;
+        memcpy(kept, v, n * sizeof(char *));
+        if (len > 1) {
+                kept[n] = strndup(v[n], len - 1);
+                if (!kept[n]) {
+                        free(kept);
+                        return -1;
+                }
+                n++;
+        }
+        /* The entries now in kept stay; the rest go. */
+        for (uint32_t i = len > 1 ? n - 1 : n; i < *argc; i++)
+                free(v[i]);
+        free(v);
+        *argv = kept;
+        *argc = n;
+        *truncated = true;
+        return 0;
+}

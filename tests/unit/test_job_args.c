@@ -1,0 +1,113 @@
+/* test_job_args.c — the argv a job keeps for inspect and list: cut to
+ * SBP_ARGV_KEPT_MAX bytes (each entry + 1), marked, never more. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "daemon/job_args.h"
+
+static size_t kept_bytes(char **v, uint32_t n)
+{
+        size_t sum = 0;
+
+        for (uint32_t i = 0; i < n; i++)
+                sum += strlen(v[i]) + 1;
+        return sum;
+}
+
+static char **make(uint32_t n, size_t len)
+{
+        char **src = calloc(n + 1, sizeof(char *)), **v;
+
+        assert_non_null(src);
+        for (uint32_t i = 0; i < n; i++) {
+                src[i] = malloc(len + 1);
+                assert_non_null(src[i]);
+                memset(src[i], 'a' + (int)(i % 26), len);
+                src[i][len] = '\0';
+        }
+        v = sbd_job_argv_copy(src, n);
+        assert_non_null(v);
+        for (uint32_t i = 0; i < n; i++)
+                free(src[i]);
+        free(src);
+        return v;
+}
+
+static void test_small_argv_untouched(void **state)
+{
+        char **v = make(3, 10);
+        uint32_t n = 3;
+        bool cut = false;
+
+        (void)state;
+        assert_int_equal(sbd_job_argv_keep(&v, &n, &cut), 0);
+        assert_false(cut);
+        assert_int_equal(n, 3);
+        assert_null(v[3]);
+        sbd_job_argv_free(v);
+}
+
+static void test_exactly_the_bound_untouched(void **state)
+{
+        /* 4 entries of 1023 bytes + NUL = 4096. */
+        char **v = make(4, 1023);
+        uint32_t n = 4;
+        bool cut = false;
+
+        (void)state;
+        assert_int_equal(sbd_job_argv_keep(&v, &n, &cut), 0);
+        assert_false(cut);
+        assert_int_equal(n, 4);
+        sbd_job_argv_free(v);
+}
+
+static void test_long_entry_cut(void **state)
+{
+        char **v = make(16, 60000);
+        uint32_t n = 16;
+        bool cut = false;
+
+        (void)state;
+        assert_int_equal(sbd_job_argv_keep(&v, &n, &cut), 0);
+        assert_true(cut);
+        assert_int_equal(n, 1);
+        assert_int_equal(kept_bytes(v, n), SBP_ARGV_KEPT_MAX);
+        assert_int_equal(v[0][0], 'a');
+        assert_null(v[1]);
+        sbd_job_argv_free(v);
+}
+
+static void test_many_entries_dropped(void **state)
+{
+        char **v = make(1000, 9);     /* 10 bytes each */
+        uint32_t n = 1000;
+        bool cut = false;
+
+        (void)state;
+        assert_int_equal(sbd_job_argv_keep(&v, &n, &cut), 0);
+        assert_true(cut);
+        assert_true(kept_bytes(v, n) <= SBP_ARGV_KEPT_MAX);
+        /* 409 whole entries (4090 bytes), then 6 left: 5 bytes of the next one. */
+        assert_int_equal(n, 410);
+        assert_int_equal(strlen(v[409]), 5);
+        assert_null(v[410]);
+        sbd_job_argv_free(v);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_small_argv_untouched),
+                cmocka_unit_test(test_exactly_the_bound_untouched),
+                cmocka_unit_test(test_long_entry_cut),
+                cmocka_unit_test(test_many_entries_dropped),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
