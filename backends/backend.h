@@ -61,7 +61,13 @@ struct sb_job_spec {
         uint64_t memory_max;       /* bytes, no swap; 0 = no limit */
         uint64_t tasks_max;        /* 0 = no limit */
         uint32_t cpu_percent;      /* 100 = one CPU; 0 = no limit */
-        uint64_t tmp_size;         /* bytes for the /tmp tmpfs */
+        uint64_t tmp_size;         /* bytes for the /tmp tmpfs (and /dev/shm's) */
+        uint64_t tmp_inodes;       /* files each of them may hold; 0 = the backend's default */
+        /* A fresh /work (workdir_fd -1): linux mounts a tmpfs of these
+         * bounds in the job's mount namespace; 0 = the backend's default.
+         * posix cannot, and reports no bound. */
+        uint64_t work_size;
+        uint64_t work_inodes;
         bool network;              /* false: empty network namespace, loopback up */
         int stdin_fd;              /* the job's ends; the backend dup2()s them onto 0, 1, 2 */
         int stdout_fd;
@@ -138,6 +144,12 @@ struct sb_backend_ops {
         int (*start)(struct sb_backend_job *j, const struct sb_job_spec *spec, char *errbuf,
                      size_t errlen);
 };
+
+/* What a 0 in a spec's file system bounds stands for. */
+#define SB_BACKEND_TMP_SIZE_DEFAULT (64ull << 20)
+#define SB_BACKEND_TMP_INODES_DEFAULT 8192ull
+#define SB_BACKEND_WORK_SIZE_DEFAULT (256ull << 20)
+#define SB_BACKEND_WORK_INODES_DEFAULT 32768ull
 
 /* What a prepared sandbox's start() takes (above); the child keeps the
  * request in room set aside for it before the job existed. */

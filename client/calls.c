@@ -68,6 +68,8 @@ void client_enforced_from_sbp(struct sb_enforced *out, const struct sbp_enforced
         COPY_STR(out->workdir, in->workdir);
         out->securebits = in->securebits;
         COPY_STR(out->syscall_filter, in->syscall_filter);
+        out->work_size_max = in->work_size_max;
+        out->work_inodes_max = in->work_inodes_max;
 }
 
 void client_result_from_sbp(struct sb_job_result *out, const struct sbp_job_result *in)

@@ -89,6 +89,8 @@ struct sb_enforced {
         char workdir[8];                /* /work: "fresh", "idmap", "chown", "cwd"; "" = unknown */
         bool securebits;                /* securebits set and locked */
         char syscall_filter[64];        /* seccomp allowlist applied, "" = none */
+        uint64_t work_size_max;         /* bytes a fresh /work (its own tmpfs) holds, 0 = unbounded */
+        uint64_t work_inodes_max;       /* files and directories it holds, 0 = unbounded */
 };
 
 /* The result record of a job (wait, inspect, job_exit). */

@@ -774,6 +774,9 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
         spec.tasks_max = j->limits.tasks_max;
         spec.cpu_percent = j->limits.cpu_percent;
         spec.tmp_size = j->limits.tmp_size;
+        spec.tmp_inodes = j->limits.tmp_inodes_max;
+        spec.work_size = j->limits.work_size_max;
+        spec.work_inodes = j->limits.work_inodes_max;
         spec.network = j->limits.network;
         spec.syscall_allow = j->limits.syscall_allow[0] ? j->limits.syscall_allow : NULL;
         spec.stdin_fd = in[0];

@@ -128,6 +128,8 @@ struct sbp_enforced {
                                   * "" = not reported (wire: nil) */
         bool securebits;         /* securebits set and locked (no root magic, no setuid fixup) */
         char syscall_filter[64]; /* the seccomp allowlist's name; "" = none (wire: nil) */
+        uint64_t work_size_max;  /* bytes a fresh /work holds (its own tmpfs); 0 = unbounded */
+        uint64_t work_inodes_max; /* files and directories a fresh /work holds; 0 = unbounded */
 };
 
 /* ---- The result record (wait, inspect, job_exit, skillboxctl --json) ---- */
@@ -234,6 +236,9 @@ struct sbp_profile {
         uint32_t cpu_percent;
         uint64_t timeout_ms;
         uint64_t tmp_size;               /* /tmp tmpfs size, bytes */
+        uint64_t tmp_inodes_max;         /* files in /tmp (and in /dev/shm) */
+        uint64_t work_size_max;          /* a fresh /work's tmpfs size, bytes */
+        uint64_t work_inodes_max;        /* files in a fresh /work */
         char network[8];                 /* "none" or "host" */
         uint64_t output_max;             /* stdout + stderr bytes; 0 = unlimited */
         bool output_truncate;            /* past output_max: drop output (true) or end the job (false) */
