@@ -757,7 +757,7 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
                 if (pipe2(in, O_CLOEXEC) < 0)
                         goto fail_errno;
         } else {
-                in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                in[0] = open("/dev/null", O_RDONLY | O_NOCTTY | O_CLOEXEC);
                 if (in[0] < 0)
                         goto fail_errno;
         }

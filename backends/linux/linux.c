@@ -284,7 +284,7 @@ static int linux_prepare(struct sb_backend *b, const struct sb_job_spec *spec,
         int null_fd, r;
 
         /* Its stdio until the start request brings the job's. */
-        null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        null_fd = open("/dev/null", O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (null_fd < 0)
                 return sb_backend_fail(errbuf, errlen, -errno, "open /dev/null");
         s.argv = NULL;

@@ -1,11 +1,15 @@
-/* posix.c — the fallback backend: rlimits, a process group, a dedicated
- * uid when the daemon is root, and a job directory as cwd. Nothing else.
+/* posix.c — the fallback backend: rlimits, a session (and so a process
+ * group) of its own, a dedicated uid when the daemon is root, and a job
+ * directory as cwd. Nothing else.
  *
  * It reports exactly that in `enforced` (no namespaces, no cgroup, network
  * not isolated), so a profile that needs more fails closed in the daemon.
  * Portable POSIX apart from the exit fd (posix/exitfd.c). The child between
  * fork() and execve() allocates nothing (the daemon is multi-threaded) and
  * reports a failing step on an O_CLOEXEC pipe (see backends/util.c).
+ * The session is what keeps a job off any terminal: without a controlling
+ * terminal, /dev/tty cannot be opened (ENXIO) and there is nothing to
+ * TIOCSTI into, whatever terminal the daemon was started from.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -125,8 +129,10 @@ static void posix_child(const struct sb_backend_job *j, const struct sb_job_spec
         const char *step = NULL;
         int r;
 
-        if (setpgid(0, 0) < 0)
-                sb_child_fail(errfd, errno, "setpgid", NULL);
+        /* Also a process group of its own (pgid = pid), which kill()
+         * signals as a whole. */
+        if (setsid() < 0)
+                sb_child_fail(errfd, errno, "setsid", NULL);
         set_limit(RLIMIT_CORE, 0, errfd, "RLIMIT_CORE");
         set_limit(RLIMIT_NOFILE, POSIX_NOFILE, errfd, "RLIMIT_NOFILE");
         if (spec->memory_max)
@@ -235,8 +241,9 @@ static int posix_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
                 r = sb_backend_fail(errbuf, errlen, r, "fork");
                 goto fail;
         }
-        /* Also from the parent, so the group exists before anyone signals it. */
-        (void)setpgid(pid, pid);
+        /* Not setpgid() from here too: the child would then lead a group
+         * already, and its setsid() would fail. Until its setsid() the
+         * group does not exist; kill() signals the process itself then. */
         j->pid = pid;
         close(errp[1]);
         errp[1] = -1;
@@ -284,6 +291,10 @@ static int posix_kill(struct sb_backend_job *j)
         if (j->reaped)
                 return 0;
         if (kill(-j->pid, SIGKILL) < 0 && errno != ESRCH)
+                return -errno;
+        /* Before its setsid() there is no group yet (and no other process
+         * of the job either). */
+        if (kill(j->pid, SIGKILL) < 0 && errno != ESRCH)
                 return -errno;
         return 0;
 }
@@ -349,6 +360,7 @@ static void posix_destroy(struct sb_backend_job *j)
                 return;
         if (!j->reaped && j->pid > 0) {
                 (void)kill(-j->pid, SIGKILL);
+                (void)kill(j->pid, SIGKILL);
                 while (waitpid(j->pid, NULL, 0) < 0 && errno == EINTR)
                         ;
         }

@@ -170,12 +170,12 @@ class Daemon:
             a += ["--backend", self.backend]
         return a + self.extra_args
 
-    def start(self, timeout=10.0):
+    def start(self, timeout=10.0, **popen_kw):
         if os.path.exists(self.socket):
             os.unlink(self.socket)
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=self._log)
+                                     stdout=self._log, stderr=self._log, **popen_kw)
         end = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
