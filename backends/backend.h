@@ -14,6 +14,10 @@
  *               the job runs any more when it returns (a backend's own
  *               helper, e.g. linux's init, may still be exiting: destroy()
  *               waits for it)
+ *   finish_files() when reap() said files_pending: the ownership fix-up of
+ *               a client's directory, which may take long (a tree as large
+ *               as the job made it), so the daemon runs it on the
+ *               threadpool and publishes the result after it
  *   destroy() removes the job's cgroup and directory; it may block, so the
  *               daemon runs it on the threadpool; it touches only that job.
  * kill() may be called at any time before reap() and is idempotent.
@@ -92,6 +96,9 @@ struct sb_backend_exit {
         uint64_t memory_peak;       /* bytes */
         int64_t tasks_peak;         /* -1 = unknown */
         bool oom;                   /* the kernel OOM killer acted inside the job */
+        /* Slow file work is left (the ownership fix-up of a client's
+         * directory): call finish_files() before the result is published. */
+        bool files_pending;
 };
 
 struct sb_backend_ops {
@@ -118,6 +125,11 @@ struct sb_backend_ops {
         int (*reap)(struct sb_backend_job *j, struct sb_backend_exit *out);
         /* What was applied to this job. */
         void (*enforced)(struct sb_backend_job *j, struct sbp_enforced *out);
+        /* Optional: the file work reap() left (files_pending). May block;
+         * thread-safe with respect to other jobs, touches only j; 0 or the
+         * first error (it goes on past errors). destroy() does it if it was
+         * never called. */
+        int (*finish_files)(struct sb_backend_job *j);
         /* Remove cgroup and job dir, free j. Thread-safe with respect to other jobs. */
         void (*destroy)(struct sb_backend_job *j);
         /* Optional. destroy() when that cannot block: the job was reaped and

@@ -6,7 +6,10 @@
  * as job_output notifications to the owning connection (or counted and
  * dropped when there is none). The job ends ("finished") only when the main
  * process was reaped AND both output pipes reached EOF, so every job_output
- * precedes job_exit. Then waiters are answered, the result is retained for
+ * precedes job_exit, and after the backend's slow file work after the reap
+ * (finish_files: the ownership fix-up of a client's directory, on the
+ * threadpool), so that a client reading its directory after the result
+ * finds it its own. Then waiters are answered, the result is retained for
  * --retain seconds (at most max_retained results), and the backend's
  * destroy() runs on the threadpool. The job's uid stays allocated until
  * destroy() completed, because the job directory is owned by it until then.
@@ -200,7 +203,7 @@ static void argv_free(char **v)
 
 static void maybe_free(struct sbd_job *j)
 {
-        if (!j->removed || j->handles > 0 || j->destroying)
+        if (!j->removed || j->handles > 0 || j->destroying || j->files_pending)
                 return;
         argv_free(j->argv);
         free(j);
@@ -612,9 +615,45 @@ static void finish(struct sbd_job *j)
 
 static void maybe_finish(struct sbd_job *j)
 {
-        if (j->finished || !j->reaped || j->out_open || j->err_open)
+        if (j->finished || !j->reaped || j->files_pending || j->out_open || j->err_open)
                 return;
         finish(j);
+}
+
+static void files_work(uv_work_t *w)
+{
+        struct sbd_job *j = sbd_container_of(w, struct sbd_job, files_work);
+
+        /* Only this job's files, and no process of it runs any more. */
+        int r = j->d->ops->finish_files(j->bj);
+        if (r < 0)
+                log_warning_errno(r, "job %s: giving its files to the client", j->id);
+}
+
+static void files_done(uv_work_t *w, int status)
+{
+        struct sbd_job *j = sbd_container_of(w, struct sbd_job, files_work);
+
+        j->files_pending = false;
+        maybe_finish(j);
+        maybe_free(j);
+}
+
+/* After a reap: the backend's slow file work, if it left any, off the loop. */
+static void start_files(struct sbd_job *j)
+{
+        int r;
+
+        if (!j->exit.files_pending || !j->d->ops->finish_files || !j->bj)
+                return;
+        j->files_pending = true;
+        r = uv_queue_work(j->d->loop, &j->files_work, files_work, files_done);
+        if (r < 0) {
+                log_warning("job %s: threadpool: %s; giving its files inline", j->id,
+                            uv_err_name(r));
+                files_work(&j->files_work);
+                j->files_pending = false;
+        }
 }
 
 static void on_eof_grace(uv_timer_t *t)
@@ -675,6 +714,7 @@ static void reap(struct sbd_job *j)
                 }
         }
         mark_reaped(j);
+        start_files(j);
         maybe_finish(j);
 }
 
@@ -862,6 +902,7 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
                         snprintf(j->exit.error, sizeof(j->exit.error), "daemon: watch job: %s",
                                  uv_err_name(r));
                 mark_reaped(j);
+                start_files(j);
                 sbd_job_update_reading(j);
                 return 0;
         }

@@ -68,7 +68,9 @@ struct sbd_job {
         unsigned stdin_pending;
 
         bool reaped, finished, destroying, removed;
-        uv_work_t work;
+        bool files_pending;              /* finish_files on the threadpool; finish after it */
+        uv_work_t work;                  /* destroy */
+        uv_work_t files_work;
         struct sbd_list waiters;
 };
 

@@ -420,9 +420,9 @@ static int linux_reap(struct sb_backend_job *j, struct sb_backend_exit *out)
                         return r;
                 j->cg_empty = true;     /* and nothing can enter it again */
         }
-        /* No job process is left: give what it wrote to the client (only
-         * when the workdir could not be idmapped). */
-        (void)sb_linux_binds_after_job(&j->binds);
+        /* No job process is left: what it wrote goes to the client (only
+         * when the workdir could not be idmapped), off the loop. */
+        out->files_pending = j->binds.chown_fd >= 0;
         r = j->b->cg.ops->job_stats(&j->cgj, &st);
         if (r < 0)
                 return r;
@@ -452,6 +452,11 @@ static void linux_enforced(struct sb_backend_job *j, struct sbp_enforced *out)
         }
 }
 
+static int linux_finish_files(struct sb_backend_job *j)
+{
+        return sb_linux_binds_after_job(&j->binds);
+}
+
 static void linux_destroy(struct sb_backend_job *j)
 {
         if (!j)
@@ -468,6 +473,10 @@ static void linux_destroy(struct sb_backend_job *j)
         }
         if (j->cg_created && !j->cg_empty)
                 (void)sb_cgroup_job_kill_wait(&j->cgj, 2000);
+        /* Reaped, but finish_files() never ran: nothing of the job runs
+         * now, the ownership fix-up is still owed. */
+        if (j->reaped)
+                (void)sb_linux_binds_after_job(&j->binds);
         /* The job's mounts go here, its /work and /tmp among them: their
          * pages and inodes are freed by the kernel, no walk of ours. Before
          * the cgroup goes, so that it goes without charges left in it. */
@@ -499,7 +508,7 @@ static void linux_destroy(struct sb_backend_job *j)
 
 static int linux_destroy_quick(struct sb_backend_job *j)
 {
-        if (!j->reaped || j->memory_peak > QUICK_MEMORY_PEAK_MAX)
+        if (!j->reaped || j->memory_peak > QUICK_MEMORY_PEAK_MAX || j->binds.chown_fd >= 0)
                 return -EAGAIN;
         linux_destroy(j);
         return 0;
@@ -516,6 +525,7 @@ const struct sb_backend_ops sb_backend_linux_ops = {
         .kill = linux_kill,
         .reap = linux_reap,
         .enforced = linux_enforced,
+        .finish_files = linux_finish_files,
         .destroy = linux_destroy,
         .destroy_quick = linux_destroy_quick,
         .prepare = linux_prepare,

@@ -170,7 +170,8 @@ int sb_linux_mounts(const struct sb_child_ctx *c, char *step, size_t steplen);
 /* binds.c. prepare (parent, before clone): validate the spec's fds and make
  * the detached mounts; release closes them (and the kept workdir fd); attach
  * (child, cwd = the new root, after /work is bound): stack them in place;
- * after_job (reap): the ownership fix when the idmap was not available. */
+ * after_job (finish_files, on the daemon's threadpool; destroy if that never
+ * ran): the ownership fix when the idmap was not available. */
 void sb_linux_binds_init(struct sb_linux_binds *bd);
 int sb_linux_binds_prepare(struct sb_linux_binds *bd, const struct sb_job_spec *spec,
                            char *errbuf, size_t errlen);

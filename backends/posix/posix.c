@@ -52,6 +52,7 @@ struct sb_backend_job {
         int workdir_fd;         /* -1 = the fresh job dir */
         uid_t owner_uid;
         gid_t owner_gid;
+        bool files_given;       /* the ownership fix-up ran */
 };
 
 static int posix_open(const struct sb_backend_config *cfg, struct sb_backend **out,
@@ -320,10 +321,8 @@ static int posix_reap(struct sb_backend_job *j, struct sb_backend_exit *out)
                 return -errno;
         j->reaped = true;
         /* The group is dead: what the job uid wrote into the client's
-         * directory goes to the client, never following a link. */
-        if (j->workdir_fd >= 0 && j->uid_changed)
-                (void)sb_backend_chown_tree(j->workdir_fd, j->uid, j->gid, j->owner_uid,
-                                            j->owner_gid);
+         * directory goes to the client (finish_files, off the loop). */
+        out->files_pending = j->workdir_fd >= 0 && j->uid_changed;
         if (sb_backend_read_child_error(j->err_fd, out->error, sizeof(out->error), NULL)) {
                 out->setup_failed = true;
         } else if (WIFEXITED(status)) {
@@ -340,6 +339,15 @@ static int posix_reap(struct sb_backend_job *j, struct sb_backend_exit *out)
 #endif
         out->oom = false;       /* not detectable with rlimits alone */
         return 0;
+}
+
+/* Never following a link (chown_tree.c). */
+static int posix_finish_files(struct sb_backend_job *j)
+{
+        if (!j->reaped || j->workdir_fd < 0 || !j->uid_changed || j->files_given)
+                return 0;
+        j->files_given = true;
+        return sb_backend_chown_tree(j->workdir_fd, j->uid, j->gid, j->owner_uid, j->owner_gid);
 }
 
 static void posix_enforced(struct sb_backend_job *j, struct sbp_enforced *out)
@@ -364,6 +372,7 @@ static void posix_destroy(struct sb_backend_job *j)
                 while (waitpid(j->pid, NULL, 0) < 0 && errno == EINTR)
                         ;
         }
+        (void)posix_finish_files(j);   /* if the daemon never asked for it */
         (void)sb_backend_jobdir_remove(j->b->state_dir, j->id);
         if (j->exit_fd >= 0)
                 close(j->exit_fd);
@@ -384,6 +393,7 @@ const struct sb_backend_ops sb_backend_posix_ops = {
         .pid = posix_pid,
         .kill = posix_kill,
         .reap = posix_reap,
+        .finish_files = posix_finish_files,
         .enforced = posix_enforced,
         .destroy = posix_destroy,
 };
