@@ -56,9 +56,13 @@ print("files", made, err)
 
 
 def run_fill(d, where, opts=()):
+    # Without options the job must take a prepared sandbox: wait for one.
+    prepared = {} if opts else deadline_poll(lambda: len(d.prepared()) >= 2 and d.prepared(), 10)
+    assert opts or prepared, d.log()
     cp = d.ctl("run", "--json", *opts, "--", "python3", "-c", FILL, where, timeout=60)
     r = parse_json_output(cp)
     assert r["state"] == "exited" and r["exit_code"] == 0, r
+    assert (r["job"] in prepared) == (not opts), (r["job"], prepared)
     lines = dict(line.split(" ", 1) for line in r["stdout"].splitlines())
     return r, lines
 
@@ -118,6 +122,7 @@ def disk_bytes(top):
 @pytest.mark.parametrize("opts", [{}, {"memory_max": 200 * MIB}], ids=["prepared", "built"])
 def test_nothing_the_job_writes_reaches_the_host_disk(bounded, opts):
     d = bounded
+    assert deadline_poll(lambda: len(d.prepared()) >= 2, 10), d.log()
     before = disk_bytes(d.state_dir)
     with d.rpc() as c:
         job = c.exec(["sh", "-c", "head -c 6M /dev/zero > /work/data && echo written && "
