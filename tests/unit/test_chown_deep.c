@@ -1,5 +1,5 @@
 /* test_chown_deep.c — the ownership fix reaches every level of a deep tree
- * (200 levels, and 3000 with only a handful of fds allowed: the walk holds
+ * (200 levels, and 1000 with only a handful of fds allowed: the walk holds
  * one directory open at a time) and resumes each directory where it left it.
  * Needs root (skipped otherwise).
  */
@@ -149,7 +149,7 @@ static void test_deeper_than_the_fd_limit(void **state)
         if (geteuid() != 0)
                 skip();
         dfd = tree(tmpl);
-        make_deep(dfd, 3000);
+        make_deep(dfd, 1000);
         assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
         /* The soft limit only: raising it again needs no privilege. */
         low.rlim_cur = 32;
@@ -158,7 +158,7 @@ static void test_deeper_than_the_fd_limit(void **state)
         r = sb_backend_chown_tree(dfd, JOB, JOB, CLIENT, CLIENT);
         assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
         assert_int_equal(r, 0);
-        assert_int_equal(levels_given(dfd, 3000), 3000);
+        assert_int_equal(levels_given(dfd, 1000), 1000);
         close(dfd);
         assert_int_equal(sb_backend_remove_tree(AT_FDCWD, tmpl), 0);
 }
