@@ -246,6 +246,8 @@ int sb_exec(sb_client *c, const struct sb_exec_options *opts, char *job_out)
         p.detach = opts->detach;
         p.stdin = opts->stdin;
         p.output_max = opts->output_max;
+        p.work_size_max = opts->work_size_max;
+        p.work_inodes_max = opts->work_inodes_max;
 
         /* fds travel by index into the request's SCM_RIGHTS array:
          * workdir_fd first, then one per mount. */

@@ -175,6 +175,8 @@ struct sb_exec_options {
         int workdir_fd;
         const struct sb_mount *mounts;  /* extra directories, or NULL */
         size_t nmounts;                 /* at most 8 */
+        uint64_t work_size_max;         /* bytes of a fresh /work (no workdir_fd) */
+        uint64_t work_inodes_max;       /* files and directories in it */
 };
 
 /* A directory shown to the job at target: /skill, /data, /input or /mnt or

@@ -171,6 +171,8 @@ struct sbp_exec_params {
         bool detach;               /* keep running when the connection closes */
         bool stdin;                /* the client will send stdin_write/stdin_close; else /dev/null */
         uint64_t output_max;       /* bytes of stdout + stderr; 0 = the profile's */
+        uint64_t work_size_max;    /* a fresh /work's bytes; 0 = the profile's */
+        uint64_t work_inodes_max;  /* a fresh /work's files; 0 = the profile's */
         /* Files by descriptor: fds are indexes into the SCM_RIGHTS array that
          * came with the request (PROTOCOL.md, "Transport"). */
         uint32_t workdir_fd;       /* index of a directory fd to mount at /work ... */

@@ -1,8 +1,9 @@
 """A fresh /work (and /tmp) is bounded in bytes and inodes: past the bound
 the job gets ENOSPC, fallocate past it fails, nothing reaches the host's
-disk, and the result's enforced record says what the bound was. Both ways a
-linux job starts (a prepared sandbox, a sandbox built for the request) must
-behave the same. The posix backend cannot mount: it reports no bound."""
+disk, and the result's enforced record says what the bound was. A request
+may narrow the bounds, never widen them. Both ways a linux job starts (a
+prepared sandbox, a sandbox built for the request) must behave the same.
+The posix backend cannot mount: it reports no bound."""
 import os
 
 import pytest
@@ -62,7 +63,8 @@ def run_fill(d, where, opts=()):
     cp = d.ctl("run", "--json", *opts, "--", "python3", "-c", FILL, where, timeout=60)
     r = parse_json_output(cp)
     assert r["state"] == "exited" and r["exit_code"] == 0, r
-    assert (r["job"] in prepared) == (not opts), (r["job"], prepared)
+    if not opts:
+        assert r["job"] in prepared, (r["job"], prepared)
     lines = dict(line.split(" ", 1) for line in r["stdout"].splitlines())
     return r, lines
 
@@ -156,3 +158,23 @@ def test_profiles_and_print_config_show_the_bounds(bounded):
     with bounded.rpc() as c:
         p = {x["name"]: x for x in c.ok("profiles")}["default"]
     assert (p["work_size_max"], p["work_inodes_max"], p["tmp_inodes_max"]) == (8 * MIB, 100, 50), p
+
+
+def test_a_request_may_narrow_the_bounds(bounded):
+    d = bounded
+    prepared = deadline_poll(lambda: len(d.prepared()) >= 2 and d.prepared(), 10)
+    r, out = run_fill(d, "/work", ("--work-size", "2M", "--work-inodes", "20"))
+    assert r["job"] not in prepared, "a prepared sandbox served narrower bounds"
+    n, err = out["bytes"].split()
+    assert err == "ENOSPC" and int(n) <= 2 * MIB, out
+    assert out["files"].split() == ["20", "ENOSPC"], out
+    e = r["enforced"]
+    assert (e["work_size_max"], e["work_inodes_max"]) == (2 * MIB, 20), e
+
+
+def test_a_request_may_not_widen_the_bounds(bounded):
+    with bounded.rpc() as c:
+        for field, value in (("work_size_max", 9 * MIB), ("work_inodes_max", 101)):
+            err, _ = c.call("exec", {"argv": ["true"], field: value})
+            assert err and err["code"] == "PermissionDenied", (field, err)
+            assert field in err["message"], err
