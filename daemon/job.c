@@ -624,22 +624,29 @@ static void files_work(uv_work_t *w)
 {
         struct sbd_job *j = sbd_container_of(w, struct sbd_job, files_work);
 
-        /* Only this job's files, and no process of it runs any more. */
-        int r = j->d->ops->finish_files(j->bj);
-        if (r < 0)
-                log_warning_errno(r, "job %s: giving its files to the client", j->id);
+        /* Only this job's files, and no process of it runs any more. Logged
+         * back on the loop. */
+        j->files_error = j->d->ops->finish_files(j->bj);
+}
+
+static void files_settled(struct sbd_job *j)
+{
+        if (j->files_error < 0)
+                log_warning_errno(j->files_error, "job %s: giving its files to the client", j->id);
+        j->files_pending = false;
 }
 
 static void files_done(uv_work_t *w, int status)
 {
         struct sbd_job *j = sbd_container_of(w, struct sbd_job, files_work);
 
-        j->files_pending = false;
+        files_settled(j);
         maybe_finish(j);
         maybe_free(j);
 }
 
-/* After a reap: the backend's slow file work, if it left any, off the loop. */
+/* After a reap: the backend's slow file work, if it left any, off the loop.
+ * The caller finishes the job as ever (maybe_finish waits for the work). */
 static void start_files(struct sbd_job *j)
 {
         int r;
@@ -652,7 +659,7 @@ static void start_files(struct sbd_job *j)
                 log_warning("job %s: threadpool: %s; giving its files inline", j->id,
                             uv_err_name(r));
                 files_work(&j->files_work);
-                j->files_pending = false;
+                files_settled(j);
         }
 }
 

@@ -69,6 +69,7 @@ struct sbd_job {
 
         bool reaped, finished, destroying, removed;
         bool files_pending;              /* finish_files on the threadpool; finish after it */
+        int files_error;                 /* what it returned */
         uv_work_t work;                  /* destroy */
         uv_work_t files_work;
         struct sbd_list waiters;
