@@ -552,6 +552,9 @@ int sb_profiles(sb_client *c, struct sb_profile **out, size_t *n)
                 COPY_STR(list[i].network, sp.network);
                 list[i].output_max = sp.output_max;
                 list[i].output_truncate = sp.output_truncate;
+                list[i].tmp_inodes_max = sp.tmp_inodes_max;
+                list[i].work_size_max = sp.work_size_max;
+                list[i].work_inodes_max = sp.work_inodes_max;
         }
         *out = list;
         *n = res->via.array.size;

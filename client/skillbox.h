@@ -151,6 +151,9 @@ struct sb_profile {
         char network[8];                /* "none" or "host" */
         uint64_t output_max;            /* stdout + stderr bytes, 0 = unlimited */
         bool output_truncate;           /* past output_max: drop the rest, else end the job */
+        uint64_t tmp_inodes_max;        /* files in /tmp (and /dev/shm) */
+        uint64_t work_size_max;         /* bytes of a fresh /work */
+        uint64_t work_inodes_max;       /* files in a fresh /work */
 };
 
 /* What to run. Limits of 0 mean "as the profile says"; a request may only

@@ -849,8 +849,11 @@ static int cmd_profiles(int argc, char **argv)
                                p[i].memory_max, p[i].tasks_max, p[i].cpu_percent, p[i].timeout_ms,
                                p[i].tmp_size);
                         sbctl_json_cstr(stdout, p[i].network);
-                        printf(", \"output_max\": %" PRIu64 ", \"output_truncate\": %s",
-                               p[i].output_max, p[i].output_truncate ? "true" : "false");
+                        printf(", \"output_max\": %" PRIu64 ", \"output_truncate\": %s"
+                               ", \"tmp_inodes_max\": %" PRIu64 ", \"work_size_max\": %" PRIu64
+                               ", \"work_inodes_max\": %" PRIu64,
+                               p[i].output_max, p[i].output_truncate ? "true" : "false",
+                               p[i].tmp_inodes_max, p[i].work_size_max, p[i].work_inodes_max);
                         fputc('}', stdout);
                         continue;
                 }

@@ -154,9 +154,13 @@ def test_posix_reports_no_bound(request, workdir):
         finish_daemon(d, request)
 
 
-def test_profiles_and_print_config_show_the_bounds(bounded):
+def test_profiles_show_the_bounds(bounded):
     with bounded.rpc() as c:
         p = {x["name"]: x for x in c.ok("profiles")}["default"]
+    assert (p["work_size_max"], p["work_inodes_max"], p["tmp_inodes_max"]) == (8 * MIB, 100, 50), p
+    cp = bounded.ctl("profiles", "--json")
+    assert cp.returncode == 0, cp.stderr
+    p = {x["name"]: x for x in parse_json_output(cp)}["default"]
     assert (p["work_size_max"], p["work_inodes_max"], p["tmp_inodes_max"]) == (8 * MIB, 100, 50), p
 
 
