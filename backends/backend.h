@@ -14,6 +14,10 @@
  *               the job runs any more when it returns (a backend's own
  *               helper, e.g. linux's init, may still be exiting: destroy()
  *               waits for it)
+ *   finish_files() when reap() said files_pending: the ownership fix-up of
+ *               a client's directory, which may take long (a tree as large
+ *               as the job made it), so the daemon runs it on the
+ *               threadpool and publishes the result after it
  *   destroy() removes the job's cgroup and directory; it may block, so the
  *               daemon runs it on the threadpool; it touches only that job.
  * kill() may be called at any time before reap() and is idempotent.
@@ -61,7 +65,13 @@ struct sb_job_spec {
         uint64_t memory_max;       /* bytes, no swap; 0 = no limit */
         uint64_t tasks_max;        /* 0 = no limit */
         uint32_t cpu_percent;      /* 100 = one CPU; 0 = no limit */
-        uint64_t tmp_size;         /* bytes for the /tmp tmpfs */
+        uint64_t tmp_size;         /* bytes for the /tmp tmpfs (and /dev/shm's) */
+        uint64_t tmp_inodes;       /* files each of them may hold; 0 = the backend's default */
+        /* A fresh /work (workdir_fd -1): linux mounts a tmpfs of these
+         * bounds in the job's mount namespace; 0 = the backend's default.
+         * posix cannot, and reports no bound. */
+        uint64_t work_size;
+        uint64_t work_inodes;
         bool network;              /* false: empty network namespace, loopback up */
         int stdin_fd;              /* the job's ends; the backend dup2()s them onto 0, 1, 2 */
         int stdout_fd;
@@ -86,6 +96,9 @@ struct sb_backend_exit {
         uint64_t memory_peak;       /* bytes */
         int64_t tasks_peak;         /* -1 = unknown */
         bool oom;                   /* the kernel OOM killer acted inside the job */
+        /* Slow file work is left (the ownership fix-up of a client's
+         * directory): call finish_files() before the result is published. */
+        bool files_pending;
 };
 
 struct sb_backend_ops {
@@ -112,6 +125,11 @@ struct sb_backend_ops {
         int (*reap)(struct sb_backend_job *j, struct sb_backend_exit *out);
         /* What was applied to this job. */
         void (*enforced)(struct sb_backend_job *j, struct sbp_enforced *out);
+        /* Optional: the file work reap() left (files_pending). May block;
+         * thread-safe with respect to other jobs, touches only j; 0 or the
+         * first error (it goes on past errors). destroy() does it if it was
+         * never called. */
+        int (*finish_files)(struct sb_backend_job *j);
         /* Remove cgroup and job dir, free j. Thread-safe with respect to other jobs. */
         void (*destroy)(struct sb_backend_job *j);
         /* Optional. destroy() when that cannot block: the job was reaped and
@@ -138,6 +156,12 @@ struct sb_backend_ops {
         int (*start)(struct sb_backend_job *j, const struct sb_job_spec *spec, char *errbuf,
                      size_t errlen);
 };
+
+/* What a 0 in a spec's file system bounds stands for. */
+#define SB_BACKEND_TMP_SIZE_DEFAULT (64ull << 20)
+#define SB_BACKEND_TMP_INODES_DEFAULT 8192ull
+#define SB_BACKEND_WORK_SIZE_DEFAULT (256ull << 20)
+#define SB_BACKEND_WORK_INODES_DEFAULT 32768ull
 
 /* What a prepared sandbox's start() takes (above); the child keeps the
  * request in room set aside for it before the job existed. */

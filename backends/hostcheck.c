@@ -570,12 +570,14 @@ static void check_state_dir(struct sb_hostcheck *hc, const char *dir)
                                  "(under systemd: StateDirectory=skillbox)");
                         it->status = SB_HOSTCHECK_FAIL;
                 } else if (vfs.f_flag & ST_NOEXEC) {
-                        /* /work is a bind of a directory here: it keeps noexec. */
+                        /* A posix job's /work is a directory here: it keeps
+                         * noexec (a linux job's is a tmpfs of its own). */
                         append(it->detail, sizeof(it->detail), ", noexec");
                         if (it->status == SB_HOSTCHECK_OK)
                                 snprintf(it->fix, sizeof(it->fix),
-                                         "programs a job writes to /work cannot run; use a "
-                                         "state directory on a file system without noexec");
+                                         "programs a posix job writes to /work cannot run; "
+                                         "use a state directory on a file system without "
+                                         "noexec");
                         worsen(it, SB_HOSTCHECK_WARN);
                 }
         }

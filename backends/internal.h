@@ -83,10 +83,6 @@ int sb_backend_jobdir_create(const char *state_dir, const char *job_id, uid_t ui
 int sb_backend_jobdir_remove(const char *state_dir, const char *job_id);
 /* Remove every entry under <state_dir>/jobs/ (leftovers of a previous run). */
 int sb_backend_jobdir_remove_all(const char *state_dir);
-/* 1 if the directory at path holds at most max_entries entries, none of
- * them a directory (a single getdents, no link followed); 0 if not; -errno
- * if it cannot be opened (-ENOENT counts as small: nothing to remove). */
-int sb_backend_dir_is_small(const char *path, unsigned max_entries);
 /* Remove the tree `name` under dirfd (same rules as above). */
 int sb_backend_remove_tree(int dirfd, const char *name);
 

@@ -96,38 +96,6 @@ out:
         return r;
 }
 
-int sb_backend_dir_is_small(const char *path, unsigned max_entries)
-{
-        int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        struct dirent *de;
-        unsigned n = 0;
-        int r = 1;
-        DIR *d;
-
-        if (fd < 0)
-                return errno == ENOENT ? 1 : -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                r = -errno;
-                close(fd);
-                return r;
-        }
-        errno = 0;
-        while ((de = readdir(d))) {
-                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                        continue;
-                /* DT_UNKNOWN might be a directory: not small. */
-                if (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN || ++n > max_entries) {
-                        r = 0;
-                        break;
-                }
-        }
-        if (!de && errno)
-                r = -errno;
-        closedir(d);
-        return r;
-}
-
 /* A directory stream over a duplicate of dfd (dfd stays ours), from the
  * start: readdir() on a dup shares the offset, hence the rewind. */
 static int dir_stream(int dfd, DIR **out)

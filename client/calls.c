@@ -68,6 +68,8 @@ void client_enforced_from_sbp(struct sb_enforced *out, const struct sbp_enforced
         COPY_STR(out->workdir, in->workdir);
         out->securebits = in->securebits;
         COPY_STR(out->syscall_filter, in->syscall_filter);
+        out->work_size_max = in->work_size_max;
+        out->work_inodes_max = in->work_inodes_max;
 }
 
 void client_result_from_sbp(struct sb_job_result *out, const struct sbp_job_result *in)
@@ -245,6 +247,8 @@ int sb_exec(sb_client *c, const struct sb_exec_options *opts, char *job_out)
         p.detach = opts->detach;
         p.stdin = opts->stdin;
         p.output_max = opts->output_max;
+        p.work_size_max = opts->work_size_max;
+        p.work_inodes_max = opts->work_inodes_max;
 
         /* fds travel by index into the request's SCM_RIGHTS array:
          * workdir_fd first, then one per mount. */
@@ -586,6 +590,9 @@ int sb_profiles(sb_client *c, struct sb_profile **out, size_t *n)
                 COPY_STR(list[i].network, sp.network);
                 list[i].output_max = sp.output_max;
                 list[i].output_truncate = sp.output_truncate;
+                list[i].tmp_inodes_max = sp.tmp_inodes_max;
+                list[i].work_size_max = sp.work_size_max;
+                list[i].work_inodes_max = sp.work_inodes_max;
         }
         *out = list;
         *n = res->via.array.size;

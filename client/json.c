@@ -179,6 +179,10 @@ void sbctl_json_enforced(FILE *f, const struct sb_enforced *e)
         bool_val(f, e->securebits);
         key(f, "syscall_filter", &first);
         text_or_null(f, e->syscall_filter);
+        key(f, "work_size_max", &first);
+        fprintf(f, "%" PRIu64, e->work_size_max);
+        key(f, "work_inodes_max", &first);
+        fprintf(f, "%" PRIu64, e->work_inodes_max);
         fputc('}', f);
 }
 

@@ -89,6 +89,8 @@ struct sb_enforced {
         char workdir[8];                /* /work: "fresh", "idmap", "chown", "cwd"; "" = unknown */
         bool securebits;                /* securebits set and locked */
         char syscall_filter[64];        /* seccomp allowlist applied, "" = none */
+        uint64_t work_size_max;         /* bytes a fresh /work (its own tmpfs) holds, 0 = unbounded */
+        uint64_t work_inodes_max;       /* files and directories it holds, 0 = unbounded */
 };
 
 /* The result record of a job (wait, inspect, job_exit). */
@@ -150,6 +152,9 @@ struct sb_profile {
         char network[8];                /* "none" or "host" */
         uint64_t output_max;            /* stdout + stderr bytes, 0 = unlimited */
         bool output_truncate;           /* past output_max: drop the rest, else end the job */
+        uint64_t tmp_inodes_max;        /* files in /tmp (and /dev/shm) */
+        uint64_t work_size_max;         /* bytes of a fresh /work */
+        uint64_t work_inodes_max;       /* files in a fresh /work */
 };
 
 /* What to run. Limits of 0 mean "as the profile says"; a request may only
@@ -174,6 +179,8 @@ struct sb_exec_options {
         int workdir_fd;
         const struct sb_mount *mounts;  /* extra directories, or NULL */
         size_t nmounts;                 /* at most 8 */
+        uint64_t work_size_max;         /* bytes of a fresh /work (no workdir_fd) */
+        uint64_t work_inodes_max;       /* files and directories in it */
 };
 
 /* A directory shown to the job at target: /skill, /data, /input or /mnt or

@@ -38,7 +38,7 @@ static void usage(FILE *f)
               "Commands:\n"
               "  run [--profile NAME] [--memory SIZE] [--tasks N] [--cpu PERCENT]\n"
               "      [--timeout DURATION] [--output-max SIZE] [--env K=V]... [--detach] [--json]\n"
-              "      [--workdir DIR] [--mount SRC:DST[:ro]]...\n"
+              "      [--work-size SIZE] [--work-inodes N] [--workdir DIR] [--mount SRC:DST[:ro]]...\n"
               "      -- PROGRAM [ARG...]\n"
               "                       run PROGRAM in a sandbox, passing stdin, streaming output,\n"
               "                       exiting with its exit code (128+N signal N, 124 timeout,\n"
@@ -491,6 +491,19 @@ static int cmd_run(int argc, char **argv)
                         if (r < 0)
                                 return die("--output-max: %s size '%s'",
                                            r == -ERANGE ? "too large a" : "invalid", v);
+                } else if (opt_match(argc, argv, &i, "--work-size", true, &v, &err)) {
+                        if (err)
+                                return err;
+                        r = sbctl_parse_size(v, &o.work_size_max);
+                        if (r < 0)
+                                return die("--work-size: %s size '%s'",
+                                           r == -ERANGE ? "too large a" : "invalid", v);
+                } else if (opt_match(argc, argv, &i, "--work-inodes", true, &v, &err)) {
+                        if (err)
+                                return err;
+                        r = sbctl_parse_uint(v, UINT32_MAX, &o.work_inodes_max);
+                        if (r < 0)
+                                return die("--work-inodes: invalid number '%s'", v);
                 } else if (opt_match(argc, argv, &i, "--env", true, &v, &err)) {
                         const char *eq;
 
@@ -837,8 +850,11 @@ static int cmd_profiles(int argc, char **argv)
                                p[i].memory_max, p[i].tasks_max, p[i].cpu_percent, p[i].timeout_ms,
                                p[i].tmp_size);
                         sbctl_json_cstr(stdout, p[i].network);
-                        printf(", \"output_max\": %" PRIu64 ", \"output_truncate\": %s",
-                               p[i].output_max, p[i].output_truncate ? "true" : "false");
+                        printf(", \"output_max\": %" PRIu64 ", \"output_truncate\": %s"
+                               ", \"tmp_inodes_max\": %" PRIu64 ", \"work_size_max\": %" PRIu64
+                               ", \"work_inodes_max\": %" PRIu64,
+                               p[i].output_max, p[i].output_truncate ? "true" : "false",
+                               p[i].tmp_inodes_max, p[i].work_size_max, p[i].work_inodes_max);
                         fputc('}', stdout);
                         continue;
                 }

@@ -3,7 +3,8 @@
  * One table per section; a key's value is validated completely before it is
  * stored. Key names follow systemd.exec(5) / systemd.resource-control(5)
  * where the concept exists there; the rest are ours (SocketGroup,
- * CgroupName, UidRange, Max*, RetainSec, StdinQueueMax, TmpSize, OutputMax,
+ * CgroupName, UidRange, Max*, RetainSec, StdinQueueMax, TmpSize, TmpInodesMax,
+ * WorkSizeMax, WorkInodesMax, OutputMax,
  * OutputTruncate, Require, AllowedUsers, Admins, Clients).
  */
 #include <ctype.h>
@@ -37,6 +38,7 @@ enum type {
         T_RUNTIME,     /* a time > 0, or infinity */
         T_NETWORK,     /* bool: PrivateNetwork */
         T_TMP,         /* a size >= 4K, not infinity */
+        T_INODES,      /* 16 .. 16777216 */
         T_OUTPUT,      /* a size, or infinity */
         T_BOOL,
         T_RO_PATHS,    /* must stay empty */
@@ -87,6 +89,9 @@ static const struct key profile_keys[] = {
         { "RuntimeMaxSec", T_RUNTIME, P(p.timeout_ms) },
         { "PrivateNetwork", T_NETWORK, P(p.network) },
         { "TmpSize", T_TMP, P(p.tmp_size) },
+        { "TmpInodesMax", T_INODES, P(p.tmp_inodes_max) },
+        { "WorkSizeMax", T_TMP, P(p.work_size_max) },
+        { "WorkInodesMax", T_INODES, P(p.work_inodes_max) },
         { "OutputMax", T_OUTPUT, P(p.output_max) },
         { "OutputTruncate", T_BOOL, P(p.output_truncate) },
         { "ReadOnlyPaths", T_RO_PATHS, 0 },
@@ -486,6 +491,13 @@ static void set_value(struct parse *ps, void *base, const struct key *k, unsigne
                 if (sbd_conf_parse_size(value, &v) < 0 || v < 4096)
                         BAD(ps, k->name, value,
                                                   "not a size of at least 4K (e.g. 64M)");
+                *(uint64_t *)field = v;
+                return;
+        case T_INODES:
+                /* The bound is a tmpfs's nr_inodes: a number, never
+                 * infinity (that would be half the host's RAM pages). */
+                if (parse_count(value, 16, 16u << 20, &v) < 0)
+                        BAD(ps, k->name, value, "not a number between 16 and 16777216");
                 *(uint64_t *)field = v;
                 return;
         case T_OUTPUT:

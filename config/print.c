@@ -85,6 +85,9 @@ static void put_profile(FILE *f, const struct sbd_conf_profile *p)
         put_time(f, "RuntimeMaxSec", p->p.timeout_ms, "infinity");
         fprintf(f, "PrivateNetwork=%s\n", strcmp(p->p.network, "host") == 0 ? "no" : "yes");
         put_size(f, "TmpSize", p->p.tmp_size);
+        fprintf(f, "TmpInodesMax=%" PRIu64 "\n", p->p.tmp_inodes_max);
+        put_size(f, "WorkSizeMax", p->p.work_size_max);
+        fprintf(f, "WorkInodesMax=%" PRIu64 "\n", p->p.work_inodes_max);
         put_size(f, "OutputMax", p->p.output_max);
         fprintf(f, "OutputTruncate=%s\n", p->p.output_truncate ? "yes" : "no");
         fprintf(f, "ReadOnlyPaths=\n");

@@ -5,7 +5,10 @@
  * spawns the sandboxed process; its stdout/stderr pipes are forwarded as
  * job_output notifications to the owning connection (job_output.c). The job
  * ends ("finished") only when the main process was reaped AND both output
- * pipes reached EOF, so every job_output precedes job_exit. Then waiters are
+ * pipes reached EOF, so every job_output precedes job_exit, and after the
+ * backend's slow file work after the reap (finish_files: the ownership
+ * fix-up of a client's directory, on the threadpool), so that a client
+ * reading its directory after the result finds it its own. Then waiters are
  * answered, the memory charge is returned, the result is retained
  * (retain.c), and the backend's destroy() runs on the threadpool. The job's
  * uid stays allocated, and the job counts against its owner, until
@@ -39,7 +42,7 @@
 
 static void maybe_free(struct sbd_job *j)
 {
-        if (!j->removed || j->handles > 0 || j->destroying)
+        if (!j->removed || j->handles > 0 || j->destroying || j->files_pending)
                 return;
         sbd_job_argv_free(j->argv);
         free(j);
@@ -244,9 +247,52 @@ static void finish(struct sbd_job *j)
 
 void sbd_job_maybe_finish(struct sbd_job *j)
 {
-        if (j->finished || !j->reaped || j->out_open || j->err_open)
+        if (j->finished || !j->reaped || j->files_pending || j->out_open || j->err_open)
                 return;
         finish(j);
+}
+
+static void files_work(uv_work_t *w)
+{
+        struct sbd_job *j = sbd_container_of(w, struct sbd_job, files_work);
+
+        /* Only this job's files, and no process of it runs any more. Logged
+         * back on the loop. */
+        j->files_error = j->d->ops->finish_files(j->bj);
+}
+
+static void files_settled(struct sbd_job *j)
+{
+        if (j->files_error < 0)
+                log_warning_errno(j->files_error, "job %s: giving its files to the client", j->id);
+        j->files_pending = false;
+}
+
+static void files_done(uv_work_t *w, int status)
+{
+        struct sbd_job *j = sbd_container_of(w, struct sbd_job, files_work);
+
+        files_settled(j);
+        sbd_job_maybe_finish(j);
+        maybe_free(j);
+}
+
+/* After a reap: the backend's slow file work, if it left any, off the loop.
+ * The caller finishes the job (sbd_job_maybe_finish waits for the work). */
+static void start_files(struct sbd_job *j)
+{
+        int r;
+
+        if (!j->exit.files_pending || !j->d->ops->finish_files || !j->bj)
+                return;
+        j->files_pending = true;
+        r = uv_queue_work(j->d->loop, &j->files_work, files_work, files_done);
+        if (r < 0) {
+                log_warning("job %s: threadpool: %s; giving its files inline", j->id,
+                            uv_err_name(r));
+                files_work(&j->files_work);
+                files_settled(j);
+        }
 }
 
 static void on_eof_grace(uv_timer_t *t)
@@ -307,6 +353,7 @@ static void reap(struct sbd_job *j)
                 }
         }
         mark_reaped(j);
+        start_files(j);
         sbd_job_maybe_finish(j);
 }
 
@@ -389,7 +436,7 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
                 if (pipe2(in, O_CLOEXEC) < 0)
                         goto fail_errno;
         } else {
-                in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                in[0] = open("/dev/null", O_RDONLY | O_NOCTTY | O_CLOEXEC);
                 if (in[0] < 0)
                         goto fail_errno;
         }
@@ -406,6 +453,9 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
         spec.tasks_max = j->limits.tasks_max;
         spec.cpu_percent = j->limits.cpu_percent;
         spec.tmp_size = j->limits.tmp_size;
+        spec.tmp_inodes = j->limits.tmp_inodes_max;
+        spec.work_size = j->limits.work_size_max;
+        spec.work_inodes = j->limits.work_inodes_max;
         spec.network = j->limits.network;
         spec.syscall_allow = j->limits.syscall_allow[0] ? j->limits.syscall_allow : NULL;
         spec.stdin_fd = in[0];
@@ -491,6 +541,7 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
                         snprintf(j->exit.error, sizeof(j->exit.error), "daemon: watch job: %s",
                                  uv_err_name(r));
                 mark_reaped(j);
+                start_files(j);
                 sbd_job_update_reading(j);
                 return 0;
         }

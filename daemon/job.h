@@ -72,7 +72,10 @@ struct sbd_job {
         size_t stdin_queued;             /* bytes in those writes (StdinQueueMax=) */
 
         bool reaped, finished, destroying, removed;
-        uv_work_t work;
+        bool files_pending;              /* finish_files on the threadpool; finish after it */
+        int files_error;                 /* what it returned */
+        uv_work_t work;                  /* destroy */
+        uv_work_t files_work;
         struct sbd_list waiters;
 };
 

@@ -1,9 +1,10 @@
 /* main.c — skillboxd: options, start-up, signals, the loop, and the drain.
  *
- * Start-up order: check that no other daemon serves the socket (before
- * anything is reaped), state dir (0700), backend open() (which reaps what a
- * previous instance left behind), then listen — so a client that can connect
- * can run jobs. Any failure exits 1 with one clear line.
+ * Start-up order: leave the controlling terminal (ctty.c), check that no
+ * other daemon serves the socket (before anything is reaped), state dir
+ * (0700), backend open() (which reaps what a previous instance left
+ * behind), then listen — so a client that can connect can run jobs. Any
+ * failure exits 1 with one clear line.
  *
  * Drain (SIGTERM/SIGINT): stop accepting, refuse exec (Unavailable), kill
  * every running job, and once they all ended (job_exit and waiters answered)
@@ -26,6 +27,7 @@
 #include "config.h"
 #include "daemon/cgroup_scope.h"
 #include "daemon/conn.h"
+#include "daemon/ctty.h"
 #include "daemon/daemon.h"
 #include "daemon/job.h"
 #include "daemon/log.h"
@@ -468,6 +470,12 @@ int main(int argc, char **argv)
                 sbd_settings_free(d);
                 return r > 0 ? 0 : 1;
         }
+
+        /* Before anything is forked (the spawner): no process of ours keeps
+         * the terminal we may have been started from. */
+        r = sbd_ctty_drop();
+        if (r < 0)
+                log_warning_errno(r, "leaving the controlling terminal");
 
         /* Writes to a vanished client must fail with EPIPE, not kill us.
          * Caught rather than ignored: an ignored disposition would be

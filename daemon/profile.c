@@ -125,6 +125,15 @@ int sbd_profile_merge(const struct sbp_profile *p, const struct sbp_exec_params 
                 return r;
         out->output_truncate = p->output_truncate;
         out->tmp_size = p->tmp_size;
+        out->tmp_inodes_max = p->tmp_inodes_max;
+        r = merge_one("work_size_max", p->work_size_max, req->work_size_max, &out->work_size_max,
+                      err);
+        if (r < 0)
+                return r;
+        r = merge_one("work_inodes_max", p->work_inodes_max, req->work_inodes_max,
+                      &out->work_inodes_max, err);
+        if (r < 0)
+                return r;
         out->network = strcmp(p->network, "host") == 0;
         {
                 const struct sbd_conf_profile *cp = sbd_profile_conf(p);

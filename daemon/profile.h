@@ -15,6 +15,9 @@ struct sbd_limits {
         uint32_t cpu_percent;
         uint64_t timeout_ms;
         uint64_t tmp_size;
+        uint64_t tmp_inodes_max;
+        uint64_t work_size_max;  /* a fresh /work's tmpfs: bytes and files */
+        uint64_t work_inodes_max;
         bool network;          /* true = host network */
         uint64_t output_max;   /* stdout + stderr bytes, 0 = unlimited */
         bool output_truncate;  /* past output_max: drop (true) or end the job */

@@ -89,6 +89,9 @@ static int prepare_one(struct sbd_daemon *d)
         spec.tasks_max = w->limits.tasks_max;
         spec.cpu_percent = w->limits.cpu_percent;
         spec.tmp_size = w->limits.tmp_size;
+        spec.tmp_inodes = w->limits.tmp_inodes_max;
+        spec.work_size = w->limits.work_size_max;
+        spec.work_inodes = w->limits.work_inodes_max;
         spec.network = w->limits.network;
         spec.syscall_allow = w->limits.syscall_allow[0] ? w->limits.syscall_allow : NULL;
         spec.stdin_fd = spec.stdout_fd = spec.stderr_fd = -1;
@@ -167,6 +170,9 @@ struct sbd_warm *sbd_warm_take(struct sbd_daemon *d, const struct sbp_profile *p
 
                 if (b->memory_max != l->memory_max || b->tasks_max != l->tasks_max ||
                     b->cpu_percent != l->cpu_percent || b->tmp_size != l->tmp_size ||
+                    b->tmp_inodes_max != l->tmp_inodes_max ||
+                    b->work_size_max != l->work_size_max ||
+                    b->work_inodes_max != l->work_inodes_max ||
                     b->network != l->network || !same_groups(b->syscall_allow, l->syscall_allow))
                         continue;
                 sbd_list_remove(&w->node);

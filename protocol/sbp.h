@@ -130,6 +130,8 @@ struct sbp_enforced {
                                   * "" = not reported (wire: nil) */
         bool securebits;         /* securebits set and locked (no root magic, no setuid fixup) */
         char syscall_filter[64]; /* the seccomp allowlist's name; "" = none (wire: nil) */
+        uint64_t work_size_max;  /* bytes a fresh /work holds (its own tmpfs); 0 = unbounded */
+        uint64_t work_inodes_max; /* files and directories a fresh /work holds; 0 = unbounded */
 };
 
 /* ---- The result record (wait, inspect, job_exit, skillboxctl --json) ---- */
@@ -171,6 +173,8 @@ struct sbp_exec_params {
         bool detach;               /* keep running when the connection closes */
         bool stdin;                /* the client will send stdin_write/stdin_close; else /dev/null */
         uint64_t output_max;       /* bytes of stdout + stderr; 0 = the profile's */
+        uint64_t work_size_max;    /* a fresh /work's bytes; 0 = the profile's */
+        uint64_t work_inodes_max;  /* a fresh /work's files; 0 = the profile's */
         /* Files by descriptor: fds are indexes into the SCM_RIGHTS array that
          * came with the request (PROTOCOL.md, "Transport"). */
         uint32_t workdir_fd;       /* index of a directory fd to mount at /work ... */
@@ -238,6 +242,9 @@ struct sbp_profile {
         uint32_t cpu_percent;
         uint64_t timeout_ms;
         uint64_t tmp_size;               /* /tmp tmpfs size, bytes */
+        uint64_t tmp_inodes_max;         /* files in /tmp (and in /dev/shm) */
+        uint64_t work_size_max;          /* a fresh /work's tmpfs size, bytes */
+        uint64_t work_inodes_max;        /* files in a fresh /work */
         char network[8];                 /* "none" or "host" */
         uint64_t output_max;             /* stdout + stderr bytes; 0 = unlimited */
         bool output_truncate;            /* past output_max: drop output (true) or end the job (false) */

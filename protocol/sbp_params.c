@@ -52,6 +52,8 @@ static const struct sbp_field exec_fields[] = {
         SBP_FIELD(struct sbp_exec_params, detach, SBP_F_BOOL, SBP_F_OMIT_EMPTY),
         SBP_FIELD(struct sbp_exec_params, stdin, SBP_F_BOOL, SBP_F_OMIT_EMPTY),
         SBP_FIELD(struct sbp_exec_params, output_max, SBP_F_U64, SBP_F_OMIT_EMPTY),
+        SBP_FIELD(struct sbp_exec_params, work_size_max, SBP_F_U64, SBP_F_OMIT_EMPTY),
+        SBP_FIELD(struct sbp_exec_params, work_inodes_max, SBP_F_U64, SBP_F_OMIT_EMPTY),
         SBP_FIELD(struct sbp_exec_params, workdir_fd, SBP_F_FD_INDEX, SBP_F_OMIT_EMPTY,
                   .aux = offsetof(struct sbp_exec_params, has_workdir_fd)),
         SBP_FIELD(struct sbp_exec_params, mounts, SBP_F_MAPS, SBP_F_OMIT_EMPTY,

@@ -32,6 +32,8 @@ static const struct sbp_field enforced_fields[] = {
         SBP_FIELD(struct sbp_enforced, workdir, SBP_F_STR, SBP_F_NIL_IF_EMPTY),
         SBP_FIELD(struct sbp_enforced, securebits, SBP_F_BOOL, 0),
         SBP_FIELD(struct sbp_enforced, syscall_filter, SBP_F_STR, SBP_F_NIL_IF_EMPTY),
+        SBP_FIELD(struct sbp_enforced, work_size_max, SBP_F_U64, 0),
+        SBP_FIELD(struct sbp_enforced, work_inodes_max, SBP_F_U64, 0),
 };
 const struct sbp_table sbp_enforced_table = SBP_TABLE(enforced_fields);
 static const struct sbp_table *const enforced_tabs[] = { &sbp_enforced_table };
@@ -216,6 +218,9 @@ static const struct sbp_field profile_fields[] = {
         SBP_FIELD(struct sbp_profile, cpu_percent, SBP_F_U32, 0),
         SBP_FIELD(struct sbp_profile, timeout_ms, SBP_F_U64, 0),
         SBP_FIELD(struct sbp_profile, tmp_size, SBP_F_U64, 0),
+        SBP_FIELD(struct sbp_profile, tmp_inodes_max, SBP_F_U64, 0),
+        SBP_FIELD(struct sbp_profile, work_size_max, SBP_F_U64, 0),
+        SBP_FIELD(struct sbp_profile, work_inodes_max, SBP_F_U64, 0),
         SBP_FIELD(struct sbp_profile, network, SBP_F_STR, 0),
         SBP_FIELD(struct sbp_profile, output_max, SBP_F_U64, 0),
         SBP_FIELD(struct sbp_profile, output_truncate, SBP_F_BOOL, 0),

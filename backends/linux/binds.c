@@ -7,8 +7,8 @@
  * asked and, where the kernel and file system allow it, an idmap that shows
  * the client's files as the job uid's and writes the job's files as the
  * client's. The child attaches the copies with move_mount() inside its own
- * mount namespace, stacked over the fresh /work and on directories it creates
- * in its tmpfs root.
+ * mount namespace, on the /work directory of its tmpfs root (which then gets
+ * no tmpfs of its own) and on directories it creates there.
  *
  * Privileged operations, each safe because:
  *  - no path a client or a job names is ever resolved: the sources are the

@@ -235,6 +235,10 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
         j->cpu_percent = spec->cpu_percent;
         j->network = spec->network;
         j->tmp_size = spec->tmp_size;
+        j->tmp_inodes = spec->tmp_inodes;
+        j->work_size = spec->work_size;
+        j->work_inodes = spec->work_inodes;
+        j->work_tmpfs = spec->workdir_fd < 0;
         /* Compiled here (cached): the child must not allocate. */
         r = sb_linux_seccomp_get(&b->seccomp, spec->network, spec->syscall_allow, &j->seccomp,
                                  errbuf, errlen);
@@ -242,16 +246,12 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
                 goto fail;
         snprintf(j->syscall_filter, sizeof(j->syscall_filter), "%s", j->seccomp->name);
 
-        r = sb_backend_jobdir_create(b->state_dir, j->id, j->uid, j->gid, j->work, sizeof(j->work),
-                                     errbuf, errlen);
-        if (r < 0)
-                goto fail;
         lim.memory_max = spec->memory_max;
         lim.tasks_max = spec->tasks_max;
         lim.cpu_percent = spec->cpu_percent;
         r = sb_cgroup_job_create(&b->cg, j->id, &lim, &j->cgj, errbuf, errlen);
         if (r < 0)
-                goto fail_dir;
+                goto fail;
         j->cg_created = true;
         r = sb_linux_binds_prepare(&j->binds, spec, errbuf, errlen);
         if (r < 0)
@@ -266,8 +266,6 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
 fail_cg:
         (void)sb_cgroup_job_kill_wait(&j->cgj, 1000);
         (void)sb_cgroup_job_destroy(&j->cgj);
-fail_dir:
-        (void)sb_backend_jobdir_remove(b->state_dir, j->id);
 fail:
         free(j);
         return r;
@@ -286,7 +284,7 @@ static int linux_prepare(struct sb_backend *b, const struct sb_job_spec *spec,
         int null_fd, r;
 
         /* Its stdio until the start request brings the job's. */
-        null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        null_fd = open("/dev/null", O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (null_fd < 0)
                 return sb_backend_fail(errbuf, errlen, -errno, "open /dev/null");
         s.argv = NULL;
@@ -320,7 +318,9 @@ static int linux_start(struct sb_backend_job *j, const struct sb_job_spec *spec,
         if (strcmp(spec->job_id, j->id) != 0 || spec->uid != j->uid || spec->gid != j->gid ||
             spec->memory_max != j->memory_max || spec->tasks_max != j->tasks_max ||
             spec->cpu_percent != j->cpu_percent || spec->network != j->network ||
-            spec->tmp_size != j->tmp_size || spec->workdir_fd >= 0 || spec->nmounts)
+            spec->tmp_size != j->tmp_size || spec->tmp_inodes != j->tmp_inodes ||
+            spec->work_size != j->work_size || spec->work_inodes != j->work_inodes ||
+            spec->workdir_fd >= 0 || spec->nmounts)
                 return sb_backend_fail(errbuf, errlen, -EINVAL,
                                        "the request does not match the prepared sandbox");
         r = sb_linux_start_send(j->start_fd, spec, errbuf, errlen);
@@ -420,15 +420,16 @@ static int linux_reap(struct sb_backend_job *j, struct sb_backend_exit *out)
                         return r;
                 j->cg_empty = true;     /* and nothing can enter it again */
         }
-        /* No job process is left: give what it wrote to the client (only
-         * when the workdir could not be idmapped). */
-        (void)sb_linux_binds_after_job(&j->binds);
+        /* No job process is left: what it wrote goes to the client (only
+         * when the workdir could not be idmapped), off the loop. */
+        out->files_pending = j->binds.chown_fd >= 0;
         r = j->b->cg.ops->job_stats(&j->cgj, &st);
         if (r < 0)
                 return r;
         out->cpu_user_ms = st.cpu_user_us / 1000;
         out->cpu_sys_ms = st.cpu_sys_us / 1000;
         out->memory_peak = st.memory_peak;
+        j->memory_peak = st.memory_peak;
         out->tasks_peak = st.tasks_peak;
         out->oom = st.oom_kills > 0;
         return 0;
@@ -444,6 +445,16 @@ static void linux_enforced(struct sb_backend_job *j, struct sbp_enforced *out)
         out->cpu_percent = j->cpu_percent;
         snprintf(out->syscall_filter, sizeof(out->syscall_filter), "%s", j->syscall_filter);
         snprintf(out->workdir, sizeof(out->workdir), "%s", j->binds.workdir);
+        if (j->work_tmpfs) {
+                out->work_size_max = j->work_size ? j->work_size : SB_BACKEND_WORK_SIZE_DEFAULT;
+                out->work_inodes_max = j->work_inodes ? j->work_inodes
+                                                      : SB_BACKEND_WORK_INODES_DEFAULT;
+        }
+}
+
+static int linux_finish_files(struct sb_backend_job *j)
+{
+        return sb_linux_binds_after_job(&j->binds);
 }
 
 static void linux_destroy(struct sb_backend_job *j)
@@ -460,21 +471,24 @@ static void linux_destroy(struct sb_backend_job *j)
                 while (waitid((idtype_t)P_PIDFD, (id_t)j->pidfd, &si, WEXITED) < 0 && errno == EINTR)
                         ;
         }
-        if (j->cg_created) {
-                if (!j->cg_empty)
-                        (void)sb_cgroup_job_kill_wait(&j->cgj, 2000);
-                /* Left for the next open() if it fails. */
-                (void)sb_cgroup_job_destroy(&j->cgj);
-        }
-        /* The job's mounts go here, /work's bind among them, before its
-         * directory does. */
+        if (j->cg_created && !j->cg_empty)
+                (void)sb_cgroup_job_kill_wait(&j->cgj, 2000);
+        /* Reaped, but finish_files() never ran: nothing of the job runs
+         * now, the ownership fix-up is still owed. */
+        if (j->reaped)
+                (void)sb_linux_binds_after_job(&j->binds);
+        /* The job's mounts go here, its /work and /tmp among them: their
+         * pages and inodes are freed by the kernel, no walk of ours. Before
+         * the cgroup goes, so that it goes without charges left in it. */
         if (j->mntns_fd >= 0)
                 close(j->mntns_fd);
         j->mntns_fd = -1;
         if (j->netns_fd >= 0)
                 close(j->netns_fd);
         j->netns_fd = -1;
-        (void)sb_backend_jobdir_remove(j->b->state_dir, j->id);
+        /* Left for the next open() if it fails. */
+        if (j->cg_created)
+                (void)sb_cgroup_job_destroy(&j->cgj);
         if (j->pidfd >= 0)
                 close(j->pidfd);
         if (j->err_fd >= 0)
@@ -485,23 +499,16 @@ static void linux_destroy(struct sb_backend_job *j)
         free(j);
 }
 
-/* The work dir is "small" when one getdents sees at most a few entries and
- * no directory among them: removing that is a handful of unlinkat calls. */
-#define QUICK_ENTRIES_MAX 32
+/* What the job's file systems may hold for destroy() to run on the loop:
+ * the last close of its mount namespace frees their pages and inodes on
+ * the closing thread. Their pages and inodes are charged to the job's
+ * memory cgroup, so its peak bounds them: the program's own memory counts
+ * too, which errs towards the threadpool. */
+#define QUICK_MEMORY_PEAK_MAX (16ull << 20)
 
 static int linux_destroy_quick(struct sb_backend_job *j)
 {
-        if (!j->reaped)
-                return -EAGAIN;
-        /* Most jobs leave /work empty: then its rmdir is the whole check
-         * (and destroy() finds it gone). rmdir never follows a symlink and
-         * removes nothing but an empty directory. */
-        if (rmdir(j->work) == 0) {
-                linux_destroy(j);
-                return 0;
-        }
-        int r = sb_backend_dir_is_small(j->work, QUICK_ENTRIES_MAX);
-        if (r <= 0)
+        if (!j->reaped || j->memory_peak > QUICK_MEMORY_PEAK_MAX || j->binds.chown_fd >= 0)
                 return -EAGAIN;
         linux_destroy(j);
         return 0;
@@ -518,6 +525,7 @@ const struct sb_backend_ops sb_backend_linux_ops = {
         .kill = linux_kill,
         .reap = linux_reap,
         .enforced = linux_enforced,
+        .finish_files = linux_finish_files,
         .destroy = linux_destroy,
         .destroy_quick = linux_destroy_quick,
         .prepare = linux_prepare,

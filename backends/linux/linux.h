@@ -73,7 +73,7 @@ struct sb_backend_job {
         uint32_t cpu_percent;
         bool reaped;
         bool init_exiting;              /* reaped on the init's record; its exit still to wait for */
-        char work[PATH_MAX];            /* <state_dir>/jobs/<id>/work */
+        uint64_t memory_peak;           /* at reap: what destroy_quick goes by */
         const struct sb_seccomp_prog *seccomp;  /* the filter the child loads (cache-owned) */
         char syscall_filter[64];        /* its name, for enforced (the cache may drop it) */
         bool network;
@@ -82,7 +82,11 @@ struct sb_backend_job {
          * its setup for the start request on start_fd (start.c). */
         bool held;
         int start_fd;                   /* the daemon's end; -1 once started */
-        uint64_t tmp_size;              /* what /tmp was built with */
+        uint64_t tmp_size;              /* the spec's bounds, as given (start() compares) */
+        uint64_t tmp_inodes;
+        uint64_t work_size;
+        uint64_t work_inodes;
+        bool work_tmpfs;                /* /work is the job's own tmpfs (no workdir_fd) */
         /* The job's mount and network namespaces, held from the clone to
          * destroy(): without them the init's exit would tear down its ~60
          * mounts, and start the network namespace's cleanup (expedited RCU
@@ -124,8 +128,9 @@ struct sb_child_ctx {
         bool vm;
         /* A prepared sandbox's room for its start request. */
         struct sb_start_area *start_area;
-        char tmp_opts[64];              /* "size=N,mode=1777" */
-        char shm_opts[64];
+        char tmp_opts[96];              /* "size=N,nr_inodes=N,mode=1777" */
+        char shm_opts[96];
+        char work_opts[128];            /* "size=N,nr_inodes=N,mode=0700,uid=U,gid=G" */
 };
 
 /* spawn.c: clone3 into namespaces (and the job cgroup), release the child. */
@@ -165,7 +170,8 @@ int sb_linux_mounts(const struct sb_child_ctx *c, char *step, size_t steplen);
 /* binds.c. prepare (parent, before clone): validate the spec's fds and make
  * the detached mounts; release closes them (and the kept workdir fd); attach
  * (child, cwd = the new root, after /work is bound): stack them in place;
- * after_job (reap): the ownership fix when the idmap was not available. */
+ * after_job (finish_files, on the daemon's threadpool; destroy if that never
+ * ran): the ownership fix when the idmap was not available. */
 void sb_linux_binds_init(struct sb_linux_binds *bd);
 int sb_linux_binds_prepare(struct sb_linux_binds *bd, const struct sb_job_spec *spec,
                            char *errbuf, size_t errlen);

@@ -20,14 +20,21 @@
  *   /dev         read-only tmpfs with the null zero full random urandom
  *                tty nodes made in it, fd/stdin/stdout/stderr links,
  *                /dev/shm tmpfs
- *   /tmp         tmpfs size=tmp_size mode 1777 nosuid nodev
- *   /work        the job directory, bind, nosuid nodev
+ *   /tmp         tmpfs size=tmp_size nr_inodes=tmp_inodes mode 1777 nosuid nodev
+ *                (/dev/shm the same)
+ *   /work        tmpfs size=work_size nr_inodes=work_inodes mode 0700 owned
+ *                by the job uid, nosuid nodev: in the job's mount namespace
+ *                only, its pages charged to the job's memory cgroup, gone
+ *                with the namespace (nothing on the host's disk, nothing to
+ *                walk at cleanup); or the client's directory (binds.c)
  *
  * Privileged operations, each safe because: every mount happens in the
  * job's private mount namespace (propagation made private first, so
  * nothing leaks to the host); sources are fixed host system paths chosen
- * at open() or the job dir the daemon created, never a client-named path;
- * binds are read-only except /work, /tmp, /dev/shm, which are nosuid nodev.
+ * at open(), never a client-named path (the client's directories come as
+ * detached mounts made from its fds, binds.c);
+ * binds are read-only except /work (the client's own directory), which is
+ * nosuid nodev like the tmpfs /work, /tmp and /dev/shm.
  * Flags are added with mount_setattr() (never cleared, except the root's
  * own read-only until the end), AT_RECURSIVE where one call covers several
  * binds made just before: fewer syscalls than a bind remount each, and no
@@ -350,9 +357,9 @@ int sb_linux_mounts(const struct sb_child_ctx *c, char *step, size_t steplen)
         if (mount("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, c->tmp_opts) < 0)
                 FAIL("mount tmpfs on /tmp", NULL, NULL, NULL);
 
-        if ((r = bind_mount(c->j->work, "work", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, step, steplen,
-                            "work")) < 0)
-                return r;
+        if (c->j->work_tmpfs &&
+            mount("tmpfs", "work", "tmpfs", MS_NOSUID | MS_NODEV, c->work_opts) < 0)
+                FAIL("mount tmpfs on /work", NULL, NULL, NULL);
         /* Files by descriptor: the client's workdir over /work, extra dirs. */
         if ((r = sb_linux_binds_attach(&c->j->binds, step, steplen)) < 0)
                 return r;

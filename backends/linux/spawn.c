@@ -73,7 +73,12 @@ static int open_pipes(struct sb_child_ctx *c, int syncp[2], int errp[2])
 
 static void prepare_ctx(struct sb_child_ctx *c, const struct sb_job_spec *spec)
 {
-        unsigned long long tmp = spec->tmp_size ? spec->tmp_size : 64ull << 20;
+        unsigned long long tmp = spec->tmp_size ? spec->tmp_size : SB_BACKEND_TMP_SIZE_DEFAULT;
+        unsigned long long tmp_inodes = spec->tmp_inodes ? spec->tmp_inodes
+                                                         : SB_BACKEND_TMP_INODES_DEFAULT;
+        unsigned long long work = spec->work_size ? spec->work_size : SB_BACKEND_WORK_SIZE_DEFAULT;
+        unsigned long long work_inodes = spec->work_inodes ? spec->work_inodes
+                                                           : SB_BACKEND_WORK_INODES_DEFAULT;
 
         snprintf(c->passwd, sizeof(c->passwd),
                  "root:x:0:0:root:/root:/bin/sh\n"
@@ -82,8 +87,17 @@ static void prepare_ctx(struct sb_child_ctx *c, const struct sb_job_spec *spec)
                  (unsigned)spec->uid, (unsigned)spec->gid);
         snprintf(c->group, sizeof(c->group),
                  "root:x:0:\nskillbox:x:%u:\nnogroup:x:65534:\n", (unsigned)spec->gid);
-        snprintf(c->tmp_opts, sizeof(c->tmp_opts), "size=%llu,mode=1777", tmp);
-        snprintf(c->shm_opts, sizeof(c->shm_opts), "size=%llu,mode=1777", tmp);
+        /* nr_inodes counts the root directory too: one more, so that the
+         * job can make exactly as many entries as the bound says. */
+        snprintf(c->tmp_opts, sizeof(c->tmp_opts), "size=%llu,nr_inodes=%llu,mode=1777", tmp,
+                 tmp_inodes + 1);
+        snprintf(c->shm_opts, sizeof(c->shm_opts), "size=%llu,nr_inodes=%llu,mode=1777", tmp,
+                 tmp_inodes + 1);
+        /* The job's own /work: owned by its uid like the job directory it
+         * replaces, so that nothing of it is on the host's disk. */
+        snprintf(c->work_opts, sizeof(c->work_opts),
+                 "size=%llu,nr_inodes=%llu,mode=0700,uid=%u,gid=%u", work, work_inodes + 1,
+                 (unsigned)spec->uid, (unsigned)spec->gid);
 }
 
 void sb_linux_spawn_done(struct sb_backend_job *j, pid_t pid, int pidfd)

@@ -374,7 +374,7 @@ void sb_linux_spawner_serve(int sock, pid_t daemon, struct sb_backend *b)
          * fail, each child drops its own as before. */
         const char *step;
         bounding_clear = sb_linux_caps_drop_bounding(b->cap_last, &step) == 0;
-        fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        fd = open("/dev/null", O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (fd >= 0 && fd != STDIN_FILENO) {
                 (void)dup2(fd, STDIN_FILENO);
                 close(fd);

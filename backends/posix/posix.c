@@ -1,11 +1,15 @@
-/* posix.c — the fallback backend: rlimits, a process group, a dedicated
- * uid when the daemon is root, and a job directory as cwd. Nothing else.
+/* posix.c — the fallback backend: rlimits, a session (and so a process
+ * group) of its own, a dedicated uid when the daemon is root, and a job
+ * directory as cwd. Nothing else.
  *
  * It reports exactly that in `enforced` (no namespaces, no cgroup, network
  * not isolated), so a profile that needs more fails closed in the daemon.
  * Portable POSIX apart from the exit fd (posix/exitfd.c). The child between
  * fork() and execve() allocates nothing (the daemon is multi-threaded) and
  * reports a failing step on an O_CLOEXEC pipe (see backends/util.c).
+ * The session is what keeps a job off any terminal: without a controlling
+ * terminal, /dev/tty cannot be opened (ENXIO) and there is nothing to
+ * TIOCSTI into, whatever terminal the daemon was started from.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +52,7 @@ struct sb_backend_job {
         int workdir_fd;         /* -1 = the fresh job dir */
         uid_t owner_uid;
         gid_t owner_gid;
+        bool files_given;       /* the ownership fix-up ran */
 };
 
 static int posix_open(const struct sb_backend_config *cfg, struct sb_backend **out,
@@ -125,8 +130,10 @@ static void posix_child(const struct sb_backend_job *j, const struct sb_job_spec
         const char *step = NULL;
         int r;
 
-        if (setpgid(0, 0) < 0)
-                sb_child_fail(errfd, errno, "setpgid", NULL);
+        /* Also a process group of its own (pgid = pid), which kill()
+         * signals as a whole. */
+        if (setsid() < 0)
+                sb_child_fail(errfd, errno, "setsid", NULL);
         set_limit(RLIMIT_CORE, 0, errfd, "RLIMIT_CORE");
         set_limit(RLIMIT_NOFILE, POSIX_NOFILE, errfd, "RLIMIT_NOFILE");
         if (spec->memory_max)
@@ -235,8 +242,9 @@ static int posix_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
                 r = sb_backend_fail(errbuf, errlen, r, "fork");
                 goto fail;
         }
-        /* Also from the parent, so the group exists before anyone signals it. */
-        (void)setpgid(pid, pid);
+        /* Not setpgid() from here too: the child would then lead a group
+         * already, and its setsid() would fail. Until its setsid() the
+         * group does not exist; kill() signals the process itself then. */
         j->pid = pid;
         close(errp[1]);
         errp[1] = -1;
@@ -285,6 +293,10 @@ static int posix_kill(struct sb_backend_job *j)
                 return 0;
         if (kill(-j->pid, SIGKILL) < 0 && errno != ESRCH)
                 return -errno;
+        /* Before its setsid() there is no group yet (and no other process
+         * of the job either). */
+        if (kill(j->pid, SIGKILL) < 0 && errno != ESRCH)
+                return -errno;
         return 0;
 }
 
@@ -309,10 +321,8 @@ static int posix_reap(struct sb_backend_job *j, struct sb_backend_exit *out)
                 return -errno;
         j->reaped = true;
         /* The group is dead: what the job uid wrote into the client's
-         * directory goes to the client, never following a link. */
-        if (j->workdir_fd >= 0 && j->uid_changed)
-                (void)sb_backend_chown_tree(j->workdir_fd, j->uid, j->gid, j->owner_uid,
-                                            j->owner_gid);
+         * directory goes to the client (finish_files, off the loop). */
+        out->files_pending = j->workdir_fd >= 0 && j->uid_changed;
         if (sb_backend_read_child_error(j->err_fd, out->error, sizeof(out->error), NULL)) {
                 out->setup_failed = true;
         } else if (WIFEXITED(status)) {
@@ -329,6 +339,15 @@ static int posix_reap(struct sb_backend_job *j, struct sb_backend_exit *out)
 #endif
         out->oom = false;       /* not detectable with rlimits alone */
         return 0;
+}
+
+/* Never following a link (chown_tree.c). */
+static int posix_finish_files(struct sb_backend_job *j)
+{
+        if (!j->reaped || j->workdir_fd < 0 || !j->uid_changed || j->files_given)
+                return 0;
+        j->files_given = true;
+        return sb_backend_chown_tree(j->workdir_fd, j->uid, j->gid, j->owner_uid, j->owner_gid);
 }
 
 static void posix_enforced(struct sb_backend_job *j, struct sbp_enforced *out)
@@ -349,9 +368,11 @@ static void posix_destroy(struct sb_backend_job *j)
                 return;
         if (!j->reaped && j->pid > 0) {
                 (void)kill(-j->pid, SIGKILL);
+                (void)kill(j->pid, SIGKILL);
                 while (waitpid(j->pid, NULL, 0) < 0 && errno == EINTR)
                         ;
         }
+        (void)posix_finish_files(j);   /* if the daemon never asked for it */
         (void)sb_backend_jobdir_remove(j->b->state_dir, j->id);
         if (j->exit_fd >= 0)
                 close(j->exit_fd);
@@ -372,6 +393,7 @@ const struct sb_backend_ops sb_backend_posix_ops = {
         .pid = posix_pid,
         .kill = posix_kill,
         .reap = posix_reap,
+        .finish_files = posix_finish_files,
         .enforced = posix_enforced,
         .destroy = posix_destroy,
 };

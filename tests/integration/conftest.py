@@ -199,12 +199,12 @@ class Daemon:
             a += ["--backend", self.backend]
         return a + self.extra_args
 
-    def start(self, timeout=10.0):
+    def start(self, timeout=10.0, **popen_kw):
         if os.path.exists(self.socket):
             os.unlink(self.socket)
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=self._log)
+                                     stdout=self._log, stderr=self._log, **popen_kw)
         end = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
@@ -288,34 +288,64 @@ class Daemon:
         with open(os.path.join(self.job_cgroup("memory", job), MEMORY_LIMIT_FILE)) as f:
             return int(f.read())
 
+    def job_dirs(self):
+        """Job directories under the state dir (posix jobs have one; a
+        linux job's /work is a tmpfs of its own)."""
+        jobs = os.path.join(self.state_dir, "jobs")
+        return os.listdir(jobs) if os.path.isdir(jobs) else []
+
+    def _sandbox_uid(self, job):
+        """The uid in the range that a process of job's cgroup runs as, or
+        None (no process yet, or still root in its setup)."""
+        try:
+            with open(os.path.join(self.job_cgroup("pids", job), "cgroup.procs")) as f:
+                pids = [int(x) for x in f.read().split()]
+        except OSError:
+            return None
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    uids = next([int(x) for x in line.split()[1:]]
+                                for line in f if line.startswith("Uid:"))
+            except (OSError, ValueError, StopIteration):
+                continue
+            # Real, effective, saved or fs: a job's init holds the job's
+            # uid only as its saved and fs uid.
+            for uid in uids:
+                if self.uid_first <= uid <= self.uid_last:
+                    return uid
+        return None
+
     def prepared(self):
         """{id: uid} of the running daemon's prepared sandboxes
-        (PreparedSandboxes=): job directories of no job the daemon knows,
-        with the uid that owns their work dir. They sit in the uid range
-        by design while the daemon runs; a stopped daemon has none, so the
-        final check after SIGTERM sees every one that was left."""
-        jobs = os.path.join(self.state_dir, "jobs")
+        (PreparedSandboxes=): job cgroups (and, with the posix backend, job
+        directories) of no job the daemon knows, with the uid a process of
+        the sandbox runs as (None while it has none yet). They sit in the
+        uid range by design while the daemon runs; a stopped daemon has
+        none, so the final check after SIGTERM sees every one that was
+        left."""
         out = {}
-        if self.proc is None or self.proc.poll() is not None or not os.path.isdir(jobs):
+        if self.proc is None or self.proc.poll() is not None or self.own_paths is None:
             return out
+        sub = self.subtree("pids")
+        ids = set(self.job_dirs())
+        if os.path.isdir(sub):
+            ids |= {e for e in os.listdir(sub) if os.path.isdir(os.path.join(sub, e))}
         try:
             with self.rpc(timeout=5) as c:
-                for e in os.listdir(jobs):
+                for e in sorted(ids):
                     err, _ = c.call("inspect", {"job": e})
                     if err is None:
                         continue
-                    try:
-                        out[e] = os.stat(os.path.join(jobs, e, "work")).st_uid
-                    except OSError:
-                        pass    # taken or dropped meanwhile
+                    out[e] = self._sandbox_uid(e)
         except (OSError, ConnectionClosed):
             return {}
         return out
 
     def job_procs(self):
         """Processes in the uid range other than idle prepared sandboxes.
-        The processes are listed first: a sandbox's job directory exists
-        before its process does, so the prepared() that follows knows every
+        The processes are listed first: a sandbox's cgroup exists before
+        its process does, so the prepared() that follows knows every
         sandbox whose process the list holds."""
         procs = procs_with_uid_in(self.uid_first, self.uid_last)
         prep = set(self.prepared().values())
@@ -334,7 +364,7 @@ class Daemon:
                     cgdirs += [(e, os.path.join(sub, e)) for e in os.listdir(sub)
                                if os.path.isdir(os.path.join(sub, e))]
         jobs = os.path.join(self.state_dir, "jobs")
-        jobdirs = os.listdir(jobs) if os.path.isdir(jobs) else []
+        jobdirs = self.job_dirs()
         prep = self.prepared()
         prep_uids = set(prep.values())
         left = [f"process {pid} ({what})" for pid, what in procs.items()

@@ -86,7 +86,8 @@ def test_print_config_round_trip(workdir):
                 "MaxJobs=12", "MaxJobsPerUser=3", "RetainSec=90s", "MaxRetainedJobs=",
                 "LogLevel=", "Admins=root", "Clients=@staff nobody", "[Profile default]",
                 "[Profile small]", "MemoryMax=64M", "TasksMax=64", "CPUQuota=100%",
-                "RuntimeMaxSec=90s", "PrivateNetwork=yes", "TmpSize=64M", "OutputMax=16M",
+                "RuntimeMaxSec=90s", "PrivateNetwork=yes", "TmpSize=64M", "TmpInodesMax=8192",
+                "WorkSizeMax=256M", "WorkInodesMax=32768", "OutputMax=16M",
                 "OutputTruncate=no", "ReadOnlyPaths=", "SystemCallFilter=@debug",
                 "Require=rlimits", "AllowedUsers=nobody"):
         assert key in text, f"{key} missing from --print-config:\n{text}"

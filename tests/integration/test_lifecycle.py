@@ -115,7 +115,6 @@ def test_restart_after_sigkill_leaves_nothing(workdir):
         assert len(procs) >= 3 or deadline_poll(
             lambda: len(d1.job_procs()) >= 3, 5)
         assert os.path.isdir(d1.job_cgroup("pids", job)), "job cgroup not where the layout says"
-        assert os.listdir(os.path.join(d1.state_dir, "jobs")), "no job dir under state/jobs"
         d1.sigkill()
         c.close()
         # The old job is still there: the kernel does not clean up after a daemon.

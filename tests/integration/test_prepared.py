@@ -108,7 +108,10 @@ def test_reload_rebuilds_them_under_the_new_profile(workdir):
 
 
 def test_a_dead_prepared_sandbox_is_replaced(daemon):
-    before = wait_prepared(daemon)
+    # Each with a process in its uid (None: not that far yet).
+    before = deadline_poll(lambda: (p := wait_prepared(daemon)) and None not in p.values() and p,
+                           10)
+    assert before, daemon.prepared()
     uids = set(before.values())
 
     def built():

@@ -174,6 +174,9 @@ static void test_builtin(void **state)
         assert_int_equal(p->p.cpu_percent, 100);
         assert_int_equal(p->p.timeout_ms, 60000);
         assert_int_equal(p->p.tmp_size, 64ull << 20);
+        assert_int_equal(p->p.tmp_inodes_max, 8192);
+        assert_int_equal(p->p.work_size_max, 256ull << 20);
+        assert_int_equal(p->p.work_inodes_max, 32768);
         assert_string_equal(p->p.network, "none");
         assert_int_equal(p->p.output_max, 16ull << 20);
         assert_false(p->p.output_truncate);
@@ -384,6 +387,12 @@ static void test_errors(void **state)
                      "no-new-privileges capabilities rlimits uid network) \"magic\"");
         expect_error("[Profile x]\nTmpSize=infinity\n",
                      "t.conf:2: TmpSize: not a size of at least 4K (e.g. 64M) \"infinity\"");
+        expect_error("[Profile x]\nWorkInodesMax=infinity\n",
+                     "t.conf:2: WorkInodesMax: not a number between 16 and 16777216 \"infinity\"");
+        expect_error("[Profile x]\nTmpInodesMax=15\n",
+                     "t.conf:2: TmpInodesMax: not a number between 16 and 16777216 \"15\"");
+        expect_error("[Profile x]\nWorkSizeMax=0\n",
+                     "t.conf:2: WorkSizeMax: not a size of at least 4K (e.g. 64M) \"0\"");
         expect_error("[Daemon]\nUidRange=0-10\n",
                      "t.conf:2: UidRange: not a range FIRST-LAST with 0 < FIRST <= LAST and at "
                      "most 1048576 ids \"0-10\"");
