@@ -18,7 +18,12 @@ from conftest import (MIB, kernel_landlock_abi, Daemon, deadline_poll, finish_da
 
 
 def wait_prepared(d, n=2, timeout=10.0):
-    got = deadline_poll(lambda: len(d.prepared()) >= n and d.prepared(), timeout)
+    """{id: uid} of at least n prepared sandboxes, each with its uid known
+    (its process switched to it)."""
+    def ready():
+        p = {k: v for k, v in d.prepared().items() if v is not None}
+        return len(p) >= n and p
+    got = deadline_poll(ready, timeout)
     assert got and len(got) >= n, f"no {n} prepared sandboxes after {timeout} s:\n{d.log()}"
     return dict(got)
 

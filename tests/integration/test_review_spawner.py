@@ -44,10 +44,18 @@ def children(pid):
     return out
 
 
+def _start_time(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[19])
+
+
 def spawner_of(d):
+    """The daemon's spawner. A job's first process is the spawner's clone
+    and a child of the daemon too (CLONE_PARENT), named sb-spawner until it
+    names itself sb-init: the spawner is the oldest of that name."""
     found = [p for p, (comm, _) in children(d.pid).items() if comm == "sb-spawner"]
-    assert len(found) == 1, f"want one sb-spawner child of {d.pid}: {children(d.pid)}"
-    return found[0]
+    assert found, f"no sb-spawner child of {d.pid}: {children(d.pid)}"
+    return min(found, key=_start_time)
 
 
 def fd_count(pid):
