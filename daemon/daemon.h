@@ -69,6 +69,10 @@ struct sbd_daemon {
 
         uint64_t started_ms;         /* uv_now() at start, for uptime */
 
+        int instance_fd;             /* our locked registry file (instance.c), or -1 */
+        int instance_dirfd;
+        char instance_name[24];
+
         uv_signal_t sig_term, sig_int, sig_hup;
         uv_timer_t drain_timer;
         bool draining;

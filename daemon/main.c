@@ -1,8 +1,9 @@
 /* main.c — skillboxd: options, start-up, signals, the loop, and the drain.
  *
  * Start-up order: check that no other daemon serves the socket (before
- * anything is reaped), state dir (0700), backend open() (which reaps what a
- * previous instance left behind), then listen — so a client that can connect
+ * anything is reaped), state dir (0700), the instance registry (no live
+ * daemon shares our cgroup name, uid range or state dir: instance.c), backend
+ * open() (which reaps what a previous instance left behind), then listen — so a client that can connect
  * can run jobs. Any failure exits 1 with one clear line.
  *
  * Drain (SIGTERM/SIGINT): stop accepting, refuse exec (Unavailable), kill
@@ -26,6 +27,7 @@
 #include "config.h"
 #include "daemon/conn.h"
 #include "daemon/daemon.h"
+#include "daemon/instance.h"
 #include "daemon/job.h"
 #include "daemon/log.h"
 #include "daemon/sdnotify.h"
@@ -434,6 +436,8 @@ int main(int argc, char **argv)
         int r, exit_code = 0;
 
         sbd_log_init();
+        d->instance_fd = -1;
+        d->instance_dirfd = -1;
         d->opt = (struct sbd_options){
                 .socket_path = SKILLBOX_DEFAULT_SOCKET,
                 .state_dir = SKILLBOX_DEFAULT_STATE_DIR,
@@ -504,7 +508,7 @@ int main(int argc, char **argv)
         sbd_warm_init(d);
 
         if (sbd_server_prepare(d) < 0 || make_state_dir(d->opt.state_dir) < 0 ||
-            sbd_startcheck_run(d) < 0) {
+            sbd_instance_claim(d, SBD_INSTANCE_REGISTRY) < 0 || sbd_startcheck_run(d) < 0) {
                 exit_code = 1;
                 goto out_loop;
         }
@@ -560,6 +564,7 @@ out_loop:
         uv_run(&loop, UV_RUN_DEFAULT);
         if (d->backend)
                 d->ops->close(d->backend);
+        sbd_instance_release(d);
         r = uv_loop_close(&loop);
         if (r < 0) {
                 log_errno(r, "closing the event loop");
