@@ -90,13 +90,16 @@ def procs_with_uid_in(first, last):
                 name = line.split(None, 1)[1] if len(line.split(None, 1)) > 1 else ""
             elif line.startswith("State:"):
                 state = line.split()[1]
-        if uids and any(first <= u <= last for u in uids):
-            found[int(d)] = f"{name} uid={uids[0]} state={state}"
+        inrange = [u for u in (uids or []) if first <= u <= last]
+        if inrange:
+            # A job's init keeps root's real uid, the job's as its saved one.
+            found[int(d)] = f"{name} uid={inrange[0]} state={state}"
     return found
 
 
 def uid_of(what):
-    """The real uid in a procs_with_uid_in() description."""
+    """The job uid in a procs_with_uid_in() description: the first of its
+    real, effective, saved and fs uid in the range."""
     return int(what.split("uid=")[1].split()[0])
 
 
