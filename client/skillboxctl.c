@@ -713,6 +713,24 @@ static int finish(void)
         return fflush(stdout) == 0 && !ferror(stdout) ? 0 : die("write: %s", strerror(errno));
 }
 
+/* A job's command for one row of the table: any client chose those bytes,
+ * and an admin's terminal shows them, so controls are shown as text (even
+ * to a pipe: a row is for reading) and line breaks and tabs as spaces. */
+#define SHOWN_MAX(len) (SBCTL_TERMSAFE_OUT_MAX(len) + 1)
+static const char *shown_command(const char *cmd, char *out)
+{
+        struct sbctl_termsafe t = { 0 };
+        size_t n;
+
+        n = sbctl_termsafe_filter(&t, cmd, strlen(cmd), out);
+        n += sbctl_termsafe_finish(&t, out + n);
+        out[n] = '\0';
+        for (char *p = out; *p; p++)
+                if (*p == '\n' || *p == '\t' || *p == '\r')
+                        *p = ' ';
+        return out;
+}
+
 static int cmd_ps(int argc, char **argv)
 {
         struct sb_job_info *jobs;
@@ -747,7 +765,7 @@ static int cmd_ps(int argc, char **argv)
                 for (size_t i = 0; i < n; i++) {
                         const struct sb_job_info *j = &jobs[i];
                         uint64_t wall = j->result.wall_ms;
-                        char dur[32], cmd[80];
+                        char dur[32], cmd[80], shown[SHOWN_MAX(sizeof(cmd))];
                         size_t off = 0;
 
                         if (j->result.state == SB_JOB_RUNNING && j->started_ms && now > j->started_ms)
@@ -764,7 +782,8 @@ static int cmd_ps(int argc, char **argv)
                         if (off >= sizeof(cmd) - 1)
                                 memcpy(cmd + sizeof(cmd) - 4, "...", 4);
                         printf("%-14s %-12s %-7" PRIu32 " %-8s %s\n", j->result.job,
-                               sb_job_state_name(j->result.state), j->owner_uid, dur, cmd);
+                               sb_job_state_name(j->result.state), j->owner_uid, dur,
+                               shown_command(cmd, shown));
                 }
         }
         sb_job_info_list_free(jobs, n);

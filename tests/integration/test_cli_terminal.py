@@ -74,3 +74,17 @@ def test_pipe_gets_bytes_as_they_are(daemon):
     assert cp.stdout == NASTY, cp.stdout
     cp = daemon.ctl("run", "--", "sh", "-c", PRINTF + " >&2")
     assert cp.stderr == NASTY, cp.stderr
+
+
+def test_ps_shows_a_command_s_controls_as_text(daemon):
+    # Any client picks its job's argv; an admin's `ps` must not obey it.
+    with daemon.rpc() as c:
+        job = c.exec(["sh", "-c", "sleep 30", "\x1b]52;c;aGk=\x07\x1b[2J", "a\nb"])
+        cp = daemon.ctl("ps")
+        c.ok("kill", {"job": job})
+        c.wait_exit(job)
+    assert cp.returncode == 0, cp
+    row = [ln for ln in cp.stdout.split(b"\n") if ln.startswith(job.encode())]
+    assert len(row) == 1, cp.stdout
+    assert b"\x1b" not in cp.stdout and b"\x07" not in cp.stdout, cp.stdout
+    assert b"^[]52;c;aGk=^G^[[2J a b" in row[0], row
