@@ -59,7 +59,7 @@ static int open_registry(const char *dir)
                 close(fd);
                 return log_errno(r, "instance registry: stat %s", dir);
         }
-        if (st.st_uid != geteuid() || (st.st_mode & 022)) {
+        if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
                 close(fd);
                 log_error("instance registry %s: not owned by uid %u or writable by others; "
                           "refusing to trust it", dir, (unsigned)geteuid());
@@ -206,20 +206,20 @@ static int write_all(int fd, const char *p, size_t n)
         return 0;
 }
 
-static int register_self(struct sbd_daemon *d, int dfd, const char *dir, const struct entry *me)
+static int register_self(struct sbd_instance *in, int dfd, const char *dir, const struct entry *me)
 {
         struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
         char text[ENTRY_MAX];
         int fd, n, r;
 
-        snprintf(d->instance_name, sizeof(d->instance_name), "%ld", me->pid);
-        fd = openat(dfd, d->instance_name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+        snprintf(in->name, sizeof(in->name), "%ld", me->pid);
+        fd = openat(dfd, in->name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                     0600);
         if (fd < 0)
                 return log_errno(-errno, "instance registry: create %s/%s", dir,
-                                 d->instance_name);
+                                 in->name);
         if (fcntl(fd, F_SETLK, &fl) < 0) {
-                r = log_errno(-errno, "instance registry: lock %s/%s", dir, d->instance_name);
+                r = log_errno(-errno, "instance registry: lock %s/%s", dir, in->name);
                 goto fail;
         }
         n = snprintf(text, sizeof(text), "pid=%ld\ncgroup=%s\nuids=%" PRIu32 "-%" PRIu32
@@ -231,38 +231,33 @@ static int register_self(struct sbd_daemon *d, int dfd, const char *dir, const s
         }
         r = write_all(fd, text, (size_t)n);
         if (r < 0) {
-                log_errno(r, "instance registry: write %s/%s", dir, d->instance_name);
+                log_errno(r, "instance registry: write %s/%s", dir, in->name);
                 goto fail;
         }
-        d->instance_fd = fd;
+        in->fd = fd;
         return 0;
 fail:
-        (void)unlinkat(dfd, d->instance_name, 0);
+        (void)unlinkat(dfd, in->name, 0);
         close(fd);
-        d->instance_name[0] = '\0';
+        in->name[0] = '\0';
         return r;
 }
 
-int sbd_instance_claim(struct sbd_daemon *d, const char *dir)
+int sbd_instance_claim(struct sbd_instance *in, const char *dir, const char *cgroup_name,
+                       uint32_t uid_first, uint32_t uid_last, const char *state_dir)
 {
         struct entry me = {
                 .pid = (long)getpid(),
-                .uid_first = d->opt.uid_first,
-                .uid_last = d->opt.uid_last,
+                .uid_first = uid_first,
+                .uid_last = uid_last,
         };
         int dfd, r;
 
-        if (geteuid() != 0) {
-                /* Without root there are no cgroups, uids or other users'
-                 * job dirs to take from another instance; /run is root's. */
-                log_debug("not root: no instance registration");
-                return 0;
-        }
-        if (snprintf(me.cgroup, sizeof(me.cgroup), "%s", d->opt.cgroup_name) >=
-            (int)sizeof(me.cgroup))
-                return log_errno(-ENAMETOOLONG, "cgroup name %s", d->opt.cgroup_name);
-        if (!realpath(d->opt.state_dir, me.state_dir))
-                return log_errno(-errno, "state dir %s", d->opt.state_dir);
+        *in = SBD_INSTANCE_NONE;
+        if (snprintf(me.cgroup, sizeof(me.cgroup), "%s", cgroup_name) >= (int)sizeof(me.cgroup))
+                return log_errno(-ENAMETOOLONG, "cgroup name %s", cgroup_name);
+        if (!realpath(state_dir, me.state_dir))
+                return log_errno(-errno, "state dir %s", state_dir);
         if (strchr(me.state_dir, '\n') || strchr(me.cgroup, '\n')) {
                 log_error("state dir or cgroup name with a newline: refusing to start");
                 return -EINVAL;
@@ -279,9 +274,9 @@ int sbd_instance_claim(struct sbd_daemon *d, const char *dir)
         }
         r = scan(dfd, dir, &me);
         if (r == 0)
-                r = register_self(d, dfd, dir, &me);
+                r = register_self(in, dfd, dir, &me);
         if (r == 0)
-                d->instance_dirfd = dfd;
+                in->dirfd = dfd;
         else
                 close(dfd);     /* drops the flock */
         if (r == 0 && flock(dfd, LOCK_UN) < 0)
@@ -289,16 +284,15 @@ int sbd_instance_claim(struct sbd_daemon *d, const char *dir)
         return r;
 }
 
-void sbd_instance_release(struct sbd_daemon *d)
+void sbd_instance_release(struct sbd_instance *in)
 {
-        if (d->instance_fd < 0)
+        if (in->fd < 0)
                 return;
         /* Remove the name while the lock still stands: a scanner that sees
          * the file unlocked would remove it by that name too. */
-        if (unlinkat(d->instance_dirfd, d->instance_name, 0) < 0)
-                log_errno(-errno, "instance registry: remove %s", d->instance_name);
-        close(d->instance_fd);
-        close(d->instance_dirfd);
-        d->instance_fd = -1;
-        d->instance_dirfd = -1;
+        if (unlinkat(in->dirfd, in->name, 0) < 0)
+                log_errno(-errno, "instance registry: remove %s", in->name);
+        close(in->fd);
+        close(in->dirfd);
+        *in = SBD_INSTANCE_NONE;
 }

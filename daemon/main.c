@@ -27,7 +27,6 @@
 #include "config.h"
 #include "daemon/conn.h"
 #include "daemon/daemon.h"
-#include "daemon/instance.h"
 #include "daemon/job.h"
 #include "daemon/log.h"
 #include "daemon/sdnotify.h"
@@ -300,6 +299,20 @@ static int make_state_dir(const char *dir)
         return 0;
 }
 
+/* No other live daemon may share our cgroup name, uid range or state dir:
+ * its jobs would be ours to reap. Without root there are no cgroups, uids
+ * or other users' job dirs to take from another instance (and /run is
+ * root's). */
+static int claim_instance(struct sbd_daemon *d)
+{
+        if (geteuid() != 0) {
+                log_debug("not root: no instance registration");
+                return 0;
+        }
+        return sbd_instance_claim(&d->instance, SBD_INSTANCE_REGISTRY, d->opt.cgroup_name,
+                                  d->opt.uid_first, d->opt.uid_last, d->opt.state_dir);
+}
+
 /* ---- drain ---- */
 
 static void close_signals(struct sbd_daemon *d)
@@ -436,8 +449,7 @@ int main(int argc, char **argv)
         int r, exit_code = 0;
 
         sbd_log_init();
-        d->instance_fd = -1;
-        d->instance_dirfd = -1;
+        d->instance = SBD_INSTANCE_NONE;
         d->opt = (struct sbd_options){
                 .socket_path = SKILLBOX_DEFAULT_SOCKET,
                 .state_dir = SKILLBOX_DEFAULT_STATE_DIR,
@@ -508,7 +520,7 @@ int main(int argc, char **argv)
         sbd_warm_init(d);
 
         if (sbd_server_prepare(d) < 0 || make_state_dir(d->opt.state_dir) < 0 ||
-            sbd_instance_claim(d, SBD_INSTANCE_REGISTRY) < 0 || sbd_startcheck_run(d) < 0) {
+            claim_instance(d) < 0 || sbd_startcheck_run(d) < 0) {
                 exit_code = 1;
                 goto out_loop;
         }
@@ -564,7 +576,7 @@ out_loop:
         uv_run(&loop, UV_RUN_DEFAULT);
         if (d->backend)
                 d->ops->close(d->backend);
-        sbd_instance_release(d);
+        sbd_instance_release(&d->instance);
         r = uv_loop_close(&loop);
         if (r < 0) {
                 log_errno(r, "closing the event loop");
