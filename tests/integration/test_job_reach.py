@@ -77,16 +77,19 @@ def test_job_sees_neither_its_init_nor_the_spawner_memory(daemon):
     assert r["stdout"] == "done\n", r
 
 
-def test_job_cannot_prlimit_or_renice_its_init(daemon):
+def test_job_cannot_prlimit_renice_or_pin_its_init(daemon):
     r = _sh(daemon, 'prlimit --pid 1 --nofile=16:16 2>/dev/null && echo prlimit-init; '
                     'prlimit --pid 1 --cpu=1:1 2>/dev/null && echo prlimit-init-cpu; '
                     'renice -n 10 -p 1 >/dev/null 2>&1 && echo renice-init; '
+                    'taskset -p 1 1 >/dev/null 2>&1 && echo taskset-init; '
+                    'ionice -c 3 -p 1 >/dev/null 2>&1 && echo ionice-init; '
                     'renice -n 5 -u "$(id -u)" >/dev/null 2>&1; '
                     # its own processes stay its own to limit and renice
                     'prlimit --pid $$ --nofile=64:64 && echo prlimit-self; '
                     'renice -n 10 -p $$ >/dev/null && echo renice-self; '
+                    'taskset -p 1 $$ >/dev/null && echo taskset-self; '
                     'echo done')
-    assert r["stdout"] == "prlimit-self\nrenice-self\ndone\n", r
+    assert r["stdout"] == "prlimit-self\nrenice-self\ntaskset-self\ndone\n", r
     # And the init did its work: the job's end was reported as it was.
     assert r["exit_code"] == 0, r
 
