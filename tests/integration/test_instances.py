@@ -8,10 +8,8 @@ import subprocess
 
 import pytest
 
-from conftest import (Daemon, deadline_poll, require_root,
+from conftest import (INSTANCE_REGISTRY as REGISTRY, Daemon, deadline_poll, require_root,
                       wait_for_uid_procs)
-
-REGISTRY = "/run/skillbox-instances"
 
 
 def _second(workdir, first, **over):
