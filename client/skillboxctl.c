@@ -4,7 +4,9 @@
  * 125 with a message naming it. `run` and `wait` exit with the job's exit
  * code, 128+N for signal N, 124 on timeout, 137 for oom/killed/output_limit/
  * cpu_limit and 125 when the job could not be run. Without --json, stdout
- * carries the job's stdout byte for byte and nothing else.
+ * carries the job's stdout byte for byte and nothing else, unless it is a
+ * terminal: then escape sequences and other controls in the job's output are
+ * shown, not obeyed (termsafe.h; --raw passes them). The same for stderr.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +24,7 @@
 #include "client/doctor.h"
 #include "client/json.h"
 #include "client/skillbox.h"
+#include "client/termsafe.h"
 #include "client/units.h"
 
 #define EXIT_CANNOT  125
@@ -39,6 +42,7 @@ static void usage(FILE *f)
               "  run [--profile NAME] [--memory SIZE] [--tasks N] [--cpu PERCENT]\n"
               "      [--timeout DURATION] [--output-max SIZE] [--env K=V]... [--detach] [--json]\n"
               "      [--work-size SIZE] [--work-inodes N] [--workdir DIR] [--mount SRC:DST[:ro]]...\n"
+              "      [--raw]\n"
               "      -- PROGRAM [ARG...]\n"
               "                       run PROGRAM in a sandbox, passing stdin, streaming output,\n"
               "                       exiting with its exit code (128+N signal N, 124 timeout,\n"
@@ -55,6 +59,9 @@ static void usage(FILE *f)
               "  help                 this text\n"
               "\n"
               "Sizes: 512, 512K, 512M, 1.5G, 2GiB.  Durations: 250ms, 30s, 1.5m, 2h (plain = seconds).\n"
+              "A job's output to a terminal shows its escape sequences and other controls as\n"
+              "text (^[, \\u009b, \\xff); --raw passes them to the terminal. Pipes and files get\n"
+              "the bytes as they are.\n"
               "The socket defaults to $SKILLBOX_SOCKET, else /run/skillbox/skillboxd.sock.\n", f);
 }
 
@@ -181,7 +188,53 @@ struct job_ctx {
         bool exited;
         struct sb_job_result result;
         bool output_broken;        /* our stdout/stderr went away: kill the job */
+        bool raw;                  /* --raw: controls reach a terminal as they are */
+        bool tty[2];               /* stdout, stderr is a terminal (and not raw) */
+        struct sbctl_termsafe safe[2];
 };
+
+/* Where the job's output goes, decided once its options are known. */
+static void output_begin(struct job_ctx *ctx)
+{
+        ctx->tty[0] = !ctx->json && !ctx->raw && isatty(STDOUT_FILENO);
+        ctx->tty[1] = !ctx->json && !ctx->raw && isatty(STDERR_FILENO);
+}
+
+/* One chunk of a job's stream to fd; on a terminal, through the filter,
+ * in slices so that the expansion fits a fixed buffer. */
+static int output_write(struct job_ctx *ctx, int s, int fd, const char *data, size_t len)
+{
+        char out[SBCTL_TERMSAFE_OUT_MAX(4096)];
+        size_t slice, n;
+        int r;
+
+        if (!ctx->tty[s])
+                return write_all(fd, data, len);
+        do {
+                slice = len < 4096 ? len : 4096;
+                n = sbctl_termsafe_filter(&ctx->safe[s], data, slice, out);
+                r = write_all(fd, out, n);
+                if (r < 0)
+                        return r;
+                data += slice;
+                len -= slice;
+        } while (len > 0);
+        return 0;
+}
+
+/* The streams ended: a UTF-8 sequence the job left incomplete is shown. */
+static void output_end(struct job_ctx *ctx)
+{
+        char out[SBCTL_TERMSAFE_OUT_MAX(0)];
+
+        for (int s = 0; s < 2; s++) {
+                size_t n = ctx->tty[s] ? sbctl_termsafe_finish(&ctx->safe[s], out) : 0;
+
+                if (n && !ctx->output_broken &&
+                    write_all(s ? STDERR_FILENO : STDOUT_FILENO, out, n) < 0)
+                        ctx->output_broken = true;
+        }
+}
 
 static void on_output(const char *job, enum sb_stream stream, const void *data, size_t len,
                       void *userdata)
@@ -198,7 +251,8 @@ static void on_output(const char *job, enum sb_stream stream, const void *data, 
         }
         if (ctx->output_broken)
                 return;
-        if (write_all(stream == SB_STDERR ? STDERR_FILENO : STDOUT_FILENO, data, len) < 0)
+        if (output_write(ctx, stream == SB_STDERR,
+                         stream == SB_STDERR ? STDERR_FILENO : STDOUT_FILENO, data, len) < 0)
                 ctx->output_broken = true;
 }
 
@@ -542,6 +596,10 @@ static int cmd_run(int argc, char **argv)
                         if (err)
                                 return err;
                         ctx.json = true;
+                } else if (opt_match(argc, argv, &i, "--raw", false, &v, &err)) {
+                        if (err)
+                                return err;
+                        ctx.raw = true;
                 } else {
                         return die("run: unknown option '%s'", a);
                 }
@@ -553,6 +611,7 @@ static int cmd_run(int argc, char **argv)
         o.env = envc ? env : NULL;
         stdin_ok = !o.detach && stdin_has_data();
         o.stdin = stdin_ok;
+        output_begin(&ctx);
 
         if (connect_client(&c) < 0)
                 return EXIT_CANNOT;
@@ -571,6 +630,7 @@ static int cmd_run(int argc, char **argv)
 
         r = run_loop(c, &ctx, stdin_ok);
         end_close(c);
+        output_end(&ctx);
         if (r != 0) {
                 end_free(ctx.out.data);
                 end_free(ctx.err.data);
@@ -616,9 +676,11 @@ static int cmd_wait(int argc, char **argv)
         if (strlen(job) > SB_JOB_ID_MAX)
                 return die("wait: invalid job id '%s'", job);
         snprintf(ctx.job, sizeof(ctx.job), "%s", job);
+        output_begin(&ctx);
         if (connect_client(&c) < 0)
                 return EXIT_CANNOT;
         r = sb_wait(c, job, &cb, &ctx.result);
+        output_end(&ctx);
         if (r < 0) {
                 die("wait %s: %s", job, sb_errmsg(c));
                 sb_close(c);
@@ -665,6 +727,24 @@ static int finish(void)
         return fflush(stdout) == 0 && !ferror(stdout) ? 0 : die("write: %s", strerror(errno));
 }
 
+/* A job's command for one row of the table: any client chose those bytes,
+ * and an admin's terminal shows them, so controls are shown as text (even
+ * to a pipe: a row is for reading) and line breaks and tabs as spaces. */
+#define SHOWN_MAX(len) (SBCTL_TERMSAFE_OUT_MAX(len) + 1)
+static const char *shown_command(const char *cmd, char *out)
+{
+        struct sbctl_termsafe t = { 0 };
+        size_t n;
+
+        n = sbctl_termsafe_filter(&t, cmd, strlen(cmd), out);
+        n += sbctl_termsafe_finish(&t, out + n);
+        out[n] = '\0';
+        for (char *p = out; *p; p++)
+                if (*p == '\n' || *p == '\t' || *p == '\r')
+                        *p = ' ';
+        return out;
+}
+
 static int cmd_ps(int argc, char **argv)
 {
         struct sb_job_info *jobs;
@@ -699,7 +779,7 @@ static int cmd_ps(int argc, char **argv)
                 for (size_t i = 0; i < n; i++) {
                         const struct sb_job_info *j = &jobs[i];
                         uint64_t wall = j->result.wall_ms;
-                        char dur[32], cmd[80];
+                        char dur[32], cmd[80], shown[SHOWN_MAX(sizeof(cmd))];
                         size_t off = 0;
 
                         if (j->result.state == SB_JOB_RUNNING && j->started_ms && now > j->started_ms)
@@ -717,7 +797,8 @@ static int cmd_ps(int argc, char **argv)
                                 memcpy(cmd + (off < sizeof(cmd) - 4 ? off : sizeof(cmd) - 4),
                                        "...", 4);
                         printf("%-14s %-12s %-7" PRIu32 " %-8s %s\n", j->result.job,
-                               sb_job_state_name(j->result.state), j->owner_uid, dur, cmd);
+                               sb_job_state_name(j->result.state), j->owner_uid, dur,
+                               shown_command(cmd, shown));
                 }
         }
         sb_job_info_list_free(jobs, n);

@@ -261,6 +261,17 @@ static void set_list(struct parse *ps, const struct key *k, unsigned index,
         sbd_conf_list_clear(&add);
 }
 
+static bool has_word(const char *value, const char *word)
+{
+        const char *p = value, *w;
+        size_t len;
+
+        while ((w = next_word(&p, &len)))
+                if (len == strlen(word) && memcmp(w, word, len) == 0)
+                        return true;
+        return false;
+}
+
 static bool syscall_group_ok(const char *w, size_t len)
 {
         size_t i;
@@ -524,8 +535,13 @@ static void set_value(struct parse *ps, void *base, const struct key *k, unsigne
                         BAD(ps, k->name, value,
                                                   "deny lists (~) are not supported; list the "
                                                   "groups to allow");
+                if (has_word(value, SB_SG_KEYRING))
+                        BAD(ps, k->name, value,
+                            "@keyring is not offered: the kernel keeps one user keyring per "
+                            "uid for as long as the host runs, not per job, so a key one job "
+                            "adds would be read by the next job given the same uid");
                 set_list(ps, k, index, field, value, syscall_group_ok,
-                         "unknown syscall group (e.g. @debug, @keyring, @network-io)");
+                         "unknown syscall group (e.g. @debug, @network-io)");
                 return;
         case T_REQUIRE:
                 set_require(ps, k, field, value);

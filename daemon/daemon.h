@@ -13,6 +13,7 @@
 
 #include "config.h"   /* before backend.h: HAVE_BACKEND_LINUX */
 #include "backends/backend.h"
+#include "daemon/instance.h"
 #include "daemon/list.h"
 
 struct sbd_options {
@@ -75,6 +76,8 @@ struct sbd_daemon {
         uint32_t uid_cursor;
 
         uint64_t started_ms;         /* uv_now() at start, for uptime */
+
+        struct sbd_instance instance; /* our place in the registry (instance.c) */
 
         uv_signal_t sig_term, sig_int, sig_hup;
         uv_timer_t drain_timer;

@@ -2,9 +2,12 @@
  *
  * Start-up order: leave the controlling terminal (ctty.c), check that no
  * other daemon serves the socket (before anything is reaped), state dir
- * (0700), backend open() (which reaps what a previous instance left
- * behind), then listen — so a client that can connect can run jobs. Any
- * failure exits 1 with one clear line.
+ * (0700), the instance registry (no live daemon shares our cgroup name, uid
+ * range or state dir: instance.c), a delegated cgroup from systemd when
+ * started by hand (cgroup_scope.c: it may stop a dead instance's scope, so
+ * only under the registry's claim), backend open() (which reaps what a
+ * previous instance left behind), then listen — so a client that can
+ * connect can run jobs. Any failure exits 1 with one clear line.
  *
  * Drain (SIGTERM/SIGINT): stop accepting, refuse exec (Unavailable), kill
  * every running job, and once they all ended (job_exit and waiters answered)
@@ -302,6 +305,20 @@ static int make_state_dir(const char *dir)
         return 0;
 }
 
+/* No other live daemon may share our cgroup name, uid range or state dir:
+ * its jobs would be ours to reap. Without root there are no cgroups, uids
+ * or other users' job dirs to take from another instance (and /run is
+ * root's). */
+static int claim_instance(struct sbd_daemon *d)
+{
+        if (geteuid() != 0) {
+                log_debug("not root: no instance registration");
+                return 0;
+        }
+        return sbd_instance_claim(&d->instance, SBD_INSTANCE_REGISTRY, d->opt.cgroup_name,
+                                  d->opt.uid_first, d->opt.uid_last, d->opt.state_dir);
+}
+
 /* ---- drain ---- */
 
 static void close_signals(struct sbd_daemon *d)
@@ -438,6 +455,7 @@ int main(int argc, char **argv)
         int r, exit_code = 0;
 
         sbd_log_init();
+        d->instance = SBD_INSTANCE_NONE;
         d->opt = (struct sbd_options){
                 .socket_path = SKILLBOX_DEFAULT_SOCKET,
                 .state_dir = SKILLBOX_DEFAULT_STATE_DIR,
@@ -516,7 +534,8 @@ int main(int argc, char **argv)
         d->drain_timer.data = d;
         sbd_warm_init(d);
 
-        if (sbd_server_prepare(d) < 0 || make_state_dir(d->opt.state_dir) < 0) {
+        if (sbd_server_prepare(d) < 0 || make_state_dir(d->opt.state_dir) < 0 ||
+            claim_instance(d) < 0) {
                 exit_code = 1;
                 goto out_loop;
         }
@@ -586,6 +605,7 @@ out_loop:
         uv_run(&loop, UV_RUN_DEFAULT);
         if (d->backend)
                 d->ops->close(d->backend);
+        sbd_instance_release(&d->instance);
         r = uv_loop_close(&loop);
         if (r < 0) {
                 log_errno(r, "closing the event loop");

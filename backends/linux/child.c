@@ -13,11 +13,12 @@
  * cgroup ns -> [in the spawner's memory: out of the job's memory cgroup]
  * -> new session -> mounts + pivot_root -> hostname -> lo up ->
  * stdio, close other fds -> rlimits -> bounding/ambient caps -> securebits
- * locked -> groups, gid, uid -> capset zero, all five sets verified empty ->
+ * locked -> groups, gid, uid (root's real and effective uid stay, the job's
+ * is the saved and fs uid) -> capset zero, all five sets verified empty ->
  * no_new_privs -> Landlock -> chdir /work -> seccomp (last) -> [prepared
  * sandbox: wait for the start request, start.c] -> vfork: this process
  * stays as the namespace's init (init.c), the new one [joins the memory
- * cgroup and] execs.
+ * cgroup,] takes the job's uid whole and execs.
  */
 #include <errno.h>
 #include <signal.h>
@@ -133,8 +134,19 @@ void sb_linux_child(const struct sb_child_ctx *c)
                 sb_child_fail(errfd, errno, "setgroups", NULL);
         if (syscall(SYS_setresgid, (long)spec->gid, (long)spec->gid, (long)spec->gid) < 0)
                 sb_child_fail(errfd, errno, "setresgid", NULL);
-        if (syscall(SYS_setresuid, (long)spec->uid, (long)spec->uid, (long)spec->uid) < 0)
+        /* The init (this process, after the fork below) keeps root's real
+         * and effective uid, with no capability left (cleared and verified
+         * below), and has the job's uid as its saved and file-system uid
+         * only. So the job's processes, which run as the job's uid, cannot
+         * prlimit, renice, re-affine or trace it: each needs the same real or
+         * effective uid, or a capability. The saved uid lets the program take
+         * the job's uid whole before its execve, and the init take it as its
+         * effective uid for the final kill (init.c). */
+        if (syscall(SYS_setresuid, 0L, 0L, (long)spec->uid) < 0)
                 sb_child_fail(errfd, errno, "setresuid", NULL);
+        (void)syscall(SYS_setfsuid, (long)spec->uid);
+        if (syscall(SYS_setfsuid, -1L) != (long)spec->uid)
+                sb_child_fail(errfd, EPERM, "setfsuid", NULL);
         if ((r = sb_linux_caps_clear(&sp)) < 0)
                 sb_child_fail(errfd, -r, sp, NULL);
         if ((r = sb_linux_caps_verify(&sp)) < 0)
@@ -193,10 +205,13 @@ void sb_linux_child(const struct sb_child_ctx *c)
                  * the execve the memory is the program's own. */
                 if (memfd >= 0 && write(memfd, "0", 1) != 1)
                         sb_child_fail(errfd, errno, "join the job's memory cgroup", NULL);
+                /* The job's uid for real, effective and saved (see above). */
+                if (syscall(SYS_setresuid, (long)spec->uid, (long)spec->uid, (long)spec->uid) < 0)
+                        sb_child_fail(errfd, errno, "setresuid", "program");
                 sb_child_exec(argv, envp);
                 sb_child_fail(errfd, errno, "execve", argv[0]);
         }
         if (memfd >= 0)
                 close(memfd);
-        sb_linux_init(errfd, program);
+        sb_linux_init(errfd, program, spec->uid);
 }

@@ -12,6 +12,9 @@
  * no process of the job runs any more: the daemon reports the job's end right
  * then, while this init's own exit (its memory, its namespaces) completes.
  *
+ * Out of the job's reach: its real and effective uid are root's (without a
+ * capability), the job's uid only its saved one (child.c), so the job can
+ * neither prlimit, renice nor trace it; /proc hides it (hidepid, mounts.c).
  * Runs in the clone of the daemon like the rest of the child: no malloc, no
  * stdio. It holds no descriptor but the error pipe, so the job's output pipes
  * reach EOF as soon as the job's own processes are gone.
@@ -19,13 +22,14 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "backends/internal.h"
 #include "backends/linux/linux.h"
 
-void sb_linux_init(int errfd, pid_t program)
+void sb_linux_init(int errfd, pid_t program, uid_t uid)
 {
         struct sb_child_error rec;
         int status;
@@ -47,6 +51,11 @@ void sb_linux_init(int errfd, pid_t program)
                 if (p == program)
                         break;
         }
+        /* Our effective uid was root's, so that the job could not reach us
+         * (child.c); signalling the job's processes needs theirs, which our
+         * saved uid allows. */
+        if (syscall(SYS_setresuid, -1L, (long)uid, -1L) < 0)
+                _exit(127);     /* no record: the daemon waits for our exit */
         /* pid 1 of the namespace: -1 is every other process in it, all
          * running as the job's uid in our Landlock domain or one below it.
          * A fork racing this fails (the kernel checks for a pending fatal

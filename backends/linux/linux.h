@@ -162,7 +162,7 @@ __attribute__((noreturn)) void sb_linux_child(const struct sb_child_ctx *c);
 
 /* init.c: pid 1 of the job's pid namespace once the program is forked off:
  * reaps, then reports the program's wait status on errfd. Never returns. */
-__attribute__((noreturn)) void sb_linux_init(int errfd, pid_t program);
+__attribute__((noreturn)) void sb_linux_init(int errfd, pid_t program, uid_t uid);
 
 /* mounts.c: build the job's root and pivot into it. */
 int sb_linux_mounts(const struct sb_child_ctx *c, char *step, size_t steplen);

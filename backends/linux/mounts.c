@@ -10,7 +10,8 @@
  *                ro nosuid nodev bind; absent ones are skipped
  *   /etc         passwd, group, hosts, hostname generated; ld.so.cache,
  *                alternatives, localtime, nsswitch.conf bound ro if present
- *   /proc        fresh proc of the job's pid ns (nosuid nodev noexec);
+ *   /proc        fresh proc of the job's pid ns (nosuid nodev noexec,
+ *                hidepid=2: the init is not the job's to see);
  *                proc_ro[] bound read-only over
  *                themselves, proc_masked[] hidden (/dev/null over a file, an
  *                empty read-only tmpfs over a directory; only the first of
@@ -223,12 +224,13 @@ static int make_proc(char *step, size_t steplen)
         const char *file_mask = NULL, *dir_mask = NULL;
         int r;
 
-        /* No hidepid: every process of the pid namespace is the job's and
-         * runs as its uid, and hidepid would hide the init (not dumpable
-         * since its uid change, which is how it should stay: its memory
-         * and error pipe must be out of the program's reach). */
-        if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-                FAIL("mount proc on /proc", NULL, NULL, NULL);
+        /* hidepid=2 (invisible): the job sees the processes it may trace,
+         * which are its own, and not its init (root's uid, not dumpable:
+         * child.c). The init may share the spawner's memory, whose size in
+         * /proc/1/stat, statm and status would tell the job about other
+         * clients' requests. */
+        if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2") < 0)
+                FAIL("mount proc on /proc (hidepid=2)", NULL, NULL, NULL);
         /* The bind copies nosuid nodev noexec from the proc mount. */
         for (size_t i = 0; i < sizeof(proc_ro) / sizeof(proc_ro[0]); i++) {
                 r = bind_mount(proc_ro[i], proc_ro[i], MOUNT_ATTR_RDONLY, step, steplen, proc_ro[i]);

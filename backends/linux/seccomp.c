@@ -31,7 +31,10 @@
  *   @network-io    socket calls (socket() itself: AF_UNIX, AF_INET/6 with
  *                  network)
  *   @debug         optional: ptrace, process_vm_*, kcmp (gdb, strace)
- *   @keyring       optional: the kernel keyring calls
+ * No group grants the keyring calls: the kernel keeps a user keyring per
+ * uid for as long as the host runs, not per job, so a key one job adds
+ * would be found by the next job given the same uid (and a job can lock
+ * that keyring's permissions so that nobody may clear it again).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -148,15 +151,14 @@ const struct sb_seccomp_group sb_seccomp_groups[] = {
                 "shutdown") },
         { SB_SG_DEBUG, "tracing the job's own processes (gdb, strace)", true, G(
                 "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd") },
-        { SB_SG_KEYRING, "the kernel key retention service", true, G(
-                "add_key", "keyctl", "request_key") },
         { NULL, NULL, false, NULL },
 };
 
 /* Never allowed, whatever a profile says: they reach past the sandbox
  * (mounts, namespaces, handles to host files), change the host (clock,
- * modules, kexec, swap, accounting, reboot) or are large attack surface
- * with no use in a job (io_uring, bpf, perf, userfaultfd). */
+ * modules, kexec, swap, accounting, reboot), are large attack surface
+ * with no use in a job (io_uring, bpf, perf, userfaultfd) or keep state per
+ * uid beyond the job (the keyrings, see above). */
 const char *const sb_seccomp_never[] = {
         "mount", "umount", "umount2", "pivot_root", "chroot", "fsopen", "fsconfig", "fsmount",
         "fspick", "open_tree", "move_mount", "mount_setattr", "unshare", "setns",
@@ -168,13 +170,12 @@ const char *const sb_seccomp_never[] = {
         "lookup_dcookie", "nfsservctl", "vhangup", "iopl", "ioperm", "uselib", "sethostname",
         "setdomainname", "fanotify_init", "fanotify_mark", "process_madvise", "migrate_pages",
         "move_pages", "_sysctl", "pciconfig_read", "pciconfig_write", "pciconfig_iobase",
-        NULL,
+        "add_key", "keyctl", "request_key", NULL,
 };
 
 /* Refused by the default groups; some an optional group may grant. */
 const char *const sb_seccomp_refused[] = {
-        "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd", "keyctl",
-        "add_key", "request_key", NULL,
+        "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd", NULL,
 };
 
 /* Calls whose arguments decide, allowed by add_arg_rules(). clone's

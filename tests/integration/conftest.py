@@ -118,13 +118,16 @@ def procs_with_uid_in(first, last):
                 name = line.split(None, 1)[1] if len(line.split(None, 1)) > 1 else ""
             elif line.startswith("State:"):
                 state = line.split()[1]
-        if uids and any(first <= u <= last for u in uids):
-            found[int(d)] = f"{name} uid={uids[0]} state={state}"
+        inrange = [u for u in (uids or []) if first <= u <= last]
+        if inrange:
+            # A job's init keeps root's real uid, the job's as its saved one.
+            found[int(d)] = f"{name} uid={inrange[0]} state={state}"
     return found
 
 
 def uid_of(what):
-    """The real uid in a procs_with_uid_in() description."""
+    """The job uid in a procs_with_uid_in() description: the first of its
+    real, effective, saved and fs uid in the range."""
     return int(what.split("uid=")[1].split()[0])
 
 
@@ -155,14 +158,40 @@ def mounts_under(prefix):
 # ---------------------------------------------------------------- the daemon
 
 _uid_blocks_used = set()
+INSTANCE_REGISTRY = "/run/skillbox-instances"
+
+
+def registered_uid_ranges():
+    """The uid ranges of the daemons running on this host (other test runs'
+    too), from the registry each daemon holds a locked file in."""
+    ranges = []
+    try:
+        names = os.listdir(INSTANCE_REGISTRY)
+    except OSError:
+        return ranges
+    for n in names:
+        try:
+            with open(os.path.join(INSTANCE_REGISTRY, n)) as f:
+                for line in f:
+                    if line.startswith("uids="):
+                        a, b = line[5:].strip().split("-")
+                        ranges.append((int(a), int(b)))
+        except (OSError, ValueError):
+            pass
+    return ranges
 
 
 def _fresh_uid_range(size=100):
     while True:
         first = 400000 + random.randrange(0, 20000) * size
-        if first not in _uid_blocks_used and not procs_with_uid_in(first, first + size - 1):
-            _uid_blocks_used.add(first)
-            return first, first + size - 1
+        last = first + size - 1
+        if first in _uid_blocks_used or procs_with_uid_in(first, last):
+            continue
+        # A live daemon's range: a second daemon there refuses to start.
+        if any(a <= last and first <= b for a, b in registered_uid_ranges()):
+            continue
+        _uid_blocks_used.add(first)
+        return first, last
 
 
 class Daemon:

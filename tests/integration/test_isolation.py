@@ -31,8 +31,9 @@ def test_identity_and_pid_namespace(daemon):
 def test_cannot_see_host_processes(daemon):
     code, out = probe_out(daemon, "ls", "/proc")
     pids = sorted(int(x) for x in out.split() if x.isdigit())
-    # pid 1 (the program or the backend's init), the probe, nothing of the host.
-    assert pids and pids[0] == 1 and len(pids) <= 3, f"job sees pids {pids[:20]}"
+    # The probe and maybe its shell, nothing of the host; a backend's init
+    # (pid 1 beside the program) is hidden from the job like the host.
+    assert pids and max(pids) < 20 and len(pids) <= 3, f"job sees pids {pids[:20]}"
     # The daemon's own pid number, if it shows at all, must not be the daemon.
     code, out = probe_out(daemon, "cat", f"/proc/{daemon.pid}/cmdline")
     assert b"skillboxd" not in out.encode(), out

@@ -377,8 +377,13 @@ static void test_errors(void **state)
                      "(system directories read-only, /work and /tmp private); leave it empty "
                      "\"/srv\"");
         expect_error("[Profile x]\nSystemCallFilter=@debug @nonsense\n",
-                     "t.conf:2: SystemCallFilter: unknown syscall group (e.g. @debug, @keyring, "
+                     "t.conf:2: SystemCallFilter: unknown syscall group (e.g. @debug, "
                      "@network-io) \"@nonsense\"");
+        expect_error("[Profile x]\nSystemCallFilter=@debug @keyring\n",
+                     "t.conf:2: SystemCallFilter: @keyring is not offered: the kernel keeps one "
+                     "user keyring per uid for as long as the host runs, not per job, so a key "
+                     "one job adds would be read by the next job given the same uid "
+                     "\"@debug @keyring\"");
         expect_error("[Profile x]\nSystemCallFilter=~@mount\n",
                      "t.conf:2: SystemCallFilter: deny lists (~) are not supported; list the "
                      "groups to allow \"~@mount\"");
