@@ -137,8 +137,10 @@ def test_a_dead_prepared_sandbox_is_replaced(daemon):
     r = parse_json_output(cp)
     assert cp.returncode == 0 and r["stdout"] == "still runs\n", r
     assert "prepared sandbox not usable" in daemon.log(), daemon.log()
-    # The pool fills again.
-    wait_prepared(daemon)
+    # The pool fills again: a new sandbox with its process in place (the
+    # other killed one stays in the pool, dead, until a request takes it).
+    assert deadline_poll(lambda: set(wait_prepared(daemon, n=1)) - set(before), 10), \
+        (before, daemon.prepared())
 
 
 def test_concurrent_default_jobs_each_get_their_own(daemon):
