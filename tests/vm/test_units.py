@@ -60,8 +60,9 @@ def result_of(cp):
     pytest.fail(f"no result record: {cp.stdout}{cp.stderr}\n{journal()}")
 
 
-def job_uid_procs():
-    """Processes of the default job uid range (60000-60999)."""
+def uid_procs(first, last=None):
+    """Processes with a uid (real, effective, saved or fs) in [first, last]."""
+    last = first if last is None else last
     out = []
     for d in os.listdir("/proc"):
         if d.isdigit():
@@ -69,11 +70,45 @@ def job_uid_procs():
                 with open(f"/proc/{d}/status") as f:
                     for line in f:
                         if line.startswith("Uid:"):
-                            if 60000 <= int(line.split()[1]) <= 60999:
+                            if any(first <= int(u) <= last for u in line.split()[1:]):
                                 out.append(int(d))
                             break
             except OSError:
                 pass
+    return out
+
+
+def job_uid_procs():
+    """Processes of the default job uid range (60000-60999): the jobs and
+    the prepared sandboxes, which a stopped daemon has none of."""
+    return uid_procs(60000, 60999)
+
+
+def detached(argv):
+    """Start a detached job as the user; (job id, its uid)."""
+    cp = as_user("run --detach -- " + argv)
+    job = cp.stdout.strip()
+    assert cp.returncode == 0 and job, (cp.stdout, cp.stderr, journal())
+    info = json.loads(as_user(f"inspect {job}").stdout)
+    return job, info["enforced"]["uid"]
+
+
+def prepared_procs():
+    """Processes of the running daemon's prepared sandboxes (its children's
+    process trees other than the spawner, in job cgroups it has not given
+    to any job yet)."""
+    cg = show("ControlGroup")
+    out = []
+    base = f"/sys/fs/cgroup{cg}/skillbox"
+    for e in os.listdir(base) if os.path.isdir(base) else []:
+        cp = sh(f"runuser -u {USER} -- skillboxctl inspect {e}")
+        if cp.returncode == 0:
+            continue        # a job
+        try:
+            with open(os.path.join(base, e, "cgroup.procs")) as f:
+                out += [int(p) for p in f.read().split()]
+        except OSError:
+            pass
     return out
 
 
@@ -147,13 +182,11 @@ def test_limits_under_cgroup_v2():
 
 
 def test_kill_ends_the_whole_cgroup():
-    cp = as_user("run --detach -- sh -c 'sleep 300 & sleep 300 & exec sleep 300'")
-    job = cp.stdout.strip()
-    assert cp.returncode == 0 and job, (cp.stdout, cp.stderr)
-    wait_for(lambda: len(job_uid_procs()) >= 3, 10, "the job's processes")
+    job, uid = detached("sh -c 'sleep 300 & sleep 300 & exec sleep 300'")
+    wait_for(lambda: len(uid_procs(uid)) >= 3, 10, "the job's processes")
     cp = as_user(f"kill {job}")
     assert cp.returncode == 0, cp.stderr
-    wait_for(lambda: not job_uid_procs(), 10, "the job's processes to end")
+    wait_for(lambda: not uid_procs(uid), 10, "the job's processes to end")
     cp = as_user(f"inspect {job}")
     assert '"killed"' in cp.stdout, cp.stdout
 
@@ -182,7 +215,8 @@ def test_stop_drains_running_jobs():
     waiter = subprocess.Popen(["runuser", "-u", USER, "--", "skillboxctl", "run", "--json", "--",
                                "sleep", "300"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True)
-    wait_for(lambda: job_uid_procs(), 10, "the job")
+    wait_for(lambda: "running job" in show("StatusText") and
+             not show("StatusText").startswith("Serving: 0"), 10, "the job")
     sh("systemctl stop skillboxd.service", check=True)
     out, err = waiter.communicate(timeout=60)
     r = json.loads(out.splitlines()[0])
@@ -195,15 +229,13 @@ def test_stop_drains_running_jobs():
 
 def test_restart_with_a_detached_job_running():
     # The socket starts the service again on the next connection.
-    cp = as_user("run --detach -- sleep 300")
-    job = cp.stdout.strip()
-    assert cp.returncode == 0 and job, (cp.stdout, cp.stderr, journal())
-    wait_for(lambda: job_uid_procs(), 10, "the detached job")
+    job, uid = detached("sleep 300")
+    wait_for(lambda: uid_procs(uid), 10, "the detached job")
     old = show("MainPID")
     sh("systemctl restart skillboxd.service", check=True)
     # Documented (skillboxd(8)): a restart ends every job, detached ones
     # too, and results do not outlive the daemon.
-    assert not job_uid_procs(), job_uid_procs()
+    assert not [p for p in uid_procs(uid) if p not in prepared_procs()], uid_procs(uid)
     cp = as_user(f"inspect {job}")
     assert cp.returncode != 0 and "NotFound" in cp.stderr + cp.stdout, (cp.stdout, cp.stderr)
     assert show("MainPID") != old
@@ -212,14 +244,15 @@ def test_restart_with_a_detached_job_running():
 
 
 def test_a_crashed_daemon_is_restarted_and_reaps():
-    cp = as_user("run --detach -- sh -c 'sleep 300 & exec sleep 300'")
-    assert cp.returncode == 0, cp.stderr
-    wait_for(lambda: len(job_uid_procs()) >= 2, 10, "the job")
+    job, uid = detached("sh -c 'sleep 300 & exec sleep 300'")
+    wait_for(lambda: len(uid_procs(uid)) >= 2, 10, "the job")
+    pids = uid_procs(uid)
     old = int(show("MainPID"))
     os.kill(old, signal.SIGKILL)
     # Restart=on-failure; KillMode=mixed kills what was left in the unit.
     wait_for(lambda: show("MainPID") not in ("0", str(old)) and show("ActiveState") == "active",
              30, "the restart")
-    wait_for(lambda: not job_uid_procs(), 10, "the dead instance's jobs to go")
+    wait_for(lambda: not [p for p in pids if os.path.exists(f"/proc/{p}")], 10,
+             "the dead instance's jobs to go")
     cp = as_user("run -- echo back")
     assert cp.stdout == "back\n", (cp.stdout, cp.stderr, journal())
