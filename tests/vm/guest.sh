@@ -27,8 +27,8 @@ step() {
 
 export SKILLBOXD=/usr/sbin/skillboxd SKILLBOXCTL=/usr/bin/skillboxctl
 export SKILLBOX_PROBE=$t/bin/skillbox-probe PYTHONDONTWRITEBYTECODE=1
-step "shipped units (tests/vm/test_units.py)" \
-        python3 -m pytest -v -p no:cacheprovider $t/tests/vm/test_units.py
+step "shipped units and a daemon started by hand (tests/vm)" \
+        python3 -m pytest -v -p no:cacheprovider $t/tests/vm/test_units.py $t/tests/vm/test_hand_started.py
 step "integration suite, daemons started by hand from $(cut -d: -f3 /proc/self/cgroup)" \
         sh -c "python3 -m pytest -v -p no:cacheprovider $(cat $t/pytest-args | tr '\n' ' ') $t/tests/integration"
 echo "== guest suite: exit $rc"

@@ -9,12 +9,13 @@
 #   SKILLBOX_VM_CACHE   where the rootfs tarball and build are kept between
 #                       runs (default /var/tmp/skillbox-vm)
 #   SKILLBOX_VM_TIMEOUT seconds before the guest is killed (default 2400)
-#   SKILLBOX_VM_MEM     guest memory (default 3G)
+#   SKILLBOX_VM_MEM     guest memory (default 8G: the memory quotas are shares
+#                       of it, and the suite runs several 512 MiB jobs at once)
 set -eu
 src=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${SKILLBOX_VM_CACHE:-/var/tmp/skillbox-vm}
 timeout=${SKILLBOX_VM_TIMEOUT:-2400}
-mem=${SKILLBOX_VM_MEM:-3G}
+mem=${SKILLBOX_VM_MEM:-8G}
 
 say() { echo "vm: $*" >&2; }
 
