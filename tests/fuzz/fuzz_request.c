@@ -1,12 +1,14 @@
 /* fuzz_request.c — libFuzzer harness for the daemon's request decoders.
  *
- * Input: one byte choosing the method (an index into SBP_METHODS), then the
- * bytes of the params object. The harness wraps them in a request envelope,
- * [0, 1, METHOD, [PARAMS]], reads that through sbp_reader (so msgpack-c only
- * ever sees what the reader's bounds let through, as in the daemon) and
- * decodes the params with the decoder daemon/dispatch.c uses for the method.
- * The fuzzer spends its time inside the params, not on framing, which
- * fuzz_reader covers.
+ * Input: one byte choosing the method, then the bytes of the params object.
+ * A byte below 0x80 is an index into SBP_METHODS; from 0x80 on, its low five
+ * bits are the length - 1 of a method name (any bytes) that follows. The
+ * harness wraps them in a request envelope, [0, 1, METHOD, [PARAMS]], reads
+ * that through sbp_reader (so msgpack-c only ever sees what the reader's
+ * bounds let through, as in the daemon), finds the method with
+ * sbp_method_find and decodes the params with the decoder daemon/dispatch.c
+ * uses for it. The fuzzer spends its time inside the params, not on
+ * framing, which fuzz_reader covers.
  *
  * What the daemon relies on is checked: a decoder that accepts leaves a
  * struct within every documented bound (argv count and bytes, env "K=V"
@@ -43,6 +45,7 @@ static const struct {
         { "profiles", EMPTY },
 };
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))
+_Static_assert(N_METHODS < 0x80, "index bytes are below 0x80");
 
 /* Every method of the protocol has its row above. */
 #define COUNT_METHOD(name) +1
@@ -250,57 +253,95 @@ static void empty(const msgpack_object *params)
                 CHECK(params->type == MSGPACK_OBJECT_MAP && params->via.map.size == 0);
 }
 
+/* The table above is in SBP_METHODS order, as sbp_method_find counts. */
+static void check_table(void)
+{
+        static bool checked;
+        struct sbp_error err;
+
+        if (checked)
+                return;
+        for (size_t i = 0; i < N_METHODS; i++)
+                CHECK(sbp_method_find(methods[i].name, strlen(methods[i].name), &err) == (int)i);
+        checked = true;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         struct sbp_reader rd;
         struct sbp_message msg;
         struct sbp_error err;
-        size_t method, name_len, head, cap;
+        const uint8_t *name, *params;
+        size_t name_len, params_len, head, cap;
         bool has_msgid;
         char *buf;
-        int r;
+        int r, method;
 
+        check_table();
         if (size < 1 || size > MESSAGE_MAX - 64)
                 return 0;
-        method = data[0] % N_METHODS;
-        name_len = strlen(methods[method].name);
+        if (data[0] < 0x80) {
+                /* A method by index: the fuzzer's time goes to its params. */
+                name = (const uint8_t *)methods[data[0] % N_METHODS].name;
+                name_len = strlen((const char *)name);
+                params = data + 1;
+        } else {
+                /* A method name of 1 to 32 bytes, any bytes, from the input. */
+                name_len = (size_t)(data[0] & 0x1f) + 1;
+                if (size < 1 + name_len)
+                        return 0;
+                name = data + 1;
+                params = data + 1 + name_len;
+        }
+        params_len = size - (size_t)(params - data);
+
         if (sbp_reader_init(&rd, MESSAGE_MAX) < 0)
                 return 0;
-        head = 4 + name_len;
-        CHECK(sbp_reader_reserve(&rd, head + size, &buf, &cap) == 0 && cap >= head + size);
+        head = 5 + name_len;
+        CHECK(sbp_reader_reserve(&rd, head + 1 + params_len, &buf, &cap) == 0 &&
+              cap >= head + 1 + params_len);
         buf[0] = (char)0x94;                    /* array of 4 */
         buf[1] = SBP_REQUEST;
         buf[2] = 1;                             /* msgid */
-        buf[3] = (char)(0xa0 | name_len);       /* fixstr */
-        memcpy(buf + 4, methods[method].name, name_len);
+        buf[3] = (char)0xd9;                    /* str 8 */
+        buf[4] = (char)name_len;
+        memcpy(buf + 5, name, name_len);
         buf[head] = (char)0x91;                 /* params: array of 1 */
-        memcpy(buf + head + 1, data + 1, size - 1);
-        sbp_reader_commit(&rd, head + size);
+        memcpy(buf + head + 1, params, params_len);
+        sbp_reader_commit(&rd, head + 1 + params_len);
 
         r = sbp_reader_next(&rd, &msg, &has_msgid, &err);
-        if (r == 1) {
-                CHECK(msg.type == SBP_REQUEST && msg.msgid == 1 && msg.method_len == name_len);
-                switch (methods[method].decoder) {
-                case HELLO:
-                        hello(&msg.params);
-                        break;
-                case EXEC:
-                        exec(&msg.params);
-                        break;
-                case JOB:
-                case JOB_DATA:
-                        job(&msg.params, methods[method].decoder == JOB_DATA,
-                            (const uint8_t *)rd.unpacker.buffer, rd.unpacker.used);
-                        break;
-                case EMPTY:
-                        empty(&msg.params);
-                        break;
-                }
-        } else {
+        if (r != 1) {
                 /* Incomplete, or refused by the reader: a ProtocolError the
                  * daemon answers to msgid 1. */
                 CHECK(r == 0 || (r < 0 && err.code != SBP_OK));
+                goto out;
         }
+        CHECK(msg.type == SBP_REQUEST && msg.msgid == 1 && msg.method_len == name_len);
+        /* As daemon/dispatch.c: the method, then its params. */
+        method = sbp_method_find(msg.method, msg.method_len, &err);
+        if (method < 0) {
+                check_refusal(method, &err);
+                goto out;
+        }
+        CHECK((size_t)method < N_METHODS);
+        switch (methods[method].decoder) {
+        case HELLO:
+                hello(&msg.params);
+                break;
+        case EXEC:
+                exec(&msg.params);
+                break;
+        case JOB:
+        case JOB_DATA:
+                job(&msg.params, methods[method].decoder == JOB_DATA,
+                    (const uint8_t *)rd.unpacker.buffer, rd.unpacker.used);
+                break;
+        case EMPTY:
+                empty(&msg.params);
+                break;
+        }
+out:
         sbp_reader_destroy(&rd);
         return 0;
 }

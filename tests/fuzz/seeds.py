@@ -13,7 +13,8 @@ import sys
 
 import msgpack
 
-# The order of SBP_METHODS in protocol/sbp.h: fuzz_request's first byte.
+# The order of SBP_METHODS in protocol/sbp.h: fuzz_request's first byte,
+# when it is below 0x80.
 METHODS = ["hello", "exec", "wait", "kill", "list", "inspect", "stdin_write",
            "stdin_close", "stats", "profiles"]
 
@@ -22,7 +23,15 @@ def request(method, params):
     return bytes([METHODS.index(method)]) + msgpack.packb(params, use_bin_type=True)
 
 
+def named(name, params):
+    """A method given by name (any bytes): fuzz_request's first byte is then
+    0x80 + the name's length - 1."""
+    return bytes([0x80 | (len(name) - 1)]) + name + msgpack.packb(params, use_bin_type=True)
+
+
 REQUESTS = {
+    "named-exec": named(b"exec", {"argv": ["true"]}),
+    "named-unknown": named(b"\xff\xfe\x1b[2J\x00x", {}),
     "hello": request("hello", {"client": "skillboxctl", "protocol": 1}),
     "hello-empty": request("hello", {}),
     "exec-min": request("exec", {"argv": ["true"]}),

@@ -1273,10 +1273,36 @@ static void test_hello_strict(void **state)
                    SBP_E_INVALID_ARGUMENT, "field protocol: expected uint");
 }
 
+/* A method name is the peer's bytes; an unknown one comes back printable. */
+static void test_method_find(void **state)
+{
+        static const char *const names[] = {
+#define M(name) #name,
+                SBP_METHODS(M)
+#undef M
+        };
+        static const char hostile[] = "\xff\xfe\x1b[2J\x00x";
+        char longname[40];
+        struct sbp_error err;
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+                assert_int_equal(sbp_method_find(names[i], strlen(names[i]), &err), (int)i);
+        assert_int_equal(sbp_method_find("exe", 3, &err), -EINVAL);
+        assert_int_equal(sbp_method_find("exec\0", 5, &err), -EINVAL);
+        assert_int_equal(sbp_method_find(hostile, sizeof(hostile) - 1, &err), -EINVAL);
+        assert_int_equal(err.code, SBP_E_INVALID_ARGUMENT);
+        assert_string_equal(err.message, "unknown method ???[2J?x");
+        memset(longname, 'a', sizeof(longname));
+        assert_int_equal(sbp_method_find(longname, sizeof(longname), &err), -EINVAL);
+        assert_string_equal(err.message, "unknown method aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_tables),
+                cmocka_unit_test(test_method_find),
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
                 T(test_hello_params),
                 T(test_empty_params_array),
