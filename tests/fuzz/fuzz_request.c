@@ -13,7 +13,8 @@
  * What the daemon relies on is checked: a decoder that accepts leaves a
  * struct within every documented bound (argv count and bytes, env "K=V"
  * without duplicates, mount targets normalized and apart, fd indexes below
- * SBP_FDS_MAX, job ids of [a-z0-9-]); packing it again decodes to the same
+ * SBP_FDS_MAX, job ids of [a-z0-9-], every text UTF-8, as the daemon sends
+ * it back as str); packing it again decodes to the same
  * struct; a decoder that refuses says InvalidArgument (Internal only for
  * memory), leaves nothing allocated, and its message is printable ASCII
  * (it goes back to the peer as a str and into the log). Leaks are found by
@@ -90,6 +91,46 @@ static void repack_end(struct repacked *rp)
         msgpack_sbuffer_destroy(&rp->sb);
 }
 
+/* UTF-8 by decoding it: each sequence gives a code point that needs
+ * exactly that many bytes and is a scalar value (not a surrogate, at most
+ * U+10FFFF). A second way to say what sbp_fields.c checks. */
+static bool is_utf8(const char *str)
+{
+        const unsigned char *s = (const unsigned char *)str;
+
+        while (*s) {
+                static const uint32_t min[] = { 0, 0x80, 0x800, 0x10000 };
+                uint32_t cp;
+                size_t n;
+
+                if (*s < 0x80) {
+                        s++;
+                        continue;
+                }
+                if ((*s & 0xe0) == 0xc0) {
+                        n = 1;
+                        cp = *s & 0x1f;
+                } else if ((*s & 0xf0) == 0xe0) {
+                        n = 2;
+                        cp = *s & 0x0f;
+                } else if ((*s & 0xf8) == 0xf0) {
+                        n = 3;
+                        cp = *s & 0x07;
+                } else {
+                        return false;
+                }
+                for (size_t k = 1; k <= n; k++) {
+                        if ((s[k] & 0xc0) != 0x80)
+                                return false;   /* also the terminating NUL */
+                        cp = cp << 6 | (s[k] & 0x3f);
+                }
+                if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                        return false;
+                s += n + 1;
+        }
+        return true;
+}
+
 static void hello(const msgpack_object *params)
 {
         struct sbp_hello_params p, q;
@@ -103,7 +144,7 @@ static void hello(const msgpack_object *params)
                 check_refusal(r, &err);
                 return;
         }
-        CHECK(strnlen(p.client, sizeof(p.client)) <= SBP_NAME_MAX);
+        CHECK(strnlen(p.client, sizeof(p.client)) <= SBP_NAME_MAX && is_utf8(p.client));
         repack_begin(&rp, &pk);
         sbp_hello_params_pack(&pk, &p);
         CHECK(sbp_hello_params_decode(repack_unpack(&rp), &q, &err) == 0);
@@ -127,20 +168,21 @@ static void exec_check(const struct sbp_exec_params *p)
         CHECK(p->argc >= 1 && p->argc <= SBP_ARGV_COUNT_MAX && p->argv[p->argc] == NULL);
         CHECK(p->envc <= SBP_ENV_COUNT_MAX && (p->envc == 0 || p->env[p->envc] == NULL));
         for (uint32_t i = 0; i < p->argc; i++) {
-                CHECK(strlen(p->argv[i]) <= SBP_STRING_MAX);
+                CHECK(strlen(p->argv[i]) <= SBP_STRING_MAX && is_utf8(p->argv[i]));
                 bytes += strlen(p->argv[i]) + 1;
         }
         for (uint32_t i = 0; i < p->envc; i++) {
                 size_t kl = env_key_len(p->env[i]);
 
                 CHECK(kl <= SBP_STRING_MAX && strlen(p->env[i] + kl + 1) <= SBP_STRING_MAX);
+                CHECK(is_utf8(p->env[i]));
                 for (uint32_t j = 0; j < i; j++)
                         CHECK(env_key_len(p->env[j]) != kl ||
                               memcmp(p->env[j], p->env[i], kl) != 0);
                 bytes += strlen(p->env[i]) + 1;
         }
         CHECK(bytes <= SBP_ARGS_BYTES_MAX);
-        CHECK(strnlen(p->profile, sizeof(p->profile)) <= SBP_NAME_MAX);
+        CHECK(strnlen(p->profile, sizeof(p->profile)) <= SBP_NAME_MAX && is_utf8(p->profile));
         CHECK(!p->has_workdir_fd || p->workdir_fd < SBP_FDS_MAX);
         CHECK(p->has_workdir_fd || p->workdir_fd == 0);
         CHECK(p->nmounts <= SBP_MOUNTS_MAX);
@@ -148,7 +190,7 @@ static void exec_check(const struct sbp_exec_params *p)
                 const char *t = p->mounts[i].target;
 
                 CHECK(p->mounts[i].fd < SBP_FDS_MAX);
-                CHECK(sbp_mount_target_valid(t));
+                CHECK(sbp_mount_target_valid(t) && is_utf8(t));
                 CHECK(strstr(t, "//") == NULL && strstr(t, "/./") == NULL &&
                       strstr(t, "/../") == NULL);
                 for (uint32_t k = 0; k < i; k++) {

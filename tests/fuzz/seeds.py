@@ -29,7 +29,17 @@ def named(name, params):
     return bytes([0x80 | (len(name) - 1)]) + name + msgpack.packb(params, use_bin_type=True)
 
 
+def raw_str(method, params):
+    """Params whose bytes values go as str, whatever they hold (not UTF-8)."""
+    return bytes([METHODS.index(method)]) + msgpack.packb(params, use_bin_type=False)
+
+
 REQUESTS = {
+    "exec-utf8": request("exec", {"argv": ["echo", "\u00e9t\u00e9 \u20ac \U0001f600"],
+                                  "env": {"N\u00c4ME": "\U0010ffff"}}),
+    "exec-not-utf8": raw_str("exec", {b"argv": [b"echo", b"\xff\xfe"]}),
+    "exec-env-overlong": raw_str("exec", {b"argv": [b"env"], b"env": {b"A": b"\xc0\xaf"}}),
+    "hello-surrogate": raw_str("hello", {b"client": b"\xed\xa0\x80"}),
     "named-exec": named(b"exec", {"argv": ["true"]}),
     "named-unknown": named(b"\xff\xfe\x1b[2J\x00x", {}),
     "hello": request("hello", {"client": "skillboxctl", "protocol": 1}),
