@@ -30,6 +30,7 @@ typedef int (*handler_fn)(struct sbd_conn *c, uint32_t msgid, const msgpack_obje
 SBP_METHODS(DECLARE_HANDLER)
 #undef DECLARE_HANDLER
 
+/* In SBP_METHODS order, the order of sbp_method_find()'s indexes. */
 static const struct {
         const char *name;
         handler_fn fn;
@@ -45,20 +46,17 @@ void sbd_dispatch(struct sbd_conn *c, const struct sbp_message *m)
         size_t i;
         int r;
 
-        log_debug("connection %" PRIu64 ": msgid %u: %.*s", c->id, m->msgid,
-                  (int)m->method_len, m->method);
         memset(&err, 0, sizeof(err));
-        for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-                if (strlen(methods[i].name) == m->method_len &&
-                    memcmp(methods[i].name, m->method, m->method_len) == 0)
-                        break;
-        }
-        if (i == sizeof(methods) / sizeof(methods[0])) {
-                sbp_error_set(&err, SBP_E_INVALID_ARGUMENT, "unknown method %.*s",
-                              (int)m->method_len, m->method);
+        /* The name is the peer's bytes: only sbp_method_find's printable
+         * rendering of an unknown one is logged and sent back. */
+        r = sbp_method_find(m->method, m->method_len, &err);
+        if (r < 0) {
+                log_debug("connection %" PRIu64 ": msgid %u: %s", c->id, m->msgid, err.message);
                 sbd_conn_reply_error(c, m->msgid, &err);
                 return;
         }
+        i = (size_t)r;
+        log_debug("connection %" PRIu64 ": msgid %u: %s", c->id, m->msgid, methods[i].name);
         r = methods[i].fn(c, m->msgid, &m->params, &err);
         if (r < 0) {
                 if (err.code == SBP_OK)

@@ -391,3 +391,8 @@ int sbp_job_exit_decode(const msgpack_object *params, struct sbp_job_result *out
         X(hello) X(exec) X(wait) X(kill) X(list) X(inspect)                  \
         X(stdin_write) X(stdin_close) X(stats) X(profiles)
 #define SBP_NOTIFICATIONS(X) X(job_output) X(job_exit)
+
+/* The index of the method called name (len bytes, any bytes) in
+ * SBP_METHODS, or -EINVAL with err InvalidArgument "unknown method NAME",
+ * NAME shown in printable ASCII ('?' for other bytes), cut at 44 bytes. */
+int sbp_method_find(const char *name, size_t len, struct sbp_error *err);

@@ -91,9 +91,57 @@ static int no_memory(struct sbp_error *err)
         return -ENOMEM;
 }
 
-/* A str value that may become a C string: no NUL, at most max bytes. */
+/* Well-formed UTF-8 as the Unicode standard defines it (table 3-7): no
+ * overlong forms, no surrogates, nothing above U+10FFFF. */
+static bool utf8_valid(const unsigned char *s, size_t n)
+{
+        size_t i = 0;
+
+        while (i < n) {
+                unsigned char c = s[i], lo = 0x80, hi = 0xbf;
+                size_t more;
+
+                if (c < 0x80) {
+                        i++;
+                        continue;
+                }
+                if (c >= 0xc2 && c <= 0xdf) {
+                        more = 1;
+                } else if (c >= 0xe0 && c <= 0xef) {
+                        more = 2;
+                        if (c == 0xe0)
+                                lo = 0xa0;
+                        else if (c == 0xed)
+                                hi = 0x9f;
+                } else if (c >= 0xf0 && c <= 0xf4) {
+                        more = 3;
+                        if (c == 0xf0)
+                                lo = 0x90;
+                        else if (c == 0xf4)
+                                hi = 0x8f;
+                } else {
+                        return false;
+                }
+                if (n - i - 1 < more)
+                        return false;
+                for (size_t k = 1; k <= more; k++) {
+                        if (s[i + k] < lo || s[i + k] > hi)
+                                return false;
+                        lo = 0x80;
+                        hi = 0xbf;
+                }
+                i += more + 1;
+        }
+        return true;
+}
+
+/* A str value that may become a C string: no NUL, at most max bytes. The
+ * daemon (strict) also wants UTF-8: it sends these strings back, to this
+ * client and to admins (list, inspect), as str, which is UTF-8 by the
+ * protocol, and a client's unpacker may refuse anything else. A client
+ * (lenient) takes what an older daemon sends. */
 static int check_text(const struct sbp_field *f, const msgpack_object *v, size_t max,
-                      const char *what, struct sbp_error *err)
+                      const char *what, enum sbp_mode mode, struct sbp_error *err)
 {
         if (v->type != MSGPACK_OBJECT_STR)
                 return bad_type(f, err);
@@ -102,6 +150,10 @@ static int check_text(const struct sbp_field *f, const msgpack_object *v, size_t
                                      "field %s: %s longer than %zu bytes", f->name, what, max);
         if (v->via.str.size > 0 && memchr(v->via.str.ptr, '\0', v->via.str.size))
                 return sbp_error_set(err, SBP_E_INVALID_ARGUMENT, "field %s: %s contains NUL",
+                                     f->name, what);
+        if (mode == SBP_STRICT &&
+            !utf8_valid((const unsigned char *)v->via.str.ptr, v->via.str.size))
+                return sbp_error_set(err, SBP_E_INVALID_ARGUMENT, "field %s: %s is not UTF-8",
                                      f->name, what);
         return 0;
 }
@@ -159,7 +211,7 @@ static int vec_alloc(const struct sbp_field *f, uint32_t n, char ***vec, struct 
 }
 
 static int decode_argv(const struct sbp_field *f, const msgpack_object *v, void *base,
-                       struct sbp_error *err)
+                       enum sbp_mode mode, struct sbp_error *err)
 {
         char ***vec = AT(base, f->offset, char **);
         uint32_t *count = AT(base, f->aux, uint32_t);
@@ -175,7 +227,7 @@ static int decode_argv(const struct sbp_field *f, const msgpack_object *v, void 
         for (uint32_t i = 0; i < n; i++) {
                 const msgpack_object *e = &v->via.array.ptr[i];
 
-                r = check_text(f, e, SBP_STRING_MAX, "entry", err);
+                r = check_text(f, e, SBP_STRING_MAX, "entry", mode, err);
                 if (r < 0)
                         return r;
                 (*vec)[i] = strndup(e->via.str.ptr, e->via.str.size);
@@ -187,7 +239,7 @@ static int decode_argv(const struct sbp_field *f, const msgpack_object *v, void 
 }
 
 static int decode_env(const struct sbp_field *f, const msgpack_object *v, void *base,
-                      struct sbp_error *err)
+                      enum sbp_mode mode, struct sbp_error *err)
 {
         char ***vec = AT(base, f->offset, char **);
         uint32_t *count = AT(base, f->aux, uint32_t);
@@ -206,10 +258,10 @@ static int decode_env(const struct sbp_field *f, const msgpack_object *v, void *
                 size_t kl, vl;
                 char *s;
 
-                r = check_text(f, k, SBP_STRING_MAX, "key", err);
+                r = check_text(f, k, SBP_STRING_MAX, "key", mode, err);
                 if (r < 0)
                         return r;
-                r = check_text(f, val, SBP_STRING_MAX, "value", err);
+                r = check_text(f, val, SBP_STRING_MAX, "value", mode, err);
                 if (r < 0)
                         return r;
                 kl = k->via.str.size;
@@ -342,7 +394,7 @@ static int decode_field(const struct sbp_field *f, const msgpack_object *v, void
                         AT(base, f->offset, char)[0] = '\0';
                         return 0;
                 }
-                r = check_text(f, v, f->size - 1, "value", err);
+                r = check_text(f, v, f->size - 1, "value", mode, err);
                 if (r < 0)
                         return r;
                 memcpy(AT(base, f->offset, char), v->via.str.ptr, v->via.str.size);
@@ -380,9 +432,9 @@ static int decode_field(const struct sbp_field *f, const msgpack_object *v, void
         case SBP_F_NAMESPACES:
                 return decode_namespaces(f, v, base, mode, err);
         case SBP_F_ARGV:
-                return decode_argv(f, v, base, err);
+                return decode_argv(f, v, base, mode, err);
         case SBP_F_ENV:
-                return decode_env(f, v, base, err);
+                return decode_env(f, v, base, mode, err);
         case SBP_F_BIN:
                 if (v->type != MSGPACK_OBJECT_BIN)
                         return bad_type(f, err);

@@ -1,5 +1,8 @@
 #!/bin/sh
 # Install what building and testing skillbox needs on Debian 12 (as root).
+# clang builds the fuzz harnesses (tests/fuzz/run.sh); its libFuzzer and
+# sanitizer runtimes are only recommended by clang (libclang-rt-dev, here
+# libclang-rt-14-dev), and llvm brings llvm-symbolizer for readable reports.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
@@ -8,4 +11,5 @@ apt-get install -y -q --no-install-recommends \
         libuv1-dev libmsgpack-dev libseccomp-dev libcap-dev libsystemd-dev libinih-dev \
         libcmocka-dev python3 python3-pytest python3-msgpack \
         util-linux procps bubblewrap strace \
-        scdoc systemd musl-tools
+        scdoc systemd musl-tools \
+        clang libclang-rt-dev llvm

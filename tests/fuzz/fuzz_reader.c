@@ -7,27 +7,14 @@
  * struct (pack/decode agree). Nothing may crash, leak or allocate without
  * bound (run with -rss_limit_mb / -malloc_limit_mb).
  *
- * Built with -DSBP_FUZZ_STANDALONE it has its own main() that runs the files
- * named on the command line, so gcc builds can smoke-test the seed corpus.
+ * Linked with standalone.c instead of libFuzzer, any compiler builds it as a
+ * smoke test over corpus/reader.
  */
 #include <errno.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "protocol/sbp.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(x)                                                               \
-        do {                                                                   \
-                if (!(x)) {                                                    \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-                                __LINE__, #x);                                 \
-                        abort();                                               \
-                }                                                              \
-        } while (0)
+#include "tests/fuzz/fuzz.h"
 
 static msgpack_object *unpack_one(msgpack_sbuffer *sb, msgpack_unpacked *u)
 {
@@ -192,33 +179,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sbp_reader_destroy(&rd);
         return 0;
 }
-
-#ifdef SBP_FUZZ_STANDALONE
-int main(int argc, char **argv)
-{
-        for (int i = 1; i < argc; i++) {
-                FILE *f = fopen(argv[i], "rb");
-                uint8_t *buf;
-                long n;
-
-                if (!f || fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) < 0 ||
-                    fseek(f, 0, SEEK_SET) < 0) {
-                        fprintf(stderr, "fuzz_reader: %s: cannot read\n", argv[i]);
-                        return 1;
-                }
-                buf = malloc((size_t)n + 1);
-                if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-                        fprintf(stderr, "fuzz_reader: %s: cannot read\n", argv[i]);
-                        return 1;
-                }
-                fclose(f);
-                LLVMFuzzerTestOneInput(buf, (size_t)n);
-                /* and every suffix start, as other read patterns */
-                for (size_t k = 1; k < (size_t)n && k < 64; k++)
-                        LLVMFuzzerTestOneInput(buf + k, (size_t)n - k);
-                free(buf);
-        }
-        printf("fuzz_reader: %d inputs ok\n", argc - 1);
-        return 0;
-}
-#endif

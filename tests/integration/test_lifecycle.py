@@ -199,6 +199,42 @@ def test_garbage_gets_protocol_error(daemon):
     bystander.close()
 
 
+def test_unknown_method_name_is_not_echoed_raw(daemon):
+    # The method name is the peer's bytes: not UTF-8 here, with a NUL and a
+    # terminal escape. The answer names it, but as printable ASCII in a
+    # valid str (an unpacker that decodes str as UTF-8 reads it), and the
+    # connection stays usable.
+    name = b"\xff\xfe\x1b[2J\x00x"
+    with daemon.rpc() as c:
+        c.send_raw(b"\x94\x00\x07" + bytes([0xa0 | len(name)]) + name + b"\x91\x80")
+        msg = c.read_message(5)
+        assert msg[0] == 1 and msg[1] == 7, msg
+        err = msg[2]
+        assert err["code"] == "InvalidArgument", err
+        assert err["message"].startswith("unknown method "), err
+        assert all(0x20 <= ord(ch) < 0x7f for ch in err["message"]), err
+        assert c.ok("hello", {})["server"] == "skillboxd"
+
+
+def test_argv_not_utf8_refused(daemon):
+    # str is UTF-8 on the wire. A job's argv goes back as str to every admin's
+    # `list`: bytes that are not UTF-8 there would make another client's
+    # unpacker fail, so the request that carries them is refused.
+    with daemon.rpc() as c:
+        c.send_raw(b"\x94\x00\x05\xa4exec\x91"
+                   b"\x82\xa4argv\x92\xa5sleep\xa3\xff\xfe\xfd\xa6detach\xc3")
+        msg = c.read_message(5)
+        assert msg[0] == 1 and msg[1] == 5, msg
+        assert msg[2]["code"] == "InvalidArgument", msg
+        assert msg[2]["message"] == "field argv: entry is not UTF-8", msg
+    with daemon.rpc() as c:
+        assert c.ok("list") == []
+        job = c.exec(["echo", "\u00e9t\u00e9 \U0001f600"])
+        err, res = c.call("wait", {"job": job})
+        assert err is None and res["state"] == "exited", (err, res)
+        assert c.ok("inspect", {"job": job})["argv"] == ["echo", "\u00e9t\u00e9 \U0001f600"]
+
+
 def test_oversized_message_refused(daemon):
     with daemon.rpc() as c:
         big = msgpack.packb([0, 1, "hello", [{"client": "x" * (5 << 20)}]], use_bin_type=True)

@@ -1247,6 +1247,76 @@ static void test_strict_exec(void **state)
         assert_int_equal(exec_decode(c), 0);
 }
 
+/* The daemon sends a client's strings back as str (list, inspect; to admins
+ * too), and str is UTF-8: the strict decoders take nothing else. */
+static void exec_with_argv1(struct ctx *c, const char *arg)
+{
+        sbp_pack_request_begin(&c->pk, 1, "exec");
+        msgpack_pack_map(&c->pk, 1);
+        sbp_pack_str(&c->pk, "argv");
+        msgpack_pack_array(&c->pk, 1);
+        sbp_pack_str(&c->pk, arg);
+        assert_int_equal(roundtrip(c), 1);
+}
+
+static void test_strict_utf8(void **state)
+{
+        struct ctx *c = *state;
+        static const char *const bad[] = {
+                "\xff", "a\xfe", "\x80",                /* never in UTF-8; a stray continuation */
+                "\xc3", "\xe2\x82",                     /* cut short */
+                "\xc0\xaf", "\xe0\x80\xaf",             /* overlong '/' */
+                "\xed\xa0\x80",                         /* a surrogate */
+                "\xf4\x90\x80\x80", "\xf5\x80\x80\x80",  /* above U+10FFFF */
+        };
+        static const char *const good[] = {
+                "plain", "\xc3\xa9t\xc3\xa9", "\xe2\x82\xac", "\xef\xbf\xbd",
+                "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf", "\xed\x9f\xbf",
+        };
+        struct sbp_hello_params hp;
+        struct sbp_job_info in = { .profile = "default" }, out;
+        char *argv[] = { "\xff", NULL };
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                exec_with_argv1(c, bad[i]);
+                assert_err(c, exec_decode(c), SBP_E_INVALID_ARGUMENT,
+                           "field argv: entry is not UTF-8");
+        }
+        for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+                exec_with_argv1(c, good[i]);
+                assert_int_equal(exec_decode(c), 0);
+        }
+
+        sbp_pack_request_begin(&c->pk, 1, "exec");
+        msgpack_pack_map(&c->pk, 2);
+        argv1(&c->pk);
+        sbp_pack_str(&c->pk, "env");
+        msgpack_pack_map(&c->pk, 1);
+        sbp_pack_str(&c->pk, "A");
+        sbp_pack_str(&c->pk, "\xc0\xaf");
+        assert_int_equal(roundtrip(c), 1);
+        assert_err(c, exec_decode(c), SBP_E_INVALID_ARGUMENT, "field env: value is not UTF-8");
+
+        sbp_pack_request_begin(&c->pk, 1, "hello");
+        msgpack_pack_map(&c->pk, 1);
+        sbp_pack_str(&c->pk, "client");
+        sbp_pack_str(&c->pk, "\xed\xa0\x80");
+        assert_int_equal(roundtrip(c), 1);
+        assert_err(c, sbp_hello_params_decode(&c->msg.params, &hp, &c->err),
+                   SBP_E_INVALID_ARGUMENT, "field client: value is not UTF-8");
+
+        /* A client still reads what an older daemon sent. */
+        fill_result(&in.result);
+        in.argv = argv;
+        in.argc = 1;
+        sbp_pack_response_begin(&c->pk, 2);
+        sbp_job_info_pack(&c->pk, &in);
+        assert_int_equal(roundtrip(c), 1);
+        assert_int_equal(sbp_job_info_decode(&c->msg.result, &out), 0);
+        assert_string_equal(out.argv[0], "\xff");
+        sbp_job_info_free(&out);
+}
+
 static void test_job_ids(void **state)
 {
         struct ctx *c = *state;
@@ -1313,10 +1383,36 @@ static void test_hello_strict(void **state)
                    SBP_E_INVALID_ARGUMENT, "field protocol: expected uint");
 }
 
+/* A method name is the peer's bytes; an unknown one comes back printable. */
+static void test_method_find(void **state)
+{
+        static const char *const names[] = {
+#define M(name) #name,
+                SBP_METHODS(M)
+#undef M
+        };
+        static const char hostile[] = "\xff\xfe\x1b[2J\x00x";
+        char longname[40];
+        struct sbp_error err;
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+                assert_int_equal(sbp_method_find(names[i], strlen(names[i]), &err), (int)i);
+        assert_int_equal(sbp_method_find("exe", 3, &err), -EINVAL);
+        assert_int_equal(sbp_method_find("exec\0", 5, &err), -EINVAL);
+        assert_int_equal(sbp_method_find(hostile, sizeof(hostile) - 1, &err), -EINVAL);
+        assert_int_equal(err.code, SBP_E_INVALID_ARGUMENT);
+        assert_string_equal(err.message, "unknown method ???[2J?x");
+        memset(longname, 'a', sizeof(longname));
+        assert_int_equal(sbp_method_find(longname, sizeof(longname), &err), -EINVAL);
+        assert_string_equal(err.message, "unknown method aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_tables),
+                cmocka_unit_test(test_method_find),
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
                 T(test_hello_params),
                 T(test_empty_params_array),
@@ -1345,6 +1441,7 @@ int main(void)
                 T(test_huge_declared_lengths),
                 T(test_reserve_bounds),
                 T(test_strict_exec),
+                T(test_strict_utf8),
                 T(test_job_ids),
                 T(test_hello_strict),
 #undef T
