@@ -474,7 +474,6 @@ static void linux_destroy(struct sb_backend_job *j)
         if (j->netns_fd >= 0)
                 close(j->netns_fd);
         j->netns_fd = -1;
-        (void)sb_backend_jobdir_remove(j->b->state_dir, j->id);
         if (j->pidfd >= 0)
                 close(j->pidfd);
         if (j->err_fd >= 0)
@@ -482,6 +481,9 @@ static void linux_destroy(struct sb_backend_job *j)
         if (j->start_fd >= 0)
                 close(j->start_fd);
         sb_linux_binds_release(&j->binds, false);
+        /* Last: the removal may need descriptors, and the daemon may have
+         * just run out of them. */
+        (void)sb_backend_jobdir_remove(j->b->state_dir, j->id);
         free(j);
 }
 
