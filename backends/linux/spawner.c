@@ -260,12 +260,17 @@ static int read_reply(struct sb_backend *b, int *pidfd, pid_t *pid, char *errbuf
                         memcpy(&got, CMSG_DATA(h), sizeof(int));
         }
         if (n != sizeof(rep) || (rep.err == 0 && (got < 0 || rep.pid <= 0))) {
+                /* The whole reply, only its pidfd dropped: the daemon is at
+                 * its descriptor limit (MSG_CTRUNC). The stream is intact
+                 * (one reply per datagram), so the spawner stays. */
+                bool truncated = n == sizeof(rep) && rep.err == 0 && rep.pid > 0 && got < 0 &&
+                                 (rmh.msg_flags & MSG_CTRUNC);
                 if (got >= 0)
                         close(got);
-                /* A clone without its pidfd (MSG_CTRUNC at the fd limit)
-                 * is still our unreaped child (CLONE_PARENT), so its pid
-                 * cannot be reused yet: end it rather than leave it waiting
-                 * for the "go" and then a zombie. */
+                /* A clone without its pidfd is still our unreaped child
+                 * (CLONE_PARENT), so its pid cannot be reused yet: end it
+                 * rather than leave it waiting for the "go" and then a
+                 * zombie. */
                 siginfo_t si;
                 if (n == sizeof(rep) && rep.err == 0 && rep.pid > 0 &&
                     waitid(P_PID, (id_t)rep.pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0) {
@@ -273,6 +278,8 @@ static int read_reply(struct sb_backend *b, int *pidfd, pid_t *pid, char *errbuf
                         while (waitpid(rep.pid, NULL, 0) < 0 && errno == EINTR)
                                 ;
                 }
+                if (truncated)
+                        return sb_backend_fail(errbuf, errlen, -EMFILE, "receive the child's pidfd");
                 /* A reply we cannot read leaves the stream unusable. */
                 sb_linux_spawner_stop(b);
                 return sb_backend_fail(errbuf, errlen, -EPROTO, "spawner reply");
