@@ -106,15 +106,18 @@ def test_spawner_killed_mid_stream(daemon):
         for job in running:
             wait_output(c, job)
 
-        # A stream of jobs on another connection while the spawner dies.
-        stream = {"results": [], "problems": []}
+        # Streams of jobs on other connections while the spawner dies.
+        streams = [{"results": [], "problems": []} for _ in range(3)]
         stop = threading.Event()
 
-        def streamer():
+        def streamer(stream):
             try:
                 with d.rpc(timeout=30) as s:
                     for i in range(40):
-                        job = s.exec(["sh", "-c", f"echo n{i}"])
+                        # Default jobs (prepared sandboxes) and ones built
+                        # on request, in turn.
+                        params = {"memory_max": 64 << 20} if i % 2 else {}
+                        job = s.exec(["sh", "-c", f"echo n{i}"], **params)
                         out, _, res = s.wait_exit(job, timeout=30)
                         if s.ok("wait", {"job": job}) != res:
                             stream["problems"].append(f"{job}: wait != job_exit")
@@ -124,25 +127,28 @@ def test_spawner_killed_mid_stream(daemon):
             except Exception as e:  # noqa: BLE001 - reported below
                 stream["problems"].append(repr(e))
 
-        t = threading.Thread(target=streamer, daemon=True)
-        t.start()
-        deadline_poll(lambda: len(stream["results"]) >= 5, 30)
+        threads = [threading.Thread(target=streamer, args=(st,), daemon=True) for st in streams]
+        for t in threads:
+            t.start()
+        deadline_poll(lambda: all(len(st["results"]) >= 5 for st in streams), 30)
         os.kill(victim, signal.SIGKILL)
         stop.set()
-        t.join(timeout=120)
-        assert not t.is_alive(), "the job stream hangs after the spawner was killed"
-        assert not stream["problems"], stream["problems"]
-        # Every job of the stream ended with a clear state: it ran, or (one
-        # caught in the spawner's death at most) failed saying why.
+        for t in threads:
+            t.join(timeout=120)
+            assert not t.is_alive(), "a job stream hangs after the spawner was killed"
         failed = []
-        for i, (job, out, res) in enumerate(stream["results"]):
-            if res["state"] == "failed":
-                assert res.get("error"), f"{job} failed without an error: {res!r}"
-                failed.append(res["error"])
-            else:
-                assert res["state"] == "exited" and res["exit_code"] == 0, res
-                assert out == f"n{i}\n".encode(), (job, out)
-        assert len(failed) <= 1, f"jobs failed after the spawner died: {failed}"
+        for stream in streams:
+            assert not stream["problems"], stream["problems"]
+            # Every job of the stream ended with a clear state: it ran, or
+            # (one caught in the spawner's death) failed saying why.
+            for i, (job, out, res) in enumerate(stream["results"]):
+                if res["state"] == "failed":
+                    assert res.get("error"), f"{job} failed without an error: {res!r}"
+                    failed.append(res["error"])
+                else:
+                    assert res["state"] == "exited" and res["exit_code"] == 0, res
+                    assert out == f"n{i}\n".encode(), (job, out)
+        assert len(failed) <= len(streams), f"jobs failed after the spawner died: {failed}"
 
         # The jobs that were running are still the daemon's: they can be
         # inspected and killed, and report it once.
@@ -213,16 +219,25 @@ def _unfill(made):
             os.unlink(p)
 
 
-@pytest.fixture
-def full_daemon(request, workdir):
-    """A daemon whose state dir is a small tmpfs of its own; the mount is
-    gone afterwards, and what the daemon left in it is checked first."""
+def _tmpfs_daemon(request, workdir, fill_first):
+    """A daemon whose state dir is a small tmpfs of its own (filled before
+    the daemon starts, with fill_first); the mount is gone afterwards, and
+    what the daemon left in it is checked first. Yields (daemon, the files
+    that fill it)."""
     require_root()
     d = Daemon(workdir)
-    _mount_tmpfs(d.state_dir, "size=4m,nr_inodes=200,mode=0755")
+    _mount_tmpfs(d.state_dir, "size=4m,nr_inodes=200,mode=0700")
+    made = []
     try:
+        if fill_first:
+            # What the daemon needs to start (it refuses to start, saying
+            # "mkdir .../root: ENOSPC", without them) is there; nothing for
+            # a job is.
+            os.mkdir(os.path.join(d.state_dir, "root"), 0o755)
+            os.mkdir(os.path.join(d.state_dir, "jobs"), 0o700)
+            made = _fill(d.state_dir)
         d.start()
-        yield d
+        yield d, made
         if d.proc.poll() is None:
             rc = d.stop()
             assert rc == 0, f"skillboxd exited with {rc} on SIGTERM:\n{d.log()}"
@@ -238,7 +253,36 @@ def full_daemon(request, workdir):
         _umount(d.state_dir)
 
 
-def test_state_dir_full(full_daemon):
+@pytest.fixture
+def full_daemon(request, workdir):
+    for d, _ in _tmpfs_daemon(request, workdir, False):
+        yield d
+
+
+@pytest.fixture
+def started_full_daemon(request, workdir):
+    yield from _tmpfs_daemon(request, workdir, True)
+
+
+def exec_on_full(c, params):
+    """Run a job while the state dir is full: None if it ran, else the
+    error, which must say ENOSPC and come promptly."""
+    err, r = c.call("exec", {"argv": ["sh", "-c", "echo ok"], **params}, timeout=30)
+    if err is not None:
+        assert err["code"] in ("ResourceExhausted", "Internal"), err
+        assert "ENOSPC" in err["message"], err
+        return err["message"]
+    job = r["job"]
+    out, _, res = c.wait_exit(job, timeout=30)
+    assert exits_of(c, job) == [res] and c.ok("wait", {"job": job}) == res
+    if res["state"] == "failed":
+        assert "ENOSPC" in (res.get("error") or ""), res
+        return res["error"]
+    assert res["state"] == "exited" and out == b"ok\n", res
+    return None
+
+
+def test_state_dir_fills_up(full_daemon):
     d = full_daemon
     with d.rpc(timeout=30) as c:
         out, res = run_ok(c)
@@ -249,24 +293,9 @@ def test_state_dir_full(full_daemon):
         try:
             # Full: every job that needs a new sandbox fails, saying why,
             # promptly; prepared ones (built before) may still run.
-            errors = []
-            for params in ({"memory_max": 64 << 20}, {}, {}, {}, {"timeout_ms": 20000}):
-                t0 = time.monotonic()
-                err, r = c.call("exec", {"argv": ["sh", "-c", "echo ok"], **params}, timeout=30)
-                if err is not None:
-                    assert err["code"] in ("ResourceExhausted", "Internal"), err
-                    assert "ENOSPC" in err["message"] or "space" in err["message"], err
-                    errors.append(err["message"])
-                    continue
-                job = r["job"]
-                out, _, res = c.wait_exit(job, timeout=30)
-                assert time.monotonic() - t0 < 25
-                assert exits_of(c, job) == [res] and c.ok("wait", {"job": job}) == res
-                if res["state"] == "failed":
-                    assert "ENOSPC" in (res.get("error") or ""), res
-                    errors.append(res["error"])
-                else:
-                    assert res["state"] == "exited" and out == b"ok\n", res
+            errors = [e for params in ({}, {}, {}, {}, {"memory_max": 64 << 20},
+                                       {"timeout_ms": 20000}, {"tasks_max": 16})
+                      if (e := exec_on_full(c, params)) is not None]
             assert errors, "no job failed although the state dir is full"
             c.ok("hello", {})
             assert d.proc.poll() is None, "skillboxd died on a full state dir"
@@ -274,11 +303,37 @@ def test_state_dir_full(full_daemon):
         finally:
             _unfill(made)
 
-        # Space again: jobs run, the ones built on request and the
-        # default profile's alike.
+        # Space again: jobs run, built on request and prepared alike.
         for params in ({"memory_max": 64 << 20}, {}, {}, {}, {}):
             out, res = run_ok(c, **params)
             assert res["state"] == "exited" and out == b"ok\n", (params, res)
+
+
+def test_state_dir_full_from_the_start(started_full_daemon):
+    d, made = started_full_daemon
+    with d.rpc(timeout=30) as c:
+        try:
+            # No sandbox can be built: not on request, not ahead of one.
+            for params in ({}, {"memory_max": 64 << 20}, {}, {"tasks_max": 16}):
+                assert exec_on_full(c, params) is not None, params
+            c.ok("hello", {})
+            assert not d.prepared()
+            assert_not_spinning(d)
+        finally:
+            _unfill(made)
+
+        # Space again: jobs run (built on request: none takes or starts a
+        # prepared sandbox).
+        for params in ({"memory_max": 64 << 20}, {"timeout_ms": 20000}, {"tasks_max": 16}):
+            out, res = run_ok(c, **params)
+            assert res["state"] == "exited" and out == b"ok\n", (params, res)
+        # And the prepared sandboxes, given up on while the disk was full,
+        # are built again without a reload.
+        deadline_poll(lambda: len(d.prepared()) >= 2, 30, interval=0.2)
+        assert len(d.prepared()) >= 2, \
+            f"no prepared sandboxes after the disk was freed:\n{d.log()}"
+        out, res = run_ok(c)
+        assert res["state"] == "exited" and out == b"ok\n", res
 
 
 # ---------------------------------------------------------------- out of fds
