@@ -1,9 +1,11 @@
 /* jobdir.c — the job directory <state_dir>/jobs/<id> and its removal.
  *
  * <state_dir>/jobs/<id> is root-owned 0700; work/ inside it belongs to the
- * job uid, 0700, and is the job's cwd (/work in a linux job). Everything in
- * work/ was written by the job and is hostile: removal is fd-relative
- * (openat/unlinkat with O_NOFOLLOW|O_DIRECTORY), never follows a symlink,
+ * job uid, 0700, and is the job's cwd (/work in a linux job). An empty
+ * work/ and its parent go by rmdir of their paths, which needs no
+ * descriptor. Everything in work/ was written by the job and is hostile:
+ * its removal is fd-relative (openat/unlinkat with O_NOFOLLOW|O_DIRECTORY),
+ * never follows a symlink,
  * never crosses into another mount (st_dev check) and holds only two
  * directory fds however deep the tree is, so a deep tree cannot exhaust fds
  * or the stack. For a linux job it runs after every process of the job is
