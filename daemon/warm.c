@@ -140,8 +140,13 @@ static void on_fill(uv_timer_t *t)
 
         /* One per loop turn: each costs the loop about a millisecond, and
          * requests arriving meanwhile go first. */
-        if (!pool_usable(d) || d->warm_count >= d->opt.prepared || pause_left(d) > 0)
+        if (!pool_usable(d) || d->warm_count >= d->opt.prepared)
                 return;
+        if (pause_left(d) > 0) {
+                /* Set off by a refill scheduled before the pause began. */
+                sbd_warm_schedule(d, 0);
+                return;
+        }
         if (prepare_one(d) == 0)
                 sbd_warm_schedule(d, 0);
 }
