@@ -9,7 +9,6 @@ import errno
 import os
 import resource
 import signal
-import socket
 import subprocess
 import threading
 import time
