@@ -102,7 +102,9 @@ def test_spawner_killed_mid_stream(daemon):
     with d.rpc(timeout=30) as c:
         # Jobs already running when the spawner dies.
         running = [c.exec(SH_UP) for _ in range(3)]
-        for job in running:
+        # And one that ends by itself once the spawner is gone.
+        ends = c.exec(["sh", "-c", "echo up; read x; exit 5"], stdin=True)
+        for job in running + [ends]:
             wait_output(c, job)
 
         # Streams of jobs on other connections while the spawner dies.
@@ -149,8 +151,12 @@ def test_spawner_killed_mid_stream(daemon):
                     assert out == f"n{i}\n".encode(), (job, out)
         assert len(failed) <= len(streams), f"jobs failed after the spawner died: {failed}"
 
-        # The jobs that were running are still the daemon's: they can be
-        # inspected and killed, and report it once.
+        # The jobs that were running are still the daemon's: they end by
+        # themselves, or can be inspected and killed, and report it once.
+        c.ok("stdin_close", {"job": ends})
+        _, _, ex = c.wait_exit(ends)
+        assert ex["state"] == "exited" and ex["exit_code"] == 5, ex
+        assert ex == c.ok("wait", {"job": ends}) and exits_of(c, ends) == [ex]
         for job in running:
             info = c.ok("inspect", {"job": job})
             assert info["state"] == "running", info
