@@ -1,7 +1,8 @@
 /* spawner.c — the daemon's side of the spawner (spawner_serve.c): start and
  * stop it, send it clone requests and read its answers (spawner.h).
  *
- * If the spawner is gone the daemon clones in-process as before (spawn.c).
+ * If the spawner is gone, or stuck (no answer within SPAWNER_ANSWER_MS: it
+ * is killed then), the daemon clones in-process as before (spawn.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,11 @@
 
 #include "backends/internal.h"
 #include "backends/linux/spawner.h"
+
+/* How long the daemon waits for the spawner's hello or a reply. A clone
+ * takes it well under a millisecond; one that does not answer at all is
+ * stuck (stopped, or wedged) and would hold the daemon's whole loop. */
+#define SPAWNER_ANSWER_MS 5000
 
 /* In the forked child: become the spawner executable, with the socket as
  * fd 3 and nothing else open. Only async-signal-safe calls (the daemon may
@@ -66,7 +72,7 @@ static int hello(int fd, pid_t daemon, const struct sb_backend *b, const char *e
         if (n < 0 && errno != EPIPE)
                 return sb_backend_fail(errbuf, errlen, -errno, "spawner %s: send", exe);
         do
-                r = poll(&p, 1, 5000);
+                r = poll(&p, 1, SPAWNER_ANSWER_MS);
         while (r < 0 && errno == EINTR);
         if (r < 0)
                 return sb_backend_fail(errbuf, errlen, -errno, "spawner %s: poll", exe);
@@ -245,6 +251,16 @@ static int read_reply(struct sb_backend *b, int *pidfd, pid_t *pid, char *errbuf
         struct iovec riov = { &rep, sizeof(rep) };
         struct msghdr rmh = { .msg_iov = &riov, .msg_iovlen = 1, .msg_control = cm.buf,
                               .msg_controllen = sizeof(cm.buf) };
+        struct pollfd p = { .fd = b->spawner_fd, .events = POLLIN };
+        int pr;
+
+        do
+                pr = poll(&p, 1, SPAWNER_ANSWER_MS);
+        while (pr < 0 && errno == EINTR);
+        /* No answer in time: a stuck spawner is treated as a dead one
+         * (stopped below, with SIGKILL). */
+        if (pr <= 0)
+                goto lost;
         do
                 n = recvmsg(b->spawner_fd, &rmh, MSG_CMSG_CLOEXEC);
         while (n < 0 && errno == EINTR);

@@ -177,6 +177,35 @@ def test_spawner_killed_mid_stream(daemon):
     assert_not_spinning(d)
 
 
+def test_spawner_stopped(daemon):
+    """A spawner that stops answering (here: SIGSTOP) must not hold the
+    daemon: it is given up on like a dead one, and the job runs anyway."""
+    d = daemon
+    spawners = spawner_pid(d)
+    assert len(spawners) == 1, spawners
+    victim = spawners[0]
+    os.kill(victim, signal.SIGSTOP)
+    try:
+        with d.rpc(timeout=60) as c:
+            # Built on request, so the spawner is asked at once.
+            out, res = run_ok(c, timeout=60, memory_max=64 << 20)
+            assert res["state"] == "exited" and out == b"ok\n", res
+            with d.rpc(timeout=10) as o:
+                o.ok("hello", {})
+            # The stuck spawner was ended and reaped, not left stopped.
+            deadline_poll(lambda: not os.path.exists(f"/proc/{victim}"), 10)
+            assert not os.path.exists(f"/proc/{victim}"), \
+                f"the stuck spawner is still there: {status_field(victim, 'State')}"
+            for params in ({}, {"memory_max": 64 << 20}, {}):
+                out, res = run_ok(c, **params)
+                assert res["state"] == "exited" and out == b"ok\n", res
+    finally:
+        try:
+            os.kill(victim, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+
+
 # ---------------------------------------------------------------- state dir full
 
 def _mount_tmpfs(path, opts):
