@@ -7,7 +7,9 @@ cycling through every way a job can end: its own exit code, the wall-clock
 timeout, the OOM killer, an output flood past output_max, a kill request,
 and its connection closing under it (killed) or, detached, not (it runs on).
 Afterwards:
-  - each exec got exactly one job_exit, equal to what `wait` answers;
+  - each exec got exactly one job_exit, equal to what `wait` answers (the
+    jobs whose connection closed: `wait` on another one says how they
+    ended);
   - every job ended in the state its kind calls for;
   - the daemon's RSS is back within 2 MiB of its value after a warm-up,
     and it holds no more descriptors than then;
@@ -171,6 +173,8 @@ class Client:
         elif got[0] != result:
             self.problems.append(f"{kind} job {job}: job_exit {got[0]!r} != wait {result!r}")
         self.check_state(job, kind, want, result, code)
+        if kind == "exit" and self.outputs.get(job, 0) != len(f"{n}\n"):
+            self.problems.append(f"exit job {job}: {self.outputs.get(job, 0)} bytes delivered")
         if kind == "flood":
             if self.outputs.get(job, 0) != OUTPUT_MAX or not result.get("output_truncated"):
                 self.problems.append(f"flood job {job}: {self.outputs.get(job, 0)} bytes "
@@ -192,7 +196,6 @@ class Client:
             for n in range(self.count):
                 self.run_one(n)
             # Every job_exit that is coming has come: nothing may follow.
-            self.rpc.sock.settimeout(0.3)
             try:
                 while True:
                     self._next(0.3)
