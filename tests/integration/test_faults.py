@@ -398,6 +398,27 @@ def fd_daemon(request, workdir):
     finish_daemon(d, request)
 
 
+@pytest.mark.parametrize("backend", ["linux", "posix"])
+def test_jobs_run_under_a_low_hard_descriptor_limit(request, workdir, backend):
+    """A daemon started with a hard RLIMIT_NOFILE below what it gives jobs
+    (and, like in many containers, without CAP_SYS_RESOURCE to raise it)
+    still runs them: a job never gets more than the daemon has."""
+    require_root()
+
+    class LowFdDaemon(Daemon):
+        def argv(self):
+            return ["prlimit", f"--nofile={NOFILE}:{NOFILE}", "--"] + super().argv()
+
+    d = LowFdDaemon(workdir, backend=backend).start()
+    try:
+        with d.rpc(timeout=30) as c:
+            out, res = run_ok(c, argv=["sh", "-c", "ulimit -n"])
+            assert res["state"] == "exited", res
+            assert 0 < int(out) <= NOFILE, out
+    finally:
+        finish_daemon(d, request)
+
+
 def open_fds(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
