@@ -1,9 +1,11 @@
 /* jobdir.c — the job directory <state_dir>/jobs/<id> and its removal.
  *
  * <state_dir>/jobs/<id> is root-owned 0700; work/ inside it belongs to the
- * job uid, 0700, and is the job's cwd (/work in a linux job). Everything in
- * work/ was written by the job and is hostile: removal is fd-relative
- * (openat/unlinkat with O_NOFOLLOW|O_DIRECTORY), never follows a symlink,
+ * job uid, 0700, and is the job's cwd (/work in a linux job). An empty
+ * work/ and its parent go by rmdir of their paths, which needs no
+ * descriptor. Everything in work/ was written by the job and is hostile:
+ * its removal is fd-relative (openat/unlinkat with O_NOFOLLOW|O_DIRECTORY),
+ * never follows a symlink,
  * never crosses into another mount (st_dev check) and holds only two
  * directory fds however deep the tree is, so a deep tree cannot exhaust fds
  * or the stack. For a linux job it runs after every process of the job is
@@ -42,6 +44,7 @@ int sb_backend_jobdir_create(const char *state_dir, const char *job_id, uid_t ui
                              char *work_path, size_t work_len, char *errbuf, size_t errlen)
 {
         int sfd = -1, jfd = -1, idfd = -1, wfd = -1, r;
+        bool made = false;
 
         if (!sb_backend_job_id_valid(job_id))
                 return sb_backend_fail(errbuf, errlen, -EINVAL, "job id");
@@ -60,6 +63,7 @@ int sb_backend_jobdir_create(const char *state_dir, const char *job_id, uid_t ui
                 r = sb_backend_fail(errbuf, errlen, -errno, "mkdir %s/jobs/%s", state_dir, job_id);
                 goto out;
         }
+        made = true;
         idfd = open_dir_at(jfd, job_id);
         if (idfd < 0) {
                 r = sb_backend_fail(errbuf, errlen, idfd, "open %s/jobs/%s", state_dir, job_id);
@@ -80,11 +84,6 @@ int sb_backend_jobdir_create(const char *state_dir, const char *job_id, uid_t ui
         else
                 r = 0;
 out:
-        if (r < 0 && idfd >= 0) {
-                close(idfd);
-                idfd = -1;
-                sb_backend_remove_tree(jfd, job_id);
-        }
         if (wfd >= 0)
                 close(wfd);
         if (idfd >= 0)
@@ -93,6 +92,10 @@ out:
                 close(jfd);
         if (sfd >= 0)
                 close(sfd);
+        /* After the closes: a step that failed for want of a descriptor
+         * (EMFILE) leaves the removal the ones we held. */
+        if (r < 0 && made)
+                (void)sb_backend_jobdir_remove(state_dir, job_id);
         return r;
 }
 
@@ -359,22 +362,25 @@ int sb_backend_jobdir_remove(const char *state_dir, const char *job_id)
         r = snprintf(path, sizeof(path), "%s/jobs", state_dir);
         if (r < 0 || (size_t)r >= sizeof(path))
                 return -ENAMETOOLONG;
-        jfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (jfd < 0)
-                return -errno;
         /* The usual case first: work/ is empty (or gone) and nothing else
          * is there. rmdir removes only an empty directory and never follows
          * a symlink, so this needs no walk; anything else fails it
-         * (ENOTEMPTY, ENOTDIR) and takes the walk. */
-        int idfd = open_dir_at(jfd, job_id);
-        if (idfd >= 0) {
-                bool work_gone = unlinkat(idfd, "work", AT_REMOVEDIR) == 0 || errno == ENOENT;
-                close(idfd);
-                if (work_gone && unlinkat(jfd, job_id, AT_REMOVEDIR) == 0) {
-                        close(jfd);
+         * (ENOTEMPTY, ENOTDIR) and takes the walk. By path, so that it
+         * needs no descriptor and still works when the daemon has none
+         * left (EMFILE): every component but the last is the daemon's own
+         * root-owned directory, and the job cannot write in jobs/<id>. */
+        char work[PATH_MAX];
+        r = snprintf(work, sizeof(work), "%s/%s/work", path, job_id);
+        if (r < 0 || (size_t)r >= sizeof(work))
+                return -ENAMETOOLONG;
+        if (rmdir(work) == 0 || errno == ENOENT) {
+                work[strlen(work) - strlen("/work")] = '\0';
+                if (rmdir(work) == 0)
                         return 0;
-                }
         }
+        jfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (jfd < 0)
+                return -errno;
         r = sb_backend_remove_tree(jfd, job_id);
         close(jfd);
         return r;

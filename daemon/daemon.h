@@ -69,7 +69,9 @@ struct sbd_daemon {
 
         struct sbd_list warm;        /* struct sbd_warm: prepared sandboxes (warm.c) */
         uint32_t warm_count;
-        uint32_t warm_failures;      /* in a row; the pool stops at a few */
+        uint32_t warm_failures;      /* in a row; the pool pauses at a few */
+        uint64_t warm_retry_ms;      /* the pause after the last failure */
+        uint64_t warm_paused_until;  /* uv_now() when the pool may try again */
         uv_timer_t warm_timer;       /* the next refill */
 
         uint8_t *uid_used;           /* bitmap over the uid range */

@@ -13,9 +13,14 @@
  * timer, never inside a request's callback: right after a job ended (its
  * job_exit is out), or WARM_REFILL_DELAY_MS after a take. After
  * WARM_FAILURES_MAX failures in a row (prepare() refused, or a sandbox
- * whose setup failed) the pool stops until the next reload, with a warning.
+ * whose setup failed) the pool pauses, with a warning, and tries one again
+ * after WARM_RETRY_FIRST_MS, then after twice as long each time it fails
+ * (at most WARM_RETRY_MAX_MS): a cause that passes (a full state dir, the
+ * daemon out of descriptors) does not leave it off until a reload, and one
+ * that stays costs a try a minute.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +29,8 @@
 #include "daemon/warm.h"
 
 #define WARM_FAILURES_MAX 3
+#define WARM_RETRY_FIRST_MS 2000
+#define WARM_RETRY_MAX_MS 60000
 /* After a take, when no job ends before. */
 #define WARM_REFILL_DELAY_MS 50
 /* After a job ended: a client that runs jobs one after another sends its
@@ -41,18 +48,38 @@ void sbd_warm_init(struct sbd_daemon *d)
 
 static bool pool_usable(struct sbd_daemon *d)
 {
-        return d->ops->prepare && d->ops->start && !d->draining &&
-               d->warm_failures < WARM_FAILURES_MAX;
+        return d->ops->prepare && d->ops->start && !d->draining;
+}
+
+/* Milliseconds until a paused pool may try again; 0 when not paused. */
+static uint64_t pause_left(struct sbd_daemon *d)
+{
+        uint64_t now = uv_now(d->loop);
+
+        if (d->warm_failures < WARM_FAILURES_MAX || now >= d->warm_paused_until)
+                return 0;
+        return d->warm_paused_until - now;
 }
 
 static void failure(struct sbd_daemon *d, const char *what)
 {
-        if (++d->warm_failures == WARM_FAILURES_MAX)
-                log_warning("prepared sandboxes: %u failures in a row (last: %s); "
-                            "building every sandbox on request until the next reload",
-                            WARM_FAILURES_MAX, what);
-        else
+        if (++d->warm_failures < WARM_FAILURES_MAX) {
                 log_warning("prepared sandbox: %s", what);
+                return;
+        }
+        if (d->warm_failures == WARM_FAILURES_MAX) {
+                d->warm_retry_ms = WARM_RETRY_FIRST_MS;
+                log_warning("prepared sandboxes: %u failures in a row (last: %s); "
+                            "building every sandbox on request, trying again in %" PRIu64 " s",
+                            WARM_FAILURES_MAX, what, d->warm_retry_ms / 1000);
+        } else {
+                d->warm_retry_ms = d->warm_retry_ms * 2 > WARM_RETRY_MAX_MS ?
+                                   WARM_RETRY_MAX_MS : d->warm_retry_ms * 2;
+                log_debug("prepared sandbox: %s; trying again in %" PRIu64 " s", what,
+                          d->warm_retry_ms / 1000);
+        }
+        d->warm_paused_until = uv_now(d->loop) + d->warm_retry_ms;
+        sbd_warm_schedule(d, 0);
 }
 
 /* Build one; 0, or <0 when it could not (logged). */
@@ -118,6 +145,11 @@ static void on_fill(uv_timer_t *t)
          * requests arriving meanwhile go first. */
         if (!pool_usable(d) || d->warm_count >= d->opt.prepared)
                 return;
+        if (pause_left(d) > 0) {
+                /* Set off by a refill scheduled before the pause began. */
+                sbd_warm_schedule(d, 0);
+                return;
+        }
         if (prepare_one(d) == 0)
                 sbd_warm_schedule(d, 0);
 }
@@ -126,6 +158,8 @@ void sbd_warm_schedule(struct sbd_daemon *d, uint64_t delay_ms)
 {
         if (!pool_usable(d) || d->warm_count >= d->opt.prepared)
                 return;
+        if (pause_left(d) > delay_ms)
+                delay_ms = pause_left(d);
         if (uv_is_active((uv_handle_t *)&d->warm_timer) &&
             uv_timer_get_due_in(&d->warm_timer) <= delay_ms)
                 return;
@@ -196,6 +230,7 @@ void sbd_warm_return(struct sbd_daemon *d, struct sbd_warm *w)
 void sbd_warm_started(struct sbd_daemon *d, struct sbd_warm *w)
 {
         d->warm_failures = 0;
+        d->warm_retry_ms = 0;
         free(w);
 }
 

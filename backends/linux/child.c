@@ -38,8 +38,16 @@
 
 static void child_rlimit(int errfd, int res, rlim_t v, const char *name)
 {
-        struct rlimit rl = { v, v };
+        struct rlimit rl;
 
+        /* Never above the hard limit the daemon was started with: raising
+         * it needs CAP_SYS_RESOURCE, which a daemon in a container may
+         * lack, and a lower limit only tightens the job. */
+        if (getrlimit(res, &rl) < 0)
+                sb_child_fail(errfd, errno, "getrlimit", name);
+        if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < v)
+                v = rl.rlim_max;
+        rl.rlim_cur = rl.rlim_max = v;
         if (setrlimit(res, &rl) < 0)
                 sb_child_fail(errfd, errno, "setrlimit", name);
 }

@@ -496,6 +496,9 @@ static void linux_destroy(struct sb_backend_job *j)
         if (j->start_fd >= 0)
                 close(j->start_fd);
         sb_linux_binds_release(&j->binds, false);
+        /* Last: the removal may need descriptors, and the daemon may have
+         * just run out of them. */
+        (void)sb_backend_jobdir_remove(j->b->state_dir, j->id);
         free(j);
 }
 

@@ -1,7 +1,8 @@
 /* spawner.c — the daemon's side of the spawner (spawner_serve.c): start and
  * stop it, send it clone requests and read its answers (spawner.h).
  *
- * If the spawner is gone the daemon clones in-process as before (spawn.c).
+ * If the spawner is gone, or stuck (no answer within SPAWNER_ANSWER_MS: it
+ * is killed then), the daemon clones in-process as before (spawn.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,11 @@
 
 #include "backends/internal.h"
 #include "backends/linux/spawner.h"
+
+/* How long the daemon waits for the spawner's hello or a reply. A clone
+ * takes it well under a millisecond; one that does not answer at all is
+ * stuck (stopped, or wedged) and would hold the daemon's whole loop. */
+#define SPAWNER_ANSWER_MS 5000
 
 /* In the forked child: become the spawner executable, with the socket as
  * fd 3 and nothing else open. Only async-signal-safe calls (the daemon may
@@ -66,7 +72,7 @@ static int hello(int fd, pid_t daemon, const struct sb_backend *b, const char *e
         if (n < 0 && errno != EPIPE)
                 return sb_backend_fail(errbuf, errlen, -errno, "spawner %s: send", exe);
         do
-                r = poll(&p, 1, 5000);
+                r = poll(&p, 1, SPAWNER_ANSWER_MS);
         while (r < 0 && errno == EINTR);
         if (r < 0)
                 return sb_backend_fail(errbuf, errlen, -errno, "spawner %s: poll", exe);
@@ -245,6 +251,16 @@ static int read_reply(struct sb_backend *b, int *pidfd, pid_t *pid, char *errbuf
         struct iovec riov = { &rep, sizeof(rep) };
         struct msghdr rmh = { .msg_iov = &riov, .msg_iovlen = 1, .msg_control = cm.buf,
                               .msg_controllen = sizeof(cm.buf) };
+        struct pollfd p = { .fd = b->spawner_fd, .events = POLLIN };
+        int pr;
+
+        do
+                pr = poll(&p, 1, SPAWNER_ANSWER_MS);
+        while (pr < 0 && errno == EINTR);
+        /* No answer in time: a stuck spawner is treated as a dead one
+         * (stopped below, with SIGKILL). */
+        if (pr <= 0)
+                goto lost;
         do
                 n = recvmsg(b->spawner_fd, &rmh, MSG_CMSG_CLOEXEC);
         while (n < 0 && errno == EINTR);
@@ -260,12 +276,17 @@ static int read_reply(struct sb_backend *b, int *pidfd, pid_t *pid, char *errbuf
                         memcpy(&got, CMSG_DATA(h), sizeof(int));
         }
         if (n != sizeof(rep) || (rep.err == 0 && (got < 0 || rep.pid <= 0))) {
+                /* The whole reply, only its pidfd dropped: the daemon is at
+                 * its descriptor limit (MSG_CTRUNC). The stream is intact
+                 * (one reply per datagram), so the spawner stays. */
+                bool truncated = n == sizeof(rep) && rep.err == 0 && rep.pid > 0 && got < 0 &&
+                                 (rmh.msg_flags & MSG_CTRUNC);
                 if (got >= 0)
                         close(got);
-                /* A clone without its pidfd (MSG_CTRUNC at the fd limit)
-                 * is still our unreaped child (CLONE_PARENT), so its pid
-                 * cannot be reused yet: end it rather than leave it waiting
-                 * for the "go" and then a zombie. */
+                /* A clone without its pidfd is still our unreaped child
+                 * (CLONE_PARENT), so its pid cannot be reused yet: end it
+                 * rather than leave it waiting for the "go" and then a
+                 * zombie. */
                 siginfo_t si;
                 if (n == sizeof(rep) && rep.err == 0 && rep.pid > 0 &&
                     waitid(P_PID, (id_t)rep.pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0) {
@@ -273,6 +294,8 @@ static int read_reply(struct sb_backend *b, int *pidfd, pid_t *pid, char *errbuf
                         while (waitpid(rep.pid, NULL, 0) < 0 && errno == EINTR)
                                 ;
                 }
+                if (truncated)
+                        return sb_backend_fail(errbuf, errlen, -EMFILE, "receive the child's pidfd");
                 /* A reply we cannot read leaves the stream unusable. */
                 sb_linux_spawner_stop(b);
                 return sb_backend_fail(errbuf, errlen, -EPROTO, "spawner reply");

@@ -118,7 +118,15 @@ static void posix_host_caps(struct sb_backend *b, struct sbp_enforced *out)
 
 static void set_limit(int res, rlim_t v, int errfd, const char *what)
 {
-        struct rlimit rl = { v, v };
+        struct rlimit rl;
+
+        /* Never above the daemon's own hard limit: raising it needs
+         * CAP_SYS_RESOURCE, and a lower limit only tightens the job. */
+        if (getrlimit(res, &rl) < 0)
+                sb_child_fail(errfd, errno, "getrlimit", what);
+        if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < v)
+                v = rl.rlim_max;
+        rl.rlim_cur = rl.rlim_max = v;
         if (setrlimit(res, &rl) < 0)
                 sb_child_fail(errfd, errno, "setrlimit", what);
 }

@@ -98,7 +98,15 @@ def test_a_tiny_memory_limit_gets_a_forked_init(vm_daemon):
     with d.rpc() as c:
         job = c.exec(["sleep", "30"], detach=True, memory_max=512 * 1024)
         cg = os.path.join(d.job_cgroup("pids", job), "cgroup.procs")
-        assert deadline_poll(lambda: open(cg).read().split(), timeout=10)
+
+        def procs():
+            # exec answers before the job's cgroup exists.
+            try:
+                with open(cg) as f:
+                    return f.read().split()
+            except FileNotFoundError:
+                return []
+        assert deadline_poll(procs, timeout=10)
         init = min(int(p) for p in open(cg).read().split())
         assert not shares_spawner_memory(d, init)
         c.ok("kill", {"job": job})
