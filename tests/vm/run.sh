@@ -45,7 +45,8 @@ if [ ! -s "$tarball" ]; then
 fi
 
 # ---- the build, installed as a distribution package would be
-build=$cache/build
+# Kept between runs, one per source tree.
+build=$cache/build-$(printf %s "$src" | cksum | cut -d' ' -f1)
 if [ ! -f "$build/build.ninja" ]; then
         rm -rf "$build"
         meson setup "$build" "$src" --prefix=/usr --sysconfdir=/etc --localstatedir=/var \
