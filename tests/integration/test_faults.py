@@ -331,6 +331,9 @@ def test_state_dir_fills_up(full_daemon):
     with d.rpc(timeout=30) as c:
         out, res = run_ok(c)
         assert res["state"] == "exited" and out == b"ok\n"
+        # That job's directory is removed after its result, off the loop:
+        # gone first, so that its inodes are not freed into the full disk.
+        assert deadline_poll(lambda: not d.job_dirs(), 10), d.job_dirs()
 
         made = _fill(d.state_dir)
         try:
