@@ -88,9 +88,3 @@ int sb_backend_remove_tree(int dirfd, const char *name);
 
 /* A job id names a directory and a cgroup: [a-z0-9-], 1..SBP_JOB_ID_MAX. */
 int sb_backend_job_id_valid(const char *id);
-
-/* chown_tree.c: after a job, give the files the job uid owns below dirfd to
- * the client. Never follows a symlink, never crosses a mount, changes only
- * entries owned by from_uid. Returns 0 or the first error (it goes on past
- * errors). */
-int sb_backend_chown_tree(int dirfd, uid_t from_uid, gid_t from_gid, uid_t to_uid, gid_t to_gid);

@@ -47,6 +47,7 @@ struct sbd_daemon {
         struct sbd_settings *settings;   /* config file, access rules (settings.c) */
 
         const struct sb_backend_ops *ops;
+        struct sb_backend_caps caps;     /* ops->caps(), read once at start */
         struct sb_backend *backend;
 
         uv_pipe_t listener;
