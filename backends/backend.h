@@ -103,7 +103,7 @@ struct sb_job_spec {
         const char *job_id;        /* [a-z0-9-], unique among live jobs; names cgroup and dir */
         char *const *argv;         /* argv[0] without '/' is searched in the job's PATH */
         char *const *envp;         /* the complete environment, built by the daemon */
-        uint32_t uid, gid;         /* from the configured range, unique among live jobs */
+        uint32_t uid, gid;         /* one identity_take() gave (uid == gid) */
         uint64_t memory_max;       /* bytes, no swap; 0 = no limit */
         uint64_t tasks_max;        /* 0 = no limit */
         uint32_t cpu_percent;      /* 100 = one CPU; 0 = no limit */
@@ -160,6 +160,13 @@ struct sb_backend_ops {
         int (*open)(const struct sb_backend_config *cfg, struct sb_backend **out,
                     char *errbuf, size_t errlen);
         void (*close)(struct sb_backend *b);
+
+        /* The identity pool: the uid (= gid) a job runs as, unique among
+         * the jobs the daemon holds from take() until give() (a job still
+         * being cleaned up holds its own). -EAGAIN when every one is taken.
+         * The spec of spawn() and prepare() carries a taken one. */
+        int (*identity_take)(struct sb_backend *b, uint32_t *out);
+        void (*identity_give)(struct sb_backend *b, uint32_t id);
 
         /* What this host can enforce (hello), with limits left at 0. */
         void (*host_caps)(struct sb_backend *b, struct sbp_enforced *out);

@@ -75,9 +75,6 @@ struct sbd_daemon {
         uint64_t warm_paused_until;  /* uv_now() when the pool may try again */
         uv_timer_t warm_timer;       /* the next refill */
 
-        uint8_t *uid_used;           /* bitmap over the uid range */
-        uint32_t uid_cursor;
-
         uint64_t started_ms;         /* uv_now() at start, for uptime */
 
         struct sbd_instance instance; /* our place in the registry (instance.c) */

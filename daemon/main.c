@@ -490,10 +490,6 @@ int main(int argc, char **argv)
         sbd_list_init(&d->jobs);
         sbd_list_init(&d->retained);
         sbd_list_init(&d->usage);
-        if (sbd_job_uids_init(d) < 0) {
-                log_error("out of memory");
-                return 1;
-        }
 
         r = uv_loop_init(&loop);
         if (r < 0) {
@@ -583,7 +579,6 @@ out_loop:
                 exit_code = 1;
         }
         sbd_quota_free_all(d);
-        free(d->uid_used);
         sbd_settings_free(d);
         return exit_code;
 }

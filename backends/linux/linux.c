@@ -106,6 +106,12 @@ static int linux_open(const struct sb_backend_config *cfg, struct sb_backend **o
                 b->cg.base[i].fd = -1;
         b->uid_first = cfg->uid_first;
         b->uid_last = cfg->uid_last;
+        r = sb_backend_idpool_init(&b->ids, cfg->uid_first, cfg->uid_last);
+        if (r < 0) {
+                r = sb_backend_fail(errbuf, errlen, r, "uid range %u-%u", cfg->uid_first,
+                                    cfg->uid_last);
+                goto fail;
+        }
         r = snprintf(b->state_dir, sizeof(b->state_dir), "%s", cfg->state_dir);
         if (r < 0 || (size_t)r >= sizeof(b->state_dir) - 64) {
                 r = sb_backend_fail(errbuf, errlen, -ENAMETOOLONG, "state dir");
@@ -156,6 +162,7 @@ static int linux_open(const struct sb_backend_config *cfg, struct sb_backend **o
         return 0;
 fail:
         sb_cgroup_close(&b->cg);
+        sb_backend_idpool_free(&b->ids);
         free(b);
         return r;
 }
@@ -167,7 +174,18 @@ static void linux_close(struct sb_backend *b)
         sb_linux_spawner_stop(b);
         sb_cgroup_close(&b->cg);
         sb_linux_seccomp_cache_free(&b->seccomp);
+        sb_backend_idpool_free(&b->ids);
         free(b);
+}
+
+static int linux_identity_take(struct sb_backend *b, uint32_t *out)
+{
+        return sb_backend_idpool_take(&b->ids, out);
+}
+
+static void linux_identity_give(struct sb_backend *b, uint32_t id)
+{
+        sb_backend_idpool_give(&b->ids, id);
 }
 
 static void fill_common(struct sb_backend *b, struct sbp_enforced *e)
@@ -526,6 +544,8 @@ const struct sb_backend_ops sb_backend_linux_ops = {
         .probe = sb_linux_probe,
         .open = linux_open,
         .close = linux_close,
+        .identity_take = linux_identity_take,
+        .identity_give = linux_identity_give,
         .host_caps = linux_host_caps,
         .spawn = linux_spawn_job,
         .exit_handle = linux_exit_handle,

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "backends/backend.h"
+#include "backends/internal.h"
 #include "backends/linux/cgroup.h"
 #include "backends/linux/seccomp_groups.h"
 
@@ -36,6 +37,7 @@ struct sb_backend {
         char state_dir[PATH_MAX];
         char root_mnt[PATH_MAX];        /* <state_dir>/root: where each job's tmpfs root goes */
         uint32_t uid_first, uid_last;
+        struct sb_backend_idpool ids;   /* the job uids handed out */
         int cap_last;                   /* /proc/sys/kernel/cap_last_cap */
         struct sb_cgroup cg;
         struct sb_host_path top[SB_LINUX_TOP_MAX];

@@ -36,6 +36,7 @@
 struct sb_backend {
         char state_dir[PATH_MAX];
         uint32_t uid_first, uid_last;
+        struct sb_backend_idpool ids;   /* the job uids handed out */
         bool root;
 };
 
@@ -89,13 +90,35 @@ static int posix_open(const struct sb_backend_config *cfg, struct sb_backend **o
                 free(b);
                 return r;
         }
+        /* Taken from even when not root (every job then runs as the
+         * daemon's uid): the daemon counts its jobs by them alike. */
+        r = sb_backend_idpool_init(&b->ids, cfg->uid_first, cfg->uid_last);
+        if (r < 0) {
+                r = sb_backend_fail(errbuf, errlen, r, "uid range %u-%u", cfg->uid_first,
+                                    cfg->uid_last);
+                free(b);
+                return r;
+        }
         *out = b;
         return 0;
 }
 
 static void posix_close(struct sb_backend *b)
 {
+        if (!b)
+                return;
+        sb_backend_idpool_free(&b->ids);
         free(b);
+}
+
+static int posix_identity_take(struct sb_backend *b, uint32_t *out)
+{
+        return sb_backend_idpool_take(&b->ids, out);
+}
+
+static void posix_identity_give(struct sb_backend *b, uint32_t id)
+{
+        sb_backend_idpool_give(&b->ids, id);
 }
 
 static void posix_caps(struct sb_backend_caps *out)
@@ -425,6 +448,8 @@ const struct sb_backend_ops sb_backend_posix_ops = {
         .probe = posix_probe,
         .open = posix_open,
         .close = posix_close,
+        .identity_take = posix_identity_take,
+        .identity_give = posix_identity_give,
         .host_caps = posix_host_caps,
         .spawn = posix_spawn_job,
         .exit_handle = posix_exit_handle,

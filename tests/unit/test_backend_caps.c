@@ -1,6 +1,7 @@
-/* test_backend_caps.c — what a backend says it can do (caps) agrees with
- * what its ops table has and what it does: the daemon decides from caps
- * alone, never from the backend's name. */
+/* test_backend_caps.c — the neutral contract: what a backend says it can
+ * do (caps) agrees with what its ops table has and what it does (the
+ * daemon decides from caps alone, never from the backend's name), and its
+ * identity pool hands out each id once. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -33,6 +34,8 @@ static void test_caps_match_ops(void **state)
                 assert_non_null(ops->caps);
                 assert_non_null(ops->probe);
                 assert_non_null(ops->exit_handle);
+                assert_non_null(ops->identity_take);
+                assert_non_null(ops->identity_give);
                 memset(&caps, 0xa5, sizeof(caps));
                 ops->caps(&caps);
                 assert_int_equal(caps.prepared, ops->prepare != NULL && ops->start != NULL);
@@ -107,6 +110,42 @@ static void test_posix_caps_hold(void **state)
         assert_int_equal(sb_backend_remove_tree(AT_FDCWD, dir), 0);
 }
 
+/* Every id of the range once, none twice, -EAGAIN when all are out; one
+ * given back is the next one taken. Through the posix backend's ops. */
+static void test_identity_pool(void **state)
+{
+        const struct sb_backend_ops *ops = &sb_backend_posix_ops;
+        char dir[] = "/tmp/backend-ids-XXXXXX", errbuf[256] = "";
+        struct sb_backend_config cfg = { .uid_first = 61000, .uid_last = 61002 };
+        struct sb_backend *b = NULL;
+        uint32_t id, seen = 0;
+
+        (void)state;
+        assert_non_null(mkdtemp(dir));
+        cfg.state_dir = dir;
+        assert_int_equal(ops->open(&cfg, &b, errbuf, sizeof(errbuf)), 0);
+        for (int i = 0; i < 3; i++) {
+                assert_int_equal(ops->identity_take(b, &id), 0);
+                assert_true(id >= 61000 && id <= 61002);
+                assert_false(seen & (1u << (id - 61000)));
+                seen |= 1u << (id - 61000);
+        }
+        assert_int_equal(ops->identity_take(b, &id), -EAGAIN);
+        ops->identity_give(b, 61001);
+        ops->identity_give(b, 5);       /* not one of ours: ignored */
+        assert_int_equal(ops->identity_take(b, &id), 0);
+        assert_int_equal(id, 61001);
+        assert_int_equal(ops->identity_take(b, &id), -EAGAIN);
+        ops->close(b);
+
+        /* An empty range, or one that holds root, is refused at open. */
+        cfg.uid_first = 0;
+        assert_true(ops->open(&cfg, &b, errbuf, sizeof(errbuf)) < 0);
+        cfg.uid_first = 61003;
+        assert_true(ops->open(&cfg, &b, errbuf, sizeof(errbuf)) < 0);
+        assert_int_equal(sb_backend_remove_tree(AT_FDCWD, dir), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -115,6 +154,7 @@ int main(void)
                 cmocka_unit_test(test_linux_caps),
 #endif
                 cmocka_unit_test(test_posix_caps_hold),
+                cmocka_unit_test(test_identity_pool),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
