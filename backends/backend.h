@@ -4,11 +4,13 @@
  * rlimits + process group + timeouts only; later macos and windows). The
  * daemon chooses one at start. Nothing here knows about libuv or the wire
  * protocol beyond the plain struct sbp_enforced record, so a backend can be
- * exercised from a unit test or a tiny driver program.
+ * exercised from a unit test or a tiny driver program. The daemon reads what
+ * a backend can do from caps() and probe(), never from its name; what is
+ * one platform's alone lives in that platform's sub-config and folder.
  *
  * Lifecycle of a job, all calls from the daemon's loop thread except destroy:
  *   spawn()  -> the job's main process exists (setup may still be running in it)
- *   exit_fd() becomes readable when the job has ended (its main process
+ *   exit_handle() becomes readable when the job has ended (its main process
  *               exited, or the backend knows no process of it runs any more)
  *   reap()   -> exit status, setup error if any, accounting; no process of
  *               the job runs any more when it returns (a backend's own
@@ -33,24 +35,64 @@
 #include <sys/types.h>
 
 #include "config.h"          /* HAVE_BACKEND_LINUX */
+#include "backends/probe.h"
 #include "protocol/sbp.h"
 
 struct sb_backend;        /* one per daemon; private to the implementation */
 struct sb_backend_job;    /* one per job; private to the implementation */
 
+/* A stdio end, a directory or a waitable "job ended": a file descriptor on
+ * POSIX systems (a HANDLE fits here on Windows). SB_HANDLE_NONE is none. */
+typedef int sb_handle;
+#define SB_HANDLE_NONE (-1)
+
+/* What only the linux backend reads. */
+struct sb_backend_linux_config {
+        const char *cgroup_name;   /* the daemon's subtree name, e.g. "skillbox" */
+        /* The skillbox-spawner executable that clones every job; NULL = the
+         * one beside the running program, else the installed one; when
+         * neither exists a fork of the daemon clones (a larger process to
+         * clone; probe() warns). */
+        const char *spawner_path;
+};
+
 struct sb_backend_config {
         const char *state_dir;     /* root-owned; job dirs go under <state_dir>/jobs/ */
-        const char *cgroup_name;   /* the daemon's subtree name, e.g. "skillbox" */
         uint32_t uid_first;        /* job uid/gid range, inclusive */
         uint32_t uid_last;
-        /* linux: the skillbox-spawner executable that clones every job;
-         * NULL = a fork of the daemon does (a larger process to clone). */
-        const char *spawner_path;
+        struct sb_backend_linux_config linux_cfg;
+};
+
+/* How a backend applies a limit of the spec. */
+enum sb_backend_limit {
+        SB_BACKEND_LIMIT_ABSENT,     /* not applied: the spec's value is ignored */
+        SB_BACKEND_LIMIT_MONITORED,  /* measured; the backend ends the job once it crosses it */
+        SB_BACKEND_LIMIT_ENFORCED,   /* the system refuses the job anything past it */
+};
+
+/* What a backend can do, by design; the daemon reads this, never the
+ * backend's name. What this host gives within it: host_caps(). */
+struct sb_backend_caps {
+        enum sb_backend_limit memory;    /* memory_max */
+        enum sb_backend_limit tasks;     /* tasks_max */
+        enum sb_backend_limit cpu;       /* cpu_percent */
+        /* Directories by handle shown to the job at their targets (mounts). */
+        bool fd_mounts;
+        /* prepare() and start(): sandboxes built ahead of the request. */
+        bool prepared;
+        /* The largest request start() takes: entries of argv and envp
+         * together, and their bytes with the NULs. A larger one gets a
+         * sandbox built for it (spawn()). */
+        uint32_t prepared_entries_max;
+        uint32_t prepared_bytes_max;
+        /* Before open(), the daemon must sit in a cgroup subtree delegated
+         * to it (systemd: a transient scope with Delegate=yes). */
+        bool needs_delegated_cgroup;
 };
 
 /* A directory the client passed by fd, mounted at target inside the job. */
 struct sb_job_mount {
-        int fd;                    /* O_PATH or readable directory fd; the daemon owns it */
+        sb_handle fd;              /* O_PATH or readable directory fd; the daemon owns it */
         const char *target;        /* checked by the protocol: under /skill /data /input /mnt */
         bool read_only;
         uid_t owner_uid;           /* the client: the job's uid is mapped to it (idmap) */
@@ -61,7 +103,7 @@ struct sb_job_spec {
         const char *job_id;        /* [a-z0-9-], unique among live jobs; names cgroup and dir */
         char *const *argv;         /* argv[0] without '/' is searched in the job's PATH */
         char *const *envp;         /* the complete environment, built by the daemon */
-        uint32_t uid, gid;         /* from the configured range, unique among live jobs */
+        uint32_t uid, gid;         /* one identity_take() gave (uid == gid) */
         uint64_t memory_max;       /* bytes, no swap; 0 = no limit */
         uint64_t tasks_max;        /* 0 = no limit */
         uint32_t cpu_percent;      /* 100 = one CPU; 0 = no limit */
@@ -73,12 +115,12 @@ struct sb_job_spec {
         uint64_t work_size;
         uint64_t work_inodes;
         bool network;              /* false: empty network namespace, loopback up */
-        int stdin_fd;              /* the job's ends; the backend dup2()s them onto 0, 1, 2 */
-        int stdout_fd;
-        int stderr_fd;
+        sb_handle stdin_fd;        /* the job's ends; the backend dup2()s them onto 0, 1, 2 */
+        sb_handle stdout_fd;
+        sb_handle stderr_fd;
         /* Files by descriptor (additive; zeroed spec = none, but workdir_fd
          * must then be -1). The backend dups what it keeps. */
-        int workdir_fd;            /* -1 = fresh dir; else a directory fd mounted at /work */
+        sb_handle workdir_fd;      /* -1 = fresh dir; else a directory fd mounted at /work */
         uid_t owner_uid;           /* the client: files the job writes into workdir_fd */
         gid_t owner_gid;           /* end up owned by it (idmap, or chown after the job) */
         const struct sb_job_mount *mounts;
@@ -102,23 +144,39 @@ struct sb_backend_exit {
 };
 
 struct sb_backend_ops {
-        const char *name;          /* "linux", "posix" */
+        const char *name;          /* "linux", "posix": for logs and messages only */
 
-        /* Probe the host, prepare the cgroup subtree and state dir, and reap
-         * what a previous instance left behind (processes, cgroups, job dirs). */
+        /* What this backend can do (no backend needed: the daemon reads it
+         * before open()). */
+        void (*caps)(struct sb_backend_caps *out);
+        /* Check the host for this backend before open(): one item per
+         * mechanism it relies on, and out->unusable set when it cannot run
+         * jobs here at all. Changes nothing; never fails (a check that errs
+         * is an item saying so). */
+        void (*probe)(const struct sb_backend_config *cfg, struct sb_backend_probe *out);
+
+        /* Prepare the cgroup subtree and state dir, and reap what a previous
+         * instance left behind (processes, cgroups, job dirs). */
         int (*open)(const struct sb_backend_config *cfg, struct sb_backend **out,
                     char *errbuf, size_t errlen);
         void (*close)(struct sb_backend *b);
+
+        /* The identity pool: the uid (= gid) a job runs as, unique among
+         * the jobs the daemon holds from take() until give() (a job still
+         * being cleaned up holds its own). -EAGAIN when every one is taken.
+         * The spec of spawn() and prepare() carries a taken one. */
+        int (*identity_take)(struct sb_backend *b, uint32_t *out);
+        void (*identity_give)(struct sb_backend *b, uint32_t id);
 
         /* What this host can enforce (hello), with limits left at 0. */
         void (*host_caps)(struct sb_backend *b, struct sbp_enforced *out);
 
         int (*spawn)(struct sb_backend *b, const struct sb_job_spec *spec,
                      struct sb_backend_job **out, char *errbuf, size_t errlen);
-        /* A pollable fd that becomes readable once the job ended; reap()
-         * may still answer -EAGAIN (woken early), and is called again on
-         * the next readiness. */
-        int (*exit_fd)(struct sb_backend_job *j);
+        /* A waitable handle (here a pollable fd) that becomes readable once
+         * the job ended; reap() may still answer -EAGAIN (woken early), and
+         * is called again on the next readiness. */
+        sb_handle (*exit_handle)(struct sb_backend_job *j);
         /* Host pid of the job's main process (for inspect and tests). */
         int (*pid)(struct sb_backend_job *j);
         int (*kill)(struct sb_backend_job *j);
@@ -144,13 +202,14 @@ struct sb_backend_ops {
          * argv, envp and stdio are ignored and nothing may be passed by fd.
          * start() hands it the program: spec must carry the same id,
          * uid/gid and limits (else -EINVAL) plus argv, envp and stdio; from
-         * then on it is an ordinary job (exit_fd, kill, reap, destroy). A
+         * then on it is an ordinary job (exit_handle, kill, reap, destroy). A
          * prepared sandbox that is never started goes with kill, reap and
          * destroy; one whose setup failed makes start() fail (-EPIPE), and
          * reap() then says why. start() takes argv and envp of at most
-         * SB_BACKEND_START_ENTRIES_MAX entries and SB_BACKEND_START_BYTES_MAX
-         * bytes (strings with their NULs; else -E2BIG): the daemon gives a
-         * larger request a sandbox built for it instead. */
+         * caps.prepared_entries_max entries and caps.prepared_bytes_max bytes
+         * (strings with their NULs; else -E2BIG): the daemon gives a larger
+         * request a sandbox built for it instead. Both or neither, as
+         * caps.prepared says. */
         int (*prepare)(struct sb_backend *b, const struct sb_job_spec *spec,
                        struct sb_backend_job **out, char *errbuf, size_t errlen);
         int (*start)(struct sb_backend_job *j, const struct sb_job_spec *spec, char *errbuf,
@@ -163,11 +222,6 @@ struct sb_backend_ops {
 #define SB_BACKEND_WORK_SIZE_DEFAULT (256ull << 20)
 #define SB_BACKEND_WORK_INODES_DEFAULT 32768ull
 
-/* What a prepared sandbox's start() takes (above); the child keeps the
- * request in room set aside for it before the job existed. */
-#define SB_BACKEND_START_ENTRIES_MAX 512u
-#define SB_BACKEND_START_BYTES_MAX (24u << 10)
-
 extern const struct sb_backend_ops sb_backend_posix_ops;
 #if HAVE_BACKEND_LINUX
 extern const struct sb_backend_ops sb_backend_linux_ops;
@@ -176,7 +230,7 @@ extern const struct sb_backend_ops sb_backend_linux_ops;
 /* Check a directory fd a client passed (workdir_fd, mounts): 0 if usable;
  * -ENOTDIR, -EPERM (on procfs, sysfs or another kernel file system), -EBADF
  * (opened write-only: neither O_PATH nor readable), or -errno of fstat. */
-int sb_backend_check_dir_fd(int fd);
+int sb_backend_check_dir_fd(sb_handle fd);
 
 /* Look a backend up by name ("linux", "posix"); NULL if not built. */
 const struct sb_backend_ops *sb_backend_find(const char *name);

@@ -2,7 +2,9 @@
  *
  * The daemon runs it when the request arrives (to answer InvalidArgument
  * precisely) and the linux backend again right before it clones the tree
- * into a job (it trusts no caller): same rules in both places.
+ * into a job (it trusts no caller): same rules in both places. POSIX, with
+ * Linux's kernel file systems refused on top; it stays beside the contract
+ * because the daemon calls it for every backend.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +16,7 @@
 
 #include "backends/backend.h"
 
-int sb_backend_check_dir_fd(int fd)
+int sb_backend_check_dir_fd(sb_handle fd)
 {
         struct stat st;
         int fl;

@@ -89,8 +89,17 @@ int sb_backend_remove_tree(int dirfd, const char *name);
 /* A job id names a directory and a cgroup: [a-z0-9-], 1..SBP_JOB_ID_MAX. */
 int sb_backend_job_id_valid(const char *id);
 
-/* chown_tree.c: after a job, give the files the job uid owns below dirfd to
- * the client. Never follows a symlink, never crosses a mount, changes only
- * entries owned by from_uid. Returns 0 or the first error (it goes on past
- * errors). */
-int sb_backend_chown_tree(int dirfd, uid_t from_uid, gid_t from_gid, uid_t to_uid, gid_t to_gid);
+/* ---- the identity pool (idpool.c): ids first..last, each held by one job ---- */
+
+struct sb_backend_idpool {
+        uint32_t first, count;
+        uint32_t cursor;        /* where the next search starts */
+        uint8_t *used;          /* a bit per id */
+};
+
+/* -EINVAL for an empty range or one starting at 0 (root), -ENOMEM. */
+int sb_backend_idpool_init(struct sb_backend_idpool *p, uint32_t first, uint32_t last);
+void sb_backend_idpool_free(struct sb_backend_idpool *p);
+/* A free id, marked taken; -EAGAIN when every one is. */
+int sb_backend_idpool_take(struct sb_backend_idpool *p, uint32_t *out);
+void sb_backend_idpool_give(struct sb_backend_idpool *p, uint32_t id);

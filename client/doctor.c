@@ -1,6 +1,7 @@
 /* doctor.c — `skillboxctl doctor [--state-dir DIR] [--uid-range FIRST-LAST] [--json]`.
  *
- * Runs the same host checks skillboxd logs at start (backends/hostcheck.c)
+ * Runs the same host checks skillboxd logs at start with the linux backend
+ * (backends/hostcheck.c, and the backend's own, backends/linux/hostcheck.c)
  * in this process — no daemon needed, so it also answers "why does the
  * daemon not start". One line per check, "NAME STATUS detail", and for a
  * missing piece "; fix: ..." on the same line, so the output greps well.
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "backends/hostcheck.h"
+#include "backends/linux/hostcheck.h"
 #include "client/doctor.h"
 #include "client/json.h"
 #include "config.h"
@@ -58,7 +60,8 @@ int sbctl_doctor(int argc, char **argv)
                 .uid_first = 60000,
                 .uid_last = 60999,
         };
-        struct sb_hostcheck hc;
+        struct sb_backend_probe hc;
+        struct sb_linux_hostcheck lhc = { .out = &hc };
         bool json = false, ok;
         const char *v;
 
@@ -85,32 +88,35 @@ int sbctl_doctor(int argc, char **argv)
                 }
         }
 
+        memset(&hc, 0, sizeof(hc));
+        sb_backend_hostcheck_privileges(&hc);
+        sb_linux_hostcheck_run(NULL, &lhc);
         sb_backend_hostcheck_run(&p, &hc);
-        ok = sb_backend_hostcheck_ok(&hc);
+        ok = sb_backend_probe_ok(&hc);
         if (json) {
                 fputs("{\"ok\": ", stdout);
                 fputs(ok ? "true" : "false", stdout);
                 fputs(", \"checks\": [", stdout);
                 for (size_t i = 0; i < hc.n; i++) {
-                        const struct sb_hostcheck_item *it = &hc.item[i];
+                        const struct sb_backend_probe_item *it = &hc.item[i];
 
                         fputs(i ? ",\n  {\"name\": " : "\n  {\"name\": ", stdout);
                         sbctl_json_cstr(stdout, it->name);
                         fputs(", \"status\": ", stdout);
-                        sbctl_json_cstr(stdout, sb_backend_hostcheck_status_name(it->status));
+                        sbctl_json_cstr(stdout, sb_backend_probe_status_name(it->status));
                         fputs(", \"detail\": ", stdout);
                         sbctl_json_cstr(stdout, it->detail);
                         fputs(", \"fix\": ", stdout);
                         sbctl_json_cstr(stdout, it->fix[0] ? it->fix : NULL);
                         fputc('}', stdout);
                 }
-                printf("],\n \"landlock_abi\": %u}\n", hc.landlock_abi);
+                printf("],\n \"landlock_abi\": %u}\n", lhc.landlock_abi);
         } else {
                 for (size_t i = 0; i < hc.n; i++) {
-                        const struct sb_hostcheck_item *it = &hc.item[i];
+                        const struct sb_backend_probe_item *it = &hc.item[i];
 
                         printf("%-11s %-4s %s%s%s\n", it->name,
-                               sb_backend_hostcheck_status_name(it->status), it->detail,
+                               sb_backend_probe_status_name(it->status), it->detail,
                                it->fix[0] ? "; fix: " : "", it->fix);
                 }
         }

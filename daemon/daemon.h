@@ -47,6 +47,7 @@ struct sbd_daemon {
         struct sbd_settings *settings;   /* config file, access rules (settings.c) */
 
         const struct sb_backend_ops *ops;
+        struct sb_backend_caps caps;     /* ops->caps(), read once at start */
         struct sb_backend *backend;
 
         uv_pipe_t listener;
@@ -73,9 +74,6 @@ struct sbd_daemon {
         uint64_t warm_retry_ms;      /* the pause after the last failure */
         uint64_t warm_paused_until;  /* uv_now() when the pool may try again */
         uv_timer_t warm_timer;       /* the next refill */
-
-        uint8_t *uid_used;           /* bitmap over the uid range */
-        uint32_t uid_cursor;
 
         uint64_t started_ms;         /* uv_now() at start, for uptime */
 

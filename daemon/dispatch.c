@@ -125,9 +125,9 @@ static int handle_exec(struct sbd_conn *c, uint32_t msgid, const msgpack_object 
         r = sbp_exec_params_decode(params, &p, err);
         if (r < 0)
                 return r;
-        /* exec is the one method that takes fds (workdir_fd, mounts). The
-         * posix backend has no mount namespace: it takes a workdir only. */
-        r = sbd_fds_exec_check(c, &p, strcmp(c->d->ops->name, "posix") != 0, err);
+        /* exec is the one method that takes fds (workdir_fd, mounts). A
+         * backend without fd_mounts (no mount namespace) takes a workdir only. */
+        r = sbd_fds_exec_check(c, &p, c->d->caps.fd_mounts, err);
         if (r < 0) {
                 sbp_exec_params_free(&p);
                 return r;

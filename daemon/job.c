@@ -504,7 +504,7 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
                 r = open_pipe(j, &j->in_pipe, in[1], &j->in_open);
                 in[1] = -1;
         }
-        fd = r == 0 ? d->ops->exit_fd(j->bj) : -1;
+        fd = r == 0 ? d->ops->exit_handle(j->bj) : SB_HANDLE_NONE;
         if (r == 0 && fd < 0)
                 r = fd;
         if (r == 0) {

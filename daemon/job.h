@@ -118,8 +118,7 @@ void sbd_job_close_output(struct sbd_job *j, enum sbp_stream stream);
 /* Forget a finished job (retention over, eviction, or daemon exit). */
 void sbd_job_remove(struct sbd_job *j);
 
-int sbd_job_uids_init(struct sbd_daemon *d);
-/* A free uid of the range (round-robin), or -EAGAIN; and back. */
+/* A free job uid from the backend's identity pool, or -EAGAIN; and back. */
 int sbd_job_uid_alloc(struct sbd_daemon *d, uint32_t *out);
 void sbd_job_uid_release(struct sbd_daemon *d, uint32_t uid);
 /* A fresh job id, unique among jobs and prepared sandboxes. */

@@ -1,5 +1,5 @@
-/* job_ids.c — the uid range jobs run as (a bitmap, allocated round-robin),
- * job ids, and finding a job as a connection may see it.
+/* job_ids.c — the uids jobs run as (from the backend's identity pool), job
+ * ids, and finding a job as a connection may see it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -9,38 +9,16 @@
 #include "daemon/job.h"
 #include "daemon/warm.h"
 
-/* ---- uid range ---- */
-
-int sbd_job_uids_init(struct sbd_daemon *d)
-{
-        uint32_t n = d->opt.uid_last - d->opt.uid_first + 1;
-
-        d->uid_used = calloc((n + 7) / 8, 1);
-        return d->uid_used ? 0 : -ENOMEM;
-}
+/* ---- job uids: the backend's identity pool ---- */
 
 int sbd_job_uid_alloc(struct sbd_daemon *d, uint32_t *out)
 {
-        uint32_t n = d->opt.uid_last - d->opt.uid_first + 1, i, k;
-
-        /* Round-robin from a cursor, so a just-freed uid is reused last. */
-        for (i = 0; i < n; i++) {
-                k = (d->uid_cursor + i) % n;
-                if (!(d->uid_used[k / 8] & (1u << (k % 8)))) {
-                        d->uid_used[k / 8] |= (uint8_t)(1u << (k % 8));
-                        d->uid_cursor = (k + 1) % n;
-                        *out = d->opt.uid_first + k;
-                        return 0;
-                }
-        }
-        return -EAGAIN;
+        return d->ops->identity_take(d->backend, out);
 }
 
 void sbd_job_uid_release(struct sbd_daemon *d, uint32_t uid)
 {
-        uint32_t k = uid - d->opt.uid_first;
-
-        d->uid_used[k / 8] &= (uint8_t)~(1u << (k % 8));
+        d->ops->identity_give(d->backend, uid);
 }
 
 /* ---- lookup, ids ---- */

@@ -258,34 +258,6 @@ static int parse_args(int argc, char **argv, struct sbd_options *o)
 }
 
 /* The state dir holds job directories: root only (0700); parents 0755. */
-/* The linux backend's job cloner: next to this skillboxd (a build tree runs
- * its own), else where it is installed. NULL when neither exists: the
- * backend then clones from a fork of the daemon, which works but makes
- * every job dearer, so say so. */
-static const char *find_spawner(const struct sb_backend_ops *ops, char *buf, size_t len)
-{
-        ssize_t n;
-        char *slash;
-
-        if (strcmp(ops->name, "linux") != 0)
-                return NULL;
-        n = readlink("/proc/self/exe", buf, len - 1);
-        if (n > 0) {
-                buf[n] = '\0';
-                slash = strrchr(buf, '/');
-                if (slash && (size_t)(slash - buf) + sizeof("/skillbox-spawner") <= len) {
-                        memcpy(slash, "/skillbox-spawner", sizeof("/skillbox-spawner"));
-                        if (access(buf, X_OK) == 0)
-                                return buf;
-                }
-        }
-        if (access(SKILLBOX_SPAWNER_PATH, X_OK) == 0)
-                return SKILLBOX_SPAWNER_PATH;
-        log_warning("no skillbox-spawner beside skillboxd or at %s: jobs are cloned from "
-                    "a fork of the daemon (slower)", SKILLBOX_SPAWNER_PATH);
-        return NULL;
-}
-
 static int make_state_dir(const char *dir)
 {
         char buf[4096], *p;
@@ -449,7 +421,6 @@ int main(int argc, char **argv)
         static struct sbd_daemon daemon_state;
         struct sbd_daemon *d = &daemon_state;
         struct sb_backend_config bcfg;
-        char spawner[PATH_MAX];
         char errbuf[512];
         uv_loop_t loop;
         int r, exit_code = 0;
@@ -514,14 +485,11 @@ int main(int argc, char **argv)
                 log_error("backend %s: not available in this build", d->opt.backend);
                 return 1;
         }
+        d->ops->caps(&d->caps);
         sbd_list_init(&d->conns);
         sbd_list_init(&d->jobs);
         sbd_list_init(&d->retained);
         sbd_list_init(&d->usage);
-        if (sbd_job_uids_init(d) < 0) {
-                log_error("out of memory");
-                return 1;
-        }
 
         r = uv_loop_init(&loop);
         if (r < 0) {
@@ -540,7 +508,7 @@ int main(int argc, char **argv)
                 goto out_loop;
         }
         /* Before the host check, which reports the cgroup jobs will get. */
-        if (!strcmp(d->ops->name, "linux")) {
+        if (d->caps.needs_delegated_cgroup) {
                 errbuf[0] = '\0';
                 r = sbd_cgroup_scope_enter(d->opt.cgroup_name, errbuf, sizeof(errbuf));
                 if (r < 0) {
@@ -549,17 +517,16 @@ int main(int argc, char **argv)
                         goto out_loop;
                 }
         }
-        if (sbd_startcheck_run(d) < 0) {
+        bcfg = (struct sb_backend_config){
+                .state_dir = d->opt.state_dir,
+                .uid_first = d->opt.uid_first,
+                .uid_last = d->opt.uid_last,
+                .linux_cfg.cgroup_name = d->opt.cgroup_name,
+        };
+        if (sbd_startcheck_run(d, &bcfg) < 0) {
                 exit_code = 1;
                 goto out_loop;
         }
-        bcfg = (struct sb_backend_config){
-                .state_dir = d->opt.state_dir,
-                .cgroup_name = d->opt.cgroup_name,
-                .uid_first = d->opt.uid_first,
-                .uid_last = d->opt.uid_last,
-                .spawner_path = find_spawner(d->ops, spawner, sizeof(spawner)),
-        };
         errbuf[0] = '\0';
         r = d->ops->open(&bcfg, &d->backend, errbuf, sizeof(errbuf));
         if (r < 0) {
@@ -612,7 +579,6 @@ out_loop:
                 exit_code = 1;
         }
         sbd_quota_free_all(d);
-        free(d->uid_used);
         sbd_settings_free(d);
         return exit_code;
 }

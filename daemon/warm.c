@@ -48,7 +48,7 @@ void sbd_warm_init(struct sbd_daemon *d)
 
 static bool pool_usable(struct sbd_daemon *d)
 {
-        return d->ops->prepare && d->ops->start && !d->draining;
+        return d->caps.prepared && !d->draining;
 }
 
 /* Milliseconds until a paused pool may try again; 0 when not paused. */
@@ -177,8 +177,9 @@ static bool same_groups(const char *const *a, const char *const *b)
 }
 
 /* Whether argv and the job's environment fit what a prepared sandbox's
- * start takes (SB_BACKEND_START_*_MAX: entries, and bytes with the NULs). */
-static bool fits_prepared(char *const *argv, char *const *env)
+ * start takes (caps.prepared_*_max: entries, and bytes with the NULs). */
+static bool fits_prepared(const struct sb_backend_caps *caps, char *const *argv,
+                          char *const *env)
 {
         size_t entries = 0, bytes = 0;
 
@@ -186,7 +187,7 @@ static bool fits_prepared(char *const *argv, char *const *env)
                 bytes += strlen(*v) + 1;
         for (char *const *v = env; *v; v++, entries++)
                 bytes += strlen(*v) + 1;
-        return entries <= SB_BACKEND_START_ENTRIES_MAX && bytes <= SB_BACKEND_START_BYTES_MAX;
+        return entries <= caps->prepared_entries_max && bytes <= caps->prepared_bytes_max;
 }
 
 struct sbd_warm *sbd_warm_take(struct sbd_daemon *d, const struct sbp_profile *prof,
@@ -196,7 +197,7 @@ struct sbd_warm *sbd_warm_take(struct sbd_daemon *d, const struct sbp_profile *p
         struct sbd_list *pos, *tmp;
 
         if (d->warm_count == 0 || strcmp(prof->name, warm_profile_name) != 0 ||
-            p->has_workdir_fd || p->nmounts || !fits_prepared(p->argv, env))
+            p->has_workdir_fd || p->nmounts || !fits_prepared(&d->caps, p->argv, env))
                 return NULL;
         sbd_list_for_each_safe(pos, tmp, &d->warm) {
                 struct sbd_warm *w = sbd_container_of(pos, struct sbd_warm, node);

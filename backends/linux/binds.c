@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "backends/internal.h"
+#include "backends/linux/chown_tree.h"
 #include "backends/linux/linux.h"
 
 void sb_linux_binds_init(struct sb_linux_binds *bd)

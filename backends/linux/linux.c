@@ -106,6 +106,12 @@ static int linux_open(const struct sb_backend_config *cfg, struct sb_backend **o
                 b->cg.base[i].fd = -1;
         b->uid_first = cfg->uid_first;
         b->uid_last = cfg->uid_last;
+        r = sb_backend_idpool_init(&b->ids, cfg->uid_first, cfg->uid_last);
+        if (r < 0) {
+                r = sb_backend_fail(errbuf, errlen, r, "uid range %u-%u", cfg->uid_first,
+                                    cfg->uid_last);
+                goto fail;
+        }
         r = snprintf(b->state_dir, sizeof(b->state_dir), "%s", cfg->state_dir);
         if (r < 0 || (size_t)r >= sizeof(b->state_dir) - 64) {
                 r = sb_backend_fail(errbuf, errlen, -ENAMETOOLONG, "state dir");
@@ -138,7 +144,8 @@ static int linux_open(const struct sb_backend_config *cfg, struct sb_backend **o
         for (int i = 0; i < SB_LINUX_ETC_MAX; i++)
                 probe_path(&b->etc[i], etc_names[i], true);
 
-        r = sb_cgroup_open(&b->cg, 0, NULL, NULL, cfg->cgroup_name, false, errbuf, errlen);
+        r = sb_cgroup_open(&b->cg, 0, NULL, NULL, cfg->linux_cfg.cgroup_name, false, errbuf,
+                           errlen);
         if (r < 0)
                 goto fail;
         r = sb_linux_reap_leftovers(b, errbuf, errlen);
@@ -146,13 +153,16 @@ static int linux_open(const struct sb_backend_config *cfg, struct sb_backend **o
                 goto fail;
         /* Last, while the daemon is still small: what it forks keeps this
          * address space for every job it clones. */
-        r = sb_linux_spawner_start(b, cfg->spawner_path, errbuf, errlen);
+        r = sb_linux_spawner_start(b, sb_linux_spawner_find(cfg->linux_cfg.spawner_path, path,
+                                                            sizeof(path)),
+                                   errbuf, errlen);
         if (r < 0)
                 goto fail;
         *out = b;
         return 0;
 fail:
         sb_cgroup_close(&b->cg);
+        sb_backend_idpool_free(&b->ids);
         free(b);
         return r;
 }
@@ -164,7 +174,18 @@ static void linux_close(struct sb_backend *b)
         sb_linux_spawner_stop(b);
         sb_cgroup_close(&b->cg);
         sb_linux_seccomp_cache_free(&b->seccomp);
+        sb_backend_idpool_free(&b->ids);
         free(b);
+}
+
+static int linux_identity_take(struct sb_backend *b, uint32_t *out)
+{
+        return sb_backend_idpool_take(&b->ids, out);
+}
+
+static void linux_identity_give(struct sb_backend *b, uint32_t id)
+{
+        sb_backend_idpool_give(&b->ids, id);
 }
 
 static void fill_common(struct sb_backend *b, struct sbp_enforced *e)
@@ -333,7 +354,7 @@ static int linux_start(struct sb_backend_job *j, const struct sb_job_spec *spec,
 /* The error pipe, not the pidfd: the init's exit record arrives on it as
  * soon as nothing of the job runs any more (init.c), before the init's own
  * exit; EOF on it means the init is gone without one. */
-static int linux_exit_fd(struct sb_backend_job *j)
+static sb_handle linux_exit_handle(struct sb_backend_job *j)
 {
         return j->err_fd;
 }
@@ -519,11 +540,15 @@ static int linux_destroy_quick(struct sb_backend_job *j)
 
 const struct sb_backend_ops sb_backend_linux_ops = {
         .name = "linux",
+        .caps = sb_linux_backend_caps,
+        .probe = sb_linux_probe,
         .open = linux_open,
         .close = linux_close,
+        .identity_take = linux_identity_take,
+        .identity_give = linux_identity_give,
         .host_caps = linux_host_caps,
         .spawn = linux_spawn_job,
-        .exit_fd = linux_exit_fd,
+        .exit_handle = linux_exit_handle,
         .pid = linux_pid,
         .kill = linux_kill,
         .reap = linux_reap,

@@ -13,8 +13,14 @@
 #include <sys/types.h>
 
 #include "backends/backend.h"
+#include "backends/internal.h"
 #include "backends/linux/cgroup.h"
 #include "backends/linux/seccomp_groups.h"
+
+/* What a prepared sandbox's start() takes (caps.prepared_*_max); the
+ * child keeps the request in room set aside for it before the job existed. */
+#define SB_LINUX_START_ENTRIES_MAX 512u
+#define SB_LINUX_START_BYTES_MAX (24u << 10)
 
 enum sb_host_kind { SB_HOST_ABSENT = 0, SB_HOST_SYMLINK, SB_HOST_DIR, SB_HOST_FILE };
 
@@ -31,6 +37,7 @@ struct sb_backend {
         char state_dir[PATH_MAX];
         char root_mnt[PATH_MAX];        /* <state_dir>/root: where each job's tmpfs root goes */
         uint32_t uid_first, uid_last;
+        struct sb_backend_idpool ids;   /* the job uids handed out */
         int cap_last;                   /* /proc/sys/kernel/cap_last_cap */
         struct sb_cgroup cg;
         struct sb_host_path top[SB_LINUX_TOP_MAX];
@@ -197,8 +204,8 @@ int sb_linux_start_send(int fd, const struct sb_job_spec *spec, char *errbuf, si
 /* The child's room for the start request: the argv and envp arrays and
  * their strings (its own slot's, vmclone.c, or a static one). */
 struct sb_start_area {
-        char *args[SB_BACKEND_START_ENTRIES_MAX + 2];
-        char strings[SB_BACKEND_START_BYTES_MAX];
+        char *args[SB_LINUX_START_ENTRIES_MAX + 2];
+        char strings[SB_LINUX_START_BYTES_MAX];
 };
 /* For a child with its own copy of its parent's memory (a fork). */
 extern struct sb_start_area sb_linux_start_area;
@@ -217,3 +224,10 @@ int sb_linux_caps_verify(const char **step);                       /* after caps
 
 /* leftovers.c: what a previous instance left (processes, cgroups, job dirs). */
 int sb_linux_reap_leftovers(struct sb_backend *b, char *errbuf, size_t errlen);
+
+/* probe.c: caps() and probe() of the contract (backend.h). */
+void sb_linux_backend_caps(struct sb_backend_caps *out);
+void sb_linux_probe(const struct sb_backend_config *cfg, struct sb_backend_probe *out);
+/* The spawner to start: configured (non-NULL) as it is, else beside the
+ * running program (into buf), else the installed one; NULL if none. */
+const char *sb_linux_spawner_find(const char *configured, char *buf, size_t len);

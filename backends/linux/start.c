@@ -11,7 +11,7 @@
  * The daemon side (send) may allocate; the child side (recv) runs in the
  * sandboxed child and reads into the room its spawner gave it (struct
  * sb_start_area: a slot of its own when it shares the spawner's memory,
- * vmclone.c). Hence the size limit SB_BACKEND_START_*_MAX, which the daemon
+ * vmclone.c). Hence the size limit SB_LINUX_START_*_MAX, which the daemon
  * checks before it hands a request to a prepared sandbox. Nothing in the
  * message can widen the sandbox: it names the program and its
  * environment, and the fds become the program's stdio.
@@ -50,7 +50,7 @@ int sb_linux_start_send(int fd, const struct sb_job_spec *spec, char *errbuf, si
                 if (fds[i] < 0)
                         return sb_backend_fail(errbuf, errlen, -EBADF, "stdio");
         slen = sb_linux_strv_measure(spec->argv, spec->envp, &argc, &envc);
-        if (argc + envc > SB_BACKEND_START_ENTRIES_MAX || slen > SB_BACKEND_START_BYTES_MAX)
+        if (argc + envc > SB_LINUX_START_ENTRIES_MAX || slen > SB_LINUX_START_BYTES_MAX)
                 return sb_backend_fail(errbuf, errlen, -E2BIG, "argv and environment too large "
                                        "for a prepared sandbox");
         len = sizeof(*h) + slen;
@@ -134,7 +134,7 @@ int sb_linux_start_recv(int fd, struct sb_start_area *a, char ***argv, char ***e
         *step = "start request";
         if (n != (ssize_t)sizeof(h) || (mh.msg_flags & MSG_CTRUNC) || nfds != 3 ||
             h.magic != START_MAGIC || h.argc == 0 ||
-            h.argc + h.envc > SB_BACKEND_START_ENTRIES_MAX || h.strings_len > sizeof(a->strings)) {
+            h.argc + h.envc > SB_LINUX_START_ENTRIES_MAX || h.strings_len > sizeof(a->strings)) {
                 close_fds(fds, nfds);
                 /* EOF: the daemon dropped this sandbox unused. */
                 return n == 0 ? -EPIPE : -EPROTO;

@@ -27,12 +27,16 @@
 
 #include "backends/internal.h"
 #include "backends/posix/posix.h"
+#ifdef __linux__
+#include "backends/linux/chown_tree.h"
+#endif
 
 #define POSIX_NOFILE 1024
 
 struct sb_backend {
         char state_dir[PATH_MAX];
         uint32_t uid_first, uid_last;
+        struct sb_backend_idpool ids;   /* the job uids handed out */
         bool root;
 };
 
@@ -86,13 +90,54 @@ static int posix_open(const struct sb_backend_config *cfg, struct sb_backend **o
                 free(b);
                 return r;
         }
+        /* Taken from even when not root (every job then runs as the
+         * daemon's uid): the daemon counts its jobs by them alike. */
+        r = sb_backend_idpool_init(&b->ids, cfg->uid_first, cfg->uid_last);
+        if (r < 0) {
+                r = sb_backend_fail(errbuf, errlen, r, "uid range %u-%u", cfg->uid_first,
+                                    cfg->uid_last);
+                free(b);
+                return r;
+        }
         *out = b;
         return 0;
 }
 
 static void posix_close(struct sb_backend *b)
 {
+        if (!b)
+                return;
+        sb_backend_idpool_free(&b->ids);
         free(b);
+}
+
+static int posix_identity_take(struct sb_backend *b, uint32_t *out)
+{
+        return sb_backend_idpool_take(&b->ids, out);
+}
+
+static void posix_identity_give(struct sb_backend *b, uint32_t id)
+{
+        sb_backend_idpool_give(&b->ids, id);
+}
+
+static void posix_caps(struct sb_backend_caps *out)
+{
+        memset(out, 0, sizeof(*out));
+        out->memory = SB_BACKEND_LIMIT_ENFORCED;   /* RLIMIT_AS */
+        /* RLIMIT_NPROC counts per uid: only a uid of the job's own. */
+        out->tasks = geteuid() == 0 ? SB_BACKEND_LIMIT_ENFORCED : SB_BACKEND_LIMIT_ABSENT;
+        out->cpu = SB_BACKEND_LIMIT_ABSENT;
+        /* No mount namespace: a client's directory can only be the cwd. */
+        out->fd_mounts = false;
+        out->prepared = false;
+        out->needs_delegated_cgroup = false;
+}
+
+/* Nothing of the host decides whether rlimits and a session work. */
+static void posix_probe(const struct sb_backend_config *cfg, struct sb_backend_probe *out)
+{
+        out->unusable[0] = '\0';
 }
 
 static void posix_fill(struct sbp_enforced *e)
@@ -283,7 +328,7 @@ fail_dir:
         return r;
 }
 
-static int posix_exit_fd(struct sb_backend_job *j)
+static sb_handle posix_exit_handle(struct sb_backend_job *j)
 {
         return j->exit_fd;
 }
@@ -349,13 +394,19 @@ static int posix_reap(struct sb_backend_job *j, struct sb_backend_exit *out)
         return 0;
 }
 
-/* Never following a link (chown_tree.c). */
+/* Never following a link (linux/chown_tree.c). Elsewhere no walk is safe
+ * enough yet (it needs openat2's RESOLVE_BENEATH): the files stay the job
+ * uid's, and the daemon reports the error. */
 static int posix_finish_files(struct sb_backend_job *j)
 {
         if (!j->reaped || j->workdir_fd < 0 || !j->uid_changed || j->files_given)
                 return 0;
         j->files_given = true;
+#ifdef __linux__
         return sb_backend_chown_tree(j->workdir_fd, j->uid, j->gid, j->owner_uid, j->owner_gid);
+#else
+        return -EOPNOTSUPP;
+#endif
 }
 
 static void posix_enforced(struct sb_backend_job *j, struct sbp_enforced *out)
@@ -393,11 +444,15 @@ static void posix_destroy(struct sb_backend_job *j)
 
 const struct sb_backend_ops sb_backend_posix_ops = {
         .name = "posix",
+        .caps = posix_caps,
+        .probe = posix_probe,
         .open = posix_open,
         .close = posix_close,
+        .identity_take = posix_identity_take,
+        .identity_give = posix_identity_give,
         .host_caps = posix_host_caps,
         .spawn = posix_spawn_job,
-        .exit_fd = posix_exit_fd,
+        .exit_handle = posix_exit_handle,
         .pid = posix_pid,
         .kill = posix_kill,
         .reap = posix_reap,

@@ -48,9 +48,9 @@ int main(int argc, char **argv)
         const char *backend = HAVE_BACKEND_LINUX ? "linux" : "posix";
         struct sb_backend_config cfg = {
                 .state_dir = "/tmp/sb-backend-run",
-                .cgroup_name = "sb-backend-run",
                 .uid_first = 61000,
                 .uid_last = 61099,
+                .linux_cfg.cgroup_name = "sb-backend-run",
         };
         struct sb_job_spec spec = {
                 .memory_max = 512ull << 20,
@@ -101,7 +101,7 @@ int main(int argc, char **argv)
                 else if (!strcmp(a, "--state-dir"))
                         cfg.state_dir = v;
                 else if (!strcmp(a, "--cgroup"))
-                        cfg.cgroup_name = v;
+                        cfg.linux_cfg.cgroup_name = v;
                 else if (!strcmp(a, "--uid-range")) {
                         if (sscanf(v, "%" SCNu32 "-%" SCNu32, &cfg.uid_first, &cfg.uid_last) != 2)
                                 usage();
@@ -169,7 +169,7 @@ int main(int argc, char **argv)
                         fprintf(stderr, "abandoned: job %s pid %d\n", idbuf, ops->pid(j));
                         return 0;       /* no kill, no reap: a leftover on purpose */
                 }
-                struct pollfd pfd = { .fd = ops->exit_fd(j), .events = POLLIN };
+                struct pollfd pfd = { .fd = ops->exit_handle(j), .events = POLLIN };
                 for (;;) {
                         uint64_t el = now_ms() - t0;
                         int left = el >= timeout_ms ? 0 : (int)(timeout_ms - el);

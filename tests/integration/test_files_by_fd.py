@@ -99,6 +99,26 @@ def expect_invalid(daemon, params, fds, code="InvalidArgument"):
         assert r.ok("hello", {})
 
 
+def test_backend_without_mounts_refuses_them(posix_daemon, hostdir):
+    """A backend that cannot mount (posix: its caps say no fd mounts) gets
+    no mounts: the request is Unsupported, named as such, before a job
+    exists; the workdir it can take still works."""
+    fd = odir(hostdir)
+    try:
+        with posix_daemon.rpc() as r:
+            err, res = exec_fds(r, {"argv": ["true"], "mounts": [{"fd": 0, "target": "/data"}]},
+                                [fd])
+            assert err is not None and err["code"] == "Unsupported", (err, res)
+            assert "cannot mount directories" in err["message"], err
+    finally:
+        os.close(fd)
+    cp = posix_daemon.ctl("run", "--json", "--workdir", hostdir, "--", "pwd")
+    assert cp.returncode == 0, cp.stderr
+    import json
+    res = json.loads(cp.stdout)
+    assert res["state"] == "exited" and res["enforced"]["workdir"] == "cwd", res
+
+
 @pytest.mark.parametrize("target", ["/etc", "/work", "/", "/skill/../etc", "/skill//x",
                                     "/skill/", "skill", "/mntx", "/proc/x", "/tmp"])
 def test_bad_targets(daemon, hostdir, target):

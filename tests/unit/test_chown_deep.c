@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "backends/internal.h"
+#include "backends/linux/chown_tree.h"
 
 #define JOB 61235u
 #define CLIENT 4243u

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "backends/internal.h"
+#include "backends/linux/chown_tree.h"
 
 #define JOB 61234u
 #define CLIENT 4242u

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "backends/internal.h"
+#include "backends/linux/chown_tree.h"
 
 /* A directory the walk went down from: where to resume it. */
 struct level {
