@@ -15,6 +15,7 @@
 #include "backends/backend.h"
 #include "daemon/instance.h"
 #include "daemon/list.h"
+#include "daemon/transport/transport.h"
 
 struct sbd_options {
         const char *socket_path;
@@ -49,9 +50,7 @@ struct sbd_daemon {
         const struct sb_backend_ops *ops;
         struct sb_backend *backend;
 
-        uv_pipe_t listener;
-        bool listening;
-        gid_t socket_gid;            /* peers in this group (or root) may connect */
+        struct sbd_listener listener; /* the daemon's socket (transport.h) */
 
         struct sbd_list conns;       /* struct sbd_conn, in accept order */
         uint32_t conns_open;         /* not closing */
