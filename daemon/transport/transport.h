@@ -47,8 +47,9 @@ struct sbd_listen_spec {
 struct sbd_listener {
         uv_pipe_t pipe;
         bool open;              /* pipe initialized, until sbd_transport_unlisten() */
-        /* Passed by the service manager (socket activation): it owns the
-         * name, its mode and group, and keeps it across our restarts. */
+        /* Passed by the service manager (socket activation; set before
+         * sbd_transport_prepare()): it owns the name, its mode and group,
+         * and keeps it across our restarts. */
         bool activated;
         struct sbd_handle activated_handle;
 };
