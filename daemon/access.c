@@ -1,10 +1,8 @@
 /* access.c — roles and profile permissions by peer identity.
  *
- * A peer is identified by the kernel, never by what it says: uid, gid and
- * pid from SO_PEERCRED and its supplementary groups from SO_PEERGROUPS, both
- * captured by the kernel at connect() time (reading /proc/PID/status later
- * could see another process that reused the pid). Where SO_PEERGROUPS is
- * missing (Linux < 4.13) the group database is asked for the user's groups.
+ * A peer is identified by the kernel, never by what it says: the transport
+ * reports the uid, gid, pid and groups the kernel recorded at connect()
+ * (transport.h), and this file only decides what that identity may do.
  *
  * Roles: root is always admin; then Admins=, then Clients=; anyone else has
  * no role and is refused before a single byte is read from it. Every list is
@@ -17,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "daemon/access.h"
@@ -25,6 +22,7 @@
 #include "daemon/log.h"
 #include "daemon/profile.h"
 #include "daemon/settings.h"
+#include "daemon/transport/transport.h"
 
 struct principals {
         uid_t *uids;
@@ -195,47 +193,14 @@ static bool matches(const struct principals *p, const struct sbd_conn *c)
         return false;
 }
 
-/* The peer's groups: primary first, then what the kernel recorded at
- * connect(); the group database only if the kernel cannot tell. */
-static void peer_groups(struct sbd_conn *c, int fd)
+int sbd_access_admit(const struct sbd_access *a, struct sbd_conn *c, const struct sbd_peer *p)
 {
-        gid_t buf[SBD_CONN_GROUPS_MAX * 4];
-        socklen_t len = sizeof(buf);
-        int n = 0, i;
-
-        c->groups[0] = c->gid;
-        c->ngroups = 1;
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, buf, &len) == 0) {
-                n = (int)(len / sizeof(gid_t));
-        } else if (errno == ENOPROTOOPT) {
-                struct passwd *pw = getpwuid(c->uid);
-
-                n = SBD_CONN_GROUPS_MAX * 4;
-                if (!pw || getgrouplist(pw->pw_name, pw->pw_gid, buf, &n) < 0)
-                        n = 0;
-        } else {
-                /* ERANGE: more groups than we keep. Fall through with the
-                 * primary group only: this can deny, never grant. */
-                log_debug("connection %" PRIu64 ": SO_PEERGROUPS: %s", c->id,
-                          sbd_errno_name(-errno));
-        }
-        for (i = 0; i < n && c->ngroups < SBD_CONN_GROUPS_MAX; i++)
-                if (buf[i] != c->gid)
-                        c->groups[c->ngroups++] = buf[i];
-}
-
-int sbd_access_admit(const struct sbd_access *a, struct sbd_conn *c, int fd)
-{
-        struct ucred cred;
-        socklen_t len = sizeof(cred);
-
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-                return -errno;
-        c->uid = cred.uid;
-        c->gid = cred.gid;
-        c->pid = cred.pid;
-        peer_groups(c, fd);
-        c->admin = cred.uid == 0 || (a && matches(&a->admins, c));
+        c->uid = p->uid;
+        c->gid = p->gid;
+        c->pid = p->pid;
+        memcpy(c->groups, p->groups, p->ngroups * sizeof(p->groups[0]));
+        c->ngroups = p->ngroups;
+        c->admin = p->uid == 0 || (a && matches(&a->admins, c));
         if (c->admin)
                 return 1;
         return a && matches(&a->clients, c) ? 1 : 0;

@@ -13,16 +13,17 @@
 
 struct sbd_conn;
 struct sbd_access;
+struct sbd_peer;
 
 /* Resolve c's names; an unknown user or group is logged (warning) and
  * matches nobody. Returns 0 or -ENOMEM. */
 int sbd_access_new(const struct sbd_conf *c, struct sbd_access **out);
 struct sbd_access *sbd_access_free(struct sbd_access *a);
 
-/* Identify the peer on fd (SO_PEERCRED, SO_PEERGROUPS) into c's uid, gid,
- * pid, groups and role. Returns 1 if admitted (c->admin set for admins),
- * 0 if the peer has no role, <0 on error. */
-int sbd_access_admit(const struct sbd_access *a, struct sbd_conn *c, int fd);
+/* Give c the identity of its peer p (uid, gid, pid, groups) and its role.
+ * Returns 1 if admitted (c->admin set for admins), 0 if the peer has no
+ * role. */
+int sbd_access_admit(const struct sbd_access *a, struct sbd_conn *c, const struct sbd_peer *p);
 
 /* Whether c may run jobs under profile p of configuration conf (the one a
  * was built from): admins may use all; clients those whose AllowedUsers=

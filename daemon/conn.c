@@ -1,9 +1,10 @@
 /* conn.c — one client connection.
  *
- * Bytes are read straight into the sbp_reader's buffer (alloc_cb reserves
- * space there) and each complete request is dispatched at once. Every reply
- * or notification is one msgpack_sbuffer sent with one uv_write and freed in
- * its write callback. A bad frame is answered with ProtocolError (with the
+ * The transport reads bytes straight into the sbp_reader's buffer (space
+ * reserved there), with the handles that came with them (fds.c), and each
+ * complete request is dispatched at once. Every reply or notification is
+ * one msgpack_sbuffer sent with one uv_write and freed in its write
+ * callback. A bad frame is answered with ProtocolError (with the
  * msgid when it could be read, else 0); a second bad frame or a frame over
  * the size cap closes the connection after flushing the error.
  *
@@ -36,6 +37,8 @@
 #include "daemon/dispatch.h"
 #include "daemon/job.h"
 #include "daemon/log.h"
+
+#define READ_CHUNK (64u << 10)
 
 struct sbd_out *sbd_out_new(void)
 {
@@ -89,7 +92,7 @@ static void pause_reading(struct sbd_conn *c)
         c->reading_paused = true;
         log_debug("connection %" PRIu64 ": requests paused (%zu bytes queued)", c->id,
                   c->out_bytes);
-        r = sbd_fds_pause(c, true);
+        r = sbd_rx_pause(&c->rx, true);
         if (r < 0)
                 log_warning("connection %" PRIu64 ": stop reading: %s", c->id, uv_err_name(r));
 }
@@ -105,7 +108,7 @@ static void resume_reading(struct sbd_conn *c)
         process(c);
         if (c->closing || c->reading_paused)
                 return;
-        r = sbd_fds_pause(c, false);
+        r = sbd_rx_pause(&c->rx, false);
         if (r < 0) {
                 log_warning("connection %" PRIu64 ": resume reading: %s", c->id,
                             uv_err_name(r));
@@ -217,7 +220,7 @@ void sbd_conn_reply_nil(struct sbd_conn *c, uint32_t msgid)
         sbd_conn_send(c, o);
 }
 
-/* ---- reading (recvmsg and received fds: fds.c) ---- */
+/* ---- reading (the transport's reader; received handles: fds.c) ---- */
 
 static void bad_frame(struct sbd_conn *c, int r, bool has_msgid, uint32_t msgid,
                       struct sbp_error *err)
@@ -279,7 +282,7 @@ static void process(struct sbd_conn *c)
         }
 }
 
-void sbd_conn_input(struct sbd_conn *c, ssize_t n)
+static void input(struct sbd_conn *c, ssize_t n)
 {
         if (c->closing)
                 return;
@@ -298,25 +301,74 @@ void sbd_conn_input(struct sbd_conn *c, ssize_t n)
         process(c);
 }
 
-/* ---- lifetime ---- */
-
-static void conn_closed(uv_handle_t *h)
+static void protocol_error(struct sbd_conn *c, const char *why)
 {
-        struct sbd_conn *c = h->data;
+        struct sbp_error err;
 
-        c->fds.pipe_closed = true;
-        if (c->fds.poll_open)
-                return;         /* fds.c's close callback frees c */
-        sbd_conn_free(c);
+        log_warning("connection %" PRIu64 " (uid %u): %s", c->id, (unsigned)c->uid, why);
+        sbp_error_set(&err, SBP_E_PROTOCOL_ERROR, "%s", why);
+        sbd_conn_reply_error(c, 0, &err);
+        sbd_conn_close(c, true);
 }
 
-void sbd_conn_free(struct sbd_conn *c)
+static void on_rx_alloc(void *data, char **base, size_t *len)
 {
+        struct sbd_conn *c = data;
+
+        if (c->closing || sbp_reader_reserve(&c->reader, READ_CHUNK, base, len) < 0)
+                *len = 0;
+}
+
+static void on_rx_read(void *data, ssize_t n, struct sbd_handle *h, uint32_t nh, bool truncated)
+{
+        struct sbd_conn *c = data;
+        bool fit;
+
+        if (n < 0) {
+                input(c, n);
+                return;
+        }
+        fit = sbd_fds_received(c, (size_t)n, h, nh);
+        if (truncated) {
+                protocol_error(c, "too many file descriptors with one message");
+                return;
+        }
+        if (!fit) {
+                protocol_error(c, "too many file descriptors queued on the connection");
+                return;
+        }
+        c->fds.rx_total += (uint64_t)n;
+        input(c, n == 0 ? UV_EOF : n);
+}
+
+/* ---- lifetime ---- */
+
+/* c goes once both its pipe and its reader are closed. */
+static void conn_free(struct sbd_conn *c)
+{
+        sbd_fds_release(c);
         sbd_list_remove(&c->node);
         if (c->reader_ready)
                 sbp_reader_destroy(&c->reader);
         log_debug("connection %" PRIu64 ": freed", c->id);
         free(c);
+}
+
+static void conn_closed(uv_handle_t *h)
+{
+        struct sbd_conn *c = h->data;
+
+        c->pipe_closed = true;
+        if (!sbd_rx_open(&c->rx))
+                conn_free(c);
+}
+
+static void on_rx_closed(void *data)
+{
+        struct sbd_conn *c = data;
+
+        if (c->pipe_closed)
+                conn_free(c);
 }
 
 struct sbd_conn *sbd_conn_new(struct sbd_daemon *d)
@@ -328,7 +380,10 @@ struct sbd_conn *sbd_conn_new(struct sbd_daemon *d)
                 return NULL;
         c->d = d;
         c->id = ++d->next_conn_id;
-        c->fds.sock = -1;
+        c->rx.data = c;
+        c->rx.alloc = on_rx_alloc;
+        c->rx.read = on_rx_read;
+        c->rx.closed = on_rx_closed;
         sbd_list_init(&c->node);
         sbd_list_init(&c->waiters);
         sbd_list_init(&c->stdin_reqs);
@@ -350,7 +405,7 @@ int sbd_conn_start(struct sbd_conn *c)
         if (r < 0)
                 return r;
         c->reader_ready = true;
-        r = sbd_fds_start(c);
+        r = sbd_rx_start(&c->rx, &c->pipe);
         return r < 0 ? r : 0;
 }
 
@@ -397,7 +452,7 @@ void sbd_conn_close(struct sbd_conn *c, bool flush)
                 return;
         c->closing = true;
         c->d->conns_open--;
-        sbd_fds_stop(c);
+        sbd_rx_stop(&c->rx);
         release(c);
         log_debug("connection %" PRIu64 ": closing%s", c->id, flush ? " after flush" : "");
         if (flush) {

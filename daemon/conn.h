@@ -11,9 +11,8 @@
 
 #include "daemon/daemon.h"
 #include "daemon/fds.h"
+#include "daemon/transport/transport.h"
 #include "protocol/sbp.h"
-
-#define SBD_CONN_GROUPS_MAX 64
 
 /* One outgoing message: a buffer and the write request that sends it. Freed
  * in the write callback. */
@@ -26,20 +25,23 @@ struct sbd_out {
 struct sbd_conn {
         struct sbd_list node;        /* in daemon->conns */
         struct sbd_daemon *d;
-        uv_pipe_t pipe;
+        uv_pipe_t pipe;              /* the connection; replies are written here */
+        bool pipe_closed;            /* its close callback ran */
         uint64_t id;
+        /* The peer at accept (sbd_transport_peer), as access.c admitted it. */
         uid_t uid;
         gid_t gid;
         pid_t pid;
         bool admin;                  /* role admin: sees and kills every job */
         /* The peer's groups at accept (primary first), for AllowedUsers=
          * @group; capped, which can only deny, never grant. */
-        gid_t groups[SBD_CONN_GROUPS_MAX];
+        gid_t groups[SBD_PEER_GROUPS_MAX];
         uint32_t ngroups;
 
         struct sbp_reader reader;
         bool reader_ready;
-        struct sbd_fds fds;          /* reading with recvmsg, SCM_RIGHTS fds (fds.c) */
+        struct sbd_rx rx;            /* reading: bytes and handles (transport.h) */
+        struct sbd_fds fds;          /* the handles received, by message (fds.c) */
         unsigned bad_frames;
 
         bool closing;                /* no more reads, no more replies */
@@ -73,11 +75,6 @@ struct sbd_conn {
 struct sbd_conn *sbd_conn_new(struct sbd_daemon *d);
 /* Accepted and authorized (uid, gid, pid, admin set): start reading. */
 int sbd_conn_start(struct sbd_conn *c);
-/* fds.c's reader hands over: n > 0 bytes received into the reader's
- * reserved buffer, or a libuv error / UV_EOF. */
-void sbd_conn_input(struct sbd_conn *c, ssize_t n);
-/* Free c once both its pipe and its poll handle are closed (close callbacks). */
-void sbd_conn_free(struct sbd_conn *c);
 
 struct sbd_out *sbd_out_new(void);
 void sbd_out_free(struct sbd_out *o);

@@ -15,6 +15,7 @@
 #include "backends/backend.h"
 #include "daemon/instance.h"
 #include "daemon/list.h"
+#include "daemon/transport/transport.h"
 
 struct sbd_options {
         const char *socket_path;
@@ -50,9 +51,7 @@ struct sbd_daemon {
         struct sb_backend_caps caps;     /* ops->caps(), read once at start */
         struct sb_backend *backend;
 
-        uv_pipe_t listener;
-        bool listening;
-        gid_t socket_gid;            /* peers in this group (or root) may connect */
+        struct sbd_listener listener; /* the daemon's socket (transport.h) */
 
         struct sbd_list conns;       /* struct sbd_conn, in accept order */
         uint32_t conns_open;         /* not closing */

@@ -4,7 +4,7 @@
  * other daemon serves the socket (before anything is reaped), state dir
  * (0700), the instance registry (no live daemon shares our cgroup name, uid
  * range or state dir: instance.c), a delegated cgroup from systemd when
- * started by hand (cgroup_scope.c: it may stop a dead instance's scope, so
+ * started by hand (service.h: it may stop a dead instance's scope, so
  * only under the registry's claim), backend open() (which reaps what a
  * previous instance left behind), then listen — so a client that can
  * connect can run jobs. Any failure exits 1 with one clear line.
@@ -28,15 +28,14 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "daemon/cgroup_scope.h"
 #include "daemon/conn.h"
 #include "daemon/ctty.h"
 #include "daemon/daemon.h"
 #include "daemon/job.h"
 #include "daemon/log.h"
 #include "daemon/quota.h"
-#include "daemon/sdnotify.h"
 #include "daemon/server.h"
+#include "daemon/service.h"
 #include "daemon/settings.h"
 #include "daemon/startcheck.h"
 #include "daemon/warm.h"
@@ -359,7 +358,7 @@ static void start_drain(struct sbd_daemon *d, int signum)
         }
         log_info("%s: draining (%u running jobs)", strsignal(signum), d->jobs_running);
         d->draining = true;
-        sbd_notify_stopping(d);
+        sbd_service_stopping(d);
         sbd_warm_drop_all(d);
         sbd_server_close(d);
         uv_timer_start(&d->drain_timer, on_drain_deadline, DRAIN_DEADLINE_MS, 0);
@@ -510,7 +509,7 @@ int main(int argc, char **argv)
         /* Before the host check, which reports the cgroup jobs will get. */
         if (d->caps.needs_delegated_cgroup) {
                 errbuf[0] = '\0';
-                r = sbd_cgroup_scope_enter(d->opt.cgroup_name, errbuf, sizeof(errbuf));
+                r = sbd_service_cgroup_enter(d->opt.cgroup_name, errbuf, sizeof(errbuf));
                 if (r < 0) {
                         log_error("cgroup: %s", errbuf);
                         exit_code = 1;
@@ -544,8 +543,8 @@ int main(int argc, char **argv)
         log_info("skillboxd %s ready: backend %s, state dir %s, job uids %u-%u",
                  SKILLBOX_VERSION, d->ops->name, d->opt.state_dir, d->opt.uid_first,
                  d->opt.uid_last);
-        /* Listening, host checked: now systemd may count us as started. */
-        if (sbd_notify_ready(d) < 0) {
+        /* Listening, host checked: now the service manager may count us as started. */
+        if (sbd_service_ready(d) < 0) {
                 exit_code = 1;
                 goto out_backend;
         }

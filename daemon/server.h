@@ -4,10 +4,12 @@
 #include "daemon/daemon.h"
 
 /* Before the backend is opened (its open() reaps a previous instance's
- * leftovers): create the socket's directory and make sure no other daemon is
- * serving the socket; remove a stale one. Logs and returns <0 on failure. */
+ * leftovers): take the socket the service manager passed, or create the
+ * socket's directory and make sure no other daemon is serving the socket;
+ * remove a stale one. Logs and returns <0 on failure. */
 int sbd_server_prepare(struct sbd_daemon *d);
-/* Bind, set mode and group, listen. Logs and returns <0 on failure. */
+/* Listen (a bound socket gets its mode and group first). Logs and returns
+ * <0 on failure. */
 int sbd_server_listen(struct sbd_daemon *d);
-/* Stop accepting and remove the socket file. Idempotent. */
+/* Stop accepting and remove the socket file we bound. Idempotent. */
 void sbd_server_close(struct sbd_daemon *d);

@@ -16,7 +16,7 @@ import tempfile
 import msgpack
 import pytest
 
-from conftest import Daemon, require_root, skillboxctl_path
+from conftest import ConnectionClosed, Daemon, deadline_poll, require_root, skillboxctl_path
 
 pytestmark = pytest.mark.usefixtures()
 
@@ -174,6 +174,84 @@ def test_fds_on_other_methods_are_ignored(daemon, hostdir):
             assert err is not None and err["code"] == "InvalidArgument"
     finally:
         os.close(fd)
+
+
+FDS_MAX = 16   # SBP_FDS_MAX: fds with one message
+CONN_FDS_MAX = 32   # SBD_CONN_FDS_MAX: fds queued on a connection, not yet dispatched
+
+
+def daemon_holds(d, path):
+    """Whether skillboxd has an fd open on path."""
+    fddir = f"/proc/{d.proc.pid}/fd"
+    for name in os.listdir(fddir):
+        try:
+            if os.readlink(os.path.join(fddir, name)) == path:
+                return True
+        except FileNotFoundError:
+            pass
+    return False
+
+
+def error_then_closed(rpc):
+    """The one error (msgid 0) the daemon sends before it closes."""
+    msg = rpc.read_message()
+    assert msg[0] == 1 and msg[1] == 0 and msg[2] is not None, msg
+    with pytest.raises(ConnectionClosed):
+        rpc.read_message()
+    return msg[2]
+
+
+def test_more_fds_than_a_message_takes(daemon, hostdir):
+    """One over SBP_FDS_MAX: the request fails, the connection goes on,
+    and the daemon keeps none of the fds."""
+    fds = [odir(hostdir) for _ in range(FDS_MAX + 1)]
+    try:
+        with daemon.rpc() as r:
+            err, _ = exec_fds(r, {"argv": ["true"], "workdir_fd": 0}, fds)
+            assert err["code"] == "ProtocolError" and "more than 16" in err["message"], err
+            assert r.ok("hello", {})["role"] == "admin"
+            assert not daemon_holds(daemon, hostdir)
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def test_fds_past_the_control_buffer_close_the_connection(daemon, hostdir):
+    """More fds with one sendmsg than one read takes: the stream and its fds
+    are out of step, so the connection is closed after one error."""
+    fds = [odir(hostdir) for _ in range(FDS_MAX + 8)]
+    try:
+        with daemon.rpc() as r:
+            r.msgid += 1
+            send_with_fds(r, [0, r.msgid, "exec", [{"argv": ["true"]}]], fds)
+            err = error_then_closed(r)
+            assert err["code"] == "ProtocolError", err
+            assert "too many file descriptors with one message" in err["message"], err
+        assert deadline_poll(lambda: not daemon_holds(daemon, hostdir), 5.0)
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def test_fds_queued_past_the_cap_close_the_connection(daemon, hostdir):
+    """fds sent with the bytes of a request that never ends are queued on the
+    connection up to a cap; past it, one error and the connection closes."""
+    fds = [odir(hostdir) for _ in range(FDS_MAX)]
+    frame = msgpack.packb([0, 1, "exec", [{"argv": ["true"]}]], use_bin_type=True)
+    try:
+        with daemon.rpc() as r:
+            # Each sendmsg with fds is read on its own: one byte and 16 fds
+            # at a time, and the request is never complete.
+            for i in range(CONN_FDS_MAX // FDS_MAX + 1):
+                r.sock.sendmsg([frame[i:i + 1]],
+                               [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+            err = error_then_closed(r)
+            assert err["code"] == "ProtocolError", err
+            assert "too many file descriptors queued" in err["message"], err
+        assert deadline_poll(lambda: not daemon_holds(daemon, hostdir), 5.0)
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def test_symlink_to_shadow_not_chowned(daemon, hostdir):
