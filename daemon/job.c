@@ -38,64 +38,6 @@
  * process escaped the job's kill and still holds them. */
 #define EOF_GRACE_MS 2000
 
-/* ---- freeing ---- */
-
-static void maybe_free(struct sbd_job *j)
-{
-        if (!j->removed || j->handles > 0 || j->destroying || j->files_pending)
-                return;
-        sbd_job_argv_free(j->argv);
-        free(j);
-}
-
-static void handle_closed(uv_handle_t *h)
-{
-        struct sbd_job *j = h->data;
-
-        j->handles--;
-        maybe_free(j);
-}
-
-void sbd_job_close_handle(struct sbd_job *j, uv_handle_t *h)
-{
-        h->data = j;
-        uv_close(h, handle_closed);
-}
-
-static void destroy_work(uv_work_t *w)
-{
-        struct sbd_job *j = sbd_container_of(w, struct sbd_job, work);
-
-        /* Only this job's cgroup and directory: safe off the loop thread. */
-        j->d->ops->destroy(j->bj);
-}
-
-static void destroy_done(uv_work_t *w, int status)
-{
-        struct sbd_job *j = sbd_container_of(w, struct sbd_job, work);
-
-        j->bj = NULL;
-        j->destroying = false;
-        if (j->uid_held) {
-                sbd_job_uid_release(j->d, j->uid);
-                j->uid_held = false;
-        }
-        sbd_quota_job_released(j->d, j->owner_uid);
-        maybe_free(j);
-}
-
-void sbd_job_remove(struct sbd_job *j)
-{
-        if (j->removed)
-                return;
-        j->removed = true;
-        sbd_list_remove(&j->node);
-        if (sbd_list_linked(&j->retained_node))
-                sbd_retain_forget(j);
-        uv_timer_stop(&j->timer);
-        sbd_job_close_handle(j, (uv_handle_t *)&j->timer);
-}
-
 /* ---- results ---- */
 
 void sbd_job_fill_result(struct sbd_job *j, struct sbp_job_result *out)
@@ -162,7 +104,6 @@ static void finish(struct sbd_job *j)
         };
         struct sbp_job_result *res = &j->result;
         enum sbp_job_state state = sbd_job_final_state(&end);
-        int r;
 
         if (!sbd_job_state_transition_ok(res->state, state)) {
                 log_error("job %s: illegal state change %s -> %s", j->id,
@@ -219,28 +160,7 @@ static void finish(struct sbd_job *j)
          * which keeps the owner's quota entry while its results move. */
         sbd_retain_job(j);
 
-        if (j->bj && d->ops->destroy_quick && d->ops->destroy_quick(j->bj) == 0) {
-                /* Done inline: most jobs leave a near-empty directory, and
-                 * keeping the threadpool unstarted keeps every later clone
-                 * of the daemon cheap. */
-                j->destroying = true;
-                destroy_done(&j->work, 0);
-        } else if (j->bj) {
-                j->destroying = true;
-                r = uv_queue_work(d->loop, &j->work, destroy_work, destroy_done);
-                if (r < 0) {
-                        log_warning("job %s: threadpool: %s; destroying inline", j->id,
-                                    uv_err_name(r));
-                        destroy_work(&j->work);
-                        destroy_done(&j->work, 0);
-                }
-        } else {
-                if (j->uid_held) {
-                        sbd_job_uid_release(d, j->uid);
-                        j->uid_held = false;
-                }
-                sbd_quota_job_released(d, j->owner_uid);
-        }
+        sbd_job_cleanup_start(j);
         sbd_warm_job_ended(d);
         sbd_daemon_check_drained(d);
 }
@@ -250,49 +170,6 @@ void sbd_job_maybe_finish(struct sbd_job *j)
         if (j->finished || !j->reaped || j->files_pending || j->out_open || j->err_open)
                 return;
         finish(j);
-}
-
-static void files_work(uv_work_t *w)
-{
-        struct sbd_job *j = sbd_container_of(w, struct sbd_job, files_work);
-
-        /* Only this job's files, and no process of it runs any more. Logged
-         * back on the loop. */
-        j->files_error = j->d->ops->finish_files(j->bj);
-}
-
-static void files_settled(struct sbd_job *j)
-{
-        if (j->files_error < 0)
-                log_warning_errno(j->files_error, "job %s: giving its files to the client", j->id);
-        j->files_pending = false;
-}
-
-static void files_done(uv_work_t *w, int status)
-{
-        struct sbd_job *j = sbd_container_of(w, struct sbd_job, files_work);
-
-        files_settled(j);
-        sbd_job_maybe_finish(j);
-        maybe_free(j);
-}
-
-/* After a reap: the backend's slow file work, if it left any, off the loop.
- * The caller finishes the job (sbd_job_maybe_finish waits for the work). */
-static void start_files(struct sbd_job *j)
-{
-        int r;
-
-        if (!j->exit.files_pending || !j->d->ops->finish_files || !j->bj)
-                return;
-        j->files_pending = true;
-        r = uv_queue_work(j->d->loop, &j->files_work, files_work, files_done);
-        if (r < 0) {
-                log_warning("job %s: threadpool: %s; giving its files inline", j->id,
-                            uv_err_name(r));
-                files_work(&j->files_work);
-                files_settled(j);
-        }
 }
 
 static void on_eof_grace(uv_timer_t *t)
@@ -353,7 +230,7 @@ static void reap(struct sbd_job *j)
                 }
         }
         mark_reaped(j);
-        start_files(j);
+        sbd_job_files_start(j);
         sbd_job_maybe_finish(j);
 }
 
@@ -541,7 +418,7 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
                         snprintf(j->exit.error, sizeof(j->exit.error), "daemon: watch job: %s",
                                  uv_err_name(r));
                 mark_reaped(j);
-                start_files(j);
+                sbd_job_files_start(j);
                 sbd_job_update_reading(j);
                 return 0;
         }

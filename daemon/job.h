@@ -112,6 +112,15 @@ void sbd_job_update_reading(struct sbd_job *j);
 
 /* End the job once it was reaped and both output pipes are closed. */
 void sbd_job_maybe_finish(struct sbd_job *j);
+/* job_cleanup.c: free the job once it is removed, its handles are closed
+ * and no work of it is pending. */
+void sbd_job_maybe_free(struct sbd_job *j);
+/* job_cleanup.c: after a reap, the backend's slow file work, if it left
+ * any, off the loop; sbd_job_maybe_finish waits for it. */
+void sbd_job_files_start(struct sbd_job *j);
+/* job_cleanup.c: once finished, the backend's destroy(); the job's uid and
+ * quota charge go back when it completed. */
+void sbd_job_cleanup_start(struct sbd_job *j);
 /* Stop reading one output pipe and close it (job_output.c). */
 void sbd_job_close_output(struct sbd_job *j, enum sbp_stream stream);
 
