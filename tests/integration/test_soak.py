@@ -67,7 +67,14 @@ def soak_daemon(request, workdir, monkeypatch):
     require_root()
     opts = os.environ.get("ASAN_OPTIONS", "")
     monkeypatch.setenv("ASAN_OPTIONS", (opts + ":" if opts else "") + "quarantine_size_mb=0")
-    d = Daemon(workdir, extra_args=["--retain", str(RETAIN_S)]).start()
+    # The eight clients are one uid here (root), where a host would have
+    # eight users; their jobs use a sliver of the 512 MiB each may have, and
+    # the memory quotas (shares of this host's RAM, tested in
+    # test_quotas.py) would refuse the load on a small host or guest.
+    conf = os.path.join(workdir, "soak.conf")
+    with open(conf, "w") as f:
+        f.write("[Daemon]\nMaxJobsMemory=infinity\nMaxJobsMemoryPerUser=infinity\n")
+    d = Daemon(workdir, extra_args=["--retain", str(RETAIN_S), "--config", conf]).start()
     yield d
     finish_daemon(d, request)
 
