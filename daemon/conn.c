@@ -21,7 +21,7 @@
  * the same way (stdin_paused, job_stdin.c) until the job read the data.
  * Both only wait for the client (or its job) to read: replies that come late (wait,
  * stdin_write, job_exit) are still queued while paused, and a closing
- * connection (drain) is flushed or dropped as before.
+ * connection (drain) is flushed or dropped like any other.
  *
  * Closing: closing is set once; from then on nothing is read and nothing new
  * is queued. The jobs it started are killed (unless detached), its waiters

@@ -216,8 +216,9 @@ static void reap(struct sbd_job *j)
         if (j->reaped)
                 return;
         r = j->d->ops->reap(j->bj, &j->exit);
-        /* libuv made the pidfd non-blocking: readable but not yet waitable
-         * happens when a tracer holds the exit. Keep polling. */
+        /* The backend's exit handle was readable but it has nothing to
+         * report yet (a pidfd whose exit a tracer still holds; an error
+         * pipe woken before the exit record). Keep polling. */
         if (r == -EAGAIN && j->poll_open)
                 return;
         stop_exit_poll(j);

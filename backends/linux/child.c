@@ -176,7 +176,7 @@ void sb_linux_child(const struct sb_child_ctx *c)
         /* The seccomp filter, last before the fork, so that nothing above
          * has to pass it. Loaded once: the init and the program (its vfork
          * child) share it, and each load JIT-compiles the filter again
-         * (~0.6 ms per program on this kind of VM). From here on the init
+         * (bench/README.md has what that costs). From here on the init
          * needs only vfork, wait4, write and exit, the program only execve. */
         if ((r = sb_linux_seccomp_load(c->j->seccomp, &sp)) < 0)
                 sb_child_fail(errfd, -r, sp, NULL);

@@ -15,7 +15,7 @@
  * Out of the job's reach: its real and effective uid are root's (without a
  * capability), the job's uid only its saved one (child.c), so the job can
  * neither prlimit, renice nor trace it; /proc hides it (hidepid, mounts.c).
- * Runs in the clone of the daemon like the rest of the child: no malloc, no
+ * Runs in the spawner's clone like the rest of the child: no malloc, no
  * stdio. It holds no descriptor but the error pipe, so the job's output pipes
  * reach EOF as soon as the job's own processes are gone.
  */

@@ -400,7 +400,7 @@ static int linux_reap(struct sb_backend_job *j, struct sb_backend_exit *out)
                          strerrorname_np(j->pending_err) ?: "?");
                 return 0;
         }
-        /* Woken by the error pipe (exit_fd): a record, or EOF once the init
+        /* Woken by the error pipe (exit_handle): a record, or EOF once the init
          * is gone. Whether the init has exited is asked first, so that a
          * record it wrote just before is read below, not missed. */
         memset(&si, 0, sizeof(si));

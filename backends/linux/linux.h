@@ -99,7 +99,7 @@ struct sb_backend_job {
          * mounts, and start the network namespace's cleanup (expedited RCU
          * grace periods that preempt everything, the daemon included),
          * before the daemon hears of the exit: on every job's critical
-         * path. After destroy() both go as before. */
+         * path. destroy() closes them, off that path. */
         int mntns_fd;
         int netns_fd;
         /* A prepared sandbox's clone is asked for without waiting for the

@@ -2,7 +2,7 @@
  * stop it, send it clone requests and read its answers (spawner.h).
  *
  * If the spawner is gone, or stuck (no answer within SPAWNER_ANSWER_MS: it
- * is killed then), the daemon clones in-process as before (spawn.c).
+ * is killed then), the daemon clones in-process (spawn.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,7 +60,7 @@ static int hello(int fd, pid_t daemon, const struct sb_backend *b, const char *e
 
         if (!h)
                 return sb_backend_fail(errbuf, errlen, -ENOMEM, "spawner %s", exe);
-        h->magic = SB_SPAWN_MAGIC;
+        h->magic = SB_SPAWN_HELLO_MAGIC;
         h->req_size = sizeof(struct sb_spawn_req);
         h->backend_size = sizeof(struct sb_backend);
         h->daemon = daemon;

@@ -78,6 +78,9 @@ struct sb_spawn_hello {
         struct sb_backend b;
 };
 
+/* One magic number per message type, so that one is never read as the
+ * other. */
+#define SB_SPAWN_HELLO_MAGIC 0x5b5a0003u
 #define SB_SPAWN_MAGIC 0x5b5a0002u
 
 /* spawner_serve.c: the spawner's life from its first instruction after the

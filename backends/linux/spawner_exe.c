@@ -42,7 +42,7 @@ int main(void)
         if (n < 0)
                 return 2;       /* not started by skillboxd: fd 3 is no socket */
         /* Another build's daemon: say nothing it could misread, just go. */
-        if ((size_t)n != sizeof(h) || h.magic != SB_SPAWN_MAGIC ||
+        if ((size_t)n != sizeof(h) || h.magic != SB_SPAWN_HELLO_MAGIC ||
             h.req_size != sizeof(struct sb_spawn_req) || h.backend_size != sizeof(struct sb_backend))
                 return 2;
         if (h.daemon != getppid()) {

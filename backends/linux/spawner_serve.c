@@ -365,13 +365,13 @@ void sb_linux_spawner_serve(int sock, pid_t daemon, struct sb_backend *b)
         serve_pidns = pidns;
         /* A static spawner under cgroup v1 clones jobs' inits into its own
          * memory; a fork of the daemon, or anything the proof at start
-         * does not accept, forks them as before. */
+         * does not accept, forks them. */
         vm_ok = sb_cgroup_memory_split(&b->cg) >= 0 && sb_vmclone_init();
         /* Our bounding and ambient sets go now, once: every clone inherits
          * them empty (caps.c). They limit only what an execve could gain,
          * and the spawner execs nothing, so its own effective set (which
          * its children need until they drop it) stays whole. Should this
-         * fail, each child drops its own as before. */
+         * fail, each child drops its own. */
         const char *step;
         bounding_clear = sb_linux_caps_drop_bounding(b->cap_last, &step) == 0;
         fd = open("/dev/null", O_RDWR | O_NOCTTY | O_CLOEXEC);

@@ -20,7 +20,7 @@
  *     pointer, the TCB at it, whose first word points to itself). The probe
  *     accepts only a static executable (no PT_INTERP: nothing but our own
  *     block below the pointer) and a test clone at start proves it; else
- *     the spawner forks as before.
+ *     the spawner forks them.
  *   - a slot is free again once the child's process has ended: its pidfd
  *     polls readable. Its tid word (CLONE_CHILD_CLEARTID) is zeroed a
  *     little earlier, when its task lets go of the memory, but the child is
