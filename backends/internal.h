@@ -41,6 +41,12 @@ struct sb_child_error {
 __attribute__((noreturn))
 void sb_child_fail(int errfd, int err, const char *step, const char *arg);
 
+/* In a child before exec: set resource res to v (soft and hard), never
+ * above the hard limit the daemon was started with: raising that needs
+ * CAP_SYS_RESOURCE, which a daemon in a container may lack, and a lower
+ * limit only tightens the job. A failure is the child's (sb_child_fail). */
+void sb_child_rlimit(int errfd, int res, unsigned long long v, const char *name);
+
 /* First thing in a child: every signal back to SIG_DFL (SIG_IGN would
  * survive execve, and a daemon handler must never run in the copy), an
  * empty signal mask, umask 022. The parent blocks all signals around

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -119,6 +120,19 @@ void sb_child_fail(int errfd, int err, const char *step, const char *arg)
         if (write(errfd, &rec, sizeof(rec)) < 0) {
         }
         _exit(127);
+}
+
+void sb_child_rlimit(int errfd, int res, unsigned long long v, const char *name)
+{
+        struct rlimit rl;
+
+        if (getrlimit(res, &rl) < 0)
+                sb_child_fail(errfd, errno, "getrlimit", name);
+        if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < v)
+                v = rl.rlim_max;
+        rl.rlim_cur = rl.rlim_max = (rlim_t)v;
+        if (setrlimit(res, &rl) < 0)
+                sb_child_fail(errfd, errno, "setrlimit", name);
 }
 
 void sb_backend_block_signals(sigset_t *old)

@@ -336,7 +336,7 @@ void sbd_service_stopping(struct sbd_daemon *d)
 
 static int fail(char *errbuf, size_t errlen, int err, const char *what)
 {
-        snprintf(errbuf, errlen, "%s: %s", what, strerror(-err));
+        snprintf(errbuf, errlen, "%s: %s", what, sbd_errno_name(err));
         return err;
 }
 
@@ -518,7 +518,7 @@ static int enter(const char *unit, char *errbuf, size_t errlen)
         }
         if (r < 0) {
                 snprintf(errbuf, errlen, "systemd: create %s: %s", unit,
-                         e.message ? e.message : strerror(-r));
+                         e.message ? e.message : sbd_errno_name(r));
                 sd_bus_error_free(&e);
                 sd_bus_flush_close_unref(bus);
                 return r;

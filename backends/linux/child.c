@@ -36,22 +36,6 @@
 
 #define JOB_NOFILE 1024
 
-static void child_rlimit(int errfd, int res, rlim_t v, const char *name)
-{
-        struct rlimit rl;
-
-        /* Never above the hard limit the daemon was started with: raising
-         * it needs CAP_SYS_RESOURCE, which a daemon in a container may
-         * lack, and a lower limit only tightens the job. */
-        if (getrlimit(res, &rl) < 0)
-                sb_child_fail(errfd, errno, "getrlimit", name);
-        if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < v)
-                v = rl.rlim_max;
-        rl.rlim_cur = rl.rlim_max = v;
-        if (setrlimit(res, &rl) < 0)
-                sb_child_fail(errfd, errno, "setrlimit", name);
-}
-
 void sb_linux_child(const struct sb_child_ctx *c)
 {
         const struct sb_job_spec *spec = c->spec;
@@ -126,11 +110,11 @@ void sb_linux_child(const struct sb_child_ctx *c)
         if ((r = sb_child_stdio(spec->stdin_fd, spec->stdout_fd, spec->stderr_fd, keep, 3, &sp)) < 0)
                 sb_child_fail(errfd, -r, sp, NULL);
 
-        child_rlimit(errfd, RLIMIT_CORE, 0, "RLIMIT_CORE");
-        child_rlimit(errfd, RLIMIT_NOFILE, JOB_NOFILE, "RLIMIT_NOFILE");
+        sb_child_rlimit(errfd, RLIMIT_CORE, 0, "RLIMIT_CORE");
+        sb_child_rlimit(errfd, RLIMIT_NOFILE, JOB_NOFILE, "RLIMIT_NOFILE");
         /* Second line of defence behind pids.max: the uid is the job's own. */
         if (spec->tasks_max)
-                child_rlimit(errfd, RLIMIT_NPROC, (rlim_t)spec->tasks_max, "RLIMIT_NPROC");
+                sb_child_rlimit(errfd, RLIMIT_NPROC, spec->tasks_max, "RLIMIT_NPROC");
 
         if (!c->bounding_clear && (r = sb_linux_caps_drop_bounding(c->b->cap_last, &sp)) < 0)
                 sb_child_fail(errfd, -r, sp, NULL);

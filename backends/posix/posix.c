@@ -161,21 +161,6 @@ static void posix_host_caps(struct sb_backend *b, struct sbp_enforced *out)
         }
 }
 
-static void set_limit(int res, rlim_t v, int errfd, const char *what)
-{
-        struct rlimit rl;
-
-        /* Never above the daemon's own hard limit: raising it needs
-         * CAP_SYS_RESOURCE, and a lower limit only tightens the job. */
-        if (getrlimit(res, &rl) < 0)
-                sb_child_fail(errfd, errno, "getrlimit", what);
-        if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < v)
-                v = rl.rlim_max;
-        rl.rlim_cur = rl.rlim_max = v;
-        if (setrlimit(res, &rl) < 0)
-                sb_child_fail(errfd, errno, "setrlimit", what);
-}
-
 __attribute__((noreturn))
 static void posix_child(const struct sb_backend_job *j, const struct sb_job_spec *spec,
                         const char *work, int errfd)
@@ -187,14 +172,14 @@ static void posix_child(const struct sb_backend_job *j, const struct sb_job_spec
          * signals as a whole. */
         if (setsid() < 0)
                 sb_child_fail(errfd, errno, "setsid", NULL);
-        set_limit(RLIMIT_CORE, 0, errfd, "RLIMIT_CORE");
-        set_limit(RLIMIT_NOFILE, POSIX_NOFILE, errfd, "RLIMIT_NOFILE");
+        sb_child_rlimit(errfd, RLIMIT_CORE, 0, "RLIMIT_CORE");
+        sb_child_rlimit(errfd, RLIMIT_NOFILE, POSIX_NOFILE, "RLIMIT_NOFILE");
         if (spec->memory_max)
-                set_limit(RLIMIT_AS, (rlim_t)spec->memory_max, errfd, "RLIMIT_AS");
+                sb_child_rlimit(errfd, RLIMIT_AS, spec->memory_max, "RLIMIT_AS");
 #ifdef RLIMIT_NPROC
         /* Per real uid: meaningful only when the uid is the job's own. */
         if (j->uid_changed && spec->tasks_max)
-                set_limit(RLIMIT_NPROC, (rlim_t)spec->tasks_max, errfd, "RLIMIT_NPROC");
+                sb_child_rlimit(errfd, RLIMIT_NPROC, spec->tasks_max, "RLIMIT_NPROC");
 #endif
         /* chdir while still root: the path above work/ is root-only (0700).
          * A client's directory is entered by its fd, never by a path. */

@@ -72,6 +72,23 @@ def skillboxd_path():
     return _binary("SKILLBOXD")
 
 
+def asan_build():
+    """An AddressSanitizer daemon: slower, and it keeps freed memory in
+    quarantine (256 MiB by default), so its RSS says little about what it
+    holds."""
+    with open(skillboxd_path(), "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+def rss_kib(pid):
+    """VmRSS of a process, in KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
 def skillboxctl_path():
     return _binary("SKILLBOXCTL")
 

@@ -15,13 +15,11 @@ import os
 import subprocess
 import sys
 import threading
-import time
 
-import msgpack
 import pytest
 
 from conftest import (MIB, Daemon, Rpc, deadline_poll, finish_daemon, parse_json_output,
-                      require_root, skillboxd_path)
+                      asan_build, require_root, rss_kib, skillboxd_path)
 
 NOBODY = 65534
 
@@ -48,21 +46,6 @@ def daemons(request, workdir):
     yield start
     for d in started:
         finish_daemon(d, request)
-
-
-def sanitized():
-    """An AddressSanitizer daemon keeps freed memory in quarantine (256 MiB
-    by default), so its RSS says nothing about what it holds."""
-    with open(skillboxd_path(), "rb") as f:
-        return b"__asan_init" in f.read()
-
-
-def rss(d):
-    with open(f"/proc/{d.pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
 
 
 # Runs as another user: one connection, the given calls in order; prints
@@ -181,7 +164,7 @@ def test_stdin_queue_bounded_other_clients_served(daemons):
         # A job that never reads its stdin.
         slow = a.exec(["sleep", "600"], stdin=True)
         a.ok("hello")
-        base = rss(d)
+        base = rss_kib(d.pid) * 1024
         ids = []
 
         def flood():
@@ -195,8 +178,8 @@ def test_stdin_queue_bounded_other_clients_served(daemons):
         # The flood stalls in send(): the daemon stopped reading it.
         t.join(5)
         assert t.is_alive(), "the daemon read every stdin_write for a job that reads nothing"
-        grown = rss(d) - base
-        if not sanitized():
+        grown = rss_kib(d.pid) * 1024 - base
+        if not asan_build():
             assert grown < 12 * MIB, f"daemon grew by {grown >> 20} MiB of queued stdin"
         # Another client is served meanwhile.
         with Rpc(d.socket) as b:
@@ -254,13 +237,13 @@ def test_argv_cut_and_ps_with_big_argvs(daemons):
             c.wait_exit(job)
             c.notifications.clear()
             if i == 9:
-                base = rss(d)
+                base = rss_kib(d.pid) * 1024
         info = c.ok("inspect", {"job": job})
     assert info["argv_truncated"] is True
     assert sum(len(a) + 1 for a in info["argv"]) <= 4096
     assert info["argv"][0] == "/bin/true" and info["argv"][1].startswith("aaa")
-    grown = rss(d) - base
-    if not sanitized():
+    grown = rss_kib(d.pid) * 1024 - base
+    if not asan_build():
         assert grown < 40 * MIB, f"110 retained jobs grew the daemon by {grown >> 20} MiB"
     cp = d.ctl("ps")
     assert cp.returncode == 0, cp.stderr

@@ -14,7 +14,7 @@ import time
 import msgpack
 import pytest
 
-from conftest import Daemon, Rpc, finish_daemon, require_root
+from conftest import Daemon, Rpc, finish_daemon, require_root, rss_kib
 
 N_REQUESTS = 200000
 RSS_SLACK_KIB = 16 * 1024
@@ -31,14 +31,6 @@ def bp_daemon(request, workdir, monkeypatch):
     d = Daemon(workdir).start()
     yield d
     finish_daemon(d, request)
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 def test_unread_replies_pause_requests_not_grow_memory(bp_daemon):

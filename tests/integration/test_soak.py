@@ -25,8 +25,8 @@ import time
 
 import pytest
 
-from conftest import Daemon, MIB, Rpc, ConnectionClosed, finish_daemon, require_root, \
-    skillboxd_path
+from conftest import Daemon, MIB, Rpc, ConnectionClosed, asan_build, finish_daemon, \
+    require_root, rss_kib
 
 CLIENTS = 8
 RSS_SLACK_KIB = 2 * 1024
@@ -36,11 +36,6 @@ OUTPUT_MAX = 64 * 1024
 OOM_MEMORY = 16 * MIB
 
 
-def asan_build():
-    with open(skillboxd_path(), "rb") as f:
-        return b"__asan_init" in f.read()
-
-
 def jobs_per_client():
     v = os.environ.get("SKILLBOX_SOAK_JOBS")
     if v:
@@ -48,14 +43,6 @@ def jobs_per_client():
     # Sized so the whole test stays well under two minutes on a shared
     # 2-core VM; a sanitizer build is several times slower.
     return 25 if asan_build() else 100
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 @pytest.fixture
