@@ -30,9 +30,3 @@ int sbd_access_admit(const struct sbd_access *a, struct sbd_conn *c, const struc
  * is empty or names them or one of their groups. */
 bool sbd_access_profile_allowed(const struct sbd_access *a, const struct sbd_conf *conf,
                                 const struct sbd_conn *c, const struct sbd_conf_profile *p);
-
-struct sbp_error;
-/* Before exec: may c use the profile it names (PermissionDenied), and can
- * this host enforce what the profile requires (Unsupported, naming what is
- * missing)? An unknown profile passes here; exec answers NotFound. */
-int sbd_access_exec_check(struct sbd_conn *c, const char *profile, struct sbp_error *err);

@@ -198,17 +198,6 @@ void sbd_conn_reply_error(struct sbd_conn *c, uint32_t msgid, const struct sbp_e
         sbd_conn_send(c, o);
 }
 
-void sbd_conn_reply_result(struct sbd_conn *c, uint32_t msgid, const struct sbp_job_result *res)
-{
-        struct sbd_out *o = sbd_out_new();
-
-        if (!o)
-                return;
-        sbp_pack_response_begin(&o->pk, msgid);
-        sbp_job_result_pack(&o->pk, res);
-        sbd_conn_send(c, o);
-}
-
 void sbd_conn_reply_nil(struct sbd_conn *c, uint32_t msgid)
 {
         struct sbd_out *o = sbd_out_new();

@@ -85,7 +85,6 @@ void sbd_conn_send(struct sbd_conn *c, struct sbd_out *o);
 void sbd_conn_stdin_resume(struct sbd_conn *c);
 
 void sbd_conn_reply_error(struct sbd_conn *c, uint32_t msgid, const struct sbp_error *err);
-void sbd_conn_reply_result(struct sbd_conn *c, uint32_t msgid, const struct sbp_job_result *res);
 void sbd_conn_reply_nil(struct sbd_conn *c, uint32_t msgid);
 
 /* Stop serving c. flush: send what is queued first (uv_shutdown), else drop

@@ -14,6 +14,7 @@
 #include "config.h"   /* before backend.h: HAVE_BACKEND_LINUX */
 #include "backends/backend.h"
 #include "daemon/instance.h"
+#include "daemon/job_events.h"
 #include "daemon/list.h"
 #include "daemon/transport/transport.h"
 
@@ -57,6 +58,9 @@ struct sbd_daemon {
         uint32_t conns_open;         /* not closing */
         uint64_t next_conn_id;
 
+        /* What jobs tell clients and the daemon (job_events.h): the wire's
+         * events (rpc_jobs.c) and the drain's check (main.c). */
+        const struct sbd_job_events *job_events;
         struct sbd_list jobs;        /* struct sbd_job, in start order */
         struct sbd_list retained;    /* finished jobs, oldest first */
         uint32_t jobs_running;
@@ -84,8 +88,3 @@ struct sbd_daemon {
         bool drain_closing;          /* the final close of all handles began */
 };
 
-/* Milliseconds of Unix time (for started_ms on the wire). */
-uint64_t sbd_now_unix_ms(void);
-
-/* Called by job.c whenever a job finished, so a drain can complete. */
-void sbd_daemon_check_drained(struct sbd_daemon *d);

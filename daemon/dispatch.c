@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "daemon/access.h"
+#include "daemon/admit.h"
 #include "daemon/dispatch.h"
 #include "daemon/job.h"
 #include "daemon/log.h"
@@ -119,26 +120,19 @@ static int handle_exec(struct sbd_conn *c, uint32_t msgid, const msgpack_object 
                        struct sbp_error *err)
 {
         struct sbp_exec_params p;
+        struct sbd_admission a;
         int r;
 
         memset(&p, 0, sizeof(p));
         r = sbp_exec_params_decode(params, &p, err);
         if (r < 0)
                 return r;
-        /* exec is the one method that takes fds (workdir_fd, mounts). A
-         * backend without fd_mounts (no mount namespace) takes a workdir only. */
-        r = sbd_fds_exec_check(c, &p, c->d->caps.fd_mounts, err);
-        if (r < 0) {
-                sbp_exec_params_free(&p);
-                return r;
-        }
-        /* Profile permission ([Access]) and Require= (fail closed). */
-        r = sbd_access_exec_check(c, p.profile, err);
-        if (r < 0) {
-                sbp_exec_params_free(&p);
-                return r;
-        }
-        r = sbd_job_exec(c, msgid, &p, err);
+        /* Every check (admit.h), then the job answers through its events
+         * (rpc_jobs.c): its id, or the error of its creation. */
+        r = sbd_admit_exec(c, &p, &a, err);
+        if (r == 0)
+                r = sbd_job_exec(c, msgid, &p, &a, err);
+        sbd_admission_clear(&a);
         sbp_exec_params_free(&p);
         return r;
 }

@@ -25,9 +25,11 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/job.h"
+#include "daemon/admit.h"
 #include "daemon/job_args.h"
 #include "daemon/log.h"
 #include "daemon/quota.h"
@@ -37,6 +39,16 @@
 /* After reap, how long to wait for EOF on the output pipes before assuming a
  * process escaped the job's kill and still holds them. */
 #define EOF_GRACE_MS 2000
+
+/* Milliseconds of Unix time (started_ms on the wire). */
+static uint64_t now_unix_ms(void)
+{
+        struct timespec ts;
+
+        if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+                return 0;
+        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 /* ---- results ---- */
 
@@ -73,7 +85,7 @@ void sbd_job_add_waiter(struct sbd_job *j, struct sbd_conn *c, uint32_t msgid)
         struct sbd_waiter *w;
 
         if (j->finished) {
-                sbd_conn_reply_result(c, msgid, &j->result);
+                j->d->job_events->result(c, msgid, &j->result);
                 return;
         }
         w = calloc(1, sizeof(*w));
@@ -81,7 +93,7 @@ void sbd_job_add_waiter(struct sbd_job *j, struct sbd_conn *c, uint32_t msgid)
                 struct sbp_error err;
 
                 sbp_error_set(&err, SBP_E_RESOURCE_EXHAUSTED, "out of memory");
-                sbd_conn_reply_error(c, msgid, &err);
+                j->d->job_events->done(c, msgid, &err);
                 return;
         }
         w->conn = c;
@@ -137,14 +149,8 @@ static void finish(struct sbd_job *j)
                  sbp_job_state_name(state), res->exit_code, res->signal, res->wall_ms,
                  state == SBP_JOB_FAILED ? " error=" : "", state == SBP_JOB_FAILED ? res->error : "");
 
-        if (j->owner && !j->owner->closing) {
-                struct sbd_out *o = sbd_out_new();
-
-                if (o) {
-                        sbp_job_exit_pack(&o->pk, res);
-                        sbd_conn_send(j->owner, o);
-                }
-        }
+        if (j->owner)
+                d->job_events->exit(j->owner, res);
         /* Pop one at a time: a failing reply may close its connection, which
          * drops that connection's other waiters from this list. */
         while (!sbd_list_empty(&j->waiters)) {
@@ -154,7 +160,7 @@ static void finish(struct sbd_job *j)
                 uint32_t msgid = w->msgid;
 
                 sbd_waiter_drop(w);
-                sbd_conn_reply_result(c, msgid, res);
+                d->job_events->result(c, msgid, res);
         }
         /* Before the cleanup: the job still counts against its owner here,
          * which keeps the owner's quota entry while its results move. */
@@ -162,7 +168,7 @@ static void finish(struct sbd_job *j)
 
         sbd_job_cleanup_start(j);
         sbd_warm_job_ended(d);
-        sbd_daemon_check_drained(d);
+        d->job_events->finished(d);
 }
 
 void sbd_job_maybe_finish(struct sbd_job *j)
@@ -447,51 +453,26 @@ fail:
         return r;
 }
 
-int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, struct sbp_exec_params *p,
-                 struct sbp_error *err)
+int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, const struct sbp_exec_params *p,
+                 const struct sbd_admission *a, struct sbp_error *err)
 {
         struct sbd_daemon *d = c->d;
-        const struct sbp_profile *prof;
-        struct sbd_limits limits;
         struct sbd_job *j;
         struct sbd_warm *w;
         char errbuf[SBP_TEXT_MAX + 1];
-        uint64_t charge;
-        char **env;
         int r;
 
-        if (d->draining)
-                return sbp_error_set(err, SBP_E_UNAVAILABLE, "the daemon is shutting down");
-        prof = sbd_profile_find(p->profile);
-        if (!prof)
-                return sbp_error_set(err, SBP_E_NOT_FOUND, "unknown profile %s", p->profile);
-        r = sbd_profile_merge(prof, p, &limits, err);
-        if (r < 0)
-                return r;
-        /* Jobs (also those still being cleaned up) and memory limits, in
-         * total and for this uid. */
-        charge = sbd_quota_memory_charge(d, limits.memory_max);
-        r = sbd_quota_exec_check(d, (uint32_t)c->uid, charge, err);
-        if (r < 0)
-                return r;
-
-        env = sbd_job_env_build(p, err);
-        if (!env)
-                return -EINVAL;
         j = calloc(1, sizeof(*j));
-        if (!j) {
-                free(env);
+        if (!j)
                 return sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED, "out of memory");
-        }
         j->d = d;
         sbd_list_init(&j->node);
         sbd_list_init(&j->retained_node);
         sbd_list_init(&j->waiters);
         /* A prepared sandbox brings its own id and uid. */
-        w = sbd_warm_take(d, prof, &limits, p, env);
+        w = sbd_warm_take(d, a->profile, &a->limits, p, a->env);
         r = w ? 0 : sbd_job_id_new(d, j->id);
         if (r < 0) {
-                free(env);
                 free(j);
                 return sbp_error_set(err, SBP_E_INTERNAL, "job id: %s", sbd_errno_name(r));
         }
@@ -499,7 +480,6 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, struct sbp_exec_params *p,
         if (!j->argv) {
                 if (w)
                         sbd_warm_return(d, w);
-                free(env);
                 free(j);
                 return sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED, "out of memory");
         }
@@ -511,35 +491,33 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, struct sbp_exec_params *p,
                 r = sbd_job_uid_alloc(d, &j->uid);
         }
         if (r < 0) {
-                free(env);
                 sbd_job_argv_free(j->argv);
                 free(j);
                 return sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED,
                                      "no free job uid in %u-%u", d->opt.uid_first,
                                      d->opt.uid_last);
         }
-        r = sbd_quota_job_start(d, (uint32_t)c->uid, charge);
+        r = sbd_quota_job_start(d, (uint32_t)c->uid, a->charge);
         if (r < 0) {
                 if (w)
                         sbd_warm_return(d, w);
                 else
                         sbd_job_uid_release(d, j->uid);
-                free(env);
                 sbd_job_argv_free(j->argv);
                 free(j);
                 return sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED, "out of memory");
         }
-        j->memory_charge = charge;
+        j->memory_charge = a->charge;
         j->uid_held = true;
         j->argc = p->argc;
         j->owner = c;
         j->owner_uid = (uint32_t)c->uid;
         j->detached = p->detach;
         j->had_stdin = p->stdin;
-        j->limits = limits;
-        sbd_output_init(&j->output, limits.output_max, limits.output_truncate);
-        snprintf(j->profile, sizeof(j->profile), "%s", prof->name);
-        j->started_ms = sbd_now_unix_ms();
+        j->limits = a->limits;
+        sbd_output_init(&j->output, a->limits.output_max, a->limits.output_truncate);
+        snprintf(j->profile, sizeof(j->profile), "%s", a->profile->name);
+        j->started_ms = now_unix_ms();
         j->result.state = SBP_JOB_RUNNING;
         j->result.exit_code = -1;
         j->result.tasks_peak = -1;
@@ -558,21 +536,12 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, struct sbp_exec_params *p,
         d->jobs_running++;
         j->seq = d->jobs_started;
 
-        r = spawn(j, p, env, w, errbuf, sizeof(errbuf));
-        free(env);
+        r = spawn(j, p, a->env, w, errbuf, sizeof(errbuf));
         /* The program has its argv; what inspect and list show is cut. */
         if (sbd_job_argv_keep(&j->argv, &j->argc, &j->argv_truncated) < 0)
                 log_warning("job %s: out of memory; its whole argv is kept", j->id);
 
-        {
-                struct sbd_out *o = sbd_out_new();
-
-                if (o) {
-                        sbp_pack_response_begin(&o->pk, msgid);
-                        sbp_exec_result_pack(&o->pk, j->id);
-                        sbd_conn_send(c, o);
-                }
-        }
+        d->job_events->exec_reply(c, msgid, j->id);
         if (r < 0) {
                 log_warning("job %s: spawn failed: %s", j->id, errbuf);
                 j->exit.setup_failed = true;

@@ -1,5 +1,12 @@
 /* job.h — one job: its sandboxed process (through the backend), its pipes,
  * timers, output routing, waiters and, after it ended, its retained result.
+ *
+ * The job layer (job*.c) is apart from the wire: whatever a client is to
+ * hear about a job goes out as an event (job_events.h, d->job_events), and
+ * the RPC layer (rpc_jobs.c) packs it. So job*.c include neither msgpack.h
+ * nor conn.c's sending API (sbd_out, sbd_conn_send, sbd_conn_reply_*), and
+ * call no sbp_*_pack function: tests/unit/check_job_layer.sh fails the
+ * build's tests if one does.
  */
 #pragma once
 
@@ -9,6 +16,7 @@
 
 #include "daemon/conn.h"
 #include "daemon/daemon.h"
+#include "daemon/job_events.h"
 #include "daemon/job_state.h"
 #include "daemon/output.h"
 #include "daemon/profile.h"
@@ -79,11 +87,13 @@ struct sbd_job {
         struct sbd_list waiters;
 };
 
-/* Create and start a job for c. Answers the exec request itself (job id, or
- * an error); on a spawn failure the job exists and ends `failed` right after
- * the reply. Returns 0 if replied with a job id, else <0 with err filled. */
-int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, struct sbp_exec_params *p,
-                 struct sbp_error *err);
+struct sbd_admission;
+/* Create and start the job that admission a (admit.h) allowed c to run.
+ * 0: the job exists and exec_reply gave msgid its id; on a spawn failure it
+ * ends `failed` right after that (exit event). <0 with err filled: no job
+ * (no job uid free, no memory), nothing was sent. */
+int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, const struct sbp_exec_params *p,
+                 const struct sbd_admission *a, struct sbp_error *err);
 
 /* Lookup as seen by c: another user's job is invisible (NULL) unless c is admin. */
 struct sbd_job *sbd_job_lookup(struct sbd_daemon *d, const struct sbd_conn *c, const char *id);

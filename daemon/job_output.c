@@ -1,15 +1,15 @@
 /* job_output.c — a job's stdout and stderr pipes: read, cap (output.c),
- * forward as job_output to the owner, and pause while the owner's write
- * queue is over SBD_CONN_HIGH_WATER (conn.c) so output never piles up in
- * the daemon.
+ * hand each chunk to the owner as an output event (rpc_jobs.c sends it as
+ * job_output), and pause while the owner's write queue is over
+ * SBD_CONN_HIGH_WATER (conn.c) so output never piles up in the daemon.
  */
 #include <inttypes.h>
 
 #include "daemon/job.h"
 #include "daemon/log.h"
 
-/* One read buffer for every job pipe: the loop is single-threaded and each
- * chunk is packed into an outgoing message inside the read callback. */
+/* One read buffer for every job pipe: the loop is single-threaded and the
+ * output event copies each chunk out inside the read callback. */
 static char pipe_buf[64 << 10];
 
 /* ---- output ---- */
@@ -70,16 +70,11 @@ static void on_output(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         if (n > 0) {
                 size_t len = output_admit(j, stream, (size_t)n);
 
-                if (len > 0 && j->owner && !j->owner->closing) {
-                        struct sbd_out *o = sbd_out_new();
-
-                        if (!o) {
-                                j->result.output_truncated = true;
-                                return;
-                        }
-                        sbp_job_output_pack(&o->pk, j->id, stream, buf->base, len);
-                        /* May pause this very pipe (backpressure); fine in a read cb. */
-                        sbd_conn_send(j->owner, o);
+                /* May pause this very pipe (backpressure); fine in a read cb. */
+                if (len > 0 && j->owner &&
+                    !j->d->job_events->output(j->owner, j->id, stream, buf->base, len)) {
+                        j->result.output_truncated = true;
+                        return;
                 }
                 /* At the cap reading only drains: resume a paused pipe. */
                 if (sbd_output_capped(&j->output))

@@ -49,17 +49,13 @@ static void stdin_written(uv_write_t *w, int status)
         j->stdin_queued -= req->len;
         if (req->conn) {
                 struct sbd_conn *c = req->conn;
+                struct sbp_error err;
 
                 sbd_list_remove(&req->conn_node);
-                if (status < 0) {
-                        struct sbp_error err;
-
+                if (status < 0)
                         sbp_error_set(&err, SBP_E_UNAVAILABLE, "stdin of job %s: %s", j->id,
                                       status == UV_ECANCELED ? "closed" : uv_err_name(status));
-                        sbd_conn_reply_error(req->conn, req->msgid, &err);
-                } else {
-                        sbd_conn_reply_nil(req->conn, req->msgid);
-                }
+                j->d->job_events->done(c, req->msgid, status < 0 ? &err : NULL);
                 if (c->stdin_paused && !c->closing && !conn_over_bound(c))
                         sbd_conn_stdin_resume(c);
         }

@@ -34,6 +34,7 @@
 #include "daemon/job.h"
 #include "daemon/log.h"
 #include "daemon/quota.h"
+#include "daemon/rpc_jobs.h"
 #include "daemon/server.h"
 #include "daemon/service.h"
 #include "daemon/settings.h"
@@ -69,15 +70,6 @@ static void usage(FILE *f)
                 "  --help                    print this help and exit\n",
                 SKILLBOX_DEFAULT_SOCKET, SKILLBOX_DEFAULT_STATE_DIR,
                 HAVE_BACKEND_LINUX ? "linux" : "posix", "/etc/skillbox/skillboxd.conf");
-}
-
-uint64_t sbd_now_unix_ms(void)
-{
-        struct timespec ts;
-
-        if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
-                return 0;
-        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -324,7 +316,8 @@ static void on_drain_deadline(uv_timer_t *t)
         uv_timer_start(&d->drain_timer, on_drain_give_up, DRAIN_GIVE_UP_MS, 0);
 }
 
-void sbd_daemon_check_drained(struct sbd_daemon *d)
+/* After every job's end (its finished event) and once at the drain's start. */
+static void check_drained(struct sbd_daemon *d)
 {
         struct sbd_list *pos, *tmp;
 
@@ -368,7 +361,7 @@ static void start_drain(struct sbd_daemon *d, int signum)
                 if (!j->finished)
                         sbd_job_kill(j, SBD_KILL_SHUTDOWN);
         }
-        sbd_daemon_check_drained(d);
+        check_drained(d);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -418,6 +411,7 @@ static void close_walk(uv_handle_t *h, void *arg)
 int main(int argc, char **argv)
 {
         static struct sbd_daemon daemon_state;
+        static struct sbd_job_events job_events;
         struct sbd_daemon *d = &daemon_state;
         struct sb_backend_config bcfg;
         char errbuf[512];
@@ -485,6 +479,9 @@ int main(int argc, char **argv)
                 return 1;
         }
         d->ops->caps(&d->caps);
+        job_events = sbd_rpc_job_events;
+        job_events.finished = check_drained;
+        d->job_events = &job_events;
         sbd_list_init(&d->conns);
         sbd_list_init(&d->jobs);
         sbd_list_init(&d->retained);
