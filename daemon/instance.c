@@ -30,6 +30,7 @@
 
 #include "daemon/instance.h"
 #include "daemon/log.h"
+#include "daemon/statedir.h"
 
 #define ENTRY_MAX 8192
 
@@ -41,31 +42,11 @@ struct entry {
         unsigned fields;
 };
 
-/* The registry directory: root's own, not a link, writable by nobody else
- * (a file in it decides whether a daemon may start). */
+/* The registry directory: our own, not a link, writable by nobody else (a
+ * file in it decides whether a daemon may start). */
 static int open_registry(const char *dir)
 {
-        struct stat st;
-        int fd;
-
-        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-                return log_errno(-errno, "instance registry: mkdir %s", dir);
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return log_errno(-errno, "instance registry: open %s", dir);
-        if (fstat(fd, &st) < 0) {
-                int r = -errno;
-
-                close(fd);
-                return log_errno(r, "instance registry: stat %s", dir);
-        }
-        if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
-                close(fd);
-                log_error("instance registry %s: not owned by uid %u or writable by others; "
-                          "refusing to trust it", dir, (unsigned)geteuid());
-                return -EPERM;
-        }
-        return fd;
+        return sbd_private_dir_open(AT_FDCWD, dir, SBD_DIR_MODE_REGISTRY, "instance registry");
 }
 
 static void parse_entry(char *text, struct entry *e)
@@ -190,26 +171,11 @@ static int scan(int dfd, const char *dir, const struct entry *me)
         return r;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-        while (n > 0) {
-                ssize_t w = write(fd, p, n);
-
-                if (w < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += w;
-                n -= (size_t)w;
-        }
-        return 0;
-}
-
 static int register_self(struct sbd_instance *in, int dfd, const char *dir, const struct entry *me)
 {
         struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
         char text[ENTRY_MAX];
+        ssize_t w;
         int fd, n, r;
 
         snprintf(in->name, sizeof(in->name), "%ld", me->pid);
@@ -229,7 +195,10 @@ static int register_self(struct sbd_instance *in, int dfd, const char *dir, cons
                 r = log_errno(-ENAMETOOLONG, "instance registry: entry");
                 goto fail;
         }
-        r = write_all(fd, text, (size_t)n);
+        /* A few hundred bytes into a new file: one write, and a short one
+         * (a full /run) is an error like any other. */
+        w = write(fd, text, (size_t)n);
+        r = w < 0 ? -errno : w != n ? -ENOSPC : 0;
         if (r < 0) {
                 log_errno(r, "instance registry: write %s/%s", dir, in->name);
                 goto fail;

@@ -1,13 +1,13 @@
 /* main.c — skillboxd: options, start-up, signals, the loop, and the drain.
  *
  * Start-up order: leave the controlling terminal (ctty.c), check that no
- * other daemon serves the socket (before anything is reaped), state dir
- * (0700), the instance registry (no live daemon shares our cgroup name, uid
- * range or state dir: instance.c), a delegated cgroup from systemd when
- * started by hand (service.h: it may stop a dead instance's scope, so
- * only under the registry's claim), backend open() (which reaps what a
- * previous instance left behind), then listen — so a client that can
- * connect can run jobs. Any failure exits 1 with one clear line.
+ * other daemon serves the socket (before anything is reaped), the state
+ * dir (created and checked: statedir.h), the instance registry (no live
+ * daemon shares our cgroup name, uid range or state dir: instance.c), a
+ * delegated cgroup from systemd when started by hand (service.h: it may
+ * stop a dead instance's scope, so only under the registry's claim),
+ * backend open() (which reaps what a previous instance left behind), then
+ * listen — so a client that can connect can run jobs. Any failure exits 1 with one clear line.
  *
  * Drain (SIGTERM/SIGINT): stop accepting, refuse exec (Unavailable), kill
  * every running job, and once they all ended (job_exit and waiters answered)
@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -39,6 +38,7 @@
 #include "daemon/service.h"
 #include "daemon/settings.h"
 #include "daemon/startcheck.h"
+#include "daemon/statedir.h"
 #include "daemon/warm.h"
 
 #define DRAIN_DEADLINE_MS 10000   /* then connections are dropped unflushed */
@@ -245,26 +245,6 @@ static int parse_args(int argc, char **argv, struct sbd_options *o)
                 fprintf(stderr, "skillboxd: error: unexpected argument \"%s\"\n", argv[optind]);
                 return -EINVAL;
         }
-        return 0;
-}
-
-/* The state dir holds job directories: root only (0700); parents 0755. */
-static int make_state_dir(const char *dir)
-{
-        char buf[4096], *p;
-
-        if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf))
-                return log_errno(-ENAMETOOLONG, "state dir %s", dir);
-        for (p = buf + 1; *p; p++) {
-                if (*p != '/')
-                        continue;
-                *p = '\0';
-                if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-                        return log_errno(-errno, "mkdir %s", buf);
-                *p = '/';
-        }
-        if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-                return log_errno(-errno, "mkdir %s", buf);
         return 0;
 }
 
@@ -498,7 +478,7 @@ int main(int argc, char **argv)
         d->drain_timer.data = d;
         sbd_warm_init(d);
 
-        if (sbd_server_prepare(d) < 0 || make_state_dir(d->opt.state_dir) < 0 ||
+        if (sbd_server_prepare(d) < 0 || sbd_statedir_prepare(d->opt.state_dir) < 0 ||
             claim_instance(d) < 0) {
                 exit_code = 1;
                 goto out_loop;

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "daemon/statedir.h"
 #include "daemon/transport/transport.h"
 #include "protocol/sbp.h"
 
@@ -58,31 +59,6 @@ void sbd_handle_close(struct sbd_handle *h)
 }
 
 /* ---- listening ---- */
-
-/* mkdir -p for the socket's directory, 0755: clients must reach the socket. */
-static int mkdir_parents(const char *path)
-{
-        char buf[sizeof(((struct sockaddr_un *)0)->sun_path)];
-        char *p;
-
-        if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-                return -ENAMETOOLONG;
-        p = strrchr(buf, '/');
-        if (!p || p == buf)
-                return 0;
-        *p = '\0';
-        for (p = buf + 1; *p; p++) {
-                if (*p != '/')
-                        continue;
-                *p = '\0';
-                if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-                        return log_errno(-errno, "mkdir %s", buf);
-                *p = '/';
-        }
-        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-                return log_errno(-errno, "mkdir %s", buf);
-        return 0;
-}
 
 /* 1 if a server answers on path, 0 if the file is a stale socket, <0 on error. */
 static int socket_alive(const char *path)
@@ -128,7 +104,8 @@ int sbd_transport_prepare(struct sbd_listener *l, const struct sbd_listen_spec *
                 return 0;
         if (strlen(s->path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
                 return log_errno(-ENAMETOOLONG, "socket path %s", s->path);
-        r = mkdir_parents(s->path);
+        /* Clients must reach the socket: its directories are 0755. */
+        r = sbd_mkdir_parents(s->path, SBD_DIR_MODE_SOCKET);
         if (r < 0)
                 return r;
         return remove_stale(s->path);

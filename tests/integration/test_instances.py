@@ -131,3 +131,54 @@ def test_restart_after_crash_reaps(workdir):
             d2.stop()
             d2.force_cleanup()
         d1.force_cleanup()
+
+
+# ---------------------------------------------------------------- the state dir
+
+def test_state_dir_created_private(request, workdir):
+    """A missing state dir is created 0700 with its jobs/ 0700, and the
+    parents it needed 0755 (daemon/statedir.h)."""
+    require_root()
+    d = Daemon(workdir)
+    d.state_dir = os.path.join(workdir, "new", "deeper", "state")
+    d.start()
+    try:
+        mode = lambda p: os.stat(p).st_mode & 0o7777
+        assert mode(d.state_dir) == 0o700, oct(mode(d.state_dir))
+        assert mode(os.path.join(d.state_dir, "jobs")) == 0o700
+        assert mode(os.path.join(workdir, "new", "deeper")) == 0o755
+        with d.rpc() as c:
+            out, _, res = c.wait_exit(c.exec(["echo", "ok"]))
+            assert res["state"] == "exited" and out == b"ok\n", res
+    finally:
+        from conftest import finish_daemon
+        finish_daemon(d, request)
+
+
+@pytest.mark.parametrize("where", ["state_dir", "jobs", "symlink"])
+def test_state_dir_others_may_write_refused(workdir, where):
+    """A state dir (or its jobs/) that group or others may write to is not
+    used: whoever can write there could swap a job's directory. Nor is a
+    symlink to a good one. The daemon refuses to start and changes nothing."""
+    require_root()
+    d = Daemon(workdir)
+    target = os.path.join(workdir, "state")
+    os.mkdir(target, 0o700)
+    if where == "state_dir":
+        os.chmod(target, 0o777)
+        bad = target
+    elif where == "jobs":
+        bad = os.path.join(target, "jobs")
+        os.mkdir(bad)
+        os.chmod(bad, 0o777)
+    else:
+        bad = os.path.join(workdir, "link")
+        os.symlink(target, bad)
+        d.state_dir = bad
+    rc, out = _start_refused(d)
+    assert rc != 0, f"skillboxd started with an untrusted state dir ({where}):\n{out}"
+    assert "state dir" in out, out
+    if where != "symlink":
+        assert "refusing to trust it" in out, out
+        assert os.stat(bad).st_mode & 0o777 == 0o777, "the daemon changed the mode"
+    assert not os.path.exists(d.socket), "it listened before checking its state dir"
