@@ -52,6 +52,15 @@ struct sbd_out *sbd_out_new(void)
         return o;
 }
 
+struct sbd_out *sbd_out_response(uint32_t msgid)
+{
+        struct sbd_out *o = sbd_out_new();
+
+        if (o)
+                sbp_pack_response_begin(&o->pk, msgid);
+        return o;
+}
+
 void sbd_out_free(struct sbd_out *o)
 {
         if (!o)
@@ -200,11 +209,10 @@ void sbd_conn_reply_error(struct sbd_conn *c, uint32_t msgid, const struct sbp_e
 
 void sbd_conn_reply_nil(struct sbd_conn *c, uint32_t msgid)
 {
-        struct sbd_out *o = sbd_out_new();
+        struct sbd_out *o = sbd_out_response(msgid);
 
         if (!o)
                 return;
-        sbp_pack_response_begin(&o->pk, msgid);
         msgpack_pack_nil(&o->pk);
         sbd_conn_send(c, o);
 }

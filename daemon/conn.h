@@ -77,6 +77,9 @@ struct sbd_conn *sbd_conn_new(struct sbd_daemon *d);
 int sbd_conn_start(struct sbd_conn *c);
 
 struct sbd_out *sbd_out_new(void);
+/* A success response to msgid begun: pack exactly one result object into
+ * it, then sbd_conn_send. NULL on no memory. */
+struct sbd_out *sbd_out_response(uint32_t msgid);
 void sbd_out_free(struct sbd_out *o);
 /* Queue o on c; takes ownership (frees it if c is closing). */
 void sbd_conn_send(struct sbd_conn *c, struct sbd_out *o);

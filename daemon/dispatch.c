@@ -71,13 +71,10 @@ void sbd_dispatch(struct sbd_conn *c, const struct sbp_message *m)
 /* Start a success response; the caller packs exactly one result object. */
 static struct sbd_out *reply_begin(uint32_t msgid, struct sbp_error *err)
 {
-        struct sbd_out *o = sbd_out_new();
+        struct sbd_out *o = sbd_out_response(msgid);
 
-        if (!o) {
+        if (!o)
                 sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED, "out of memory");
-                return NULL;
-        }
-        sbp_pack_response_begin(&o->pk, msgid);
         return o;
 }
 

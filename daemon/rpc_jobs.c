@@ -14,11 +14,10 @@
 
 static void exec_reply(struct sbd_conn *c, uint32_t msgid, const char *job_id)
 {
-        struct sbd_out *o = sbd_out_new();
+        struct sbd_out *o = sbd_out_response(msgid);
 
         if (!o)
                 return;
-        sbp_pack_response_begin(&o->pk, msgid);
         sbp_exec_result_pack(&o->pk, job_id);
         sbd_conn_send(c, o);
 }
@@ -54,11 +53,10 @@ static void job_exit(struct sbd_conn *owner, const struct sbp_job_result *res)
 
 static void result(struct sbd_conn *c, uint32_t msgid, const struct sbp_job_result *res)
 {
-        struct sbd_out *o = sbd_out_new();
+        struct sbd_out *o = sbd_out_response(msgid);
 
         if (!o)
                 return;
-        sbp_pack_response_begin(&o->pk, msgid);
         sbp_job_result_pack(&o->pk, res);
         sbd_conn_send(c, o);
 }

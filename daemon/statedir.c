@@ -50,7 +50,7 @@ int sbd_private_dir_open(int dfd, const char *name, mode_t mode, const char *wha
         }
         if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
                 close(fd);
-                log_error("%s %s: not owned by uid %u or writable by others (mode %04o); "
+                log_error("%s: %s: not owned by uid %u or writable by others (mode %04o); "
                           "refusing to trust it", what, name, (unsigned)geteuid(),
                           (unsigned)(st.st_mode & 07777));
                 return -EPERM;
@@ -60,6 +60,7 @@ int sbd_private_dir_open(int dfd, const char *name, mode_t mode, const char *wha
 
 int sbd_statedir_prepare(const char *dir)
 {
+        char what[PATH_MAX + 16];
         int fd, jfd, r;
 
         r = sbd_mkdir_parents(dir, SBD_DIR_MODE_PARENT);
@@ -68,7 +69,8 @@ int sbd_statedir_prepare(const char *dir)
         fd = sbd_private_dir_open(AT_FDCWD, dir, SBD_DIR_MODE_STATE, "state dir");
         if (fd < 0)
                 return fd;
-        jfd = sbd_private_dir_open(fd, "jobs", SBD_DIR_MODE_JOBS, "state dir's");
+        snprintf(what, sizeof(what), "state dir %s", dir);
+        jfd = sbd_private_dir_open(fd, "jobs", SBD_DIR_MODE_JOBS, what);
         close(fd);
         if (jfd < 0)
                 return jfd;
