@@ -28,8 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/job.h"
 #include "daemon/admit.h"
+#include "daemon/job.h"
 #include "daemon/job_args.h"
 #include "daemon/log.h"
 #include "daemon/quota.h"
