@@ -223,22 +223,20 @@ int sbd_access_exec_check(struct sbd_conn *c, const char *profile, struct sbp_er
 {
         const struct sbd_conf *conf = sbd_settings_conf(c->d);
         const struct sbd_conf_profile *p;
-        const struct sbp_profile *sp;
         struct sbd_limits l;
         struct sbp_enforced host;
         char unmet[SBP_TEXT_MAX + 1];
 
-        sp = sbd_profile_find(profile);
-        if (!sp)
+        p = sbd_conf_profile_find(conf, profile);
+        if (!p)
                 return 0;
-        p = sbd_profile_conf(sp);
-        if (!p || !sbd_access_profile_allowed(sbd_settings_access(c->d), conf, c, p))
+        if (!sbd_access_profile_allowed(sbd_settings_access(c->d), conf, c, p))
                 return sbp_error_set(err, SBP_E_PERMISSION_DENIED,
                                      "uid %u may not use profile %s", (unsigned)c->uid,
-                                     sp->name);
+                                     p->p.name);
         memset(&l, 0, sizeof(l));
         l.require = p->require;
-        l.network = strcmp(sp->network, "host") == 0;
+        l.policy.network = strcmp(p->p.network, "host") == 0;
         memset(&host, 0, sizeof(host));
         host.uid = -1;
         host.gid = -1;
@@ -246,6 +244,6 @@ int sbd_access_exec_check(struct sbd_conn *c, const char *profile, struct sbp_er
         if (sbd_profile_unmet(&l, &host, unmet, sizeof(unmet)))
                 return sbp_error_set(err, SBP_E_UNSUPPORTED,
                                      "profile %s requires what backend %s cannot enforce "
-                                     "here: %s", sp->name, c->d->ops->name, unmet);
+                                     "here: %s", p->p.name, c->d->ops->name, unmet);
         return 0;
 }
