@@ -15,21 +15,12 @@
 #include "config/syscall_groups.h"
 #include "daemon/profile.h"
 
-/* Each known group at most once fits a policy: none is ever dropped. */
+/* A profile's groups are a set of known names (config/conf.c), so they
+ * always fit a policy: none is ever dropped. */
 #define COUNT_ONE(name) +1
 _Static_assert(0 SB_SYSCALL_GROUP_NAMES(COUNT_ONE) <= SB_POLICY_SYSCALL_GROUPS_MAX,
                "more syscall groups than a policy holds");
 #undef COUNT_ONE
-
-/* Append group g to the NULL-terminated list v of *n unless it is there. */
-static void group_add(const char **v, size_t *n, const char *g)
-{
-        for (size_t i = 0; i < *n; i++)
-                if (strcmp(v[i], g) == 0)
-                        return;
-        v[(*n)++] = g;
-        v[*n] = NULL;
-}
 
 /* One limit: 0 asks for the profile's value. */
 static int merge_one(const char *field, uint64_t profile, uint64_t req, uint64_t *out,
@@ -92,8 +83,9 @@ int sbd_profile_merge(const struct sbd_conf_profile *cp, const struct sbp_exec_p
                 const char *g = sbd_conf_syscall_group(cp->syscall_filter.v[i]);
 
                 if (g)   /* always: the parser admits only known groups */
-                        group_add(pol->syscall_allow, &n, g);
+                        pol->syscall_allow[n++] = g;
         }
+        pol->syscall_allow[n] = NULL;
         return 0;
 }
 

@@ -143,7 +143,8 @@ static void test_merge_output(void **state)
 }
 
 /* The profile's network and syscall groups land in the policy: each group
- * once, as the static spelling, in the profile's order. */
+ * once (the profile's list is a set), as the static spelling that outlives
+ * the configuration, in the profile's order. */
 static void test_merge_network_and_groups(void **state)
 {
         struct sbd_conf *c = conf_with("[Profile dbg]\nPrivateNetwork=no\n"
