@@ -223,9 +223,11 @@ int sbd_access_exec_check(struct sbd_conn *c, const char *profile, struct sbp_er
 {
         const struct sbd_conf *conf = sbd_settings_conf(c->d);
         const struct sbd_conf_profile *p;
+        struct sbp_exec_params none;
         struct sbd_limits l;
         struct sbp_enforced host;
         char unmet[SBP_TEXT_MAX + 1];
+        int r;
 
         p = sbd_conf_profile_find(conf, profile);
         if (!p)
@@ -234,9 +236,11 @@ int sbd_access_exec_check(struct sbd_conn *c, const char *profile, struct sbp_er
                 return sbp_error_set(err, SBP_E_PERMISSION_DENIED,
                                      "uid %u may not use profile %s", (unsigned)c->uid,
                                      p->p.name);
-        memset(&l, 0, sizeof(l));
-        l.require = p->require;
-        l.policy.network = strcmp(p->p.network, "host") == 0;
+        /* The profile's own limits: an empty request cannot be refused. */
+        memset(&none, 0, sizeof(none));
+        r = sbd_profile_merge(p, &none, &l, err);
+        if (r < 0)
+                return r;
         memset(&host, 0, sizeof(host));
         host.uid = -1;
         host.gid = -1;
