@@ -92,6 +92,17 @@ def test_any_other_policy_gets_its_own_sandbox(daemon, field, value):
         assert set(before) <= set(daemon.prepared()), (before, daemon.prepared())
 
 
+def test_a_shorter_timeout_still_takes_a_prepared_sandbox(daemon):
+    """The timeout and the output cap are the daemon's to enforce, not the
+    sandbox's: tightening them keeps the request on the prepared path."""
+    before = wait_prepared(daemon)
+    with daemon.rpc() as c:
+        job = c.exec(["true"], timeout_ms=5000, output_max=4096)
+        _, _, r = c.wait_exit(job)
+        assert job in before, f"job {job} not one of the prepared {sorted(before)}"
+        assert r["state"] == "exited" and r["enforced"]["timeout_ms"] == 5000, r
+
+
 def test_prepared_sandboxes_off(workdir):
     require_root()
     d = Daemon(workdir, extra_args=["--prepared", "0"]).start()
