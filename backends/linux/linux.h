@@ -76,7 +76,7 @@ struct sb_backend_job {
         bool cg_empty;                  /* reap() saw it empty: no process can join */
         uid_t uid;
         gid_t gid;
-        struct sb_policy policy;        /* what was applied (start() compares, enforced() reports) */
+        struct sb_policy policy;        /* applied: start() compares it, enforced() reports it */
         bool reaped;
         bool init_exiting;              /* reaped on the init's record; its exit still to wait for */
         uint64_t memory_peak;           /* at reap: what destroy_quick goes by */
