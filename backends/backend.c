@@ -1,4 +1,5 @@
-/* backend.c — the table of backends built into this binary.
+/* backend.c — the table of backends built into this binary, and the
+ * helpers every backend and the daemon share over the contract's types.
  *
  * Lookup is by exact name; an unknown or NULL name gives NULL, never a
  * fallback: a mistyped --backend is an error, not some other backend.
@@ -23,4 +24,38 @@ const struct sb_backend_ops *sb_backend_find(const char *name)
                 if (strcmp(backends[i]->name, name) == 0)
                         return backends[i];
         return NULL;
+}
+
+/* Field by field, never memcmp: padding and the group pointers (two
+ * spellings of one name would still be one group) are not the policy. */
+bool sb_policy_equal(const struct sb_policy *a, const struct sb_policy *b)
+{
+        if (a->memory_max != b->memory_max || a->tasks_max != b->tasks_max ||
+            a->cpu_percent != b->cpu_percent || a->network != b->network ||
+            a->tmp_size != b->tmp_size || a->tmp_inodes_max != b->tmp_inodes_max ||
+            a->work_size_max != b->work_size_max || a->work_inodes_max != b->work_inodes_max)
+                return false;
+        for (size_t i = 0; i <= SB_POLICY_SYSCALL_GROUPS_MAX; i++) {
+                const char *x = a->syscall_allow[i], *y = b->syscall_allow[i];
+
+                if (!x || !y)
+                        return !x && !y;
+                if (strcmp(x, y) != 0)
+                        return false;
+        }
+        return true;   /* not reached: the last entry is the terminator */
+}
+
+void sb_job_spec_init(struct sb_job_spec *spec, const char *job_id, uint32_t uid,
+                      const struct sb_policy *policy)
+{
+        memset(spec, 0, sizeof(*spec));
+        spec->job_id = job_id;
+        spec->uid = uid;
+        spec->gid = uid;
+        spec->policy = *policy;
+        spec->stdin_fd = SB_HANDLE_NONE;
+        spec->stdout_fd = SB_HANDLE_NONE;
+        spec->stderr_fd = SB_HANDLE_NONE;
+        spec->workdir_fd = SB_HANDLE_NONE;
 }

@@ -99,22 +99,44 @@ struct sb_job_mount {
         gid_t owner_gid;
 };
 
+/* The most syscall groups a policy allows beyond the backend's baseline. */
+#define SB_POLICY_SYSCALL_GROUPS_MAX 32
+
+/* What a sandbox enforces: the one shape of a job's policy from the profile
+ * merge (daemon/profile.c) to the backend. A backend keeps a copy of what
+ * it applied; a prepared sandbox serves a request only when the request's
+ * policy is sb_policy_equal() to its own. Sizes in bytes; 0 = no limit,
+ * except where said. */
+struct sb_policy {
+        uint64_t memory_max;       /* no swap */
+        uint64_t tasks_max;
+        uint32_t cpu_percent;      /* 100 = one CPU */
+        bool network;              /* false: empty network namespace, loopback up */
+        uint64_t tmp_size;         /* the /tmp tmpfs (and /dev/shm's); 0 = the backend's default */
+        uint64_t tmp_inodes_max;   /* files each of them may hold; 0 = the backend's default */
+        /* A fresh /work (workdir_fd -1): linux mounts a tmpfs of these
+         * bounds in the job's mount namespace; 0 = the backend's default.
+         * posix cannot, and reports no bound. */
+        uint64_t work_size_max;
+        uint64_t work_inodes_max;
+        /* Extra syscall groups allowed, NULL-terminated; static strings
+         * (sbd_conf_syscall_group()), so a copy outlives any reload. */
+        const char *syscall_allow[SB_POLICY_SYSCALL_GROUPS_MAX + 1];
+};
+
+/* Whether a and b enforce the same: every limit, the network and the
+ * syscall groups in the same order. */
+bool sb_policy_equal(const struct sb_policy *a, const struct sb_policy *b);
+
+/* The policy travels by value: the spec crosses into another process
+ * (linux's spawner) as bytes, and every holder (a job, a prepared sandbox,
+ * a backend's job) keeps its own copy with no lifetime to share. */
 struct sb_job_spec {
         const char *job_id;        /* [a-z0-9-], unique among live jobs; names cgroup and dir */
         char *const *argv;         /* argv[0] without '/' is searched in the job's PATH */
         char *const *envp;         /* the complete environment, built by the daemon */
         uint32_t uid, gid;         /* one identity_take() gave (uid == gid) */
-        uint64_t memory_max;       /* bytes, no swap; 0 = no limit */
-        uint64_t tasks_max;        /* 0 = no limit */
-        uint32_t cpu_percent;      /* 100 = one CPU; 0 = no limit */
-        uint64_t tmp_size;         /* bytes for the /tmp tmpfs (and /dev/shm's) */
-        uint64_t tmp_inodes;       /* files each of them may hold; 0 = the backend's default */
-        /* A fresh /work (workdir_fd -1): linux mounts a tmpfs of these
-         * bounds in the job's mount namespace; 0 = the backend's default.
-         * posix cannot, and reports no bound. */
-        uint64_t work_size;
-        uint64_t work_inodes;
-        bool network;              /* false: empty network namespace, loopback up */
+        struct sb_policy policy;
         sb_handle stdin_fd;        /* the job's ends; the backend dup2()s them onto 0, 1, 2 */
         sb_handle stdout_fd;
         sb_handle stderr_fd;
@@ -125,8 +147,13 @@ struct sb_job_spec {
         gid_t owner_gid;           /* end up owned by it (idmap, or chown after the job) */
         const struct sb_job_mount *mounts;
         uint32_t nmounts;
-        const char *const *syscall_allow;  /* NULL-terminated extra group names allowed by the profile, or NULL */
 };
+
+/* A spec for job_id running as uid (= gid) under policy, with no program,
+ * no stdio and nothing passed by descriptor: what prepare() takes, and
+ * what spawn() and start() take once argv, envp and stdio are set. */
+void sb_job_spec_init(struct sb_job_spec *spec, const char *job_id, uint32_t uid,
+                      const struct sb_policy *policy);
 
 struct sb_backend_exit {
         int32_t exit_code;          /* -1 if killed by a signal or setup failed */
@@ -198,10 +225,10 @@ struct sb_backend_ops {
         int (*destroy_quick)(struct sb_backend_job *j);
         /* Optional, together: a sandbox prepared ahead of the request.
          * prepare() builds everything spawn() would but runs nothing: spec
-         * gives id, uid/gid, limits, tmp_size, network and syscall_allow;
+         * gives id, uid/gid and policy;
          * argv, envp and stdio are ignored and nothing may be passed by fd.
          * start() hands it the program: spec must carry the same id,
-         * uid/gid and limits (else -EINVAL) plus argv, envp and stdio; from
+         * uid/gid and an equal policy (else -EINVAL) plus argv, envp and stdio; from
          * then on it is an ordinary job (exit_handle, kill, reap, destroy). A
          * prepared sandbox that is never started goes with kill, reap and
          * destroy; one whose setup failed makes start() fail (-EPIPE), and

@@ -137,7 +137,6 @@ const char *sbd_conf_require_name(unsigned bit_index);
 /* The static spelling of a known SystemCallFilter= group (lives forever, so
  * a job can point at it across reloads), or NULL. */
 const char *sbd_conf_syscall_group(const char *name);
-#define SBD_CONF_SYSCALL_GROUPS_MAX 32
 
 /* Value syntax, exposed for tests. Each returns 0 or -EINVAL. */
 int sbd_conf_parse_size(const char *s, uint64_t *out);       /* 512M, 1G, infinity (0) */

@@ -23,25 +23,27 @@
 #include "daemon/quota.h"
 #include "daemon/settings.h"
 
-/* May c use profile sp (AllowedUsers=; PermissionDenied), and can this host
+/* May c use profile p (AllowedUsers=; PermissionDenied), and can this host
  * enforce what it requires (Require=, fail closed; Unsupported naming what
  * is missing)? */
-static int profile_check(struct sbd_conn *c, const struct sbp_profile *sp,
+static int profile_check(struct sbd_conn *c, const struct sbd_conf_profile *p,
                          struct sbp_error *err)
 {
-        const struct sbd_conf_profile *p = sbd_profile_conf(sp);
+        struct sbp_exec_params none;
         struct sbd_limits l;
         struct sbp_enforced host;
         char unmet[SBP_TEXT_MAX + 1];
+        int r;
 
-        if (!p || !sbd_access_profile_allowed(sbd_settings_access(c->d), sbd_settings_conf(c->d),
-                                              c, p))
+        if (!sbd_access_profile_allowed(sbd_settings_access(c->d), sbd_settings_conf(c->d), c, p))
                 return sbp_error_set(err, SBP_E_PERMISSION_DENIED,
                                      "uid %u may not use profile %s", (unsigned)c->uid,
-                                     sp->name);
-        memset(&l, 0, sizeof(l));
-        l.require = p->require;
-        l.network = strcmp(sp->network, "host") == 0;
+                                     p->p.name);
+        /* The profile's own limits: an empty request cannot be refused. */
+        memset(&none, 0, sizeof(none));
+        r = sbd_profile_merge(p, &none, &l, err);
+        if (r < 0)
+                return r;
         memset(&host, 0, sizeof(host));
         host.uid = -1;
         host.gid = -1;
@@ -49,7 +51,7 @@ static int profile_check(struct sbd_conn *c, const struct sbp_profile *sp,
         if (sbd_profile_unmet(&l, &host, unmet, sizeof(unmet)))
                 return sbp_error_set(err, SBP_E_UNSUPPORTED,
                                      "profile %s requires what backend %s cannot enforce "
-                                     "here: %s", sp->name, c->d->ops->name, unmet);
+                                     "here: %s", p->p.name, c->d->ops->name, unmet);
         return 0;
 }
 
@@ -65,7 +67,7 @@ int sbd_admit_exec(struct sbd_conn *c, const struct sbp_exec_params *p, struct s
         r = sbd_fds_exec_check(c, p, d->caps.fd_mounts, err);
         if (r < 0)
                 return r;
-        a->profile = sbd_profile_find(p->profile);
+        a->profile = sbd_conf_profile_find(sbd_settings_conf(d), p->profile);
         /* An unknown profile is NotFound, but only after the draining check. */
         if (a->profile && (r = profile_check(c, a->profile, err)) < 0)
                 return r;
@@ -78,7 +80,7 @@ int sbd_admit_exec(struct sbd_conn *c, const struct sbp_exec_params *p, struct s
                 return r;
         /* Jobs (also those still being cleaned up) and memory limits, in
          * total and for this uid. */
-        a->charge = sbd_quota_memory_charge(d, a->limits.memory_max);
+        a->charge = sbd_quota_memory_charge(d, a->limits.policy.memory_max);
         r = sbd_quota_exec_check(d, (uint32_t)c->uid, a->charge, err);
         if (r < 0)
                 return r;

@@ -12,7 +12,7 @@ struct sbd_conn;
 
 /* What admission decided for one exec request; the job is built from it. */
 struct sbd_admission {
-        const struct sbp_profile *profile;
+        const struct sbd_conf_profile *profile;  /* of the current configuration */
         struct sbd_limits limits;    /* the profile merged with the request */
         uint64_t charge;             /* what the job counts in the memory quotas */
         char **env;                  /* the job's environment (job_args.h); borrowed strings */

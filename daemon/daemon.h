@@ -34,7 +34,7 @@ struct sbd_options {
         uint64_t jobs_memory_max;          /* bytes, resolved (quota.c); 0 = none */
         uint64_t jobs_memory_max_per_user;
         uint64_t stdin_queue_max;          /* bytes queued for one job's stdin */
-        uint32_t prepared;           /* PreparedSandboxes= (warm.c) */
+        uint32_t prepared;           /* PreparedSandboxes= (prepared.c) */
 #define SBD_PREPARED_MAX 64
         /* Config file (settings.c): path, or NULL for the default lookup. */
         const char *config_path;
@@ -46,7 +46,9 @@ struct sbd_options {
 struct sbd_daemon {
         uv_loop_t *loop;
         struct sbd_options opt;
-        struct sbd_settings *settings;   /* config file, access rules (settings.c) */
+        /* The one owner of the running configuration (its profiles too)
+         * and of the access rules built from it (settings.c). */
+        struct sbd_settings *settings;
 
         const struct sb_backend_ops *ops;
         struct sb_backend_caps caps;     /* ops->caps(), read once at start */
@@ -71,12 +73,12 @@ struct sbd_daemon {
         uint64_t jobs_started;
         uint64_t jobs_failed;
 
-        struct sbd_list warm;        /* struct sbd_warm: prepared sandboxes (warm.c) */
-        uint32_t warm_count;
-        uint32_t warm_failures;      /* in a row; the pool pauses at a few */
-        uint64_t warm_retry_ms;      /* the pause after the last failure */
-        uint64_t warm_paused_until;  /* uv_now() when the pool may try again */
-        uv_timer_t warm_timer;       /* the next refill */
+        struct sbd_list prepared;    /* struct sbd_prepared: the pool (prepared.c) */
+        uint32_t prepared_count;
+        uint32_t prepared_failures;  /* in a row; the pool pauses at a few */
+        uint64_t prepared_retry_ms;  /* the pause after the last failure */
+        uint64_t prepared_paused_until;  /* uv_now() when the pool may try again */
+        uv_timer_t prepared_timer;   /* the next refill */
 
         uint64_t started_ms;         /* uv_now() at start, for uptime */
 

@@ -320,29 +320,25 @@ static int handle_stats(struct sbd_conn *c, uint32_t msgid, const msgpack_object
         return 0;
 }
 
-/* p is a copy (sbd_profiles()); look its original up by name. */
-static bool profile_visible(const struct sbd_conn *c, const struct sbp_profile *p)
+static bool profile_visible(const struct sbd_conn *c, const struct sbd_conf_profile *cp)
 {
-        const struct sbp_profile *orig = sbd_profile_find(p->name);
-        const struct sbd_conf_profile *cp = orig ? sbd_profile_conf(orig) : NULL;
-
-        return cp && sbd_access_profile_allowed(sbd_settings_access(c->d),
-                                                sbd_settings_conf(c->d), c, cp);
+        return sbd_access_profile_allowed(sbd_settings_access(c->d), sbd_settings_conf(c->d), c,
+                                          cp);
 }
 
 static int handle_profiles(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
                            struct sbp_error *err)
 {
-        const struct sbp_profile *p;
+        const struct sbd_conf *conf = sbd_settings_conf(c->d);
+        const struct sbd_conf_profile *p = conf->profiles;
+        size_t n = conf->n_profiles, i, k;
         struct sbd_out *o;
-        size_t n, i, k;
         int r;
 
         r = sbp_empty_params_decode(params, err);
         if (r < 0)
                 return r;
         /* A client is shown the profiles it may use; an admin all. */
-        p = sbd_profiles(&n);
         for (i = 0, k = 0; i < n; i++)
                 if (profile_visible(c, &p[i]))
                         k++;
@@ -352,7 +348,7 @@ static int handle_profiles(struct sbd_conn *c, uint32_t msgid, const msgpack_obj
         msgpack_pack_array(&o->pk, k);
         for (i = 0; i < n; i++)
                 if (profile_visible(c, &p[i]))
-                        sbp_profile_pack(&o->pk, &p[i]);
+                        sbp_profile_pack(&o->pk, &p[i].p);
         sbd_conn_send(c, o);
         return 0;
 }

@@ -32,9 +32,9 @@
 #include "daemon/job.h"
 #include "daemon/job_args.h"
 #include "daemon/log.h"
+#include "daemon/prepared.h"
 #include "daemon/quota.h"
 #include "daemon/retain.h"
-#include "daemon/warm.h"
 
 /* After reap, how long to wait for EOF on the output pipes before assuming a
  * process escaped the job's kill and still holds them. */
@@ -167,7 +167,7 @@ static void finish(struct sbd_job *j)
         sbd_retain_job(j);
 
         sbd_job_cleanup_start(j);
-        sbd_warm_job_ended(d);
+        sbd_prepared_job_ended(d);
         d->job_events->finished(d);
 }
 
@@ -307,7 +307,7 @@ static int open_pipe(struct sbd_job *j, uv_pipe_t *p, int fd, bool *open)
 /* Spawn the process. On failure returns <0 with errbuf set, nothing left
  * open. On success the job's handles are running. */
 static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
-                 struct sbd_warm *w, char *errbuf, size_t errlen)
+                 struct sbd_prepared *w, char *errbuf, size_t errlen)
 {
         struct sbd_daemon *d = j->d;
         int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
@@ -327,21 +327,9 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
         if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
                 goto fail_errno;
 
-        memset(&spec, 0, sizeof(spec));
-        spec.job_id = j->id;
+        sb_job_spec_init(&spec, j->id, j->uid, &j->limits.policy);
         spec.argv = j->argv;
         spec.envp = env;
-        spec.uid = j->uid;
-        spec.gid = j->uid;
-        spec.memory_max = j->limits.memory_max;
-        spec.tasks_max = j->limits.tasks_max;
-        spec.cpu_percent = j->limits.cpu_percent;
-        spec.tmp_size = j->limits.tmp_size;
-        spec.tmp_inodes = j->limits.tmp_inodes_max;
-        spec.work_size = j->limits.work_size_max;
-        spec.work_inodes = j->limits.work_inodes_max;
-        spec.network = j->limits.network;
-        spec.syscall_allow = j->limits.syscall_allow[0] ? j->limits.syscall_allow : NULL;
         spec.stdin_fd = in[0];
         spec.stdout_fd = out[1];
         spec.stderr_fd = err[1];
@@ -352,15 +340,15 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
         errbuf[0] = '\0';
         j->bj = NULL;
         if (w) {
-                /* Prepared with this id, uid and these limits (warm.c). */
+                /* Prepared with this id, uid and this policy (prepared.c). */
                 r = d->ops->start(w->bj, &spec, errbuf, errlen);
                 if (r == 0) {
                         j->bj = w->bj;
-                        sbd_warm_started(d, w);
+                        sbd_prepared_started(d, w);
                 } else {
                         log_warning("job %s: prepared sandbox not usable (%s); building one",
                                     j->id, errbuf[0] ? errbuf : sbd_errno_name(r));
-                        sbd_warm_failed(d, w);
+                        sbd_prepared_failed(d, w);
                         errbuf[0] = '\0';
                 }
         }
@@ -458,7 +446,7 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, const struct sbp_exec_param
 {
         struct sbd_daemon *d = c->d;
         struct sbd_job *j;
-        struct sbd_warm *w;
+        struct sbd_prepared *w;
         char errbuf[SBP_TEXT_MAX + 1];
         int r;
 
@@ -470,7 +458,7 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, const struct sbp_exec_param
         sbd_list_init(&j->retained_node);
         sbd_list_init(&j->waiters);
         /* A prepared sandbox brings its own id and uid. */
-        w = sbd_warm_take(d, a->profile, &a->limits, p, a->env);
+        w = sbd_prepared_take(d, a->profile->p.name, &a->limits.policy, p, a->env);
         r = w ? 0 : sbd_job_id_new(d, j->id);
         if (r < 0) {
                 free(j);
@@ -479,7 +467,7 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, const struct sbp_exec_param
         j->argv = sbd_job_argv_copy(p->argv, p->argc);
         if (!j->argv) {
                 if (w)
-                        sbd_warm_return(d, w);
+                        sbd_prepared_return(d, w);
                 free(j);
                 return sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED, "out of memory");
         }
@@ -500,7 +488,7 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, const struct sbp_exec_param
         r = sbd_quota_job_start(d, (uint32_t)c->uid, a->charge);
         if (r < 0) {
                 if (w)
-                        sbd_warm_return(d, w);
+                        sbd_prepared_return(d, w);
                 else
                         sbd_job_uid_release(d, j->uid);
                 sbd_job_argv_free(j->argv);
@@ -516,7 +504,7 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, const struct sbp_exec_param
         j->had_stdin = p->stdin;
         j->limits = a->limits;
         sbd_output_init(&j->output, a->limits.output_max, a->limits.output_truncate);
-        snprintf(j->profile, sizeof(j->profile), "%s", a->profile->name);
+        snprintf(j->profile, sizeof(j->profile), "%s", a->profile->p.name);
         j->started_ms = now_unix_ms();
         j->result.state = SBP_JOB_RUNNING;
         j->result.exit_code = -1;

@@ -7,7 +7,7 @@
 #include <sys/random.h>
 
 #include "daemon/job.h"
-#include "daemon/warm.h"
+#include "daemon/prepared.h"
 
 /* ---- job uids: the backend's identity pool ---- */
 
@@ -66,7 +66,7 @@ int sbd_job_id_new(struct sbd_daemon *d, char *id)
                         id[2 * i + 1] = hex[b[i] & 15];
                 }
                 id[12] = '\0';
-                if (!job_find(d, id) && !sbd_warm_has_id(d, id))
+                if (!job_find(d, id) && !sbd_prepared_has_id(d, id))
                         return 0;
         }
         return -EEXIST;

@@ -38,8 +38,8 @@
 #include "daemon/service.h"
 #include "daemon/settings.h"
 #include "daemon/startcheck.h"
+#include "daemon/prepared.h"
 #include "daemon/statedir.h"
-#include "daemon/warm.h"
 
 #define DRAIN_DEADLINE_MS 10000   /* then connections are dropped unflushed */
 #define DRAIN_GIVE_UP_MS  5000    /* then the loop is stopped, exit 1 */
@@ -332,7 +332,7 @@ static void start_drain(struct sbd_daemon *d, int signum)
         log_info("%s: draining (%u running jobs)", strsignal(signum), d->jobs_running);
         d->draining = true;
         sbd_service_stopping(d);
-        sbd_warm_drop_all(d);
+        sbd_prepared_drop_all(d);
         sbd_server_close(d);
         uv_timer_start(&d->drain_timer, on_drain_deadline, DRAIN_DEADLINE_MS, 0);
         sbd_list_for_each_safe(pos, tmp, &d->jobs) {
@@ -476,7 +476,7 @@ int main(int argc, char **argv)
         d->started_ms = uv_now(&loop);
         uv_timer_init(&loop, &d->drain_timer);
         d->drain_timer.data = d;
-        sbd_warm_init(d);
+        sbd_prepared_init(d);
 
         if (sbd_server_prepare(d) < 0 || sbd_statedir_prepare(d->opt.state_dir) < 0 ||
             claim_instance(d) < 0) {
@@ -526,7 +526,7 @@ int main(int argc, char **argv)
                 goto out_backend;
         }
 
-        sbd_warm_schedule(d, 0);
+        sbd_prepared_schedule(d, 0);
         uv_run(&loop, UV_RUN_DEFAULT);
         if (!d->drain_closing) {
                 /* Stopped by the give-up deadline: not a clean drain. */
@@ -543,7 +543,7 @@ out_loop:
          * that the loop can be closed; jobs still alive are the backend's to
          * reap on the next start. */
         if (d->backend)
-                sbd_warm_drop_all(d);
+                sbd_prepared_drop_all(d);
         uv_walk(&loop, close_walk, NULL);
         uv_run(&loop, UV_RUN_DEFAULT);
         if (d->backend)

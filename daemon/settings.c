@@ -5,6 +5,10 @@
  * land on top of the file's; sbd_settings_finish() records which values it
  * changed, and a reload keeps those.
  *
+ * This is the one owner of the running configuration: its profiles are
+ * read through sbd_settings_conf() (profile.c holds none), so a reload
+ * switches profiles and access rules in one step.
+ *
  * Lifetime: d->opt's strings point into the configuration read at start
  * (boot), which lives until exit: Socket*, StateDirectory, Backend,
  * CgroupName and UidRange are fixed for the life of the process anyway. A
@@ -18,9 +22,8 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "daemon/warm.h"
 #include "daemon/log.h"
-#include "daemon/profile.h"
+#include "daemon/prepared.h"
 #include "daemon/quota.h"
 #include "daemon/settings.h"
 
@@ -201,7 +204,6 @@ int sbd_settings_finish(struct sbd_daemon *d)
                 log_error("configuration: out of memory");
                 return r;
         }
-        sbd_profiles_use(s->cur);
         if (d->opt.print_config) {
                 char *text;
 
@@ -291,16 +293,18 @@ void sbd_settings_reload(struct sbd_daemon *d)
                         sbd_log_set_level((enum sbd_log_level)r);
         }
 
-        sbd_profiles_use(c);
-        /* Built under the old profiles: build them again. */
-        sbd_warm_drop_all(d);
-        d->warm_failures = 0;
-        sbd_warm_schedule(d, 0);
+        /* Profiles and access rules switch together: every request from
+         * here on sees the new ones; a running job keeps its copied
+         * limits, and nothing points into the old configuration. */
         sbd_access_free(s->access);
         s->access = access;
         if (s->cur != s->boot)
                 sbd_conf_free(s->cur);
         s->cur = c;
+        /* Built under the old profiles: build them again. */
+        sbd_prepared_drop_all(d);
+        d->prepared_failures = 0;
+        sbd_prepared_schedule(d, 0);
         free(s->path);
         s->path = path ? strdup(path) : NULL;
         log_info("reload: configuration %s loaded (%zu profiles); running jobs keep theirs",
@@ -313,7 +317,6 @@ void sbd_settings_free(struct sbd_daemon *d)
 
         if (!s)
                 return;
-        sbd_profiles_use(NULL);
         sbd_access_free(s->access);
         if (s->cur != s->boot)
                 sbd_conf_free(s->cur);

@@ -23,6 +23,7 @@ int sbd_settings_finish(struct sbd_daemon *d);
 void sbd_settings_reload(struct sbd_daemon *d);
 void sbd_settings_free(struct sbd_daemon *d);
 
-/* The current configuration and its access rules. */
+/* The current configuration (its profiles are what an exec merges into,
+ * sbd_conf_profile_find()) and its access rules; both change only on reload. */
 const struct sbd_conf *sbd_settings_conf(const struct sbd_daemon *d);
 const struct sbd_access *sbd_settings_access(const struct sbd_daemon *d);

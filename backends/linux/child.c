@@ -113,8 +113,8 @@ void sb_linux_child(const struct sb_child_ctx *c)
         sb_child_rlimit(errfd, RLIMIT_CORE, 0, "RLIMIT_CORE");
         sb_child_rlimit(errfd, RLIMIT_NOFILE, JOB_NOFILE, "RLIMIT_NOFILE");
         /* Second line of defence behind pids.max: the uid is the job's own. */
-        if (spec->tasks_max)
-                sb_child_rlimit(errfd, RLIMIT_NPROC, spec->tasks_max, "RLIMIT_NPROC");
+        if (spec->policy.tasks_max)
+                sb_child_rlimit(errfd, RLIMIT_NPROC, spec->policy.tasks_max, "RLIMIT_NPROC");
 
         if (!c->bounding_clear && (r = sb_linux_caps_drop_bounding(c->b->cap_last, &sp)) < 0)
                 sb_child_fail(errfd, -r, sp, NULL);
@@ -150,7 +150,7 @@ void sb_linux_child(const struct sb_child_ctx *c)
          * landlock_restrict_self requires, and before the fork so that the
          * init is in the domain too. */
         const char *arg = NULL;
-        if ((r = sb_linux_landlock_apply(c->b, c->b->landlock_abi, c->j->network,
+        if ((r = sb_linux_landlock_apply(c->b, c->b->landlock_abi, c->j->policy.network,
                                             &c->j->binds, &sp, &arg)) < 0)
                 sb_child_fail(errfd, -r, sp, arg);
 

@@ -232,7 +232,7 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
                                        (unsigned)spec->uid);
         /* Only network "none" exists so far: refuse rather than run with
          * something else than asked. */
-        if (spec->network)
+        if (spec->policy.network)
                 return sb_backend_fail(errbuf, errlen, -EOPNOTSUPP, "network");
         /* A prepared sandbox is the same for every request it may serve:
          * nothing passed by fd. */
@@ -251,25 +251,18 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
         snprintf(j->id, sizeof(j->id), "%s", spec->job_id);
         j->uid = spec->uid;
         j->gid = spec->gid;
-        j->memory_max = spec->memory_max;
-        j->tasks_max = spec->tasks_max;
-        j->cpu_percent = spec->cpu_percent;
-        j->network = spec->network;
-        j->tmp_size = spec->tmp_size;
-        j->tmp_inodes = spec->tmp_inodes;
-        j->work_size = spec->work_size;
-        j->work_inodes = spec->work_inodes;
+        j->policy = spec->policy;
         j->work_tmpfs = spec->workdir_fd < 0;
         /* Compiled here (cached): the child must not allocate. */
-        r = sb_linux_seccomp_get(&b->seccomp, spec->network, spec->syscall_allow, &j->seccomp,
-                                 errbuf, errlen);
+        r = sb_linux_seccomp_get(&b->seccomp, spec->policy.network, spec->policy.syscall_allow,
+                                 &j->seccomp, errbuf, errlen);
         if (r < 0)
                 goto fail;
         snprintf(j->syscall_filter, sizeof(j->syscall_filter), "%s", j->seccomp->name);
 
-        lim.memory_max = spec->memory_max;
-        lim.tasks_max = spec->tasks_max;
-        lim.cpu_percent = spec->cpu_percent;
+        lim.memory_max = spec->policy.memory_max;
+        lim.tasks_max = spec->policy.tasks_max;
+        lim.cpu_percent = spec->policy.cpu_percent;
         r = sb_cgroup_job_create(&b->cg, j->id, &lim, &j->cgj, errbuf, errlen);
         if (r < 0)
                 goto fail;
@@ -335,13 +328,10 @@ static int linux_start(struct sb_backend_job *j, const struct sb_job_spec *spec,
         if (j->pending_err)
                 return sb_backend_fail(errbuf, errlen, -j->pending_err, "%s", j->pending_step);
         /* The daemon only hands a request to a sandbox built for exactly
-         * these limits; check rather than run with others. */
+         * this policy; check rather than run with another. */
         if (strcmp(spec->job_id, j->id) != 0 || spec->uid != j->uid || spec->gid != j->gid ||
-            spec->memory_max != j->memory_max || spec->tasks_max != j->tasks_max ||
-            spec->cpu_percent != j->cpu_percent || spec->network != j->network ||
-            spec->tmp_size != j->tmp_size || spec->tmp_inodes != j->tmp_inodes ||
-            spec->work_size != j->work_size || spec->work_inodes != j->work_inodes ||
-            spec->workdir_fd >= 0 || spec->nmounts)
+            !sb_policy_equal(&spec->policy, &j->policy) || spec->workdir_fd >= 0 ||
+            spec->nmounts)
                 return sb_backend_fail(errbuf, errlen, -EINVAL,
                                        "the request does not match the prepared sandbox");
         r = sb_linux_start_send(j->start_fd, spec, errbuf, errlen);
@@ -461,15 +451,16 @@ static void linux_enforced(struct sb_backend_job *j, struct sbp_enforced *out)
         fill_common(j->b, out);
         out->uid = j->uid;
         out->gid = j->gid;
-        out->memory_max = j->memory_max;
-        out->tasks_max = j->tasks_max;
-        out->cpu_percent = j->cpu_percent;
+        out->memory_max = j->policy.memory_max;
+        out->tasks_max = j->policy.tasks_max;
+        out->cpu_percent = j->policy.cpu_percent;
         snprintf(out->syscall_filter, sizeof(out->syscall_filter), "%s", j->syscall_filter);
         snprintf(out->workdir, sizeof(out->workdir), "%s", j->binds.workdir);
         if (j->work_tmpfs) {
-                out->work_size_max = j->work_size ? j->work_size : SB_BACKEND_WORK_SIZE_DEFAULT;
-                out->work_inodes_max = j->work_inodes ? j->work_inodes
-                                                      : SB_BACKEND_WORK_INODES_DEFAULT;
+                out->work_size_max = j->policy.work_size_max ? j->policy.work_size_max
+                                                             : SB_BACKEND_WORK_SIZE_DEFAULT;
+                out->work_inodes_max = j->policy.work_inodes_max ? j->policy.work_inodes_max
+                                                                 : SB_BACKEND_WORK_INODES_DEFAULT;
         }
 }
 

@@ -76,23 +76,17 @@ struct sb_backend_job {
         bool cg_empty;                  /* reap() saw it empty: no process can join */
         uid_t uid;
         gid_t gid;
-        uint64_t memory_max, tasks_max;
-        uint32_t cpu_percent;
+        struct sb_policy policy;        /* applied: start() compares it, enforced() reports it */
         bool reaped;
         bool init_exiting;              /* reaped on the init's record; its exit still to wait for */
         uint64_t memory_peak;           /* at reap: what destroy_quick goes by */
         const struct sb_seccomp_prog *seccomp;  /* the filter the child loads (cache-owned) */
         char syscall_filter[64];        /* its name, for enforced (the cache may drop it) */
-        bool network;
         struct sb_linux_binds binds;    /* files by descriptor (binds.c) */
         /* A prepared sandbox (prepare op): the child waits at the end of
          * its setup for the start request on start_fd (start.c). */
         bool held;
         int start_fd;                   /* the daemon's end; -1 once started */
-        uint64_t tmp_size;              /* the spec's bounds, as given (start() compares) */
-        uint64_t tmp_inodes;
-        uint64_t work_size;
-        uint64_t work_inodes;
         bool work_tmpfs;                /* /work is the job's own tmpfs (no workdir_fd) */
         /* The job's mount and network namespaces, held from the clone to
          * destroy(): without them the init's exit would tear down its ~60

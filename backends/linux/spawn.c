@@ -73,12 +73,14 @@ static int open_pipes(struct sb_child_ctx *c, int syncp[2], int errp[2])
 
 static void prepare_ctx(struct sb_child_ctx *c, const struct sb_job_spec *spec)
 {
-        unsigned long long tmp = spec->tmp_size ? spec->tmp_size : SB_BACKEND_TMP_SIZE_DEFAULT;
-        unsigned long long tmp_inodes = spec->tmp_inodes ? spec->tmp_inodes
-                                                         : SB_BACKEND_TMP_INODES_DEFAULT;
-        unsigned long long work = spec->work_size ? spec->work_size : SB_BACKEND_WORK_SIZE_DEFAULT;
-        unsigned long long work_inodes = spec->work_inodes ? spec->work_inodes
-                                                           : SB_BACKEND_WORK_INODES_DEFAULT;
+        const struct sb_policy *pol = &spec->policy;
+        unsigned long long tmp = pol->tmp_size ? pol->tmp_size : SB_BACKEND_TMP_SIZE_DEFAULT;
+        unsigned long long tmp_inodes = pol->tmp_inodes_max ? pol->tmp_inodes_max
+                                                            : SB_BACKEND_TMP_INODES_DEFAULT;
+        unsigned long long work = pol->work_size_max ? pol->work_size_max
+                                                     : SB_BACKEND_WORK_SIZE_DEFAULT;
+        unsigned long long work_inodes = pol->work_inodes_max ? pol->work_inodes_max
+                                                              : SB_BACKEND_WORK_INODES_DEFAULT;
 
         snprintf(c->passwd, sizeof(c->passwd),
                  "root:x:0:0:root:/root:/bin/sh\n"

@@ -140,7 +140,9 @@ static int unpack(const struct home *h, size_t len, const int *fds, int nfds, st
         q->spec.envp = args + q->argc + 1;
         q->spec.job_id = q->j.id;
         q->spec.mounts = NULL;          /* read by binds_prepare (parent) only */
-        q->spec.syscall_allow = NULL;   /* compiled into sp by the parent */
+        /* Compiled into sp by the parent; the names are its pointers. */
+        memset(q->spec.policy.syscall_allow, 0, sizeof(q->spec.policy.syscall_allow));
+        memset(q->j.policy.syscall_allow, 0, sizeof(q->j.policy.syscall_allow));
         q->spec.stdin_fd = slot(q, fds, nfds, SB_SPAWN_STDIN);
         q->spec.stdout_fd = slot(q, fds, nfds, SB_SPAWN_STDOUT);
         q->spec.stderr_fd = slot(q, fds, nfds, SB_SPAWN_STDERR);
@@ -213,7 +215,7 @@ static void home_for(struct home *h, size_t n)
 
         *h = (struct home){ (struct sb_spawn_req *)rbuf, arg_store, &sp, &sb_linux_start_area, NULL };
         if (!vm_ok || n < sizeof(*raw) || !raw->attach ||
-            (raw->spec.memory_max && raw->spec.memory_max < VM_MEMORY_MIN) ||
+            (raw->spec.policy.memory_max && raw->spec.policy.memory_max < VM_MEMORY_MIN) ||
             (size_t)raw->argc + raw->envc > SB_SPAWN_ARGS_MAX)
                 return;
         size_t off_args = round16(n);

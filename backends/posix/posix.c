@@ -174,12 +174,12 @@ static void posix_child(const struct sb_backend_job *j, const struct sb_job_spec
                 sb_child_fail(errfd, errno, "setsid", NULL);
         sb_child_rlimit(errfd, RLIMIT_CORE, 0, "RLIMIT_CORE");
         sb_child_rlimit(errfd, RLIMIT_NOFILE, POSIX_NOFILE, "RLIMIT_NOFILE");
-        if (spec->memory_max)
-                sb_child_rlimit(errfd, RLIMIT_AS, spec->memory_max, "RLIMIT_AS");
+        if (spec->policy.memory_max)
+                sb_child_rlimit(errfd, RLIMIT_AS, spec->policy.memory_max, "RLIMIT_AS");
 #ifdef RLIMIT_NPROC
         /* Per real uid: meaningful only when the uid is the job's own. */
-        if (j->uid_changed && spec->tasks_max)
-                sb_child_rlimit(errfd, RLIMIT_NPROC, spec->tasks_max, "RLIMIT_NPROC");
+        if (j->uid_changed && spec->policy.tasks_max)
+                sb_child_rlimit(errfd, RLIMIT_NPROC, spec->policy.tasks_max, "RLIMIT_NPROC");
 #endif
         /* chdir while still root: the path above work/ is root-only (0700).
          * A client's directory is entered by its fd, never by a path. */
@@ -249,8 +249,8 @@ static int posix_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
         j->uid_changed = b->root;
         j->uid = b->root ? spec->uid : getuid();
         j->gid = b->root ? spec->gid : getgid();
-        j->memory_max = spec->memory_max;
-        j->tasks_max = j->uid_changed ? spec->tasks_max : 0;
+        j->memory_max = spec->policy.memory_max;
+        j->tasks_max = j->uid_changed ? spec->policy.tasks_max : 0;
 
         r = sb_backend_jobdir_create(b->state_dir, j->id, j->uid, j->gid, work, sizeof(work),
                                      errbuf, errlen);

@@ -53,10 +53,12 @@ int main(int argc, char **argv)
                 .linux_cfg.cgroup_name = "sb-backend-run",
         };
         struct sb_job_spec spec = {
-                .memory_max = 512ull << 20,
-                .tasks_max = 64,
-                .cpu_percent = 100,
-                .tmp_size = 64ull << 20,
+                .policy = {
+                        .memory_max = 512ull << 20,
+                        .tasks_max = 64,
+                        .cpu_percent = 100,
+                        .tmp_size = 64ull << 20,
+                },
                 .stdin_fd = 0,
                 .stdout_fd = 1,
                 .stderr_fd = 2,
@@ -108,13 +110,13 @@ int main(int argc, char **argv)
                 } else if (!strcmp(a, "--uid"))
                         uid = strtol(v, NULL, 10);
                 else if (!strcmp(a, "--memory"))
-                        spec.memory_max = strtoull(v, NULL, 10);
+                        spec.policy.memory_max = strtoull(v, NULL, 10);
                 else if (!strcmp(a, "--tasks"))
-                        spec.tasks_max = strtoull(v, NULL, 10);
+                        spec.policy.tasks_max = strtoull(v, NULL, 10);
                 else if (!strcmp(a, "--cpu"))
-                        spec.cpu_percent = (uint32_t)strtoul(v, NULL, 10);
+                        spec.policy.cpu_percent = (uint32_t)strtoul(v, NULL, 10);
                 else if (!strcmp(a, "--tmp"))
-                        spec.tmp_size = strtoull(v, NULL, 10);
+                        spec.policy.tmp_size = strtoull(v, NULL, 10);
                 else if (!strcmp(a, "--timeout"))
                         timeout_ms = strtoull(v, NULL, 10);
                 else if (!strcmp(a, "--id"))

@@ -1,4 +1,4 @@
-"""Prepared sandboxes (PreparedSandboxes=, daemon/warm.c).
+"""Prepared sandboxes (PreparedSandboxes=, daemon/prepared.c).
 
 The daemon keeps sandboxes of the default profile built ahead of requests. A
 request that asks for exactly what they were built with takes one; any other
@@ -75,6 +75,32 @@ def test_request_with_its_own_limits_gets_its_own_sandbox(daemon):
         assert set(before) <= set(daemon.prepared()), (before, daemon.prepared())
         c.ok("kill", {"job": job})
         c.wait_exit(job)
+
+
+@pytest.mark.parametrize("field,value", [("cpu_percent", 50), ("work_size_max", 8 * MIB),
+                                         ("work_inodes_max", 100)])
+def test_any_other_policy_gets_its_own_sandbox(daemon, field, value):
+    """Every field of the policy counts, not only memory and tasks: a
+    request tighter in one of them runs in a sandbox built for it, and the
+    enforced record says what that sandbox applies."""
+    before = wait_prepared(daemon)
+    with daemon.rpc() as c:
+        job = c.exec(["true"], **{field: value})
+        _, _, r = c.wait_exit(job)
+        assert job not in before, f"a prepared sandbox served a request with another {field}"
+        assert r["state"] == "exited" and r["enforced"][field] == value, r
+        assert set(before) <= set(daemon.prepared()), (before, daemon.prepared())
+
+
+def test_a_shorter_timeout_still_takes_a_prepared_sandbox(daemon):
+    """The timeout and the output cap are the daemon's to enforce, not the
+    sandbox's: tightening them keeps the request on the prepared path."""
+    before = wait_prepared(daemon)
+    with daemon.rpc() as c:
+        job = c.exec(["true"], timeout_ms=5000, output_max=4096)
+        _, _, r = c.wait_exit(job)
+        assert job in before, f"job {job} not one of the prepared {sorted(before)}"
+        assert r["state"] == "exited" and r["enforced"]["timeout_ms"] == 5000, r
 
 
 def test_prepared_sandboxes_off(workdir):

@@ -1,7 +1,6 @@
 /* test_job_state.c — the daemon's job-end rules: final-state precedence for
  * every combination of facts, every kill reason, kill-reason merging and the
- * legal state transitions. Pure logic from daemon/job_state.c; also the
- * output_max merge of daemon/profile.c.
+ * legal state transitions. Pure logic from daemon/job_state.c.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -13,7 +12,6 @@
 #include <cmocka.h>
 
 #include "daemon/job_state.h"
-#include "daemon/profile.h"
 
 static enum sbp_job_state end_state(bool setup_failed, enum sbd_kill_reason why, bool oom,
                                     int32_t exit_code, int32_t sig)
@@ -128,48 +126,6 @@ static void test_output_limit_vs_other_kills(void **state)
                          SBP_JOB_TIMEOUT);
 }
 
-/* output_max merges like the other limits: 0 = the profile's, a request may
- * only tighten; output_truncate is the profile's alone. */
-static void test_profile_output_max(void **state)
-{
-        const struct sbp_profile *def = sbd_profile_find("default");
-        struct sbp_profile p;
-        struct sbp_exec_params req;
-        struct sbd_limits lim;
-        struct sbp_error err;
-
-        (void)state;
-        assert_non_null(def);
-        assert_true(def->output_max == 16ull << 20);
-        assert_false(def->output_truncate);
-
-        memset(&req, 0, sizeof(req));
-        assert_int_equal(sbd_profile_merge(def, &req, &lim, &err), 0);
-        assert_true(lim.output_max == 16ull << 20);
-        assert_false(lim.output_truncate);
-
-        req.output_max = 1 << 20;
-        assert_int_equal(sbd_profile_merge(def, &req, &lim, &err), 0);
-        assert_true(lim.output_max == 1 << 20);
-
-        req.output_max = (16ull << 20) + 1;
-        assert_int_equal(sbd_profile_merge(def, &req, &lim, &err), -EACCES);
-        assert_int_equal(err.code, SBP_E_PERMISSION_DENIED);
-        assert_non_null(strstr(err.message, "output_max"));
-
-        /* A profile without a cap takes any request; truncation comes from it. */
-        p = *def;
-        p.output_max = 0;
-        p.output_truncate = true;
-        req.output_max = 1ull << 40;
-        assert_int_equal(sbd_profile_merge(&p, &req, &lim, &err), 0);
-        assert_true(lim.output_max == 1ull << 40);
-        assert_true(lim.output_truncate);
-        req.output_max = 0;
-        assert_int_equal(sbd_profile_merge(&p, &req, &lim, &err), 0);
-        assert_true(lim.output_max == 0);
-}
-
 /* SIGKILL alone is never taken for OOM. */
 static void test_sigkill_is_not_oom(void **state)
 {
@@ -270,8 +226,7 @@ int main(void)
                 cmocka_unit_test(test_oom),
                 cmocka_unit_test(test_output_limit),
                 cmocka_unit_test(test_output_limit_vs_other_kills),
-                cmocka_unit_test(test_profile_output_max),
-                cmocka_unit_test(test_sigkill_is_not_oom),
+                        cmocka_unit_test(test_sigkill_is_not_oom),
                 cmocka_unit_test(test_killed_reasons),
                 cmocka_unit_test(test_kill_reason_merge),
                 cmocka_unit_test(test_kill_reason_names),
