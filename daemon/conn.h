@@ -11,6 +11,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/fds.h"
+#include "daemon/msgids.h"
 #include "daemon/transport/transport.h"
 #include "protocol/sbp.h"
 
@@ -42,7 +43,7 @@ struct sbd_conn {
         bool reader_ready;
         struct sbd_rx rx;            /* reading: bytes and handles (transport.h) */
         struct sbd_fds fds;          /* the handles received, by message (fds.c) */
-        unsigned bad_frames;
+        struct sbd_msgids inflight;  /* msgids of the requests not answered yet */
 
         bool closing;                /* no more reads, no more replies */
         bool shutting_down;          /* uv_shutdown() in flight */
