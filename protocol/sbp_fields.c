@@ -158,8 +158,7 @@ static int check_text(const struct sbp_field *f, const msgpack_object *v, size_t
                                      f->name, what);
         if (mode == SBP_STRICT && !bin && !sbp_utf8_valid(v->via.str.ptr, v->via.str.size))
                 return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
-                                     "field %s: %s is not UTF-8 (send such bytes as bin)",
-                                     f->name, what);
+                                     "field %s: %s is not UTF-8", f->name, what);
         return 0;
 }
 
