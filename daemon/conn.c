@@ -247,7 +247,7 @@ static void protocol_error(struct sbd_conn *c, bool has_msgid, uint32_t msgid,
         log_warning("connection %" PRIu64 " (uid %u): protocol error: %s%s", c->id,
                     (unsigned)c->uid, err->message, has_msgid ? "" : " (not answered)");
         if (has_msgid)
-                sbd_conn_reply_error(c, msgid, err);
+                sbd_conn_reply_error(c, msgid, c->refused ? &c->refusal : err);
         sbd_conn_close(c, true);
 }
 
@@ -262,6 +262,11 @@ static void request(struct sbd_conn *c, const struct sbp_message *m, int fds_r,
                 log_error("connection %" PRIu64 ": msgid %u: out of memory", c->id, m->msgid);
                 /* Untracked, its answer could settle another request's. */
                 sbd_conn_close(c, false);
+                return;
+        }
+        if (c->refused) {
+                sbd_conn_reply_error(c, m->msgid, &c->refusal);
+                sbd_conn_close(c, true);
                 return;
         }
         if (fds_r < 0) {
@@ -438,9 +443,17 @@ struct sbd_conn *sbd_conn_new(struct sbd_daemon *d)
         return c;
 }
 
+void sbd_conn_refuse(struct sbd_conn *c, const struct sbp_error *err)
+{
+        c->refusal = *err;
+        c->refused = true;
+        c->d->conns_open--;
+        c->d->conns_refused++;
+}
+
 int sbd_conn_start(struct sbd_conn *c)
 {
-        int r = sbp_reader_init(&c->reader, 0);
+        int r = sbp_reader_init(&c->reader, c->refused ? SBD_CONN_REFUSED_MESSAGE_MAX : 0);
 
         if (r < 0)
                 return r;
@@ -491,7 +504,10 @@ void sbd_conn_close(struct sbd_conn *c, bool flush)
         if (c->closing)
                 return;
         c->closing = true;
-        c->d->conns_open--;
+        if (c->refused)
+                c->d->conns_refused--;
+        else
+                c->d->conns_open--;
         sbd_rx_stop(&c->rx);
         release(c);
         log_debug("connection %" PRIu64 ": closing%s", c->id, flush ? " after flush" : "");

@@ -282,3 +282,62 @@ def test_pynvim_socket_session(daemon):
         assert {job, long_job} <= {j["job"] for j in listed}, listed
     finally:
         session.close()
+
+
+# ---------------------------------------------------------------- over the connection cap
+
+REFUSED_MAX = 16    # SBD_CONNS_REFUSED_MAX
+
+
+def admitted(d, timeout=5.0):
+    """A connection within the cap: a client's close is seen by the daemon a
+    moment after it returns (the daemon's own start-up check included)."""
+    end = time.monotonic() + timeout
+    while True:
+        c = d.rpc()
+        try:
+            err, res = c.call("hello", {})
+        except ConnectionClosed:
+            err, res = {"code": "closed"}, None
+        if err is None:
+            return c
+        c.close()
+        assert err["code"] in ("ResourceExhausted", "closed"), err
+        assert time.monotonic() < end, f"no connection admitted: {err!r}"
+        time.sleep(0.05)
+
+
+def test_over_the_connection_cap_first_request_answered(request, workdir):
+    """Over MaxConnections= the peer's first request gets ResourceExhausted
+    with its own msgid (never an unsolicited msgid 0), then the connection
+    closes. Refused connections waiting for their first request count in no
+    cap, and only a bounded number wait: past it, closed unanswered."""
+    from conftest import Daemon, finish_daemon
+    d = Daemon(workdir, extra_args=["--max-connections", "2"]).start()
+    request.addfinalizer(lambda: finish_daemon(d, request))
+    held = [admitted(d) for _ in range(2)]
+    extra = d.rpc()
+    try:
+        extra.send([0, 9, "hello", [{}]])
+        frames = read_frames(extra, 5)
+        assert len(frames) == 2 and frames[-1] == "EOF", frames
+        assert frames[0][:2] == [1, 9], frames
+        assert frames[0][2]["code"] == "ResourceExhausted", frames
+        assert "too many connections" in frames[0][2]["message"], frames
+    finally:
+        extra.close()
+
+    idle = [d.rpc() for _ in range(REFUSED_MAX)]
+    try:
+        time.sleep(0.5)     # all accepted and waiting
+        beyond = d.rpc()
+        try:
+            assert read_frames(beyond, 5) == ["EOF"]
+        finally:
+            beyond.close()
+        # the waiting ones hold no place under the cap
+        held.pop().close()
+        admitted(d).close()
+    finally:
+        for c in idle + held:
+            c.close()
