@@ -281,6 +281,14 @@ static void request(struct sbd_conn *c, const struct sbp_message *m, int fds_r,
                 sbd_conn_reply_error(c, m->msgid, err);
                 return;
         }
+        if (c->inflight.n > SBD_CONN_INFLIGHT_MAX) {
+                sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED,
+                              "more than %u requests in flight on this connection",
+                              SBD_CONN_INFLIGHT_MAX);
+                log_debug("connection %" PRIu64 ": msgid %u: %s", c->id, m->msgid, err->message);
+                sbd_conn_reply_error(c, m->msgid, err);
+                return;
+        }
         sbd_dispatch(c, m);
 }
 

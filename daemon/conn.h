@@ -86,6 +86,10 @@ int sbd_conn_start(struct sbd_conn *c);
  * Before sbd_conn_start. */
 void sbd_conn_refuse(struct sbd_conn *c, const struct sbp_error *err);
 
+/* Requests of one connection in flight at once (a wait each holds a
+ * waiter until its job ends); past it, ResourceExhausted. */
+#define SBD_CONN_INFLIGHT_MAX 4096u
+
 /* Refused connections held at once, each waiting for its first request;
  * past it, a refused peer is closed unanswered. Their reader takes at most
  * SBD_CONN_REFUSED_MESSAGE_MAX bytes. */

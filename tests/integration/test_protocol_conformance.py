@@ -341,3 +341,30 @@ def test_over_the_connection_cap_first_request_answered(request, workdir):
     finally:
         for c in idle + held:
             c.close()
+
+
+INFLIGHT_MAX = 4096     # SBD_CONN_INFLIGHT_MAX
+
+
+def test_requests_in_flight_are_bounded(daemon):
+    """Each wait on a running job holds a waiter: one connection holds at
+    most INFLIGHT_MAX such requests, the next is ResourceExhausted at once,
+    and every one held is answered when the job ends."""
+    with daemon.rpc(timeout=30) as r:
+        job = sleeper(r, "60")
+        first = r.msgid + 1
+        burst = b"".join(pack([0, first + i, "wait", [{"job": job}]])
+                         for i in range(INFLIGHT_MAX + 1))
+        r.msgid = first + INFLIGHT_MAX
+        r.send_raw(burst)
+        err, _ = r.response(first + INFLIGHT_MAX)
+        assert err["code"] == "ResourceExhausted" and "in flight" in err["message"], err
+        assert not [m for m in r.responses if m != first + INFLIGHT_MAX]
+        # at its cap the connection takes no other request either
+        err, _ = r.call("hello", {})
+        assert err["code"] == "ResourceExhausted", err
+        with daemon.rpc() as other:
+            other.ok("kill", {"job": job})
+        for i in range(INFLIGHT_MAX):
+            err, res = r.response(first + i)
+            assert err is None and res["state"] == "killed", (err, res)
