@@ -160,6 +160,8 @@ struct sb_profile {
 /* What to run. Limits of 0 mean "as the profile says"; a request may only
  * tighten its profile. */
 struct sb_exec_options {
+        /* argv and env entries are bytes: the job gets them exactly, also
+         * where they are not UTF-8 (sent as bin on the wire). */
         const char *const *argv;        /* NULL-terminated, argv[0] required */
         const char *const *env;         /* NULL-terminated "KEY=VALUE" list, or NULL */
         const char *profile;            /* NULL or "" = "default" */

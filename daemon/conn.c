@@ -4,9 +4,18 @@
  * reserved there), with the handles that came with them (fds.c), and each
  * complete request is dispatched at once. Every reply or notification is
  * one msgpack_sbuffer sent with one uv_write and freed in its write
- * callback. A bad frame is answered with ProtocolError (with the
- * msgid when it could be read, else 0); a second bad frame or a frame over
- * the size cap closes the connection after flushing the error.
+ * callback.
+ *
+ * What comes in (PROTOCOL.md, "Protocol errors"): a request is answered
+ * exactly once, with its own msgid; one whose msgid is still in flight
+ * (inflight: counted in, counted out as sbd_conn_send sees each response
+ * go) is refused with InvalidArgument and the first still gets its answer.
+ * Notifications and responses from the client are never answered: the
+ * daemon offers no notification and sends no request, so both are ignored
+ * (logged at debug). A frame that is not a msgpack-rpc message is a
+ * ProtocolError: answered only when it is a request whose msgid could be
+ * read (no response ever carries a msgid the client did not send), and
+ * the connection is closed after the answer is flushed.
  *
  * Backpressure, measured in out_bytes (what the queued messages hold in
  * memory, counted from uv_write until its callback): past
@@ -30,6 +39,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,6 +186,7 @@ void sbd_conn_stdin_resume(struct sbd_conn *c)
 
 void sbd_conn_send(struct sbd_conn *c, struct sbd_out *o)
 {
+        uint32_t msgid;
         uv_buf_t buf;
         int r;
 
@@ -183,6 +194,9 @@ void sbd_conn_send(struct sbd_conn *c, struct sbd_out *o)
                 sbd_out_free(o);
                 return;
         }
+        /* Every answer passes here, whoever packed it. */
+        if (sbp_response_msgid(o->sbuf.data, o->sbuf.size, &msgid))
+                sbd_msgids_remove(&c->inflight, msgid);
         shrink(o);
         buf = uv_buf_init(o->sbuf.data, (unsigned)o->sbuf.size);
         r = uv_write(&o->req, (uv_stream_t *)&c->pipe, &buf, 1, on_written);
@@ -219,22 +233,60 @@ void sbd_conn_reply_nil(struct sbd_conn *c, uint32_t msgid)
 
 /* ---- reading (the transport's reader; received handles: fds.c) ---- */
 
-static void bad_frame(struct sbd_conn *c, int r, bool has_msgid, uint32_t msgid,
-                      struct sbp_error *err)
+/* The frame is not msgpack-rpc: answer it only when it is a request whose
+ * msgid could be read, then close once that answer is out. */
+static void protocol_error(struct sbd_conn *c, bool has_msgid, uint32_t msgid,
+                           struct sbp_error *err)
 {
-        c->bad_frames++;
-        if (err->code == SBP_OK)
-                sbp_error_set(err, SBP_E_PROTOCOL_ERROR, "%s",
-                              r == -EMSGSIZE ? "message too large" : "malformed message");
-        else
-                err->code = SBP_E_PROTOCOL_ERROR;
-        log_warning("connection %" PRIu64 " (uid %u): bad frame: %s", c->id, (unsigned)c->uid,
-                    err->message);
-        sbd_conn_reply_error(c, has_msgid ? msgid : 0, err);
-        /* A frame over the cap leaves the stream unusable; a peer that keeps
-         * sending garbage is not worth serving. */
-        if (r == -EMSGSIZE || c->bad_frames >= 2)
+        err->code = SBP_E_PROTOCOL_ERROR;
+        if (err->message[0] == '\0')
+                snprintf(err->message, sizeof(err->message), "malformed message");
+        log_warning("connection %" PRIu64 " (uid %u): protocol error: %s%s", c->id,
+                    (unsigned)c->uid, err->message, has_msgid ? "" : " (not answered)");
+        if (has_msgid)
+                sbd_conn_reply_error(c, msgid, c->refused ? &c->refusal : err);
+        sbd_conn_close(c, true);
+}
+
+/* A request is counted in flight before anything answers it. */
+static void request(struct sbd_conn *c, const struct sbp_message *m, int fds_r,
+                    struct sbp_error *err)
+{
+        int n = sbd_msgids_add(&c->inflight, m->msgid);
+
+        if (n < 0) {
+                sbp_error_set(err, SBP_E_INTERNAL, "out of memory");
+                log_error("connection %" PRIu64 ": msgid %u: out of memory", c->id, m->msgid);
+                /* Untracked, its answer could settle another request's. */
+                sbd_conn_close(c, false);
+                return;
+        }
+        if (c->refused) {
+                sbd_conn_reply_error(c, m->msgid, &c->refusal);
                 sbd_conn_close(c, true);
+                return;
+        }
+        if (fds_r < 0) {
+                sbd_conn_reply_error(c, m->msgid, err);
+                return;
+        }
+        if (n > 1) {
+                sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
+                              "msgid %u: a request with this msgid is still in flight",
+                              m->msgid);
+                log_debug("connection %" PRIu64 ": %s", c->id, err->message);
+                sbd_conn_reply_error(c, m->msgid, err);
+                return;
+        }
+        if (c->inflight.n > SBD_CONN_INFLIGHT_MAX) {
+                sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED,
+                              "more than %u requests in flight on this connection",
+                              SBD_CONN_INFLIGHT_MAX);
+                log_debug("connection %" PRIu64 ": msgid %u: %s", c->id, m->msgid, err->message);
+                sbd_conn_reply_error(c, m->msgid, err);
+                return;
+        }
+        sbd_dispatch(c, m);
 }
 
 static void process(struct sbd_conn *c)
@@ -243,6 +295,7 @@ static void process(struct sbd_conn *c)
                 struct sbp_message m;
                 struct sbp_error err;
                 bool has_msgid = false;
+                size_t unparsed;
                 int r;
 
                 memset(&m, 0, sizeof(m));
@@ -256,25 +309,25 @@ static void process(struct sbd_conn *c)
                 r = sbp_reader_next(&c->reader, &m, &has_msgid, &err);
                 if (r == 0)
                         return;
-                /* The fds that came with this message (the unparsed rest of
-                 * the buffer lies after its end). Claimed by exec only. */
-                size_t unparsed = c->reader.unpacker.used - c->reader.unpacker.off;
-                if (r > 0 && sbd_fds_begin_message(c, c->fds.rx_total - unparsed, &err) < 0) {
-                        sbd_conn_reply_error(c, m.type == SBP_REQUEST ? m.msgid : 0, &err);
-                        continue;
-                }
                 if (r < 0) {
                         sbd_fds_end_message(c);
-                        bad_frame(c, r, has_msgid, m.msgid, &err);
-                        continue;
+                        if (r == -EMSGSIZE && err.message[0] == '\0')
+                                snprintf(err.message, sizeof(err.message), "message too large");
+                        protocol_error(c, has_msgid, m.msgid, &err);
+                        return;
                 }
-                if (m.type != SBP_REQUEST) {
-                        sbp_error_set(&err, SBP_E_PROTOCOL_ERROR,
-                                      "only requests are accepted by the daemon");
-                        bad_frame(c, -EBADMSG, m.type == SBP_RESPONSE, m.msgid, &err);
-                        continue;
+                /* The fds that came with this message (the unparsed rest of
+                 * the buffer lies after its end). Claimed by exec only. */
+                unparsed = c->reader.unpacker.used - c->reader.unpacker.off;
+                r = sbd_fds_begin_message(c, c->fds.rx_total - unparsed, &err);
+                if (m.type == SBP_REQUEST) {
+                        request(c, &m, r, &err);
+                } else if (m.type == SBP_NOTIFICATION) {
+                        log_debug("connection %" PRIu64 ": notification ignored", c->id);
+                } else {
+                        log_debug("connection %" PRIu64 ": response (msgid %u) ignored", c->id,
+                                  m.msgid);
                 }
-                sbd_dispatch(c, &m);
                 sbd_fds_end_message(c);
         }
 }
@@ -298,13 +351,12 @@ static void input(struct sbd_conn *c, ssize_t n)
         process(c);
 }
 
-static void protocol_error(struct sbd_conn *c, const char *why)
+/* The stream and its handles are out of step: which request the bytes
+ * read so far belong to is not known, so nothing is answered. */
+static void handles_out_of_step(struct sbd_conn *c, const char *why)
 {
-        struct sbp_error err;
-
-        log_warning("connection %" PRIu64 " (uid %u): %s", c->id, (unsigned)c->uid, why);
-        sbp_error_set(&err, SBP_E_PROTOCOL_ERROR, "%s", why);
-        sbd_conn_reply_error(c, 0, &err);
+        log_warning("connection %" PRIu64 " (uid %u): protocol error: %s (not answered)", c->id,
+                    (unsigned)c->uid, why);
         sbd_conn_close(c, true);
 }
 
@@ -327,11 +379,11 @@ static void on_rx_read(void *data, ssize_t n, struct sbd_handle *h, uint32_t nh,
         }
         fit = sbd_fds_received(c, (size_t)n, h, nh);
         if (truncated) {
-                protocol_error(c, "too many file descriptors with one message");
+                handles_out_of_step(c, "too many file descriptors with one message");
                 return;
         }
         if (!fit) {
-                protocol_error(c, "too many file descriptors queued on the connection");
+                handles_out_of_step(c, "too many file descriptors queued on the connection");
                 return;
         }
         c->fds.rx_total += (uint64_t)n;
@@ -344,6 +396,7 @@ static void on_rx_read(void *data, ssize_t n, struct sbd_handle *h, uint32_t nh,
 static void conn_free(struct sbd_conn *c)
 {
         sbd_fds_release(c);
+        sbd_msgids_free(&c->inflight);
         sbd_list_remove(&c->node);
         if (c->reader_ready)
                 sbp_reader_destroy(&c->reader);
@@ -395,9 +448,17 @@ struct sbd_conn *sbd_conn_new(struct sbd_daemon *d)
         return c;
 }
 
+void sbd_conn_refuse(struct sbd_conn *c, const struct sbp_error *err)
+{
+        c->refusal = *err;
+        c->refused = true;
+        c->d->conns_open--;
+        c->d->conns_refused++;
+}
+
 int sbd_conn_start(struct sbd_conn *c)
 {
-        int r = sbp_reader_init(&c->reader, 0);
+        int r = sbp_reader_init(&c->reader, c->refused ? SBD_CONN_REFUSED_MESSAGE_MAX : 0);
 
         if (r < 0)
                 return r;
@@ -448,7 +509,10 @@ void sbd_conn_close(struct sbd_conn *c, bool flush)
         if (c->closing)
                 return;
         c->closing = true;
-        c->d->conns_open--;
+        if (c->refused)
+                c->d->conns_refused--;
+        else
+                c->d->conns_open--;
         sbd_rx_stop(&c->rx);
         release(c);
         log_debug("connection %" PRIu64 ": closing%s", c->id, flush ? " after flush" : "");

@@ -11,6 +11,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/fds.h"
+#include "daemon/msgids.h"
 #include "daemon/transport/transport.h"
 #include "protocol/sbp.h"
 
@@ -42,7 +43,12 @@ struct sbd_conn {
         bool reader_ready;
         struct sbd_rx rx;            /* reading: bytes and handles (transport.h) */
         struct sbd_fds fds;          /* the handles received, by message (fds.c) */
-        unsigned bad_frames;
+        struct sbd_msgids inflight;  /* msgids of the requests not answered yet */
+
+        /* Over a connection cap (server.c): its first request is answered
+         * with refusal, then it is closed; it counts in no cap meanwhile. */
+        bool refused;
+        struct sbp_error refusal;
 
         bool closing;                /* no more reads, no more replies */
         bool shutting_down;          /* uv_shutdown() in flight */
@@ -75,6 +81,20 @@ struct sbd_conn {
 struct sbd_conn *sbd_conn_new(struct sbd_daemon *d);
 /* Accepted and authorized (uid, gid, pid, admin set): start reading. */
 int sbd_conn_start(struct sbd_conn *c);
+/* Over a connection cap: c stops counting as open, and its first request
+ * is answered with err (with that request's msgid), then c is closed.
+ * Before sbd_conn_start. */
+void sbd_conn_refuse(struct sbd_conn *c, const struct sbp_error *err);
+
+/* Requests of one connection in flight at once (a wait each holds a
+ * waiter until its job ends); past it, ResourceExhausted. */
+#define SBD_CONN_INFLIGHT_MAX 4096u
+
+/* Refused connections held at once, each waiting for its first request;
+ * past it, a refused peer is closed unanswered. Their reader takes at most
+ * SBD_CONN_REFUSED_MESSAGE_MAX bytes. */
+#define SBD_CONNS_REFUSED_MAX 16u
+#define SBD_CONN_REFUSED_MESSAGE_MAX (64u << 10)
 
 struct sbd_out *sbd_out_new(void);
 /* A success response to msgid begun: pack exactly one result object into

@@ -57,7 +57,8 @@ struct sbd_daemon {
         struct sbd_listener listener; /* the daemon's socket (transport.h) */
 
         struct sbd_list conns;       /* struct sbd_conn, in accept order */
-        uint32_t conns_open;         /* not closing */
+        uint32_t conns_open;         /* not closing, not refused */
+        uint32_t conns_refused;      /* over a cap, waiting to answer their first request */
         uint64_t next_conn_id;
 
         /* What jobs tell clients and the daemon (job_events.h): the wire's

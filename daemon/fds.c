@@ -76,8 +76,10 @@ int sbd_fds_begin_message(struct sbd_conn *c, uint64_t end, struct sbp_error *er
         c->fds.npending -= k;
         if (k > SBP_FDS_MAX) {
                 close_all(c->fds.msg, &c->fds.nmsg);
-                sbp_error_set(err, SBP_E_PROTOCOL_ERROR,
-                              "more than %u file descriptors with one message", SBP_FDS_MAX);
+                /* The stream is still in step: the request is refused,
+                 * the connection goes on. */
+                sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
+                              "more than %u file descriptors with one request", SBP_FDS_MAX);
                 return -EPROTO;
         }
         return 0;

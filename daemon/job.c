@@ -127,13 +127,11 @@ static void finish(struct sbd_job *j)
         sbd_job_stdin_shut(j);
 
         res->state = state;
-        res->exit_code = j->exit.exit_code;
-        res->signal = j->exit.signal;
-        if (state == SBP_JOB_SIGNALED)
-                res->exit_code = -1;
+        /* As PROTOCOL.md has it: exit_code only for exited, signal only for
+         * signaled (a job skillbox killed died of SIGKILL; its state says why). */
+        res->exit_code = state == SBP_JOB_EXITED ? j->exit.exit_code : -1;
+        res->signal = state == SBP_JOB_SIGNALED ? j->exit.signal : 0;
         if (state == SBP_JOB_FAILED) {
-                res->exit_code = -1;
-                res->signal = 0;
                 snprintf(res->error, sizeof(res->error), "%s",
                          j->exit.error[0] ? j->exit.error : "setup failed");
                 d->jobs_failed++;

@@ -103,6 +103,10 @@ int sbd_job_argv_keep(char ***argv, uint32_t *argc, bool *truncated)
         if (!kept)
                 return -1;
         memcpy(kept, v, n * sizeof(char *));
+        /* A cut inside a UTF-8 sequence would turn a str entry into bin
+         * on the wire: cut before the sequence's lead byte instead. */
+        while (len > 1 && ((unsigned char)v[n][len - 1] & 0xc0) == 0x80)
+                len--;
         if (len > 1) {
                 kept[n] = strndup(v[n], len - 1);
                 if (!kept[n]) {

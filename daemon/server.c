@@ -8,8 +8,11 @@
  * who connected) and admitted only if [Access] gives it a role (access.c;
  * root is always admin) — before a single byte is read from it. Refused
  * peers are closed without a word.
- * Over the connection caps (total, per uid), the peer gets one
- * ResourceExhausted error (msgid 0) and is closed.
+ * Over the connection caps (total, per uid), the peer's first request is
+ * answered with ResourceExhausted (its own msgid: a response never carries
+ * a msgid the client did not send), then it is closed. Such connections
+ * count in no cap meanwhile, and at most SBD_CONNS_REFUSED_MAX wait at once;
+ * past that a peer over a cap is closed unanswered.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -40,7 +43,7 @@ static uint32_t conns_of_uid(struct sbd_daemon *d, uid_t uid)
         sbd_list_for_each_safe(pos, tmp, &d->conns) {
                 struct sbd_conn *c = sbd_container_of(pos, struct sbd_conn, node);
 
-                if (!c->closing && c->uid == uid)
+                if (!c->closing && !c->refused && c->uid == uid)
                         n++;
         }
         return n;
@@ -100,9 +103,11 @@ static void on_connection(uv_stream_t *server, int status)
                               (unsigned)c->uid, d->opt.max_connections_per_uid);
         if (err.code != SBP_OK) {
                 log_warning("connection %" PRIu64 ": %s", c->id, err.message);
-                sbd_conn_reply_error(c, 0, &err);
-                sbd_conn_close(c, true);
-                return;
+                if (d->conns_refused >= SBD_CONNS_REFUSED_MAX) {
+                        sbd_conn_close(c, false);
+                        return;
+                }
+                sbd_conn_refuse(c, &err);
         }
         r = sbd_conn_start(c);
         if (r < 0) {

@@ -261,7 +261,8 @@ struct sbp_message {
         uint32_t msgid;               /* request, response */
         const char *method;           /* request, notification; not NUL-terminated */
         size_t method_len;
-        msgpack_object params;        /* request, notification: the single map ({} if [] was sent) */
+        msgpack_object params;        /* request, notification: the single map ({} if [] was
+                                       * sent); any other params array as it came */
         msgpack_object error;         /* response: nil or {code, message} */
         msgpack_object result;        /* response */
 };
@@ -301,6 +302,11 @@ void sbp_reader_commit(struct sbp_reader *r, size_t n);
  * err says what was wrong. */
 int sbp_reader_next(struct sbp_reader *r, struct sbp_message *out, bool *has_msgid,
                     struct sbp_error *err);
+
+/* The msgid of a packed response starting at buf (len bytes): true and
+ * *msgid set, or false when buf is not a response. For a sender that
+ * tracks which requests are answered. */
+bool sbp_response_msgid(const void *buf, size_t len, uint32_t *msgid);
 
 /* Envelope packing. The *_begin functions pack the envelope up to the point
  * where the caller packs exactly one object: the params map (request,

@@ -68,9 +68,9 @@ static const char *type_name(const struct sbp_field *f)
         case SBP_F_JOB_ID:
         case SBP_F_STATE:
         case SBP_F_STREAM:      return "str";
-        case SBP_F_NAMESPACES:
-        case SBP_F_ARGV:        return "array of str";
-        case SBP_F_ENV:         return "map of str to str";
+        case SBP_F_NAMESPACES:  return "array of str";
+        case SBP_F_ARGV:        return "array of str or bin";
+        case SBP_F_ENV:         return "map of str or bin to str or bin";
         case SBP_F_BIN:         return "bin";
         case SBP_F_MAP:         return "map";
         case SBP_F_FD_INDEX:    return "uint (fd index)";
@@ -93,8 +93,9 @@ static int no_memory(struct sbp_error *err)
 
 /* Well-formed UTF-8 as the Unicode standard defines it (table 3-7): no
  * overlong forms, no surrogates, nothing above U+10FFFF. */
-static bool utf8_valid(const unsigned char *s, size_t n)
+bool sbp_utf8_valid(const void *p, size_t n)
 {
+        const unsigned char *s = p;
         size_t i = 0;
 
         while (i < n) {
@@ -139,11 +140,15 @@ static bool utf8_valid(const unsigned char *s, size_t n)
  * daemon (strict) also wants UTF-8: it sends these strings back, to this
  * client and to admins (list, inspect), as str, which is UTF-8 by the
  * protocol, and a client's unpacker may refuse anything else. A client
- * (lenient) takes what an older daemon sends. */
+ * (lenient) takes what an older daemon sends. Where bin_ok (argv and env
+ * entries, which are bytes to the kernel), bin carries what is not UTF-8;
+ * msgpack-c lays bin out as it does str. */
 static int check_text(const struct sbp_field *f, const msgpack_object *v, size_t max,
-                      const char *what, enum sbp_mode mode, struct sbp_error *err)
+                      const char *what, bool bin_ok, enum sbp_mode mode, struct sbp_error *err)
 {
-        if (v->type != MSGPACK_OBJECT_STR)
+        bool bin = bin_ok && v->type == MSGPACK_OBJECT_BIN;
+
+        if (v->type != MSGPACK_OBJECT_STR && !bin)
                 return bad_type(f, err);
         if (v->via.str.size > max)
                 return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
@@ -151,24 +156,41 @@ static int check_text(const struct sbp_field *f, const msgpack_object *v, size_t
         if (v->via.str.size > 0 && memchr(v->via.str.ptr, '\0', v->via.str.size))
                 return sbp_error_set(err, SBP_E_INVALID_ARGUMENT, "field %s: %s contains NUL",
                                      f->name, what);
-        if (mode == SBP_STRICT &&
-            !utf8_valid((const unsigned char *)v->via.str.ptr, v->via.str.size))
-                return sbp_error_set(err, SBP_E_INVALID_ARGUMENT, "field %s: %s is not UTF-8",
-                                     f->name, what);
+        if (mode == SBP_STRICT && !bin && !sbp_utf8_valid(v->via.str.ptr, v->via.str.size))
+                return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
+                                     "field %s: %s is not UTF-8", f->name, what);
         return 0;
 }
+
+/* Integers from 2^31 up come from JavaScript's msgpack-lite as float64:
+ * a float64 that is integral, not negative and at most 2^53 (so exactly the
+ * integer the client meant) is taken as that uint. */
+#define FLOAT_EXACT_MAX 9007199254740992.0      /* 2^53 */
 
 static int decode_uint(const struct sbp_field *f, const msgpack_object *v, uint64_t type_max,
                        uint64_t *out, struct sbp_error *err)
 {
         uint64_t max = f->max && f->max < type_max ? f->max : type_max;
+        uint64_t u;
 
-        if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        if (v->type == MSGPACK_OBJECT_FLOAT64) {
+                double d = v->via.f64;
+
+                /* NaN fails both comparisons; the cast is then in range. */
+                if (!(d >= 0.0 && d <= FLOAT_EXACT_MAX) || (double)(uint64_t)d != d)
+                        return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
+                                             "field %s: expected uint (a float64 must be an "
+                                             "integer from 0 to 2^53)", f->name);
+                u = (uint64_t)d;
+        } else if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+                u = v->via.u64;
+        } else {
                 return bad_type(f, err);
-        if (v->via.u64 > max)
+        }
+        if (u > max)
                 return sbp_error_set(err, SBP_E_INVALID_ARGUMENT, "field %s: above %llu",
                                      f->name, (unsigned long long)max);
-        *out = v->via.u64;
+        *out = u;
         return 0;
 }
 
@@ -227,7 +249,7 @@ static int decode_argv(const struct sbp_field *f, const msgpack_object *v, void 
         for (uint32_t i = 0; i < n; i++) {
                 const msgpack_object *e = &v->via.array.ptr[i];
 
-                r = check_text(f, e, SBP_STRING_MAX, "entry", mode, err);
+                r = check_text(f, e, SBP_STRING_MAX, "entry", true, mode, err);
                 if (r < 0)
                         return r;
                 (*vec)[i] = strndup(e->via.str.ptr, e->via.str.size);
@@ -258,10 +280,10 @@ static int decode_env(const struct sbp_field *f, const msgpack_object *v, void *
                 size_t kl, vl;
                 char *s;
 
-                r = check_text(f, k, SBP_STRING_MAX, "key", mode, err);
+                r = check_text(f, k, SBP_STRING_MAX, "key", true, mode, err);
                 if (r < 0)
                         return r;
-                r = check_text(f, val, SBP_STRING_MAX, "value", mode, err);
+                r = check_text(f, val, SBP_STRING_MAX, "value", true, mode, err);
                 if (r < 0)
                         return r;
                 kl = k->via.str.size;
@@ -394,7 +416,7 @@ static int decode_field(const struct sbp_field *f, const msgpack_object *v, void
                         AT(base, f->offset, char)[0] = '\0';
                         return 0;
                 }
-                r = check_text(f, v, f->size - 1, "value", mode, err);
+                r = check_text(f, v, f->size - 1, "value", false, mode, err);
                 if (r < 0)
                         return r;
                 memcpy(AT(base, f->offset, char), v->via.str.ptr, v->via.str.size);
@@ -498,7 +520,10 @@ int sbp_fields_decode(const msgpack_object *obj, const struct sbp_table *const *
         if (ntabs > TABS_MAX)
                 return sbp_error_set(err, SBP_E_INTERNAL, "too many field tables");
         if (obj->type != MSGPACK_OBJECT_MAP)
-                return sbp_error_set(err, SBP_E_INVALID_ARGUMENT, "expected a map");
+                /* Nested maps are type-checked by their field; only params
+                 * (an array other than [map]) get here. */
+                return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
+                                     "params: expected an array holding one map of named fields");
 
         for (uint32_t i = 0; i < obj->via.map.size; i++) {
                 const msgpack_object *k = &obj->via.map.ptr[i].key;

@@ -40,6 +40,18 @@ static bool is_empty(const struct sbp_field *f, const void *base)
 static void pack_table(msgpack_packer *pk, const struct sbp_table *const *tabs, size_t ntabs,
                        const void *base);
 
+/* argv and env entries are bytes to the kernel: str when they are UTF-8,
+ * else bin, so that no peer's unpacker meets an invalid str. */
+static void pack_text(msgpack_packer *pk, const char *s, size_t n)
+{
+        if (sbp_utf8_valid(s, n)) {
+                sbp_pack_strn(pk, s, n);
+                return;
+        }
+        msgpack_pack_bin(pk, n);
+        msgpack_pack_bin_body(pk, s, n);
+}
+
 static void pack_field(msgpack_packer *pk, const struct sbp_field *f, const void *base)
 {
         switch (f->type) {
@@ -105,7 +117,7 @@ static void pack_field(msgpack_packer *pk, const struct sbp_field *f, const void
 
                 msgpack_pack_array(pk, n);
                 for (uint32_t i = 0; i < n; i++)
-                        sbp_pack_str(pk, vec[i]);
+                        pack_text(pk, vec[i], strlen(vec[i]));
                 return;
         }
         case SBP_F_ENV: {
@@ -117,8 +129,8 @@ static void pack_field(msgpack_packer *pk, const struct sbp_field *f, const void
                         const char *eq = strchr(vec[i], '=');
                         size_t kl = eq ? (size_t)(eq - vec[i]) : strlen(vec[i]);
 
-                        sbp_pack_strn(pk, vec[i], kl);
-                        sbp_pack_str(pk, eq ? eq + 1 : "");
+                        pack_text(pk, vec[i], kl);
+                        pack_text(pk, eq ? eq + 1 : "", eq ? strlen(eq + 1) : 0);
                 }
                 return;
         }

@@ -78,6 +78,8 @@ void sbp_fields_pack(msgpack_packer *pk, const struct sbp_table *const *tabs, si
 /* A str object's text made printable and short, for error messages. */
 void sbp_describe_key(const msgpack_object_str *s, char *buf, size_t size);
 bool sbp_job_id_valid(const char *s, size_t len);
+/* Well-formed UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF). */
+bool sbp_utf8_valid(const void *s, size_t n);
 bool sbp_str_eq(const msgpack_object *o, const char *s);
 
 extern const struct sbp_table sbp_enforced_table;

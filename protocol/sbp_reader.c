@@ -70,14 +70,15 @@ void sbp_reader_commit(struct sbp_reader *r, size_t n)
         msgpack_unpacker_buffer_consumed(&r->unpacker, n);
 }
 
-/* Read the msgid of a request from its first bytes, without parsing the rest
- * (which may be garbage): fixarray(4), 0, then a uint up to UINT32_MAX. */
-static bool peek_msgid(const uint8_t *p, size_t len, uint32_t *msgid)
+/* The msgid of a request (type 0) or response (type 1) from its first
+ * bytes, without parsing the rest (which may be garbage): fixarray(4), the
+ * type, then a uint up to UINT32_MAX. */
+static bool peek_msgid(const uint8_t *p, size_t len, uint8_t type, uint32_t *msgid)
 {
         uint64_t v = 0;
         unsigned n;
 
-        if (len < 3 || p[0] != 0x94 || p[1] != 0x00)
+        if (len < 3 || p[0] != 0x94 || p[1] != type)
                 return false;
         if (p[2] <= 0x7f) {
                 *msgid = p[2];
@@ -100,6 +101,11 @@ static bool peek_msgid(const uint8_t *p, size_t len, uint32_t *msgid)
         return true;
 }
 
+bool sbp_response_msgid(const void *buf, size_t len, uint32_t *msgid)
+{
+        return peek_msgid(buf, len, SBP_RESPONSE, msgid);
+}
+
 static int bad(struct sbp_error *err, const char *what)
 {
         sbp_error_set(err, SBP_E_PROTOCOL_ERROR, "%s", what);
@@ -114,9 +120,12 @@ static bool get_msgid(const msgpack_object *o, uint32_t *msgid)
         return true;
 }
 
+/* The method is a str; bin is taken too, as the msgpack-rpc spec predates
+ * the str/bin split and stock clients (pynvim) send bytes names as bin.
+ * msgpack-c lays str and bin out alike. */
 static int get_method(const msgpack_object *o, struct sbp_message *out, struct sbp_error *err)
 {
-        if (o->type != MSGPACK_OBJECT_STR)
+        if (o->type != MSGPACK_OBJECT_STR && o->type != MSGPACK_OBJECT_BIN)
                 return bad(err, "method is not a str");
         if (o->via.str.size == 0 || o->via.str.size > SBP_METHOD_LEN_MAX) {
                 sbp_error_set(err, SBP_E_PROTOCOL_ERROR, "method name empty or longer than %u bytes",
@@ -128,20 +137,23 @@ static int get_method(const msgpack_object *o, struct sbp_message *out, struct s
         return 0;
 }
 
-/* params is [map] or [] (meaning {}). */
+/* params is an array (msgpack-rpc). [map] gives that map, [] the empty
+ * map; any other array is handed on as it is, for the method's decoder to
+ * refuse with InvalidArgument: the frame itself is well-formed msgpack-rpc. */
 static int get_params(const msgpack_object *o, struct sbp_message *out, struct sbp_error *err)
 {
-        if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size > 1)
-                return bad(err, "params is not an array of one map");
+        if (o->type != MSGPACK_OBJECT_ARRAY)
+                return bad(err, "params is not an array");
         if (o->via.array.size == 0) {
                 out->params.type = MSGPACK_OBJECT_MAP;
                 out->params.via.map.size = 0;
                 out->params.via.map.ptr = NULL;
                 return 0;
         }
-        if (o->via.array.ptr[0].type != MSGPACK_OBJECT_MAP)
-                return bad(err, "params is not an array of one map");
-        out->params = o->via.array.ptr[0];
+        if (o->via.array.size == 1 && o->via.array.ptr[0].type == MSGPACK_OBJECT_MAP)
+                out->params = o->via.array.ptr[0];
+        else
+                out->params = *o;
         return 0;
 }
 
@@ -219,7 +231,7 @@ int sbp_reader_next(struct sbp_reader *r, struct sbp_message *out, bool *has_msg
         if (ret == -EBADMSG || ret == -EMSGSIZE) {
                 uint32_t id;
 
-                if (peek_msgid(start, avail, &id)) {
+                if (peek_msgid(start, avail, SBP_REQUEST, &id)) {
                         out->type = SBP_REQUEST;
                         out->msgid = id;
                         *has_msgid = true;

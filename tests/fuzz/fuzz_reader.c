@@ -125,7 +125,9 @@ static void check_message(const struct sbp_message *msg)
                 decode_all(&msg->error);
                 return;
         }
-        CHECK(msg->params.type == MSGPACK_OBJECT_MAP);
+        /* [map] or [] give a map; other params arrays are left to the
+         * method's decoder, which refuses them. */
+        CHECK(msg->params.type == MSGPACK_OBJECT_MAP || msg->params.type == MSGPACK_OBJECT_ARRAY);
         CHECK(msg->method_len >= 1 && msg->method_len <= SBP_METHOD_LEN_MAX);
         decode_all(&msg->params);
 }

@@ -13,8 +13,9 @@
  * What the daemon relies on is checked: a decoder that accepts leaves a
  * struct within every documented bound (argv count and bytes, env "K=V"
  * without duplicates, mount targets normalized and apart, fd indexes below
- * SBP_FDS_MAX, job ids of [a-z0-9-], every text UTF-8, as the daemon sends
- * it back as str); packing it again decodes to the same
+ * SBP_FDS_MAX, job ids of [a-z0-9-], every str field UTF-8, as the daemon
+ * sends it back as str; argv and env entries are NUL-free bytes, sent back
+ * as bin where they are not UTF-8); packing it again decodes to the same
  * struct; a decoder that refuses says InvalidArgument (Internal only for
  * memory), leaves nothing allocated, and its message is printable ASCII
  * (it goes back to the peer as a str and into the log). Leaks are found by
@@ -168,14 +169,13 @@ static void exec_check(const struct sbp_exec_params *p)
         CHECK(p->argc >= 1 && p->argc <= SBP_ARGV_COUNT_MAX && p->argv[p->argc] == NULL);
         CHECK(p->envc <= SBP_ENV_COUNT_MAX && (p->envc == 0 || p->env[p->envc] == NULL));
         for (uint32_t i = 0; i < p->argc; i++) {
-                CHECK(strlen(p->argv[i]) <= SBP_STRING_MAX && is_utf8(p->argv[i]));
+                CHECK(strlen(p->argv[i]) <= SBP_STRING_MAX);
                 bytes += strlen(p->argv[i]) + 1;
         }
         for (uint32_t i = 0; i < p->envc; i++) {
                 size_t kl = env_key_len(p->env[i]);
 
                 CHECK(kl <= SBP_STRING_MAX && strlen(p->env[i] + kl + 1) <= SBP_STRING_MAX);
-                CHECK(is_utf8(p->env[i]));
                 for (uint32_t j = 0; j < i; j++)
                         CHECK(env_key_len(p->env[j]) != kl ||
                               memcmp(p->env[j], p->env[i], kl) != 0);

@@ -100,6 +100,37 @@ static void test_many_entries_dropped(void **state)
         sbd_job_argv_free(v);
 }
 
+/* The cut never splits a UTF-8 sequence: a str entry stays a str on the
+ * wire (an entry cut inside a sequence would go out as bin). */
+static void test_cut_at_utf8_boundary(void **state)
+{
+        /* "e" then 3-byte euro signs: the bound falls inside one of them. */
+        char *src[2] = { NULL, NULL };
+        size_t len = 1 + 3 * 2000;
+        char **v;
+        uint32_t n = 1;
+        bool cut = false;
+
+        (void)state;
+        src[0] = malloc(len + 1);
+        assert_non_null(src[0]);
+        src[0][0] = 'e';
+        for (size_t i = 1; i < len; i += 3)
+                memcpy(src[0] + i, "\xe2\x82\xac", 3);
+        src[0][len] = '\0';
+        v = sbd_job_argv_copy(src, 1);
+        free(src[0]);
+        assert_non_null(v);
+        assert_int_equal(sbd_job_argv_keep(&v, &n, &cut), 0);
+        assert_true(cut);
+        assert_int_equal(n, 1);
+        /* 4095 bytes would fit: 'e' + 1364 whole signs is 4093, the next
+         * one would end past the bound. */
+        assert_int_equal(strlen(v[0]), 1 + 3 * 1364);
+        assert_int_equal((unsigned char)v[0][strlen(v[0]) - 1], 0xac);
+        sbd_job_argv_free(v);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -107,6 +138,7 @@ int main(void)
                 cmocka_unit_test(test_exactly_the_bound_untouched),
                 cmocka_unit_test(test_long_entry_cut),
                 cmocka_unit_test(test_many_entries_dropped),
+                cmocka_unit_test(test_cut_at_utf8_boundary),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
