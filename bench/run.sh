@@ -86,7 +86,7 @@ stop() {
 }
 
 # 100 sleepers for the memory figure are more than the per-user default of 64.
-start main --cgroup "$cgroup" --uid-range "${SKILLBOX_BENCH_UIDS:-64000-64999}" \
+start main --cgroup "$cgroup" --uid-range "${SKILLBOX_BENCH_UIDS:-58000-58999}" \
         --max-jobs-per-user 128 --prepared "${SKILLBOX_BENCH_PREPARED:-2}"
 main=$started
 start fresh --cgroup "$cgroup-fresh" --uid-range "${SKILLBOX_BENCH_FRESH_UIDS:-59000-59999}" \
