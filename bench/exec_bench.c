@@ -10,8 +10,13 @@
  *      running jobs one after another; beside it N threads each running bwrap
  *      one after another;
  *   4. whole-process wall time of `skillboxctl run -- /bin/true` and of
- *      `bwrap ... /bin/true`, fork+exec'd alternately A B A B.
- * Every loop is bounded by a count; only the daemon's Unix socket is used.
+ *      `bwrap ... /bin/true`, fork+exec'd alternately A B A B;
+ *   5. with --fresh-socket, a second daemon that keeps no sandbox prepared:
+ *      its jobs one after another over one connection, alternated with
+ *      `unshare --mount --pid --net --ipc --uts --fork /bin/true`.
+ * Then the targets table: each target's figure, whether it was met. The
+ * exit status says only whether every figure could be measured.
+ * Every loop is bounded by a count; only the daemons' Unix sockets are used.
  */
 #include <errno.h>
 #include <fcntl.h>
