@@ -399,10 +399,7 @@ struct rss {
 static int measure_loaded(const struct opts *o, sb_client *c, pid_t pid, struct rss *m)
 {
         static const char *const argv[] = { "/bin/sleep", "30", NULL };
-        /* A small memory limit keeps o->rss_jobs of them under the per-user
-         * quota on the sum of limits (MaxJobsMemoryPerUser=, a share of the
-         * host's memory); the daemon's memory per job does not depend on it. */
-        struct sb_exec_options eo = { .argv = argv, .detach = true, .memory_max = 16 << 20 };
+        struct sb_exec_options eo = { .argv = argv, .detach = true };
         char (*jobs)[SB_JOB_ID_MAX + 1];
         struct sb_job_result res;
         struct sb_stats st;
