@@ -934,8 +934,9 @@ int main(int argc, char **argv)
                 printf("\n%-42s  %10s  %10s  %8s\n", "", "skillbox", "unshare", "sb/unsh");
                 printf("%-42s  %10.1f", "fresh sandboxes one after another (jobs/s)", sb);
                 print_ratio(sb, un, fr.un_n > 0);
-                printf("(%u of each, alternated; skillbox from a second daemon with no prepared "
-                       "sandboxes, over one connection)\n", fr.sb_n);
+                printf("(%u skillbox jobs and %u unshare runs, alternated; skillbox from a second "
+                       "daemon with no prepared sandboxes, over one connection)\n", fr.sb_n,
+                       fr.un_n);
         }
 
         printf("\ntargets:\n%-44s  %12s  %10s  %s\n", "figure", "measured", "target", "met");
