@@ -153,10 +153,10 @@ if [ -f "$run/out/guest.log" ]; then
         cat "$run/out/guest.log"
 fi
 if [ ! -f "$run/out/rc" ]; then
-        say "the guest suite did not finish (linux.uml exit $boot); the console's last lines:"
+        say "the guest $mode did not finish (linux.uml exit $boot); the console's last lines:"
         tail -n 40 "$run/console.log" >&2
         exit 1
 fi
 rc=$(cat "$run/out/rc")
-say "guest suite exit status $rc"
+say "guest $mode exit status $rc"
 exit "$rc"
