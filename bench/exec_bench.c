@@ -10,8 +10,13 @@
  *      running jobs one after another; beside it N threads each running bwrap
  *      one after another;
  *   4. whole-process wall time of `skillboxctl run -- /bin/true` and of
- *      `bwrap ... /bin/true`, fork+exec'd alternately A B A B.
- * Every loop is bounded by a count; only the daemon's Unix socket is used.
+ *      `bwrap ... /bin/true`, fork+exec'd alternately A B A B;
+ *   5. with --fresh-socket, a second daemon that keeps no sandbox prepared:
+ *      its jobs one after another over one connection, alternated with
+ *      `unshare --mount --pid --net --ipc --uts --fork /bin/true`.
+ * Then the targets table: each target's figure, whether it was met. The
+ * exit status says only whether every figure could be measured.
+ * Every loop is bounded by a count; only the daemons' Unix sockets are used.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +24,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <spawn.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +54,9 @@ struct opts {
         const char *socket;
         const char *ctl;                /* skillboxctl path, NULL = skip its rows */
         const char *bwrap;              /* NULL = skip the bwrap column */
+        const char *fresh_socket;       /* a daemon with no prepared sandboxes, NULL = skip */
+        const char *unshare;            /* NULL = skip the unshare column */
+        unsigned fresh_runs;            /* fresh sandboxes, and unshare runs */
         unsigned jobs;                  /* sequential latency jobs */
         unsigned tput_jobs;             /* jobs per concurrency level, in total */
         unsigned cli_runs;              /* whole-process runs of each command */
@@ -55,7 +64,7 @@ struct opts {
         unsigned warmup;
         unsigned levels[MAX_LEVELS];
         unsigned nlevels;
-        pid_t daemon_pid;               /* 0 = the socket's peer */
+        unsigned daemon_pid;            /* 0 = the socket's peer */
 };
 
 /* bwrap's argv with the isolation the skillbox default profile has. */
@@ -426,24 +435,119 @@ static int measure_loaded(const struct opts *o, sb_client *c, pid_t pid, struct 
         return r;
 }
 
+/* ---- fresh sandboxes next to unshare(1) ---- */
+
+struct fresh {
+        double sb_ms, un_ms;    /* summed wall time of each side */
+        unsigned sb_n, un_n;
+};
+
+/* Jobs on a daemon that keeps no sandbox prepared, so each one is built on
+ * request, one after another over one connection; between them unshare(1)
+ * with the namespaces a job gets, fork+exec'd and waited for. Alternated
+ * A B A B with no pause: both leave the kernel deferred work (network
+ * namespace cleanup), and each side meets the other's alike. */
+static int fresh_vs_unshare(const struct opts *o, struct fresh *f)
+{
+        const char *const un_argv[] = { o->unshare, "--mount", "--pid", "--net", "--ipc",
+                                        "--uts", "--fork", TRUE_PATH, NULL };
+        sb_client *c = NULL;
+        double ms;
+        int r;
+
+        r = sb_connect(o->fresh_socket, &c);
+        if (r < 0) {
+                fprintf(stderr, "exec_bench: %s: %s\n", o->fresh_socket, sb_errmsg(c));
+                goto out;
+        }
+        for (unsigned i = 0; i < o->warmup + o->fresh_runs; i++) {
+                bool timed = i >= o->warmup;
+
+                r = run_true_job(c, &ms, NULL);
+                if (r < 0)
+                        goto out;
+                if (timed) {
+                        f->sb_ms += ms;
+                        f->sb_n++;
+                }
+                if (!o->unshare)
+                        continue;
+                r = run_process(un_argv, &ms);
+                if (r < 0)
+                        goto out;
+                if (timed) {
+                        f->un_ms += ms;
+                        f->un_n++;
+                }
+        }
+out:
+        sb_close(c);
+        return r;
+}
+
 /* ---- options and output ---- */
+
+enum opt_kind {
+        OPT_PATH,               /* a string */
+        OPT_PROGRAM,            /* a path, or "none" for NULL: skip what needs it */
+        OPT_COUNT,              /* an unsigned number up to max */
+        OPT_LEVELS,             /* the concurrency list */
+};
+
+/* One table gives getopt_long its options, parse_args their handling and
+ * usage() its text, so an option is described in one place. */
+struct opt_desc {
+        const char *name;
+        enum opt_kind kind;
+        size_t off;             /* the field of struct opts it sets */
+        unsigned max;           /* OPT_COUNT */
+        const char *arg;        /* its value, as usage() names it */
+        const char *help;
+};
+
+#define OPT(name, kind, field, max, arg, help) \
+        { name, kind, offsetof(struct opts, field), max, arg, help }
+
+static const struct opt_desc opt_descs[] = {
+        OPT("socket", OPT_PATH, socket, 0,
+            "PATH", "daemon socket (default $SKILLBOX_SOCKET or the built-in one)"),
+        OPT("jobs", OPT_COUNT, jobs, 1000000,
+            "N", "sequential /bin/true jobs for latency (default 500)"),
+        OPT("throughput-jobs", OPT_COUNT, tput_jobs, 1000000,
+            "N", "jobs per concurrency level (default 400)"),
+        OPT("concurrency", OPT_LEVELS, levels, 0,
+            "LIST", "comma-separated connection counts, 1-64 (default 1,2,8)"),
+        OPT("cli-runs", OPT_COUNT, cli_runs, 100000,
+            "N", "runs of each whole-process command (default 100)"),
+        OPT("skillboxctl", OPT_PROGRAM, ctl, 0,
+            "PATH", "the CLI for the whole-process rows (default: skipped)"),
+        OPT("bwrap", OPT_PROGRAM, bwrap, 0,
+            "PATH|none", "bwrap for the comparison (default /usr/bin/bwrap if present)"),
+        OPT("fresh-socket", OPT_PROGRAM, fresh_socket, 0,
+            "PATH|none", "a daemon with no prepared sandboxes (default: no fresh row)"),
+        OPT("fresh-runs", OPT_COUNT, fresh_runs, 100000,
+            "N", "fresh sandboxes and unshare runs each (default 200)"),
+        OPT("unshare", OPT_PROGRAM, unshare, 0,
+            "PATH|none", "beside the fresh row (default /usr/bin/unshare if present)"),
+        OPT("rss-jobs", OPT_COUNT, rss_jobs, 10000,
+            "N", "detached sleep jobs for the memory figure (default 100, 0 = skip)"),
+        OPT("warmup", OPT_COUNT, warmup, 100000, "N", "untimed jobs first (default 20)"),
+        OPT("daemon-pid", OPT_COUNT, daemon_pid, 1u << 30,
+            "PID", "daemon to read VmRSS of (default: the socket's peer)"),
+};
+
+#define N_OPTS (sizeof(opt_descs) / sizeof(opt_descs[0]))
 
 static void usage(FILE *f)
 {
-        fputs("Usage: exec_bench [--socket PATH] [--jobs N] [--throughput-jobs N]\n"
-              "                  [--concurrency LIST] [--cli-runs N] [--skillboxctl PATH]\n"
-              "                  [--bwrap PATH|none] [--rss-jobs N] [--warmup N] [--daemon-pid PID]\n"
-              "\n"
-              "  --socket PATH          daemon socket (default $SKILLBOX_SOCKET or the built-in one)\n"
-              "  --jobs N               sequential /bin/true jobs for latency (default 500)\n"
-              "  --throughput-jobs N    jobs per concurrency level (default 400)\n"
-              "  --concurrency LIST     comma-separated connection counts (default 1,2,8)\n"
-              "  --cli-runs N           runs of each whole-process command (default 100)\n"
-              "  --skillboxctl PATH     the CLI for the whole-process rows (default: skipped)\n"
-              "  --bwrap PATH|none      bwrap for the comparison (default /usr/bin/bwrap if present)\n"
-              "  --rss-jobs N           detached sleep jobs for the memory figure (default 100, 0 = skip)\n"
-              "  --warmup N             untimed jobs first (default 20)\n"
-              "  --daemon-pid PID       daemon to read VmRSS of (default: the socket's peer)\n", f);
+        fputs("Usage: exec_bench [OPTION...]\n\n", f);
+        for (size_t i = 0; i < N_OPTS; i++) {
+                char left[64];
+
+                snprintf(left, sizeof(left), "--%s %s", opt_descs[i].name, opt_descs[i].arg);
+                fprintf(f, "  %-26s%s\n", left, opt_descs[i].help);
+        }
+        fputs("  --help\n", f);
 }
 
 static int parse_uint(const char *name, const char *s, unsigned max, unsigned *out)
@@ -454,7 +558,7 @@ static int parse_uint(const char *name, const char *s, unsigned max, unsigned *o
         errno = 0;
         v = strtoul(s, &end, 10);
         if (errno || end == s || *end || v > max || s[0] == '-') {
-                fprintf(stderr, "exec_bench: %s: invalid value '%s'\n", name, s);
+                fprintf(stderr, "exec_bench: --%s: invalid value '%s'\n", name, s);
                 return -EINVAL;
         }
         *out = (unsigned)v;
@@ -472,7 +576,7 @@ static int parse_levels(const char *s, struct opts *o)
         for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
                 unsigned v;
 
-                if (o->nlevels == MAX_LEVELS || parse_uint("--concurrency", tok, 64, &v) < 0 ||
+                if (o->nlevels == MAX_LEVELS || parse_uint("concurrency", tok, 64, &v) < 0 ||
                     v == 0)
                         return -EINVAL;
                 o->levels[o->nlevels++] = v;
@@ -480,49 +584,51 @@ static int parse_levels(const char *s, struct opts *o)
         return o->nlevels ? 0 : -EINVAL;
 }
 
+static int set_opt(const struct opt_desc *d, const char *arg, struct opts *o)
+{
+        void *field = (char *)o + d->off;
+
+        switch (d->kind) {
+        case OPT_PATH:
+                *(const char **)field = arg;
+                return 0;
+        case OPT_PROGRAM:
+                *(const char **)field = strcmp(arg, "none") == 0 ? NULL : arg;
+                return 0;
+        case OPT_COUNT:
+                return parse_uint(d->name, arg, d->max, field);
+        case OPT_LEVELS:
+                if (parse_levels(arg, o) == 0)
+                        return 0;
+                fprintf(stderr, "exec_bench: --%s: want 1-64[,...], at most %d\n", d->name,
+                        MAX_LEVELS);
+                return -EINVAL;
+        }
+        return -EINVAL;
+}
+
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-        enum { O_SOCKET = 256, O_JOBS, O_TPUT, O_CONC, O_CLI, O_CTL, O_BWRAP, O_RSS, O_WARM,
-               O_PID, O_HELP };
-        static const struct option lo[] = {
-                { "socket", required_argument, NULL, O_SOCKET },
-                { "jobs", required_argument, NULL, O_JOBS },
-                { "throughput-jobs", required_argument, NULL, O_TPUT },
-                { "concurrency", required_argument, NULL, O_CONC },
-                { "cli-runs", required_argument, NULL, O_CLI },
-                { "skillboxctl", required_argument, NULL, O_CTL },
-                { "bwrap", required_argument, NULL, O_BWRAP },
-                { "rss-jobs", required_argument, NULL, O_RSS },
-                { "warmup", required_argument, NULL, O_WARM },
-                { "daemon-pid", required_argument, NULL, O_PID },
-                { "help", no_argument, NULL, O_HELP },
-                { NULL, 0, NULL, 0 },
-        };
-        unsigned pid;
-        int c, r = 0;
+        /* Values past any character getopt_long returns for itself ('?'). */
+        enum { OPT_FIRST = 256, OPT_HELP = OPT_FIRST + N_OPTS };
+        struct option lo[N_OPTS + 2];
+        int c, r;
 
+        for (size_t i = 0; i < N_OPTS; i++)
+                lo[i] = (struct option){ opt_descs[i].name, required_argument, NULL,
+                                         OPT_FIRST + (int)i };
+        lo[N_OPTS] = (struct option){ "help", no_argument, NULL, OPT_HELP };
+        lo[N_OPTS + 1] = (struct option){ NULL, 0, NULL, 0 };
         while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-                switch (c) {
-                case O_SOCKET: o->socket = optarg; break;
-                case O_JOBS: r = parse_uint("--jobs", optarg, 1000000, &o->jobs); break;
-                case O_TPUT: r = parse_uint("--throughput-jobs", optarg, 1000000, &o->tput_jobs); break;
-                case O_CONC:
-                        r = parse_levels(optarg, o);
-                        if (r < 0)
-                                fprintf(stderr, "exec_bench: --concurrency: want 1-64[,...]\n");
-                        break;
-                case O_CLI: r = parse_uint("--cli-runs", optarg, 100000, &o->cli_runs); break;
-                case O_CTL: o->ctl = optarg; break;
-                case O_BWRAP: o->bwrap = strcmp(optarg, "none") == 0 ? NULL : optarg; break;
-                case O_RSS: r = parse_uint("--rss-jobs", optarg, 10000, &o->rss_jobs); break;
-                case O_WARM: r = parse_uint("--warmup", optarg, 100000, &o->warmup); break;
-                case O_PID:
-                        r = parse_uint("--daemon-pid", optarg, 1u << 30, &pid);
-                        o->daemon_pid = (pid_t)pid;
-                        break;
-                case O_HELP: usage(stdout); exit(0);
-                default: usage(stderr); return -EINVAL;
+                if (c == OPT_HELP) {
+                        usage(stdout);
+                        exit(0);
                 }
+                if (c < OPT_FIRST || c >= OPT_HELP) {
+                        usage(stderr);
+                        return -EINVAL;
+                }
+                r = set_opt(&opt_descs[c - OPT_FIRST], optarg, o);
                 if (r < 0)
                         return r;
         }
@@ -587,17 +693,37 @@ static void print_ratio(double sb, double bw, bool have_bw)
                 printf("  %10s  %8s\n", "-", "-");
 }
 
-static const char *verdict(bool ok)
+static struct {
+        unsigned met, missed, unmeasured;
+} targets;
+
+/* One row of the targets table; a bench is not a test, so a missed target
+ * is printed, never turned into an exit status. */
+static void target_row(const char *figure, double value, int decimals, const char *unit,
+                       const char *target, bool measured, bool ok)
 {
-        return ok ? "met" : "MISSED";
+        char buf[32] = "-";
+
+        if (measured)
+                snprintf(buf, sizeof(buf), "%.*f%s", decimals, value, unit);
+        printf("%-44s  %12s  %10s  %s\n", figure, buf, target,
+               !measured ? "not measured" : ok ? "yes" : "NO");
+        if (!measured)
+                targets.unmeasured++;
+        else if (ok)
+                targets.met++;
+        else
+                targets.missed++;
 }
 
 int main(int argc, char **argv)
 {
         struct opts o = {
                 .jobs = 500, .tput_jobs = 400, .cli_runs = 100, .rss_jobs = 100,
-                .warmup = 20, .levels = { 1, 2, 8 }, .nlevels = 3,
+                .warmup = 20, .levels = { 1, 2, 8 }, .nlevels = 3, .fresh_runs = 200,
         };
+        struct fresh fr = { 0 };
+        double sb = 0, un = 0;          /* fresh sandboxes and unshare runs, per second */
         struct samples lat = { 0 }, exec_lat = { 0 }, ctl_t = { 0 }, bw_t = { 0 };
         double cpu0 = -1, cpu1 = -1, bw_cpu = 0;
         unsigned bw_runs = 0;
@@ -608,12 +734,14 @@ int main(int argc, char **argv)
         struct ucred cred;
         socklen_t len = sizeof(cred);
         struct sb_hello h;
-        double ms, best = 0;
+        double ms;
         pid_t dpid;
         int r;
 
         if (access("/usr/bin/bwrap", X_OK) == 0)
                 o.bwrap = "/usr/bin/bwrap";
+        if (access("/usr/bin/unshare", X_OK) == 0)
+                o.unshare = "/usr/bin/unshare";
         r = parse_args(argc, argv, &o);
         if (r < 0)
                 return 2;
@@ -633,7 +761,7 @@ int main(int argc, char **argv)
                 goto out;
         }
         /* The peer of a connected Unix socket is the process that listened: the daemon. */
-        dpid = o.daemon_pid;
+        dpid = (pid_t)o.daemon_pid;
         if (dpid == 0 && getsockopt(sb_fd(c), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
                 dpid = cred.pid;
 
@@ -724,6 +852,15 @@ int main(int argc, char **argv)
         }
         m.after_kib = vm_rss_kib(dpid);
 
+        /* 5. fresh sandboxes, from the other daemon. */
+        if (o.fresh_socket && o.fresh_runs) {
+                r = fresh_vs_unshare(&o, &fr);
+                if (r < 0)
+                        goto out;
+                sb = fr.sb_ms > 0 ? fr.sb_n * 1000.0 / fr.sb_ms : 0;
+                un = fr.un_ms > 0 ? fr.un_n * 1000.0 / fr.un_ms : 0;
+        }
+
         /* The table. */
         printf("skillbox exec benchmark: skillboxd %s (backend %s, cgroup %s), %ld CPUs, "
                "job /bin/true, profile default\n", h.version, h.host.backend, h.host.cgroup,
@@ -770,8 +907,6 @@ int main(int argc, char **argv)
                 snprintf(label, sizeof(label), "throughput, concurrency %u (jobs/s)", o.levels[i]);
                 printf("%-42s  %10.1f", label, rate_sb[i]);
                 print_ratio(rate_sb[i], rate_bw[i], o.bwrap != NULL);
-                if (rate_sb[i] > best)
-                        best = rate_sb[i];
         }
         for (unsigned i = 0; i < o.nlevels; i++) {
                 char label[64];
@@ -795,22 +930,32 @@ int main(int argc, char **argv)
                "sb/bwrap < 1 is faster for times, > 1 for rates)\n",
                lat.n, o.tput_jobs, ctl_t.n, bw_t.n);
 
-        printf("\ntargets:\n");
-        if (ctl_t.n && bw_t.n) {
-                double ratio = percentile(&ctl_t, 50) / percentile(&bw_t, 50);
-
-                printf("  skillboxctl run <= 0.5 x bwrap wall time:  %.2f x   %s\n", ratio,
-                       verdict(ratio <= 0.5));
+        if (fr.sb_n) {
+                printf("\n%-42s  %10s  %10s  %8s\n", "", "skillbox", "unshare", "sb/unsh");
+                printf("%-42s  %10.1f", "fresh sandboxes one after another (jobs/s)", sb);
+                print_ratio(sb, un, fr.un_n > 0);
+                printf("(%u skillbox jobs and %u unshare runs, alternated; skillbox from a second "
+                       "daemon with no prepared sandboxes, over one connection)\n", fr.sb_n,
+                       fr.un_n);
         }
-        printf("  >= 150 jobs/s:  %.1f at concurrency %u, best %.1f   %s\n", rate_sb[0],
-               o.levels[0], best, verdict(rate_sb[0] >= 150));
-        printf("  idle daemon < 10 MiB resident:  %.2f MiB   %s\n", m.fresh_kib / 1024.0,
-               verdict(m.fresh_kib >= 0 && m.fresh_kib < 10 * 1024));
-        if (o.rss_jobs) {
-                long per = (m.loaded_kib - m.base_kib) * 1024 / (long)o.rss_jobs;
 
-                printf("  < 64 KiB daemon memory per running job:  %.1f KiB   %s\n",
-                       per / 1024.0, verdict(per < 64 * 1024));
+        printf("\ntargets:\n%-44s  %12s  %10s  %s\n", "figure", "measured", "target", "met");
+        {
+                long per = o.rss_jobs ? (m.loaded_kib - m.base_kib) * 1024 / (long)o.rss_jobs : 0;
+                double ctl_ratio = bw_t.n ? percentile(&ctl_t, 50) / percentile(&bw_t, 50) : 0;
+
+                target_row("fresh sandboxes / unshare, jobs/s", sb / (un > 0 ? un : 1), 2, " x",
+                           ">= 1.0 x", fr.sb_n && fr.un_n, sb >= un);
+                target_row("skillboxctl run / bwrap, median wall time", ctl_ratio, 2, " x",
+                           "<= 0.5 x", ctl_t.n && bw_t.n, ctl_ratio <= 0.5);
+                target_row("idle daemon VmRSS", m.fresh_kib / 1024.0, 2, " MiB", "< 10 MiB",
+                           m.fresh_kib >= 0, m.fresh_kib < 10 * 1024);
+                target_row("jobs/s, one connection, prepared", rate_sb[0], 1, "", ">= 150",
+                           o.levels[0] == 1, rate_sb[0] >= 150);
+                target_row("daemon memory per running job", per / 1024.0, 1, " KiB", "< 64 KiB",
+                           o.rss_jobs > 0, per < 64 * 1024);
+                printf("targets: %u met, %u MISSED, %u not measured\n", targets.met,
+                       targets.missed, targets.unmeasured);
         }
         r = 0;
 out:

@@ -299,8 +299,10 @@ int sb_exec(sb_client *c, const struct sb_exec_options *opts, char *job_out)
         return 0;
 }
 
-/* Send a {job}-only request; on 0 resp holds the reply. */
-static int job_call(sb_client *c, const char *method, const char *job, struct sbp_message *resp)
+/* Send a request on one job, with a chunk of data when has_data (stdin);
+ * on 0 resp holds the reply. */
+static int job_data_call(sb_client *c, const char *method, const char *job, const uint8_t *data,
+                         size_t len, bool has_data, struct sbp_message *resp)
 {
         msgpack_packer pk;
         uint32_t id;
@@ -310,8 +312,14 @@ static int job_call(sb_client *c, const char *method, const char *job, struct sb
         if (r < 0)
                 return r;
         id = client_begin(c, method, &pk);
-        sbp_job_params_pack(&pk, job, NULL, 0, false);
+        sbp_job_params_pack(&pk, job, data, len, has_data);
         return client_call(c, id, resp);
+}
+
+/* Send a {job}-only request; on 0 resp holds the reply. */
+static int job_call(sb_client *c, const char *method, const char *job, struct sbp_message *resp)
+{
+        return job_data_call(c, method, job, NULL, 0, false, resp);
 }
 
 /* A {job}-only request whose reply carries nothing the caller keeps. */
@@ -376,19 +384,15 @@ int sb_stdin_write(sb_client *c, const char *job, const void *data, size_t len)
 {
         const uint8_t *p = data;
         struct sbp_message resp;
-        msgpack_packer pk;
-        uint32_t id;
         int r;
 
-        r = client_check_job(c, job);
-        if (r < 0)
-                return r;
+        /* A malformed job id is the caller's error even with nothing to send. */
+        if (len == 0)
+                return client_check_job(c, job);
         while (len > 0) {
                 size_t n = len < SBP_DATA_MAX ? len : SBP_DATA_MAX;
 
-                id = client_begin(c, "stdin_write", &pk);
-                sbp_job_params_pack(&pk, job, p, n, true);
-                r = client_call(c, id, &resp);
+                r = job_data_call(c, "stdin_write", job, p, n, true, &resp);
                 if (r < 0)
                         return r;
                 client_settle(c);

@@ -127,13 +127,37 @@ static void int_or_null(FILE *f, int64_t v, bool is_nil)
                 fprintf(f, "%" PRId64, v);
 }
 
+/* One "key": value member each: an object's members are a list of these. */
+static void member_bool(FILE *f, bool *first, const char *k, bool b)
+{
+        key(f, k, first);
+        bool_val(f, b);
+}
+
+static void member_u64(FILE *f, bool *first, const char *k, uint64_t v)
+{
+        key(f, k, first);
+        fprintf(f, "%" PRIu64, v);
+}
+
+static void member_text(FILE *f, bool *first, const char *k, const char *s)
+{
+        key(f, k, first);
+        text_or_null(f, s);
+}
+
+static void member_int(FILE *f, bool *first, const char *k, int64_t v, bool is_nil)
+{
+        key(f, k, first);
+        int_or_null(f, v, is_nil);
+}
+
 void sbctl_json_enforced(FILE *f, const struct sb_enforced *e)
 {
         bool first = true, ns_first = true;
 
         fputc('{', f);
-        key(f, "backend", &first);
-        text_or_null(f, e->backend);
+        member_text(f, &first, "backend", e->backend);
         key(f, "namespaces", &first);
         fputc('[', f);
         for (unsigned i = 0; i < SB_NS_COUNT; i++) {
@@ -145,44 +169,25 @@ void sbctl_json_enforced(FILE *f, const struct sb_enforced *e)
                 sbctl_json_cstr(f, sb_ns_name(i));
         }
         fputc(']', f);
-        key(f, "cgroup", &first);
-        text_or_null(f, e->cgroup);
-        key(f, "seccomp", &first);
-        bool_val(f, e->seccomp);
-        key(f, "landlock", &first);
-        fprintf(f, "%" PRIu32, e->landlock);
-        key(f, "no_new_privs", &first);
-        bool_val(f, e->no_new_privs);
-        key(f, "capabilities_dropped", &first);
-        bool_val(f, e->capabilities_dropped);
-        key(f, "rlimits", &first);
-        bool_val(f, e->rlimits);
-        key(f, "process_group", &first);
-        bool_val(f, e->process_group);
-        key(f, "uid", &first);
-        int_or_null(f, e->uid, e->uid < 0);
-        key(f, "gid", &first);
-        int_or_null(f, e->gid, e->gid < 0);
-        key(f, "network", &first);
-        text_or_null(f, e->network);
-        key(f, "memory_max", &first);
-        fprintf(f, "%" PRIu64, e->memory_max);
-        key(f, "tasks_max", &first);
-        fprintf(f, "%" PRIu64, e->tasks_max);
-        key(f, "cpu_percent", &first);
-        fprintf(f, "%" PRIu32, e->cpu_percent);
-        key(f, "timeout_ms", &first);
-        fprintf(f, "%" PRIu64, e->timeout_ms);
-        key(f, "workdir", &first);
-        text_or_null(f, e->workdir);
-        key(f, "securebits", &first);
-        bool_val(f, e->securebits);
-        key(f, "syscall_filter", &first);
-        text_or_null(f, e->syscall_filter);
-        key(f, "work_size_max", &first);
-        fprintf(f, "%" PRIu64, e->work_size_max);
-        key(f, "work_inodes_max", &first);
-        fprintf(f, "%" PRIu64, e->work_inodes_max);
+        member_text(f, &first, "cgroup", e->cgroup);
+        member_bool(f, &first, "seccomp", e->seccomp);
+        member_u64(f, &first, "landlock", e->landlock);
+        member_bool(f, &first, "no_new_privs", e->no_new_privs);
+        member_bool(f, &first, "capabilities_dropped", e->capabilities_dropped);
+        member_bool(f, &first, "rlimits", e->rlimits);
+        member_bool(f, &first, "process_group", e->process_group);
+        member_int(f, &first, "uid", e->uid, e->uid < 0);
+        member_int(f, &first, "gid", e->gid, e->gid < 0);
+        member_text(f, &first, "network", e->network);
+        member_u64(f, &first, "memory_max", e->memory_max);
+        member_u64(f, &first, "tasks_max", e->tasks_max);
+        member_u64(f, &first, "cpu_percent", e->cpu_percent);
+        member_u64(f, &first, "timeout_ms", e->timeout_ms);
+        member_text(f, &first, "workdir", e->workdir);
+        member_bool(f, &first, "securebits", e->securebits);
+        member_text(f, &first, "syscall_filter", e->syscall_filter);
+        member_u64(f, &first, "work_size_max", e->work_size_max);
+        member_u64(f, &first, "work_inodes_max", e->work_inodes_max);
         fputc('}', f);
 }
 
@@ -194,28 +199,17 @@ void sbctl_json_result_members(FILE *f, const struct sb_job_result *r)
         sbctl_json_cstr(f, r->job);
         key(f, "state", &first);
         sbctl_json_cstr(f, sb_job_state_name(r->state));
-        key(f, "exit_code", &first);
-        int_or_null(f, r->exit_code, r->exit_code < 0);
-        key(f, "signal", &first);
-        int_or_null(f, r->signal, r->signal <= 0);
-        key(f, "wall_ms", &first);
-        fprintf(f, "%" PRIu64, r->wall_ms);
-        key(f, "cpu_user_ms", &first);
-        fprintf(f, "%" PRIu64, r->cpu_user_ms);
-        key(f, "cpu_sys_ms", &first);
-        fprintf(f, "%" PRIu64, r->cpu_sys_ms);
-        key(f, "memory_peak", &first);
-        fprintf(f, "%" PRIu64, r->memory_peak);
-        key(f, "tasks_peak", &first);
-        int_or_null(f, r->tasks_peak, r->tasks_peak < 0);
-        key(f, "stdout_bytes", &first);
-        fprintf(f, "%" PRIu64, r->stdout_bytes);
-        key(f, "stderr_bytes", &first);
-        fprintf(f, "%" PRIu64, r->stderr_bytes);
-        key(f, "output_truncated", &first);
-        bool_val(f, r->output_truncated);
-        key(f, "error", &first);
-        text_or_null(f, r->error);
+        member_int(f, &first, "exit_code", r->exit_code, r->exit_code < 0);
+        member_int(f, &first, "signal", r->signal, r->signal <= 0);
+        member_u64(f, &first, "wall_ms", r->wall_ms);
+        member_u64(f, &first, "cpu_user_ms", r->cpu_user_ms);
+        member_u64(f, &first, "cpu_sys_ms", r->cpu_sys_ms);
+        member_u64(f, &first, "memory_peak", r->memory_peak);
+        member_int(f, &first, "tasks_peak", r->tasks_peak, r->tasks_peak < 0);
+        member_u64(f, &first, "stdout_bytes", r->stdout_bytes);
+        member_u64(f, &first, "stderr_bytes", r->stderr_bytes);
+        member_bool(f, &first, "output_truncated", r->output_truncated);
+        member_text(f, &first, "error", r->error);
         key(f, "enforced", &first);
         sbctl_json_enforced(f, &r->enforced);
 }

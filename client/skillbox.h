@@ -41,6 +41,12 @@ extern "C" {
 
 typedef struct sb_client sb_client;
 
+/* The structs below mirror the wire's (protocol/sbp.h: sbp_stats_result,
+ * sbp_profile, ...) field for field, on purpose: this header is installed
+ * and is the library's ABI, so it cannot include protocol/ (internal, and
+ * built on msgpack-c) nor change layout when the wire gains a field; the
+ * library copies from one to the other (client/calls.c). */
+
 /* How a job ended ("running" while it runs). Wire names via sb_job_state_name(). */
 enum sb_job_state {
         SB_JOB_RUNNING,

@@ -461,8 +461,8 @@ static int parse_mount(const char *v, struct sb_mount *m, char *target, size_t t
  * output. The musl build (client/meson.build, musl_compat.h) leaves them to
  * the process's exit, which comes right after: musl hands freed memory
  * back to the kernel at once, and on a VM each of those munmap calls is a
- * TLB shootdown, ~0.7 ms of every `run` in all. Every other build frees
- * them, so LeakSanitizer still checks that it can. */
+ * TLB shootdown (bench/README.md has what they cost a `run`). Every other
+ * build frees them, so LeakSanitizer still checks that it can. */
 #ifdef SB_CLI_EXIT_UNFREED
 #define end_close(c) ((void)(c))
 #define end_free(p) ((void)(p))

@@ -40,8 +40,9 @@ def jobs_per_client():
     v = os.environ.get("SKILLBOX_SOAK_JOBS")
     if v:
         return int(v)
-    # Sized so the whole test stays well under two minutes on a shared
-    # 2-core VM; a sanitizer build is several times slower.
+    # Sized to keep the test short on a small shared machine (the soak is
+    # about counts and leaks, not speed); a sanitizer build is several times
+    # slower, so it runs fewer.
     return 25 if asan_build() else 100
 
 

@@ -50,64 +50,74 @@ static void expect_error(const char *text, const char *want)
         sbd_conf_free(c);
 }
 
+/* A text, what parsing it returns, and on 0 the value it gives. */
+struct parse_case {
+        const char *text;
+        int ret;
+        uint64_t want;
+};
+
+static void check_cases(int (*parse)(const char *, uint64_t *), const struct parse_case *cs,
+                        size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                uint64_t v = 0;
+                int r = parse(cs[i].text, &v);
+
+                if (r != cs[i].ret || (r == 0 && v != cs[i].want)) {
+                        print_error("'%s': got %d, %llu; want %d, %llu\n", cs[i].text, r,
+                                    (unsigned long long)v, cs[i].ret,
+                                    (unsigned long long)cs[i].want);
+                        fail();
+                }
+        }
+}
+
+static const struct parse_case sizes[] = {
+        { "512M", 0, 512ull << 20 },
+        { "1G", 0, 1ull << 30 },
+        { "4K", 0, 4096 },
+        { "2T", 0, 2ull << 40 },
+        { "1000", 0, 1000 },
+        { "1000B", 0, 1000 },
+        { "infinity", 0, 0 },
+        { "", -EINVAL, 0 },
+        { "-1M", -EINVAL, 0 },
+        { "1.5G", -EINVAL, 0 },
+        { "10X", -EINVAL, 0 },
+        { "10MB", -EINVAL, 0 },
+        { "99999999999999999999", -EINVAL, 0 },
+        { "16777216T", -EINVAL, 0 },   /* 2^64 */
+};
+
 static void test_sizes(void **state)
 {
-        uint64_t v;
-
         (void)state;
-        assert_int_equal(sbd_conf_parse_size("512M", &v), 0);
-        assert_int_equal(v, 512ull << 20);
-        assert_int_equal(sbd_conf_parse_size("1G", &v), 0);
-        assert_int_equal(v, 1ull << 30);
-        assert_int_equal(sbd_conf_parse_size("4K", &v), 0);
-        assert_int_equal(v, 4096);
-        assert_int_equal(sbd_conf_parse_size("2T", &v), 0);
-        assert_int_equal(v, 2ull << 40);
-        assert_int_equal(sbd_conf_parse_size("1000", &v), 0);
-        assert_int_equal(v, 1000);
-        assert_int_equal(sbd_conf_parse_size("1000B", &v), 0);
-        assert_int_equal(v, 1000);
-        assert_int_equal(sbd_conf_parse_size("infinity", &v), 0);
-        assert_int_equal(v, 0);
-        assert_int_equal(sbd_conf_parse_size("", &v), -EINVAL);
-        assert_int_equal(sbd_conf_parse_size("-1M", &v), -EINVAL);
-        assert_int_equal(sbd_conf_parse_size("1.5G", &v), -EINVAL);
-        assert_int_equal(sbd_conf_parse_size("10X", &v), -EINVAL);
-        assert_int_equal(sbd_conf_parse_size("10MB", &v), -EINVAL);
-        assert_int_equal(sbd_conf_parse_size("99999999999999999999", &v), -EINVAL);
-        assert_int_equal(sbd_conf_parse_size("16777216T", &v), -EINVAL);   /* 2^64 */
+        check_cases(sbd_conf_parse_size, sizes, sizeof(sizes) / sizeof(sizes[0]));
 }
+
+static const struct parse_case durations[] = {
+        { "30", 0, 30000 },
+        { "30s", 0, 30000 },
+        { "5min", 0, 300000 },
+        { "1h", 0, 3600000 },
+        { "500ms", 0, 500 },
+        { "1min 30s", 0, 90000 },
+        { "1h30min", 0, 5400000 },
+        { "2 days", 0, 172800000 },
+        { "1us", 0, 1 },   /* rounded up, never to "no limit" */
+        { "infinity", 0, 0 },
+        { "", -EINVAL, 0 },
+        { "5 parsecs", -EINVAL, 0 },
+        { "-5s", -EINVAL, 0 },
+        { "s", -EINVAL, 0 },
+        { "99999999999999999999w", -EINVAL, 0 },
+};
 
 static void test_durations(void **state)
 {
-        uint64_t v;
-
         (void)state;
-        assert_int_equal(sbd_conf_parse_time_ms("30", &v), 0);
-        assert_int_equal(v, 30000);
-        assert_int_equal(sbd_conf_parse_time_ms("30s", &v), 0);
-        assert_int_equal(v, 30000);
-        assert_int_equal(sbd_conf_parse_time_ms("5min", &v), 0);
-        assert_int_equal(v, 300000);
-        assert_int_equal(sbd_conf_parse_time_ms("1h", &v), 0);
-        assert_int_equal(v, 3600000);
-        assert_int_equal(sbd_conf_parse_time_ms("500ms", &v), 0);
-        assert_int_equal(v, 500);
-        assert_int_equal(sbd_conf_parse_time_ms("1min 30s", &v), 0);
-        assert_int_equal(v, 90000);
-        assert_int_equal(sbd_conf_parse_time_ms("1h30min", &v), 0);
-        assert_int_equal(v, 5400000);
-        assert_int_equal(sbd_conf_parse_time_ms("2 days", &v), 0);
-        assert_int_equal(v, 172800000);
-        assert_int_equal(sbd_conf_parse_time_ms("1us", &v), 0);
-        assert_int_equal(v, 1);   /* rounded up, never to "no limit" */
-        assert_int_equal(sbd_conf_parse_time_ms("infinity", &v), 0);
-        assert_int_equal(v, 0);
-        assert_int_equal(sbd_conf_parse_time_ms("", &v), -EINVAL);
-        assert_int_equal(sbd_conf_parse_time_ms("5 parsecs", &v), -EINVAL);
-        assert_int_equal(sbd_conf_parse_time_ms("-5s", &v), -EINVAL);
-        assert_int_equal(sbd_conf_parse_time_ms("s", &v), -EINVAL);
-        assert_int_equal(sbd_conf_parse_time_ms("99999999999999999999w", &v), -EINVAL);
+        check_cases(sbd_conf_parse_time_ms, durations, sizeof(durations) / sizeof(durations[0]));
 }
 
 static void test_percent_bool(void **state)

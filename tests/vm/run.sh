@@ -5,9 +5,17 @@
 # activated, then the integration suite against daemons started by hand from
 # a non-delegated cgroup. The exit status is the guest suite's.
 #
+# With --bench it runs bench/run.sh in the guest instead, against a release
+# build (the ratios to bwrap and unshare are what carry over from a user-mode
+# Linux guest; the absolute times do not). Not run by .ci/run.
+#
 # Usage (as root, from anywhere): tests/vm/run.sh [PYTEST_ARGS...]
+#                                 tests/vm/run.sh --bench [EXEC_BENCH_ARGS...]
 #   SKILLBOX_VM_CACHE   where the rootfs tarball and build are kept between
 #                       runs (default /var/tmp/skillbox-vm)
+#   SKILLBOX_VM_RUN     the guest's image, console log and results, emptied
+#                       first (default $SKILLBOX_VM_CACHE/run; give each of
+#                       two runs at once its own)
 #   SKILLBOX_VM_TIMEOUT seconds before the guest is killed (default 2400)
 #   SKILLBOX_VM_MEM     guest memory (default 8G: the memory quotas are shares
 #                       of it, and the suite runs several 512 MiB jobs at once)
@@ -16,6 +24,11 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${SKILLBOX_VM_CACHE:-/var/tmp/skillbox-vm}
 timeout=${SKILLBOX_VM_TIMEOUT:-2400}
 mem=${SKILLBOX_VM_MEM:-8G}
+mode=suite
+if [ "${1:-}" = --bench ]; then
+        mode=bench
+        shift
+fi
 
 say() { echo "vm: $*" >&2; }
 
@@ -34,7 +47,7 @@ mkdir -p "$cache"
 # ---- the root file system, cached by its package list
 packages="systemd,systemd-sysv,dbus,libpam-systemd,kmod,procps,util-linux,iproute2,\
 libuv1,libmsgpackc2,libseccomp2,libcap2,libsystemd0,libinih1,\
-python3,python3-pytest,python3-msgpack,python3-pynvim,strace"
+python3,python3-pytest,python3-msgpack,python3-pynvim,strace,bubblewrap"
 key=$(printf '%s\n' "bookworm $packages v1" | sha256sum | cut -c1-16)
 tarball=$cache/rootfs-$key.tar
 if [ ! -s "$tarball" ]; then
@@ -45,16 +58,23 @@ if [ ! -s "$tarball" ]; then
 fi
 
 # ---- the build, installed as a distribution package would be
-# Kept between runs, one per source tree.
+# Kept between runs, one per source tree and mode: the bench times a release
+# build without the tests.
 build=$cache/build-$(printf %s "$src" | cksum | cut -d' ' -f1)
+buildopts="-Dwerror=true"
+if [ $mode = bench ]; then
+        build=$build-bench
+        buildopts="--buildtype=release -Dtests=false"
+fi
 if [ ! -f "$build/build.ninja" ]; then
         rm -rf "$build"
+        # shellcheck disable=SC2086 # the options are words
         meson setup "$build" "$src" --prefix=/usr --sysconfdir=/etc --localstatedir=/var \
-                -Dwerror=true >&2
+                $buildopts >&2
 fi
 ninja -C "$build" >&2
 
-run=$cache/run
+run=${SKILLBOX_VM_RUN:-$cache/run}
 umount_if() { mountpoint -q "$1" && umount "$1" || true; }
 rm -rf "$run"
 mkdir -p "$run/root" "$run/out"
@@ -67,10 +87,23 @@ DESTDIR="$run/root" meson install -C "$build" --no-rebuild --quiet >&2
 # guest's own tests and its driver.
 tests=$run/root/opt/skillbox-tests
 mkdir -p "$tests/bin" "$tests/tests"
-cp -r "$src/tests/integration" "$src/tests/vm" "$tests/tests/"
-cp -r "$src/config" "$tests/config"
-cp "$build/tests/probe/probe" "$tests/bin/skillbox-probe"
-printf '%s\n' "$@" > "$tests/pytest-args"
+cp -r "$src/tests/vm" "$tests/tests/"
+printf '%s\n' "$@" > "$tests/args"
+echo $mode > "$tests/mode"
+if [ $mode = bench ]; then
+        # bench/run.sh wants a build directory: the installed daemon and CLI
+        # stand in it, beside exec_bench (which meson does not install).
+        b=$tests/bench
+        mkdir -p "$b/build/daemon" "$b/build/client" "$b/build/bench"
+        cp "$src/bench/run.sh" "$b/run.sh"
+        cp "$build/bench/exec_bench" "$b/build/bench/"
+        ln -s /usr/sbin/skillboxd "$b/build/daemon/skillboxd"
+        ln -s /usr/bin/skillboxctl "$b/build/client/skillboxctl"
+else
+        cp -r "$src/tests/integration" "$tests/tests/"
+        cp -r "$src/config" "$tests/config"
+        cp "$build/tests/probe/probe" "$tests/bin/skillbox-probe"
+fi
 
 # The kernel's modules (ipv6 and the like load on demand).
 mkdir -p "$run/root/lib/modules"
@@ -86,7 +119,7 @@ ln -sf /dev/null "$root/etc/systemd/system/getty@.service"
 ln -sf /dev/null "$root/etc/systemd/system/systemd-timesyncd.service"
 cat > "$root/etc/systemd/system/skillbox-vm-test.service" <<UNIT
 [Unit]
-Description=skillbox guest suite
+Description=skillbox guest suite ($mode)
 After=basic.target dbus.service
 Wants=dbus.service
 
@@ -120,10 +153,10 @@ if [ -f "$run/out/guest.log" ]; then
         cat "$run/out/guest.log"
 fi
 if [ ! -f "$run/out/rc" ]; then
-        say "the guest suite did not finish (linux.uml exit $boot); the console's last lines:"
+        say "the guest $mode did not finish (linux.uml exit $boot); the console's last lines:"
         tail -n 40 "$run/console.log" >&2
         exit 1
 fi
 rc=$(cat "$run/out/rc")
-say "guest suite exit status $rc"
+say "guest $mode exit status $rc"
 exit "$rc"
