@@ -115,9 +115,40 @@ static void on_timeout(uv_timer_t *t)
         proxy_conn_close(t->data);
 }
 
+static void drain_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+        struct proxy_conn *c = h->data;
+
+        *buf = uv_buf_init(c->head, sizeof(c->head));
+}
+
+static void drain_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+        if (n < 0)
+                proxy_conn_close(s->data);
+}
+
+static void on_response_shut(uv_shutdown_t *sh, int status)
+{
+        struct proxy_conn *c = sh->data;
+
+        if (status < 0 ||
+            uv_read_start((uv_stream_t *)&c->client, drain_alloc, drain_read) < 0)
+                proxy_conn_close(c);
+}
+
+/* After an error response the rest of what the client sent is read and
+ * dropped until it closes (or the setup timer ends it): closing with
+ * unread bytes would reset the connection and could destroy the response
+ * before the client reads it. */
 static void on_response_written(uv_write_t *w, int status)
 {
-        proxy_conn_close(w->data);
+        struct proxy_conn *c = w->data;
+
+        c->up.shutdown.data = c;
+        if (status < 0 || c->state == CONN_CLOSING ||
+            uv_shutdown(&c->up.shutdown, (uv_stream_t *)&c->client, on_response_shut) < 0)
+                proxy_conn_close(c);
 }
 
 /* Sends an error response with a one-line reason and closes. */
@@ -476,6 +507,8 @@ void proxy_conn_accept(struct proxy_job *job)
         if (uv_tcp_init(p->loop, &c->client) == 0) {
                 c->client.data = c;
                 c->open_handles++;
+        } else {
+                reject(job); /* the pending connection is still taken off */
         }
         if (c->open_handles != 2 ||
             uv_accept((uv_stream_t *)&job->listener, (uv_stream_t *)&c->client) < 0 ||

@@ -272,6 +272,11 @@ static void on_ctl(uv_poll_t *h, int status, int events)
         ssize_t n;
         int type, fd;
 
+        if (status < 0) {
+                fprintf(stderr, "skillbox-proxy: control socket: %s\n", uv_strerror(status));
+                shut_down(p);
+                return;
+        }
         n = recvmsg(p->ctl_fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return;

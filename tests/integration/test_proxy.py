@@ -355,3 +355,37 @@ def test_proxy_runs_unprivileged_and_filtered(proxy):
 def test_proxy_exits_when_the_daemon_goes(proxy):
     proxy.add("job1", ["example.org"])
     # close() in the fixture asserts a clean exit 0 once the socket closes.
+
+
+def test_connections_per_job_are_bounded_and_other_jobs_still_served(proxy, echo_server):
+    busy = proxy.add("jobA", [f"localhost:{echo_server}"])
+    calm = proxy.add("jobB", [f"localhost:{echo_server}"])
+    held = [socket.create_connection(("127.0.0.1", busy), timeout=10) for _ in range(64)]
+    try:
+        # The 65th is taken off the queue and closed at once, unanswered.
+        with socket.create_connection(("127.0.0.1", busy), timeout=10) as s:
+            s.sendall(f"CONNECT localhost:{echo_server} HTTP/1.1\r\n\r\n".encode())
+            try:
+                assert s.recv(100) == b""
+            except ConnectionResetError:
+                pass
+        s, head = connect_tunnel(calm, f"localhost:{echo_server}")
+        s.close()
+        assert head.startswith(b"HTTP/1.1 200 "), head
+    finally:
+        for s in held:
+            s.close()
+    # Once they are gone, the job is served again.
+    deadline = time.monotonic() + 10
+    while True:
+        s, head = connect_tunnel(busy, f"localhost:{echo_server}")
+        s.close()
+        if head.startswith(b"HTTP/1.1 200 ") or time.monotonic() > deadline:
+            break
+    assert head.startswith(b"HTTP/1.1 200 "), head
+
+
+def test_request_head_is_bounded(proxy):
+    port = proxy.add("job1", ["example.org"])
+    out = request(port, b"GET http://example.org/ HTTP/1.1\r\nX: " + b"a" * 20000)
+    assert out.startswith(b"HTTP/1.1 431 "), out[:100]
