@@ -74,6 +74,7 @@ static void test_malformed(void **state)
 {
         static const char *const bad[] = {
                 "GET http://a/ HTTP/1.1\n\r\n",            /* bare LF */
+                "GET http://a/ HTTP/1.1\r\nX: a\nY: b\r\n\r\n", /* bare LF in a header */
                 "GET http://a/ HTTP/1.1\r\nX: a\rb\r\n\r\n", /* bare CR */
                 "GET http://a/ HTTP/2.0\r\n\r\n",
                 "GET http://a/ HTTP/1.1 \r\n\r\n",
