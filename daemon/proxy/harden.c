@@ -11,7 +11,8 @@
  *   4. no_new_privs, so nothing it could exec gains privilege;
  *   5. a seccomp filter: only the calls an event loop, its threadpool, the
  *      resolver and TCP need; sockets only inet, inet6, unix and route
- *      netlink, never raw or packet; no namespaces, no ptrace, no exec.
+ *      netlink, never raw or packet; files opened only to be read; no
+ *      namespaces, no ptrace, no exec.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -62,8 +63,10 @@ int proxy_drop_privileges(uid_t uid, gid_t gid)
         if (uid == 0 || gid == 0)
                 return fail("refusing to run as uid or gid 0", -EINVAL);
         if (geteuid() == 0) {
-                for (int cap = 0; cap <= CAP_LAST_CAP || cap_valid(cap); cap++)
-                        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+                /* Up to the kernel's last capability, which may be newer
+                 * than the headers this was built with. */
+                for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+                        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
                                 return fail("drop the capability bounding set", -errno);
                 if (setgroups(0, NULL) < 0)
                         return fail("setgroups", -errno);
@@ -99,7 +102,7 @@ int proxy_drop_privileges(uid_t uid, gid_t gid)
  * configuration (/etc/hosts, resolv.conf, nsswitch and its modules), the
  * event loop and TCP/UDP. */
 static const char *const allowed[] = {
-        "read", "write", "readv", "writev", "pread64", "close", "openat", "open",
+        "read", "write", "readv", "writev", "pread64", "close",
         "fstat", "newfstatat", "statx", "stat", "lstat", "lseek", "fcntl", "access",
         "faccessat", "faccessat2", "readlink", "readlinkat", "getdents64",
         "mmap", "munmap", "mprotect", "madvise", "brk", "mremap", "membarrier",
@@ -163,6 +166,20 @@ static int add_filter_rules(scmp_filter_ctx ctx)
                         SCMP_A2(SCMP_CMP_EQ, NETLINK_ROUTE),
                 };
                 r = add_rule(ctx, SCMP_ACT_ALLOW, "socket", 2, cmp);
+                if (r < 0)
+                        return r;
+        }
+        /* Files are opened to be read (the resolver's configuration), never
+         * created or written. */
+        {
+                const uint64_t writing = O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND;
+                struct scmp_arg_cmp open_cmp[] = {SCMP_A1(SCMP_CMP_MASKED_EQ, writing, 0)};
+                struct scmp_arg_cmp openat_cmp[] = {SCMP_A2(SCMP_CMP_MASKED_EQ, writing, 0)};
+
+                r = add_rule(ctx, SCMP_ACT_ALLOW, "open", 1, open_cmp);
+                if (r < 0)
+                        return r;
+                r = add_rule(ctx, SCMP_ACT_ALLOW, "openat", 1, openat_cmp);
                 if (r < 0)
                         return r;
         }

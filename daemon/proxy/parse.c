@@ -285,9 +285,11 @@ int http_forward_head(const struct http_request *req, char *out, size_t out_size
         puts_(&o, " ");
         if (req->path_len == 0 || req->path[0] != '/')
                 puts_(&o, "/");
-        /* A fragment is the client's alone; it is not sent on. */
-        put(&o, req->path, strcspn(req->path, "#") < req->path_len ? strcspn(req->path, "#")
-                                                                     : req->path_len);
+        /* A fragment is the client's alone; it is not sent on. The path is
+         * not NUL-terminated: it ends at path_len. */
+        const char *hash = memchr(req->path, '#', req->path_len);
+
+        put(&o, req->path, hash ? (size_t)(hash - req->path) : req->path_len);
         puts_(&o, req->minor ? " HTTP/1.1\r\nHost: " : " HTTP/1.0\r\nHost: ");
         if (req->host_v6)
                 puts_(&o, "[");
