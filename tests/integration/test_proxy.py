@@ -148,6 +148,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def log_message(self, *args):
         pass
 
@@ -272,6 +279,54 @@ def test_absolute_form_get_is_forwarded_in_origin_form(proxy, http_server):
     assert "proxy-connection=None" in body
     assert "x-drop=None" in body
     assert "x-keep=yes" in body
+
+
+def test_request_body_is_forwarded_with_its_head(proxy, http_server):
+    port = proxy.add("job1", [f"localhost:{http_server}"])
+    body = b"x" * 50000
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        # Part of the body in the same segment as the head, the rest later.
+        s.sendall((f"POST http://localhost:{http_server}/upload HTTP/1.1\r\n"
+                   f"Content-Length: {len(body)}\r\n\r\n").encode() + body[:1000])
+        s.sendall(body[1000:])
+        out = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+    assert out.split(b"\r\n", 1)[0].endswith(b" 200 OK"), out[:100]
+    assert out.split(b"\r\n\r\n", 1)[1] == body
+
+
+def test_bytes_sent_with_the_connect_line_reach_the_host(proxy, echo_server):
+    port = proxy.add("job1", [f"localhost:{echo_server}"])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(f"CONNECT localhost:{echo_server} HTTP/1.1\r\n\r\nearly bytes".encode())
+        want = b"HTTP/1.1 200 Connection established\r\n\r\nearly bytes"
+        got = b""
+        while len(got) < len(want):
+            chunk = s.recv(100)
+            assert chunk, got
+            got += chunk
+        assert got == want
+
+
+def test_curl_through_the_proxy(proxy, http_server):
+    if not os.access("/usr/bin/curl", os.X_OK):
+        pytest.skip("no /usr/bin/curl")
+    port = proxy.add("job1", [f"localhost:{http_server}"])
+    env = {"PATH": "/usr/bin:/bin", "NO_PROXY": "", "no_proxy": ""}
+    for args, path in ((["-x"], "/forwarded"), (["-p", "-x"], "/tunneled")):
+        out = subprocess.run(["/usr/bin/curl", "-sS", "--max-time", "20"] + args +
+                             [f"http://127.0.0.1:{port}", f"http://localhost:{http_server}{path}"],
+                             env=env, capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        assert f"path={path}" in out.stdout
+    out = subprocess.run(["/usr/bin/curl", "-sS", "--max-time", "20", "-p", "-x",
+                          f"http://127.0.0.1:{port}", "https://not-listed.example/"],
+                         env=env, capture_output=True, text=True, timeout=30)
+    assert out.returncode != 0 and "403" in out.stderr, out.stderr
 
 
 def test_urllib_with_http_proxy_works(proxy, http_server):
