@@ -329,6 +329,48 @@ def test_curl_through_the_proxy(proxy, http_server):
     assert out.returncode != 0 and "403" in out.stderr, out.stderr
 
 
+def _tiny_wheel(path):
+    """A minimal pure-python wheel: one module and its dist-info."""
+    import zipfile
+    files = {
+        "tinypkg.py": "VALUE = 42\n",
+        "tinypkg-0.1.dist-info/METADATA": "Metadata-Version: 2.1\nName: tinypkg\nVersion: 0.1\n",
+        "tinypkg-0.1.dist-info/WHEEL": ("Wheel-Version: 1.0\nGenerator: test\n"
+                                        "Root-Is-Purelib: true\nTag: py3-none-any\n"),
+    }
+    record = "".join(f"{name},,\n" for name in files) + "tinypkg-0.1.dist-info/RECORD,,\n"
+    with zipfile.ZipFile(path, "w") as z:
+        for name, text in files.items():
+            z.writestr(name, text)
+        z.writestr("tinypkg-0.1.dist-info/RECORD", record)
+
+
+def test_pip_downloads_from_an_index_through_the_proxy(proxy, tmp_path):
+    index = tmp_path / "index"
+    (index / "simple" / "tinypkg").mkdir(parents=True)
+    _tiny_wheel(index / "tinypkg-0.1-py3-none-any.whl")
+    (index / "simple" / "tinypkg" / "index.html").write_text(
+        '<a href="/tinypkg-0.1-py3-none-any.whl">tinypkg-0.1-py3-none-any.whl</a>\n')
+    handler = lambda *a, **kw: http.server.SimpleHTTPRequestHandler(*a, directory=str(index), **kw)
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        http_port = srv.server_address[1]
+        port = proxy.add("job1", [f"localhost:{http_port}"])
+        out = subprocess.run(
+            ["/usr/bin/python3", "-m", "pip", "download", "--no-deps", "--no-cache-dir",
+             "--disable-pip-version-check", "--proxy", f"http://127.0.0.1:{port}",
+             "--index-url", f"http://localhost:{http_port}/simple/",
+             "--trusted-host", f"localhost:{http_port}", "-d", str(tmp_path / "dl"), "tinypkg"],
+            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "NO_PROXY": "", "no_proxy": ""},
+            capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert (tmp_path / "dl" / "tinypkg-0.1-py3-none-any.whl").exists()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
 def test_urllib_with_http_proxy_works(proxy, http_server):
     port = proxy.add("job1", [f"localhost:{http_server}"])
     opener = urllib.request.build_opener(
