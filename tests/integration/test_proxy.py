@@ -31,6 +31,10 @@ ENTRIES_MAX, ENTRY_SIZE = 64, 264
 REPLY_S = struct.Struct("=IHH16si128s")
 DENIED_S = struct.Struct("=IHH16sHHI256s")
 NOBODY = 65534
+# The proxy's nameserver: a test DNS server on a loopback address of its own
+# (all of 127/8 is local), so runs side by side never share port 53.
+DNS_ADDR = f"127.{os.getpid() % 200 + 20}.{os.getpid() // 200 % 250 + 1}.53"
+DNS_NAMES = {"loop.dns.test": "127.0.0.1", "ten.dns.test": "10.9.8.7"}
 
 
 def proxy_binary():
@@ -62,6 +66,9 @@ class Proxy:
             f.write("127.0.0.1 localhost\n"
                     "127.0.0.1 loop.wild.test\n"
                     "10.1.2.3 ten.wild.test\n")
+        resolv = os.path.join(tmp, "resolv.conf")
+        with open(resolv, "w") as f:
+            f.write(f"nameserver {DNS_ADDR}\noptions timeout:2 attempts:1\n")
         self.ctl, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.stderr = open(os.path.join(tmp, "proxy.err"), "w+")
 
@@ -70,8 +77,9 @@ class Proxy:
 
         self.proc = subprocess.Popen(
             ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-             'mount --bind "$0" /etc/hosts && exec "$1" --uid 65534 --gid 65534',
-             hosts, binary],
+             'mount --bind "$0" /etc/hosts && mount --bind "$1" /etc/resolv.conf && '
+             'exec "$2" --uid 65534 --gid 65534',
+             hosts, resolv, binary],
             preexec_fn=to_fd3, pass_fds=(3, child.fileno()), stderr=self.stderr)
         child.close()
         self.pending = []
@@ -124,6 +132,50 @@ class Proxy:
             self.proc.wait()
             raise AssertionError("the proxy did not exit when its control socket closed")
         assert rc == 0, f"proxy exited {rc}: {self.err()}"
+
+
+def _dns_answer(query):
+    """An answer to one DNS query: A records from DNS_NAMES, NXDOMAIN otherwise."""
+    i, labels = 12, []
+    while query[i]:
+        labels.append(query[i + 1:i + 1 + query[i]].decode().lower())
+        i += 1 + query[i]
+    qtype = struct.unpack(">H", query[i + 1:i + 3])[0]
+    question = query[12:i + 5]
+    addr = DNS_NAMES.get(".".join(labels))
+    answers = b""
+    if addr and qtype == 1:
+        answers = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton(addr)
+    flags = 0x8180 | (0 if addr else 3)
+    return (query[:2] + struct.pack(">HHHHH", flags, 1, 1 if answers else 0, 0, 0) +
+            question + answers)
+
+
+@pytest.fixture(scope="module")
+def dns_server():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.bind((DNS_ADDR, 53))
+    except OSError as e:
+        pytest.skip(f"cannot serve DNS on {DNS_ADDR}:53: {e}")
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            r, _, _ = select.select([sock], [], [], 0.2)
+            if r:
+                query, peer = sock.recvfrom(512)
+                try:
+                    sock.sendto(_dns_answer(query), peer)
+                except (IndexError, struct.error):
+                    pass
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    yield
+    stop.set()
+    t.join()
+    sock.close()
 
 
 @pytest.fixture
@@ -252,6 +304,20 @@ def test_wildcard_entry_does_not_reach_loopback_or_private_addresses(proxy, echo
         assert out.startswith(b"HTTP/1.1 403 Forbidden\r\n"), out
         assert f"resolves to a {kind} address".encode() in out, out
         assert proxy.recv(DENIED)["host"] == host
+
+
+def test_names_resolved_over_dns_are_classified_too(proxy, dns_server, echo_server):
+    """The resolver's UDP path works under the proxy's seccomp filter, and
+    its answers are judged like /etc/hosts ones."""
+    port = proxy.add("job1", ["*.dns.test", f"loop.dns.test:{echo_server}"])
+    out = request(port, b"CONNECT ten.dns.test:443 HTTP/1.1\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 403 "), out
+    assert b"ten.dns.test resolves to a private address" in out, out
+    out = request(port, b"CONNECT nxdomain.dns.test:443 HTTP/1.1\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 502 "), out
+    s, head = connect_tunnel(port, f"loop.dns.test:{echo_server}")
+    s.close()
+    assert head.startswith(b"HTTP/1.1 200 "), head
 
 
 def test_exact_entry_reaches_a_name_that_resolves_to_loopback(proxy, echo_server):
