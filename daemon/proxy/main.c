@@ -72,6 +72,15 @@ int main(int argc, char **argv)
                 fprintf(stderr, "skillbox-proxy: fd 3 is not a SOCK_SEQPACKET control socket\n");
                 return 1;
         }
+        /* The name looked up is the name decided on: without this, a name
+         * that does not resolve is tried again with the host's search
+         * domains appended ("x.example.org.corp.internal"), a host no entry
+         * named. An empty LOCALDOMAIN empties glibc's search list;
+         * HOSTALIASES would rename hosts. Set before any resolver thread. */
+        if (setenv("LOCALDOMAIN", "", 1) < 0 || unsetenv("HOSTALIASES") < 0) {
+                fprintf(stderr, "skillbox-proxy: resolver environment: %s\n", strerror(errno));
+                return 1;
+        }
         /* A peer closing mid-write must be an error return, not a signal. */
         if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
                 fprintf(stderr, "skillbox-proxy: ignore SIGPIPE: %s\n", strerror(errno));

@@ -34,7 +34,8 @@ NOBODY = 65534
 # The proxy's nameserver: a test DNS server on a loopback address of its own
 # (all of 127/8 is local), so runs side by side never share port 53.
 DNS_ADDR = f"127.{os.getpid() % 200 + 20}.{os.getpid() // 200 % 250 + 1}.53"
-DNS_NAMES = {"loop.dns.test": "127.0.0.1", "ten.dns.test": "10.9.8.7"}
+DNS_NAMES = {"loop.dns.test": "127.0.0.1", "ten.dns.test": "10.9.8.7",
+             "gone.dns.test.corp.test": "10.9.8.6"}
 
 
 def proxy_binary():
@@ -68,7 +69,7 @@ class Proxy:
                     "10.1.2.3 ten.wild.test\n")
         resolv = os.path.join(tmp, "resolv.conf")
         with open(resolv, "w") as f:
-            f.write(f"nameserver {DNS_ADDR}\noptions timeout:2 attempts:1\n")
+            f.write(f"nameserver {DNS_ADDR}\nsearch corp.test\noptions timeout:2 attempts:1\n")
         self.ctl, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.stderr = open(os.path.join(tmp, "proxy.err"), "w+")
 
@@ -318,6 +319,15 @@ def test_names_resolved_over_dns_are_classified_too(proxy, dns_server, echo_serv
     s, head = connect_tunnel(port, f"loop.dns.test:{echo_server}")
     s.close()
     assert head.startswith(b"HTTP/1.1 200 "), head
+
+
+def test_the_hosts_search_domains_are_not_appended(proxy, dns_server):
+    """gone.dns.test does not exist; the proxy must not go on to the host's
+    search domain (gone.dns.test.corp.test), a name no entry allows."""
+    port = proxy.add("job1", ["*.dns.test"])
+    out = request(port, b"CONNECT gone.dns.test:443 HTTP/1.1\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 502 "), out
+    assert b"cannot resolve" in out, out
 
 
 def test_exact_entry_reaches_a_name_that_resolves_to_loopback(proxy, echo_server):
