@@ -298,6 +298,17 @@ def test_unlisted_host_gets_403_and_a_denied_report(proxy):
                                       "count": n}
 
 
+def test_denied_reports_are_bounded_per_job(proxy):
+    """16 distinct host:port pairs are counted by name; the rest together."""
+    port = proxy.add("job1", ["packages.example.org"])
+    for i in range(18):
+        out = request(port, f"CONNECT h{i}.example.org:443 HTTP/1.1\r\n\r\n".encode())
+        assert out.startswith(b"HTTP/1.1 403 "), out
+    reports = [proxy.recv(DENIED) for _ in range(18)]
+    assert [r["host"] for r in reports[:16]] == [f"h{i}.example.org" for i in range(16)]
+    assert [(r["host"], r["port"], r["count"]) for r in reports[16:]] == [("*", 0, 1), ("*", 0, 2)]
+
+
 def test_wildcard_entry_does_not_reach_loopback_or_private_addresses(proxy, echo_server):
     port = proxy.add("job1", ["*.wild.test", f"*.wild.test:{echo_server}"])
     for host, kind in (("loop.wild.test", "loopback"), ("ten.wild.test", "private")):
