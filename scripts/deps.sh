@@ -9,7 +9,7 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends \
         gcc libc6-dev meson ninja-build pkg-config \
         libuv1-dev libmsgpack-dev libseccomp-dev libcap-dev libsystemd-dev libinih-dev \
-        libcmocka-dev python3 python3-pytest python3-msgpack python3-pynvim \
+        libcmocka-dev python3 python3-pytest python3-msgpack python3-pynvim python3-pip curl \
         util-linux procps bubblewrap strace \
         scdoc systemd musl-tools \
         clang libclang-rt-dev llvm

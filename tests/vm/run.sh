@@ -47,7 +47,7 @@ mkdir -p "$cache"
 # ---- the root file system, cached by its package list
 packages="systemd,systemd-sysv,dbus,libpam-systemd,kmod,procps,util-linux,iproute2,\
 libuv1,libmsgpackc2,libseccomp2,libcap2,libsystemd0,libinih1,\
-python3,python3-pytest,python3-msgpack,python3-pynvim,strace,bubblewrap"
+python3,python3-pytest,python3-msgpack,python3-pynvim,python3-pip,curl,strace,bubblewrap"
 key=$(printf '%s\n' "bookworm $packages v1" | sha256sum | cut -c1-16)
 tarball=$cache/rootfs-$key.tar
 if [ ! -s "$tarball" ]; then
