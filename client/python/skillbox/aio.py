@@ -3,7 +3,7 @@
 import array
 import asyncio
 import socket
-from typing import Any, AsyncIterator, Dict, List, Optional, Tuple
+from typing import Any, AsyncIterator, Dict, List, Optional, Set, Tuple
 
 from . import _core
 from ._core import Argv, FdSet, JobBuffer
@@ -21,7 +21,14 @@ class AsyncJob:
         self.id = job
         self._buf = buf
         self._event = asyncio.Event()
-        buf.on_change = self._event.set
+        buf.on_change = self._on_change
+        if buf.exit is None:
+            client._jobs.add(self)
+
+    def _on_change(self) -> None:
+        self._event.set()
+        if self._buf.exit is not None:
+            self.client._jobs.discard(self)
 
     def __repr__(self) -> str:
         return f"<skillbox.AsyncJob {self.id}>"
@@ -80,7 +87,7 @@ class AsyncClient:
         self._core = _core.Core()
         self._core.on_response = self._on_response  # type: ignore[assignment]
         self._waiters: Dict[int, "asyncio.Future[Tuple[Any, Any]]"] = {}
-        self._jobs: List[AsyncJob] = []
+        self._jobs: Set[AsyncJob] = set()
         self._sock: Optional[socket.socket] = None
         self._reader: Optional["asyncio.Task[None]"] = None
         self._send_lock = asyncio.Lock()
@@ -127,7 +134,7 @@ class AsyncClient:
             if not fut.done():
                 fut.set_exception(why)
         self._waiters.clear()
-        for job in self._jobs:
+        for job in list(self._jobs):
             job._event.set()   # a waiting job sees _closed and raises
 
     def _on_response(self, msgid: int, error: Any, result: Any) -> None:
@@ -196,7 +203,11 @@ class AsyncClient:
         msgid, data = self._core.request(method, params)
         fut: "asyncio.Future[Tuple[Any, Any]]" = asyncio.get_running_loop().create_future()
         self._waiters[msgid] = fut
-        await self._send(data, fds or [])
+        try:
+            await self._send(data, fds or [])
+        except BaseException:
+            self._waiters.pop(msgid, None)
+            raise
         return _core.check_response(*await fut)
 
     # -- methods
@@ -204,18 +215,22 @@ class AsyncClient:
     async def hello(self, client: str = CLIENT_NAME) -> Dict[str, Any]:
         return await self._call("hello", {"client": client, "protocol": 1})
 
-    async def start(self, argv: Argv, **options: Any) -> AsyncJob:
-        """Start a job and return at once; options as `Client.run`.
+    async def start(self, argv: Argv, *, profile: Optional[str] = None, memory: Any = None,
+                    timeout: Optional[float] = None, tasks: Optional[int] = None,
+                    cpu: Optional[int] = None, env: Optional[_core.Env] = None,
+                    stdin: Any = None, workdir: Any = None, mounts: Any = None,
+                    detach: bool = False, output_max: Any = None, work_size_max: Any = None,
+                    work_inodes_max: Optional[int] = None) -> AsyncJob:
+        """Start a job and return at once; options as `Client.start`.
         stdin=True keeps stdin open for `AsyncJob.write_stdin`."""
-        stdin = options.pop("stdin", None)
         with FdSet() as fds:
-            params = _core.exec_params(argv, fds, stdin=stdin is not None and stdin is not False,
-                                       **options)
+            params = _core.exec_params(
+                argv, fds, profile=profile, memory=memory, timeout=timeout, tasks=tasks,
+                cpu=cpu, env=env, stdin=stdin is not None and stdin is not False,
+                workdir=workdir, mounts=mounts, detach=detach, output_max=output_max,
+                work_size_max=work_size_max, work_inodes_max=work_inodes_max)
             job = (await self._call("exec", params, fds.fds))["job"]
         j = AsyncJob(self, job, self._core.claim(job))
-        if not j.done:
-            self._jobs.append(j)
-            j._buf.on_change = self._job_changed(j)
         if stdin is not None and stdin is not True and stdin is not False:
             try:
                 await j.write_stdin(stdin)
@@ -224,19 +239,19 @@ class AsyncClient:
                 pass  # the job ended or closed its stdin: its result says why
         return j
 
-    def _job_changed(self, j: AsyncJob) -> Any:
-        def changed() -> None:
-            j._event.set()
-            if j._buf.exit is not None and j in self._jobs:
-                self._jobs.remove(j)
-        return changed
-
-    async def run(self, argv: Argv, **options: Any) -> Result:
-        """Run a program in a sandbox and wait for its Result; the options
-        are those of `Client.run` (profile, memory, timeout, tasks, cpu,
-        env, stdin, workdir, mounts, output_max, work_size_max,
-        work_inodes_max)."""
-        return await (await self.start(argv, **options)).wait()
+    async def run(self, argv: Argv, *, profile: Optional[str] = None, memory: Any = None,
+                  timeout: Optional[float] = None, tasks: Optional[int] = None,
+                  cpu: Optional[int] = None, env: Optional[_core.Env] = None,
+                  stdin: Any = None, workdir: Any = None, mounts: Any = None,
+                  output_max: Any = None, work_size_max: Any = None,
+                  work_inodes_max: Optional[int] = None) -> Result:
+        """Run a program in a sandbox and return its Result once it ended;
+        the options are those of `Client.run`."""
+        job = await self.start(argv, profile=profile, memory=memory, timeout=timeout,
+                               tasks=tasks, cpu=cpu, env=env, stdin=stdin, workdir=workdir,
+                               mounts=mounts, output_max=output_max,
+                               work_size_max=work_size_max, work_inodes_max=work_inodes_max)
+        return await job.wait()
 
     async def write_stdin(self, job: str, data: bytes) -> None:
         await self._call("stdin_write", {"job": job, "data": bytes(data)})

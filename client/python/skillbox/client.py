@@ -169,14 +169,23 @@ class Client:
         enforce (`host`)."""
         return self._call("hello", {"client": client, "protocol": 1})
 
-    def start(self, argv: Argv, **options: Any) -> Job:
-        """Start a job and return at once; see `run` for the options.
-        stdin=True keeps the job's stdin open for `Job.write_stdin`;
-        stdin=bytes/str/file writes that and closes it."""
-        stdin = options.pop("stdin", None)
+    def start(self, argv: Argv, *, profile: Optional[str] = None, memory: Any = None,
+              timeout: Optional[float] = None, tasks: Optional[int] = None,
+              cpu: Optional[int] = None, env: Optional[_core.Env] = None, stdin: Any = None,
+              workdir: Any = None, mounts: Any = None, detach: bool = False,
+              output_max: Any = None, work_size_max: Any = None,
+              work_inodes_max: Optional[int] = None) -> Job:
+        """Start a job and return at once; the options are those of `run`,
+        plus detach=True to keep the job running when this connection
+        closes. stdin=True keeps the job's stdin open for
+        `Job.write_stdin`; bytes, str or a file are written, then stdin is
+        closed."""
         with FdSet() as fds:
-            params = _core.exec_params(argv, fds, stdin=stdin is not None and stdin is not False,
-                                       **options)
+            params = _core.exec_params(
+                argv, fds, profile=profile, memory=memory, timeout=timeout, tasks=tasks,
+                cpu=cpu, env=env, stdin=stdin is not None and stdin is not False,
+                workdir=workdir, mounts=mounts, detach=detach, output_max=output_max,
+                work_size_max=work_size_max, work_inodes_max=work_inodes_max)
             job = self._call("exec", params, fds.fds)["job"]
         j = Job(self, job, self._core.claim(job))
         if stdin is not None and stdin is not True and stdin is not False:

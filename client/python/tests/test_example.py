@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from conftest import HERE, SOURCE_ROOT
+from conftest import SOURCE_ROOT
 
 EXAMPLE = os.path.join(SOURCE_ROOT, "examples", "skills_host.py")
 
