@@ -14,7 +14,7 @@ from .client import Client, Job
 from ._core import default_socket
 from .errors import (Disconnected, Error, Internal, InvalidArgument, NotFound, PermissionDenied,
                      ProtocolError, ResourceExhausted, Unavailable, Unsupported)
-from .types import JobInfo, Mount, Result
+from .records import JobInfo, Mount, Result
 
 __version__ = "0.1.0"
 

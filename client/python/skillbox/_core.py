@@ -11,7 +11,7 @@ from typing import Any, Callable, Deque, Dict, Iterable, List, Mapping, Optional
 import msgpack
 
 from .errors import ProtocolError, error_from_wire
-from .types import DirSource, Mount, Result
+from .records import DirSource, Mount, Result
 
 DEFAULT_SOCKET = "/run/skillbox/skillboxd.sock"
 MSGID_MAX = 2 ** 32 - 1

@@ -9,7 +9,7 @@ from . import _core
 from ._core import Argv, FdSet, JobBuffer
 from .client import CLIENT_NAME
 from .errors import Disconnected, Error, Unavailable
-from .types import JobInfo, Result
+from .records import JobInfo, Result
 
 
 class AsyncJob:

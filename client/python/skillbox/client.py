@@ -1,14 +1,15 @@
 """The blocking client: one connection, used by one thread at a time."""
 
 import array
+import select
 import socket
 import time
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, NoReturn, Optional, Tuple
 
 from . import _core
 from ._core import Argv, FdSet, JobBuffer
 from .errors import Disconnected, Unavailable
-from .types import JobInfo, Result
+from .records import JobInfo, Result
 
 CLIENT_NAME = "skillbox-python"
 
@@ -108,20 +109,37 @@ class Client:
         self._responses[msgid] = (error, result)
 
     def _send(self, data: bytes, fds: List[int]) -> None:
+        """Send one request, reading what the daemon sends meanwhile: a
+        daemon whose replies to us are queued stops reading our requests
+        until we read them, so a send that only waited to write could wait
+        forever."""
         if self._closed is not None:
             raise self._closed
+        poller = select.poll()
+        poller.register(self._sock, select.POLLIN | select.POLLOUT)
+        self._sock.setblocking(False)
         try:
-            if fds:
-                # The fds travel with the request's first byte (PROTOCOL.md).
-                n = self._sock.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
-                                                  array.array("i", fds))])
-                data = data[n:]
-            if data:
-                self._sock.sendall(data)
+            while data:
+                try:
+                    if fds:
+                        # The fds travel with the request's first byte (PROTOCOL.md).
+                        n = self._sock.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                                          array.array("i", fds))])
+                        fds = []
+                    else:
+                        n = self._sock.send(data)
+                    data = data[n:]
+                except BlockingIOError:
+                    for _, events in poller.poll():
+                        if events & (select.POLLIN | select.POLLHUP | select.POLLERR):
+                            self._receive()
         except OSError as e:
             self._fail(f"send to {self.path}: {e.strerror or e}")
+        finally:
+            if self._closed is None:
+                self._sock.setblocking(True)
 
-    def _fail(self, message: str) -> None:
+    def _fail(self, message: str) -> NoReturn:
         self._closed = Disconnected(message)
         self._sock.close()
         raise self._closed
@@ -138,10 +156,16 @@ class Client:
             if left <= 0:
                 raise TimeoutError("no answer from skillboxd in time")
             self._sock.settimeout(left)
+        self._receive()
+
+    def _receive(self) -> None:
+        """One recv (as the socket's timeout allows) and its dispatch."""
         try:
             data = self._sock.recv(1 << 20)
         except socket.timeout:
             raise TimeoutError("no answer from skillboxd in time") from None
+        except BlockingIOError:
+            return
         except OSError as e:
             self._fail(f"read from {self.path}: {e.strerror or e}")
         if not data:

@@ -22,7 +22,8 @@ class FakeDaemon:
     """Accepts one connection and answers each request with script(msgid,
     method, params, fds) -> list of messages to send back."""
 
-    def __init__(self, tmp_path, script):
+    def __init__(self, tmp_path, script, greeting=b""):
+        self.greeting = greeting
         self.path = str(tmp_path / "fake.sock")
         self.script = script
         self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -36,6 +37,9 @@ class FakeDaemon:
         conn, _ = self.srv.accept()
         unpacker = msgpack.Unpacker(raw=False)
         with conn:
+            # Sent before any request is read, as a daemon with a full
+            # write queue does.
+            conn.sendall(self.greeting)
             while True:
                 data, anc, _, _ = conn.recvmsg(1 << 16, socket.CMSG_SPACE(16 * 4))
                 if not data:
@@ -148,4 +152,28 @@ def test_response_to_an_unknown_msgid_is_a_protocol_error(tmp_path):
             c.stats()
         with pytest.raises(skillbox.Disconnected):
             c.stats()
+    fake.close()
+
+
+def test_a_large_request_is_sent_while_the_daemon_sends_too(tmp_path):
+    # 8 MiB of output queued towards the client before the daemon reads a
+    # request: a client that only writes while sending its 1 MiB request
+    # and the daemon that only writes until that is read wait for each
+    # other forever.
+    chunk = msgpack.packb([2, "job_output", [{"job": "j1", "stream": "stdout",
+                                               "data": b"o" * 65536}]], use_bin_type=True)
+    fake = FakeDaemon(tmp_path, lambda msgid, m, p: [[1, msgid, None, None]],
+                      greeting=chunk * 128)
+    done = []
+
+    def client():
+        with skillbox.Client(fake.path) as c:
+            c.write_stdin("j1", b"i" * (1 << 20))
+            done.append(True)
+    t = threading.Thread(target=client, daemon=True)
+    t.start()
+    t.join(20)
+    assert done == [True], "the client and the daemon are stuck writing to each other"
+    assert fake.requests[0][0] == "stdin_write"
+    assert len(fake.requests[0][1]["data"]) == 1 << 20
     fake.close()
