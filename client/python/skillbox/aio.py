@@ -90,7 +90,7 @@ class AsyncClient:
         self._jobs: Set[AsyncJob] = set()
         self._sock: Optional[socket.socket] = None
         self._reader: Optional["asyncio.Task[None]"] = None
-        self._send_lock = asyncio.Lock()
+        self._send_lock: Optional[asyncio.Lock] = None
         self._closed: Optional[Error] = None
 
     async def connect(self) -> "AsyncClient":
@@ -103,6 +103,9 @@ class AsyncClient:
             sock.close()
             raise Disconnected(f"cannot connect to {self.path}: {e.strerror or e}") from e
         self._sock = sock
+        # Made here, in the loop that uses it (Python 3.9 binds a Lock to
+        # the loop current at its creation).
+        self._send_lock = asyncio.Lock()
         self._reader = loop.create_task(self._read_loop())
         return self
 
@@ -172,6 +175,7 @@ class AsyncClient:
 
     async def _send(self, data: bytes, fds: List[int]) -> None:
         loop = asyncio.get_running_loop()
+        assert self._send_lock is not None
         async with self._send_lock:
             if self._closed is not None:
                 raise self._closed
