@@ -4,7 +4,7 @@ import array
 import select
 import socket
 import time
-from typing import Any, Dict, Iterator, List, NoReturn, Optional, Tuple
+from typing import Any, Dict, Iterator, List, NoReturn, Optional, Set, Tuple
 
 from . import _core
 from ._core import Argv, FdSet, JobBuffer
@@ -82,6 +82,9 @@ class Client:
         self._core = _core.Core()
         self._core.on_response = self._on_response  # type: ignore[assignment]
         self._responses: Dict[int, Tuple[Any, Any]] = {}
+        # Requests whose caller stopped waiting (a timeout): their late
+        # answers are dropped, not kept.
+        self._abandoned: Set[int] = set()
         self._closed: Optional[Disconnected] = None
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
         try:
@@ -106,7 +109,10 @@ class Client:
     # -- I/O
 
     def _on_response(self, msgid: int, error: Any, result: Any) -> None:
-        self._responses[msgid] = (error, result)
+        if msgid in self._abandoned:
+            self._abandoned.discard(msgid)
+        else:
+            self._responses[msgid] = (error, result)
 
     def _send(self, data: bytes, fds: List[int]) -> None:
         """Send one request, reading what the daemon sends meanwhile: a
@@ -182,8 +188,12 @@ class Client:
         msgid, data = self._core.request(method, params)
         self._send(data, fds or [])
         deadline = None if timeout is None else time.monotonic() + timeout
-        while msgid not in self._responses:
-            self._pump(deadline)
+        try:
+            while msgid not in self._responses:
+                self._pump(deadline)
+        except TimeoutError:
+            self._abandoned.add(msgid)
+            raise
         return _core.check_response(*self._responses.pop(msgid))
 
     # -- methods

@@ -206,3 +206,14 @@ def test_no_job_left_after_close(daemon):
         while other.inspect(job.id).state == "running" and time.monotonic() < deadline:
             time.sleep(0.05)
         assert other.inspect(job.id).state == "killed"
+
+
+def test_wait_by_id_timeout_leaves_the_client_usable(client):
+    job = client.start(["sleep", "30"])
+    with pytest.raises(TimeoutError):
+        client.wait(job.id, timeout=0.05)
+    # The late answer to the abandoned wait does not stand in for these.
+    assert client.kill(job.id).state == "killed"
+    assert client.inspect(job.id).state == "killed"
+    assert job.wait(timeout=10).state == "killed"
+    assert client._responses == {}
