@@ -52,8 +52,11 @@ class AsyncJob:
     def done(self) -> bool:
         return self._buf.exit is not None
 
-    async def wait(self) -> Result:
-        """The job's Result, with all its output, once it ended."""
+    async def wait(self, timeout: Optional[float] = None) -> Result:
+        """The job's Result, with all its output, once it ended (at most
+        `timeout` seconds, else TimeoutError; the job keeps running)."""
+        if timeout is not None:
+            return await asyncio.wait_for(self.wait(), timeout)
         while self._buf.exit is None:
             await self._changed()
         return self._buf.result()

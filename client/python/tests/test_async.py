@@ -56,6 +56,8 @@ def test_async_stream_kill_and_errors(daemon):
                 if len(seen) == 2:
                     break
             assert sorted(seen) == [("stderr", b"two\n"), ("stdout", b"one\n")]
+            with pytest.raises(asyncio.TimeoutError):
+                await job.wait(timeout=0.05)
             info = await job.inspect()
             assert info.state == "running"
             assert job.id in [i.job for i in await c.list()]
