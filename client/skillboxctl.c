@@ -867,11 +867,15 @@ static int cmd_inspect(int argc, char **argv)
         r = simple_args("inspect", argc, argv, NULL, &job, 1);
         if (r)
                 return r;
-        if (connect_client(&c, false) < 0)
+        /* Its output is always JSON: so is its refusal. */
+        if (connect_client(&c, true) < 0)
                 return EXIT_CANNOT;
         r = sb_inspect(c, job, &info);
         if (r < 0) {
-                die("inspect %s: %s", job, sb_errmsg(c));
+                char what[SB_JOB_ID_MAX + 16];
+
+                snprintf(what, sizeof(what), "inspect %s", job);
+                refused(true, r, false, c, what);
                 sb_close(c);
                 return EXIT_CANNOT;
         }

@@ -38,10 +38,16 @@ def test_wait_unknown_job(daemon):
     assert err["code"] in ("NotFound", "InvalidArgument"), err
 
 
+def test_inspect_unknown_job(daemon):
+    # inspect always prints JSON, so its refusal is a record too.
+    err = error_record(daemon.ctl("inspect", "j-0000000000"))
+    assert err["code"] in ("NotFound", "InvalidArgument"), err
+
+
 def test_no_daemon(workdir):
     sock = os.path.join(workdir, "none.sock")
     for args in (["run", "--json", "--", "true"], ["ps", "--json"], ["stats", "--json"],
-                 ["profiles", "--json"], ["wait", "--json", "j-1"]):
+                 ["profiles", "--json"], ["wait", "--json", "j-1"], ["inspect", "j-1"]):
         err = error_record(ctl(sock, *args))
         assert err["code"] == "ConnectionFailed", (args, err)
         assert sock in err["message"], err
