@@ -374,7 +374,8 @@ int sb_profiles(sb_client *c, struct sb_profile **out, size_t *n);
 /* ---- Asynchronous calls ----
  * Each checks its arguments, queues the request and returns 0 at once (or a
  * negative errno, nothing sent, done never called). done(c, error, reply,
- * userdata) runs later, once, from sb_process() or a blocking call on c. If
+ * userdata) (NULL: none) runs later, once unless cancelled, from
+ * sb_process() or a blocking call on c. If
  * req is not NULL, *req is the handle, for sb_request_cancel(). Errors of the
  * call itself: those of the blocking form's argument checks, -EAGAIN
  * (backpressure, see SB_SEND_QUEUE_MAX), -ENOTCONN, -ENOMEM. */
