@@ -30,6 +30,9 @@
  * an mmap and munmap for it; big output just takes more calls. */
 #define READ_CHUNK (32u << 10)
 
+/* recv() calls in one sb_process() round, at most. */
+#define STEP_READS_MAX 16
+
 int client_fail(sb_client *c, int r, const char *fmt, ...)
 {
         va_list ap;
@@ -674,7 +677,8 @@ static int dispatch_buffered(sb_client *c)
                         return r;
                 count += r;
         }
-        return client_fail(c, -ENOTCONN, "%s", c->errmsg[0] ? c->errmsg : "not connected");
+        /* A callback's nested call found the stream broken; it said why. */
+        return -ENOTCONN;
 }
 
 int client_drain(sb_client *c, const struct sb_callbacks *cb)
@@ -722,9 +726,11 @@ static int step(sb_client *c, int timeout_ms)
                         return r;
         }
         if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
-                /* Read all there is: replies queued behind big output
-                 * should not each cost a poll. */
-                while ((r = fill(c)) > 0) {
+                /* Read what there is, up to a bound: replies queued behind
+                 * big output should not each cost a poll, and a job that
+                 * prints without pause must not keep the caller's loop
+                 * from its other work. */
+                for (int reads = 0; reads < STEP_READS_MAX && (r = fill(c)) > 0; reads++) {
                         r = dispatch_buffered(c);
                         if (r < 0)
                                 return r;

@@ -381,7 +381,9 @@ int sb_profiles(sb_client *c, struct sb_profile **out, size_t *n);
  * (backpressure, see SB_SEND_QUEUE_MAX), -ENOTCONN, -ENOMEM. */
 int sb_hello_async(sb_client *c, const char *client_name, sb_reply_fn done, void *userdata,
                    sb_request **req);
-/* reply->job is the id; the job's notifications may come before it. */
+/* reply->job is the id. The daemon answers exec before any notification of
+ * the job, and the library dispatches in arrival order: this callback runs
+ * before the job's first job_output is delivered. */
 int sb_exec_async(sb_client *c, const struct sb_exec_options *opts, sb_reply_fn done,
                   void *userdata, sb_request **req);
 /* reply->result. For a job started on this connection it completes only

@@ -61,7 +61,7 @@ static void on_output(const char *id, enum sb_stream stream, const void *data, s
 
         (void)userdata;
         if (!j)
-                return;         /* output before its exec reply named it: not ours yet */
+                return;         /* not one of ours */
         printf("[%s %s] %.*s", j->name, stream == SB_STDERR ? "err" : "out", (int)len, p);
         for (size_t i = 0; i < len; i++)
                 j->lines += p[i] == '\n';
