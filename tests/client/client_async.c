@@ -133,8 +133,15 @@ static void on_output(const char *job, enum sb_stream stream, const void *data, 
         } else {
                 /* A blocking call from a callback: the nested loop dispatches
                  * what arrives meanwhile. */
-                r = sb_kill(c, job);
-                j->kill_done = r == 0;
+                char id[SB_JOB_ID_MAX + 1];
+
+                /* The nested loop may deliver the job_exit, which frees j,
+                 * and job points into a buffer the loop reuses. */
+                snprintf(id, sizeof(id), "%s", job);
+                r = sb_kill(c, id);
+                j = find(id);
+                if (j)
+                        j->kill_done = r == 0;
                 kills_ok += r == 0;
         }
         if (r < 0)
@@ -163,15 +170,18 @@ static int kill_from_output(void)
 {
         struct sb_callbacks cb = { .job_output = on_output, .job_exit = on_exit_free };
 
+        /* Before the first exec: the first job's output may come while the
+         * second one starts. */
+        sb_set_callbacks(c, &cb);
         for (int i = 0; i < 2; i++) {
                 jobs[i] = calloc(1, sizeof(**jobs));
                 if (!jobs[i])
                         fail("calloc");
                 jobs[i]->nr = i;
-                start(jobs[i], false, "echo ready; exec sleep 60");
         }
+        for (int i = 0; i < 2; i++)
+                start(jobs[i], false, "echo ready; exec sleep 60");
         jobs_left = 2;
-        sb_set_callbacks(c, &cb);
         while (jobs_left > 0)
                 turn(&cb);
         /* A kill whose reply came after its job_exit was cancelled; the
