@@ -427,6 +427,7 @@ void client_finish(sb_client *c, struct sb_request *q, int error, const struct s
         } else if (reply) {
                 /* Nobody takes what a cancelled request's reply handed over. */
                 sb_job_info_free(reply->info);
+                free(reply->info);
                 sb_job_info_list_free(reply->jobs, reply->njobs);
                 sb_profiles_free(reply->profiles);
         }

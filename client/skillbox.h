@@ -240,7 +240,8 @@ struct sb_callbacks {
 struct sb_reply {
         const char *job;                        /* exec: the new job's id */
         const struct sb_job_result *result;     /* wait */
-        struct sb_job_info *info;               /* inspect; yours: sb_job_info_free(info) */
+        struct sb_job_info *info;               /* inspect; yours: sb_job_info_free(info),
+                                                 * then free(info) */
         struct sb_job_info *jobs;               /* list; yours: sb_job_info_list_free() */
         size_t njobs;
         const struct sb_hello *hello;           /* hello */
