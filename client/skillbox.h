@@ -343,7 +343,8 @@ size_t sb_pending(sb_client *c);
 int sb_process(sb_client *c, int timeout_ms, const struct sb_callbacks *cb);
 
 /* Write data to the stdin of a job started with opts.stdin. Blocks until the
- * daemon has written it into the job's stdin pipe (backpressure). Data over
+ * daemon has written it into the job's stdin pipe (backpressure), so for as
+ * long as the job does not read: an event loop uses sb_stdin_write_async(). Data over
  * the protocol's chunk cap (1 MiB) is sent in several chunks. len 0 is a no-op.
  * Errors: -ENOENT (no such job), -EINVAL (not started with stdin, or stdin
  * closed), -EPIPE-like daemon errors as their wire code, connection errors. */
