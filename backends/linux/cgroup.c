@@ -295,36 +295,6 @@ int sb_cgroup_job_attach_self(struct sb_cgroup_job *job)
         return 0;
 }
 
-int sb_cgroup_memory_split(const struct sb_cgroup *cg)
-{
-        int mb;
-
-        /* ctrl_base is v1's (all -1 under v2); not ops, which the
-         * spawner executable does not have. */
-        if (cg->nbase < 2)
-                return -1;
-        mb = cg->ctrl_base[0];  /* memory */
-        return mb >= 0 && cg->base[mb].ctrls == SB_CG_MEMORY ? mb : -1;
-}
-
-int sb_cgroup_job_leave_memory(struct sb_cgroup_job *job, int *memfd)
-{
-        int mb = sb_cgroup_memory_split(job->cg), r;
-
-        *memfd = -1;
-        if (mb < 0 || job->fd[mb] < 0)
-                return -EINVAL;
-        *memfd = openat(job->fd[mb], "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (*memfd < 0)
-                return -errno;
-        r = sb_cg_write(job->cg, job->fd[mb], "../cgroup.procs", "0");
-        if (r < 0) {
-                close(*memfd);
-                *memfd = -1;
-        }
-        return r;
-}
-
 int sb_cgroup_job_clone_fd(const struct sb_cgroup_job *job)
 {
         return job->cg->clone_into ? job->fd[0] : -1;
@@ -338,11 +308,9 @@ int sb_cgroup_job_empty(struct sb_cgroup_job *job)
          * order (sb_cgroup_job_attach_self, or CLONE_INTO_CGROUP into the
          * only one), before it runs anything of the job, and none can move
          * itself out (no cgroup file system in the sandbox, no capability),
-         * so the first holds every process any of them holds. Not a split
-         * memory hierarchy, which a job's init may leave again. */
-        int mb = sb_cgroup_memory_split(job->cg);
+         * so the first holds every process any of them holds. */
         for (int i = 0; i < job->cg->nbase; i++) {
-                if (job->fd[i] < 0 || i == mb)
+                if (job->fd[i] < 0)
                         continue;
                 ssize_t n = sb_cg_read(job->fd[i], "cgroup.procs", buf, sizeof(buf));
                 if (n < 0)

@@ -166,7 +166,7 @@ static int v1_job_kill(struct sb_cgroup_job *job)
         int r;
 
         if (fb < 0 || job->fd[fb] < 0) {
-                /* pids: the job's init may be outside memory (vmclone.c). */
+                /* No freezer: kill what pids lists (every process of the job). */
                 int pb = base_of(cg, SB_CG_PIDS);
                 r = sb_cg_kill_procs(job->fd[pb]);
                 return r < 0 ? r : 0;

@@ -1,24 +1,21 @@
 /* child.c — the pre-exec sequence of a linux job, run in the child of
  * clone3() (already in new mount, pid, net, ipc and uts namespaces).
  *
- * The child shares the spawner's memory (vmclone.c: on its own stack, TLS
- * and copy of the request), or is a copy of the spawner, or (the spawner
- * gone) of the multi-threaded daemon: no malloc, no stdio, no logging, no
- * static buffer, no glibc call that broadcasts to threads (setresuid & co.
- * are raw syscalls for that reason). Every failure writes one fixed-size
+ * The child is a copy of the spawner (spawner_serve.c): no malloc, no
+ * stdio, no logging, no glibc call that broadcasts to threads (setresuid &
+ * co. are raw syscalls, so the code does not depend on who cloned it). Every failure writes one fixed-size
  * {errno, step} record to the O_CLOEXEC error pipe and _exit(127)s; a
  * successful execve closes the pipe instead.
  *
  * Order: signals to default, umask 022 -> wait for the parent (it puts us in the job cgroup first) ->
- * cgroup ns -> [in the spawner's memory: out of the job's memory cgroup]
- * -> new session -> mounts + pivot_root -> hostname -> lo up ->
+ * cgroup ns -> new session -> mounts + pivot_root -> hostname -> lo up ->
  * stdio, close other fds -> rlimits -> bounding/ambient caps -> securebits
  * locked -> groups, gid, uid (root's real and effective uid stay, the job's
  * is the saved and fs uid) -> capset zero, all five sets verified empty ->
  * no_new_privs -> Landlock -> chdir /work -> seccomp (last) -> [prepared
  * sandbox: wait for the start request, start.c] -> vfork: this process
- * stays as the namespace's init (init.c), the new one [joins the memory
- * cgroup,] takes the job's uid whole and execs.
+ * stays as the namespace's init (init.c), the new one takes the job's uid
+ * whole and execs.
  */
 #include <errno.h>
 #include <signal.h>
@@ -47,7 +44,7 @@ void sb_linux_child(const struct sb_child_ctx *c)
         int r;
 
         /* What `ps` on the host calls every job's init, whichever process
-         * cloned it (the spawner, or the daemon itself). */
+         * is its parent. */
         (void)prctl(PR_SET_NAME, "sb-init");
         if (c->signals_default)
                 sb_child_reset_mask();
@@ -76,14 +73,6 @@ void sb_linux_child(const struct sb_child_ctx *c)
         /* Now inside the job cgroup: make it our cgroup root. */
         if (unshare(CLONE_NEWCGROUP) < 0)
                 sb_child_fail(errfd, errno, "unshare CLONE_NEWCGROUP", NULL);
-        /* Sharing the spawner's memory, we must never be the OOM killer's
-         * pick (it would kill every process sharing it): out of the job's
-         * memory cgroup again, which the program joins before its execve.
-         * Safe meanwhile: nothing else is in it yet, and the spawner only
-         * clones here for a limit far above what the steps above charge. */
-        int memfd = -1;
-        if (c->vm && (r = sb_cgroup_job_leave_memory(c->attach, &memfd)) < 0)
-                sb_child_fail(errfd, -r, "leave the job's memory cgroup", NULL);
         /* Out of the daemon's session and process group (terminal signals). */
         if (setsid() < 0)
                 sb_child_fail(errfd, errno, "setsid", NULL);
@@ -103,11 +92,9 @@ void sb_linux_child(const struct sb_child_ctx *c)
                 sb_child_fail(errfd, -r, "move error pipe", NULL);
         if (startfd >= 0 && (r = sb_child_fd_above_stdio(&startfd)) < 0)
                 sb_child_fail(errfd, -r, "move start socket", NULL);
-        if (memfd >= 0 && (r = sb_child_fd_above_stdio(&memfd)) < 0)
-                sb_child_fail(errfd, -r, "move memory cgroup fd", NULL);
         /* Prepared: /dev/null until the start request brings the job's. */
-        int keep[3] = { errfd, startfd, memfd };
-        if ((r = sb_child_stdio(spec->stdin_fd, spec->stdout_fd, spec->stderr_fd, keep, 3, &sp)) < 0)
+        int keep[2] = { errfd, startfd };
+        if ((r = sb_child_stdio(spec->stdin_fd, spec->stdout_fd, spec->stderr_fd, keep, 2, &sp)) < 0)
                 sb_child_fail(errfd, -r, sp, NULL);
 
         sb_child_rlimit(errfd, RLIMIT_CORE, 0, "RLIMIT_CORE");
@@ -173,11 +160,11 @@ void sb_linux_child(const struct sb_child_ctx *c)
                 char **a, **e;
                 int io[3];
 
-                if ((r = sb_linux_start_recv(startfd, c->start_area, &a, &e, io, &sp)) < 0)
+                if ((r = sb_linux_start_recv(startfd, &a, &e, io, &sp)) < 0)
                         sb_child_fail(errfd, -r, sp, NULL);
                 /* Closes the start socket and the received originals. */
                 keep[1] = -1;
-                if ((r = sb_child_stdio(io[0], io[1], io[2], keep, 3, &sp)) < 0)
+                if ((r = sb_child_stdio(io[0], io[1], io[2], keep, 2, &sp)) < 0)
                         sb_child_fail(errfd, -r, sp, NULL);
                 argv = a;
                 envp = e;
@@ -192,18 +179,11 @@ void sb_linux_child(const struct sb_child_ctx *c)
         if (program < 0)
                 sb_child_fail(errfd, errno, "fork job program", NULL);
         if (program == 0) {
-                /* Into the job's memory cgroup: the OOM killer never picks
-                 * a vfork child that still borrows our memory, and after
-                 * the execve the memory is the program's own. */
-                if (memfd >= 0 && write(memfd, "0", 1) != 1)
-                        sb_child_fail(errfd, errno, "join the job's memory cgroup", NULL);
                 /* The job's uid for real, effective and saved (see above). */
                 if (syscall(SYS_setresuid, (long)spec->uid, (long)spec->uid, (long)spec->uid) < 0)
                         sb_child_fail(errfd, errno, "setresuid", "program");
                 sb_child_exec(argv, envp);
                 sb_child_fail(errfd, errno, "execve", argv[0]);
         }
-        if (memfd >= 0)
-                close(memfd);
         sb_linux_init(errfd, program, spec->uid);
 }

@@ -129,12 +129,6 @@ struct sb_child_ctx {
         /* Cloned by a spawner that emptied its own bounding and ambient
          * sets: the child inherits them empty (verified all the same). */
         bool bounding_clear;
-        /* Cloned into the spawner's memory (vmclone.c): the init stays out
-         * of the job's memory cgroup, which its program joins before its
-         * execve (child.c). */
-        bool vm;
-        /* A prepared sandbox's room for its start request. */
-        struct sb_start_area *start_area;
         char tmp_opts[96];              /* "size=N,nr_inodes=N,mode=1777" */
         char shm_opts[96];
         char work_opts[128];            /* "size=N,nr_inodes=N,mode=0700,uid=U,gid=G" */
@@ -201,16 +195,10 @@ int sb_linux_strv_unpack(char *s, size_t len, uint32_t argc, uint32_t envc, char
  * message with argv, envp and the spec's stdio fds. recv: in the held child,
  * static buffers only; argv/envp point into them, stdio gets the three fds. */
 int sb_linux_start_send(int fd, const struct sb_job_spec *spec, char *errbuf, size_t errlen);
-/* The child's room for the start request: the argv and envp arrays and
- * their strings (its own slot's, vmclone.c, or a static one). */
-struct sb_start_area {
-        char *args[SB_LINUX_START_ENTRIES_MAX + 2];
-        char strings[SB_LINUX_START_BYTES_MAX];
-};
-/* For a child with its own copy of its parent's memory (a fork). */
-extern struct sb_start_area sb_linux_start_area;
-int sb_linux_start_recv(int fd, struct sb_start_area *a, char ***argv, char ***envp, int stdio[3],
-                        const char **step);
+/* The child reads it into static room of its own copy of the spawner's
+ * memory (touched only by a prepared child, so the spawner's clones copy
+ * none of it). */
+int sb_linux_start_recv(int fd, char ***argv, char ***envp, int stdio[3], const char **step);
 
 /* netns.c: bring lo up in the current network namespace. */
 int sb_linux_lo_up(const char **step);

@@ -226,9 +226,7 @@ static int make_proc(char *step, size_t steplen)
 
         /* hidepid=2 (invisible): the job sees the processes it may trace,
          * which are its own, and not its init (root's uid, not dumpable:
-         * child.c). The init may share the spawner's memory, whose size in
-         * /proc/1/stat, statm and status would tell the job about other
-         * clients' requests. */
+         * child.c). */
         if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2") < 0)
                 FAIL("mount proc on /proc (hidepid=2)", NULL, NULL, NULL);
         /* The bind copies nosuid nodev noexec from the proc mount. */

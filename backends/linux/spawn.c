@@ -128,7 +128,6 @@ int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct 
         c.spec = spec;
         c.j = j;
         c.held = j->held;
-        c.start_area = &sb_linux_start_area;   /* the child's own copy */
         prepare_ctx(&c, spec);
         /* The sync channel is a socket pair so that releasing a child that
          * died meanwhile is EPIPE (MSG_NOSIGNAL), not SIGPIPE. */

@@ -3,9 +3,7 @@
  *
  * Why a program of its own rather than a fork of the daemon: every job's
  * init is a clone of the spawner and lives as long as the job. Linked
- * statically, the spawner can clone it into its own memory (vmclone.c:
- * nothing copied or torn down per job; this needs a static TLS layout);
- * where it cannot, a fork copies a handful of mappings, where a fork of
+ * statically, a clone copies a handful of mappings, where a copy of
  * skillboxd has about 90 across a dozen shared libraries.
  *
  * It takes nothing from argv or the environment. fd 3 is its end of the

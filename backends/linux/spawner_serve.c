@@ -41,7 +41,6 @@
 
 #include "backends/internal.h"
 #include "backends/linux/spawner.h"
-#include "backends/linux/vmclone.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
@@ -52,25 +51,7 @@
 static unsigned char rbuf[sizeof(struct sb_spawn_req) + SB_SPAWN_BLOB_MAX] __attribute__((aligned(16)));
 static char *arg_store[SB_SPAWN_ARGS_MAX + 2];
 static bool bounding_clear;     /* our bounding and ambient sets are empty */
-/* Jobs' inits may share our memory (vmclone.c): the TLS copy proved
- * itself and memory is a cgroup hierarchy of its own. */
-static bool vm_ok;
-static int serve_sock = -1, serve_pidns = -1;
-/* Below this memory limit a job's init is forked: the steps it takes
- * inside the job's memory cgroup before it leaves it (child.c) could not
- * be charged there, and the OOM killer would pick it. */
-#define VM_MEMORY_MIN (1ull << 20)
-
-/* Where a request's child reads it from: the receive buffer and statics
- * when it is forked (it has its own copy of them), a slot of its own when
- * it shares our memory. */
-struct home {
-        struct sb_spawn_req *q;
-        char **args;
-        struct sb_seccomp_prog *sp;
-        struct sb_start_area *start;
-        struct sb_vm_slot *slot;
-};
+static struct sb_seccomp_prog seccomp_prog;
 
 static void reply(int sock, int err, pid_t pid, const char *step, int pidfd)
 {
@@ -110,11 +91,10 @@ static int slot(const struct sb_spawn_req *q, const int *fds, int nfds, int s)
 
 /* Rebuild pointers and fds of the request in place; -EINVAL if it does not
  * add up (the daemon is trusted, this only guards against a bug). */
-static int unpack(const struct home *h, size_t len, const int *fds, int nfds, struct sb_backend *b)
+static int unpack(struct sb_spawn_req *q, size_t len, const int *fds, int nfds, struct sb_backend *b)
 {
-        struct sb_spawn_req *q = h->q;
-        struct sb_seccomp_prog *sp = h->sp;
-        char **args = h->args;
+        struct sb_seccomp_prog *sp = &seccomp_prog;
+        char **args = arg_store;
         char *s = (char *)(q + 1);
         size_t off;
 
@@ -174,8 +154,6 @@ static int unpack(const struct home *h, size_t len, const int *fds, int nfds, st
         /* Every handler was reset when we started and none set since. */
         q->c.signals_default = true;
         q->c.bounding_clear = bounding_clear;
-        q->c.vm = h->slot != NULL;
-        q->c.start_area = h->start;
         if (q->c.sync_r < 0 || q->c.err_w < 0 || q->spec.stdin_fd < 0 ||
             q->spec.stdout_fd < 0 || q->spec.stderr_fd < 0)
                 return -EINVAL;
@@ -199,48 +177,6 @@ static pid_t clone_job(int *pidfd, int cgfd)
         return (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
 }
 
-static size_t round16(size_t v)
-{
-        return (v + 15) & ~(size_t)15;
-}
-
-/* A slot for the n-byte request in rbuf, with the request copied into it,
- * when its child may share our memory; else the statics. */
-static void home_for(struct home *h, size_t n)
-{
-        static struct sb_seccomp_prog sp;
-        const struct sb_spawn_req *raw = (const struct sb_spawn_req *)rbuf;
-
-        *h = (struct home){ (struct sb_spawn_req *)rbuf, arg_store, &sp, &sb_linux_start_area, NULL };
-        if (!vm_ok || n < sizeof(*raw) || !raw->attach ||
-            (raw->spec.memory_max && raw->spec.memory_max < VM_MEMORY_MIN) ||
-            (size_t)raw->argc + raw->envc > SB_SPAWN_ARGS_MAX)
-                return;
-        size_t off_args = round16(n);
-        size_t off_sp = round16(off_args + ((size_t)raw->argc + raw->envc + 2) * sizeof(char *));
-        size_t off_start = round16(off_sp + sizeof(sp));
-        size_t need = off_start + (raw->c.held ? sizeof(struct sb_start_area) : 0);
-        struct sb_vm_slot *s = sb_vmclone_slot_get(need);
-        if (!s)
-                return;         /* fork this one */
-        unsigned char *d = sb_vmclone_slot_data(s);
-        memcpy(d, rbuf, n);
-        h->q = (struct sb_spawn_req *)d;
-        h->args = (char **)(d + off_args);
-        h->sp = (struct sb_seccomp_prog *)(d + off_sp);
-        h->start = raw->c.held ? (struct sb_start_area *)(d + off_start) : NULL;
-        h->slot = s;
-}
-
-/* A child in our memory: the fds it got a copy of are not its to hold
- * (see serve_one). */
-static void vm_child(void *arg)
-{
-        close(serve_sock);
-        close(serve_pidns);
-        sb_linux_child(arg);
-}
-
 static void serve_one(int sock, int pidns, struct sb_backend *b)
 {
         union {
@@ -250,8 +186,7 @@ static void serve_one(int sock, int pidns, struct sb_backend *b)
         struct iovec iov = { rbuf, sizeof(rbuf) };
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
                              .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
-        struct sb_spawn_req *q;
-        struct home home;
+        struct sb_spawn_req *q = (struct sb_spawn_req *)rbuf;
         int fds[SB_SPAWN_SLOTS], nfds = 0, pidfd = -1, err = 0;
         const char *step = NULL;
         ssize_t n;
@@ -269,9 +204,7 @@ static void serve_one(int sock, int pidns, struct sb_backend *b)
                 for (size_t i = 0; i < k && nfds < SB_SPAWN_SLOTS; i++)
                         memcpy(&fds[nfds++], CMSG_DATA(h) + i * sizeof(int), sizeof(int));
         }
-        home_for(&home, (size_t)n);
-        q = home.q;
-        if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || unpack(&home, (size_t)n, fds, nfds, b) < 0) {
+        if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || unpack(q, (size_t)n, fds, nfds, b) < 0) {
                 err = EINVAL;
                 step = "spawner request";
                 goto done;
@@ -296,18 +229,8 @@ static void serve_one(int sock, int pidns, struct sb_backend *b)
         if (slot(q, fds, nfds, SB_SPAWN_CLONE_CG) >= 0 && cgfd < 0)
                 q->c.attach = &q->j.cgj;
         sb_backend_block_signals(&old);
-        if (home.slot) {
-                struct clone_args ca;
-
-                memset(&ca, 0, sizeof(ca));
-                ca.flags = CLONE_PARENT | CLONE_PIDFD | SPAWN_NS_FLAGS;
-                ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
-                ca.exit_signal = 0;     /* as clone_job() */
-                pid = sb_vmclone(home.slot, &ca, vm_child, &q->c);
-        } else {
-                pid = clone_job(&pidfd, cgfd);
-        }
-        if (pid < 0 && !home.slot && cgfd >= 0 && (errno == EINVAL || errno == EOPNOTSUPP || errno == E2BIG)) {
+        pid = clone_job(&pidfd, cgfd);
+        if (pid < 0 && cgfd >= 0 && (errno == EINVAL || errno == EOPNOTSUPP || errno == E2BIG)) {
                 /* An older kernel: the child attaches itself instead. */
                 no_clone_into = true;
                 q->c.attach = &q->j.cgj;
@@ -329,9 +252,7 @@ done:
         for (int i = 0; i < nfds; i++)
                 close(fds[i]);
         reply(sock, err, pid, step, err ? -1 : pidfd);
-        if (pidfd >= 0 && home.slot && pid > 0)
-                sb_vmclone_slot_watch(home.slot, pidfd);
-        else if (pidfd >= 0)
+        if (pidfd >= 0)
                 close(pidfd);
 }
 
@@ -361,12 +282,6 @@ void sb_linux_spawner_serve(int sock, pid_t daemon, struct sb_backend *b)
         pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
         if (pidns < 0)
                 _exit(1);
-        serve_sock = sock;
-        serve_pidns = pidns;
-        /* A static spawner under cgroup v1 clones jobs' inits into its own
-         * memory; a fork of the daemon, or anything the proof at start
-         * does not accept, forks them. */
-        vm_ok = sb_cgroup_memory_split(&b->cg) >= 0 && sb_vmclone_init();
         /* Our bounding and ambient sets go now, once: every clone inherits
          * them empty (caps.c). They limit only what an execve could gain,
          * and the spawner execs nothing, so its own effective set (which

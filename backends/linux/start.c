@@ -9,9 +9,8 @@
  *   by SCM_RIGHTS, then argv and envp as NUL-terminated strings.
  *
  * The daemon side (send) may allocate; the child side (recv) runs in the
- * sandboxed child and reads into the room its spawner gave it (struct
- * sb_start_area: a slot of its own when it shares the spawner's memory,
- * vmclone.c). Hence the size limit SB_LINUX_START_*_MAX, which the daemon
+ * sandboxed child, which allocates nothing, and reads into static room of
+ * fixed size. Hence the size limit SB_LINUX_START_*_MAX, which the daemon
  * checks before it hands a request to a prepared sandbox. Nothing in the
  * message can widen the sandbox: it names the program and its
  * environment, and the fds become the program's stdio.
@@ -95,7 +94,12 @@ int sb_linux_start_send(int fd, const struct sb_job_spec *spec, char *errbuf, si
 
 /* ---- child side ---- */
 
-struct sb_start_area sb_linux_start_area;
+/* The child's room for the start request: the argv and envp arrays and
+ * their strings. */
+static struct {
+        char *args[SB_LINUX_START_ENTRIES_MAX + 2];
+        char strings[SB_LINUX_START_BYTES_MAX];
+} start_area;
 
 static void close_fds(const int *fds, int n)
 {
@@ -103,9 +107,9 @@ static void close_fds(const int *fds, int n)
                 close(fds[i]);
 }
 
-int sb_linux_start_recv(int fd, struct sb_start_area *a, char ***argv, char ***envp, int stdio[3],
-                        const char **step)
+int sb_linux_start_recv(int fd, char ***argv, char ***envp, int stdio[3], const char **step)
 {
+        __typeof__(start_area) *a = &start_area;
         struct sb_start_hdr h;
         union {
                 struct cmsghdr h;

@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from conftest import _daemon_fixture, deadline_poll
+from conftest import MIB, _daemon_fixture, deadline_poll, preflight_sandbox, run_probe
+from test_prepared import wait_prepared
 
 
 @pytest.fixture
@@ -231,3 +232,41 @@ def test_prepared_refill_without_spawner(pooled_daemon):
     assert deadline_poll(lambda: len(d.prepared()) >= 2, 10), d.log()
     cp = d.ctl("run", "--json", "--", "true")
     assert cp.returncode == 0, cp
+
+
+def inits_of(d):
+    return [p for p, (comm, _) in children(d.pid).items() if comm == "sb-init"]
+
+
+def test_oom_of_one_job_spares_the_spawner_and_other_jobs(pooled_daemon):
+    """The OOM killer's pick stays inside the hog's job: the spawner that
+    cloned every init, a running job and the prepared sandboxes live on."""
+    d = pooled_daemon
+    preflight_sandbox(d, memory=64 * MIB)
+    wait_prepared(d)
+    spawner = spawner_of(d)
+    with d.rpc() as c:
+        sleeper = c.exec(["sleep", "30"], detach=True)
+        cp, r = run_probe(d, "memhog", 512 * MIB, opts=["--memory", "64M", "--timeout", "30s"])
+        assert r["state"] == "oom", r
+        assert spawner_of(d) == spawner
+        err, info = c.call("inspect", {"job": sleeper})
+        assert err is None and info["state"] == "running", (err, info)
+        assert deadline_poll(lambda: len(inits_of(d)) >= 3, timeout=10), children(d.pid)
+        cp = d.ctl("run", "--", "echo", "after")
+        assert cp.returncode == 0 and cp.stdout == b"after\n", cp
+        c.ok("kill", {"job": sleeper})
+        _, _, r = c.wait_exit(sleeper)
+        assert r["state"] == "killed", r
+    assert "spawner restarted" not in d.log(), d.log()
+
+
+@pytest.mark.parametrize("kib", [16, 40])
+def test_large_argv_runs_whether_prepared_or_not(pooled_daemon, kib):
+    """A prepared sandbox takes argv and environment up to 24 KiB
+    (SB_LINUX_START_BYTES_MAX); a larger request gets a sandbox of its own."""
+    wait_prepared(pooled_daemon)
+    words = ["%04d" % i + "x" * 95 for i in range(kib * 1024 // 100)]
+    cp = pooled_daemon.ctl("run", "--json", "--", "sh", "-c", 'echo "$#"', "sh", *words)
+    assert cp.returncode == 0, cp
+    assert f'"stdout":"{len(words)}\\n"' in cp.stdout.decode().replace(" ", ""), cp.stdout[:200]

@@ -163,9 +163,6 @@ static void test_v2_limits(void **state)
         (void)state;
         v2_tree();
         assert_int_equal(sb_cgroup_open(&cg, 2, tmpdir, "/", "skillbox", true, err, sizeof(err)), 0);
-        /* One hierarchy: memory cannot be left alone (a job's init is
-         * forked under v2, vmclone.c). */
-        assert_int_equal(sb_cgroup_memory_split(&cg), -1);
         assert_int_equal(sb_cgroup_job_create(&cg, "3f9a0c12be47", &lim, &job, err, sizeof(err)), 0);
         assert_string_equal(get("skillbox/3f9a0c12be47/memory.max"), "536870912");
         assert_string_equal(get("skillbox/3f9a0c12be47/memory.swap.max"), "0");
@@ -409,54 +406,6 @@ static void test_v1_attach_self(void **state)
         sb_cgroup_close(&cg);
 }
 
-/* An init in the spawner's memory (vmclone.c) leaves the job's memory
- * cgroup for its parent and keeps its cgroup.procs open for its program;
- * emptiness is then read from a hierarchy it stays in. */
-static void test_v1_leave_memory(void **state)
-{
-        struct sb_cgroup cg;
-        struct sb_cgroup_job job;
-        struct sb_cgroup_limits lim = { 0, 0, 0 };
-        char err[256] = "";
-        int memfd = -1;
-
-        (void)state;
-        v1_tree(true);
-        assert_int_equal(sb_cgroup_open(&cg, 1, tmpdir, "/", "skillbox", true, err, sizeof(err)), 0);
-        assert_int_equal(sb_cgroup_memory_split(&cg), cg.ctrl_base[0]);
-        assert_int_equal(sb_cgroup_job_create(&cg, "abc", &lim, &job, err, sizeof(err)), 0);
-        assert_int_equal(sb_cgroup_job_attach_self(&job), 0);
-        assert_int_equal(sb_cgroup_job_leave_memory(&job, &memfd), 0);
-        assert_true(memfd >= 0);
-        assert_string_equal(get("memory/skillbox/cgroup.procs"), "0");
-        put("memory/skillbox/abc/cgroup.procs", "");
-        assert_int_equal(write(memfd, "0", 1), 1);
-        close(memfd);
-        assert_string_equal(get("memory/skillbox/abc/cgroup.procs"), "0");
-
-        /* Someone in memory only (the program's view is irrelevant here):
-         * the job is empty as far as its init's hierarchies say... */
-        put("pids/skillbox/abc/cgroup.procs", "");
-        put("cpu,cpuacct/skillbox/abc/cgroup.procs", "");
-        put("freezer/skillbox/abc/cgroup.procs", "");
-        assert_int_equal(sb_cgroup_job_empty(&job), 1);
-        /* ...and not while a process is in pids. */
-        put("pids/skillbox/abc/cgroup.procs", "42\n");
-        assert_int_equal(sb_cgroup_job_empty(&job), 0);
-
-        /* Without its job fd it fails, and leaves nothing open. */
-        int saved = job.fd[cg.ctrl_base[0]];
-        job.fd[cg.ctrl_base[0]] = -1;
-        assert_int_equal(sb_cgroup_job_leave_memory(&job, &memfd), -EINVAL);
-        assert_int_equal(memfd, -1);
-        job.fd[cg.ctrl_base[0]] = saved;
-
-        put("memory/skillbox/abc/cgroup.procs", "");
-        put("pids/skillbox/abc/cgroup.procs", "");
-        assert_int_equal(sb_cgroup_job_destroy(&job), 0);
-        sb_cgroup_close(&cg);
-}
-
 static void test_v1_missing_required(void **state)
 {
         struct sb_cgroup cg;
@@ -615,7 +564,6 @@ int main(void)
                 T(test_v1_limits_and_stats),
                 T(test_v1_comounted),
                 T(test_v1_attach_self),
-                T(test_v1_leave_memory),
                 T(test_v1_missing_required),
                 T(test_bad_name),
                 T(test_read_key),
