@@ -151,11 +151,16 @@ static int linux_open(const struct sb_backend_config *cfg, struct sb_backend **o
         r = sb_linux_reap_leftovers(b, errbuf, errlen);
         if (r < 0)
                 goto fail;
-        /* Last, while the daemon is still small: what it forks keeps this
-         * address space for every job it clones. */
-        r = sb_linux_spawner_start(b, sb_linux_spawner_find(cfg->linux_cfg.spawner_path, path,
-                                                            sizeof(path)),
-                                   errbuf, errlen);
+        /* Every job is cloned by the spawner: no spawner, no backend. */
+        const char *exe = sb_linux_spawner_find(cfg->linux_cfg.spawner_path, path, sizeof(path));
+        if (!exe) {
+                r = sb_backend_fail(errbuf, errlen, -ENOENT,
+                                    "skillbox-spawner, which clones every job, is neither at %s "
+                                    "nor at %s", path, SKILLBOX_SPAWNER_PATH);
+                goto fail;
+        }
+        b->notice = cfg->linux_cfg.notice;
+        r = sb_linux_spawner_start(b, exe, errbuf, errlen);
         if (r < 0)
                 goto fail;
         *out = b;

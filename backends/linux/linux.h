@@ -33,6 +33,10 @@ struct sb_host_path {
 #define SB_LINUX_TOP_MAX 6      /* bin sbin lib lib32 lib64 libx32 */
 #define SB_LINUX_ETC_MAX 4      /* ld.so.cache alternatives localtime nsswitch.conf */
 
+/* A spawner that keeps dying is restarted at most this often (spawner.c). */
+#define SB_SPAWNER_RESTARTS_MAX 5
+#define SB_SPAWNER_RESTART_WINDOW_S 60
+
 struct sb_backend {
         char state_dir[PATH_MAX];
         char root_mnt[PATH_MAX];        /* <state_dir>/root: where each job's tmpfs root goes */
@@ -44,8 +48,15 @@ struct sb_backend {
         struct sb_host_path etc[SB_LINUX_ETC_MAX];
         int landlock_abi;               /* used for jobs: min(kernel, SB_LANDLOCK_ABI_MAX); 0 = none */
         struct sb_seccomp_cache seccomp;        /* compiled filters (seccomp.c) */
-        int spawner_fd;                 /* socket to the spawner (spawner.c); -1 = clone in-process */
+        int spawner_fd;                 /* socket to the spawner (spawner.c); -1 = none running */
         pid_t spawner_pid;
+        char spawner_exe[PATH_MAX];
+        char spawner_lost[64];          /* how the last one ended: "died (signal KILL)" */
+        /* When each of the latest restarts happened (CLOCK_MONOTONIC s),
+         * oldest first: bounds the restarts of a spawner that keeps dying. */
+        uint64_t spawner_starts[SB_SPAWNER_RESTARTS_MAX];
+        int spawner_starts_n;
+        void (*notice)(const char *msg);        /* the daemon's log; NULL = none */
         /* Prepared sandboxes whose clone was asked for and not yet
          * answered, oldest first: the spawner answers in order. */
         struct sb_backend_job *pending_head, *pending_tail;
@@ -107,7 +118,7 @@ struct sb_backend_job {
         bool pending;
         struct sb_backend_job *pending_next;
         int pending_err;                /* positive errno; 0 = cloned */
-        char pending_step[32];
+        char pending_step[96];
 };
 
 struct sb_child_ctx {
@@ -143,15 +154,15 @@ int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct 
                    char *errbuf, size_t errlen);
 
 /* spawner.c: start (end of open()) and stop (close()) the process that
- * clones the jobs: exe is the spawner executable, or NULL for a fork of the
- * daemon (spawner_serve.c); clone: 0 and the pidfd and pid, -errno with errbuf set, or 1
- * when the spawner is gone (it is then stopped; clone in-process). */
+ * clones the jobs, the executable exe (spawner_exe.c). clone: 0 and the
+ * pidfd and pid, or -errno with errbuf set (the failed step, or a spawner
+ * that died or was stuck with the request: a new one starts for the next). */
 int sb_linux_spawner_start(struct sb_backend *b, const char *exe, char *errbuf, size_t errlen);
 void sb_linux_spawner_stop(struct sb_backend *b);
 int sb_linux_spawner_clone(struct sb_backend *b, const struct sb_child_ctx *c, int cgfd,
                            int *pidfd, pid_t *pid, char *errbuf, size_t errlen);
 /* A prepared sandbox (c->held): only send the request; j joins the pending
- * list. 0, -errno with errbuf set, or 1 when the spawner is gone. */
+ * list. 0, or -errno with errbuf set. */
 int sb_linux_spawner_clone_async(struct sb_backend *b, const struct sb_child_ctx *c, int cgfd,
                                  struct sb_backend_job *j, char *errbuf, size_t errlen);
 /* Read the answers to pending requests, in order, until `until` has its

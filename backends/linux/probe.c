@@ -37,6 +37,7 @@ const char *sb_linux_spawner_find(const char *configured, char *buf, size_t len)
         if (configured)
                 return configured;
         /* Beside the running program first: a build tree runs its own. */
+        snprintf(buf, len, "(beside the running program)");
         n = readlink("/proc/self/exe", buf, len - 1);
         if (n > 0) {
                 buf[n] = '\0';
@@ -62,12 +63,12 @@ static void check_spawner(const struct sb_backend_config *cfg, struct sb_backend
                 snprintf(it->detail, sizeof(it->detail), "%s", path);
                 return;
         }
-        snprintf(it->detail, sizeof(it->detail),
-                 "no skillbox-spawner beside skillboxd or at %s: jobs are cloned from a "
-                 "fork of the daemon (slower)", SKILLBOX_SPAWNER_PATH);
+        /* Truncated, if ever, at the end of the path (the item's size). */
+        snprintf(it->detail, sizeof(it->detail), "no skillbox-spawner at %.200s or %s: "
+                 "it clones every job", buf, SKILLBOX_SPAWNER_PATH);
         snprintf(it->fix, sizeof(it->fix), "install skillbox-spawner at %s",
                  SKILLBOX_SPAWNER_PATH);
-        it->status = SB_BACKEND_PROBE_WARN;
+        it->status = SB_BACKEND_PROBE_FAIL;
 }
 
 void sb_linux_probe(const struct sb_backend_config *cfg, struct sb_backend_probe *out)

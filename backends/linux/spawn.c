@@ -1,23 +1,16 @@
 /* spawn.c — create a linux job's main process.
  *
- * clone3() with CLONE_PIDFD and new mount, pid, net, ipc and uts
- * namespaces; on v2 also CLONE_INTO_CGROUP so the child is born in the
- * job cgroup. Otherwise (v1, or a kernel that refuses it) the child moves
- * itself into the job cgroup(s) as its first step after the parent's "go"
- * (child.c): it runs no code of the job before it is accounted and limited,
- * and a failure there ends the job `failed` with the step and errno. The
- * cgroup.procs writes (~1 ms for five v1 hierarchies) are then off the
- * daemon's loop. The child then unshares its cgroup namespace itself.
- *
- * Normally the clone3 happens in the spawner (spawner.c), which gets a
- * copy of the prepared sb_child_ctx; in-process (below) only if the spawner
- * is gone. clone3 without CLONE_VM is a fork: the child has a private copy
- * of the cloning process's memory, which is how it reads the context.
+ * The spawner (spawner.c) clones it: clone3() with CLONE_PIDFD and new
+ * mount, pid, net, ipc and uts namespaces, and CLONE_INTO_CGROUP where the
+ * kernel and cgroup version allow it, so the child is born in the job
+ * cgroup. Otherwise the child moves itself into the job cgroup(s) as its
+ * first step after the parent's "go" (child.c): it runs no code of the job
+ * before it is accounted and limited, and a failure there ends the job
+ * `failed` with the step and errno. The child then unshares its cgroup
+ * namespace itself.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/sched.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,37 +23,9 @@
 #include "backends/internal.h"
 #include "backends/linux/linux.h"
 
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-
-#define JOB_NS_FLAGS (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
-
-static pid_t do_clone3(int *pidfd, int cgroup_fd)
-{
-        struct clone_args ca;
-
-        memset(&ca, 0, sizeof(ca));
-        ca.flags = CLONE_PIDFD | JOB_NS_FLAGS;
-        ca.pidfd = (uint64_t)(uintptr_t)pidfd;
-        ca.exit_signal = SIGCHLD;
-        if (cgroup_fd >= 0) {
-                ca.flags |= CLONE_INTO_CGROUP;
-                ca.cgroup = (uint64_t)cgroup_fd;
-        }
-        return (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-}
-
-/* The sync socket pair and the error pipe, closing any previous ones. */
+/* The sync socket pair and the error pipe. */
 static int open_pipes(struct sb_child_ctx *c, int syncp[2], int errp[2])
 {
-        for (int i = 0; i < 2; i++) {
-                if (syncp[i] >= 0)
-                        close(syncp[i]);
-                if (errp[i] >= 0)
-                        close(errp[i]);
-                syncp[i] = errp[i] = -1;
-        }
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, syncp) < 0 ||
             pipe2(errp, O_CLOEXEC) < 0)
                 return -errno;
@@ -138,7 +103,7 @@ int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct 
         c.attach = &j->cgj;
 
         int cgfd = sb_cgroup_job_clone_fd(&j->cgj);
-        if (b->spawner_fd >= 0 && j->held) {
+        if (j->held) {
                 /* A prepared sandbox: ask, and read the answer later
                  * (sb_linux_spawner_settle). The child does not wait for a
                  * "go": it builds its sandbox and then waits for the start
@@ -146,54 +111,14 @@ int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct 
                 r = sb_linux_spawner_clone_async(b, &c, cgfd, j, errbuf, errlen);
                 if (r < 0)
                         goto out;
-                if (r == 0)
-                        goto ends;      /* the request holds its own copies */
-                if ((r = open_pipes(&c, syncp, errp)) < 0) {
-                        r = sb_backend_fail(errbuf, errlen, r, "sync pipes");
-                        goto out;
-                }
-        } else if (b->spawner_fd >= 0) {
-                /* The usual way: cloned by the spawner (spawner.c), not
-                 * from the daemon's own address space. */
-                r = sb_linux_spawner_clone(b, &c, cgfd, &pidfd, &pid, errbuf, errlen);
-                if (r < 0)
-                        goto out;
-                if (r == 0)
-                        goto cloned;
-                /* The spawner died, maybe after it cloned a child that now
-                 * waits for the "go" on these pipes: ours gets fresh ones,
-                 * so only it can be released and the other reads EOF. */
-                if ((r = open_pipes(&c, syncp, errp)) < 0) {
-                        r = sb_backend_fail(errbuf, errlen, r, "sync pipes");
-                        goto out;
-                }
+                goto ends;      /* the request holds its own copies */
         }
-        sigset_t oldmask;
-        /* No signal may reach the child before it reset the handlers. */
-        sb_backend_block_signals(&oldmask);
-        pid = do_clone3(&pidfd, cgfd);
-        if (pid >= 0 && cgfd >= 0)
-                c.attach = NULL;        /* born in it; only the child reads c */
-        if (pid < 0 && cgfd >= 0 && (errno == EINVAL || errno == EOPNOTSUPP || errno == E2BIG)) {
-                /* An older kernel: the child attaches itself instead. */
-                b->cg.clone_into = false;
-                cgfd = -1;
-                pid = do_clone3(&pidfd, -1);
-        }
-        if (pid == 0)
-                sb_linux_child(&c);
-        r = -errno;
-        sb_backend_restore_signals(&oldmask);
-        if (pid < 0) {
-                errno = -r;
-                r = sb_backend_fail(errbuf, errlen, -errno, "clone3");
+        r = sb_linux_spawner_clone(b, &c, cgfd, &pidfd, &pid, errbuf, errlen);
+        if (r < 0)
                 goto out;
-        }
 
-cloned:
-        /* Go (a prepared sandbox needs none: it waits for its start). */
-        r = 1;
-        while (!j->held && (r = (int)send(syncp[1], "g", 1, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+        /* Go: the child runs nothing of the job before it. */
+        while ((r = (int)send(syncp[1], "g", 1, MSG_NOSIGNAL)) < 0 && errno == EINTR)
                 ;
         if (r != 1) {
                 r = sb_backend_fail(errbuf, errlen, r < 0 ? -errno : -EIO, "release child");

@@ -25,7 +25,7 @@
  * x86_64. */
 #if defined(__x86_64__)
 _Static_assert(sizeof(struct sb_job_spec) == 144, "sb_job_spec changed: update spawner.h");
-_Static_assert(sizeof(struct sb_backend_job) == 1448, "sb_backend_job changed: update spawner.h");
+_Static_assert(sizeof(struct sb_backend_job) == 1512, "sb_backend_job changed: update spawner.h");
 _Static_assert(sizeof(struct sb_linux_binds) == 1100, "sb_linux_binds changed: update spawner.h");
 _Static_assert(sizeof(struct sb_child_ctx) == 856, "sb_child_ctx changed: update spawner.h");
 _Static_assert(sizeof(struct sb_seccomp_prog) == 232, "sb_seccomp_prog changed: update spawner.h");

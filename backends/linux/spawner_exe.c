@@ -56,6 +56,7 @@ int main(void)
         b->spawner_fd = -1;
         b->spawner_pid = 0;
         b->pending_head = b->pending_tail = NULL;
+        b->notice = NULL;
         answer(0, "");
         sb_linux_spawner_serve(SOCK_FD, h.daemon, b);
 }

@@ -3,12 +3,11 @@
  * A clone copies its parent's page tables, and the parent then takes a
  * copy-on-write fault on every page it writes while the child lives. So no
  * job is cloned from the daemon itself: at open() the daemon starts this
- * small single-threaded process, normally as its own static executable
- * (spawner_exe.c: a few mappings, so each clone and each job init's exit
- * handles a few page tables instead of those of a dozen shared libraries),
- * or else as a plain fork of the daemon. Each request (spawner.h) carries
- * the child's whole context; the answer is the pid and a pidfd, or the
- * failed step and errno.
+ * small single-threaded process, its own static executable (spawner_exe.c:
+ * a few mappings, so each clone and each job init's exit handles a few page
+ * tables instead of those of a dozen shared libraries). Each request
+ * (spawner.h) carries the child's whole context; the answer is the pid and
+ * a pidfd, or the failed step and errno.
  *
  * The job must stay the daemon's child (waitid(P_PIDFD), rusage): clone3
  * with CLONE_PARENT. The kernel refuses CLONE_PARENT|CLONE_NEWPID, so before
@@ -21,7 +20,7 @@
  * runs as a job uid, and holds a received fd only until the clone is done.
  * What the child reads from struct sb_backend (root_mnt, top, etc,
  * cap_last, landlock_abi, cg.nbase, cg.fake) is fixed once open() probed the
- * host, so the spawner's copy (from the fork, or the hello) is the daemon's.
+ * host, so the spawner's copy (from the hello) is the daemon's.
  */
 #include <errno.h>
 #include <fcntl.h>
