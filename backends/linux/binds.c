@@ -310,28 +310,31 @@ static int make_target(const char *target, char *path, size_t size)
         return 0;
 }
 
-int sb_linux_binds_attach(const struct sb_linux_binds *bd, char *step, size_t steplen)
+int sb_linux_binds_attach(const struct sb_spawn_plan *p, const int *fd, char *step,
+                          size_t steplen)
 {
         char path[SBP_TARGET_MAX + 2];
         int r;
 
-        if (bd->work_tree >= 0 &&
-            syscall(SYS_move_mount, bd->work_tree, "", AT_FDCWD, "work",
+        if (fd[SB_PLAN_FD_WORK_TREE] >= 0 &&
+            syscall(SYS_move_mount, fd[SB_PLAN_FD_WORK_TREE], "", AT_FDCWD, "work",
                     MOVE_MOUNT_F_EMPTY_PATH) < 0) {
                 r = -errno;
                 set_step2(step, steplen, "move_mount workdir_fd on /work", NULL);
                 return r;
         }
-        for (uint32_t i = 0; i < bd->n; i++) {
-                r = make_target(bd->targets[i], path, sizeof(path));
+        for (uint32_t i = 0; i < p->nbinds; i++) {
+                const char *target = sb_plan_s(p, p->binds[i].target);
+
+                r = make_target(target, path, sizeof(path));
                 if (r < 0) {
-                        set_step2(step, steplen, "mkdir ", bd->targets[i]);
+                        set_step2(step, steplen, "mkdir ", target);
                         return r;
                 }
-                if (syscall(SYS_move_mount, bd->trees[i], "", AT_FDCWD, path,
+                if (syscall(SYS_move_mount, fd[SB_PLAN_FD_TREES + i], "", AT_FDCWD, path,
                             MOVE_MOUNT_F_EMPTY_PATH) < 0) {
                         r = -errno;
-                        set_step2(step, steplen, "move_mount on ", bd->targets[i]);
+                        set_step2(step, steplen, "move_mount on ", target);
                         return r;
                 }
         }

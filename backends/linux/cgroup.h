@@ -95,9 +95,10 @@ void sb_cgroup_close(struct sb_cgroup *cg);
 /* Create the job cgroup with its limits; on failure nothing is left. */
 int sb_cgroup_job_create(struct sb_cgroup *cg, const char *id, const struct sb_cgroup_limits *lim,
                          struct sb_cgroup_job *job, char *errbuf, size_t errlen);
-/* Move the calling process into every hierarchy of the job ("0" to each
- * cgroup.procs). Allocation-free: runs in the clone3 child, before exec. */
-int sb_cgroup_job_attach_self(struct sb_cgroup_job *job);
+/* Move the calling process into every hierarchy of a job, given as the n
+ * directory fds of its cgroup ("0" to each cgroup.procs; fake: the unit
+ * tests' tree). Allocation-free: runs in the clone3 child, before exec. */
+int sb_cgroup_attach_self(const int *fd, int n, bool fake);
 /* fd for clone3(CLONE_INTO_CGROUP), or -1 when not usable. */
 int sb_cgroup_job_clone_fd(const struct sb_cgroup_job *job);
 /* 1 if no process is left in the job cgroup, 0 if some are, <0 error. */

@@ -1,9 +1,9 @@
 /* linux.h — internals shared by the files of the linux backend.
  *
  * struct sb_backend holds what open() learned about the host (so that a
- * spawn does no probing); struct sb_child_ctx is everything the pre-exec
- * child needs, prepared by the parent before clone3 so that the child
- * allocates nothing.
+ * spawn does no probing); the spawn plan (plan.h), built from it and the
+ * job, is everything the pre-exec child reads, so that the child allocates
+ * nothing.
  */
 #pragma once
 
@@ -15,6 +15,7 @@
 #include "backends/backend.h"
 #include "backends/internal.h"
 #include "backends/linux/cgroup.h"
+#include "backends/linux/plan.h"
 #include "backends/linux/seccomp_groups.h"
 
 /* What a prepared sandbox's start() takes (caps.prepared_*_max); the
@@ -121,30 +122,6 @@ struct sb_backend_job {
         char pending_step[96];
 };
 
-struct sb_child_ctx {
-        const struct sb_backend *b;
-        const struct sb_job_spec *spec;
-        const struct sb_backend_job *j;
-        int sync_r, sync_w;             /* parent -> child "go" */
-        int err_r, err_w;               /* child -> parent error record, O_CLOEXEC */
-        /* Non-NULL: the job cgroup the child moves itself into, first thing
-         * after the go (v1, or v2 without CLONE_INTO_CGROUP): the parent's
-         * loop does not pay for the cgroup.procs writes. */
-        struct sb_cgroup_job *attach;
-        char passwd[320];
-        char group[160];
-        bool held;                      /* keep sync_r: the start request comes on it */
-        /* Cloned by the spawner, whose handlers are all SIG_DFL already
-         * (spawner_main): only the signal mask needs resetting. */
-        bool signals_default;
-        /* Cloned by a spawner that emptied its own bounding and ambient
-         * sets: the child inherits them empty (verified all the same). */
-        bool bounding_clear;
-        char tmp_opts[96];              /* "size=N,nr_inodes=N,mode=1777" */
-        char shm_opts[96];
-        char work_opts[128];            /* "size=N,nr_inodes=N,mode=0700,uid=U,gid=G" */
-};
-
 /* spawn.c: clone3 into namespaces (and the job cgroup), release the child. */
 /* A prepared sandbox (j->held) may come back pending: its clone was asked
  * of the spawner, and sb_linux_spawn_done() completes it when the answer is
@@ -152,6 +129,12 @@ struct sb_child_ctx {
 void sb_linux_spawn_done(struct sb_backend_job *j, pid_t pid, int pidfd);
 int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct sb_backend_job *j,
                    char *errbuf, size_t errlen);
+/* The plan of j's child (plan.h) into pb (its p is the caller's to free,
+ * set even on failure), and the fds it names into fds[SB_PLAN_FDS] and
+ * *nfds: the pipes' child ends, stdio, the cgroup and bind fds. */
+int sb_linux_spawn_plan(struct sb_plan_builder *pb, const struct sb_backend *b,
+                        const struct sb_job_spec *spec, const struct sb_backend_job *j,
+                        int sync_r, int err_w, int *fds, int *nfds, char *errbuf, size_t errlen);
 
 /* spawner.c: start (end of open()) and stop (close()) the process that
  * clones the jobs, the executable exe (spawner_exe.c). clone: 0 and the
@@ -159,25 +142,29 @@ int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct 
  * that died or was stuck with the request: a new one starts for the next). */
 int sb_linux_spawner_start(struct sb_backend *b, const char *exe, char *errbuf, size_t errlen);
 void sb_linux_spawner_stop(struct sb_backend *b);
-int sb_linux_spawner_clone(struct sb_backend *b, const struct sb_child_ctx *c, int cgfd,
-                           int *pidfd, pid_t *pid, char *errbuf, size_t errlen);
-/* A prepared sandbox (c->held): only send the request; j joins the pending
- * list. 0, or -errno with errbuf set. */
-int sb_linux_spawner_clone_async(struct sb_backend *b, const struct sb_child_ctx *c, int cgfd,
-                                 struct sb_backend_job *j, char *errbuf, size_t errlen);
+int sb_linux_spawner_clone(struct sb_backend *b, const struct sb_spawn_plan *p, const int *fds,
+                           int nfds, int *pidfd, pid_t *pid, char *errbuf, size_t errlen);
+/* A prepared sandbox: only send the plan; j joins the pending list. 0, or
+ * -errno with errbuf set. */
+int sb_linux_spawner_clone_async(struct sb_backend *b, const struct sb_spawn_plan *p,
+                                 const int *fds, int nfds, struct sb_backend_job *j, char *errbuf,
+                                 size_t errlen);
 /* Read the answers to pending requests, in order, until `until` has its
  * (NULL: all of them). Blocks for as long as the spawner takes. */
 void sb_linux_spawner_settle(struct sb_backend *b, struct sb_backend_job *until);
 
-/* child.c: the pre-exec sequence. Never returns. */
-__attribute__((noreturn)) void sb_linux_child(const struct sb_child_ctx *c);
+/* child.c: the pre-exec sequence, reading only the plan and the fds it
+ * names (by slot, fd[SB_PLAN_FD_*]); attach: the child moves itself into
+ * the job cgroup (it was not cloned into it). Never returns. */
+__attribute__((noreturn)) void sb_linux_child(const struct sb_spawn_plan *p, const int *fd,
+                                              bool attach);
 
 /* init.c: pid 1 of the job's pid namespace once the program is forked off:
  * reaps, then reports the program's wait status on errfd. Never returns. */
 __attribute__((noreturn)) void sb_linux_init(int errfd, pid_t program, uid_t uid);
 
 /* mounts.c: build the job's root and pivot into it. */
-int sb_linux_mounts(const struct sb_child_ctx *c, char *step, size_t steplen);
+int sb_linux_mounts(const struct sb_spawn_plan *p, const int *fd, char *step, size_t steplen);
 
 /* binds.c. prepare (parent, before clone): validate the spec's fds and make
  * the detached mounts; release closes them (and the kept workdir fd); attach
@@ -187,7 +174,8 @@ int sb_linux_mounts(const struct sb_child_ctx *c, char *step, size_t steplen);
 void sb_linux_binds_init(struct sb_linux_binds *bd);
 int sb_linux_binds_prepare(struct sb_linux_binds *bd, const struct sb_job_spec *spec,
                            char *errbuf, size_t errlen);
-int sb_linux_binds_attach(const struct sb_linux_binds *bd, char *step, size_t steplen);
+int sb_linux_binds_attach(const struct sb_spawn_plan *p, const int *fd, char *step,
+                          size_t steplen);
 void sb_linux_binds_release(struct sb_linux_binds *bd, bool keep_chown_fd);
 int sb_linux_binds_after_job(struct sb_linux_binds *bd);
 

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "backends/internal.h"
+#include "backends/linux/linux.h"
 #include "backends/linux/spawner.h"
 
 /* How long the daemon waits for the spawner's hello or a reply. A clone
@@ -58,23 +59,21 @@ static __attribute__((noreturn)) void exec_spawner(int sock, const char *exe)
 static int hello(int fd, pid_t daemon, const struct sb_backend *b, const char *exe,
                  char *errbuf, size_t errlen)
 {
-        struct sb_spawn_hello *h = calloc(1, sizeof(*h));
+        struct sb_spawn_hello h = {
+                .magic = SB_SPAWN_HELLO_MAGIC,
+                .plan_version = SB_SPAWN_PLAN_VERSION,
+                .plan_size = sizeof(struct sb_spawn_plan),
+                .daemon = daemon,
+                .cap_last = b->cap_last,
+        };
         struct sb_spawn_reply rep;
         struct pollfd p = { .fd = fd, .events = POLLIN };
         ssize_t n;
         int r;
 
-        if (!h)
-                return sb_backend_fail(errbuf, errlen, -ENOMEM, "spawner %s", exe);
-        h->magic = SB_SPAWN_HELLO_MAGIC;
-        h->req_size = sizeof(struct sb_spawn_req);
-        h->backend_size = sizeof(struct sb_backend);
-        h->daemon = daemon;
-        h->b = *b;
         do
-                n = send(fd, h, sizeof(*h), MSG_NOSIGNAL);
+                n = send(fd, &h, sizeof(h), MSG_NOSIGNAL);
         while (n < 0 && errno == EINTR);
-        free(h);
         if (n < 0 && errno != EPIPE)
                 return sb_backend_fail(errbuf, errlen, -errno, "spawner %s: send", exe);
         do
@@ -103,8 +102,7 @@ static int hello(int fd, pid_t daemon, const struct sb_backend *b, const char *e
 /* Fork and exec b->spawner_exe on a fresh socket pair, and greet it. */
 static int launch(struct sb_backend *b, char *errbuf, size_t errlen)
 {
-        int sv[2], big = (int)(sizeof(struct sb_spawn_hello) + sizeof(struct sb_spawn_req) +
-                               SB_SPAWN_BLOB_MAX + 4096);
+        int sv[2], big = (int)(sizeof(struct sb_spawn_plan) + SB_PLAN_BLOB_MAX + 4096);
         const char *exe = b->spawner_exe;
         pid_t daemon = getpid(), pid;
         sigset_t old;
@@ -254,72 +252,19 @@ static int ensure(struct sb_backend *b, char *errbuf, size_t errlen)
         return 0;
 }
 
-static void add_fd(struct sb_spawn_req *q, int *fds, int *nfds, int s, int fd)
+/* Send one plan: 0, -errno with errbuf set (nothing sent), or 1 when the
+ * spawner is gone (nothing delivered: it is reaped then). */
+static int send_request(struct sb_backend *b, const struct sb_spawn_plan *p, const int *fds,
+                        int nfds, char *errbuf, size_t errlen)
 {
-        if (fd < 0)
-                return;
-        q->slot_fd[s] = (int8_t)*nfds;
-        fds[(*nfds)++] = fd;
-}
-
-/* Send one clone request: 0, -errno with errbuf set (nothing sent), or 1
- * when the spawner is gone (nothing delivered: it is reaped then). */
-static int send_request(struct sb_backend *b, const struct sb_child_ctx *c, int cgfd,
-                        char *errbuf, size_t errlen)
-{
-        const struct sb_job_spec *spec = c->spec;
-        const struct sb_seccomp_prog *sp = c->j->seccomp;
-        struct sb_spawn_req *q;
-        size_t slen, off, len;
-        uint32_t argc = 0, envc = 0;
-        int fds[SB_SPAWN_SLOTS], nfds = 0, r;
         ssize_t n;
-
-        slen = sb_linux_strv_measure(spec->argv, spec->envp, &argc, &envc);
-        if (argc + envc > SB_SPAWN_ARGS_MAX || slen > SB_SPAWN_BLOB_MAX - 2 * SB_SPAWN_BPF_MAX * sizeof(struct sock_filter) ||
-            sp->allow.len > SB_SPAWN_BPF_MAX || sp->deny.len > SB_SPAWN_BPF_MAX)
-                return sb_backend_fail(errbuf, errlen, -E2BIG, "spawner request");
-        off = (slen + 7u) & ~(size_t)7u;
-        len = sizeof(*q) + off + (size_t)(sp->allow.len + sp->deny.len) * sizeof(struct sock_filter);
-        q = calloc(1, len);
-        if (!q)
-                return sb_backend_fail(errbuf, errlen, -ENOMEM, "spawner request");
-        q->magic = SB_SPAWN_MAGIC;
-        q->argc = argc;
-        q->envc = envc;
-        q->strings_len = (uint32_t)slen;
-        q->allow_len = sp->allow.len;
-        q->deny_len = sp->deny.len;
-        q->attach = c->attach != NULL && cgfd < 0;
-        q->spec = *spec;
-        q->j = *c->j;
-        q->c = *c;
-        sb_linux_strv_pack((char *)(q + 1), spec->argv, argc, spec->envp, envc);
-        struct sock_filter *bpf = (struct sock_filter *)((char *)(q + 1) + off);
-        memcpy(bpf, sp->allow.filter, sp->allow.len * sizeof(*bpf));
-        if (sp->deny.len)       /* usually chained into allow (seccomp.c) */
-                memcpy(bpf + sp->allow.len, sp->deny.filter, sp->deny.len * sizeof(*bpf));
-
-        memset(q->slot_fd, -1, sizeof(q->slot_fd));
-        add_fd(q, fds, &nfds, SB_SPAWN_SYNC_R, c->sync_r);
-        add_fd(q, fds, &nfds, SB_SPAWN_ERR_W, c->err_w);
-        add_fd(q, fds, &nfds, SB_SPAWN_STDIN, spec->stdin_fd);
-        add_fd(q, fds, &nfds, SB_SPAWN_STDOUT, spec->stdout_fd);
-        add_fd(q, fds, &nfds, SB_SPAWN_STDERR, spec->stderr_fd);
-        add_fd(q, fds, &nfds, SB_SPAWN_CLONE_CG, cgfd);
-        add_fd(q, fds, &nfds, SB_SPAWN_WORK_TREE, c->j->binds.work_tree);
-        for (uint32_t i = 0; i < SBP_MOUNTS_MAX; i++)
-                add_fd(q, fds, &nfds, SB_SPAWN_TREES + (int)i, c->j->binds.trees[i]);
-        /* Always: the spawner falls back to the child attaching itself on
-         * a kernel without CLONE_INTO_CGROUP. */
-        for (int i = 0; i < SB_CGROUP_BASES_MAX; i++)
-                add_fd(q, fds, &nfds, SB_SPAWN_CG + i, c->j->cgj.fd[i]);
+        int r;
 
         union {
                 struct cmsghdr h;
-                char buf[CMSG_SPACE(SB_SPAWN_SLOTS * sizeof(int))];
+                char buf[CMSG_SPACE(SB_PLAN_FDS * sizeof(int))];
         } cm;
-        struct iovec iov = { q, len };
+        struct iovec iov = { (void *)p, p->size };
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
                              .msg_controllen = CMSG_SPACE(nfds * sizeof(int)) };
         memset(&cm, 0, sizeof(cm));
@@ -331,7 +276,8 @@ static int send_request(struct sb_backend *b, const struct sb_child_ctx *c, int 
                 n = sendmsg(b->spawner_fd, &mh, MSG_NOSIGNAL);
         while (n < 0 && errno == EINTR);
         r = n < 0 ? -errno : 0;
-        free(q);
+        if (r == -EMSGSIZE || r == -ENOBUFS)
+                return sb_backend_fail(errbuf, errlen, r, "send the spawn plan");
         if (r < 0) {
                 reap(b, false);
                 return 1;
@@ -347,7 +293,7 @@ static int read_reply(struct sb_backend *b, int *pidfd, pid_t *pid, char *errbuf
         struct sb_spawn_reply rep;
         union {
                 struct cmsghdr h;
-                char buf[CMSG_SPACE(SB_SPAWN_SLOTS * sizeof(int))];
+                char buf[CMSG_SPACE(SB_PLAN_FDS * sizeof(int))];
         } cm;
         ssize_t n;
         int got = -1;
@@ -422,36 +368,37 @@ lost:
 
 /* Send to a running spawner; once more to a new one if it was found gone
  * (the request was not delivered, so nothing of it was cloned). */
-static int send_or_restart(struct sb_backend *b, const struct sb_child_ctx *c, int cgfd,
-                           char *errbuf, size_t errlen)
+static int send_or_restart(struct sb_backend *b, const struct sb_spawn_plan *p, const int *fds,
+                           int nfds, char *errbuf, size_t errlen)
 {
         int r;
 
         for (int attempt = 0; attempt < 2; attempt++) {
                 if ((r = ensure(b, errbuf, errlen)) < 0)
                         return r;
-                if ((r = send_request(b, c, cgfd, errbuf, errlen)) <= 0)
+                if ((r = send_request(b, p, fds, nfds, errbuf, errlen)) <= 0)
                         return r;
         }
         return sb_backend_fail(errbuf, errlen, -EPIPE, "spawner %s", b->spawner_lost);
 }
 
-int sb_linux_spawner_clone(struct sb_backend *b, const struct sb_child_ctx *c, int cgfd,
-                           int *pidfd, pid_t *pid, char *errbuf, size_t errlen)
+int sb_linux_spawner_clone(struct sb_backend *b, const struct sb_spawn_plan *p, const int *fds,
+                           int nfds, int *pidfd, pid_t *pid, char *errbuf, size_t errlen)
 {
         int r;
 
         /* The spawner answers in order: earlier requests first. */
         sb_linux_spawner_settle(b, NULL);
-        if ((r = send_or_restart(b, c, cgfd, errbuf, errlen)) < 0)
+        if ((r = send_or_restart(b, p, fds, nfds, errbuf, errlen)) < 0)
                 return r;
         return read_reply(b, pidfd, pid, errbuf, errlen);
 }
 
-int sb_linux_spawner_clone_async(struct sb_backend *b, const struct sb_child_ctx *c, int cgfd,
-                                 struct sb_backend_job *j, char *errbuf, size_t errlen)
+int sb_linux_spawner_clone_async(struct sb_backend *b, const struct sb_spawn_plan *p,
+                                 const int *fds, int nfds, struct sb_backend_job *j, char *errbuf,
+                                 size_t errlen)
 {
-        int r = send_or_restart(b, c, cgfd, errbuf, errlen);
+        int r = send_or_restart(b, p, fds, nfds, errbuf, errlen);
 
         if (r < 0)
                 return r;

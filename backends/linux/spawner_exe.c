@@ -7,8 +7,8 @@
  * skillboxd has about 90 across a dozen shared libraries.
  *
  * It takes nothing from argv or the environment. fd 3 is its end of the
- * daemon's socket pair; the first message is the hello (spawner.h), with
- * the host facts a fork would have inherited. Run any other way it exits 2.
+ * daemon's socket pair; the first message is the hello (spawner.h). Run any
+ * other way it exits 2.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,8 +20,6 @@
 
 #define SOCK_FD 3
 
-static struct sb_spawn_hello h;
-
 static void answer(int err, const char *step)
 {
         struct sb_spawn_reply rep = { .err = err, .pid = (int32_t)getpid() };
@@ -32,31 +30,35 @@ static void answer(int err, const char *step)
 
 int main(void)
 {
+        struct sb_spawn_hello h;
+        const char *step = "";
+        char what[32];
         ssize_t n;
+        int r;
 
         do
                 n = recv(SOCK_FD, &h, sizeof(h), MSG_TRUNC);
         while (n < 0 && errno == EINTR);
         if (n < 0)
                 return 2;       /* not started by skillboxd: fd 3 is no socket */
-        /* Another build's daemon: say nothing it could misread, just go. */
-        if ((size_t)n != sizeof(h) || h.magic != SB_SPAWN_HELLO_MAGIC ||
-            h.req_size != sizeof(struct sb_spawn_req) || h.backend_size != sizeof(struct sb_backend))
+        if ((size_t)n != sizeof(h) || h.magic != SB_SPAWN_HELLO_MAGIC) {
+                answer(EPROTO, "hello (not from this build?)");
                 return 2;
+        }
+        /* Another plan: refuse it rather than misread it. */
+        if (h.plan_version != SB_SPAWN_PLAN_VERSION || h.plan_size != sizeof(struct sb_spawn_plan)) {
+                snprintf(what, sizeof(what), "plan v%u/%u, spawner: v%u/%zu", h.plan_version,
+                         h.plan_size, SB_SPAWN_PLAN_VERSION, sizeof(struct sb_spawn_plan));
+                answer(EPROTO, what);
+                return 2;
+        }
         if (h.daemon != getppid()) {
                 answer(ESRCH, "daemon gone");
                 return 2;
         }
-        /* Only the host facts are the daemon's; what points into its memory
-         * or names its fds means nothing here (the cgroup base fds are reset
-         * by sb_linux_spawner_serve(), for a forked spawner too). */
-        struct sb_backend *b = &h.b;
-        b->cg.ops = NULL;
-        memset(&b->seccomp, 0, sizeof(b->seccomp));
-        b->spawner_fd = -1;
-        b->spawner_pid = 0;
-        b->pending_head = b->pending_tail = NULL;
-        b->notice = NULL;
-        answer(0, "");
-        sb_linux_spawner_serve(SOCK_FD, h.daemon, b);
+        r = sb_linux_spawner_setup(SOCK_FD, h.daemon, h.cap_last, &step);
+        answer(r, step);
+        if (r)
+                return 2;
+        sb_linux_spawner_serve(SOCK_FD);
 }

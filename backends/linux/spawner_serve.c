@@ -5,8 +5,8 @@
  * job is cloned from the daemon itself: at open() the daemon starts this
  * small single-threaded process, its own static executable (spawner_exe.c:
  * a few mappings, so each clone and each job init's exit handles a few page
- * tables instead of those of a dozen shared libraries). Each request
- * (spawner.h) carries the child's whole context; the answer is the pid and
+ * tables instead of those of a dozen shared libraries). Each plan
+ * (plan.h) carries exactly what the child reads; the answer is the pid and
  * a pidfd, or the failed step and errno.
  *
  * The job must stay the daemon's child (waitid(P_PIDFD), rusage): clone3
@@ -17,10 +17,9 @@
  * Invariants: the spawner serves only its end of the socket pair (it closes
  * every other fd it inherited), dies with the daemon (PR_SET_PDEATHSIG,
  * then a getppid() check for a daemon that died before the prctl), never
- * runs as a job uid, and holds a received fd only until the clone is done.
- * What the child reads from struct sb_backend (root_mnt, top, etc,
- * cap_last, landlock_abi, cg.nbase, cg.fake) is fixed once open() probed the
- * host, so the spawner's copy (from the hello) is the daemon's.
+ * runs as a job uid, holds a received fd only until the clone is done, and
+ * has empty bounding and ambient sets (or does not start), which every
+ * clone inherits.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +29,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -39,18 +37,19 @@
 #include <unistd.h>
 
 #include "backends/internal.h"
+#include "backends/linux/linux.h"
 #include "backends/linux/spawner.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
 
-#define SPAWN_NS_FLAGS (CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
-
-static unsigned char rbuf[sizeof(struct sb_spawn_req) + SB_SPAWN_BLOB_MAX] __attribute__((aligned(16)));
-static char *arg_store[SB_SPAWN_ARGS_MAX + 2];
-static bool bounding_clear;     /* our bounding and ambient sets are empty */
-static struct sb_seccomp_prog seccomp_prog;
+/* The received plan, which each clone reads from its own copy of this
+ * memory. Only the pages a plan fills are ever touched, so a clone copies
+ * the page tables of what the largest plan so far used, nothing more. */
+static unsigned char rbuf[sizeof(struct sb_spawn_plan) + SB_PLAN_BLOB_MAX]
+        __attribute__((aligned(16)));
+static int serve_pidns = -1;
 
 static void reply(int sock, int err, pid_t pid, const char *step, int pidfd)
 {
@@ -81,90 +80,16 @@ static void reply(int sock, int err, pid_t pid, const char *step, int pidfd)
         }
 }
 
-static int slot(const struct sb_spawn_req *q, const int *fds, int nfds, int s)
-{
-        int k = q->slot_fd[s];
-
-        return k >= 0 && k < nfds ? fds[k] : -1;
-}
-
-/* Rebuild pointers and fds of the request in place; -EINVAL if it does not
- * add up (the daemon is trusted, this only guards against a bug). */
-static int unpack(struct sb_spawn_req *q, size_t len, const int *fds, int nfds, struct sb_backend *b)
-{
-        struct sb_seccomp_prog *sp = &seccomp_prog;
-        char **args = arg_store;
-        char *s = (char *)(q + 1);
-        size_t off;
-
-        /* No argv only for a prepared sandbox: its comes with the start. */
-        if (len < sizeof(*q) || q->magic != SB_SPAWN_MAGIC || (q->argc == 0 && !q->c.held) ||
-            q->argc + q->envc > SB_SPAWN_ARGS_MAX || q->strings_len > len - sizeof(*q) ||
-            q->allow_len > SB_SPAWN_BPF_MAX || q->deny_len > SB_SPAWN_BPF_MAX)
-                return -EINVAL;
-        off = (q->strings_len + 7u) & ~7u;
-        if (sizeof(*q) + off + (size_t)(q->allow_len + q->deny_len) * sizeof(struct sock_filter) != len)
-                return -EINVAL;
-        if (sb_linux_strv_unpack(s, q->strings_len, q->argc, q->envc, args) < 0)
-                return -EINVAL;
-
-        struct sock_filter *bpf = (struct sock_filter *)((char *)(q + 1) + off);
-        *sp = (struct sb_seccomp_prog){ 0 };
-        sp->allow.len = (unsigned short)q->allow_len;
-        sp->allow.filter = bpf;
-        sp->deny.len = (unsigned short)q->deny_len;
-        sp->deny.filter = bpf + q->allow_len;
-
-        q->spec.argv = args;
-        q->spec.envp = args + q->argc + 1;
-        q->spec.job_id = q->j.id;
-        q->spec.mounts = NULL;          /* read by binds_prepare (parent) only */
-        q->spec.syscall_allow = NULL;   /* compiled into sp by the parent */
-        q->spec.stdin_fd = slot(q, fds, nfds, SB_SPAWN_STDIN);
-        q->spec.stdout_fd = slot(q, fds, nfds, SB_SPAWN_STDOUT);
-        q->spec.stderr_fd = slot(q, fds, nfds, SB_SPAWN_STDERR);
-        q->spec.workdir_fd = -1;
-
-        q->j.b = b;
-        q->j.seccomp = sp;
-        q->j.pidfd = -1;
-        q->j.err_fd = -1;
-        q->j.start_fd = -1;             /* the daemon's end */
-        q->j.mntns_fd = -1;
-        q->j.netns_fd = -1;
-        q->j.pending = false;           /* the daemon's bookkeeping */
-        q->j.pending_next = NULL;
-        q->j.cgj.cg = &b->cg;
-        for (int i = 0; i < SB_CGROUP_BASES_MAX; i++)
-                q->j.cgj.fd[i] = slot(q, fds, nfds, SB_SPAWN_CG + i);
-        q->j.binds.work_tree = slot(q, fds, nfds, SB_SPAWN_WORK_TREE);
-        for (uint32_t i = 0; i < SBP_MOUNTS_MAX; i++)
-                q->j.binds.trees[i] = slot(q, fds, nfds, SB_SPAWN_TREES + (int)i);
-        q->j.binds.chown_fd = -1;       /* the parent's, after the job */
-
-        q->c.b = b;
-        q->c.spec = &q->spec;
-        q->c.j = &q->j;
-        q->c.sync_r = slot(q, fds, nfds, SB_SPAWN_SYNC_R);
-        q->c.err_w = slot(q, fds, nfds, SB_SPAWN_ERR_W);
-        q->c.sync_w = -1;
-        q->c.err_r = -1;
-        q->c.attach = q->attach ? &q->j.cgj : NULL;
-        /* Every handler was reset when we started and none set since. */
-        q->c.signals_default = true;
-        q->c.bounding_clear = bounding_clear;
-        if (q->c.sync_r < 0 || q->c.err_w < 0 || q->spec.stdin_fd < 0 ||
-            q->spec.stdout_fd < 0 || q->spec.stderr_fd < 0)
-                return -EINVAL;
-        return 0;
-}
-
+/* The one place a job's clone_args are built: CLONE_PARENT (the job is the
+ * daemon's child: waitid(P_PIDFD), rusage), a pidfd, the namespaces but
+ * pid (see serve_one), and CLONE_INTO_CGROUP when cgfd >= 0. */
 static pid_t clone_job(int *pidfd, int cgfd)
 {
         struct clone_args ca;
 
         memset(&ca, 0, sizeof(ca));
-        ca.flags = CLONE_PARENT | CLONE_PIDFD | SPAWN_NS_FLAGS;
+        ca.flags = CLONE_PARENT | CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC |
+                   CLONE_NEWUTS;
         ca.pidfd = (uint64_t)(uintptr_t)pidfd;
         /* Must be 0 with CLONE_PARENT (else EINVAL): the child inherits
          * the spawner's own exit signal, SIGCHLD from its fork. */
@@ -176,18 +101,21 @@ static pid_t clone_job(int *pidfd, int cgfd)
         return (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
 }
 
-static void serve_one(int sock, int pidns, struct sb_backend *b)
+static void serve_one(int sock)
 {
         union {
                 struct cmsghdr h;
-                char buf[CMSG_SPACE(SB_SPAWN_SLOTS * sizeof(int))];
+                char buf[CMSG_SPACE(SB_PLAN_FDS * sizeof(int))];
         } cm;
         struct iovec iov = { rbuf, sizeof(rbuf) };
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
                              .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
-        struct sb_spawn_req *q = (struct sb_spawn_req *)rbuf;
-        int fds[SB_SPAWN_SLOTS], nfds = 0, pidfd = -1, err = 0;
+        const struct sb_spawn_plan *p = (const struct sb_spawn_plan *)rbuf;
+        static int slot[SB_PLAN_FDS];   /* the child's copy is its own */
+        static bool no_clone_into;
+        int fds[SB_PLAN_FDS], nfds = 0, pidfd = -1, err = 0, r;
         const char *step = NULL;
+        sigset_t old;
         ssize_t n;
         pid_t pid = -1;
 
@@ -200,19 +128,26 @@ static void serve_one(int sock, int pidns, struct sb_backend *b)
                 if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
                         continue;
                 size_t k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                for (size_t i = 0; i < k && nfds < SB_SPAWN_SLOTS; i++)
+                for (size_t i = 0; i < k && nfds < SB_PLAN_FDS; i++)
                         memcpy(&fds[nfds++], CMSG_DATA(h) + i * sizeof(int), sizeof(int));
         }
-        if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || unpack(q, (size_t)n, fds, nfds, b) < 0) {
-                err = EINVAL;
-                step = "spawner request";
+        if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+                err = EMSGSIZE;
+                step = "spawn plan size";
                 goto done;
         }
+        if ((r = sb_spawn_plan_check(p, (size_t)n, nfds)) < 0) {
+                err = -r;
+                step = "spawn plan";
+                goto done;
+        }
+        for (int i = 0; i < SB_PLAN_FDS; i++)
+                slot[i] = p->fd_index[i] >= 0 ? fds[p->fd_index[i]] : -1;
         /* Back to our own namespace for children, then a fresh one: the
          * clone below is its pid 1 (CLONE_NEWPID is refused with
          * CLONE_PARENT). unshare() alone would fail the second time, since
          * the new namespace must be a child of the active one. */
-        if (setns(pidns, CLONE_NEWPID) < 0) {
+        if (setns(serve_pidns, CLONE_NEWPID) < 0) {
                 err = errno;
                 step = "setns pid";
                 goto done;
@@ -222,17 +157,13 @@ static void serve_one(int sock, int pidns, struct sb_backend *b)
                 step = "unshare CLONE_NEWPID";
                 goto done;
         }
-        static bool no_clone_into;
-        int cgfd = no_clone_into ? -1 : slot(q, fds, nfds, SB_SPAWN_CLONE_CG);
-        sigset_t old;
-        if (slot(q, fds, nfds, SB_SPAWN_CLONE_CG) >= 0 && cgfd < 0)
-                q->c.attach = &q->j.cgj;
+        int cgfd = no_clone_into ? -1 : slot[SB_PLAN_FD_CLONE_CG];
         sb_backend_block_signals(&old);
         pid = clone_job(&pidfd, cgfd);
         if (pid < 0 && cgfd >= 0 && (errno == EINVAL || errno == EOPNOTSUPP || errno == E2BIG)) {
                 /* An older kernel: the child attaches itself instead. */
                 no_clone_into = true;
-                q->c.attach = &q->j.cgj;
+                cgfd = -1;
                 pid = clone_job(&pidfd, -1);
         }
         if (pid == 0) {
@@ -240,8 +171,8 @@ static void serve_one(int sock, int pidns, struct sb_backend *b)
                  * kept the socket open, a spawner killed before its reply
                  * would never read as EOF and the daemon would wait forever. */
                 close(sock);
-                close(pidns);
-                sb_linux_child(&q->c);
+                close(serve_pidns);
+                sb_linux_child(p, slot, cgfd < 0);
         }
         err = pid < 0 ? errno : 0;
         sb_backend_restore_signals(&old);
@@ -255,45 +186,54 @@ done:
                 close(pidfd);
 }
 
-void sb_linux_spawner_serve(int sock, pid_t daemon, struct sb_backend *b)
+int sb_linux_spawner_setup(int sock, pid_t daemon, int cap_last, const char **step)
 {
-        int pidns, fd;
+        int fd, r;
 
         /* Dies with the daemon; a daemon that died before the prctl took
          * effect has re-parented us already. */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != daemon)
-                _exit(1);
+        *step = "PR_SET_PDEATHSIG";
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                return errno;
+        *step = "daemon gone";
+        if (getppid() != daemon)
+                return ESRCH;
         sb_child_reset_signals();
         (void)prctl(PR_SET_NAME, "sb-spawner");
         /* Out of the daemon's process group: a terminal's ^C is the
          * daemon's to handle; we go when it goes. */
         (void)setpgid(0, 0);
-        /* Keep only the socket (as fd 3) and our pid namespace. */
-        if (sock != 3) {
-                if (dup3(sock, 3, O_CLOEXEC) < 0)
-                        _exit(1);
-                sock = 3;
-        }
-        if (syscall(SYS_close_range, 4U, ~0U, 0U) < 0)
-                _exit(1);
-        for (int i = 0; i < SB_CGROUP_BASES_MAX; i++)
-                b->cg.base[i].fd = -1;  /* closed above; the child uses the job's */
-        pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-        if (pidns < 0)
-                _exit(1);
+        /* Keep only the socket (fd 3, the executable's), and our pid
+         * namespace; stdin is /dev/null. */
+        *step = "close_range";
+        if (sock != 3 || syscall(SYS_close_range, 4U, ~0U, 0U) < 0)
+                return sock != 3 ? EBADF : errno;
+        *step = "open /proc/self/ns/pid";
+        serve_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+        if (serve_pidns < 0)
+                return errno;
         /* Our bounding and ambient sets go now, once: every clone inherits
-         * them empty (caps.c). They limit only what an execve could gain,
-         * and the spawner execs nothing, so its own effective set (which
-         * its children need until they drop it) stays whole. Should this
-         * fail, each child drops its own. */
-        const char *step;
-        bounding_clear = sb_linux_caps_drop_bounding(b->cap_last, &step) == 0;
+         * them empty (caps.c checks them in each child). They limit only
+         * what an execve could gain, and the spawner execs nothing, so its
+         * own effective set (which its children need until they drop it)
+         * stays whole. */
+        if ((r = sb_linux_caps_drop_bounding(cap_last, step)) < 0)
+                return -r;
+        *step = "open /dev/null";
         fd = open("/dev/null", O_RDWR | O_NOCTTY | O_CLOEXEC);
-        if (fd >= 0 && fd != STDIN_FILENO) {
-                (void)dup2(fd, STDIN_FILENO);
+        if (fd < 0)
+                return errno;
+        if (fd != STDIN_FILENO) {
+                if (dup2(fd, STDIN_FILENO) < 0)
+                        return errno;
                 close(fd);
         }
-        for (;;)
-                serve_one(sock, pidns, b);
+        *step = "";
+        return 0;
 }
 
+void sb_linux_spawner_serve(int sock)
+{
+        for (;;)
+                serve_one(sock);
+}

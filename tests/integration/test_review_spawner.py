@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -333,3 +334,32 @@ def test_large_argv_runs_whether_prepared_or_not(pooled_daemon, kib):
     cp = pooled_daemon.ctl("run", "--json", "--", "sh", "-c", 'echo "$#"', "sh", *words)
     assert cp.returncode == 0, cp
     assert f'"stdout":"{len(words)}\\n"' in cp.stdout.decode().replace(" ", ""), cp.stdout[:200]
+
+
+def _hello_with_version(version, size):
+    """Greet skillbox-spawner as the daemon would, speaking plan `version`
+    of `size` bytes; returns its answer (errno, step)."""
+    import socket
+    import struct
+    exe = os.path.join(os.path.dirname(os.environ["SKILLBOXD"]), "skillbox-spawner")
+    ours, its = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    with its:
+        fd = its.fileno()
+        p = subprocess.Popen([sys.executable, "-c", "import os, sys; os.dup2(int(sys.argv[1]), 3); "
+                              "os.execv(sys.argv[2], sys.argv[2:])", str(fd), exe], pass_fds=(fd,))
+    with ours:
+        ours.settimeout(10)
+        ours.send(struct.pack("=IIIii", 0x5b5a0003, version, size, os.getpid(), 40))
+        err, _, step = struct.unpack("=ii32s", ours.recv(64))
+    assert p.wait(timeout=10) == 2
+    return err, step.rstrip(b"\0").decode()
+
+
+def test_spawner_refuses_another_plan_version():
+    """A daemon speaking another plan version (or size) gets a clear refusal
+    from the spawner, never a misread plan."""
+    import errno
+    for version, size in ((0, 0), (99, 0)):
+        err, step = _hello_with_version(version, size)
+        assert err == errno.EPROTO, (err, step)
+        assert step.startswith(f"plan v{version}/{size}, spawner: v"), step

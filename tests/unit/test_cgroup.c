@@ -386,7 +386,7 @@ static void test_v1_attach_self(void **state)
         v1_tree(false);
         assert_int_equal(sb_cgroup_open(&cg, 1, tmpdir, "/", "skillbox", true, err, sizeof(err)), 0);
         assert_int_equal(sb_cgroup_job_create(&cg, "abc", &lim, &job, err, sizeof(err)), 0);
-        assert_int_equal(sb_cgroup_job_attach_self(&job), 0);
+        assert_int_equal(sb_cgroup_attach_self(job.fd, cg.nbase, cg.fake), 0);
         assert_string_equal(get("memory/skillbox/abc/cgroup.procs"), "0");
         assert_string_equal(get("pids/skillbox/abc/cgroup.procs"), "0");
         assert_string_equal(get("cpu/skillbox/abc/cgroup.procs"), "0");
@@ -394,7 +394,7 @@ static void test_v1_attach_self(void **state)
         assert_string_equal(get("freezer/skillbox/abc/cgroup.procs"), "0");
         int saved = job.fd[1];
         job.fd[1] = -1;
-        assert_int_equal(sb_cgroup_job_attach_self(&job), -EBADF);
+        assert_int_equal(sb_cgroup_attach_self(job.fd, cg.nbase, cg.fake), -EBADF);
         job.fd[1] = saved;
         /* Nobody is really inside: empty again so destroy() can remove it. */
         put("memory/skillbox/abc/cgroup.procs", "");
