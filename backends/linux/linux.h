@@ -14,8 +14,8 @@
 
 #include "backends/backend.h"
 #include "backends/internal.h"
-#include "backends/linux/cgroup.h"
-#include "backends/linux/plan.h"
+#include "backends/linux/cgroup/cgroup.h"
+#include "backends/linux/spawn/plan.h"
 #include "backends/linux/seccomp_groups.h"
 
 /* What a prepared sandbox's start() takes (caps.prepared_*_max); the
@@ -190,7 +190,16 @@ char *sb_linux_strv_pack(char *dst, char *const *argv, uint32_t argc, char *cons
                          uint32_t envc);
 int sb_linux_strv_unpack(char *s, size_t len, uint32_t argc, uint32_t envc, char **args);
 
-/* start.c: the start request of a prepared sandbox. send: daemon side, one
+/* The start request's header; SCM_RIGHTS stdio, then argv and envp. */
+struct sb_start_hdr {
+        uint32_t magic;
+        uint32_t argc, envc;
+        uint32_t strings_len;
+};
+
+#define SB_START_MAGIC 0x5b5a0002u
+
+/* start.c (send) and child/start_recv.c: the start request of a prepared sandbox. send: daemon side, one
  * message with argv, envp and the spec's stdio fds. recv: in the held child,
  * static buffers only; argv/envp point into them, stdio gets the three fds. */
 int sb_linux_start_send(int fd, const struct sb_job_spec *spec, char *errbuf, size_t errlen);

@@ -7,11 +7,14 @@
  * profiles: a job whose profile requires it fails with Unsupported.
  */
 #include <limits.h>
+#include <linux/landlock.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "backends/linux/hostcheck.h"
+#include "backends/linux/landlock_rules.h"
 #include "backends/linux/linux.h"
 
 void sb_linux_backend_caps(struct sb_backend_caps *out)
@@ -26,6 +29,14 @@ void sb_linux_backend_caps(struct sb_backend_caps *out)
         out->prepared_entries_max = SB_LINUX_START_ENTRIES_MAX;
         out->prepared_bytes_max = SB_LINUX_START_BYTES_MAX;
         out->needs_delegated_cgroup = true;
+}
+
+int sb_linux_landlock_abi(void)
+{
+        long v = syscall(SYS_landlock_create_ruleset, NULL, 0UL, LANDLOCK_CREATE_RULESET_VERSION);
+
+        /* ENOSYS: not built in; EOPNOTSUPP: disabled at boot. */
+        return v > 0 ? (int)v : 0;
 }
 
 const char *sb_linux_spawner_find(const char *configured, char *buf, size_t len)

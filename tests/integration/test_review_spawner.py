@@ -1,4 +1,4 @@
-"""The linux backend's spawner (backends/linux/spawner.c), which clones every
+"""The linux backend's spawner (backends/linux/spawn/spawner.c), which clones every
 job: the daemon needs it, and when it dies or is stuck the job it held fails
 saying so, a new spawner takes over, nothing is left behind, and the daemon's
 fds do not leak on the way."""

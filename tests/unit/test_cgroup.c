@@ -25,7 +25,7 @@
 
 #if HAVE_BACKEND_LINUX
 #include "backends/internal.h"
-#include "backends/linux/cgroup.h"
+#include "backends/linux/cgroup/cgroup.h"
 
 static char tmpdir[PATH_MAX];
 

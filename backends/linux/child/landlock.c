@@ -97,14 +97,6 @@ static const struct {
         { "work", R_READ | R_WRITE | R_EXEC, false },
 };
 
-int sb_linux_landlock_abi(void)
-{
-        long v = syscall(SYS_landlock_create_ruleset, NULL, 0UL, LANDLOCK_CREATE_RULESET_VERSION);
-
-        /* ENOSYS: not built in; EOPNOTSUPP: disabled at boot. */
-        return v > 0 ? (int)v : 0;
-}
-
 static uint64_t fs_rights(int abi)
 {
         uint64_t r = (1ULL << 13) - 1;         /* ABI 1: EXECUTE .. MAKE_SYM */

@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "backends/linux/spawner.h"
+#include "backends/linux/spawn/spawner.h"
 
 #define SOCK_FD 3
 

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "backends/linux/plan.h"
+#include "backends/linux/spawn/plan.h"
 
 struct sb_spawn_reply {
         int32_t err;                            /* 0, or the positive errno of `step` */

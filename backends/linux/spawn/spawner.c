@@ -27,7 +27,7 @@
 
 #include "backends/internal.h"
 #include "backends/linux/linux.h"
-#include "backends/linux/spawner.h"
+#include "backends/linux/spawn/spawner.h"
 
 /* How long the daemon waits for the spawner's hello or a reply. A clone
  * takes it well under a millisecond; one that does not answer at all is

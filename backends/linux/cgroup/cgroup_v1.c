@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "backends/internal.h"
-#include "backends/linux/cgroup.h"
+#include "backends/linux/cgroup/cgroup.h"
 
 static const char *const ctrl_names[5] = { "memory", "pids", "cpu", "cpuacct", "freezer" };
 

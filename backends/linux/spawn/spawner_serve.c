@@ -38,7 +38,7 @@
 
 #include "backends/internal.h"
 #include "backends/linux/linux.h"
-#include "backends/linux/spawner.h"
+#include "backends/linux/spawn/spawner.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends/linux/plan.h"
+#include "backends/linux/spawn/plan.h"
 
 int sb_plan_begin(struct sb_plan_builder *b, size_t blob_cap)
 {
