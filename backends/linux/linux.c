@@ -218,16 +218,16 @@ static void linux_host_caps(struct sb_backend *b, struct sbp_enforced *out)
         out->gid = b->uid_first;
 }
 
-/* A job, or with held a prepared sandbox: everything but the program
+/* A job, or with `prepared` a prepared sandbox: everything but the program
  * (argv, envp and stdio come with start()). */
-static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool held,
+static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool prepared,
                       struct sb_backend_job **out, char *errbuf, size_t errlen)
 {
         struct sb_cgroup_limits lim;
         struct sb_backend_job *j;
         int r;
 
-        if (!held && (!spec->argv || !spec->argv[0]))
+        if (!prepared && (!spec->argv || !spec->argv[0]))
                 return sb_backend_fail(errbuf, errlen, -EINVAL, "argv");
         if (!sb_backend_job_id_valid(spec->job_id))
                 return sb_backend_fail(errbuf, errlen, -EINVAL, "job id");
@@ -241,7 +241,7 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
                 return sb_backend_fail(errbuf, errlen, -EOPNOTSUPP, "network");
         /* A prepared sandbox is the same for every request it may serve:
          * nothing passed by fd. */
-        if (held && (spec->workdir_fd >= 0 || spec->nmounts))
+        if (prepared && (spec->workdir_fd >= 0 || spec->nmounts))
                 return sb_backend_fail(errbuf, errlen, -EINVAL, "files by descriptor in a prepared sandbox");
         j = calloc(1, sizeof(*j));
         if (!j)
@@ -252,7 +252,7 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
         j->start_fd = -1;
         j->mntns_fd = -1;
         j->netns_fd = -1;
-        j->held = held;
+        j->prepared = prepared;
         snprintf(j->id, sizeof(j->id), "%s", spec->job_id);
         j->uid = spec->uid;
         j->gid = spec->gid;
@@ -334,7 +334,7 @@ static int linux_start(struct sb_backend_job *j, const struct sb_job_spec *spec,
 {
         int r;
 
-        if (!j->held || j->start_fd < 0 || j->reaped)
+        if (!j->prepared || j->start_fd < 0 || j->reaped)
                 return sb_backend_fail(errbuf, errlen, -EINVAL, "not a prepared sandbox");
         settle(j);
         if (j->pending_err)
@@ -352,7 +352,7 @@ static int linux_start(struct sb_backend_job *j, const struct sb_job_spec *spec,
         r = sb_linux_start_send(j->start_fd, spec, errbuf, errlen);
         close(j->start_fd);
         j->start_fd = -1;
-        j->held = false;
+        j->prepared = false;
         return r;
 }
 

@@ -99,7 +99,7 @@ struct sb_backend_job {
         struct sb_linux_binds binds;    /* files by descriptor (binds.c) */
         /* A prepared sandbox (prepare op): the child waits at the end of
          * its setup for the start request on start_fd (start.c). */
-        bool held;
+        bool prepared;
         int start_fd;                   /* the daemon's end; -1 once started */
         uint64_t tmp_size;              /* the spec's bounds, as given (start() compares) */
         uint64_t tmp_inodes;
@@ -123,7 +123,7 @@ struct sb_backend_job {
 };
 
 /* spawn.c: clone3 into namespaces (and the job cgroup), release the child. */
-/* A prepared sandbox (j->held) may come back pending: its clone was asked
+/* A prepared sandbox (j->prepared) may come back pending: its clone was asked
  * of the spawner, and sb_linux_spawn_done() completes it when the answer is
  * read (spawner.c, sb_linux_spawner_settle). */
 void sb_linux_spawn_done(struct sb_backend_job *j, pid_t pid, int pidfd);
@@ -200,7 +200,7 @@ struct sb_start_hdr {
 #define SB_START_MAGIC 0x5b5a0002u
 
 /* start.c (send) and child/start_recv.c: the start request of a prepared sandbox. send: daemon side, one
- * message with argv, envp and the spec's stdio fds. recv: in the held child,
+ * message with argv, envp and the spec's stdio fds. recv: in the prepared child,
  * static buffers only; argv/envp point into them, stdio gets the three fds. */
 int sb_linux_start_send(int fd, const struct sb_job_spec *spec, char *errbuf, size_t errlen);
 /* The child reads it into static room of its own copy of the spawner's

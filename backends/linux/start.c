@@ -1,6 +1,6 @@
 /* start.c — the message that turns a prepared sandbox into a running job.
  *
- * A prepared ("held") child has done everything of child.c that does not
+ * A prepared child has done everything of child.c that does not
  * depend on the request: namespaces, cgroup, mounts, pivot_root, rlimits,
  * the uid change, capabilities, no_new_privs, Landlock and the seccomp
  * filter. It waits on its sync socket for one message from the daemon:

@@ -166,7 +166,7 @@ static void test_prepared_plan_has_no_program(void **state)
 {
         struct fixture *f = *state;
 
-        f->j->held = true;
+        f->j->prepared = true;
         pack(f);
         assert_int_equal(f->pb.p->flags & SB_PLAN_PREPARED, SB_PLAN_PREPARED);
         assert_int_equal(f->pb.p->argc, 0);

@@ -83,7 +83,7 @@ int sb_linux_spawn_plan(struct sb_plan_builder *pb, const struct sb_backend *b,
                                                            : SB_BACKEND_WORK_INODES_DEFAULT;
         char passwd[320], group[160], opts[128];
         uint32_t argc = 0, envc = 0;
-        size_t slen = j->held ? 0 : sb_linux_strv_measure(spec->argv, spec->envp, &argc, &envc);
+        size_t slen = j->prepared ? 0 : sb_linux_strv_measure(spec->argv, spec->envp, &argc, &envc);
         size_t bpf_len = ((size_t)sp->allow.len + sp->deny.len) * sizeof(struct sock_filter);
         struct sb_spawn_plan *p;
         int r;
@@ -96,7 +96,7 @@ int sb_linux_spawn_plan(struct sb_plan_builder *pb, const struct sb_backend *b,
                                            (SB_LINUX_TOP_MAX + SB_LINUX_ETC_MAX) * 300)) < 0)
                 return sb_backend_fail(errbuf, errlen, r, "spawn plan");
         p = pb->p;
-        p->flags = (j->held ? SB_PLAN_PREPARED : 0) | (j->network ? SB_PLAN_NETWORK : 0) |
+        p->flags = (j->prepared ? SB_PLAN_PREPARED : 0) | (j->network ? SB_PLAN_NETWORK : 0) |
                    (j->work_tmpfs ? SB_PLAN_WORK_TMPFS : 0) | (b->cg.fake ? SB_PLAN_CG_FAKE : 0);
         p->uid = (uint32_t)spec->uid;
         p->gid = (uint32_t)spec->gid;
@@ -195,7 +195,7 @@ int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct 
         if ((r = sb_linux_spawn_plan(&pb, b, spec, j, syncp[0], errp[1], fds, &nfds, errbuf,
                                        errlen)) < 0)
                 goto out;
-        if (j->held) {
+        if (j->prepared) {
                 /* A prepared sandbox: ask, and read the answer later
                  * (sb_linux_spawner_settle). The child does not wait for a
                  * "go": it builds its sandbox and then waits for the start
@@ -232,7 +232,7 @@ ends:
         (void)fcntl(errp[0], F_SETFL, O_NONBLOCK);
         j->err_fd = errp[0];
         errp[0] = -1;
-        if (j->held) {
+        if (j->prepared) {
                 /* The start request goes on it later (start.c). */
                 j->start_fd = syncp[1];
                 syncp[1] = -1;
