@@ -339,7 +339,7 @@ int sb_linux_mounts(const struct sb_spawn_plan *p, const int *fd, char *step, si
 
         /* Right now the root and the host binds are the only mounts below
          * the cwd: one recursive mount_setattr makes all of them read-only
-         * nosuid nodev (what each bind's own remount used to do), then the
+         * nosuid nodev (one call, not one remount per bind), then the
          * root alone is made writable again until the end (the files by
          * descriptor may need directories in it). */
         if (set_attr(".", AT_RECURSIVE, ATTR_RO_NOSUID_NODEV) < 0)
