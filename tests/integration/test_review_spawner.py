@@ -92,16 +92,23 @@ def assert_no_caps(d):
     assert all(int(v, 16) == 0 for v in sets.values()), sets
 
 
+def spawner_path():
+    """The skillbox-spawner a daemon of SKILLBOXD starts: beside it in a
+    build tree, else the installed one in libexec."""
+    daemon = os.path.realpath(os.environ["SKILLBOXD"])
+    beside = os.path.join(os.path.dirname(daemon), "skillbox-spawner")
+    if os.path.exists(beside):
+        return beside
+    return os.path.join(os.path.dirname(os.path.dirname(daemon)), "libexec", "skillbox",
+                        "skillbox-spawner")
+
+
 def test_spawner_is_its_own_executable(daemon):
     """The daemon starts skillbox-spawner from beside itself, with only its
     socket (and its pid namespace fd) open; in a static build it maps no
     shared library, which is the point: every job's init is a clone of it."""
     sp = spawner_of(daemon)
-    want = os.path.join(os.path.dirname(os.path.realpath(daemon.argv()[0])), "skillbox-spawner")
-    if not os.path.exists(want):
-        # An installed daemon: the spawner lives in libexec.
-        want = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(daemon.argv()[0]))),
-                            "libexec", "skillbox", "skillbox-spawner")
+    want = spawner_path()
     assert os.path.realpath(f"/proc/{sp}/exe") == want
     assert sorted(int(fd) for fd in os.listdir(f"/proc/{sp}/fd")) == [0, 1, 2, 3, 4]
     with open(want, "rb") as f:
@@ -208,9 +215,8 @@ def test_spawner_that_keeps_dying_is_not_restarted_forever(request, workdir, mon
     """A spawner that dies at start is restarted a bounded number of times;
     then jobs fail at once with the reason, and no process is forked for
     them."""
-    for name in ("skillboxd", "skillbox-spawner"):
-        shutil.copy2(os.path.join(os.path.dirname(os.environ["SKILLBOXD"]), name),
-                     os.path.join(workdir, name))
+    shutil.copy2(os.environ["SKILLBOXD"], os.path.join(workdir, "skillboxd"))
+    shutil.copy2(spawner_path(), os.path.join(workdir, "skillbox-spawner"))
     monkeypatch.setenv("SKILLBOXD", os.path.join(workdir, "skillboxd"))
     gen = _daemon_fixture(request, workdir, extra_args=["--prepared", "0"])
     d = next(gen)
@@ -348,7 +354,7 @@ def _hello_with_version(version, size):
     of `size` bytes; returns its answer (errno, step)."""
     import socket
     import struct
-    exe = os.path.join(os.path.dirname(os.environ["SKILLBOXD"]), "skillbox-spawner")
+    exe = spawner_path()
     ours, its = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     with its:
         fd = its.fileno()
