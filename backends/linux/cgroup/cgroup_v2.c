@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "backends/internal.h"
-#include "backends/linux/cgroup.h"
+#include "backends/linux/cgroup/cgroup.h"
 
 static const char controllers[] = "+memory +pids +cpu";
 
