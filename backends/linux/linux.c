@@ -223,7 +223,6 @@ static void linux_host_caps(struct sb_backend *b, struct sbp_enforced *out)
 static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool prepared,
                       struct sb_backend_job **out, char *errbuf, size_t errlen)
 {
-        struct sb_cgroup_limits lim;
         struct sb_backend_job *j;
         int r;
 
@@ -265,10 +264,7 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
                 goto fail;
         snprintf(j->syscall_filter, sizeof(j->syscall_filter), "%s", j->seccomp->name);
 
-        lim.memory_max = spec->policy.memory_max;
-        lim.tasks_max = spec->policy.tasks_max;
-        lim.cpu_percent = spec->policy.cpu_percent;
-        r = sb_cgroup_job_create(&b->cg, j->id, &lim, &j->cgj, errbuf, errlen);
+        r = sb_cgroup_job_create(&b->cg, j->id, &spec->policy, &j->cgj, errbuf, errlen);
         if (r < 0)
                 goto fail;
         j->cg_created = true;

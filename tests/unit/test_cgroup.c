@@ -157,7 +157,7 @@ static void test_v2_limits(void **state)
 {
         struct sb_cgroup cg;
         struct sb_cgroup_job job;
-        struct sb_cgroup_limits lim = { .memory_max = 512ull << 20, .tasks_max = 64, .cpu_percent = 50 };
+        struct sb_policy lim = { .memory_max = 512ull << 20, .tasks_max = 64, .cpu_percent = 50 };
         char err[256] = "";
 
         (void)state;
@@ -179,7 +179,7 @@ static void test_v2_limits(void **state)
 
         /* Unlimited. */
         struct sb_cgroup_job job3;
-        struct sb_cgroup_limits none = { 0, 0, 0 };
+        struct sb_policy none = { 0 };
         assert_int_equal(sb_cgroup_job_create(&cg, "job3", &none, &job3, err, sizeof(err)), 0);
         assert_string_equal(get("skillbox/job3/memory.max"), "max");
         assert_string_equal(get("skillbox/job3/memory.swap.max"), "0");
@@ -205,7 +205,7 @@ static void test_v2_stats(void **state)
 {
         struct sb_cgroup cg;
         struct sb_cgroup_job job;
-        struct sb_cgroup_limits lim = { 1 << 20, 8, 100 };
+        struct sb_policy lim = { .memory_max = 1 << 20, .tasks_max = 8, .cpu_percent = 100 };
         struct sb_cgroup_stats st;
         char err[256] = "";
 
@@ -290,7 +290,7 @@ static void test_v1_limits_and_stats(void **state)
 {
         struct sb_cgroup cg;
         struct sb_cgroup_job job;
-        struct sb_cgroup_limits lim = { .memory_max = 64ull << 20, .tasks_max = 16, .cpu_percent = 50 };
+        struct sb_policy lim = { .memory_max = 64ull << 20, .tasks_max = 16, .cpu_percent = 50 };
         struct sb_cgroup_stats st;
         char err[256] = "";
 
@@ -309,7 +309,7 @@ static void test_v1_limits_and_stats(void **state)
         assert_true(exists("freezer/skillbox/abc"));
 
         struct sb_cgroup_job j2;
-        struct sb_cgroup_limits none = { 0, 0, 0 };
+        struct sb_policy none = { 0 };
         assert_int_equal(sb_cgroup_job_create(&cg, "def", &none, &j2, err, sizeof(err)), 0);
         assert_string_equal(get("pids/skillbox/def/pids.max"), "max");
         assert_string_equal(get("cpu/skillbox/def/cpu.cfs_quota_us"), "-1");
@@ -357,7 +357,7 @@ static void test_v1_comounted(void **state)
 {
         struct sb_cgroup cg;
         struct sb_cgroup_job job;
-        struct sb_cgroup_limits lim = { 0, 0, 100 };
+        struct sb_policy lim = { .cpu_percent = 100 };
         char err[256] = "";
 
         (void)state;
@@ -379,7 +379,7 @@ static void test_v1_attach_self(void **state)
 {
         struct sb_cgroup cg;
         struct sb_cgroup_job job;
-        struct sb_cgroup_limits lim = { 0, 0, 0 };
+        struct sb_policy lim = { 0 };
         char err[256] = "";
 
         (void)state;

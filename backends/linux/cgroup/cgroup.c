@@ -275,7 +275,7 @@ void sb_cgroup_close(struct sb_cgroup *cg)
         cg->nbase = 0;
 }
 
-int sb_cgroup_job_create(struct sb_cgroup *cg, const char *id, const struct sb_cgroup_limits *lim,
+int sb_cgroup_job_create(struct sb_cgroup *cg, const char *id, const struct sb_policy *lim,
                          struct sb_cgroup_job *job, char *errbuf, size_t errlen)
 {
         int r;

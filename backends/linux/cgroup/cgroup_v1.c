@@ -84,7 +84,7 @@ static int v1_open(struct sb_cgroup *cg, const char *root, const char *own_path,
         return 0;
 }
 
-static int v1_job_create(struct sb_cgroup *cg, const char *id, const struct sb_cgroup_limits *lim,
+static int v1_job_create(struct sb_cgroup *cg, const char *id, const struct sb_policy *lim,
                          struct sb_cgroup_job *job, char *errbuf, size_t errlen)
 {
         char v[64];
