@@ -58,7 +58,8 @@ struct sb_backend_linux_config {
 };
 
 struct sb_backend_config {
-        const char *state_dir;     /* root-owned; job dirs go under <state_dir>/jobs/ */
+        const char *state_dir;     /* made by the caller, with jobs/ (root-owned, 0700):
+                                    * job dirs go under <state_dir>/jobs/ */
         uint32_t uid_first;        /* job uid/gid range, inclusive */
         uint32_t uid_last;
         struct sb_backend_linux_config linux_cfg;

@@ -71,20 +71,27 @@ static void probe_path(struct sb_host_path *h, const char *name, bool follow)
         }
 }
 
-static int mkdir_mode(const char *path, mode_t mode)
+/* A directory of the state dir's: a real, root-owned directory (job dirs
+ * live under it). The daemon creates the state dir and its jobs/
+ * (daemon/statedir.h); the backend only makes its own root/ and checks. */
+static int check_dir(const char *path)
 {
         struct stat st;
 
-        if (mkdir(path, mode) == 0)
-                return 0;
-        if (errno != EEXIST)
-                return -errno;
-        /* Must be a real, root-owned directory: jobs dirs live under it. */
         if (lstat(path, &st) < 0)
                 return -errno;
         if (!S_ISDIR(st.st_mode) || st.st_uid != 0)
                 return -ENOTDIR;
         return 0;
+}
+
+static int mkdir_mode(const char *path, mode_t mode)
+{
+        if (mkdir(path, mode) == 0)
+                return 0;
+        if (errno != EEXIST)
+                return -errno;
+        return check_dir(path);
 }
 
 static int linux_open(const struct sb_backend_config *cfg, struct sb_backend **out,
@@ -122,16 +129,13 @@ static int linux_open(const struct sb_backend_config *cfg, struct sb_backend **o
                 r = sb_backend_fail(errbuf, errlen, -ENAMETOOLONG, "state dir");
                 goto fail;
         }
-        if ((r = mkdir_mode(b->state_dir, 0755)) < 0) {
-                r = sb_backend_fail(errbuf, errlen, r, "mkdir %s", b->state_dir);
+        if ((r = check_dir(b->state_dir)) < 0 || (r = check_dir(path)) < 0) {
+                r = sb_backend_fail(errbuf, errlen, r, "state dir %s (and its jobs/)",
+                                    b->state_dir);
                 goto fail;
         }
         if ((r = mkdir_mode(b->root_mnt, 0755)) < 0) {
                 r = sb_backend_fail(errbuf, errlen, r, "mkdir %s", b->root_mnt);
-                goto fail;
-        }
-        if ((r = mkdir_mode(path, 0700)) < 0) {
-                r = sb_backend_fail(errbuf, errlen, r, "mkdir %s", path);
                 goto fail;
         }
         b->cap_last = read_cap_last();

@@ -76,8 +76,11 @@ static int posix_open(const struct sb_backend_config *cfg, struct sb_backend **o
         b->uid_first = cfg->uid_first;
         b->uid_last = cfg->uid_last;
         b->root = geteuid() == 0;
-        if (mkdir(b->state_dir, 0755) < 0 && errno != EEXIST) {
-                r = sb_backend_fail(errbuf, errlen, -errno, "mkdir %s", b->state_dir);
+        /* The caller made it (daemon/statedir.h); a job's dir goes under it. */
+        struct stat st;
+        if (stat(b->state_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                r = sb_backend_fail(errbuf, errlen, errno ? -errno : -ENOTDIR, "state dir %s",
+                                    b->state_dir);
                 free(b);
                 return r;
         }

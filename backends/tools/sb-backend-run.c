@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "backends/backend.h"
@@ -138,6 +139,15 @@ int main(int argc, char **argv)
                 return 2;
         }
         struct sb_backend *b;
+        /* The backend takes a state dir its caller made (the daemon's
+         * statedir.c): this tool's own, private. */
+        char jobs[256];
+        snprintf(jobs, sizeof(jobs), "%s/jobs", cfg.state_dir);
+        if ((mkdir(cfg.state_dir, 0700) < 0 && errno != EEXIST) ||
+            (mkdir(jobs, 0700) < 0 && errno != EEXIST)) {
+                fprintf(stderr, "sb-backend-run: mkdir %s: %s\n", jobs, strerror(errno));
+                return 1;
+        }
         r = ops->open(&cfg, &b, errbuf, sizeof(errbuf));
         if (r < 0) {
                 fprintf(stderr, "sb-backend-run: open: %s\n", errbuf);

@@ -189,8 +189,11 @@ def test_spawner_stopped(daemon):
     try:
         with d.rpc(timeout=60) as c:
             # Built on request, so the spawner is asked at once.
+            # It fails saying so, or runs on a new spawner if a prepared
+            # sandbox's refill met the stuck one first.
             out, res = run_ok(c, timeout=60, memory_max=64 << 20)
-            assert res["state"] == "failed" and "spawner was stuck" in res["error"], res
+            assert (res["state"] == "failed" and "spawner was stuck" in res["error"]) or \
+                (res["state"] == "exited" and out == b"ok\n"), res
             with d.rpc(timeout=10) as o:
                 o.ok("hello", {})
             # The stuck spawner was ended and reaped, not left stopped.

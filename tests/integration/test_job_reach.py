@@ -1,5 +1,5 @@
 """What a job can reach beyond its own processes: the kernel's per-uid
-keyrings (never granted), its init and the spawner's memory figures (hidden),
+keyrings (never granted), its init's memory figures (hidden),
 and its init's limits and priority (out of the job's reach)."""
 
 import os
@@ -65,8 +65,8 @@ def _sh(d, script, *opts):
 
 
 def test_job_sees_neither_its_init_nor_the_spawner_memory(daemon):
-    # The init may share the spawner's memory (its size says how big other
-    # clients' requests are); /proc shows the job its own processes only.
+    # The init is a clone of the spawner (its figures would describe the
+    # daemon's side); /proc shows the job its own processes only.
     r = _sh(daemon, 'for f in stat statm status maps; do '
                     '  if cat /proc/1/$f >/dev/null 2>&1; then echo "read:$f"; fi; done; '
                     'ls /proc | grep -x 1; '
