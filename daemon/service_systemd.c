@@ -46,6 +46,7 @@
 
 #include "config.h"   /* HAVE_LIBSYSTEMD: libsystemd's calls, else our own */
 
+#include "backends/linux/cgroup/cgroup.h"   /* sb_cg_own_path */
 #include "daemon/log.h"
 #include "daemon/service.h"
 
@@ -340,26 +341,6 @@ static int fail(char *errbuf, size_t errlen, int err, const char *what)
         return err;
 }
 
-/* The v2 path of the calling process ("0::PATH" in /proc/self/cgroup). */
-static int own_v2_path(char *out, size_t len)
-{
-        char line[4096];
-        FILE *f = fopen("/proc/self/cgroup", "re");
-        int r = -ENOENT;
-
-        if (!f)
-                return -errno;
-        while (fgets(line, sizeof(line), f)) {
-                if (strncmp(line, "0::", 3))
-                        continue;
-                line[strcspn(line, "\n")] = '\0';
-                r = snprintf(out, len, "%s", line + 3) < (int)len ? 0 : -ENAMETOOLONG;
-                break;
-        }
-        fclose(f);
-        return r;
-}
-
 static bool delegated(const char *path)
 {
         char dir[4200], v[8];
@@ -550,7 +531,7 @@ int sbd_service_cgroup_enter(const char *cgroup_name, char *errbuf, size_t errle
                 return 0;
         if (access("/run/systemd/system", F_OK) < 0)
                 return 0;
-        r = own_v2_path(own, sizeof(own));
+        r = sb_cg_own_path(NULL, own, sizeof(own));
         if (r < 0)
                 return fail(errbuf, errlen, r, "read /proc/self/cgroup");
         if (!strcmp(own, "/") || delegated(own))
@@ -566,7 +547,7 @@ int sbd_service_cgroup_enter(const char *cgroup_name, char *errbuf, size_t errle
         ulen = strlen(unit);
         for (int waited = 0; waited < SCOPE_TIMEOUT_MS; waited += 5) {
                 size_t olen;
-                r = own_v2_path(own, sizeof(own));
+                r = sb_cg_own_path(NULL, own, sizeof(own));
                 if (r < 0)
                         return fail(errbuf, errlen, r, "read /proc/self/cgroup");
                 olen = strlen(own);
