@@ -19,9 +19,12 @@
 #include "backends/linux/seccomp_groups.h"
 
 /* What a prepared sandbox's start() takes (caps.prepared_*_max); the
- * child keeps the request in room set aside for it before the job existed. */
-#define SB_LINUX_START_ENTRIES_MAX 512u
-#define SB_LINUX_START_BYTES_MAX (24u << 10)
+ * child keeps the request in room set aside for it before the job existed
+ * (static in the spawner, untouched there: only a child's own copy of the
+ * pages it fills costs memory). Larger requests get a sandbox built for
+ * them, where only SBP_ARGS_BYTES_MAX bounds argv. */
+#define SB_LINUX_START_ENTRIES_MAX 2048u
+#define SB_LINUX_START_BYTES_MAX (128u << 10)
 
 enum sb_host_kind { SB_HOST_ABSENT = 0, SB_HOST_SYMLINK, SB_HOST_DIR, SB_HOST_FILE };
 

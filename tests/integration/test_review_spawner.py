@@ -338,12 +338,12 @@ def test_oom_of_one_job_spares_the_spawner_and_other_jobs(pooled_daemon):
     assert "spawner restarted" not in d.log(), d.log()
 
 
-@pytest.mark.parametrize("kib", [16, 40])
+@pytest.mark.parametrize("kib", [16, 100, 200])
 def test_large_argv_runs_whether_prepared_or_not(pooled_daemon, kib):
-    """A prepared sandbox takes argv and environment up to 24 KiB
+    """A prepared sandbox takes argv and environment up to 128 KiB
     (SB_LINUX_START_BYTES_MAX); a larger request gets a sandbox of its own."""
     wait_prepared(pooled_daemon)
-    words = ["%04d" % i + "x" * 95 for i in range(kib * 1024 // 100)]
+    words = ["%04d" % i + "x" * 995 for i in range(kib * 1024 // 1000)]
     cp = pooled_daemon.ctl("run", "--json", "--", "sh", "-c", 'echo "$#"', "sh", *words)
     assert cp.returncode == 0, cp
     assert f'"stdout":"{len(words)}\\n"' in cp.stdout.decode().replace(" ", ""), cp.stdout[:200]
