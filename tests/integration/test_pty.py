@@ -52,3 +52,22 @@ def test_a_job_opens_a_pty_of_its_own_devpts(daemon):
     # A line discipline is at work: the line typed on the master is read
     # on the slave (canonical mode).
     assert out["line"] == "through\n", out
+
+
+# Inside the job: open ptys until refused.
+PTY_BOMB = r"""
+import errno, json, os
+held = []
+try:
+    while len(held) < 1000:
+        held.append(os.openpty())
+    print(json.dumps({"opened": len(held), "error": None}))
+except OSError as e:
+    print(json.dumps({"opened": len(held), "error": errno.errorcode[e.errno]}))
+"""
+
+
+def test_a_job_holds_a_bounded_number_of_ptys(daemon):
+    # The kernel's pty pool is shared by all jobs: one job takes at most 64.
+    out = run_json(daemon, PTY_BOMB)
+    assert out == {"opened": 64, "error": "ENOSPC"}, out

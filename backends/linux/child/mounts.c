@@ -23,7 +23,7 @@
  *                /dev/shm tmpfs
  *   /dev/pts     a devpts instance of the job's own (newinstance: the host's
  *                ptys and other jobs' are not in it), ptmxmode=0666,
- *                mode=0620 gid=<job gid>, nosuid noexec; /dev/ptmx a link
+ *                mode=0620 gid=<job gid>, max=64 ptys, nosuid noexec; /dev/ptmx a link
  *                to pts/ptmx, so openpty() works in every job
  *   /tmp         tmpfs size=tmp_size nr_inodes=tmp_inodes mode 1777 nosuid nodev
  *                (/dev/shm the same)
@@ -261,11 +261,17 @@ static int make_proc(char *step, size_t steplen)
         return 0;
 }
 
+/* The most ptys a job may hold open at once. The kernel's pool
+ * (kernel.pty.max) is shared by every devpts instance but the host's
+ * reserve (kernel.pty.reserve): without a bound, one job could take all
+ * of it from the others. */
+#define SB_JOB_PTYS_MAX "64"
+
 /* "newinstance,...,gid=<gid>" into buf: formatted here, the child
  * allocates nothing. */
 static void devpts_opts(char *buf, size_t len, uint32_t gid)
 {
-        static const char head[] = "newinstance,ptmxmode=0666,mode=0620,gid=";
+        static const char head[] = "newinstance,ptmxmode=0666,mode=0620,max=" SB_JOB_PTYS_MAX ",gid=";
         char digits[10];
         size_t n = 0, d = 0;
 
