@@ -205,8 +205,8 @@ def test_dev_and_sys_minimal(daemon):
     code, out = probe(daemon, "ls", "/dev")
     names = set(out.split())
     assert names <= {"null", "zero", "full", "random", "urandom", "tty", "fd", "stdin",
-                     "stdout", "stderr", "shm"}, names
-    assert {"null", "zero", "full", "random", "urandom"} <= names, names
+                     "stdout", "stderr", "shm", "pts", "ptmx"}, names
+    assert {"null", "zero", "full", "random", "urandom", "pts", "ptmx"} <= names, names
     code, out = probe(daemon, "exists", "/sys")
     assert out.startswith("no"), f"/sys in the job: {out}"
     # The nodes are the host's devices (made in the sandbox's /dev), and

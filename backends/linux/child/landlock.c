@@ -14,6 +14,8 @@
  *   /dev              read-dir; null zero full random urandom tty read +
  *                     write (+ truncate for O_TRUNC, + device ioctls)
  *   /dev/shm          read + write
+ *   /dev/pts          read + write + device ioctls (the job's devpts
+ *                     instance: its ptmx and the ptys it opened)
  *   /tmp, /work       read + write + execute
  *   TCP               bind and connect refused when the network is none (ABI 4)
  *   scope             abstract unix sockets and signals confined to the job
@@ -93,6 +95,7 @@ static const struct {
         { "dev/urandom", R_DEV, false },
         { "dev/tty", R_DEV, true },
         { "dev/shm", R_READ | R_WRITE, true },
+        { "dev/pts", R_READ | R_DEV, true },
         { "tmp", R_READ | R_WRITE | R_EXEC, false },
         { "work", R_READ | R_WRITE | R_EXEC, false },
 };
