@@ -93,3 +93,13 @@ def test_home_is_writable_and_not_in_work(daemon):
 def test_home_can_be_overridden(daemon):
     cp, r = run_json(daemon, "--env", "HOME=/work", "--", "sh", "-c", 'echo "$HOME"')
     assert r["stdout"] == "/work\n", r
+
+
+def test_posix_cwd_under_work_only(posix_daemon):
+    cp, r = run_json(posix_daemon, "--cwd", "/work", "--", "sh", "-c", "mkdir sub")
+    assert r["state"] == "exited" and r["exit_code"] == 0, r
+    cp, r = run_json(posix_daemon, "--cwd", "/work/nope", "--", "true")
+    assert r["state"] == "failed" and r["error"] == "chdir /work/nope: ENOENT", r
+    # No root of its own there: a path outside /work has no meaning.
+    cp, r = run_json(posix_daemon, "--cwd", "/tmp", "--", "true")
+    assert r["state"] == "failed" and r["error"].startswith("chdir /tmp: "), r
