@@ -94,7 +94,8 @@ int sb_linux_spawn_plan(struct sb_plan_builder *pb, const struct sb_backend *b,
             sp->deny.len > SB_PLAN_BPF_MAX)
                 return sb_backend_fail(errbuf, errlen, -E2BIG, "spawn plan");
         /* The strings, the BPF and room for every fixed string below. */
-        if ((r = sb_plan_begin(pb, slen + bpf_len + 8 + 8192 + (SBP_CWD_MAX + 1) + SBP_MOUNTS_MAX * (SBP_TARGET_MAX + 1) +
+        if ((r = sb_plan_begin(pb, slen + bpf_len + 8 + 8192 + (SBP_CWD_MAX + 1) +
+                                           SBP_MOUNTS_MAX * (SBP_TARGET_MAX + 1) +
                                            (SB_LINUX_TOP_MAX + SB_LINUX_ETC_MAX) * 300)) < 0)
                 return sb_backend_fail(errbuf, errlen, r, "spawn plan");
         p = pb->p;
