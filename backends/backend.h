@@ -90,6 +90,9 @@ struct sb_backend_caps {
         /* Before open(), the daemon must sit in a cgroup subtree delegated
          * to it (systemd: a transient scope with Delegate=yes). */
         bool needs_delegated_cgroup;
+        /* The job's HOME: a writable directory of its own outside /work,
+         * which the sandbox makes; NULL = /work (no such place). */
+        const char *home;
 };
 
 /* A directory the client passed by fd, mounted at target inside the job. */
@@ -149,6 +152,7 @@ struct sb_job_spec {
         gid_t owner_gid;           /* end up owned by it (idmap, or chown after the job) */
         const struct sb_job_mount *mounts;
         uint32_t nmounts;
+        const char *cwd;           /* the program's working directory; NULL = /work */
 };
 
 /* A spec for job_id running as uid (= gid) under policy, with no program,

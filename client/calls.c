@@ -229,6 +229,12 @@ int sb_exec_async(sb_client *c, const struct sb_exec_options *opts, sb_reply_fn 
         p.output_max = opts->output_max;
         p.work_size_max = opts->work_size_max;
         p.work_inodes_max = opts->work_inodes_max;
+        if (opts->cwd) {
+                if (strlen(opts->cwd) > SBP_CWD_MAX)
+                        return client_fail(c, -ENAMETOOLONG, "cwd: longer than %u bytes",
+                                           SBP_CWD_MAX);
+                COPY_STR(p.cwd, opts->cwd);
+        }
 
         /* fds travel by index into the request's SCM_RIGHTS array:
          * workdir_fd first, then one per mount. */

@@ -220,6 +220,8 @@ struct sb_exec_options {
         size_t nmounts;                 /* at most 8 */
         uint64_t work_size_max;         /* bytes of a fresh /work (no workdir_fd) */
         uint64_t work_inodes_max;       /* files and directories in it */
+        const char *cwd;                /* the program's working directory (absolute,
+                                         * normalized, at most 255 bytes); NULL = /work */
 };
 
 /* A directory shown to the job at target: /skill, /data, /input or /mnt or

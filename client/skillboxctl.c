@@ -42,7 +42,7 @@ static void usage(FILE *f)
               "  run [--profile NAME] [--memory SIZE] [--tasks N] [--cpu PERCENT]\n"
               "      [--timeout DURATION] [--output-max SIZE] [--env K=V]... [--detach] [--json]\n"
               "      [--work-size SIZE] [--work-inodes N] [--workdir DIR] [--mount SRC:DST[:ro]]...\n"
-              "      [--raw]\n"
+              "      [--cwd PATH] [--raw]\n"
               "      -- PROGRAM [ARG...]\n"
               "                       run PROGRAM in a sandbox, passing stdin, streaming output,\n"
               "                       exiting with its exit code (128+N signal N, 124 timeout,\n"
@@ -597,6 +597,10 @@ static int cmd_run(int argc, char **argv)
                         if (envc == ENV_MAX)
                                 return die("--env: more than %d entries", ENV_MAX);
                         env[envc++] = v;
+                } else if (opt_match(argc, argv, &i, "--cwd", true, &v, &err)) {
+                        if (err)
+                                return err;
+                        o.cwd = v;
                 } else if (opt_match(argc, argv, &i, "--workdir", true, &v, &err)) {
                         if (err)
                                 return err;

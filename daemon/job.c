@@ -331,6 +331,7 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
         spec.stdin_fd = in[0];
         spec.stdout_fd = out[1];
         spec.stderr_fd = err[1];
+        spec.cwd = p->cwd[0] ? p->cwd : NULL;
         /* Files by descriptor: the request's fds, still owned by the
          * connection's message (fds.c); the backend dups what it keeps. */
         sbd_fds_exec_spec(j->owner, p, &spec, mounts);

@@ -11,24 +11,32 @@
 /* ---- environment ---- */
 
 /* The environment is built from scratch: nothing of the daemon's leaks in.
- * Returns a NULL-terminated array of borrowed pointers (defaults are static,
- * the rest point into p->env); free() only the array. */
-char **sbd_job_env_build(const struct sbp_exec_params *p, struct sbp_error *err)
+ * Returns a NULL-terminated array of borrowed pointers (defaults are static
+ * or, for HOME, stored behind the array; the rest point into p->env); free()
+ * only the array. home: the backend's HOME for jobs, NULL = /work. */
+char **sbd_job_env_build(const struct sbp_exec_params *p, const char *home,
+                         struct sbp_error *err)
 {
+        enum { NDEF = 5 };
         static char env_path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
-        static char env_home[] = "HOME=/work";
         static char env_lang[] = "LANG=C.UTF-8";
         static char env_tmpdir[] = "TMPDIR=/tmp";
         static char env_user[] = "USER=skillbox";
-        char *defaults[] = { env_path, env_home, env_lang, env_tmpdir, env_user };
-        size_t ndef = sizeof(defaults) / sizeof(defaults[0]), n = 0, i, k;
-        char **env = calloc(ndef + p->envc + 1, sizeof(char *));
+        size_t nslots = NDEF + (size_t)p->envc + 1, n = 0, i, k;
+        size_t hlen = strlen(home ? home : "/work");
+        char **env = calloc(1, nslots * sizeof(char *) + sizeof("HOME=") + hlen);
+        char *env_home;
 
         if (!env) {
                 sbp_error_set(err, SBP_E_INTERNAL, "out of memory");
                 return NULL;
         }
-        for (i = 0; i < ndef; i++)
+        env_home = (char *)(env + nslots);
+        memcpy(env_home, "HOME=", 5);
+        memcpy(env_home + 5, home ? home : "/work", hlen + 1);
+
+        char *defaults[NDEF] = { env_path, env_home, env_lang, env_tmpdir, env_user };
+        for (i = 0; i < NDEF; i++)
                 env[n++] = defaults[i];
         for (i = 0; i < p->envc; i++) {
                 const char *e = p->env[i], *eq = strchr(e, '=');

@@ -9,7 +9,8 @@
 /* The job's environment: the defaults with p->env over them. A
  * NULL-terminated array of borrowed pointers; free() only the array. NULL
  * with err set on a bad entry or no memory. */
-char **sbd_job_env_build(const struct sbp_exec_params *p, struct sbp_error *err);
+char **sbd_job_env_build(const struct sbp_exec_params *p, const char *home,
+                         struct sbp_error *err);
 
 /* A deep copy of argv (NULL-terminated), NULL on no memory; and its free. */
 char **sbd_job_argv_copy(char *const *argv, uint32_t argc);

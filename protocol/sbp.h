@@ -34,6 +34,7 @@
 #define SBP_FDS_MAX          16u         /* SCM_RIGHTS fds attached to one message */
 #define SBP_MOUNTS_MAX       8u          /* exec mounts entries */
 #define SBP_TARGET_MAX       127u        /* exec mounts target path, bytes */
+#define SBP_CWD_MAX          255u        /* exec cwd, bytes */
 #define SBP_LIST_MAX         256u        /* list entries in one answer (one page) */
 #define SBP_ARGV_KEPT_MAX    4096u       /* argv bytes kept for inspect/list */
 
@@ -186,12 +187,17 @@ struct sbp_exec_params {
                 bool read_only;
         } mounts[SBP_MOUNTS_MAX];
         uint32_t nmounts;
+        char cwd[SBP_CWD_MAX + 1]; /* the program's working directory; "" = /work */
 };
 
 /* A mount target the daemon accepts: absolute, normalized (no "//", no "."
  * or ".." component, no trailing '/'), and /skill, /data, /input or /mnt or
  * below one of them. */
 bool sbp_mount_target_valid(const char *target);
+
+/* An exec cwd the daemon accepts: absolute and normalized, anywhere in the
+ * job's tree; whether it exists is the sandbox's to say. */
+bool sbp_cwd_valid(const char *cwd);
 
 /* wait, kill, inspect, stdin_close take {job}; stdin_write takes {job, data}. */
 struct sbp_job_params {

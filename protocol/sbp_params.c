@@ -59,6 +59,7 @@ static const struct sbp_field exec_fields[] = {
         SBP_FIELD(struct sbp_exec_params, mounts, SBP_F_MAPS, SBP_F_OMIT_EMPTY,
                   .aux = offsetof(struct sbp_exec_params, nmounts), .max = SBP_MOUNTS_MAX,
                   .sub = &mount_table),
+        SBP_FIELD(struct sbp_exec_params, cwd, SBP_F_STR, SBP_F_OMIT_EMPTY),
 };
 static const struct sbp_table exec_table = SBP_TABLE(exec_fields);
 static const struct sbp_table *const exec_tabs[] = { &exec_table };
@@ -81,6 +82,21 @@ static size_t args_bytes(const struct sbp_exec_params *p)
  * /tmp, /proc and /dev. */
 static const char *const mount_prefixes[] = { "/skill", "/data", "/input", "/mnt" };
 
+/* Every component after the leading '/': not empty ("//"), not "." or "..". */
+static bool components_normal(const char *t)
+{
+        for (const char *c = t + 1; *c; ) {
+                const char *e = strchr(c, '/');
+                size_t len = e ? (size_t)(e - c) : strlen(c);
+
+                if (len == 0 || (len == 1 && c[0] == '.') ||
+                    (len == 2 && c[0] == '.' && c[1] == '.'))
+                        return false;
+                c += len + (e ? 1 : 0);
+        }
+        return true;
+}
+
 bool sbp_mount_target_valid(const char *t)
 {
         size_t n = strnlen(t, SBP_TARGET_MAX + 1);
@@ -94,19 +110,16 @@ bool sbp_mount_target_valid(const char *t)
                 if (strncmp(t, mount_prefixes[i], pl) == 0 && (t[pl] == '\0' || t[pl] == '/'))
                         under = true;
         }
-        if (!under)
-                return false;
-        /* Every component: not empty ("//"), not "." or "..". */
-        for (const char *c = t + 1; *c; ) {
-                const char *e = strchr(c, '/');
-                size_t len = e ? (size_t)(e - c) : strlen(c);
+        return under && components_normal(t);
+}
 
-                if (len == 0 || (len == 1 && c[0] == '.') ||
-                    (len == 2 && c[0] == '.' && c[1] == '.'))
-                        return false;
-                c += len + (e ? 1 : 0);
-        }
-        return true;
+bool sbp_cwd_valid(const char *t)
+{
+        size_t n = strnlen(t, SBP_CWD_MAX + 1);
+
+        if (n == 0 || n > SBP_CWD_MAX || t[0] != '/')
+                return false;
+        return strcmp(t, "/") == 0 || (t[n - 1] != '/' && components_normal(t));
 }
 
 /* a == b, or one is a directory above the other: mounting both would make
@@ -156,6 +169,11 @@ int sbp_exec_params_decode(const msgpack_object *params, struct sbp_exec_params 
         r = check_mounts(out, err);
         if (r < 0)
                 goto fail;
+        if (out->cwd[0] && !sbp_cwd_valid(out->cwd)) {
+                r = sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
+                                  "field cwd: not an absolute, normalized path");
+                goto fail;
+        }
         return 0;
 fail:
         sbp_exec_params_free(out);

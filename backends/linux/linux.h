@@ -26,6 +26,11 @@
 #define SB_LINUX_START_ENTRIES_MAX 2048u
 #define SB_LINUX_START_BYTES_MAX (128u << 10)
 
+/* The job's HOME (caps.home): on its /tmp, so that what tools keep there
+ * (.cache, .config, .npm) is bounded by TmpSize= and TmpInodesMax=, counts
+ * towards the job's memory, stays out of /work and goes with the job. */
+#define SB_LINUX_HOME "/tmp/home"
+
 enum sb_host_kind { SB_HOST_ABSENT = 0, SB_HOST_SYMLINK, SB_HOST_DIR, SB_HOST_FILE };
 
 struct sb_host_path {

@@ -201,6 +201,14 @@ static void posix_child(const struct sb_backend_job *j, const struct sb_job_spec
                 if (setuid(j->uid) < 0)
                         sb_child_fail(errfd, errno, "setuid", NULL);
         }
+        /* No root of its own here: only a cwd under /work has a meaning,
+         * entered relative to the job's directory, as the job. */
+        if (spec->cwd && strcmp(spec->cwd, "/work") != 0) {
+                if (strncmp(spec->cwd, "/work/", 6) != 0)
+                        sb_child_fail(errfd, ENOTSUP, "chdir", spec->cwd);
+                if (chdir(spec->cwd + 6) < 0)
+                        sb_child_fail(errfd, errno, "chdir", spec->cwd);
+        }
         if ((r = sb_child_fd_above_stdio(&errfd)) < 0)
                 sb_child_fail(errfd, -r, "move error pipe", NULL);
         r = sb_child_stdio(spec->stdin_fd, spec->stdout_fd, spec->stderr_fd, &errfd, 1, &step);

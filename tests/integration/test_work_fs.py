@@ -95,9 +95,12 @@ def test_work_is_bounded_in_bytes_and_inodes(bounded, opts):
     assert e["workdir"] == "fresh", e
 
 
+# HOME (/tmp/home) is on /tmp: held to the same bound, and the directory
+# itself costs the job none of its files.
+@pytest.mark.parametrize("where", ["/tmp", "/tmp/home"])
 @pytest.mark.parametrize("opts", [(), ("--memory", "200M")], ids=["prepared", "built"])
-def test_tmp_is_bounded_in_bytes_and_inodes(bounded, opts):
-    _, out = run_fill(bounded, "/tmp", opts)
+def test_tmp_is_bounded_in_bytes_and_inodes(bounded, opts, where):
+    _, out = run_fill(bounded, where, opts)
     n, err = out["bytes"].split()
     assert err == "ENOSPC" and int(n) <= 4 * MIB, out
     assert out["fallocate"] == "ENOSPC", out

@@ -237,6 +237,54 @@ static void test_targets(void **state)
         assert_int_not_equal(one_mount(0, longt, &err), 0);
 }
 
+static int decode_cwd(const char *cwd, struct sbp_exec_params *out, struct sbp_error *err)
+{
+        struct sbp_exec_params in = { .argv = argv1, .argc = 1 };
+        struct buf b;
+        int r;
+
+        snprintf(in.cwd, sizeof(in.cwd), "%s", cwd);
+        buf_init(&b);
+        sbp_exec_params_pack(&b.pk, &in);
+        r = sbp_exec_params_decode(buf_obj(&b), out, err);
+        buf_free(&b);
+        return r;
+}
+
+/* cwd: any absolute, normalized path; whether it exists is the job's. */
+static void test_cwd(void **state)
+{
+        static const char *const good[] = { "/", "/work", "/work/src", "/tmp/a b", "/skill/x..y" };
+        static const char *const bad[] = { "work", "/work/", "/work//a", "/work/./a", "/work/..",
+                                           "/work/../etc", "//work" };
+        struct sbp_exec_params out;
+        struct sbp_error err;
+        char longc[SBP_CWD_MAX + 1];
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+                assert_true(sbp_cwd_valid(good[i]));
+                assert_int_equal(decode_cwd(good[i], &out, &err), 0);
+                assert_string_equal(out.cwd, good[i]);
+                sbp_exec_params_free(&out);
+        }
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                assert_false(sbp_cwd_valid(bad[i]));
+                assert_int_not_equal(decode_cwd(bad[i], &out, &err), 0);
+                assert_int_equal(err.code, SBP_E_INVALID_ARGUMENT);
+                assert_non_null(strstr(err.message, "cwd"));
+        }
+        /* Absent: "" (the job starts in /work). */
+        assert_int_equal(decode_cwd("", &out, &err), 0);
+        assert_string_equal(out.cwd, "");
+        sbp_exec_params_free(&out);
+        memset(longc, 'a', sizeof(longc));
+        longc[0] = '/';
+        longc[SBP_CWD_MAX] = '\0';             /* exactly the max: fine */
+        assert_int_equal(decode_cwd(longc, &out, &err), 0);
+        sbp_exec_params_free(&out);
+}
+
 static void test_mounts_malformed(void **state)
 {
         struct sbp_error err;
@@ -298,6 +346,7 @@ int main(void)
                 cmocka_unit_test(test_workdir_fd_bad),
                 cmocka_unit_test(test_targets),
                 cmocka_unit_test(test_mounts_malformed),
+                cmocka_unit_test(test_cwd),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

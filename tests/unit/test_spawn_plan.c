@@ -131,7 +131,11 @@ static void test_packed_plan_reads_back(void **state)
         assert_non_null(strstr(sb_plan_s(p, p->passwd), "skillbox:x:64012:64012:"));
         assert_non_null(strstr(sb_plan_s(p, p->group), "skillbox:x:64012:"));
         assert_non_null(strstr(sb_plan_s(p, p->work_opts), ",uid=64012,gid=64012"));
-        assert_string_equal(sb_plan_s(p, p->tmp_opts), sb_plan_s(p, p->shm_opts));
+        /* /tmp holds the job's HOME as well: one inode more than /dev/shm. */
+        assert_non_null(strstr(sb_plan_s(p, p->passwd), ":/tmp/home:"));
+        assert_non_null(strstr(sb_plan_s(p, p->tmp_opts), ",nr_inodes=8194,"));
+        assert_non_null(strstr(sb_plan_s(p, p->shm_opts), ",nr_inodes=8193,"));
+        assert_string_equal(sb_plan_s(p, p->cwd), "/work");
 
         assert_int_equal(p->nbinds, 1);
         assert_string_equal(sb_plan_s(p, p->binds[0].target), "/data/in");
@@ -160,6 +164,15 @@ static void test_packed_plan_reads_back(void **state)
         assert_int_equal(slot(f, SB_PLAN_FD_TREES + 1), -1);
         assert_int_equal(p->ncg, 2);
         assert_int_equal(slot(f, SB_PLAN_FD_CG + 1), 51);
+}
+
+static void test_plan_carries_the_cwd(void **state)
+{
+        struct fixture *f = *state;
+
+        f->spec.cwd = "/work/src/a b";
+        pack(f);
+        assert_string_equal(sb_plan_s(f->pb.p, f->pb.p->cwd), "/work/src/a b");
 }
 
 static void test_prepared_plan_has_no_program(void **state)
@@ -225,6 +238,8 @@ static void test_plan_out_of_bounds_is_refused(void **state)
         REFUSED(p->top[0].kind = 9);
         REFUSED(p->top[0].name = p->binds[0].target);                   /* absolute */
         REFUSED(p->binds[0].target = p->top[0].target);                 /* not absolute */
+        REFUSED(p->cwd = p->top[0].target);                             /* not absolute */
+        REFUSED(p->cwd.len = 0);
         REFUSED(p->nbinds = SBP_MOUNTS_MAX + 1);
         REFUSED(p->argc = 4);                                           /* one string more than sent */
         REFUSED(p->envc = SB_PLAN_ARGS_MAX);
@@ -245,6 +260,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_packed_plan_reads_back, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_plan_carries_the_cwd, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_prepared_plan_has_no_program, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_plan_of_another_size_or_version_is_refused,
                                                 setup, teardown),

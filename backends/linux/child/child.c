@@ -140,8 +140,10 @@ void sb_linux_child(const struct sb_spawn_plan *p, const int *fd, bool attach)
         if ((r = sb_linux_landlock_apply(p, &sp, &arg)) < 0)
                 sb_child_fail(errfd, -r, sp, arg);
 
-        if (chdir("/work") < 0)
-                sb_child_fail(errfd, errno, "chdir /work", NULL);
+        /* As the job's uid and inside its Landlock domain: a cwd the job
+         * could not enter itself fails here, by its path. */
+        if (chdir(sb_plan_s(p, p->cwd)) < 0)
+                sb_child_fail(errfd, errno, "chdir", sb_plan_s(p, p->cwd));
 
         /* The seccomp filter, last before the fork, so that nothing above
          * has to pass it. Loaded once: the init and the program (its vfork

@@ -411,6 +411,12 @@ int sb_linux_mounts(const struct sb_spawn_plan *p, const int *fd, char *step, si
 
         if (mount("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, sb_plan_s(p, p->tmp_opts)) < 0)
                 FAIL("mount tmpfs on /tmp", NULL, NULL, NULL);
+        /* HOME, the job's: made as root on the fresh tmpfs (nothing of the
+         * job's can be in the way yet), then given to the job's uid. */
+        if (mkdir(SB_LINUX_HOME + 1, 0700) < 0)
+                FAIL("mkdir ", SB_LINUX_HOME, NULL, NULL);
+        if (fchownat(AT_FDCWD, SB_LINUX_HOME + 1, p->uid, p->gid, AT_SYMLINK_NOFOLLOW) < 0)
+                FAIL("chown ", SB_LINUX_HOME, NULL, NULL);
 
         if ((p->flags & SB_PLAN_WORK_TMPFS) &&
             mount("tmpfs", "work", "tmpfs", MS_NOSUID | MS_NODEV, sb_plan_s(p, p->work_opts)) < 0)

@@ -126,7 +126,8 @@ int sb_spawn_plan_check(const struct sb_spawn_plan *p, size_t len, int nfds)
                         return -EPROTO;
         if (!str_ok(p, p->root_mnt) || p->root_mnt.len == 0 || !str_ok(p, p->passwd) ||
             !str_ok(p, p->group) || !str_ok(p, p->tmp_opts) || !str_ok(p, p->shm_opts) ||
-            !str_ok(p, p->work_opts))
+            !str_ok(p, p->work_opts) || !str_ok(p, p->cwd) || p->cwd.len == 0 ||
+            sb_plan_s(p, p->cwd)[0] != '/')
                 return -EPROTO;
         for (int i = 0; i < SB_PLAN_TOP_MAX; i++)
                 if (!host_ok(p, &p->top[i]))

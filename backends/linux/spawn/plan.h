@@ -20,7 +20,7 @@
 
 #include "protocol/sbp.h"
 
-#define SB_SPAWN_PLAN_VERSION 1u
+#define SB_SPAWN_PLAN_VERSION 2u
 
 #define SB_PLAN_TOP_MAX 6       /* bin sbin lib lib32 lib64 libx32 */
 #define SB_PLAN_ETC_MAX 4       /* ld.so.cache alternatives localtime nsswitch.conf */
@@ -88,6 +88,7 @@ struct sb_spawn_plan {
         struct sb_plan_str tmp_opts, shm_opts, work_opts;       /* tmpfs options */
         uint32_t nbinds;
         struct sb_plan_bind binds[SBP_MOUNTS_MAX];
+        struct sb_plan_str cwd;         /* the program's working directory, absolute */
         uint32_t argc, envc;            /* none for a prepared sandbox */
         uint32_t strv_off, strv_len;    /* argv then envp, each NUL-terminated */
         uint32_t bpf_off;               /* 8-aligned: allow_len, then deny_len instructions */

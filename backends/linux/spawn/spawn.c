@@ -94,7 +94,8 @@ int sb_linux_spawn_plan(struct sb_plan_builder *pb, const struct sb_backend *b,
             sp->deny.len > SB_PLAN_BPF_MAX)
                 return sb_backend_fail(errbuf, errlen, -E2BIG, "spawn plan");
         /* The strings, the BPF and room for every fixed string below. */
-        if ((r = sb_plan_begin(pb, slen + bpf_len + 8 + 8192 + SBP_MOUNTS_MAX * (SBP_TARGET_MAX + 1) +
+        if ((r = sb_plan_begin(pb, slen + bpf_len + 8 + 8192 + (SBP_CWD_MAX + 1) +
+                                           SBP_MOUNTS_MAX * (SBP_TARGET_MAX + 1) +
                                            (SB_LINUX_TOP_MAX + SB_LINUX_ETC_MAX) * 300)) < 0)
                 return sb_backend_fail(errbuf, errlen, r, "spawn plan");
         p = pb->p;
@@ -112,18 +113,20 @@ int sb_linux_spawn_plan(struct sb_plan_builder *pb, const struct sb_backend *b,
                 p->etc[i] = plan_host(pb, &b->etc[i]);
         snprintf(passwd, sizeof(passwd),
                  "root:x:0:0:root:/root:/bin/sh\n"
-                 "skillbox:x:%u:%u:skillbox:/work:/bin/sh\n"
+                 "skillbox:x:%u:%u:skillbox:" SB_LINUX_HOME ":/bin/sh\n"
                  "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
                  (unsigned)spec->uid, (unsigned)spec->gid);
         p->passwd = sb_plan_add_str(pb, passwd);
         snprintf(group, sizeof(group), "root:x:0:\nskillbox:x:%u:\nnogroup:x:65534:\n",
                  (unsigned)spec->gid);
         p->group = sb_plan_add_str(pb, group);
-        /* nr_inodes counts the root directory too: one more, so that the
-         * job can make exactly as many entries as the bound says. */
+        /* nr_inodes counts the root directory too, and on /tmp the job's
+         * HOME (mounts.c): so many more, so that the job can make exactly
+         * as many entries as the bound says. */
         snprintf(opts, sizeof(opts), "size=%llu,nr_inodes=%llu,mode=1777", tmp, tmp_inodes + 1);
-        p->tmp_opts = sb_plan_add_str(pb, opts);
         p->shm_opts = sb_plan_add_str(pb, opts);
+        snprintf(opts, sizeof(opts), "size=%llu,nr_inodes=%llu,mode=1777", tmp, tmp_inodes + 2);
+        p->tmp_opts = sb_plan_add_str(pb, opts);
         /* The job's own /work: owned by its uid like the job directory it
          * replaces, so that nothing of it is on the host's disk. */
         snprintf(opts, sizeof(opts), "size=%llu,nr_inodes=%llu,mode=0700,uid=%u,gid=%u", work,
@@ -135,6 +138,7 @@ int sb_linux_spawn_plan(struct sb_plan_builder *pb, const struct sb_backend *b,
                 p->binds[i].read_only = j->binds.read_only[i];
         }
 
+        p->cwd = sb_plan_add_str(pb, spec->cwd ? spec->cwd : "/work");
         p->argc = argc;
         p->envc = envc;
         p->strv_off = sb_plan_add(pb, NULL, slen, 1);

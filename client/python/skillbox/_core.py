@@ -120,7 +120,8 @@ def exec_params(argv: Argv, fds: FdSet, *, profile: Optional[str] = None,
                 mounts: Optional[Iterable[Union[Mount, Tuple[Any, ...]]]] = None,
                 detach: bool = False, output_max: Union[int, str, None] = None,
                 work_size_max: Union[int, str, None] = None,
-                work_inodes_max: Optional[int] = None) -> Dict[str, Any]:
+                work_inodes_max: Optional[int] = None,
+                cwd: Optional[str] = None) -> Dict[str, Any]:
     """The params map of `exec` (PROTOCOL.md); directories are added to fds."""
     if isinstance(argv, (str, bytes)) or not argv:
         raise ValueError("argv: expected a non-empty list of str or bytes")
@@ -138,6 +139,10 @@ def exec_params(argv: Argv, fds: FdSet, *, profile: Optional[str] = None,
                        ("work_inodes_max", work_inodes_max)):
         if value is not None:
             p[key] = value
+    if cwd is not None:
+        if not isinstance(cwd, str):
+            raise TypeError(f"cwd: expected str, not {type(cwd).__name__}")
+        p["cwd"] = cwd
     if detach:
         p["detach"] = True
     if stdin:

@@ -227,7 +227,7 @@ class AsyncClient:
                     cpu: Optional[int] = None, env: Optional[_core.Env] = None,
                     stdin: Any = None, workdir: Any = None, mounts: Any = None,
                     detach: bool = False, output_max: Any = None, work_size_max: Any = None,
-                    work_inodes_max: Optional[int] = None) -> AsyncJob:
+                    work_inodes_max: Optional[int] = None, cwd: Optional[str] = None) -> AsyncJob:
         """Start a job and return at once; options as `Client.start`.
         stdin=True keeps stdin open for `AsyncJob.write_stdin`."""
         with FdSet() as fds:
@@ -235,7 +235,7 @@ class AsyncClient:
                 argv, fds, profile=profile, memory=memory, timeout=timeout, tasks=tasks,
                 cpu=cpu, env=env, stdin=stdin is not None and stdin is not False,
                 workdir=workdir, mounts=mounts, detach=detach, output_max=output_max,
-                work_size_max=work_size_max, work_inodes_max=work_inodes_max)
+                work_size_max=work_size_max, work_inodes_max=work_inodes_max, cwd=cwd)
             job = (await self._call("exec", params, fds.fds))["job"]
         j = AsyncJob(self, job, self._core.claim(job))
         if stdin is not None and stdin is not True and stdin is not False:
@@ -251,13 +251,14 @@ class AsyncClient:
                   cpu: Optional[int] = None, env: Optional[_core.Env] = None,
                   stdin: Any = None, workdir: Any = None, mounts: Any = None,
                   output_max: Any = None, work_size_max: Any = None,
-                  work_inodes_max: Optional[int] = None) -> Result:
+                  work_inodes_max: Optional[int] = None, cwd: Optional[str] = None) -> Result:
         """Run a program in a sandbox and return its Result once it ended;
         the options are those of `Client.run`."""
         job = await self.start(argv, profile=profile, memory=memory, timeout=timeout,
                                tasks=tasks, cpu=cpu, env=env, stdin=stdin, workdir=workdir,
                                mounts=mounts, output_max=output_max,
-                               work_size_max=work_size_max, work_inodes_max=work_inodes_max)
+                               work_size_max=work_size_max, work_inodes_max=work_inodes_max,
+                               cwd=cwd)
         return await job.wait()
 
     async def write_stdin(self, job: str, data: bytes) -> None:

@@ -208,7 +208,7 @@ class Client:
               cpu: Optional[int] = None, env: Optional[_core.Env] = None, stdin: Any = None,
               workdir: Any = None, mounts: Any = None, detach: bool = False,
               output_max: Any = None, work_size_max: Any = None,
-              work_inodes_max: Optional[int] = None) -> Job:
+              work_inodes_max: Optional[int] = None, cwd: Optional[str] = None) -> Job:
         """Start a job and return at once; the options are those of `run`,
         plus detach=True to keep the job running when this connection
         closes. stdin=True keeps the job's stdin open for
@@ -219,7 +219,7 @@ class Client:
                 argv, fds, profile=profile, memory=memory, timeout=timeout, tasks=tasks,
                 cpu=cpu, env=env, stdin=stdin is not None and stdin is not False,
                 workdir=workdir, mounts=mounts, detach=detach, output_max=output_max,
-                work_size_max=work_size_max, work_inodes_max=work_inodes_max)
+                work_size_max=work_size_max, work_inodes_max=work_inodes_max, cwd=cwd)
             job = self._call("exec", params, fds.fds)["job"]
         j = Job(self, job, self._core.claim(job))
         if stdin is not None and stdin is not True and stdin is not False:
@@ -237,7 +237,8 @@ class Client:
             timeout: Optional[float] = None, tasks: Optional[int] = None,
             cpu: Optional[int] = None, env: Optional[_core.Env] = None, stdin: Any = None,
             workdir: Any = None, mounts: Any = None, output_max: Any = None,
-            work_size_max: Any = None, work_inodes_max: Optional[int] = None) -> Result:
+            work_size_max: Any = None, work_inodes_max: Optional[int] = None,
+            cwd: Optional[str] = None) -> Result:
         """Run a program in a sandbox and wait for it.
 
         argv: the program and its arguments (str, or bytes for names that
@@ -249,6 +250,7 @@ class Client:
         stdin: bytes, str or a binary file to feed the job (else /dev/null).
         workdir: a directory (path, fd or open file) mounted at /work;
         mounts: `Mount(source, target, read_only)` or tuples of the same.
+        cwd: the program's working directory in the job (default /work).
 
         Returns the `Result` with all output; a job that fails, times out
         or is killed is a Result too (see `state`), not an exception.
@@ -257,7 +259,7 @@ class Client:
         job = self.start(argv, profile=profile, memory=memory, timeout=timeout, tasks=tasks,
                          cpu=cpu, env=env, stdin=stdin, workdir=workdir, mounts=mounts,
                          output_max=output_max, work_size_max=work_size_max,
-                         work_inodes_max=work_inodes_max)
+                         work_inodes_max=work_inodes_max, cwd=cwd)
         return job.wait()
 
     def write_stdin(self, job: str, data: bytes) -> None:

@@ -128,7 +128,8 @@ def test_exec_params_map_every_option(tmp_path):
         c.start([b"prog\xff", "arg"], profile="p", memory="1M", tasks=5, cpu=50, timeout=1.5,
                 env={"A": "b", b"K": b"\xfe"}, stdin=True, workdir=d1,
                 mounts=[skillbox.Mount(f2, "/data", read_only=True), (str(d1), "/mnt/x")],
-                detach=True, output_max=1000, work_size_max="2M", work_inodes_max=9)
+                detach=True, output_max=1000, work_size_max="2M", work_inodes_max=9,
+                cwd="/work/src")
     os.fstat(f2.fd)  # still the caller's to close
     os.close(f2.fd)
     method, params, fds = fake.requests[0]
@@ -137,7 +138,7 @@ def test_exec_params_map_every_option(tmp_path):
         "argv": [b"prog\xff", "arg"], "profile": "p", "memory_max": 1 << 20, "tasks_max": 5,
         "cpu_percent": 50, "timeout_ms": 1500, "env": {"A": "b", b"K": b"\xfe"}, "stdin": True,
         "workdir_fd": 0, "detach": True, "output_max": 1000, "work_size_max": 2 << 20,
-        "work_inodes_max": 9,
+        "work_inodes_max": 9, "cwd": "/work/src",
         "mounts": [{"fd": 1, "target": "/data", "read_only": True},
                    {"fd": 2, "target": "/mnt/x", "read_only": False}]}
     ino = [os.stat(d1).st_ino, os.stat(d2).st_ino, os.stat(d1).st_ino]
