@@ -46,6 +46,18 @@ const char *sb_ns_name(unsigned index)
 
 /* ---- Conversions ---- */
 
+/* The 8-byte network field of the ABI says whether the job has a network
+ * namespace of its own ("none", which allowlist jobs have too) or the
+ * host's; network_mode carries the mode itself. */
+static const char *legacy_network(const char *mode)
+{
+        if (strcmp(mode, "host") == 0)
+                return "host";
+        if (strcmp(mode, "none") == 0 || strcmp(mode, "allowlist") == 0)
+                return "none";
+        return "";
+}
+
 void client_enforced_from_sbp(struct sb_enforced *out, const struct sbp_enforced *in)
 {
         memset(out, 0, sizeof(*out));
@@ -60,7 +72,8 @@ void client_enforced_from_sbp(struct sb_enforced *out, const struct sbp_enforced
         out->process_group = in->process_group;
         out->uid = in->uid;
         out->gid = in->gid;
-        COPY_STR(out->network, in->network);
+        COPY_STR(out->network_mode, in->network);
+        COPY_STR(out->network, legacy_network(in->network));
         out->memory_max = in->memory_max;
         out->tasks_max = in->tasks_max;
         out->cpu_percent = in->cpu_percent;
@@ -249,6 +262,19 @@ int sb_exec(sb_client *c, const struct sb_exec_options *opts, char *job_out)
         p.output_max = opts->output_max;
         p.work_size_max = opts->work_size_max;
         p.work_inodes_max = opts->work_inodes_max;
+        if (opts->network) {
+                if (strlen(opts->network) >= sizeof(p.network))
+                        return client_fail(c, -EINVAL, "network: not none, allowlist or host");
+                COPY_STR(p.network, opts->network);
+        }
+        for (const char *const *h = opts->allow_hosts; h && *h; h++) {
+                if (++p.n_allow_hosts > SBP_ALLOW_HOSTS_MAX)
+                        return client_fail(c, -EINVAL, "more than %u allowed hosts",
+                                           SBP_ALLOW_HOSTS_MAX);
+                if (strlen(*h) > SBP_ALLOW_HOST_MAX)
+                        return client_fail(c, -EINVAL, "allowed host '%.64s' too long", *h);
+        }
+        p.allow_hosts = opts->allow_hosts ? (char **)opts->allow_hosts : NULL;
 
         /* fds travel by index into the request's SCM_RIGHTS array:
          * workdir_fd first, then one per mount. */
@@ -591,7 +617,8 @@ int sb_profiles(sb_client *c, struct sb_profile **out, size_t *n)
                 list[i].cpu_percent = sp.cpu_percent;
                 list[i].timeout_ms = sp.timeout_ms;
                 list[i].tmp_size = sp.tmp_size;
-                COPY_STR(list[i].network, sp.network);
+                COPY_STR(list[i].network_mode, sp.network);
+                COPY_STR(list[i].network, legacy_network(sp.network));
                 list[i].output_max = sp.output_max;
                 list[i].output_truncate = sp.output_truncate;
                 list[i].tmp_inodes_max = sp.tmp_inodes_max;

@@ -178,7 +178,7 @@ void sbctl_json_enforced(FILE *f, const struct sb_enforced *e)
         member_bool(f, &first, "process_group", e->process_group);
         member_int(f, &first, "uid", e->uid, e->uid < 0);
         member_int(f, &first, "gid", e->gid, e->gid < 0);
-        member_text(f, &first, "network", e->network);
+        member_text(f, &first, "network", e->network_mode);
         member_u64(f, &first, "memory_max", e->memory_max);
         member_u64(f, &first, "tasks_max", e->tasks_max);
         member_u64(f, &first, "cpu_percent", e->cpu_percent);

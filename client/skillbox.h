@@ -37,6 +37,7 @@ extern "C" {
 #define SB_NAME_MAX   63        /* profile and similar names */
 #define SB_MOUNTS_MAX 8         /* sb_exec_options.nmounts */
 #define SB_TARGET_MAX 127       /* sb_mount.target, bytes */
+#define SB_ALLOW_HOSTS_MAX 64   /* sb_exec_options.allow_hosts entries */
 #define SB_TEXT_MAX   255       /* error messages */
 
 typedef struct sb_client sb_client;
@@ -87,7 +88,8 @@ struct sb_enforced {
         bool process_group;
         int64_t uid;                    /* job uid, -1 = unchanged */
         int64_t gid;                    /* job gid, -1 = unchanged */
-        char network[8];                /* "none", "host", "" = not isolated */
+        char network[8];                /* "none" (own namespace: also for allowlist), "host",
+                                         * "" = not isolated; network_mode has the mode */
         uint64_t memory_max;            /* bytes, 0 = none */
         uint64_t tasks_max;             /* 0 = none */
         uint32_t cpu_percent;           /* 100 = one CPU, 0 = none */
@@ -97,6 +99,7 @@ struct sb_enforced {
         char syscall_filter[64];        /* seccomp allowlist applied, "" = none */
         uint64_t work_size_max;         /* bytes a fresh /work (its own tmpfs) holds, 0 = unbounded */
         uint64_t work_inodes_max;       /* files and directories it holds, 0 = unbounded */
+        char network_mode[16];          /* "none", "allowlist", "host", "" = not isolated */
 };
 
 /* The result record of a job (wait, inspect, job_exit). */
@@ -155,12 +158,13 @@ struct sb_profile {
         uint32_t cpu_percent;
         uint64_t timeout_ms;
         uint64_t tmp_size;              /* bytes */
-        char network[8];                /* "none" or "host" */
+        char network[8];                /* "none" (also for allowlist) or "host" */
         uint64_t output_max;            /* stdout + stderr bytes, 0 = unlimited */
         bool output_truncate;           /* past output_max: drop the rest, else end the job */
         uint64_t tmp_inodes_max;        /* files in /tmp (and /dev/shm) */
         uint64_t work_size_max;         /* bytes of a fresh /work */
         uint64_t work_inodes_max;       /* files in a fresh /work */
+        char network_mode[16];          /* "none", "allowlist" or "host" */
 };
 
 /* What to run. Limits of 0 mean "as the profile says"; a request may only
@@ -189,6 +193,12 @@ struct sb_exec_options {
         size_t nmounts;                 /* at most 8 */
         uint64_t work_size_max;         /* bytes of a fresh /work (no workdir_fd) */
         uint64_t work_inodes_max;       /* files and directories in it */
+        /* NULL = the profile's; "none", "allowlist" or "host", only
+         * narrowing the profile's (host > allowlist > none). */
+        const char *network;
+        /* NULL-terminated host[:port] entries, at most 64, or NULL; they
+         * imply "allowlist" and must lie within the profile's. */
+        const char *const *allow_hosts;
 };
 
 /* A directory shown to the job at target: /skill, /data, /input or /mnt or

@@ -34,6 +34,8 @@
 #define SBP_FDS_MAX          16u         /* SCM_RIGHTS fds attached to one message */
 #define SBP_MOUNTS_MAX       8u          /* exec mounts entries */
 #define SBP_TARGET_MAX       127u        /* exec mounts target path, bytes */
+#define SBP_ALLOW_HOSTS_MAX  64u         /* exec allow_hosts entries */
+#define SBP_ALLOW_HOST_MAX   263u        /* one allow_hosts entry, bytes */
 #define SBP_LIST_MAX         256u        /* list entries in one answer (one page) */
 #define SBP_ARGV_KEPT_MAX    4096u       /* argv bytes kept for inspect/list */
 
@@ -121,7 +123,8 @@ struct sbp_enforced {
         bool process_group;
         int64_t uid;             /* job uid; -1 = not changed (wire: nil) */
         int64_t gid;             /* job gid; -1 = not changed (wire: nil) */
-        char network[8];         /* "none" (empty netns), "host", or "" = not isolated */
+        char network[16];        /* "none" (own netns, loopback), "allowlist", "host",
+                                  * or "" = not isolated */
         uint64_t memory_max;     /* bytes enforced; 0 = none */
         uint64_t tasks_max;      /* 0 = none */
         uint32_t cpu_percent;    /* 100 = one CPU; 0 = none */
@@ -186,6 +189,9 @@ struct sbp_exec_params {
                 bool read_only;
         } mounts[SBP_MOUNTS_MAX];
         uint32_t nmounts;
+        char network[16];          /* "none", "allowlist", "host"; "" = the profile's */
+        char **allow_hosts;        /* host[:port] patterns; implies "allowlist" */
+        uint32_t n_allow_hosts;
 };
 
 /* A mount target the daemon accepts: absolute, normalized (no "//", no "."
@@ -245,7 +251,7 @@ struct sbp_profile {
         uint64_t tmp_inodes_max;         /* files in /tmp (and in /dev/shm) */
         uint64_t work_size_max;          /* a fresh /work's tmpfs size, bytes */
         uint64_t work_inodes_max;        /* files in a fresh /work */
-        char network[8];                 /* "none" or "host" */
+        char network[16];                /* "none", "allowlist" or "host" */
         uint64_t output_max;             /* stdout + stderr bytes; 0 = unlimited */
         bool output_truncate;            /* past output_max: drop output (true) or end the job (false) */
 };

@@ -24,8 +24,8 @@
  * fd needs code on both sides), then update the number. Sizes are those of
  * x86_64. */
 #if defined(__x86_64__)
-_Static_assert(sizeof(struct sb_job_spec) == 392, "sb_job_spec changed: update spawner.h");
-_Static_assert(sizeof(struct sb_backend_job) == 1720, "sb_backend_job changed: update spawner.h");
+_Static_assert(sizeof(struct sb_job_spec) == 4496, "sb_job_spec changed: update spawner.h");
+_Static_assert(sizeof(struct sb_backend_job) == 5824, "sb_backend_job changed: update spawner.h");
 _Static_assert(sizeof(struct sb_linux_binds) == 1100, "sb_linux_binds changed: update spawner.h");
 _Static_assert(sizeof(struct sb_child_ctx) == 864, "sb_child_ctx changed: update spawner.h");
 _Static_assert(sizeof(struct sb_seccomp_prog) == 232, "sb_seccomp_prog changed: update spawner.h");
