@@ -114,6 +114,9 @@ enum sb_network {
 /* The allowlist a policy carries: entries ("host", "*.suffix:port", ...,
  * the proxy's syntax) back to back, each NUL-terminated, in a fixed buffer
  * so the policy stays a value. Bounds: the proxy's own (proxy_msg.h). */
+/* ALLOWLIST: the proxy listens for the job on 127.0.0.1 at this port
+ * inside the job's namespace (the job's HTTP_PROXY and friends name it). */
+#define SB_NETWORK_PROXY_PORT 3128
 #define SB_POLICY_ALLOW_HOSTS_MAX 64
 #define SB_POLICY_ALLOW_HOSTS_BYTES 4096
 

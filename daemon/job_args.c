@@ -6,15 +6,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/backend.h"
 #include "daemon/job_args.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define PROXY_URL "http://127.0.0.1:" STR(SB_NETWORK_PROXY_PORT)
 
 /* ---- environment ---- */
 
 /* The environment is built from scratch: nothing of the daemon's leaks in.
  * Returns a NULL-terminated array of borrowed pointers (defaults are static,
  * the rest point into p->env); free() only the array. */
-char **sbd_job_env_build(const struct sbp_exec_params *p, struct sbp_error *err)
+char **sbd_job_env_build(const struct sbp_exec_params *p, bool proxied, struct sbp_error *err)
 {
+        /* Both spellings: curl reads only http_proxy in lowercase, Python
+         * and pip read either, npm reads the uppercase ones. The job's
+         * own loopback never goes through the proxy. */
+        static char *const proxy_env[] = {
+                "HTTP_PROXY=" PROXY_URL,  "http_proxy=" PROXY_URL,
+                "HTTPS_PROXY=" PROXY_URL, "https_proxy=" PROXY_URL,
+                "ALL_PROXY=" PROXY_URL,   "all_proxy=" PROXY_URL,
+                "NO_PROXY=localhost,127.0.0.1,::1",
+                "no_proxy=localhost,127.0.0.1,::1",
+        };
+        size_t nproxy = proxied ? sizeof(proxy_env) / sizeof(proxy_env[0]) : 0;
         static char env_path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
         static char env_home[] = "HOME=/work";
         static char env_lang[] = "LANG=C.UTF-8";
@@ -22,7 +38,7 @@ char **sbd_job_env_build(const struct sbp_exec_params *p, struct sbp_error *err)
         static char env_user[] = "USER=skillbox";
         char *defaults[] = { env_path, env_home, env_lang, env_tmpdir, env_user };
         size_t ndef = sizeof(defaults) / sizeof(defaults[0]), n = 0, i, k;
-        char **env = calloc(ndef + p->envc + 1, sizeof(char *));
+        char **env = calloc(ndef + nproxy + p->envc + 1, sizeof(char *));
 
         if (!env) {
                 sbp_error_set(err, SBP_E_INTERNAL, "out of memory");
@@ -30,6 +46,8 @@ char **sbd_job_env_build(const struct sbp_exec_params *p, struct sbp_error *err)
         }
         for (i = 0; i < ndef; i++)
                 env[n++] = defaults[i];
+        for (i = 0; i < nproxy; i++)
+                env[n++] = proxy_env[i];
         for (i = 0; i < p->envc; i++) {
                 const char *e = p->env[i], *eq = strchr(e, '=');
                 size_t klen;
