@@ -1,0 +1,121 @@
+"""Network modes (none, allowlist, host): what a profile allows, what a
+request may ask for (only narrower: host > allowlist > none, and its
+allowlist within the profile's), and how the configuration reads them."""
+
+import os
+import subprocess
+
+import pytest
+
+from conftest import Daemon, finish_daemon, require_root, skillboxd_path
+
+CONFIG = """\
+[Profile pkg]
+Network=allowlist
+AllowedHosts=localhost:8123 *.example.org
+[Profile legacy]
+PrivateNetwork=no
+"""
+
+
+def skillboxd(*args):
+    return subprocess.run([skillboxd_path()] + list(args), capture_output=True, text=True,
+                          timeout=30)
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+@pytest.fixture
+def net_daemon(request, workdir):
+    require_root()
+    path = write(os.path.join(workdir, "skillboxd.conf"), CONFIG)
+    d = Daemon(workdir, extra_args=["--config", path]).start()
+    yield d
+    finish_daemon(d, request)
+
+
+def test_config_reads_and_prints_network_keys(workdir):
+    path = write(os.path.join(workdir, "n.conf"), CONFIG)
+    cp = skillboxd("--config", path, "--print-config")
+    assert cp.returncode == 0, cp.stderr
+    pkg = cp.stdout.split("[Profile pkg]")[1].split("[Profile")[0]
+    assert "\nNetwork=allowlist\n" in pkg
+    assert "\nAllowedHosts=localhost:8123 *.example.org\n" in pkg
+    # PrivateNetwork= stays an alias: no = the host's network.
+    legacy = cp.stdout.split("[Profile legacy]")[1]
+    assert "\nNetwork=host\n" in legacy
+    # The default stays none, with no entries.
+    default = cp.stdout.split("[Profile default]")[1].split("[Profile")[0]
+    assert "\nNetwork=none\n" in default
+    assert "\nAllowedHosts=\n" in default
+
+
+def test_check_config_refuses_bad_entries(workdir):
+    path = write(os.path.join(workdir, "bad.conf"),
+                 "[Profile x]\nNetwork=open\nAllowedHosts=ok.org http://a.org\n"
+                 "[Profile y]\nAllowedHosts=[::1\n")
+    cp = skillboxd("--config", path, "--check-config")
+    assert cp.returncode != 0
+    assert 'Network: not none, allowlist or host "open"' in cp.stderr
+    assert '"http://a.org"' in cp.stderr
+    assert '"[::1"' in cp.stderr
+
+
+def test_request_cannot_widen_the_network(net_daemon):
+    d = net_daemon
+    with d.rpc() as c:
+        # host from the default (none) profile, and from an allowlist one.
+        err, _ = c.call("exec", {"argv": ["true"], "network": "host"})
+        assert err["code"] == "PermissionDenied", err
+        assert "network host exceeds the profile's none" in err["message"]
+        err, _ = c.call("exec", {"argv": ["true"], "network": "allowlist"})
+        assert err["code"] == "PermissionDenied", err
+        err, _ = c.call("exec", {"argv": ["true"], "profile": "pkg", "network": "host"})
+        assert err["code"] == "PermissionDenied", err
+        # Entries imply allowlist: from a none profile that is wider too.
+        err, _ = c.call("exec", {"argv": ["true"], "allow_hosts": ["a.example.org"]})
+        assert err["code"] == "PermissionDenied", err
+        # An entry the profile does not cover.
+        for entry in ("pypi.org", "localhost:8124", "localhost", "example.org"):
+            err, _ = c.call("exec", {"argv": ["true"], "profile": "pkg",
+                                     "allow_hosts": [entry]})
+            assert err["code"] == "PermissionDenied", (entry, err)
+            assert f"allow_hosts {entry} is not within" in err["message"]
+        # Malformed: a mode that does not exist, entries with another mode,
+        # an entry that is no entry.
+        err, _ = c.call("exec", {"argv": ["true"], "network": "open"})
+        assert err["code"] == "InvalidArgument", err
+        err, _ = c.call("exec", {"argv": ["true"], "network": "none",
+                                 "allow_hosts": ["a.example.org"]})
+        assert err["code"] == "InvalidArgument", err
+        err, _ = c.call("exec", {"argv": ["true"], "profile": "pkg",
+                                 "allow_hosts": ["a b"]})
+        assert err["code"] == "InvalidArgument", err
+        err, _ = c.call("exec", {"argv": ["true"], "profile": "pkg",
+                                 "allow_hosts": ["x.org"] * 65})
+        assert err["code"] == "InvalidArgument", err
+
+
+def test_cli_network_flags(net_daemon):
+    d = net_daemon
+    cp = d.ctl("run", "--network", "host", "--", "true")
+    assert cp.returncode == 125
+    assert b"network host exceeds the profile's none" in cp.stderr
+    cp = d.ctl("run", "--profile", "pkg", "--allow-host", "a.example.org",
+               "--allow-host", "pypi.org", "--", "true")
+    assert cp.returncode == 125
+    assert b"allow_hosts pypi.org is not within" in cp.stderr
+    cp = d.ctl("run", "--network", "wide", "--", "true")
+    assert cp.returncode != 0
+    assert b"--network: 'wide' is not none, allowlist or host" in cp.stderr
+    # Narrowing is accepted: the default's none asked for explicitly runs.
+    cp = d.ctl("run", "--network", "none", "--", "true")
+    assert cp.returncode == 0, cp.stderr
+    # profiles shows each mode.
+    cp = d.ctl("profiles", "--json")
+    assert cp.returncode == 0, cp.stderr
+    assert b'"name": "pkg"' in cp.stdout and b'"network": "allowlist"' in cp.stdout
