@@ -22,6 +22,9 @@ _Static_assert((int)SB_JOB_OOM == (int)SBP_JOB_OOM, "state");
 _Static_assert((int)SB_JOB_OUTPUT_LIMIT == (int)SBP_JOB_OUTPUT_LIMIT, "state");
 _Static_assert((int)SB_JOB_KILLED == (int)SBP_JOB_KILLED, "state");
 _Static_assert((int)SB_JOB_FAILED == (int)SBP_JOB_FAILED, "state");
+_Static_assert(SB_DENIED_MAX == SBP_DENIED_MAX &&
+                       sizeof(((struct sb_denied *)0)->what) == SBP_DENIED_WHAT_MAX + 1,
+               "denied");
 _Static_assert((unsigned)SB_NS_USER == (unsigned)SBP_NS_USER &&
                (unsigned)SB_NS_CGROUP == (unsigned)SBP_NS_CGROUP, "ns bits");
 _Static_assert((int)SB_STDOUT == (int)SBP_STDOUT && (int)SB_STDERR == (int)SBP_STDERR, "streams");
@@ -102,6 +105,12 @@ void client_result_from_sbp(struct sb_job_result *out, const struct sbp_job_resu
         out->output_truncated = in->output_truncated;
         COPY_STR(out->error, in->error);
         client_enforced_from_sbp(&out->enforced, &in->enforced);
+        for (uint32_t i = 0; i < in->n_denied && i < SB_DENIED_MAX; i++) {
+                COPY_STR(out->denied[i].kind, in->denied[i].kind);
+                COPY_STR(out->denied[i].what, in->denied[i].what);
+                out->denied[i].count = in->denied[i].count;
+                out->n_denied = i + 1;
+        }
 }
 
 /* argv as one allocation: the pointer array followed by the strings, so

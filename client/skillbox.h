@@ -103,6 +103,15 @@ struct sb_enforced {
 };
 
 /* The result record of a job (wait, inspect, job_exit). */
+#define SB_DENIED_MAX 16         /* sb_job_result.denied entries */
+
+/* Something the sandbox refused a job, and how often. */
+struct sb_denied {
+        char kind[16];                  /* "network" */
+        char what[264];                 /* network: "host:port" */
+        uint64_t count;
+};
+
 struct sb_job_result {
         char job[SB_JOB_ID_MAX + 1];
         enum sb_job_state state;
@@ -118,6 +127,8 @@ struct sb_job_result {
         bool output_truncated;
         char error[SB_TEXT_MAX + 1];    /* "" unless failed */
         struct sb_enforced enforced;
+        struct sb_denied denied[SB_DENIED_MAX];
+        uint32_t n_denied;              /* 0: nothing was refused */
 };
 
 /* One job as sb_list() and sb_inspect() describe it. */

@@ -266,10 +266,35 @@ static void on_exit_cb(const struct sb_job_result *result, void *userdata)
         ctx->result = *result;
 }
 
+/* One stderr line naming what the sandbox refused the job: "denied:
+ * network pypi.org:443 (x2), ...". The daemon's text is shown printable
+ * only (a '?' for anything else), so it can never drive the terminal. */
+static void print_denied(const struct sb_job_result *r)
+{
+        if (r->n_denied == 0)
+                return;
+        fprintf(stderr, "skillboxctl: job %s denied:", r->job);
+        for (uint32_t i = 0; i < r->n_denied && i < SB_DENIED_MAX; i++) {
+                const struct sb_denied *dn = &r->denied[i];
+
+                fprintf(stderr, "%s ", i ? "," : "");
+                for (const char *c = dn->kind; *c; c++)
+                        fputc(*c > 0x20 && *c < 0x7f ? *c : '?', stderr);
+                fputc(' ', stderr);
+                for (const char *c = dn->what; *c; c++)
+                        fputc(*c > 0x20 && *c < 0x7f ? *c : '?', stderr);
+                fprintf(stderr, " (x%" PRIu64 ")", dn->count);
+        }
+        fputc('\n', stderr);
+}
+
 /* Exit status for a finished job, and the one stderr line for a non-exited end. */
 static int job_status(const struct sb_job_result *r, bool quiet)
 {
         char size[32], limit[32];
+
+        if (!quiet)
+                print_denied(r);
 
         /* A profile that truncates lets the job go on: say what was dropped. */
         if (r->output_truncated && r->state != SB_JOB_OUTPUT_LIMIT && !quiet) {

@@ -35,6 +35,8 @@
 #define SBP_MOUNTS_MAX       8u          /* exec mounts entries */
 #define SBP_TARGET_MAX       127u        /* exec mounts target path, bytes */
 #define SBP_ALLOW_HOSTS_MAX  64u         /* exec allow_hosts entries */
+#define SBP_DENIED_MAX       16u         /* result denied entries */
+#define SBP_DENIED_WHAT_MAX  263u        /* one denied entry's what, bytes */
 #define SBP_ALLOW_HOST_MAX   263u        /* one allow_hosts entry, bytes */
 #define SBP_LIST_MAX         256u        /* list entries in one answer (one page) */
 #define SBP_ARGV_KEPT_MAX    4096u       /* argv bytes kept for inspect/list */
@@ -138,6 +140,14 @@ struct sbp_enforced {
 };
 
 /* ---- The result record (wait, inspect, job_exit, skillboxctl --json) ---- */
+
+/* Something the sandbox refused the job, and how often. */
+struct sbp_denied {
+        char kind[16];                      /* "network" */
+        char what[SBP_DENIED_WHAT_MAX + 1]; /* network: "host:port" */
+        uint64_t count;
+};
+
 struct sbp_job_result {
         char job[SBP_JOB_ID_MAX + 1];
         enum sbp_job_state state;
@@ -153,6 +163,8 @@ struct sbp_job_result {
         bool output_truncated;
         char error[SBP_TEXT_MAX + 1];  /* "" unless state is failed (wire: nil) */
         struct sbp_enforced enforced;
+        struct sbp_denied denied[SBP_DENIED_MAX];   /* wire: absent when empty */
+        uint32_t n_denied;
 };
 
 /* ---- Method params ---- */
