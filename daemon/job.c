@@ -142,6 +142,7 @@ static void finish(struct sbd_job *j)
         res->tasks_peak = j->exit.tasks_peak;
         d->jobs_running--;
         sbd_quota_job_ended(d, j->owner_uid, j->memory_charge);
+        sbd_job_egress_end(j);
 
         log_info("job %s: %s exit_code=%d signal=%d wall_ms=%" PRIu64 "%s%s", j->id,
                  sbp_job_state_name(state), res->exit_code, res->signal, res->wall_ms,
