@@ -235,6 +235,14 @@ struct sb_backend_ops {
         int (*reap)(struct sb_backend_job *j, struct sb_backend_exit *out);
         /* What was applied to this job. */
         void (*enforced)(struct sb_backend_job *j, struct sbp_enforced *out);
+        /* Optional: for a policy with network ALLOWLIST, a TCP socket
+         * listening on 127.0.0.1:SB_NETWORK_PROXY_PORT inside the job's
+         * network namespace, made before the job's program ran (so its first
+         * connection already queues there). The backend owns it until
+         * destroy(); the daemon hands a duplicate to the egress proxy.
+         * SB_HANDLE_NONE when there is none (then the daemon ends the job:
+         * an allowlist job never runs without its proxy). */
+        sb_handle (*egress_listener)(struct sb_backend_job *j);
         /* Optional: the file work reap() left (files_pending). May block;
          * thread-safe with respect to other jobs, touches only j; 0 or the
          * first error (it goes on past errors). destroy() does it if it was
