@@ -1,5 +1,7 @@
-/* calls.c — libskillbox's methods: one blocking request/response each, and
- * the conversion of the protocol's sbp_ structs into the public sb_ ones.
+/* calls.c — libskillbox's methods: each packs its request (the _async
+ * form), decodes its reply (client_complete), and the conversion of the
+ * protocol's sbp_ structs into the public sb_ ones. The blocking forms are
+ * in blocking.c.
  *
  * Arguments are checked against the protocol's named limits before anything
  * is sent, so a bad call fails locally with -EINVAL and a message, and the
@@ -176,58 +178,36 @@ void sb_profiles_free(struct sb_profile *list)
         free(list);
 }
 
-static int bad_reply(sb_client *c, const char *method)
-{
-        c->broken = true;
-        return client_fail(c, -EPROTO, "malformed %s reply from the daemon", method);
-}
+/* ---- Requests ---- */
 
-/* ---- Methods ---- */
-
-int sb_hello(sb_client *c, const char *client_name, struct sb_hello *out)
+int sb_hello_async(sb_client *c, const char *client_name, sb_reply_fn done, void *userdata,
+                   sb_request **req)
 {
         struct sbp_hello_params p = { .protocol = SBP_PROTOCOL_VERSION };
-        struct sbp_hello_result hr;
-        struct sbp_message resp;
+        struct sb_request *q;
         msgpack_packer pk;
         uint32_t id;
-        int r;
 
         if (client_name && strlen(client_name) > SBP_NAME_MAX)
                 return client_fail(c, -EINVAL, "client name longer than %u bytes", SBP_NAME_MAX);
         if (client_name)
                 COPY_STR(p.client, client_name);
+        q = client_req_new(c, CLIENT_REQ_HELLO, done, userdata, NULL);
+        if (!q)
+                return -ENOMEM;
         id = client_begin(c, "hello", &pk);
         sbp_hello_params_pack(&pk, &p);
-        r = client_call(c, id, &resp);
-        if (r < 0)
-                return r;
-        memset(&hr, 0, sizeof(hr));
-        if (sbp_hello_result_decode(&resp.result, &hr) < 0)
-                return bad_reply(c, "hello");
-        memset(out, 0, sizeof(*out));
-        COPY_STR(out->server, hr.server);
-        COPY_STR(out->version, hr.version);
-        out->protocol = hr.protocol;
-        out->uid = hr.uid;
-        COPY_STR(out->role, hr.role);
-        client_enforced_from_sbp(&out->host, &hr.host);
-        client_settle(c);
-        if (hr.protocol != SBP_PROTOCOL_VERSION)
-                return client_fail(c, -EPROTO, "daemon speaks protocol %u, this client %u",
-                                   hr.protocol, SBP_PROTOCOL_VERSION);
-        return 0;
+        return client_send(c, q, id, NULL, 0, req);
 }
 
-int sb_exec(sb_client *c, const struct sb_exec_options *opts, char *job_out)
+int sb_exec_async(sb_client *c, const struct sb_exec_options *opts, sb_reply_fn done,
+                  void *userdata, sb_request **req)
 {
         struct sbp_exec_params p = { 0 };
-        struct sbp_message resp;
+        struct sb_request *q;
         msgpack_packer pk;
-        char job[SBP_JOB_ID_MAX + 1];
         size_t bytes = 0;
         uint32_t id;
-        int r;
 
         if (!opts || !opts->argv || !opts->argv[0])
                 return client_fail(c, -EINVAL, "no program given");
@@ -314,31 +294,20 @@ int sb_exec(sb_client *c, const struct sb_exec_options *opts, char *job_out)
         }
         p.nmounts = (uint32_t)opts->nmounts;
 
+        q = client_req_new(c, CLIENT_REQ_EXEC, done, userdata, NULL);
+        if (!q)
+                return -ENOMEM;
         id = client_begin(c, "exec", &pk);
         sbp_exec_params_pack(&pk, &p);
-        c->send_fds = nfds ? fds : NULL;
-        c->n_send_fds = nfds;
-        r = client_call(c, id, &resp);
-        c->send_fds = NULL;     /* never sent with a later request */
-        c->n_send_fds = 0;
-        if (r < 0)
-                return r;
-        memset(job, 0, sizeof(job));
-        if (sbp_exec_result_decode(&resp.result, job) < 0 || !job[0])
-                return bad_reply(c, "exec");
-        r = client_own(c, job);
-        if (r < 0)
-                return r;
-        memcpy(job_out, job, strlen(job) + 1);
-        client_settle(c);
-        return 0;
+        return client_send(c, q, id, fds, nfds, req);
 }
 
-/* Send a request on one job, with a chunk of data when has_data (stdin);
- * on 0 resp holds the reply. */
-static int job_data_call(sb_client *c, const char *method, const char *job, const uint8_t *data,
-                         size_t len, bool has_data, struct sbp_message *resp)
+/* A {job} request (with data for stdin_write). */
+static int job_request(sb_client *c, const char *method, enum client_req_kind kind,
+                       const char *job, const void *data, size_t len, bool has_data,
+                       sb_reply_fn done, void *userdata, sb_request **req)
 {
+        struct sb_request *q;
         msgpack_packer pk;
         uint32_t id;
         int r;
@@ -346,227 +315,277 @@ static int job_data_call(sb_client *c, const char *method, const char *job, cons
         r = client_check_job(c, job);
         if (r < 0)
                 return r;
+        q = client_req_new(c, kind, done, userdata, job);
+        if (!q)
+                return -ENOMEM;
+        q->stdin_len = len;
         id = client_begin(c, method, &pk);
         sbp_job_params_pack(&pk, job, data, len, has_data);
-        return client_call(c, id, resp);
+        return client_send(c, q, id, NULL, 0, req);
 }
 
-/* Send a {job}-only request; on 0 resp holds the reply. */
-static int job_call(sb_client *c, const char *method, const char *job, struct sbp_message *resp)
+int sb_wait_async(sb_client *c, const char *job, sb_reply_fn done, void *userdata,
+                  sb_request **req)
 {
-        return job_data_call(c, method, job, NULL, 0, false, resp);
+        return job_request(c, "wait", CLIENT_REQ_WAIT, job, NULL, 0, false, done, userdata, req);
 }
 
-/* A {job}-only request whose reply carries nothing the caller keeps. */
-static int job_call_nil(sb_client *c, const char *method, const char *job)
+int sb_kill_async(sb_client *c, const char *job, sb_reply_fn done, void *userdata,
+                  sb_request **req)
 {
-        struct sbp_message resp;
-        int r = job_call(c, method, job, &resp);
-
-        if (r == 0)
-                client_settle(c);
-        return r;
+        return job_request(c, "kill", CLIENT_REQ_NIL, job, NULL, 0, false, done, userdata, req);
 }
 
-int sb_wait(sb_client *c, const char *job, const struct sb_callbacks *cb,
-            struct sb_job_result *out)
+int sb_stdin_close_async(sb_client *c, const char *job, sb_reply_fn done, void *userdata,
+                         sb_request **req)
 {
-        struct client_owned *own;
-        struct sbp_job_result sr;
-        struct sbp_message resp;
+        return job_request(c, "stdin_close", CLIENT_REQ_NIL, job, NULL, 0, false, done,
+                           userdata, req);
+}
+
+int sb_stdin_write_async(sb_client *c, const char *job, const void *data, size_t len,
+                         sb_reply_fn done, void *userdata, sb_request **req)
+{
+        size_t inflight;
         int r;
 
         r = client_check_job(c, job);
         if (r < 0)
                 return r;
-        own = client_owned_find(c, job);
-        if (own) {
-                /* Our own job: its job_exit comes after all its output, so wait
-                 * for that rather than the wait reply, which may overtake output. */
-                r = client_pump_until_exit(c, own, cb);
-                if (r < 0)
-                        return r;
-                own = client_owned_find(c, job);
-                *out = own->result;
-                client_owned_drop(c, own);
-                return 0;
-        }
-        {
-                /* Someone else's job (or a detached one of an earlier
-                 * connection): only the reply tells. Notifications go to cb. */
-                struct sb_callbacks saved = c->cb;
-                bool had = c->have_cb;
-
-                if (cb) {
-                        c->cb = *cb;
-                        c->have_cb = true;
-                }
-                r = job_call(c, "wait", job, &resp);
-                c->cb = saved;
-                c->have_cb = had;
-        }
-        if (r < 0)
-                return r;
-        memset(&sr, 0, sizeof(sr));
-        if (sbp_job_result_decode(&resp.result, &sr) < 0)
-                return bad_reply(c, "wait");
-        client_result_from_sbp(out, &sr);
-        client_settle(c);
-        return 0;
+        if (len > SBP_DATA_MAX)
+                return client_fail(c, -EINVAL, "stdin data of %zu bytes: at most %u at a time",
+                                   len, SBP_DATA_MAX);
+        if (len > 0 && !data)
+                return client_fail(c, -EINVAL, "no stdin data given");
+        /* The job's stdin is full when its writes stay unanswered: say so
+         * now rather than queue more in the daemon, which would stop
+         * reading this connection past its StdinQueueMax=. */
+        inflight = client_stdin_inflight(c, job);
+        if (inflight > 0 && inflight + len > SB_STDIN_INFLIGHT_MAX)
+                return client_fail(c, -EAGAIN, "job %s: %zu bytes of stdin not yet taken by "
+                                   "the job (backpressure)", job, inflight);
+        return job_request(c, "stdin_write", CLIENT_REQ_STDIN_WRITE, job, data, len, true, done,
+                           userdata, req);
 }
 
-int sb_stdin_write(sb_client *c, const char *job, const void *data, size_t len)
+int sb_inspect_async(sb_client *c, const char *job, sb_reply_fn done, void *userdata,
+                     sb_request **req)
 {
-        const uint8_t *p = data;
-        struct sbp_message resp;
-        int r;
-
-        /* A malformed job id is the caller's error even with nothing to send. */
-        if (len == 0)
-                return client_check_job(c, job);
-        while (len > 0) {
-                size_t n = len < SBP_DATA_MAX ? len : SBP_DATA_MAX;
-
-                r = job_data_call(c, "stdin_write", job, p, n, true, &resp);
-                if (r < 0)
-                        return r;
-                client_settle(c);
-                p += n;
-                len -= n;
-        }
-        return 0;
+        return job_request(c, "inspect", CLIENT_REQ_INSPECT, job, NULL, 0, false, done,
+                           userdata, req);
 }
 
-int sb_stdin_close(sb_client *c, const char *job)
+/* Pack the list page after q->after into c->out; returns its msgid. */
+static uint32_t list_pack(sb_client *c, const struct sb_request *q)
 {
-        return job_call_nil(c, "stdin_close", job);
-}
-
-int sb_kill(sb_client *c, const char *job)
-{
-        return job_call_nil(c, "kill", job);
-}
-
-int sb_inspect(sb_client *c, const char *job, struct sb_job_info *out)
-{
-        struct sbp_job_info info;
-        struct sbp_message resp;
-        int r;
-
-        r = job_call(c, "inspect", job, &resp);
-        if (r < 0)
-                return r;
-        memset(&info, 0, sizeof(info));
-        if (sbp_job_info_decode(&resp.result, &info) < 0) {
-                sbp_job_info_free(&info);
-                return bad_reply(c, "inspect");
-        }
-        r = client_info_from_sbp(out, &info);
-        sbp_job_info_free(&info);
-        if (r < 0)
-                return client_fail(c, r, "out of memory");
-        client_settle(c);
-        return 0;
-}
-
-/* Send a request with empty params. */
-static int empty_call(sb_client *c, const char *method, struct sbp_message *resp)
-{
+        struct sbp_list_params lp = { .after = q->after };
         msgpack_packer pk;
         uint32_t id;
-
-        id = client_begin(c, method, &pk);
-        sbp_empty_params_pack(&pk);
-        return client_call(c, id, resp);
-}
-
-/* One page of list: the entries after cursor `after`, appended to *list. */
-static int list_page(sb_client *c, uint64_t after, struct sb_job_info **list, size_t *n,
-                     size_t *got, uint64_t *last_seq)
-{
-        struct sbp_list_params lp = { .after = after };
-        struct sbp_message resp;
-        struct sb_job_info *grown;
-        msgpack_object_array *arr;
-        msgpack_packer pk;
-        uint32_t id;
-        int r;
 
         id = client_begin(c, "list", &pk);
         sbp_list_params_pack(&pk, &lp);
-        r = client_call(c, id, &resp);
+        return id;
+}
+
+int sb_list_async(sb_client *c, sb_reply_fn done, void *userdata, sb_request **req)
+{
+        struct sb_request *q = client_req_new(c, CLIENT_REQ_LIST, done, userdata, NULL);
+
+        if (!q)
+                return -ENOMEM;
+        return client_send(c, q, list_pack(c, q), NULL, 0, req);
+}
+
+static int empty_request(sb_client *c, const char *method, enum client_req_kind kind,
+                         sb_reply_fn done, void *userdata, sb_request **req)
+{
+        struct sb_request *q = client_req_new(c, kind, done, userdata, NULL);
+        msgpack_packer pk;
+        uint32_t id;
+
+        if (!q)
+                return -ENOMEM;
+        id = client_begin(c, method, &pk);
+        sbp_empty_params_pack(&pk);
+        return client_send(c, q, id, NULL, 0, req);
+}
+
+int sb_stats_async(sb_client *c, sb_reply_fn done, void *userdata, sb_request **req)
+{
+        return empty_request(c, "stats", CLIENT_REQ_STATS, done, userdata, req);
+}
+
+int sb_profiles_async(sb_client *c, sb_reply_fn done, void *userdata, sb_request **req)
+{
+        return empty_request(c, "profiles", CLIENT_REQ_PROFILES, done, userdata, req);
+}
+
+/* ---- Replies ---- */
+
+/* A reply that does not decode: the stream is not what we think it is. */
+static int bad_reply(sb_client *c, struct sb_request *q, const char *method)
+{
+        c->broken = true;
+        client_fail(c, -EPROTO, "malformed %s reply from the daemon", method);
+        client_finish(c, q, -EPROTO, NULL);
+        return -EPROTO;
+}
+
+/* A failure of this request only: the connection goes on. */
+static int fail_one(sb_client *c, struct sb_request *q, int r)
+{
+        client_finish(c, q, r, NULL);
+        return 0;
+}
+
+static int hello_reply(sb_client *c, struct sb_request *q, const msgpack_object *res)
+{
+        struct sbp_hello_result hr;
+        struct sb_hello out;
+
+        memset(&hr, 0, sizeof(hr));
+        if (sbp_hello_result_decode(res, &hr) < 0)
+                return bad_reply(c, q, "hello");
+        memset(&out, 0, sizeof(out));
+        COPY_STR(out.server, hr.server);
+        COPY_STR(out.version, hr.version);
+        out.protocol = hr.protocol;
+        out.uid = hr.uid;
+        COPY_STR(out.role, hr.role);
+        client_enforced_from_sbp(&out.host, &hr.host);
+        if (hr.protocol != SBP_PROTOCOL_VERSION)
+                return fail_one(c, q, client_fail(c, -EPROTO, "daemon speaks protocol %u, this "
+                                                  "client %u", hr.protocol, SBP_PROTOCOL_VERSION));
+        client_finish(c, q, 0, &(struct sb_reply){ .hello = &out });
+        return 0;
+}
+
+static int exec_reply(sb_client *c, struct sb_request *q, const msgpack_object *res)
+{
+        char job[SBP_JOB_ID_MAX + 1];
+        int r;
+
+        memset(job, 0, sizeof(job));
+        if (sbp_exec_result_decode(res, job) < 0 || !job[0])
+                return bad_reply(c, q, "exec");
+        r = client_own(c, job);
         if (r < 0)
-                return r;
-        if (resp.result.type != MSGPACK_OBJECT_ARRAY || resp.result.via.array.size > SBP_LIST_MAX)
-                return bad_reply(c, "list");
-        arr = &resp.result.via.array;
-        grown = realloc(*list, (*n + arr->size + 1) * sizeof(*grown));
+                return fail_one(c, q, r);
+        client_finish(c, q, 0, &(struct sb_reply){ .job = job });
+        return 0;
+}
+
+static int wait_reply(sb_client *c, struct sb_request *q, const msgpack_object *res)
+{
+        struct client_owned *own;
+        struct sbp_job_result sr;
+        struct sb_job_result out;
+
+        memset(&sr, 0, sizeof(sr));
+        if (res && sbp_job_result_decode(res, &sr) < 0)
+                return bad_reply(c, q, "wait");
+        /* Our own job: its job_exit comes after all its output, and the
+         * reply may overtake some of it; complete after the exit. */
+        if (client_hold_wait(c, q))
+                return 1;
+        own = client_owned_find(c, q->job);
+        if (own) {
+                out = own->result;
+                client_owned_drop(c, own);
+        } else {
+                client_result_from_sbp(&out, &sr);
+        }
+        client_finish(c, q, 0, &(struct sb_reply){ .result = &out });
+        return 0;
+}
+
+static int inspect_reply(sb_client *c, struct sb_request *q, const msgpack_object *res)
+{
+        struct sbp_job_info info;
+        struct sb_job_info *out;
+        int r;
+
+        memset(&info, 0, sizeof(info));
+        if (sbp_job_info_decode(res, &info) < 0) {
+                sbp_job_info_free(&info);
+                return bad_reply(c, q, "inspect");
+        }
+        out = calloc(1, sizeof(*out));
+        r = out ? client_info_from_sbp(out, &info) : -ENOMEM;
+        sbp_job_info_free(&info);
+        if (r < 0) {
+                free(out);
+                return fail_one(c, q, client_fail(c, r, "out of memory"));
+        }
+        client_finish(c, q, 0, &(struct sb_reply){ .info = out });
+        return 0;
+}
+
+/* One page of list appended to q->list; further pages are asked for with
+ * the same request. */
+static int list_reply(sb_client *c, struct sb_request *q, const msgpack_object *res)
+{
+        const msgpack_object_array *arr;
+        struct sb_job_info *grown;
+        struct sb_reply reply;
+        uint64_t last = 0;
+        int r;
+
+        if (res->type != MSGPACK_OBJECT_ARRAY || res->via.array.size > SBP_LIST_MAX)
+                return bad_reply(c, q, "list");
+        arr = &res->via.array;
+        grown = realloc(q->list, (q->nlist + arr->size + 1) * sizeof(*grown));
         if (!grown)
-                return client_fail(c, -ENOMEM, "out of memory");
-        *list = grown;
+                return fail_one(c, q, client_fail(c, -ENOMEM, "out of memory"));
+        q->list = grown;
         for (uint32_t i = 0; i < arr->size; i++) {
                 struct sbp_job_info info;
 
                 memset(&info, 0, sizeof(info));
                 r = sbp_job_info_decode(&arr->ptr[i], &info);
                 if (r == 0)
-                        r = client_info_from_sbp(&grown[*n], &info);
-                *last_seq = info.seq;
+                        r = client_info_from_sbp(&grown[q->nlist], &info);
+                last = info.seq;
                 sbp_job_info_free(&info);
+                if (r == -ENOMEM)
+                        return fail_one(c, q, client_fail(c, r, "out of memory"));
                 if (r < 0)
-                        return r == -ENOMEM ? client_fail(c, r, "out of memory") : bad_reply(c, "list");
-                (*n)++;
+                        return bad_reply(c, q, "list");
+                q->nlist++;
         }
-        *got = arr->size;
-        client_settle(c);
-        return 0;
-}
-
-int sb_list(sb_client *c, struct sb_job_info **out, size_t *n)
-{
-        struct sb_job_info *list = NULL;
-        uint64_t after = 0, last = 0;
-        size_t count = 0, got;
-        int r;
-
-        *out = NULL;
-        *n = 0;
         /* The daemon answers at most SBP_LIST_MAX entries at a time: ask
          * again after the last one until a page is not full. A daemon
          * without seq (0) answers everything at once. */
-        for (;;) {
-                r = list_page(c, after, &list, &count, &got, &last);
-                if (r < 0) {
-                        sb_job_info_list_free(list, count);
-                        return r;
-                }
-                if (got < SBP_LIST_MAX || last <= after)
-                        break;
-                after = last;
+        if (arr->size == SBP_LIST_MAX && last > q->after && !q->cancelled) {
+                uint32_t id;
+
+                q->after = last;
+                id = list_pack(c, q);
+                r = client_enqueue(c, NULL, 0);
+                if (r < 0)
+                        return fail_one(c, q, r);
+                /* The same handle, in flight again under the new msgid. */
+                q->msgid = id;
+                q->next = c->reqs;
+                c->reqs = q;
+                return 1;
         }
-        if (!list) {
-                list = calloc(1, sizeof(*list));
-                if (!list)
-                        return client_fail(c, -ENOMEM, "out of memory");
-        }
-        *out = list;
-        *n = count;
+        reply = (struct sb_reply){ .jobs = q->list, .njobs = q->nlist };
+        q->list = NULL;
+        q->nlist = 0;
+        client_finish(c, q, 0, &reply);
         return 0;
 }
 
-int sb_stats(sb_client *c, struct sb_stats *out)
+static int stats_reply(sb_client *c, struct sb_request *q, const msgpack_object *res)
 {
         struct sbp_stats_result s;
-        struct sbp_message resp;
-        int r;
+        struct sb_stats out;
 
-        r = empty_call(c, "stats", &resp);
-        if (r < 0)
-                return r;
         memset(&s, 0, sizeof(s));
-        if (sbp_stats_result_decode(&resp.result, &s) < 0)
-                return bad_reply(c, "stats");
-        *out = (struct sb_stats){
+        if (sbp_stats_result_decode(res, &s) < 0)
+                return bad_reply(c, q, "stats");
+        out = (struct sb_stats){
                 .uptime_ms = s.uptime_ms,
                 .connections = s.connections,
                 .jobs_running = s.jobs_running,
@@ -575,23 +594,14 @@ int sb_stats(sb_client *c, struct sb_stats *out)
                 .jobs_retained = s.jobs_retained,
                 .memory_rss = s.memory_rss,
         };
-        client_settle(c);
+        client_finish(c, q, 0, &(struct sb_reply){ .stats = &out });
         return 0;
 }
 
-int sb_profiles(sb_client *c, struct sb_profile **out, size_t *n)
+static int profiles_reply(sb_client *c, struct sb_request *q, const msgpack_object *res)
 {
-        struct sbp_message resp;
         struct sb_profile *list;
-        const msgpack_object *res;
-        int r;
 
-        *out = NULL;
-        *n = 0;
-        r = empty_call(c, "profiles", &resp);
-        if (r < 0)
-                return r;
-        res = &resp.result;
         /* Accept {"profiles": [...]} as well as a bare array. */
         if (res->type == MSGPACK_OBJECT_MAP) {
                 const msgpack_object *found = NULL;
@@ -604,21 +614,21 @@ int sb_profiles(sb_client *c, struct sb_profile **out, size_t *n)
                                 found = &res->via.map.ptr[i].val;
                 }
                 if (!found)
-                        return bad_reply(c, "profiles");
+                        return bad_reply(c, q, "profiles");
                 res = found;
         }
         if (res->type != MSGPACK_OBJECT_ARRAY)
-                return bad_reply(c, "profiles");
+                return bad_reply(c, q, "profiles");
         list = calloc(res->via.array.size ? res->via.array.size : 1, sizeof(*list));
         if (!list)
-                return client_fail(c, -ENOMEM, "out of memory");
+                return fail_one(c, q, client_fail(c, -ENOMEM, "out of memory"));
         for (uint32_t i = 0; i < res->via.array.size; i++) {
                 struct sbp_profile sp;
 
                 memset(&sp, 0, sizeof(sp));
                 if (sbp_profile_decode(&res->via.array.ptr[i], &sp) < 0) {
                         free(list);
-                        return bad_reply(c, "profiles");
+                        return bad_reply(c, q, "profiles");
                 }
                 COPY_STR(list[i].name, sp.name);
                 list[i].memory_max = sp.memory_max;
@@ -634,8 +644,52 @@ int sb_profiles(sb_client *c, struct sb_profile **out, size_t *n)
                 list[i].work_size_max = sp.work_size_max;
                 list[i].work_inodes_max = sp.work_inodes_max;
         }
-        *out = list;
-        *n = res->via.array.size;
-        client_settle(c);
+        client_finish(c, q, 0, &(struct sb_reply){ .profiles = list,
+                                                   .nprofiles = res->via.array.size });
+        return 0;
+}
+
+int client_complete(sb_client *c, struct sb_request *q, const struct sbp_message *m)
+{
+        if (m->error.type != MSGPACK_OBJECT_NIL) {
+                struct sbp_error err = { 0 };
+                struct client_owned *own;
+
+                if (sbp_error_decode(&m->error, &err) < 0) {
+                        c->broken = true;
+                        client_fail(c, -EPROTO, "malformed error reply from the daemon");
+                        client_finish(c, q, -EPROTO, NULL);
+                        return -EPROTO;
+                }
+                /* A wait on our own job that has ended: its job_exit is the
+                 * answer, also once the daemon no longer retains it. */
+                own = q->kind == CLIENT_REQ_WAIT ? client_owned_find(c, q->job) : NULL;
+                if (own && own->exited)
+                        return wait_reply(c, q, NULL);
+                client_fail(c, 0, "%s: %s", sbp_error_name(err.code) ?: "Internal",
+                            err.message[0] ? err.message : sbp_error_text(err.code));
+                client_finish(c, q, sbp_error_to_errno(err.code), NULL);
+                return 0;
+        }
+        switch (q->kind) {
+        case CLIENT_REQ_HELLO:
+                return hello_reply(c, q, &m->result);
+        case CLIENT_REQ_EXEC:
+                return exec_reply(c, q, &m->result);
+        case CLIENT_REQ_WAIT:
+                return wait_reply(c, q, &m->result);
+        case CLIENT_REQ_INSPECT:
+                return inspect_reply(c, q, &m->result);
+        case CLIENT_REQ_LIST:
+                return list_reply(c, q, &m->result);
+        case CLIENT_REQ_STATS:
+                return stats_reply(c, q, &m->result);
+        case CLIENT_REQ_PROFILES:
+                return profiles_reply(c, q, &m->result);
+        case CLIENT_REQ_NIL:
+        case CLIENT_REQ_STDIN_WRITE:
+                break;
+        }
+        client_finish(c, q, 0, &(struct sb_reply){ 0 });
         return 0;
 }

@@ -1,15 +1,19 @@
-/* conn.c — libskillbox's connection: socket, framing, the blocking round
- * trip and the notification pump.
+/* conn.c — libskillbox's connection: socket, the send queue, framing, and
+ * the dispatch of every message read (replies to their requests,
+ * notifications to callbacks).
  *
- * Invariants: at most one request is outstanding (every call is blocking and
- * waits for its response), so any response whose msgid is not the one awaited
- * is a protocol error. Notifications may arrive between a request and its
- * response; they are handed to the client's callbacks or queued in arrival
- * order, never lost. A job_exit is also recorded in the owned-jobs table so
- * sb_wait() can return a result that sb_process() already delivered. Writes
- * use MSG_NOSIGNAL: a closed daemon yields -EPIPE, never SIGPIPE.
+ * The socket is non-blocking; nothing here blocks except poll() in
+ * sb_process() and client_run_until(). Any number of requests may be in
+ * flight; a response whose msgid is not one of theirs is a protocol error.
+ * Dispatch is reentrant: a request is unlinked before its callback runs, a
+ * message is not touched after a callback returns (a nested call may have
+ * read past it), and lists are searched again from their head after every
+ * callback. A job_exit is also recorded in the owned-jobs table so a wait
+ * can return a result that was delivered earlier. Writes use MSG_NOSIGNAL: a
+ * closed daemon yields -EPIPE, never SIGPIPE.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +30,9 @@
  * an mmap and munmap for it; big output just takes more calls. */
 #define READ_CHUNK (32u << 10)
 
+/* recv() calls in one sb_process() round, at most. */
+#define STEP_READS_MAX 16
+
 int client_fail(sb_client *c, int r, const char *fmt, ...)
 {
         va_list ap;
@@ -39,7 +46,7 @@ int client_fail(sb_client *c, int r, const char *fmt, ...)
 }
 
 /* A failure after which the byte stream can no longer be trusted. */
-static int broken(sb_client *c, int r, const char *what)
+int client_broken(sb_client *c, int r, const char *what)
 {
         c->broken = true;
         if (r == -ECONNRESET && !what)
@@ -88,11 +95,13 @@ int sb_connect(const char *path, sb_client **out)
                                    strerror(ENAMETOOLONG));
         memcpy(sa.sun_path, path, strlen(path) + 1);
 
-        c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (c->fd < 0) {
                 r = -errno;
                 return client_fail(c, r, "cannot create a socket: %s", strerror(-r));
         }
+        /* A local stream socket connects at once or fails; EAGAIN is a full
+         * backlog, as refused as ECONNREFUSED for a client. */
         if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
                 r = -errno;
                 close(c->fd);
@@ -117,6 +126,21 @@ sb_client *sb_close(sb_client *c)
                 c->q_head = n->next;
                 free(n);
         }
+        while (c->out_head) {
+                struct client_out *o = c->out_head;
+
+                c->out_head = o->next;
+                for (size_t i = 0; i < o->nfds; i++)
+                        close(o->fds[i]);
+                free(o);
+        }
+        for (struct sb_request **l = &c->reqs; l; l = l == &c->reqs ? &c->exit_waits : NULL)
+                while (*l) {
+                        struct sb_request *q = *l;
+
+                        *l = q->next;
+                        client_req_free(q);
+                }
         free(c->owned);
         free(c);
         return NULL;
@@ -151,6 +175,16 @@ int sb_fd(sb_client *c)
 size_t sb_pending(sb_client *c)
 {
         return c->q_len;
+}
+
+int sb_events(sb_client *c)
+{
+        return POLLIN | (c->out_head ? POLLOUT : 0);
+}
+
+size_t sb_queued(sb_client *c)
+{
+        return c->out_bytes;
 }
 
 int client_check_job(sb_client *c, const char *job)
@@ -215,55 +249,204 @@ uint32_t client_begin(sb_client *c, const char *method, msgpack_packer *pk)
         return id;
 }
 
-/* One sendmsg carrying the request's first bytes and its fds: the daemon
+/* One sendmsg carrying a request's first bytes and its fds: the daemon
  * gives fds to the message their bytes arrive with. */
-static ssize_t send_with_fds(sb_client *c, const char *buf, size_t len)
+static ssize_t send_with_fds(sb_client *c, const struct client_out *o)
 {
         union {
                 struct cmsghdr align;
                 char buf[CMSG_SPACE(sizeof(int) * SBP_FDS_MAX)];
         } cbuf;
-        struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+        struct iovec iov = { .iov_base = (void *)o->data, .iov_len = o->len };
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
         struct cmsghdr *cm;
-        size_t n = c->n_send_fds;
 
         memset(&cbuf, 0, sizeof(cbuf));
         mh.msg_control = cbuf.buf;
-        mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+        mh.msg_controllen = CMSG_SPACE(sizeof(int) * o->nfds);
         cm = CMSG_FIRSTHDR(&mh);
         cm->cmsg_level = SOL_SOCKET;
         cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
-        memcpy(CMSG_DATA(cm), c->send_fds, sizeof(int) * n);
+        cm->cmsg_len = CMSG_LEN(sizeof(int) * o->nfds);
+        memcpy(CMSG_DATA(cm), o->fds, sizeof(int) * o->nfds);
         return sendmsg(c->fd, &mh, MSG_NOSIGNAL);
 }
 
-static int send_all(sb_client *c, const char *buf, size_t len)
+/* Send what the socket takes now. 0 also when it took nothing. */
+static int flush(sb_client *c)
 {
-        while (len > 0) {
-                ssize_t n = c->n_send_fds > 0 ? send_with_fds(c, buf, len)
-                                              : send(c->fd, buf, len, MSG_NOSIGNAL);
+        struct client_out *o;
 
-                if (n >= 0) {
-                        c->send_fds = NULL;
-                        c->n_send_fds = 0;
-                }
+        while ((o = c->out_head)) {
+                ssize_t n = o->off == 0 && o->nfds > 0
+                        ? send_with_fds(c, o)
+                        : send(c->fd, o->data + o->off, o->len - o->off, MSG_NOSIGNAL);
 
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return broken(c, -errno, "write to daemon");
+                        if (errno == EAGAIN || errno == EWOULDBLOCK)
+                                return 0;
+                        return client_broken(c, -errno, "write to daemon");
                 }
-                buf += n;
-                len -= (size_t)n;
+                if (o->nfds > 0) {
+                        /* They went with the first byte; ours were dups. */
+                        for (size_t i = 0; i < o->nfds; i++)
+                                close(o->fds[i]);
+                        o->nfds = 0;
+                }
+                o->off += (size_t)n;
+                c->out_bytes -= (size_t)n;
+                if (o->off < o->len)
+                        continue;
+                c->out_head = o->next;
+                if (!c->out_head)
+                        c->out_tail = NULL;
+                free(o);
         }
         return 0;
 }
 
+int client_enqueue(sb_client *c, const int *fds, size_t nfds)
+{
+        struct client_out *o;
+        size_t len = c->out.size;
+
+        if (c->broken || c->fd < 0)
+                return client_fail(c, -ENOTCONN, "not connected");
+        if (c->out_bytes > 0 && c->out_bytes + len > SB_SEND_QUEUE_MAX)
+                return client_fail(c, -EAGAIN, "send queue full: %zu bytes not yet taken by "
+                                   "the daemon (backpressure)", c->out_bytes);
+        o = malloc(sizeof(*o) + len);
+        if (!o)
+                return client_fail(c, -ENOMEM, "out of memory");
+        o->next = NULL;
+        o->len = len;
+        o->off = 0;
+        o->nfds = 0;
+        memcpy(o->data, c->out.data, len);
+        /* The caller keeps its fds and may close them before this is sent. */
+        for (size_t i = 0; i < nfds; i++) {
+                int fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+
+                if (fd < 0) {
+                        int r = -errno;
+
+                        for (size_t k = 0; k < o->nfds; k++)
+                                close(o->fds[k]);
+                        free(o);
+                        return client_fail(c, r, "fd %d: %s", fds[i], strerror(-r));
+                }
+                o->fds[o->nfds++] = fd;
+        }
+        if (c->out_tail)
+                c->out_tail->next = o;
+        else
+                c->out_head = o;
+        c->out_tail = o;
+        c->out_bytes += len;
+        return flush(c);
+}
+
+/* ---- Requests ---- */
+
+struct sb_request *client_req_new(sb_client *c, enum client_req_kind kind, sb_reply_fn done,
+                                  void *userdata, const char *job)
+{
+        struct sb_request *q = calloc(1, sizeof(*q));
+
+        if (!q) {
+                client_fail(c, -ENOMEM, "out of memory");
+                return NULL;
+        }
+        q->kind = kind;
+        q->done = done;
+        q->userdata = userdata;
+        if (job)
+                snprintf(q->job, sizeof(q->job), "%s", job);
+        return q;
+}
+
+void client_req_free(struct sb_request *q)
+{
+        if (!q)
+                return;
+        sb_job_info_list_free(q->list, q->nlist);
+        free(q);
+}
+
+int client_send(sb_client *c, struct sb_request *q, uint32_t msgid, const int *fds, size_t nfds,
+                sb_request **req_out)
+{
+        int r = client_enqueue(c, fds, nfds);
+
+        if (r < 0) {
+                client_req_free(q);
+                return r;
+        }
+        q->msgid = msgid;
+        q->next = c->reqs;
+        c->reqs = q;
+        if (req_out)
+                *req_out = q;
+        return 0;
+}
+
+static bool unlink_req(struct sb_request **list, struct sb_request *q)
+{
+        for (struct sb_request **p = list; *p; p = &(*p)->next)
+                if (*p == q) {
+                        *p = q->next;
+                        q->next = NULL;
+                        return true;
+                }
+        return false;
+}
+
+void sb_request_cancel(sb_client *c, sb_request *q)
+{
+        if (!c || !q)
+                return;
+        if (q->completing || !unlink_req(&c->exit_waits, q)) {
+                /* In flight (its reply frees it) or its callback is running. */
+                q->cancelled = true;
+                return;
+        }
+        client_req_free(q);
+}
+
+void client_finish(sb_client *c, struct sb_request *q, int error, const struct sb_reply *reply)
+{
+        struct sb_reply copy;
+
+        q->completing = true;
+        if (!q->cancelled && q->done) {
+                if (reply)
+                        copy = *reply;
+                q->done(c, error, reply ? &copy : NULL, q->userdata);
+        } else if (reply) {
+                /* Nobody takes what a cancelled request's reply handed over. */
+                sb_job_info_free(reply->info);
+                free(reply->info);
+                sb_job_info_list_free(reply->jobs, reply->njobs);
+                sb_profiles_free(reply->profiles);
+        }
+        client_req_free(q);
+}
+
+size_t client_stdin_inflight(sb_client *c, const char *job)
+{
+        size_t n = 0;
+
+        for (const struct sb_request *q = c->reqs; q; q = q->next)
+                if (q->kind == CLIENT_REQ_STDIN_WRITE && strcmp(q->job, job) == 0)
+                        n += q->stdin_len;
+        return n;
+}
+
 /* ---- Receiving ---- */
 
-/* Read once (blocking, unless poll() said readable) into the reader. */
+/* Read what the socket has: 1 = read some, 0 = nothing now. */
 static int fill(sb_client *c)
 {
         char *buf;
@@ -273,16 +456,19 @@ static int fill(sb_client *c)
 
         r = sbp_reader_reserve(&c->reader, READ_CHUNK, &buf, &len);
         if (r < 0)
-                return broken(c, r, "reserve read buffer");
+                return client_broken(c, r, "reserve read buffer");
         do
                 n = recv(c->fd, buf, len, 0);
         while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return broken(c, -errno, "read from daemon");
+        if (n < 0) {
+                if (errno == EAGAIN || errno == EWOULDBLOCK)
+                        return 0;
+                return client_broken(c, -errno, "read from daemon");
+        }
         if (n == 0)
-                return broken(c, -ECONNRESET, NULL);
+                return client_broken(c, -ECONNRESET, NULL);
         sbp_reader_commit(&c->reader, (size_t)n);
-        return 0;
+        return 1;
 }
 
 /* The next buffered message: 1 = *m filled, 0 = need more bytes. */
@@ -299,7 +485,7 @@ static int next_message(sb_client *c, struct sbp_message *m)
                                    err.message[0] ? err.message : strerror(-r));
         }
         if (r < 0)
-                return broken(c, r, "decode");
+                return client_broken(c, r, "decode");
         return r;
 }
 
@@ -316,7 +502,7 @@ static void deliver(const struct sb_callbacks *cb, const struct client_note *n,
         }
 }
 
-static void enqueue(sb_client *c, struct client_note *n)
+static void enqueue_note(sb_client *c, struct client_note *n)
 {
         n->next = NULL;
         if (c->q_tail)
@@ -327,11 +513,59 @@ static void enqueue(sb_client *c, struct client_note *n)
         c->q_len++;
 }
 
-/* Handle one notification: deliver to cb if given, else queue when `queue`.
- * Returns 1 if it was delivered or queued, 0 if ignored. */
-static int handle_notification(sb_client *c, const struct sbp_message *m,
-                               const struct sb_callbacks *cb, bool queue)
+/* Complete the waits held for job's job_exit, one at a time: a callback
+ * may cancel or add waits, so search again from the head each time. */
+static int complete_exit_waits(sb_client *c, const char *job)
 {
+        struct client_owned *own;
+        struct sb_job_result res;
+        struct sb_request *q;
+        struct sb_reply reply;
+        int count = 0;
+
+        for (;;) {
+                for (q = c->exit_waits; q; q = q->next)
+                        if (strcmp(q->job, job) == 0)
+                                break;
+                if (!q)
+                        return count;
+                own = client_owned_find(c, job);
+                unlink_req(&c->exit_waits, q);
+                if (!own) {
+                        client_fail(c, -ENOENT, "job %s forgotten", job);
+                        client_finish(c, q, -ENOENT, NULL);
+                        continue;
+                }
+                res = own->result;
+                client_owned_drop(c, own);
+                reply = (struct sb_reply){ .result = &res };
+                client_finish(c, q, 0, &reply);
+                count++;
+        }
+}
+
+int client_hold_wait(sb_client *c, struct sb_request *q)
+{
+        struct client_owned *own = client_owned_find(c, q->job);
+        bool queued = false;
+
+        if (!own)
+                return 0;
+        for (const struct client_note *n = c->q_head; n; n = n->next)
+                if (n->is_exit && strcmp(n->result.job, q->job) == 0)
+                        queued = true;
+        if (own->exited && !queued)
+                return 0;
+        q->next = c->exit_waits;
+        c->exit_waits = q;
+        return 1;
+}
+
+/* Handle one notification: deliver to the current callbacks, else queue or
+ * drop. Returns how many things were delivered or queued. */
+static int handle_notification(sb_client *c, const struct sbp_message *m)
+{
+        const struct sb_callbacks *cb = c->note_cb;
         struct client_note *n;
         int r;
 
@@ -351,18 +585,18 @@ static int handle_notification(sb_client *c, const struct sbp_message *m,
                                                cb->userdata);
                         return 1;
                 }
-                if (!queue)
+                if (!c->note_queue)
                         return 1;
                 n = malloc(sizeof(*n) + o.len);
                 if (!n)
-                        return broken(c, -ENOMEM, "queue notification");
+                        return client_broken(c, -ENOMEM, "queue notification");
                 memset(n, 0, sizeof(*n));
                 memcpy(n->job, o.job, sizeof(n->job));
                 n->stream = (enum sb_stream)o.stream;
                 n->len = o.len;
                 if (o.len)
                         memcpy(n->data, o.data, o.len);
-                enqueue(c, n);
+                enqueue_note(c, n);
                 return 1;
         }
         if (m->method_len == strlen("job_exit") &&
@@ -384,92 +618,71 @@ static int handle_notification(sb_client *c, const struct sbp_message *m,
                 }
                 if (cb) {
                         deliver(cb, NULL, &res);
-                        return 1;
+                } else if (c->note_queue) {
+                        n = calloc(1, sizeof(*n));
+                        if (!n)
+                                return client_broken(c, -ENOMEM, "queue notification");
+                        n->is_exit = true;
+                        n->result = res;
+                        enqueue_note(c, n);
                 }
-                if (!queue)
-                        return 1;
-                n = calloc(1, sizeof(*n));
-                if (!n)
-                        return broken(c, -ENOMEM, "queue notification");
-                n->is_exit = true;
-                n->result = res;
-                enqueue(c, n);
+                /* Queued output precedes the exit: a wait completing now
+                 * must not overtake it, so those waits complete when the
+                 * queue is drained (client_drain). */
+                if (!c->q_head)
+                        return 1 + complete_exit_waits(c, res.job);
                 return 1;
         }
         /* A notification this client does not know: a newer daemon. */
         return 0;
 }
 
-int client_call(sb_client *c, uint32_t msgid, struct sbp_message *resp)
+/* Dispatch one message. Returns how many things it delivered. */
+static int dispatch(sb_client *c, const struct sbp_message *m)
 {
-        const struct sb_callbacks *cb = client_callbacks(c, NULL);
+        struct sb_request *q;
         int r;
 
-        if (c->broken || c->fd < 0)
-                return client_fail(c, -ENOTCONN, "not connected");
-        c->errmsg[0] = '\0';
-        r = send_all(c, c->out.data, c->out.size);
+        if (m->type == SBP_NOTIFICATION)
+                return handle_notification(c, m);
+        if (m->type != SBP_RESPONSE) {
+                c->broken = true;
+                return client_fail(c, -EPROTO, "unexpected request from the daemon");
+        }
+        for (q = c->reqs; q; q = q->next)
+                if (q->msgid == m->msgid)
+                        break;
+        if (!q) {
+                c->broken = true;
+                return client_fail(c, -EPROTO, "response to msgid %u, not in flight", m->msgid);
+        }
+        unlink_req(&c->reqs, q);
+        r = client_complete(c, q, m);
         if (r < 0)
                 return r;
-        for (;;) {
-                r = next_message(c, resp);
+        return r > 0 ? 0 : 1;   /* back in flight, or completed */
+}
+
+/* Dispatch every complete message already buffered. */
+static int dispatch_buffered(sb_client *c)
+{
+        struct sbp_message m;
+        int count = 0, r;
+
+        while (!c->broken) {
+                r = next_message(c, &m);
+                if (r <= 0)
+                        return r < 0 ? r : count;
+                r = dispatch(c, &m);
                 if (r < 0)
                         return r;
-                if (r == 0) {
-                        r = fill(c);
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                if (resp->type == SBP_NOTIFICATION) {
-                        r = handle_notification(c, resp, cb, true);
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                if (resp->type != SBP_RESPONSE || resp->msgid != msgid) {
-                        c->broken = true;
-                        return client_fail(c, -EPROTO, "unexpected %s from the daemon",
-                                           resp->type == SBP_REQUEST ? "request" : "response id");
-                }
-                if (resp->error.type != MSGPACK_OBJECT_NIL) {
-                        struct sbp_error err = { 0 };
-
-                        r = sbp_error_decode(&resp->error, &err);
-                        if (r < 0) {
-                                c->broken = true;
-                                return client_fail(c, -EPROTO, "malformed error reply from the daemon");
-                        }
-                        client_fail(c, 0, "%s: %s", sbp_error_name(err.code) ?: "Internal",
-                                    err.message[0] ? err.message : sbp_error_text(err.code));
-                        client_settle(c);
-                        return sbp_error_to_errno(err.code);
-                }
-                return 0;
+                count += r;
         }
+        /* A callback's nested call found the stream broken; it said why. */
+        return -ENOTCONN;
 }
 
-void client_settle(sb_client *c)
-{
-        const struct sb_callbacks *cb = client_callbacks(c, NULL);
-        struct sbp_message m;
-
-        /* The last recv() may have brought notifications after the response;
-         * a caller polling the fd would never see them, so take them now.
-         * Errors mark the client broken; the next call reports them. */
-        while (!c->broken && next_message(c, &m) > 0) {
-                if (m.type != SBP_NOTIFICATION) {
-                        c->broken = true;
-                        client_fail(c, -EPROTO, "unexpected response from the daemon");
-                        return;
-                }
-                if (handle_notification(c, &m, cb, true) < 0)
-                        return;
-        }
-}
-
-/* Deliver everything queued, in order. Returns how many. */
-static int drain(sb_client *c, const struct sb_callbacks *cb)
+int client_drain(sb_client *c, const struct sb_callbacks *cb)
 {
         struct client_note *n;
         int count = 0;
@@ -480,53 +693,27 @@ static int drain(sb_client *c, const struct sb_callbacks *cb)
                         c->q_tail = NULL;
                 c->q_len--;
                 deliver(cb, n, n->is_exit ? &n->result : NULL);
+                if (n->is_exit)
+                        count += complete_exit_waits(c, n->result.job);
                 free(n);
                 count++;
         }
         return count;
 }
 
-/* Dispatch every complete message already buffered. */
-static int dispatch_buffered(sb_client *c, const struct sb_callbacks *cb)
-{
-        struct sbp_message m;
-        int count = 0, r;
-
-        for (;;) {
-                r = next_message(c, &m);
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        return count;
-                if (m.type != SBP_NOTIFICATION) {
-                        c->broken = true;
-                        return client_fail(c, -EPROTO, "unexpected %s from the daemon",
-                                           m.type == SBP_REQUEST ? "request" : "response");
-                }
-                r = handle_notification(c, &m, cb, false);
-                if (r < 0)
-                        return r;
-                count += r;
-        }
-}
-
-int sb_process(sb_client *c, int timeout_ms, const struct sb_callbacks *cb)
+/* One round: send, wait up to timeout_ms for the socket, read, dispatch. */
+static int step(sb_client *c, int timeout_ms)
 {
         struct pollfd pfd;
         int count, r;
 
-        if (c->broken || c->fd < 0)
-                return client_fail(c, -ENOTCONN, "not connected");
-        cb = client_callbacks(c, cb);
-        count = drain(c, cb);
-        r = dispatch_buffered(c, cb);
+        r = flush(c);
         if (r < 0)
                 return r;
-        count += r;
-        if (count > 0)
+        count = dispatch_buffered(c);
+        if (count != 0)
                 return count;
-
-        pfd = (struct pollfd){ .fd = c->fd, .events = POLLIN };
+        pfd = (struct pollfd){ .fd = c->fd, .events = (short)sb_events(c) };
         r = poll(&pfd, 1, timeout_ms);
         if (r < 0) {
                 r = -errno;
@@ -534,31 +721,84 @@ int sb_process(sb_client *c, int timeout_ms, const struct sb_callbacks *cb)
         }
         if (r == 0)
                 return 0;
-        r = fill(c);
-        if (r < 0)
-                return r;
-        return dispatch_buffered(c, cb);
-}
-
-int client_pump_until_exit(sb_client *c, struct client_owned *o, const struct sb_callbacks *cb)
-{
-        char job[SBP_JOB_ID_MAX + 1];
-        int r;
-
-        /* o may move when the owned table changes; look it up by id each time. */
-        memcpy(job, o->job, sizeof(job));
-        for (;;) {
-                /* Output queued earlier precedes the exit: hand it over first. */
-                drain(c, client_callbacks(c, cb));
-                o = client_owned_find(c, job);
-                if (!o)
-                        return client_fail(c, -ENOENT, "job %s forgotten", job);
-                if (o->exited)
-                        return 0;
-                r = sb_process(c, -1, cb);
-                if (r == -EINTR)
-                        continue;
+        if (pfd.revents & POLLOUT) {
+                r = flush(c);
                 if (r < 0)
                         return r;
         }
+        if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+                /* Read what there is, up to a bound: replies queued behind
+                 * big output should not each cost a poll, and a job that
+                 * prints without pause must not keep the caller's loop
+                 * from its other work. */
+                for (int reads = 0; reads < STEP_READS_MAX && (r = fill(c)) > 0; reads++) {
+                        r = dispatch_buffered(c);
+                        if (r < 0)
+                                return r;
+                        count += r;
+                }
+                if (r < 0)
+                        return r;
+        }
+        return count;
+}
+
+int sb_process(sb_client *c, int timeout_ms, const struct sb_callbacks *cb)
+{
+        const struct sb_callbacks *saved_cb = c->note_cb;
+        bool saved_queue = c->note_queue;
+        int count, r;
+
+        if (c->broken || c->fd < 0)
+                return client_fail(c, -ENOTCONN, "not connected");
+        cb = client_callbacks(c, cb);
+        c->note_cb = cb;
+        c->note_queue = false;
+        count = client_drain(c, cb);
+        r = step(c, count > 0 ? 0 : timeout_ms);
+        c->note_cb = saved_cb;
+        c->note_queue = saved_queue;
+        if (r < 0)
+                return r;
+        return count + r;
+}
+
+int client_step(sb_client *c, const struct sb_callbacks *cb, bool queue)
+{
+        const struct sb_callbacks *saved_cb = c->note_cb;
+        bool saved_queue = c->note_queue;
+        int r;
+
+        if (c->broken || c->fd < 0)
+                return client_fail(c, -ENOTCONN, "not connected");
+        c->note_cb = client_callbacks(c, cb);
+        c->note_queue = queue;
+        r = step(c, -1);
+        c->note_cb = saved_cb;
+        c->note_queue = saved_queue;
+        return r == -EINTR ? 0 : r;
+}
+
+int client_run_until(sb_client *c, const bool *done, const struct sb_callbacks *cb, bool queue)
+{
+        const struct sb_callbacks *saved_cb = c->note_cb;
+        bool saved_queue = c->note_queue;
+        int r = 0;
+
+        c->note_cb = client_callbacks(c, cb);
+        c->note_queue = queue;
+        while (!*done) {
+                if (c->broken || c->fd < 0) {
+                        r = c->errmsg[0] ? -ENOTCONN : client_fail(c, -ENOTCONN, "not connected");
+                        break;
+                }
+                r = step(c, -1);
+                if (r == -EINTR)
+                        r = 0;
+                if (r < 0)
+                        break;
+        }
+        c->note_cb = saved_cb;
+        c->note_queue = saved_queue;
+        return r < 0 ? r : 0;
 }

@@ -1,23 +1,32 @@
-/* doctor.c — `skillboxctl doctor [--state-dir DIR] [--uid-range FIRST-LAST] [--json]`.
+/* doctor.c — `skillboxctl doctor [--config PATH] [--state-dir DIR]
+ * [--uid-range FIRST-LAST] [--json]`.
  *
- * Runs the same host checks skillboxd logs at start with the linux backend
- * (backends/hostcheck.c, and the backend's own, backends/linux/hostcheck.c)
- * in this process — no daemon needed, so it also answers "why does the
- * daemon not start". One line per check, "NAME STATUS detail", and for a
- * missing piece "; fix: ..." on the same line, so the output greps well.
- * Run it as root to see what the daemon will see.
+ * Reads the daemon's configuration file with the daemon's own parser
+ * (config/conf.c: --config PATH, else /etc/skillbox/skillboxd.conf when it
+ * exists, on top of the built-in defaults), then runs the same host checks
+ * skillboxd logs at start with the linux backend (backends/hostcheck.c, and
+ * the backend's own, backends/linux/hostcheck.c) against the state
+ * directory and uid range that configuration names — no daemon needed, so it
+ * also answers "why does the daemon not start". --state-dir and --uid-range
+ * override the file, as skillboxd's options do. One line per check, "NAME
+ * STATUS detail", and for a missing piece "; fix: ..." on the same line, so
+ * the output greps well. Run it as root to see what the daemon will see.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "backends/hostcheck.h"
 #include "backends/linux/hostcheck.h"
 #include "client/doctor.h"
 #include "client/json.h"
 #include "config.h"
+#include "config/conf.h"
 
 #define EXIT_CANNOT 125
 
@@ -53,64 +62,188 @@ static const char *value_of(int argc, char **argv, int *i, const char *name)
         return NULL;
 }
 
+/* The "config" check: the file the daemon would read, and every error in
+ * it (skillboxd refuses to start on any). */
+static void check_config(struct sb_backend_probe *out, const char *path,
+                         const struct sbd_conf_errors *errs, int r)
+{
+        struct sb_backend_probe_item *it = sb_backend_probe_add(out, "config");
+
+        if (!path) {
+                snprintf(it->detail, sizeof(it->detail),
+                         "no %s: the built-in defaults (skillboxd --print-config shows them)",
+                         SKILLBOX_DEFAULT_CONFIG);
+                return;
+        }
+        if (r == 0) {
+                snprintf(it->detail, sizeof(it->detail), "%s: no errors", path);
+                return;
+        }
+        it->status = SB_BACKEND_PROBE_FAIL;
+        if (r == -ENOMEM) {
+                snprintf(it->detail, sizeof(it->detail), "%s: out of memory reading it", path);
+                snprintf(it->fix, sizeof(it->fix), "run doctor again");
+                return;
+        }
+        snprintf(it->detail, sizeof(it->detail), "%zu error%s: ", errs->n, errs->n == 1 ? "" : "s");
+        for (size_t i = 0; i < errs->n; i++)
+                sb_backend_probe_append(it->detail, sizeof(it->detail), "%s%s", i ? "; " : "",
+                                        errs->v[i]);
+        snprintf(it->fix, sizeof(it->fix), "correct %s (skillboxd refuses to start with it; "
+                 "skillboxd --check-config --config %s lists the errors)", path, path);
+}
+
+/* What the daemon checks beyond the host check's stat(): it opens the state
+ * directory and its jobs/ with O_NOFOLLOW and refuses a symlink, and jobs/
+ * must be root's and not group/other-writable like the directory itself. */
+static void check_state_dir_more(struct sb_backend_probe *out, const char *dir)
+{
+        struct sb_backend_probe_item *it = NULL;
+        char jobs[4096];
+        struct stat st;
+
+        for (size_t i = 0; i < out->n; i++)
+                if (strcmp(out->item[i].name, "state-dir") == 0)
+                        it = &out->item[i];
+        if (!it)
+                return;
+        if (lstat(dir, &st) == 0 && S_ISLNK(st.st_mode)) {
+                sb_backend_probe_append(it->detail, sizeof(it->detail), ", a symbolic link");
+                snprintf(it->fix, sizeof(it->fix), "set StateDirectory= to the directory "
+                         "itself, not a symbolic link (skillboxd refuses to follow one)");
+                it->status = SB_BACKEND_PROBE_FAIL;
+                return;
+        }
+        if ((size_t)snprintf(jobs, sizeof(jobs), "%s/jobs", dir) >= sizeof(jobs) ||
+            lstat(jobs, &st) < 0)
+                return;         /* none yet: skillboxd creates it, root, 0700 */
+        if (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode)) {
+                sb_backend_probe_append(it->detail, sizeof(it->detail), "; %s is %s", jobs,
+                                        S_ISLNK(st.st_mode) ? "a symbolic link"
+                                                            : "not a directory");
+                snprintf(it->fix, sizeof(it->fix), "remove %s/jobs (skillboxd creates it)", dir);
+                it->status = SB_BACKEND_PROBE_FAIL;
+        } else if (st.st_uid != 0 || (st.st_mode & 022)) {
+                sb_backend_probe_append(it->detail, sizeof(it->detail), "; %s: uid %u, mode %04o",
+                                        jobs, (unsigned)st.st_uid,
+                                        (unsigned)(st.st_mode & 07777));
+                snprintf(it->fix, sizeof(it->fix), "chown root:root %s/jobs && chmod 0700 %s/jobs",
+                         dir, dir);
+                it->status = SB_BACKEND_PROBE_FAIL;
+        }
+}
+
+static void print_json(const struct sb_backend_probe *hc, bool ok, const char *path,
+                       const struct sbd_conf_errors *errs, const struct sb_hostcheck_params *p,
+                       unsigned landlock_abi)
+{
+        fputs("{\"ok\": ", stdout);
+        fputs(ok ? "true" : "false", stdout);
+        fputs(", \"config\": {\"path\": ", stdout);
+        sbctl_json_cstr(stdout, path);
+        fputs(", \"errors\": [", stdout);
+        for (size_t i = 0; i < errs->n; i++) {
+                fputs(i ? ", " : "", stdout);
+                sbctl_json_cstr(stdout, errs->v[i]);
+        }
+        fputs("], \"state_dir\": ", stdout);
+        sbctl_json_cstr(stdout, p->state_dir);
+        printf(", \"uid_range\": [%" PRIu32 ", %" PRIu32 "]},\n \"checks\": [",
+               p->uid_first, p->uid_last);
+        for (size_t i = 0; i < hc->n; i++) {
+                const struct sb_backend_probe_item *it = &hc->item[i];
+
+                fputs(i ? ",\n  {\"name\": " : "\n  {\"name\": ", stdout);
+                sbctl_json_cstr(stdout, it->name);
+                fputs(", \"status\": ", stdout);
+                sbctl_json_cstr(stdout, sb_backend_probe_status_name(it->status));
+                fputs(", \"detail\": ", stdout);
+                sbctl_json_cstr(stdout, it->detail);
+                fputs(", \"fix\": ", stdout);
+                sbctl_json_cstr(stdout, it->fix[0] ? it->fix : NULL);
+                fputc('}', stdout);
+        }
+        printf("],\n \"landlock_abi\": %u}\n", landlock_abi);
+}
+
 int sbctl_doctor(int argc, char **argv)
 {
-        struct sb_hostcheck_params p = {
-                .state_dir = SKILLBOX_DEFAULT_STATE_DIR,
-                .uid_first = 60000,
-                .uid_last = 60999,
-        };
+        struct sb_hostcheck_params p = { 0 };
         struct sb_backend_probe hc;
         struct sb_linux_hostcheck lhc = { .out = &hc };
+        struct sbd_conf_errors errs = { 0 };
+        struct sbd_conf *conf = NULL;
+        const char *v, *config = NULL, *state_dir = NULL, *range = NULL;
+        uint32_t first = 0, last = 0;
         bool json = false, ok;
-        const char *v;
+        int r, status;
 
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--json") == 0) {
                         json = true;
+                } else if ((v = value_of(argc, argv, &i, "--config"))) {
+                        if (!*v) {
+                                fprintf(stderr, "skillboxctl: doctor: --config: empty path\n");
+                                return EXIT_CANNOT;
+                        }
+                        config = v;
                 } else if ((v = value_of(argc, argv, &i, "--state-dir"))) {
                         if (!*v) {
                                 fprintf(stderr, "skillboxctl: doctor: --state-dir: empty path\n");
                                 return EXIT_CANNOT;
                         }
-                        p.state_dir = v;
+                        state_dir = v;
                 } else if ((v = value_of(argc, argv, &i, "--uid-range"))) {
-                        if (parse_range(v, &p.uid_first, &p.uid_last) < 0) {
+                        if (parse_range(v, &first, &last) < 0) {
                                 fprintf(stderr, "skillboxctl: doctor: --uid-range: invalid range "
                                         "'%s' (FIRST-LAST, 0 < FIRST <= LAST)\n", v);
                                 return EXIT_CANNOT;
                         }
+                        range = v;
                 } else {
                         fprintf(stderr, "skillboxctl: doctor: unexpected argument '%s' (usage: "
-                                "doctor [--state-dir DIR] [--uid-range FIRST-LAST] [--json])\n",
-                                argv[i]);
+                                "doctor [--config PATH] [--state-dir DIR] [--uid-range FIRST-LAST] "
+                                "[--json])\n", argv[i]);
                         return EXIT_CANNOT;
                 }
         }
 
+        /* The daemon's choice of file: --config, else the default if it exists. */
+        if (!config && access(SKILLBOX_DEFAULT_CONFIG, F_OK) == 0)
+                config = SKILLBOX_DEFAULT_CONFIG;
+        /* As sbd_conf_load() does, but a file with errors is kept as far as
+         * it parsed: the checks below then use the state directory and uid
+         * range it names even when another key is wrong. */
+        conf = sbd_conf_new_builtin();
+        if (!conf) {
+                fprintf(stderr, "skillboxctl: doctor: out of memory\n");
+                return EXIT_CANNOT;
+        }
+        r = config ? sbd_conf_apply_file(conf, config, &errs) : 0;
+        if (r == -ENOMEM) {
+                conf = sbd_conf_free(conf);
+                conf = sbd_conf_new_builtin();
+                if (!conf) {
+                        fprintf(stderr, "skillboxctl: doctor: out of memory\n");
+                        sbd_conf_errors_clear(&errs);
+                        return EXIT_CANNOT;
+                }
+        }
+        p.state_dir = state_dir ? state_dir : conf->daemon.state_directory;
+        if (!p.state_dir)
+                p.state_dir = SKILLBOX_DEFAULT_STATE_DIR;
+        p.uid_first = range ? first : conf->daemon.uid_first;
+        p.uid_last = range ? last : conf->daemon.uid_last;
+
         memset(&hc, 0, sizeof(hc));
+        check_config(&hc, config, &errs, r);
         sb_backend_hostcheck_privileges(&hc);
         sb_linux_hostcheck_run(NULL, &lhc);
         sb_backend_hostcheck_run(&p, &hc);
+        check_state_dir_more(&hc, p.state_dir);
         ok = sb_backend_probe_ok(&hc);
         if (json) {
-                fputs("{\"ok\": ", stdout);
-                fputs(ok ? "true" : "false", stdout);
-                fputs(", \"checks\": [", stdout);
-                for (size_t i = 0; i < hc.n; i++) {
-                        const struct sb_backend_probe_item *it = &hc.item[i];
-
-                        fputs(i ? ",\n  {\"name\": " : "\n  {\"name\": ", stdout);
-                        sbctl_json_cstr(stdout, it->name);
-                        fputs(", \"status\": ", stdout);
-                        sbctl_json_cstr(stdout, sb_backend_probe_status_name(it->status));
-                        fputs(", \"detail\": ", stdout);
-                        sbctl_json_cstr(stdout, it->detail);
-                        fputs(", \"fix\": ", stdout);
-                        sbctl_json_cstr(stdout, it->fix[0] ? it->fix : NULL);
-                        fputc('}', stdout);
-                }
-                printf("],\n \"landlock_abi\": %u}\n", lhc.landlock_abi);
+                print_json(&hc, ok, config, &errs, &p, lhc.landlock_abi);
         } else {
                 for (size_t i = 0; i < hc.n; i++) {
                         const struct sb_backend_probe_item *it = &hc.item[i];
@@ -120,9 +253,12 @@ int sbctl_doctor(int argc, char **argv)
                                it->fix[0] ? "; fix: " : "", it->fix);
                 }
         }
+        status = ok ? 0 : 1;
         if (fflush(stdout) != 0 || ferror(stdout)) {
                 fprintf(stderr, "skillboxctl: doctor: writing the report: %s\n", strerror(errno));
-                return EXIT_CANNOT;
+                status = EXIT_CANNOT;
         }
-        return ok ? 0 : 1;
+        sbd_conf_errors_clear(&errs);
+        sbd_conf_free(conf);
+        return status;
 }

@@ -6,11 +6,13 @@
  * sequence) becomes one U+FFFD, as the Unicode standard recommends. Wire nils
  * (exit_code -1, signal 0, tasks_peak -1, error "", uid -1) print as null.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "client/json.h"
+#include "protocol/sbp.h"
 
 #define REPLACEMENT "\xef\xbf\xbd"
 
@@ -247,4 +249,48 @@ void sbctl_json_job_info(FILE *f, const struct sb_job_info *info)
         fputs("], \"argv_truncated\": ", f);
         bool_val(f, info->argv_truncated);
         fputc('}', f);
+}
+
+/* The daemon's refusals reach us as "Code: message" (conn.c); anything else
+ * is this side's: the connection could not be made, broke, or made no sense. */
+const char *sbctl_error_code(int err, bool connecting, const char *msg, const char **message)
+{
+        static const char *const wire[] = {
+#define SBP_X_(e, name, text) name,
+                SBP_ERRORS(SBP_X_)
+#undef SBP_X_
+        };
+
+        *message = msg;
+        for (size_t i = 0; i < sizeof(wire) / sizeof(wire[0]); i++) {
+                size_t n = strlen(wire[i]);
+
+                if (strncmp(msg, wire[i], n) == 0 && msg[n] == ':' && msg[n + 1] == ' ') {
+                        *message = msg + n + 2;
+                        return wire[i];
+                }
+        }
+        if (connecting)
+                return "ConnectionFailed";
+        switch (err) {
+        case -ECONNRESET:
+        case -EPIPE:
+        case -ENOTCONN:
+                return "ConnectionLost";
+        case -EPROTO:
+                return "ProtocolError";
+        default:
+                return "ClientError";
+        }
+}
+
+void sbctl_json_error(FILE *f, int err, bool connecting, const char *msg)
+{
+        const char *message, *code = sbctl_error_code(err, connecting, msg ? msg : "", &message);
+
+        fputs("{\"error\": {\"code\": ", f);
+        sbctl_json_cstr(f, code);
+        fputs(", \"message\": ", f);
+        sbctl_json_cstr(f, message);
+        fputs("}}\n", f);
 }

@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "client/skillbox.h"
@@ -25,3 +26,13 @@ void sbctl_json_enforced(FILE *f, const struct sb_enforced *e);
 /* One job of list/inspect: the result members plus profile, owner_uid,
  * started_ms, detached, argv. */
 void sbctl_json_job_info(FILE *f, const struct sb_job_info *info);
+
+/* The error code of a failed call: the daemon's wire code when it answered
+ * ("PermissionDenied", with *message past "Code: "), else ConnectionFailed
+ * (connecting), ConnectionLost, ProtocolError or ClientError. err is the
+ * call's negative errno, msg its sb_errmsg(). */
+const char *sbctl_error_code(int err, bool connecting, const char *msg, const char **message);
+
+/* {"error": {"code": ..., "message": ...}} and a newline: what --json
+ * prints on stdout for a refused request. */
+void sbctl_json_error(FILE *f, int err, bool connecting, const char *msg);

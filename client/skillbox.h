@@ -1,8 +1,16 @@
-/* skillbox.h — libskillbox, the blocking C client of skillboxd.
+/* skillbox.h — libskillbox, the C client of skillboxd.
  *
- * One sb_client is one connection to the daemon (a Unix stream socket). Every
- * call is blocking and not thread-safe: use one client per thread, or lock.
- * The library depends on msgpack-c only; this header includes nothing of it.
+ * One sb_client is one connection to the daemon (a Unix stream socket). It is
+ * not thread-safe: use one client per thread, or lock. The library depends on
+ * msgpack-c only; this header includes nothing of it.
+ *
+ * Two ways to call, one code path: every method has an asynchronous form
+ * (sb_exec_async(), ...) that queues the request and returns at once, its
+ * completion callback run later from sb_process(); and a blocking form
+ * (sb_exec(), ...) that is that request plus a loop running the connection
+ * until it completes. For an event loop: watch sb_fd() for sb_events()
+ * (POLLIN, plus POLLOUT while bytes wait to be sent) and call
+ * sb_process(c, 0, cb) when it is ready.
  *
  * Errors: every function that can fail returns 0 (or a count) on success and a
  * negative errno on failure. Errors the daemon answered map as follows:
@@ -13,14 +21,20 @@
  * 536870912". Local failures (-ECONNRESET when the daemon closed the
  * connection, -EPROTO for a malformed reply, -ENOMEM, socket errors) set a
  * message too. After -ECONNRESET, -EPROTO or an I/O error the client is
- * unusable; only sb_close() remains.
+ * unusable; only sb_close() remains. Backpressure is -EAGAIN from an _async
+ * call: the send queue is full (SB_SEND_QUEUE_MAX), or the job has not yet
+ * taken SB_STDIN_INFLIGHT_MAX bytes of stdin; run sb_process() and retry.
  *
  * Notifications: the daemon streams a job's output to the connection that
  * started it as job_output notifications, then one job_exit. They can arrive
- * at any time, also while a call waits for its response. Those are handed to
- * the callbacks set with sb_set_callbacks() at once, or, when none are set,
- * queued and delivered by the next sb_process() or sb_wait(). Callbacks must
- * not call into the same client (sb_errmsg() aside).
+ * at any time, also while a blocking call waits for its response. Those are
+ * handed to the callbacks set with sb_set_callbacks() at once, or, when none
+ * are set, queued and delivered by the next sb_process() or sb_wait().
+ *
+ * Callbacks (notifications and completions) may call into the same client:
+ * issue requests (sb_kill_async() from a job_output callback), cancel
+ * requests, even make blocking calls; they may free their own userdata. Only
+ * sb_close() must not be called from a callback.
  */
 #ifndef SKILLBOX_H
 #define SKILLBOX_H
@@ -47,6 +61,23 @@ typedef struct sb_client sb_client;
  * and is the library's ABI, so it cannot include protocol/ (internal, and
  * built on msgpack-c) nor change layout when the wire gains a field; the
  * library copies from one to the other (client/calls.c). */
+
+/* A request in flight, from an _async call: valid until its callback has
+ * returned or it was cancelled with sb_request_cancel(). */
+typedef struct sb_request sb_request;
+
+/* Bytes the client holds unsent (requests queued while the socket does not
+ * take them). An _async call that would pass it fails -EAGAIN, unless the
+ * queue is empty. */
+#define SB_SEND_QUEUE_MAX (4u << 20)
+
+/* stdin_write bytes of one job sent but not yet written into its stdin pipe
+ * (the daemon answers each write once the job's pipe took it). Past it,
+ * sb_stdin_write_async() fails -EAGAIN; one write of up to 1 MiB is always
+ * accepted when none is in flight. Below the daemon's default StdinQueueMax=
+ * (1 MiB), so the daemon never stops reading this connection (a kill still
+ * gets through). */
+#define SB_STDIN_INFLIGHT_MAX (256u << 10)
 
 /* How a job ended ("running" while it runs). Wire names via sb_job_state_name(). */
 enum sb_job_state {
@@ -230,12 +261,34 @@ struct sb_callbacks {
         void *userdata;
 };
 
+/* What a request answered, for its completion callback. Only the fields of
+ * its method are set; all point into memory valid during the callback, except
+ * where "yours" is said: that memory the callback owns and frees. */
+struct sb_reply {
+        const char *job;                        /* exec: the new job's id */
+        const struct sb_job_result *result;     /* wait */
+        struct sb_job_info *info;               /* inspect; yours: sb_job_info_free(info),
+                                                 * then free(info) */
+        struct sb_job_info *jobs;               /* list; yours: sb_job_info_list_free() */
+        size_t njobs;
+        const struct sb_hello *hello;           /* hello */
+        const struct sb_stats *stats;           /* stats */
+        struct sb_profile *profiles;            /* profiles; yours: sb_profiles_free() */
+        size_t nprofiles;
+};
+
+/* Completion of an _async call. error is 0 or a negative errno as the
+ * blocking call would return it (sb_errmsg(c) says why); reply is NULL on
+ * error. Runs from sb_process() (or any blocking call on c), never from
+ * within the _async call itself. */
+typedef void (*sb_reply_fn)(sb_client *c, int error, struct sb_reply *reply, void *userdata);
+
 /* The library is built with -fvisibility=hidden; these are its interface. */
 #if defined(__GNUC__)
 #pragma GCC visibility push(default)
 #endif
 
-/* The library version, "0.1.0". */
+/* The library version, the project's ("0.1.0"). */
 const char *sb_version(void);
 
 /* Wire name of a job state ("exited"); "unknown" when out of range. */
@@ -289,24 +342,36 @@ int sb_exec(sb_client *c, const struct sb_exec_options *opts, char *job_out);
 int sb_wait(sb_client *c, const char *job, const struct sb_callbacks *cb,
             struct sb_job_result *out);
 
-/* The socket's file descriptor, for poll()ing it readable alongside others.
- * Do not read from or write to it. Before blocking in poll(), call
- * sb_process(c, 0, cb) until sb_pending() is 0: a blocking call may have
- * read notifications already. */
+/* The socket's file descriptor (non-blocking), for poll()ing it alongside
+ * others for sb_events(). Do not read from or write to it. Before blocking in
+ * poll(), call sb_process(c, 0, cb) until sb_pending() is 0: a blocking call
+ * may have read notifications already. */
 int sb_fd(sb_client *c);
+
+/* The poll() events sb_fd() must be watched for: POLLIN, plus POLLOUT while
+ * requests wait in the send queue. Ask again after every sb_process() and
+ * _async call. */
+int sb_events(sb_client *c);
+
+/* Bytes in the send queue. */
+size_t sb_queued(sb_client *c);
 
 /* Number of notifications read but not yet delivered. */
 size_t sb_pending(sb_client *c);
 
-/* Deliver queued notifications to `cb`, then wait up to timeout_ms (-1 = for
- * ever, 0 = not at all) for more from the socket and deliver those too.
- * Returns the number delivered (0 on timeout), or a negative errno:
- * -ECONNRESET when the daemon closed the connection, -EPROTO, -EINTR if a
- * signal interrupted the wait. */
+/* Drive the connection: deliver queued notifications to `cb`, send what the
+ * send queue holds, then wait up to timeout_ms (-1 = for ever, 0 = not at
+ * all) for the socket and dispatch every complete message read: replies to
+ * their requests' callbacks, notifications to `cb` (NULL: those of
+ * sb_set_callbacks(), else dropped). Returns the number of notifications and
+ * completions delivered (0 on timeout), or a negative errno: -ECONNRESET when
+ * the daemon closed the connection, -EPROTO, -EINTR if a signal interrupted
+ * the wait. After such a failure requests in flight are never completed. */
 int sb_process(sb_client *c, int timeout_ms, const struct sb_callbacks *cb);
 
 /* Write data to the stdin of a job started with opts.stdin. Blocks until the
- * daemon has written it into the job's stdin pipe (backpressure). Data over
+ * daemon has written it into the job's stdin pipe (backpressure), so for as
+ * long as the job does not read: an event loop uses sb_stdin_write_async(). Data over
  * the protocol's chunk cap (1 MiB) is sent in several chunks. len 0 is a no-op.
  * Errors: -ENOENT (no such job), -EINVAL (not started with stdin, or stdin
  * closed), -EPIPE-like daemon errors as their wire code, connection errors. */
@@ -334,6 +399,46 @@ int sb_stats(sb_client *c, struct sb_stats *out);
 /* The configured profiles; *out is an array of *n, freed with sb_profiles_free().
  * Errors: -ENOMEM, connection errors. */
 int sb_profiles(sb_client *c, struct sb_profile **out, size_t *n);
+
+/* ---- Asynchronous calls ----
+ * Each checks its arguments, queues the request and returns 0 at once (or a
+ * negative errno, nothing sent, done never called). done(c, error, reply,
+ * userdata) (NULL: none) runs later, once unless cancelled, from
+ * sb_process() or a blocking call on c. If
+ * req is not NULL, *req is the handle, for sb_request_cancel(). Errors of the
+ * call itself: those of the blocking form's argument checks, -EAGAIN
+ * (backpressure, see SB_SEND_QUEUE_MAX), -ENOTCONN, -ENOMEM. */
+int sb_hello_async(sb_client *c, const char *client_name, sb_reply_fn done, void *userdata,
+                   sb_request **req);
+/* reply->job is the id. The daemon answers exec before any notification of
+ * the job, and the library dispatches in arrival order: this callback runs
+ * before the job's first job_output is delivered. */
+int sb_exec_async(sb_client *c, const struct sb_exec_options *opts, sb_reply_fn done,
+                  void *userdata, sb_request **req);
+/* reply->result. For a job started on this connection it completes only
+ * after its job_exit (and so all its output) was delivered. */
+int sb_wait_async(sb_client *c, const char *job, sb_reply_fn done, void *userdata,
+                  sb_request **req);
+int sb_kill_async(sb_client *c, const char *job, sb_reply_fn done, void *userdata,
+                  sb_request **req);
+/* At most 1 MiB (the protocol's chunk cap), copied. Completes once the
+ * daemon wrote it into the job's stdin pipe. -EAGAIN at once when the job
+ * has SB_STDIN_INFLIGHT_MAX bytes in flight already: it is not reading. */
+int sb_stdin_write_async(sb_client *c, const char *job, const void *data, size_t len,
+                         sb_reply_fn done, void *userdata, sb_request **req);
+int sb_stdin_close_async(sb_client *c, const char *job, sb_reply_fn done, void *userdata,
+                         sb_request **req);
+/* reply->jobs, njobs: every page. */
+int sb_list_async(sb_client *c, sb_reply_fn done, void *userdata, sb_request **req);
+int sb_inspect_async(sb_client *c, const char *job, sb_reply_fn done, void *userdata,
+                     sb_request **req);
+int sb_stats_async(sb_client *c, sb_reply_fn done, void *userdata, sb_request **req);
+int sb_profiles_async(sb_client *c, sb_reply_fn done, void *userdata, sb_request **req);
+
+/* Forget a request: its callback will never be called; req is invalid
+ * after. The request itself may already be sent (a kill still happens). Safe
+ * from any callback, also for the request being completed. NULL is fine. */
+void sb_request_cancel(sb_client *c, sb_request *req);
 
 /* Free what sb_inspect() allocated in *info (not info itself). NULL is fine. */
 void sb_job_info_free(struct sb_job_info *info);

@@ -54,8 +54,9 @@ static void usage(FILE *f)
               "  stats [--json]       daemon counters\n"
               "  profiles [--json]    configured profiles\n"
               "  version              client and daemon versions\n"
-              "  doctor [--state-dir DIR] [--uid-range FIRST-LAST] [--json]\n"
-              "                       what this host can enforce, and how to fix what is missing\n"
+              "  doctor [--config PATH] [--state-dir DIR] [--uid-range FIRST-LAST] [--json]\n"
+              "                       the daemon's configuration and what this host can enforce,\n"
+              "                       and how to fix what is missing\n"
               "  help                 this text\n"
               "\n"
               "Sizes: 512, 512K, 512M, 1.5G, 2GiB.  Durations: 250ms, 30s, 1.5m, 2h (plain = seconds).\n"
@@ -106,12 +107,34 @@ static bool opt_match(int argc, char **argv, int *i, const char *name, bool has_
         return true;
 }
 
-static int connect_client(sb_client **c)
+/* A request that failed (the daemon refused it, or the connection could not
+ * be made or broke): the text on stderr as always, and with --json also
+ * {"error": {"code", "message"}} on stdout, so a script reading stdout gets
+ * one JSON value whatever happened. what prefixes the text ("wait JOB").
+ * Returns EXIT_CANNOT. */
+static int refused(bool json, int err, bool connecting, sb_client *c, const char *what)
+{
+        const char *msg = sb_errmsg(c);
+
+        if (!msg || !*msg)
+                msg = strerror(-err);
+        if (what)
+                die("%s: %s", what, msg);
+        else
+                die("%s", msg);
+        if (json) {
+                sbctl_json_error(stdout, err, connecting, msg);
+                fflush(stdout);
+        }
+        return EXIT_CANNOT;
+}
+
+static int connect_client(sb_client **c, bool json)
 {
         int r = sb_connect(socket_path, c);
 
         if (r < 0) {
-                die("%s", sb_errmsg(*c));
+                refused(json, r, true, *c, NULL);
                 *c = sb_close(*c);
                 return r;
         }
@@ -387,8 +410,11 @@ static bool stdin_has_data(void)
 static int run_loop(sb_client *c, struct job_ctx *ctx, bool stdin_open)
 {
         static char chunk[STDIN_CHUNK];
+        char what[sizeof(ctx->job) + 8];
         bool kill_sent = false;
         int r;
+
+        snprintf(what, sizeof(what), "job %s", ctx->job);
 
         while (!ctx->exited) {
                 struct pollfd p[2] = {
@@ -400,8 +426,10 @@ static int run_loop(sb_client *c, struct job_ctx *ctx, bool stdin_open)
                         /* Nobody reads our output any more (e.g. `| head`): stop the job. */
                         kill_sent = true;
                         r = sb_kill(c, ctx->job);
-                        if (r < 0 && r != -ENOENT)
-                                return die("kill %s: %s", ctx->job, sb_errmsg(c));
+                        if (r < 0 && r != -ENOENT) {
+                                snprintf(what, sizeof(what), "kill %s", ctx->job);
+                                return refused(ctx->json, r, false, c, what);
+                        }
                         continue;
                 }
                 r = poll(p, stdin_open ? 2 : 1, -1);
@@ -413,7 +441,7 @@ static int run_loop(sb_client *c, struct job_ctx *ctx, bool stdin_open)
                 if (p[0].revents) {
                         r = sb_process(c, 0, NULL);
                         if (r < 0 && r != -EINTR)
-                                return die("job %s: %s", ctx->job, sb_errmsg(c));
+                                return refused(ctx->json, r, false, c, what);
                 }
                 if (!stdin_open || ctx->exited || !p[1].revents)
                         continue;
@@ -428,7 +456,7 @@ static int run_loop(sb_client *c, struct job_ctx *ctx, bool stdin_open)
                         stdin_open = false;
                 if (r < 0) {
                         if (is_connection_error(r))
-                                return die("job %s: %s", ctx->job, sb_errmsg(c));
+                                return refused(ctx->json, r, false, c, what);
                         /* The job closed its stdin or ended: stop feeding it. */
                         stdin_open = false;
                 }
@@ -656,12 +684,12 @@ static int cmd_run(int argc, char **argv)
         o.stdin = stdin_ok;
         output_begin(&ctx);
 
-        if (connect_client(&c) < 0)
+        if (connect_client(&c, ctx.json) < 0)
                 return EXIT_CANNOT;
         sb_set_callbacks(c, &cb);
         r = sb_exec(c, &o, ctx.job);
         if (r < 0) {
-                die("%s", sb_errmsg(c));
+                refused(ctx.json, r, false, c, NULL);
                 sb_close(c);
                 return EXIT_CANNOT;
         }
@@ -720,12 +748,15 @@ static int cmd_wait(int argc, char **argv)
                 return die("wait: invalid job id '%s'", job);
         snprintf(ctx.job, sizeof(ctx.job), "%s", job);
         output_begin(&ctx);
-        if (connect_client(&c) < 0)
+        if (connect_client(&c, ctx.json) < 0)
                 return EXIT_CANNOT;
         r = sb_wait(c, job, &cb, &ctx.result);
         output_end(&ctx);
         if (r < 0) {
-                die("wait %s: %s", job, sb_errmsg(c));
+                char what[SB_JOB_ID_MAX + 8];
+
+                snprintf(what, sizeof(what), "wait %s", job);
+                refused(ctx.json, r, false, c, what);
                 sb_close(c);
                 return EXIT_CANNOT;
         }
@@ -799,11 +830,11 @@ static int cmd_ps(int argc, char **argv)
         r = simple_args("ps", argc, argv, &json, NULL, 0);
         if (r)
                 return r;
-        if (connect_client(&c) < 0)
+        if (connect_client(&c, json) < 0)
                 return EXIT_CANNOT;
         r = sb_list(c, &jobs, &n);
         if (r < 0) {
-                die("ps: %s", sb_errmsg(c));
+                refused(json, r, false, c, "ps");
                 sb_close(c);
                 return EXIT_CANNOT;
         }
@@ -857,7 +888,7 @@ static int cmd_kill(int argc, char **argv)
         r = simple_args("kill", argc, argv, NULL, &job, 1);
         if (r)
                 return r;
-        if (connect_client(&c) < 0)
+        if (connect_client(&c, false) < 0)
                 return EXIT_CANNOT;
         r = sb_kill(c, job);
         if (r < 0) {
@@ -879,11 +910,15 @@ static int cmd_inspect(int argc, char **argv)
         r = simple_args("inspect", argc, argv, NULL, &job, 1);
         if (r)
                 return r;
-        if (connect_client(&c) < 0)
+        /* Its output is always JSON: so is its refusal. */
+        if (connect_client(&c, true) < 0)
                 return EXIT_CANNOT;
         r = sb_inspect(c, job, &info);
         if (r < 0) {
-                die("inspect %s: %s", job, sb_errmsg(c));
+                char what[SB_JOB_ID_MAX + 16];
+
+                snprintf(what, sizeof(what), "inspect %s", job);
+                refused(true, r, false, c, what);
                 sb_close(c);
                 return EXIT_CANNOT;
         }
@@ -905,11 +940,11 @@ static int cmd_stats(int argc, char **argv)
         r = simple_args("stats", argc, argv, &json, NULL, 0);
         if (r)
                 return r;
-        if (connect_client(&c) < 0)
+        if (connect_client(&c, json) < 0)
                 return EXIT_CANNOT;
         r = sb_stats(c, &s);
         if (r < 0) {
-                die("stats: %s", sb_errmsg(c));
+                refused(json, r, false, c, "stats");
                 sb_close(c);
                 return EXIT_CANNOT;
         }
@@ -948,11 +983,11 @@ static int cmd_profiles(int argc, char **argv)
         r = simple_args("profiles", argc, argv, &json, NULL, 0);
         if (r)
                 return r;
-        if (connect_client(&c) < 0)
+        if (connect_client(&c, json) < 0)
                 return EXIT_CANNOT;
         r = sb_profiles(c, &p, &n);
         if (r < 0) {
-                die("profiles: %s", sb_errmsg(c));
+                refused(json, r, false, c, "profiles");
                 sb_close(c);
                 return EXIT_CANNOT;
         }

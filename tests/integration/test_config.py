@@ -106,6 +106,21 @@ def test_builtin_print_is_the_example_values():
     assert builtin.stdout == example.stdout
 
 
+def test_builtin_has_the_office_profile(workdir):
+    """`--profile office` works after install with no config file: the profile
+    is in the built-in configuration, and a file with profiles of its own can
+    keep it by copying its section from the example."""
+    text = skillboxd("--print-config").stdout
+    section = text[text.index("[Profile office]"):]
+    section = section[:section.index("\n[") if "\n[" in section else len(section)]
+    for line in ("MemoryMax=1G", "TasksMax=256", "RuntimeMaxSec=2min", "TmpSize=512M",
+                 "WorkSizeMax=1G"):
+        assert line in section.splitlines(), (line, section)
+    custom = write(os.path.join(workdir, "c.conf"), "[Profile mine]\nMemoryMax=64M\n")
+    replaced = skillboxd("--config", custom, "--print-config").stdout
+    assert "[Profile office]" not in replaced and "[Profile mine]" in replaced
+
+
 # ---------------------------------------------------------------- live daemon
 
 CUSTOM = """

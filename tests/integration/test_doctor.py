@@ -1,12 +1,16 @@
 """`skillboxctl doctor`: one line per host check, JSON, exit status, and the
-same checks logged by skillboxd at start."""
+same checks logged by skillboxd at start; the daemon's configuration file read
+as the daemon reads it (its errors, and the state dir and uid range it
+names)."""
 
 import json
 import os
 
 from conftest import ctl, require_root
 
-NAMES = ["namespaces", "cgroup", "mount-api", "seccomp", "landlock", "uid-range", "state-dir"]
+HOST_CHECKS = ["namespaces", "cgroup", "mount-api", "seccomp", "landlock", "uid-range",
+               "state-dir"]
+NAMES = ["config"] + HOST_CHECKS
 
 
 def doctor(*args):
@@ -63,5 +67,104 @@ def test_doctor_bad_option():
 
 def test_daemon_logs_host_checks(daemon):
     log = daemon.log()
-    for n in NAMES:
+    for n in HOST_CHECKS:
         assert f"host check: {n}: " in log, log
+
+
+def write_conf(workdir, text):
+    path = os.path.join(workdir, "skillboxd.conf")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def checks(cp):
+    report = json.loads(cp.stdout)
+    return report, {c["name"]: c for c in report["checks"]}
+
+
+def test_doctor_names_a_bad_key(workdir):
+    state = os.path.join(workdir, "state")
+    os.mkdir(state, 0o700)
+    conf = write_conf(workdir, f"[Daemon]\nStateDirectory={state}\nUidRange=470000-470999\n"
+                               "MaxJobz=3\n[Profile p]\nMemoryMax=lots\n")
+    cp = doctor("--json", "--config", conf)
+    assert cp.returncode == 1, cp
+    report, by = checks(cp)
+    assert report["config"]["path"] == conf, report
+    errors = report["config"]["errors"]
+    assert len(errors) == 2, errors
+    assert "MaxJobz" in errors[0] and f"{conf}:4" in errors[0], errors
+    assert "MemoryMax" in errors[1], errors
+    assert by["config"]["status"] == "fail", by["config"]
+    assert "MaxJobz" in by["config"]["detail"] and "MemoryMax" in by["config"]["detail"]
+    assert "--check-config" in by["config"]["fix"], by["config"]
+    # What did parse is still used: the state dir and uid range of the file.
+    assert report["config"]["state_dir"] == state, report
+    assert report["config"]["uid_range"] == [470000, 470999], report
+    text = doctor("--config", conf).stdout.decode()
+    line = [l for l in text.splitlines() if l.startswith("config")]
+    assert line and " fail " in line[0] and "MaxJobz" in line[0], text
+
+
+def test_doctor_flags_the_configured_state_dir(workdir):
+    require_root()
+    state = os.path.join(workdir, "state")
+    os.mkdir(state)
+    os.chmod(state, 0o777)
+    conf = write_conf(workdir, f"[Daemon]\nStateDirectory={state}\nUidRange=470000-470999\n")
+    cp = doctor("--json", "--config", conf)
+    assert cp.returncode == 1, cp
+    report, by = checks(cp)
+    assert by["config"]["status"] == "ok", by["config"]
+    assert report["config"]["state_dir"] == state, report
+    assert by["state-dir"]["status"] == "fail", by["state-dir"]
+    assert state in by["state-dir"]["detail"] and "0777" in by["state-dir"]["detail"]
+    assert "chmod 0700" in by["state-dir"]["fix"], by["state-dir"]
+
+    # Group-writable is refused by the daemon too.
+    os.chmod(state, 0o770)
+    _, by = checks(doctor("--json", "--config", conf))
+    assert by["state-dir"]["status"] == "fail", by["state-dir"]
+
+    # A symbolic link to a good directory: the daemon opens it O_NOFOLLOW.
+    os.chmod(state, 0o700)
+    link = os.path.join(workdir, "link")
+    os.symlink(state, link)
+    conf = write_conf(workdir, f"[Daemon]\nStateDirectory={link}\nUidRange=470000-470999\n")
+    _, by = checks(doctor("--json", "--config", conf))
+    assert by["state-dir"]["status"] == "fail", by["state-dir"]
+    assert "symbolic link" in by["state-dir"]["detail"], by["state-dir"]
+
+    # A jobs/ directory inside that others can write.
+    conf = write_conf(workdir, f"[Daemon]\nStateDirectory={state}\nUidRange=470000-470999\n")
+    os.mkdir(os.path.join(state, "jobs"))
+    os.chmod(os.path.join(state, "jobs"), 0o777)
+    _, by = checks(doctor("--json", "--config", conf))
+    assert by["state-dir"]["status"] == "fail" and "jobs" in by["state-dir"]["fix"], by
+
+
+def test_doctor_passes_a_good_config(workdir):
+    require_root()
+    state = os.path.join(workdir, "state")
+    os.mkdir(state, 0o700)
+    conf = write_conf(workdir, f"[Daemon]\nStateDirectory={state}\nUidRange=470000-470999\n")
+    cp = doctor("--json", "--config", conf)
+    report, by = checks(cp)
+    assert report["config"] == {"path": conf, "errors": [], "state_dir": state,
+                                "uid_range": [470000, 470999]}, report
+    for n in ("config", "uid-range", "state-dir"):
+        assert by[n]["status"] == "ok", by[n]
+    assert state in by["state-dir"]["detail"], by["state-dir"]
+    assert "470000-470999" in by["uid-range"]["detail"], by["uid-range"]
+    # The command line overrides the file, as skillboxd's options do.
+    report, _ = checks(doctor("--json", "--config", conf, "--uid-range", "480000-480009"))
+    assert report["config"]["uid_range"] == [480000, 480009], report
+
+
+def test_doctor_missing_config_file(workdir):
+    missing = os.path.join(workdir, "none.conf")
+    cp = doctor("--json", "--config", missing)
+    assert cp.returncode == 1, cp
+    _, by = checks(cp)
+    assert by["config"]["status"] == "fail" and missing in by["config"]["detail"], by

@@ -197,7 +197,17 @@ static void test_builtin(void **state)
         assert_non_null(s);
         assert_int_equal(s->require, (1u << SBD_REQ__COUNT) - 1);
         assert_int_equal(s->p.cpu_percent, 50);
-        assert_int_equal(c->n_profiles, 2);
+
+        /* Office conversions (LibreOffice): room above 8.5 s and 302 MiB. */
+        s = sbd_conf_profile_find(c, "office");
+        assert_non_null(s);
+        assert_int_equal(s->p.memory_max, 1ull << 30);
+        assert_int_equal(s->p.tasks_max, 256);
+        assert_int_equal(s->p.timeout_ms, 120000);
+        assert_int_equal(s->p.tmp_size, 512ull << 20);
+        assert_int_equal(s->p.work_size_max, 1ull << 30);
+        assert_int_equal(s->require, SBD_REQ(RLIMITS));
+        assert_int_equal(c->n_profiles, 3);
         sbd_conf_free(c);
 }
 

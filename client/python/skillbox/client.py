@@ -1,0 +1,299 @@
+"""The blocking client: one connection, used by one thread at a time."""
+
+import array
+import select
+import socket
+import time
+from typing import Any, Dict, Iterator, List, NoReturn, Optional, Set, Tuple
+
+from . import _core
+from ._core import Argv, FdSet, JobBuffer
+from .errors import Disconnected, Unavailable
+from .records import JobInfo, Result
+
+CLIENT_NAME = "skillbox-python"
+
+
+class Job:
+    """A job started by `Client.start`. Iterating it yields its output as
+    `(stream, data)` chunks ("stdout"/"stderr", bytes) in arrival order until
+    the job ends; `wait()` returns its `Result`, whose stdout/stderr hold all
+    of the job's output (iterated or not)."""
+
+    def __init__(self, client: "Client", job: str, buf: JobBuffer) -> None:
+        self.client = client
+        self.id = job
+        self._buf = buf
+
+    def __repr__(self) -> str:
+        return f"<skillbox.Job {self.id}>"
+
+    def __iter__(self) -> Iterator[Tuple[str, bytes]]:
+        while True:
+            if self._buf.pending:
+                yield self._buf.pending.popleft()
+            elif self._buf.exit is not None:
+                return
+            else:
+                self.client._pump(None)
+
+    @property
+    def done(self) -> bool:
+        """The job's job_exit has arrived (read by some call on the client)."""
+        return self._buf.exit is not None
+
+    def wait(self, timeout: Optional[float] = None) -> Result:
+        """Block until the job ends (at most `timeout` seconds, else
+        TimeoutError); its result with all its output."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._buf.exit is None:
+            self.client._pump(deadline)
+        return self._buf.result()
+
+    def write_stdin(self, data: Any) -> None:
+        """Write bytes (or str, or a binary file's content) to the job's
+        stdin; returns once the job's stdin pipe took it. The job must have
+        been started with stdin=True."""
+        for chunk in _core.stdin_chunks(data):
+            self.client.write_stdin(self.id, chunk)
+
+    def close_stdin(self) -> None:
+        """The job reads end of file once what was written is read."""
+        self.client.close_stdin(self.id)
+
+    def kill(self) -> Result:
+        """Kill the whole job; returns once no process of it is left (the
+        record without output: `wait()` has the output)."""
+        return self.client.kill(self.id)
+
+    def inspect(self) -> JobInfo:
+        return self.client.inspect(self.id)
+
+
+class Client:
+    """A blocking MessagePack-RPC connection to skillboxd.
+
+    `path` defaults to $SKILLBOX_SOCKET, else /run/skillbox/skillboxd.sock.
+    Use it as a context manager, or call close(). Not thread-safe: one
+    thread at a time, or one Client per thread."""
+
+    def __init__(self, path: Optional[str] = None) -> None:
+        self.path = path or _core.default_socket()
+        self._core = _core.Core()
+        self._core.on_response = self._on_response  # type: ignore[assignment]
+        self._responses: Dict[int, Tuple[Any, Any]] = {}
+        # Requests whose caller stopped waiting (a timeout): their late
+        # answers are dropped, not kept.
+        self._abandoned: Set[int] = set()
+        self._closed: Optional[Disconnected] = None
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        try:
+            self._sock.connect(self.path)
+        except OSError as e:
+            self._sock.close()
+            raise Disconnected(f"cannot connect to {self.path}: {e.strerror or e}") from e
+
+    def close(self) -> None:
+        """Close the connection. Jobs it started without detach are killed
+        by the daemon."""
+        if self._closed is None:
+            self._closed = Disconnected("the client is closed")
+        self._sock.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- I/O
+
+    def _on_response(self, msgid: int, error: Any, result: Any) -> None:
+        if msgid in self._abandoned:
+            self._abandoned.discard(msgid)
+        else:
+            self._responses[msgid] = (error, result)
+
+    def _send(self, data: bytes, fds: List[int]) -> None:
+        """Send one request, reading what the daemon sends meanwhile: a
+        daemon whose replies to us are queued stops reading our requests
+        until we read them, so a send that only waited to write could wait
+        forever."""
+        if self._closed is not None:
+            raise self._closed
+        poller = select.poll()
+        poller.register(self._sock, select.POLLIN | select.POLLOUT)
+        self._sock.setblocking(False)
+        try:
+            while data:
+                try:
+                    if fds:
+                        # The fds travel with the request's first byte (PROTOCOL.md).
+                        n = self._sock.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                                          array.array("i", fds))])
+                        fds = []
+                    else:
+                        n = self._sock.send(data)
+                    data = data[n:]
+                except BlockingIOError:
+                    for _, events in poller.poll():
+                        if events & (select.POLLIN | select.POLLHUP | select.POLLERR):
+                            self._receive()
+        except OSError as e:
+            self._fail(f"send to {self.path}: {e.strerror or e}")
+        finally:
+            if self._closed is None:
+                self._sock.setblocking(True)
+
+    def _fail(self, message: str) -> NoReturn:
+        self._closed = Disconnected(message)
+        self._sock.close()
+        raise self._closed
+
+    def _pump(self, deadline: Optional[float]) -> None:
+        """Read and dispatch what the daemon sent, waiting for at least one
+        read; TimeoutError once `deadline` (monotonic) has passed."""
+        if self._closed is not None:
+            raise self._closed
+        if deadline is None:
+            self._sock.settimeout(None)
+        else:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no answer from skillboxd in time")
+            self._sock.settimeout(left)
+        self._receive()
+
+    def _receive(self) -> None:
+        """One recv (as the socket's timeout allows) and its dispatch."""
+        try:
+            data = self._sock.recv(1 << 20)
+        except socket.timeout:
+            raise TimeoutError("no answer from skillboxd in time") from None
+        except BlockingIOError:
+            return
+        except OSError as e:
+            self._fail(f"read from {self.path}: {e.strerror or e}")
+        if not data:
+            self._fail("skillboxd closed the connection")
+        try:
+            self._core.feed(data)
+        except Exception as e:
+            self._closed = Disconnected(f"connection unusable: {e}")
+            self._sock.close()
+            raise
+
+    def _call(self, method: str, params: Optional[Dict[str, Any]] = None,
+              fds: Optional[List[int]] = None, timeout: Optional[float] = None) -> Any:
+        msgid, data = self._core.request(method, params)
+        self._send(data, fds or [])
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while msgid not in self._responses:
+                self._pump(deadline)
+        except TimeoutError:
+            self._abandoned.add(msgid)
+            raise
+        return _core.check_response(*self._responses.pop(msgid))
+
+    # -- methods
+
+    def hello(self, client: str = CLIENT_NAME) -> Dict[str, Any]:
+        """Who the daemon is, which role this peer has, what the host can
+        enforce (`host`)."""
+        return self._call("hello", {"client": client, "protocol": 1})
+
+    def start(self, argv: Argv, *, profile: Optional[str] = None, memory: Any = None,
+              timeout: Optional[float] = None, tasks: Optional[int] = None,
+              cpu: Optional[int] = None, env: Optional[_core.Env] = None, stdin: Any = None,
+              workdir: Any = None, mounts: Any = None, detach: bool = False,
+              output_max: Any = None, work_size_max: Any = None,
+              work_inodes_max: Optional[int] = None) -> Job:
+        """Start a job and return at once; the options are those of `run`,
+        plus detach=True to keep the job running when this connection
+        closes. stdin=True keeps the job's stdin open for
+        `Job.write_stdin`; bytes, str or a file are written, then stdin is
+        closed."""
+        with FdSet() as fds:
+            params = _core.exec_params(
+                argv, fds, profile=profile, memory=memory, timeout=timeout, tasks=tasks,
+                cpu=cpu, env=env, stdin=stdin is not None and stdin is not False,
+                workdir=workdir, mounts=mounts, detach=detach, output_max=output_max,
+                work_size_max=work_size_max, work_inodes_max=work_inodes_max)
+            job = self._call("exec", params, fds.fds)["job"]
+        j = Job(self, job, self._core.claim(job))
+        if stdin is not None and stdin is not True and stdin is not False:
+            self._feed_stdin(j, stdin)
+        return j
+
+    def _feed_stdin(self, job: Job, data: Any) -> None:
+        try:
+            job.write_stdin(data)
+            job.close_stdin()
+        except Unavailable:
+            pass  # the job ended or closed its stdin: its result says what happened
+
+    def run(self, argv: Argv, *, profile: Optional[str] = None, memory: Any = None,
+            timeout: Optional[float] = None, tasks: Optional[int] = None,
+            cpu: Optional[int] = None, env: Optional[_core.Env] = None, stdin: Any = None,
+            workdir: Any = None, mounts: Any = None, output_max: Any = None,
+            work_size_max: Any = None, work_inodes_max: Optional[int] = None) -> Result:
+        """Run a program in a sandbox and wait for it.
+
+        argv: the program and its arguments (str, or bytes for names that
+        are not UTF-8). profile: the daemon's profile (default "default").
+        memory: bytes (int or "256M"); timeout: seconds (wall clock); tasks:
+        processes and threads; cpu: percent of one CPU; output_max and
+        work_size_max: bytes; work_inodes_max: files in a fresh /work.
+        Limits may only tighten the profile's. env: extra environment.
+        stdin: bytes, str or a binary file to feed the job (else /dev/null).
+        workdir: a directory (path, fd or open file) mounted at /work;
+        mounts: `Mount(source, target, read_only)` or tuples of the same.
+
+        Returns the `Result` with all output; a job that fails, times out
+        or is killed is a Result too (see `state`), not an exception.
+        Raises a `skillbox.Error` subclass when the daemon refuses the
+        request."""
+        job = self.start(argv, profile=profile, memory=memory, timeout=timeout, tasks=tasks,
+                         cpu=cpu, env=env, stdin=stdin, workdir=workdir, mounts=mounts,
+                         output_max=output_max, work_size_max=work_size_max,
+                         work_inodes_max=work_inodes_max)
+        return job.wait()
+
+    def write_stdin(self, job: str, data: bytes) -> None:
+        """One stdin_write of at most 1 MiB; answered once the job's pipe took it."""
+        self._call("stdin_write", {"job": job, "data": bytes(data)})
+
+    def close_stdin(self, job: str) -> None:
+        self._call("stdin_close", {"job": job})
+
+    def wait(self, job: str, timeout: Optional[float] = None) -> Result:
+        """The result of any job this peer may see (also one another
+        connection started), once it ended; without output."""
+        return Result.from_wire(self._call("wait", {"job": job}, timeout=timeout))
+
+    def kill(self, job: str) -> Result:
+        """Kill a job; answered once none of its processes is left."""
+        return Result.from_wire(self._call("kill", {"job": job}))
+
+    def inspect(self, job: str) -> JobInfo:
+        return JobInfo.from_wire(self._call("inspect", {"job": job}))
+
+    def list(self) -> List[JobInfo]:
+        """Every job this peer may see (running and retained), in start order."""
+        out: List[JobInfo] = []
+        after = 0
+        while True:
+            page = self._call("list", {"after": after, "limit": _core.LIST_MAX})
+            out += [JobInfo.from_wire(r) for r in page]
+            if len(page) < _core.LIST_MAX:
+                return out
+            after = out[-1].seq
+
+    def stats(self) -> Dict[str, Any]:
+        """The daemon's counters."""
+        return self._call("stats")
+
+    def profiles(self) -> List[Dict[str, Any]]:
+        """The profiles this peer may use, with their limits."""
+        return self._call("profiles")
