@@ -50,10 +50,11 @@ typedef int sb_handle;
 struct sb_backend_linux_config {
         const char *cgroup_name;   /* the daemon's subtree name, e.g. "skillbox" */
         /* The skillbox-spawner executable that clones every job; NULL = the
-         * one beside the running program, else the installed one; when
-         * neither exists a fork of the daemon clones (a larger process to
-         * clone; probe() warns). */
+         * one beside the running program, else the installed one; open()
+         * fails when there is none. */
         const char *spawner_path;
+        /* Told what the daemon should log (a spawner restarted); may be NULL. */
+        void (*notice)(const char *msg);
 };
 
 struct sb_backend_config {

@@ -392,6 +392,13 @@ static void close_walk(uv_handle_t *h, void *arg)
                 uv_close(h, NULL);
 }
 
+/* What a backend tells the daemon between calls (the linux backend: its
+ * spawner restarted). */
+static void backend_notice(const char *msg)
+{
+        log_warning("backend: %s", msg);
+}
+
 int main(int argc, char **argv)
 {
         static struct sbd_daemon daemon_state;
@@ -512,6 +519,7 @@ int main(int argc, char **argv)
                 .uid_first = d->opt.uid_first,
                 .uid_last = d->opt.uid_last - 1,
                 .linux_cfg.cgroup_name = d->opt.cgroup_name,
+                .linux_cfg.notice = backend_notice,
         };
         if (sbd_startcheck_run(d, &bcfg) < 0) {
                 exit_code = 1;

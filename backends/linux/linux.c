@@ -151,11 +151,16 @@ static int linux_open(const struct sb_backend_config *cfg, struct sb_backend **o
         r = sb_linux_reap_leftovers(b, errbuf, errlen);
         if (r < 0)
                 goto fail;
-        /* Last, while the daemon is still small: what it forks keeps this
-         * address space for every job it clones. */
-        r = sb_linux_spawner_start(b, sb_linux_spawner_find(cfg->linux_cfg.spawner_path, path,
-                                                            sizeof(path)),
-                                   errbuf, errlen);
+        /* Every job is cloned by the spawner: no spawner, no backend. */
+        const char *exe = sb_linux_spawner_find(cfg->linux_cfg.spawner_path, path, sizeof(path));
+        if (!exe) {
+                r = sb_backend_fail(errbuf, errlen, -ENOENT,
+                                    "skillbox-spawner, which clones every job, is neither at %s "
+                                    "nor at %s", path, SKILLBOX_SPAWNER_PATH);
+                goto fail;
+        }
+        b->notice = cfg->linux_cfg.notice;
+        r = sb_linux_spawner_start(b, exe, errbuf, errlen);
         if (r < 0)
                 goto fail;
         *out = b;
@@ -213,16 +218,15 @@ static void linux_host_caps(struct sb_backend *b, struct sbp_enforced *out)
         out->gid = b->uid_first;
 }
 
-/* A job, or with held a prepared sandbox: everything but the program
+/* A job, or with `prepared` a prepared sandbox: everything but the program
  * (argv, envp and stdio come with start()). */
-static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool held,
+static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool prepared,
                       struct sb_backend_job **out, char *errbuf, size_t errlen)
 {
-        struct sb_cgroup_limits lim;
         struct sb_backend_job *j;
         int r;
 
-        if (!held && (!spec->argv || !spec->argv[0]))
+        if (!prepared && (!spec->argv || !spec->argv[0]))
                 return sb_backend_fail(errbuf, errlen, -EINVAL, "argv");
         if (!sb_backend_job_id_valid(spec->job_id))
                 return sb_backend_fail(errbuf, errlen, -EINVAL, "job id");
@@ -236,7 +240,7 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
                 return sb_backend_fail(errbuf, errlen, -EOPNOTSUPP, "network");
         /* A prepared sandbox is the same for every request it may serve:
          * nothing passed by fd. */
-        if (held && (spec->workdir_fd >= 0 || spec->nmounts))
+        if (prepared && (spec->workdir_fd >= 0 || spec->nmounts))
                 return sb_backend_fail(errbuf, errlen, -EINVAL, "files by descriptor in a prepared sandbox");
         j = calloc(1, sizeof(*j));
         if (!j)
@@ -247,7 +251,7 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
         j->start_fd = -1;
         j->mntns_fd = -1;
         j->netns_fd = -1;
-        j->held = held;
+        j->prepared = prepared;
         snprintf(j->id, sizeof(j->id), "%s", spec->job_id);
         j->uid = spec->uid;
         j->gid = spec->gid;
@@ -260,10 +264,7 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
                 goto fail;
         snprintf(j->syscall_filter, sizeof(j->syscall_filter), "%s", j->seccomp->name);
 
-        lim.memory_max = spec->policy.memory_max;
-        lim.tasks_max = spec->policy.tasks_max;
-        lim.cpu_percent = spec->policy.cpu_percent;
-        r = sb_cgroup_job_create(&b->cg, j->id, &lim, &j->cgj, errbuf, errlen);
+        r = sb_cgroup_job_create(&b->cg, j->id, &spec->policy, &j->cgj, errbuf, errlen);
         if (r < 0)
                 goto fail;
         j->cg_created = true;
@@ -322,7 +323,7 @@ static int linux_start(struct sb_backend_job *j, const struct sb_job_spec *spec,
 {
         int r;
 
-        if (!j->held || j->start_fd < 0 || j->reaped)
+        if (!j->prepared || j->start_fd < 0 || j->reaped)
                 return sb_backend_fail(errbuf, errlen, -EINVAL, "not a prepared sandbox");
         settle(j);
         if (j->pending_err)
@@ -337,7 +338,7 @@ static int linux_start(struct sb_backend_job *j, const struct sb_job_spec *spec,
         r = sb_linux_start_send(j->start_fd, spec, errbuf, errlen);
         close(j->start_fd);
         j->start_fd = -1;
-        j->held = false;
+        j->prepared = false;
         return r;
 }
 

@@ -1,9 +1,9 @@
 /* linux.h — internals shared by the files of the linux backend.
  *
  * struct sb_backend holds what open() learned about the host (so that a
- * spawn does no probing); struct sb_child_ctx is everything the pre-exec
- * child needs, prepared by the parent before clone3 so that the child
- * allocates nothing.
+ * spawn does no probing); the spawn plan (plan.h), built from it and the
+ * job, is everything the pre-exec child reads, so that the child allocates
+ * nothing.
  */
 #pragma once
 
@@ -14,7 +14,8 @@
 
 #include "backends/backend.h"
 #include "backends/internal.h"
-#include "backends/linux/cgroup.h"
+#include "backends/linux/cgroup/cgroup.h"
+#include "backends/linux/spawn/plan.h"
 #include "backends/linux/seccomp_groups.h"
 
 /* What a prepared sandbox's start() takes (caps.prepared_*_max); the
@@ -33,6 +34,10 @@ struct sb_host_path {
 #define SB_LINUX_TOP_MAX 6      /* bin sbin lib lib32 lib64 libx32 */
 #define SB_LINUX_ETC_MAX 4      /* ld.so.cache alternatives localtime nsswitch.conf */
 
+/* A spawner that keeps dying is restarted at most this often (spawner.c). */
+#define SB_SPAWNER_RESTARTS_MAX 5
+#define SB_SPAWNER_RESTART_WINDOW_S 60
+
 struct sb_backend {
         char state_dir[PATH_MAX];
         char root_mnt[PATH_MAX];        /* <state_dir>/root: where each job's tmpfs root goes */
@@ -44,8 +49,15 @@ struct sb_backend {
         struct sb_host_path etc[SB_LINUX_ETC_MAX];
         int landlock_abi;               /* used for jobs: min(kernel, SB_LANDLOCK_ABI_MAX); 0 = none */
         struct sb_seccomp_cache seccomp;        /* compiled filters (seccomp.c) */
-        int spawner_fd;                 /* socket to the spawner (spawner.c); -1 = clone in-process */
+        int spawner_fd;                 /* socket to the spawner (spawner.c); -1 = none running */
         pid_t spawner_pid;
+        char spawner_exe[PATH_MAX];
+        char spawner_lost[64];          /* how the last one ended: "died (signal KILL)" */
+        /* When each of the latest restarts happened (CLOCK_MONOTONIC s),
+         * oldest first: bounds the restarts of a spawner that keeps dying. */
+        uint64_t spawner_starts[SB_SPAWNER_RESTARTS_MAX];
+        int spawner_starts_n;
+        void (*notice)(const char *msg);        /* the daemon's log; NULL = none */
         /* Prepared sandboxes whose clone was asked for and not yet
          * answered, oldest first: the spawner answers in order. */
         struct sb_backend_job *pending_head, *pending_tail;
@@ -85,7 +97,7 @@ struct sb_backend_job {
         struct sb_linux_binds binds;    /* files by descriptor (binds.c) */
         /* A prepared sandbox (prepare op): the child waits at the end of
          * its setup for the start request on start_fd (start.c). */
-        bool held;
+        bool prepared;
         int start_fd;                   /* the daemon's end; -1 once started */
         bool work_tmpfs;                /* /work is the job's own tmpfs (no workdir_fd) */
         /* The job's mount and network namespaces, held from the clone to
@@ -101,72 +113,52 @@ struct sb_backend_job {
         bool pending;
         struct sb_backend_job *pending_next;
         int pending_err;                /* positive errno; 0 = cloned */
-        char pending_step[32];
-};
-
-struct sb_child_ctx {
-        const struct sb_backend *b;
-        const struct sb_job_spec *spec;
-        const struct sb_backend_job *j;
-        int sync_r, sync_w;             /* parent -> child "go" */
-        int err_r, err_w;               /* child -> parent error record, O_CLOEXEC */
-        /* Non-NULL: the job cgroup the child moves itself into, first thing
-         * after the go (v1, or v2 without CLONE_INTO_CGROUP): the parent's
-         * loop does not pay for the cgroup.procs writes. */
-        struct sb_cgroup_job *attach;
-        char passwd[320];
-        char group[160];
-        bool held;                      /* keep sync_r: the start request comes on it */
-        /* Cloned by the spawner, whose handlers are all SIG_DFL already
-         * (spawner_main): only the signal mask needs resetting. */
-        bool signals_default;
-        /* Cloned by a spawner that emptied its own bounding and ambient
-         * sets: the child inherits them empty (verified all the same). */
-        bool bounding_clear;
-        /* Cloned into the spawner's memory (vmclone.c): the init stays out
-         * of the job's memory cgroup, which its program joins before its
-         * execve (child.c). */
-        bool vm;
-        /* A prepared sandbox's room for its start request. */
-        struct sb_start_area *start_area;
-        char tmp_opts[96];              /* "size=N,nr_inodes=N,mode=1777" */
-        char shm_opts[96];
-        char work_opts[128];            /* "size=N,nr_inodes=N,mode=0700,uid=U,gid=G" */
+        char pending_step[96];
 };
 
 /* spawn.c: clone3 into namespaces (and the job cgroup), release the child. */
-/* A prepared sandbox (j->held) may come back pending: its clone was asked
+/* A prepared sandbox (j->prepared) may come back pending: its clone was asked
  * of the spawner, and sb_linux_spawn_done() completes it when the answer is
  * read (spawner.c, sb_linux_spawner_settle). */
 void sb_linux_spawn_done(struct sb_backend_job *j, pid_t pid, int pidfd);
 int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct sb_backend_job *j,
                    char *errbuf, size_t errlen);
+/* The plan of j's child (plan.h) into pb (its p is the caller's to free,
+ * set even on failure), and the fds it names into fds[SB_PLAN_FDS] and
+ * *nfds: the pipes' child ends, stdio, the cgroup and bind fds. */
+int sb_linux_spawn_plan(struct sb_plan_builder *pb, const struct sb_backend *b,
+                        const struct sb_job_spec *spec, const struct sb_backend_job *j,
+                        int sync_r, int err_w, int *fds, int *nfds, char *errbuf, size_t errlen);
 
 /* spawner.c: start (end of open()) and stop (close()) the process that
- * clones the jobs: exe is the spawner executable, or NULL for a fork of the
- * daemon (spawner_serve.c); clone: 0 and the pidfd and pid, -errno with errbuf set, or 1
- * when the spawner is gone (it is then stopped; clone in-process). */
+ * clones the jobs, the executable exe (spawner_exe.c). clone: 0 and the
+ * pidfd and pid, or -errno with errbuf set (the failed step, or a spawner
+ * that died or was stuck with the request: a new one starts for the next). */
 int sb_linux_spawner_start(struct sb_backend *b, const char *exe, char *errbuf, size_t errlen);
 void sb_linux_spawner_stop(struct sb_backend *b);
-int sb_linux_spawner_clone(struct sb_backend *b, const struct sb_child_ctx *c, int cgfd,
-                           int *pidfd, pid_t *pid, char *errbuf, size_t errlen);
-/* A prepared sandbox (c->held): only send the request; j joins the pending
- * list. 0, -errno with errbuf set, or 1 when the spawner is gone. */
-int sb_linux_spawner_clone_async(struct sb_backend *b, const struct sb_child_ctx *c, int cgfd,
-                                 struct sb_backend_job *j, char *errbuf, size_t errlen);
+int sb_linux_spawner_clone(struct sb_backend *b, const struct sb_spawn_plan *p, const int *fds,
+                           int nfds, int *pidfd, pid_t *pid, char *errbuf, size_t errlen);
+/* A prepared sandbox: only send the plan; j joins the pending list. 0, or
+ * -errno with errbuf set. */
+int sb_linux_spawner_clone_async(struct sb_backend *b, const struct sb_spawn_plan *p,
+                                 const int *fds, int nfds, struct sb_backend_job *j, char *errbuf,
+                                 size_t errlen);
 /* Read the answers to pending requests, in order, until `until` has its
  * (NULL: all of them). Blocks for as long as the spawner takes. */
 void sb_linux_spawner_settle(struct sb_backend *b, struct sb_backend_job *until);
 
-/* child.c: the pre-exec sequence. Never returns. */
-__attribute__((noreturn)) void sb_linux_child(const struct sb_child_ctx *c);
+/* child.c: the pre-exec sequence, reading only the plan and the fds it
+ * names (by slot, fd[SB_PLAN_FD_*]); attach: the child moves itself into
+ * the job cgroup (it was not cloned into it). Never returns. */
+__attribute__((noreturn)) void sb_linux_child(const struct sb_spawn_plan *p, const int *fd,
+                                              bool attach);
 
 /* init.c: pid 1 of the job's pid namespace once the program is forked off:
  * reaps, then reports the program's wait status on errfd. Never returns. */
 __attribute__((noreturn)) void sb_linux_init(int errfd, pid_t program, uid_t uid);
 
 /* mounts.c: build the job's root and pivot into it. */
-int sb_linux_mounts(const struct sb_child_ctx *c, char *step, size_t steplen);
+int sb_linux_mounts(const struct sb_spawn_plan *p, const int *fd, char *step, size_t steplen);
 
 /* binds.c. prepare (parent, before clone): validate the spec's fds and make
  * the detached mounts; release closes them (and the kept workdir fd); attach
@@ -176,7 +168,8 @@ int sb_linux_mounts(const struct sb_child_ctx *c, char *step, size_t steplen);
 void sb_linux_binds_init(struct sb_linux_binds *bd);
 int sb_linux_binds_prepare(struct sb_linux_binds *bd, const struct sb_job_spec *spec,
                            char *errbuf, size_t errlen);
-int sb_linux_binds_attach(const struct sb_linux_binds *bd, char *step, size_t steplen);
+int sb_linux_binds_attach(const struct sb_spawn_plan *p, const int *fd, char *step,
+                          size_t steplen);
 void sb_linux_binds_release(struct sb_linux_binds *bd, bool keep_chown_fd);
 int sb_linux_binds_after_job(struct sb_linux_binds *bd);
 
@@ -191,20 +184,23 @@ char *sb_linux_strv_pack(char *dst, char *const *argv, uint32_t argc, char *cons
                          uint32_t envc);
 int sb_linux_strv_unpack(char *s, size_t len, uint32_t argc, uint32_t envc, char **args);
 
-/* start.c: the start request of a prepared sandbox. send: daemon side, one
- * message with argv, envp and the spec's stdio fds. recv: in the held child,
+/* The start request's header; SCM_RIGHTS stdio, then argv and envp. */
+struct sb_start_hdr {
+        uint32_t magic;
+        uint32_t argc, envc;
+        uint32_t strings_len;
+};
+
+#define SB_START_MAGIC 0x5b5a0002u
+
+/* start.c (send) and child/start_recv.c: the start request of a prepared sandbox. send: daemon side, one
+ * message with argv, envp and the spec's stdio fds. recv: in the prepared child,
  * static buffers only; argv/envp point into them, stdio gets the three fds. */
 int sb_linux_start_send(int fd, const struct sb_job_spec *spec, char *errbuf, size_t errlen);
-/* The child's room for the start request: the argv and envp arrays and
- * their strings (its own slot's, vmclone.c, or a static one). */
-struct sb_start_area {
-        char *args[SB_LINUX_START_ENTRIES_MAX + 2];
-        char strings[SB_LINUX_START_BYTES_MAX];
-};
-/* For a child with its own copy of its parent's memory (a fork). */
-extern struct sb_start_area sb_linux_start_area;
-int sb_linux_start_recv(int fd, struct sb_start_area *a, char ***argv, char ***envp, int stdio[3],
-                        const char **step);
+/* The child reads it into static room of its own copy of the spawner's
+ * memory (touched only by a prepared child, so the spawner's clones copy
+ * none of it). */
+int sb_linux_start_recv(int fd, char ***argv, char ***envp, int stdio[3], const char **step);
 
 /* netns.c: bring lo up in the current network namespace. */
 int sb_linux_lo_up(const char **step);

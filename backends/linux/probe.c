@@ -7,11 +7,14 @@
  * profiles: a job whose profile requires it fails with Unsupported.
  */
 #include <limits.h>
+#include <linux/landlock.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "backends/linux/hostcheck.h"
+#include "backends/linux/landlock_rules.h"
 #include "backends/linux/linux.h"
 
 void sb_linux_backend_caps(struct sb_backend_caps *out)
@@ -28,6 +31,14 @@ void sb_linux_backend_caps(struct sb_backend_caps *out)
         out->needs_delegated_cgroup = true;
 }
 
+int sb_linux_landlock_abi(void)
+{
+        long v = syscall(SYS_landlock_create_ruleset, NULL, 0UL, LANDLOCK_CREATE_RULESET_VERSION);
+
+        /* ENOSYS: not built in; EOPNOTSUPP: disabled at boot. */
+        return v > 0 ? (int)v : 0;
+}
+
 const char *sb_linux_spawner_find(const char *configured, char *buf, size_t len)
 {
         static const char name[] = "/skillbox-spawner";
@@ -37,6 +48,7 @@ const char *sb_linux_spawner_find(const char *configured, char *buf, size_t len)
         if (configured)
                 return configured;
         /* Beside the running program first: a build tree runs its own. */
+        snprintf(buf, len, "(beside the running program)");
         n = readlink("/proc/self/exe", buf, len - 1);
         if (n > 0) {
                 buf[n] = '\0';
@@ -62,12 +74,12 @@ static void check_spawner(const struct sb_backend_config *cfg, struct sb_backend
                 snprintf(it->detail, sizeof(it->detail), "%s", path);
                 return;
         }
-        snprintf(it->detail, sizeof(it->detail),
-                 "no skillbox-spawner beside skillboxd or at %s: jobs are cloned from a "
-                 "fork of the daemon (slower)", SKILLBOX_SPAWNER_PATH);
+        /* Truncated, if ever, at the end of the path (the item's size). */
+        snprintf(it->detail, sizeof(it->detail), "no skillbox-spawner at %.200s or %s: "
+                 "it clones every job", buf, SKILLBOX_SPAWNER_PATH);
         snprintf(it->fix, sizeof(it->fix), "install skillbox-spawner at %s",
                  SKILLBOX_SPAWNER_PATH);
-        it->status = SB_BACKEND_PROBE_WARN;
+        it->status = SB_BACKEND_PROBE_FAIL;
 }
 
 void sb_linux_probe(const struct sb_backend_config *cfg, struct sb_backend_probe *out)

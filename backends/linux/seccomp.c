@@ -484,19 +484,3 @@ void sb_linux_seccomp_cache_free(struct sb_seccomp_cache *cache)
         for (int i = 0; i < SB_SECCOMP_CACHE_MAX; i++)
                 cache->prog[i] = prog_free(cache->prog[i]);
 }
-
-int sb_linux_seccomp_load(const struct sb_seccomp_prog *p, const char **step)
-{
-        /* Deny program first: once the allowlist is in, seccomp() itself
-         * still passes (@sandbox), but no need to depend on that. Usually
-         * it is chained into the allow program already (chain()). */
-        if (p->deny.len && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0U, &p->deny) < 0) {
-                *step = "seccomp_load deny";
-                return -errno;
-        }
-        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0U, &p->allow) < 0) {
-                *step = "seccomp_load";
-                return -errno;
-        }
-        return 0;
-}

@@ -58,4 +58,5 @@ void sb_linux_seccomp_cache_free(struct sb_seccomp_cache *cache);
 
 /* Child: load both programs with the raw seccomp() syscall (no_new_privs
  * must be set). Allocation-free. Returns 0 or -errno with *step set. */
-int sb_linux_seccomp_load(const struct sb_seccomp_prog *p, const char **step);
+int sb_linux_seccomp_load(const struct sock_filter *allow, unsigned allow_len,
+                          const struct sock_filter *deny, unsigned deny_len, const char **step);

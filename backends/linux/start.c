@@ -1,6 +1,6 @@
 /* start.c — the message that turns a prepared sandbox into a running job.
  *
- * A prepared ("held") child has done everything of child.c that does not
+ * A prepared child has done everything of child.c that does not
  * depend on the request: namespaces, cgroup, mounts, pivot_root, rlimits,
  * the uid change, capabilities, no_new_privs, Landlock and the seccomp
  * filter. It waits on its sync socket for one message from the daemon:
@@ -8,10 +8,9 @@
  *   struct sb_start_hdr, with the job's stdin, stdout and stderr attached
  *   by SCM_RIGHTS, then argv and envp as NUL-terminated strings.
  *
- * The daemon side (send) may allocate; the child side (recv) runs in the
- * sandboxed child and reads into the room its spawner gave it (struct
- * sb_start_area: a slot of its own when it shares the spawner's memory,
- * vmclone.c). Hence the size limit SB_LINUX_START_*_MAX, which the daemon
+ * This file is the daemon side (send), which may allocate; the child side
+ * (child/start_recv.c) allocates nothing and reads into static room of
+ * fixed size. Hence the size limit SB_LINUX_START_*_MAX, which the daemon
  * checks before it hands a request to a prepared sandbox. Nothing in the
  * message can widen the sandbox: it names the program and its
  * environment, and the fds become the program's stdio.
@@ -26,15 +25,6 @@
 #include "backends/internal.h"
 #include "backends/linux/linux.h"
 
-struct sb_start_hdr {
-        uint32_t magic;
-        uint32_t argc, envc;
-        uint32_t strings_len;
-};
-
-#define START_MAGIC 0x5b5a0002u
-
-/* ---- daemon side ---- */
 
 int sb_linux_start_send(int fd, const struct sb_job_spec *spec, char *errbuf, size_t errlen)
 {
@@ -57,7 +47,7 @@ int sb_linux_start_send(int fd, const struct sb_job_spec *spec, char *errbuf, si
         h = malloc(len);
         if (!h)
                 return sb_backend_fail(errbuf, errlen, -ENOMEM, "start request");
-        h->magic = START_MAGIC;
+        h->magic = SB_START_MAGIC;
         h->argc = argc;
         h->envc = envc;
         h->strings_len = (uint32_t)slen;
@@ -90,72 +80,5 @@ int sb_linux_start_send(int fd, const struct sb_job_spec *spec, char *errbuf, si
         free(h);
         if (r < 0)
                 return sb_backend_fail(errbuf, errlen, r, "start the prepared sandbox");
-        return 0;
-}
-
-/* ---- child side ---- */
-
-struct sb_start_area sb_linux_start_area;
-
-static void close_fds(const int *fds, int n)
-{
-        for (int i = 0; i < n; i++)
-                close(fds[i]);
-}
-
-int sb_linux_start_recv(int fd, struct sb_start_area *a, char ***argv, char ***envp, int stdio[3],
-                        const char **step)
-{
-        struct sb_start_hdr h;
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(3 * sizeof(int))];
-        } cm;
-        struct iovec iov = { &h, sizeof(h) };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
-                             .msg_controllen = sizeof(cm.buf) };
-        int fds[3], nfds = 0;
-        ssize_t n;
-        size_t got;
-
-        *step = "wait for the start request";
-        do
-                n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return -errno;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-                if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-                        continue;
-                size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                for (size_t i = 0; i < k && nfds < 3; i++)
-                        memcpy(&fds[nfds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-        }
-        *step = "start request";
-        if (n != (ssize_t)sizeof(h) || (mh.msg_flags & MSG_CTRUNC) || nfds != 3 ||
-            h.magic != START_MAGIC || h.argc == 0 ||
-            h.argc + h.envc > SB_LINUX_START_ENTRIES_MAX || h.strings_len > sizeof(a->strings)) {
-                close_fds(fds, nfds);
-                /* EOF: the daemon dropped this sandbox unused. */
-                return n == 0 ? -EPIPE : -EPROTO;
-        }
-        for (got = 0; got < h.strings_len; got += (size_t)n) {
-                n = recv(fd, a->strings + got, h.strings_len - got, MSG_WAITALL);
-                if (n < 0 && errno == EINTR) {
-                        n = 0;
-                        continue;
-                }
-                if (n <= 0) {
-                        close_fds(fds, nfds);
-                        return n < 0 ? -errno : -EPROTO;
-                }
-        }
-        if (sb_linux_strv_unpack(a->strings, h.strings_len, h.argc, h.envc, a->args) < 0) {
-                close_fds(fds, nfds);
-                return -EPROTO;
-        }
-        *argv = a->args;
-        *envp = a->args + h.argc + 1;
-        memcpy(stdio, fds, sizeof(fds));
         return 0;
 }

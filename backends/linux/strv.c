@@ -1,5 +1,5 @@
 /* strv.c — argv and envp as one block of NUL-terminated strings, argv's
- * first: how the spawner request (spawner.c) and the start request of a
+ * first: how the spawn plan (plan.h) and the start request of a
  * prepared sandbox (start.c) carry them.
  *
  * measure and pack run in the daemon; unpack runs in the spawner and in a

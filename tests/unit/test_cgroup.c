@@ -25,7 +25,7 @@
 
 #if HAVE_BACKEND_LINUX
 #include "backends/internal.h"
-#include "backends/linux/cgroup.h"
+#include "backends/linux/cgroup/cgroup.h"
 
 static char tmpdir[PATH_MAX];
 
@@ -157,15 +157,12 @@ static void test_v2_limits(void **state)
 {
         struct sb_cgroup cg;
         struct sb_cgroup_job job;
-        struct sb_cgroup_limits lim = { .memory_max = 512ull << 20, .tasks_max = 64, .cpu_percent = 50 };
+        struct sb_policy lim = { .memory_max = 512ull << 20, .tasks_max = 64, .cpu_percent = 50 };
         char err[256] = "";
 
         (void)state;
         v2_tree();
         assert_int_equal(sb_cgroup_open(&cg, 2, tmpdir, "/", "skillbox", true, err, sizeof(err)), 0);
-        /* One hierarchy: memory cannot be left alone (a job's init is
-         * forked under v2, vmclone.c). */
-        assert_int_equal(sb_cgroup_memory_split(&cg), -1);
         assert_int_equal(sb_cgroup_job_create(&cg, "3f9a0c12be47", &lim, &job, err, sizeof(err)), 0);
         assert_string_equal(get("skillbox/3f9a0c12be47/memory.max"), "536870912");
         assert_string_equal(get("skillbox/3f9a0c12be47/memory.swap.max"), "0");
@@ -182,7 +179,7 @@ static void test_v2_limits(void **state)
 
         /* Unlimited. */
         struct sb_cgroup_job job3;
-        struct sb_cgroup_limits none = { 0, 0, 0 };
+        struct sb_policy none = { 0 };
         assert_int_equal(sb_cgroup_job_create(&cg, "job3", &none, &job3, err, sizeof(err)), 0);
         assert_string_equal(get("skillbox/job3/memory.max"), "max");
         assert_string_equal(get("skillbox/job3/memory.swap.max"), "0");
@@ -208,7 +205,7 @@ static void test_v2_stats(void **state)
 {
         struct sb_cgroup cg;
         struct sb_cgroup_job job;
-        struct sb_cgroup_limits lim = { 1 << 20, 8, 100 };
+        struct sb_policy lim = { .memory_max = 1 << 20, .tasks_max = 8, .cpu_percent = 100 };
         struct sb_cgroup_stats st;
         char err[256] = "";
 
@@ -293,7 +290,7 @@ static void test_v1_limits_and_stats(void **state)
 {
         struct sb_cgroup cg;
         struct sb_cgroup_job job;
-        struct sb_cgroup_limits lim = { .memory_max = 64ull << 20, .tasks_max = 16, .cpu_percent = 50 };
+        struct sb_policy lim = { .memory_max = 64ull << 20, .tasks_max = 16, .cpu_percent = 50 };
         struct sb_cgroup_stats st;
         char err[256] = "";
 
@@ -312,7 +309,7 @@ static void test_v1_limits_and_stats(void **state)
         assert_true(exists("freezer/skillbox/abc"));
 
         struct sb_cgroup_job j2;
-        struct sb_cgroup_limits none = { 0, 0, 0 };
+        struct sb_policy none = { 0 };
         assert_int_equal(sb_cgroup_job_create(&cg, "def", &none, &j2, err, sizeof(err)), 0);
         assert_string_equal(get("pids/skillbox/def/pids.max"), "max");
         assert_string_equal(get("cpu/skillbox/def/cpu.cfs_quota_us"), "-1");
@@ -360,7 +357,7 @@ static void test_v1_comounted(void **state)
 {
         struct sb_cgroup cg;
         struct sb_cgroup_job job;
-        struct sb_cgroup_limits lim = { 0, 0, 100 };
+        struct sb_policy lim = { .cpu_percent = 100 };
         char err[256] = "";
 
         (void)state;
@@ -382,14 +379,14 @@ static void test_v1_attach_self(void **state)
 {
         struct sb_cgroup cg;
         struct sb_cgroup_job job;
-        struct sb_cgroup_limits lim = { 0, 0, 0 };
+        struct sb_policy lim = { 0 };
         char err[256] = "";
 
         (void)state;
         v1_tree(false);
         assert_int_equal(sb_cgroup_open(&cg, 1, tmpdir, "/", "skillbox", true, err, sizeof(err)), 0);
         assert_int_equal(sb_cgroup_job_create(&cg, "abc", &lim, &job, err, sizeof(err)), 0);
-        assert_int_equal(sb_cgroup_job_attach_self(&job), 0);
+        assert_int_equal(sb_cgroup_attach_self(job.fd, cg.nbase, cg.fake), 0);
         assert_string_equal(get("memory/skillbox/abc/cgroup.procs"), "0");
         assert_string_equal(get("pids/skillbox/abc/cgroup.procs"), "0");
         assert_string_equal(get("cpu/skillbox/abc/cgroup.procs"), "0");
@@ -397,7 +394,7 @@ static void test_v1_attach_self(void **state)
         assert_string_equal(get("freezer/skillbox/abc/cgroup.procs"), "0");
         int saved = job.fd[1];
         job.fd[1] = -1;
-        assert_int_equal(sb_cgroup_job_attach_self(&job), -EBADF);
+        assert_int_equal(sb_cgroup_attach_self(job.fd, cg.nbase, cg.fake), -EBADF);
         job.fd[1] = saved;
         /* Nobody is really inside: empty again so destroy() can remove it. */
         put("memory/skillbox/abc/cgroup.procs", "");
@@ -405,54 +402,6 @@ static void test_v1_attach_self(void **state)
         put("cpu/skillbox/abc/cgroup.procs", "");
         put("cpuacct/skillbox/abc/cgroup.procs", "");
         put("freezer/skillbox/abc/cgroup.procs", "");
-        assert_int_equal(sb_cgroup_job_destroy(&job), 0);
-        sb_cgroup_close(&cg);
-}
-
-/* An init in the spawner's memory (vmclone.c) leaves the job's memory
- * cgroup for its parent and keeps its cgroup.procs open for its program;
- * emptiness is then read from a hierarchy it stays in. */
-static void test_v1_leave_memory(void **state)
-{
-        struct sb_cgroup cg;
-        struct sb_cgroup_job job;
-        struct sb_cgroup_limits lim = { 0, 0, 0 };
-        char err[256] = "";
-        int memfd = -1;
-
-        (void)state;
-        v1_tree(true);
-        assert_int_equal(sb_cgroup_open(&cg, 1, tmpdir, "/", "skillbox", true, err, sizeof(err)), 0);
-        assert_int_equal(sb_cgroup_memory_split(&cg), cg.ctrl_base[0]);
-        assert_int_equal(sb_cgroup_job_create(&cg, "abc", &lim, &job, err, sizeof(err)), 0);
-        assert_int_equal(sb_cgroup_job_attach_self(&job), 0);
-        assert_int_equal(sb_cgroup_job_leave_memory(&job, &memfd), 0);
-        assert_true(memfd >= 0);
-        assert_string_equal(get("memory/skillbox/cgroup.procs"), "0");
-        put("memory/skillbox/abc/cgroup.procs", "");
-        assert_int_equal(write(memfd, "0", 1), 1);
-        close(memfd);
-        assert_string_equal(get("memory/skillbox/abc/cgroup.procs"), "0");
-
-        /* Someone in memory only (the program's view is irrelevant here):
-         * the job is empty as far as its init's hierarchies say... */
-        put("pids/skillbox/abc/cgroup.procs", "");
-        put("cpu,cpuacct/skillbox/abc/cgroup.procs", "");
-        put("freezer/skillbox/abc/cgroup.procs", "");
-        assert_int_equal(sb_cgroup_job_empty(&job), 1);
-        /* ...and not while a process is in pids. */
-        put("pids/skillbox/abc/cgroup.procs", "42\n");
-        assert_int_equal(sb_cgroup_job_empty(&job), 0);
-
-        /* Without its job fd it fails, and leaves nothing open. */
-        int saved = job.fd[cg.ctrl_base[0]];
-        job.fd[cg.ctrl_base[0]] = -1;
-        assert_int_equal(sb_cgroup_job_leave_memory(&job, &memfd), -EINVAL);
-        assert_int_equal(memfd, -1);
-        job.fd[cg.ctrl_base[0]] = saved;
-
-        put("memory/skillbox/abc/cgroup.procs", "");
-        put("pids/skillbox/abc/cgroup.procs", "");
         assert_int_equal(sb_cgroup_job_destroy(&job), 0);
         sb_cgroup_close(&cg);
 }
@@ -615,7 +564,6 @@ int main(void)
                 T(test_v1_limits_and_stats),
                 T(test_v1_comounted),
                 T(test_v1_attach_self),
-                T(test_v1_leave_memory),
                 T(test_v1_missing_required),
                 T(test_bad_name),
                 T(test_read_key),

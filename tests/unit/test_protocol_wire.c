@@ -18,58 +18,7 @@
 #include <cmocka.h>
 
 #include "protocol/sbp.h"
-
-struct ctx {
-        msgpack_sbuffer sb;
-        msgpack_packer pk;
-        struct sbp_reader rd;
-        struct sbp_message msg;
-        struct sbp_error err;
-        bool has_msgid;
-};
-
-static int setup(void **state)
-{
-        struct ctx *c = calloc(1, sizeof(*c));
-
-        assert_non_null(c);
-        msgpack_sbuffer_init(&c->sb);
-        msgpack_packer_init(&c->pk, &c->sb, msgpack_sbuffer_write);
-        assert_int_equal(sbp_reader_init(&c->rd, 0), 0);
-        *state = c;
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        struct ctx *c = *state;
-
-        sbp_reader_destroy(&c->rd);
-        msgpack_sbuffer_destroy(&c->sb);
-        free(c);
-        return 0;
-}
-
-/* Feed what was packed into c->sb and read one message. */
-static int roundtrip(struct ctx *c)
-{
-        const char *p = c->sb.data;
-        size_t len = c->sb.size;
-
-        while (len > 0) {
-                char *buf;
-                size_t cap, n;
-
-                assert_int_equal(sbp_reader_reserve(&c->rd, len, &buf, &cap), 0);
-                n = cap < len ? cap : len;
-                memcpy(buf, p, n);
-                sbp_reader_commit(&c->rd, n);
-                p += n;
-                len -= n;
-        }
-        msgpack_sbuffer_clear(&c->sb);
-        return sbp_reader_next(&c->rd, &c->msg, &c->has_msgid, &c->err);
-}
+#include "protocol_fixture.h"
 
 static void pack_bin(msgpack_packer *pk, const char *s, size_t n)
 {

@@ -213,7 +213,8 @@ static int child_status(bool network, enum check what)
         if (pid == 0) {
                 if (prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) < 0)
                         _exit(100);
-                if (sb_linux_seccomp_load(p, &step) < 0)
+                if (sb_linux_seccomp_load(p->allow.filter, p->allow.len, p->deny.filter, p->deny.len,
+                                          &step) < 0)
                         _exit(101);
                 if (what == C_X32) {
                         /* getpid through the x32 ABI: must kill, never return. */

@@ -1,24 +1,23 @@
 /* child.c — the pre-exec sequence of a linux job, run in the child of
  * clone3() (already in new mount, pid, net, ipc and uts namespaces).
  *
- * The child shares the spawner's memory (vmclone.c: on its own stack, TLS
- * and copy of the request), or is a copy of the spawner, or (the spawner
- * gone) of the multi-threaded daemon: no malloc, no stdio, no logging, no
- * static buffer, no glibc call that broadcasts to threads (setresuid & co.
- * are raw syscalls for that reason). Every failure writes one fixed-size
+ * The child is a copy of the spawner (spawner_serve.c) and reads only the
+ * spawn plan (plan.h), which the spawner checked, and the fds it names: no
+ * malloc, no stdio, no logging, no glibc call that broadcasts to threads
+ * (setresuid & co. are raw syscalls). Every failure writes one fixed-size
  * {errno, step} record to the O_CLOEXEC error pipe and _exit(127)s; a
  * successful execve closes the pipe instead.
  *
- * Order: signals to default, umask 022 -> wait for the parent (it puts us in the job cgroup first) ->
- * cgroup ns -> [in the spawner's memory: out of the job's memory cgroup]
- * -> new session -> mounts + pivot_root -> hostname -> lo up ->
- * stdio, close other fds -> rlimits -> bounding/ambient caps -> securebits
- * locked -> groups, gid, uid (root's real and effective uid stay, the job's
- * is the saved and fs uid) -> capset zero, all five sets verified empty ->
+ * Order: signal mask reset, umask 022 -> wait for the parent's "go" -> [not cloned
+ * into the job cgroup: attach to it] -> cgroup ns -> new session -> mounts
+ * + pivot_root -> hostname -> lo up -> stdio, close other fds -> rlimits ->
+ * securebits locked -> groups, gid, uid (root's real and effective uid
+ * stay, the job's is the saved and fs uid) -> capset zero, all five sets
+ * verified empty (bounding and ambient came empty from the spawner) ->
  * no_new_privs -> Landlock -> chdir /work -> seccomp (last) -> [prepared
  * sandbox: wait for the start request, start.c] -> vfork: this process
- * stays as the namespace's init (init.c), the new one [joins the memory
- * cgroup,] takes the job's uid whole and execs.
+ * stays as the namespace's init (init.c), the new one takes the job's uid
+ * whole and execs.
  */
 #include <errno.h>
 #include <signal.h>
@@ -36,10 +35,10 @@
 
 #define JOB_NOFILE 1024
 
-void sb_linux_child(const struct sb_child_ctx *c)
+void sb_linux_child(const struct sb_spawn_plan *p, const int *fd, bool attach)
 {
-        const struct sb_job_spec *spec = c->spec;
-        int errfd = c->err_w;
+        bool prepared = p->flags & SB_PLAN_PREPARED;
+        int errfd = fd[SB_PLAN_FD_ERR_W], syncfd = fd[SB_PLAN_FD_SYNC_R];
         char step[SB_CHILD_STEP_MAX];
         const char *sp = NULL;
         char go;
@@ -47,48 +46,37 @@ void sb_linux_child(const struct sb_child_ctx *c)
         int r;
 
         /* What `ps` on the host calls every job's init, whichever process
-         * cloned it (the spawner, or the daemon itself). */
+         * is its parent. */
         (void)prctl(PR_SET_NAME, "sb-init");
-        if (c->signals_default)
-                sb_child_reset_mask();
-        else
-                sb_child_reset_signals();
-        /* Our copies of the parent's ends: without closing the write end of
-         * the sync pipe, a dying parent would leave us waiting forever. */
-        close(c->sync_w);
-        close(c->err_r);
+        /* The spawner's handlers are all SIG_DFL (it set none): only the
+         * mask it blocked for the clone is left to undo. */
+        sb_child_reset_mask();
         /* A prepared sandbox starts at once: it runs nothing of a job
-         * before the start request, which only its tracker sends. */
+         * before the start request, which only its tracker sends. The
+         * daemon holds the other end only: a dying daemon is EOF here. */
         n = 1;
-        while (!c->held && (n = read(c->sync_r, &go, 1)) < 0 && errno == EINTR)
+        while (!prepared && (n = read(syncfd, &go, 1)) < 0 && errno == EINTR)
                 ;
         if (n != 1)
                 _exit(127);     /* the parent gave up; it reports why */
         /* A prepared sandbox keeps it: the start request comes on it. */
-        int startfd = c->held ? c->sync_r : -1;
-        if (!c->held)
-                close(c->sync_r);
+        int startfd = prepared ? syncfd : -1;
+        if (!prepared)
+                close(syncfd);
         /* Into the job cgroup ("0" = ourselves) before anything else, so
          * the parent's loop does not pay for it; nothing of the job has run. */
-        if (c->attach && (r = sb_cgroup_job_attach_self(c->attach)) < 0)
+        if (attach && (r = sb_cgroup_attach_self(fd + SB_PLAN_FD_CG, (int)p->ncg,
+                                                 p->flags & SB_PLAN_CG_FAKE)) < 0)
                 sb_child_fail(errfd, -r, "attach to the job cgroup", NULL);
 
         /* Now inside the job cgroup: make it our cgroup root. */
         if (unshare(CLONE_NEWCGROUP) < 0)
                 sb_child_fail(errfd, errno, "unshare CLONE_NEWCGROUP", NULL);
-        /* Sharing the spawner's memory, we must never be the OOM killer's
-         * pick (it would kill every process sharing it): out of the job's
-         * memory cgroup again, which the program joins before its execve.
-         * Safe meanwhile: nothing else is in it yet, and the spawner only
-         * clones here for a limit far above what the steps above charge. */
-        int memfd = -1;
-        if (c->vm && (r = sb_cgroup_job_leave_memory(c->attach, &memfd)) < 0)
-                sb_child_fail(errfd, -r, "leave the job's memory cgroup", NULL);
         /* Out of the daemon's session and process group (terminal signals). */
         if (setsid() < 0)
                 sb_child_fail(errfd, errno, "setsid", NULL);
 
-        r = sb_linux_mounts(c, step, sizeof(step));
+        r = sb_linux_mounts(p, fd, step, sizeof(step));
         if (r < 0)
                 sb_child_fail(errfd, -r, step, NULL);
 
@@ -103,28 +91,27 @@ void sb_linux_child(const struct sb_child_ctx *c)
                 sb_child_fail(errfd, -r, "move error pipe", NULL);
         if (startfd >= 0 && (r = sb_child_fd_above_stdio(&startfd)) < 0)
                 sb_child_fail(errfd, -r, "move start socket", NULL);
-        if (memfd >= 0 && (r = sb_child_fd_above_stdio(&memfd)) < 0)
-                sb_child_fail(errfd, -r, "move memory cgroup fd", NULL);
         /* Prepared: /dev/null until the start request brings the job's. */
-        int keep[3] = { errfd, startfd, memfd };
-        if ((r = sb_child_stdio(spec->stdin_fd, spec->stdout_fd, spec->stderr_fd, keep, 3, &sp)) < 0)
+        int keep[2] = { errfd, startfd };
+        if ((r = sb_child_stdio(fd[SB_PLAN_FD_STDIN], fd[SB_PLAN_FD_STDOUT], fd[SB_PLAN_FD_STDERR],
+                                keep, 2, &sp)) < 0)
                 sb_child_fail(errfd, -r, sp, NULL);
 
         sb_child_rlimit(errfd, RLIMIT_CORE, 0, "RLIMIT_CORE");
         sb_child_rlimit(errfd, RLIMIT_NOFILE, JOB_NOFILE, "RLIMIT_NOFILE");
         /* Second line of defence behind pids.max: the uid is the job's own. */
-        if (spec->policy.tasks_max)
-                sb_child_rlimit(errfd, RLIMIT_NPROC, spec->policy.tasks_max, "RLIMIT_NPROC");
+        if (p->tasks_max)
+                sb_child_rlimit(errfd, RLIMIT_NPROC, p->tasks_max, "RLIMIT_NPROC");
 
-        if (!c->bounding_clear && (r = sb_linux_caps_drop_bounding(c->b->cap_last, &sp)) < 0)
-                sb_child_fail(errfd, -r, sp, NULL);
+        /* The bounding and ambient sets are empty already (the spawner's,
+         * inherited); caps_verify below checks them. */
         if ((r = sb_linux_securebits_lock(&sp)) < 0)
                 sb_child_fail(errfd, -r, sp, NULL);
         /* Raw syscalls: glibc's wrappers would signal the daemon's other
          * threads, which do not exist in this copy, and hang. */
         if (syscall(SYS_setgroups, 0L, NULL) < 0)
                 sb_child_fail(errfd, errno, "setgroups", NULL);
-        if (syscall(SYS_setresgid, (long)spec->gid, (long)spec->gid, (long)spec->gid) < 0)
+        if (syscall(SYS_setresgid, (long)p->gid, (long)p->gid, (long)p->gid) < 0)
                 sb_child_fail(errfd, errno, "setresgid", NULL);
         /* The init (this process, after the fork below) keeps root's real
          * and effective uid, with no capability left (cleared and verified
@@ -134,10 +121,10 @@ void sb_linux_child(const struct sb_child_ctx *c)
          * effective uid, or a capability. The saved uid lets the program take
          * the job's uid whole before its execve, and the init take it as its
          * effective uid for the final kill (init.c). */
-        if (syscall(SYS_setresuid, 0L, 0L, (long)spec->uid) < 0)
+        if (syscall(SYS_setresuid, 0L, 0L, (long)p->uid) < 0)
                 sb_child_fail(errfd, errno, "setresuid", NULL);
-        (void)syscall(SYS_setfsuid, (long)spec->uid);
-        if (syscall(SYS_setfsuid, -1L) != (long)spec->uid)
+        (void)syscall(SYS_setfsuid, (long)p->uid);
+        if (syscall(SYS_setfsuid, -1L) != (long)p->uid)
                 sb_child_fail(errfd, EPERM, "setfsuid", NULL);
         if ((r = sb_linux_caps_clear(&sp)) < 0)
                 sb_child_fail(errfd, -r, sp, NULL);
@@ -150,8 +137,7 @@ void sb_linux_child(const struct sb_child_ctx *c)
          * landlock_restrict_self requires, and before the fork so that the
          * init is in the domain too. */
         const char *arg = NULL;
-        if ((r = sb_linux_landlock_apply(c->b, c->b->landlock_abi, c->j->policy.network,
-                                            &c->j->binds, &sp, &arg)) < 0)
+        if ((r = sb_linux_landlock_apply(p, &sp, &arg)) < 0)
                 sb_child_fail(errfd, -r, sp, arg);
 
         if (chdir("/work") < 0)
@@ -162,22 +148,27 @@ void sb_linux_child(const struct sb_child_ctx *c)
          * child) share it, and each load JIT-compiles the filter again
          * (bench/README.md has what that costs). From here on the init
          * needs only vfork, wait4, write and exit, the program only execve. */
-        if ((r = sb_linux_seccomp_load(c->j->seccomp, &sp)) < 0)
+        if ((r = sb_linux_seccomp_load(sb_plan_bpf(p), p->allow_len, sb_plan_bpf(p) + p->allow_len,
+                                       p->deny_len, &sp)) < 0)
                 sb_child_fail(errfd, -r, sp, NULL);
 
         /* A prepared sandbox waits here, fully confined, for what to run
          * (start.c); everything above is the same for any request the
          * daemon hands to it. */
-        char *const *argv = spec->argv, *const *envp = spec->envp;
-        if (c->held) {
+        char *args[SB_PLAN_ARGS_MAX + 2];
+        char *const *argv = args, *const *envp = args + p->argc + 1;
+        if (!prepared && sb_linux_strv_unpack((char *)sb_plan_blob(p) + p->strv_off, p->strv_len,
+                                              p->argc, p->envc, args) < 0)
+                sb_child_fail(errfd, EPROTO, "spawn plan argv", NULL);
+        if (prepared) {
                 char **a, **e;
                 int io[3];
 
-                if ((r = sb_linux_start_recv(startfd, c->start_area, &a, &e, io, &sp)) < 0)
+                if ((r = sb_linux_start_recv(startfd, &a, &e, io, &sp)) < 0)
                         sb_child_fail(errfd, -r, sp, NULL);
                 /* Closes the start socket and the received originals. */
                 keep[1] = -1;
-                if ((r = sb_child_stdio(io[0], io[1], io[2], keep, 3, &sp)) < 0)
+                if ((r = sb_child_stdio(io[0], io[1], io[2], keep, 2, &sp)) < 0)
                         sb_child_fail(errfd, -r, sp, NULL);
                 argv = a;
                 envp = e;
@@ -192,18 +183,11 @@ void sb_linux_child(const struct sb_child_ctx *c)
         if (program < 0)
                 sb_child_fail(errfd, errno, "fork job program", NULL);
         if (program == 0) {
-                /* Into the job's memory cgroup: the OOM killer never picks
-                 * a vfork child that still borrows our memory, and after
-                 * the execve the memory is the program's own. */
-                if (memfd >= 0 && write(memfd, "0", 1) != 1)
-                        sb_child_fail(errfd, errno, "join the job's memory cgroup", NULL);
                 /* The job's uid for real, effective and saved (see above). */
-                if (syscall(SYS_setresuid, (long)spec->uid, (long)spec->uid, (long)spec->uid) < 0)
+                if (syscall(SYS_setresuid, (long)p->uid, (long)p->uid, (long)p->uid) < 0)
                         sb_child_fail(errfd, errno, "setresuid", "program");
                 sb_child_exec(argv, envp);
                 sb_child_fail(errfd, errno, "execve", argv[0]);
         }
-        if (memfd >= 0)
-                close(memfd);
-        sb_linux_init(errfd, program, spec->uid);
+        sb_linux_init(errfd, program, p->uid);
 }

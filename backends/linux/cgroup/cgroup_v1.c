@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "backends/internal.h"
-#include "backends/linux/cgroup.h"
+#include "backends/linux/cgroup/cgroup.h"
 
 static const char *const ctrl_names[5] = { "memory", "pids", "cpu", "cpuacct", "freezer" };
 
@@ -84,7 +84,7 @@ static int v1_open(struct sb_cgroup *cg, const char *root, const char *own_path,
         return 0;
 }
 
-static int v1_job_create(struct sb_cgroup *cg, const char *id, const struct sb_cgroup_limits *lim,
+static int v1_job_create(struct sb_cgroup *cg, const char *id, const struct sb_policy *lim,
                          struct sb_cgroup_job *job, char *errbuf, size_t errlen)
 {
         char v[64];
@@ -166,7 +166,7 @@ static int v1_job_kill(struct sb_cgroup_job *job)
         int r;
 
         if (fb < 0 || job->fd[fb] < 0) {
-                /* pids: the job's init may be outside memory (vmclone.c). */
+                /* No freezer: kill what pids lists (every process of the job). */
                 int pb = base_of(cg, SB_CG_PIDS);
                 r = sb_cg_kill_procs(job->fd[pb]);
                 return r < 0 ? r : 0;

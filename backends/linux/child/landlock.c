@@ -97,14 +97,6 @@ static const struct {
         { "work", R_READ | R_WRITE | R_EXEC, false },
 };
 
-int sb_linux_landlock_abi(void)
-{
-        long v = syscall(SYS_landlock_create_ruleset, NULL, 0UL, LANDLOCK_CREATE_RULESET_VERSION);
-
-        /* ENOSYS: not built in; EOPNOTSUPP: disabled at boot. */
-        return v > 0 ? (int)v : 0;
-}
-
 static uint64_t fs_rights(int abi)
 {
         uint64_t r = (1ULL << 13) - 1;         /* ABI 1: EXECUTE .. MAKE_SYM */
@@ -156,10 +148,10 @@ out:
         return r;
 }
 
-int sb_linux_landlock_apply(const struct sb_backend *b, int abi, bool network,
-                            const struct sb_linux_binds *binds,
-                            const char **step, const char **arg)
+int sb_linux_landlock_apply(const struct sb_spawn_plan *p, const char **step, const char **arg)
 {
+        int abi = (int)p->landlock_abi;
+        bool network = p->flags & SB_PLAN_NETWORK;
         struct ruleset_attr attr;
         int ruleset, root, r = 0;
 
@@ -190,15 +182,15 @@ int sb_linux_landlock_apply(const struct sb_backend *b, int abi, bool network,
                              attr.handled_access_fs, step, arg);
         /* /bin, /lib, ... when they are directories of their own; as
          * symlinks into /usr the /usr rule covers them. */
-        for (int i = 0; i < SB_LINUX_TOP_MAX && r >= 0; i++)
-                if (b->top[i].kind == SB_HOST_DIR)
-                        r = add_path(ruleset, root, b->top[i].name, R_READ | R_EXEC, false,
-                                     attr.handled_access_fs, step, arg);
+        for (int i = 0; i < SB_PLAN_TOP_MAX && r >= 0; i++)
+                if (p->top[i].kind == SB_PLAN_HOST_DIR)
+                        r = add_path(ruleset, root, sb_plan_s(p, p->top[i].name), R_READ | R_EXEC,
+                                     false, attr.handled_access_fs, step, arg);
         /* Files by descriptor (binds.c): the client's directories, writable
          * only where the client asked. Targets are absolute: skip the '/'. */
-        for (uint32_t i = 0; binds && i < binds->n && r >= 0; i++)
-                r = add_path(ruleset, root, binds->targets[i] + 1,
-                             R_READ | R_EXEC | (binds->read_only[i] ? 0 : R_WRITE), false,
+        for (uint32_t i = 0; i < p->nbinds && r >= 0; i++)
+                r = add_path(ruleset, root, sb_plan_s(p, p->binds[i].target) + 1,
+                             R_READ | R_EXEC | (p->binds[i].read_only ? 0 : R_WRITE), false,
                              attr.handled_access_fs, step, arg);
         close(root);
         if (r < 0)

@@ -1,8 +1,13 @@
-/* spawner.c — the daemon's side of the spawner (spawner_serve.c): start and
- * stop it, send it clone requests and read its answers (spawner.h).
+/* spawner.c — the daemon's side of the spawner (spawner_serve.c): start
+ * and stop it, send it clone requests and read its answers (spawner.h).
  *
- * If the spawner is gone, or stuck (no answer within SPAWNER_ANSWER_MS: it
- * is killed then), the daemon clones in-process (spawn.c).
+ * The spawner is required: every job is cloned by it, never by the daemon.
+ * If it dies, or is stuck (no answer within SPAWNER_ANSWER_MS: it is killed
+ * then), the job whose request it held fails saying so, and the next
+ * request starts a new one (logged through the daemon's notice). A spawner
+ * that dies at start would otherwise be restarted for every job: at most
+ * SB_SPAWNER_RESTARTS_MAX starts in SB_SPAWNER_RESTART_WINDOW_S, after which jobs
+ * fail with that reason until the window has passed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,10 +22,12 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backends/internal.h"
-#include "backends/linux/spawner.h"
+#include "backends/linux/linux.h"
+#include "backends/linux/spawn/spawner.h"
 
 /* How long the daemon waits for the spawner's hello or a reply. A clone
  * takes it well under a millisecond; one that does not answer at all is
@@ -52,23 +59,21 @@ static __attribute__((noreturn)) void exec_spawner(int sock, const char *exe)
 static int hello(int fd, pid_t daemon, const struct sb_backend *b, const char *exe,
                  char *errbuf, size_t errlen)
 {
-        struct sb_spawn_hello *h = calloc(1, sizeof(*h));
+        struct sb_spawn_hello h = {
+                .magic = SB_SPAWN_HELLO_MAGIC,
+                .plan_version = SB_SPAWN_PLAN_VERSION,
+                .plan_size = sizeof(struct sb_spawn_plan),
+                .daemon = daemon,
+                .cap_last = b->cap_last,
+        };
         struct sb_spawn_reply rep;
         struct pollfd p = { .fd = fd, .events = POLLIN };
         ssize_t n;
         int r;
 
-        if (!h)
-                return sb_backend_fail(errbuf, errlen, -ENOMEM, "spawner %s", exe);
-        h->magic = SB_SPAWN_HELLO_MAGIC;
-        h->req_size = sizeof(struct sb_spawn_req);
-        h->backend_size = sizeof(struct sb_backend);
-        h->daemon = daemon;
-        h->b = *b;
         do
-                n = send(fd, h, sizeof(*h), MSG_NOSIGNAL);
+                n = send(fd, &h, sizeof(h), MSG_NOSIGNAL);
         while (n < 0 && errno == EINTR);
-        free(h);
         if (n < 0 && errno != EPIPE)
                 return sb_backend_fail(errbuf, errlen, -errno, "spawner %s: send", exe);
         do
@@ -81,7 +86,8 @@ static int hello(int fd, pid_t daemon, const struct sb_backend *b, const char *e
         do
                 n = recv(fd, &rep, sizeof(rep), 0);
         while (n < 0 && errno == EINTR);
-        if (n < 0)
+        /* ECONNRESET: it exited before it read the hello. */
+        if (n < 0 && errno != ECONNRESET)
                 return sb_backend_fail(errbuf, errlen, -errno, "spawner %s: recv", exe);
         if (n != sizeof(rep))
                 return sb_backend_fail(errbuf, errlen, -EPROTO,
@@ -93,15 +99,14 @@ static int hello(int fd, pid_t daemon, const struct sb_backend *b, const char *e
         return 0;
 }
 
-int sb_linux_spawner_start(struct sb_backend *b, const char *exe, char *errbuf, size_t errlen)
+/* Fork and exec b->spawner_exe on a fresh socket pair, and greet it. */
+static int launch(struct sb_backend *b, char *errbuf, size_t errlen)
 {
-        int sv[2], big = (int)(sizeof(struct sb_spawn_hello) + sizeof(struct sb_spawn_req) +
-                               SB_SPAWN_BLOB_MAX + 4096);
+        int sv[2], big = (int)(sizeof(struct sb_spawn_plan) + SB_PLAN_BLOB_MAX + 4096);
+        const char *exe = b->spawner_exe;
         pid_t daemon = getpid(), pid;
         sigset_t old;
 
-        b->spawner_fd = -1;
-        b->spawner_pid = 0;
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return sb_backend_fail(errbuf, errlen, -errno, "spawner socketpair");
         /* One request may carry 1 MiB of argv and env (SBP_ARGS_BYTES_MAX). */
@@ -114,12 +119,8 @@ int sb_linux_spawner_start(struct sb_backend *b, const char *exe, char *errbuf, 
         }
         sb_backend_block_signals(&old);
         pid = fork();
-        if (pid == 0) {
-                close(sv[0]);
-                if (exe)
-                        exec_spawner(sv[1], exe);
-                sb_linux_spawner_serve(sv[1], daemon, b);
-        }
+        if (pid == 0)
+                exec_spawner(sv[1], exe);
         int r = -errno;
         sb_backend_restore_signals(&old);
         close(sv[1]);
@@ -129,93 +130,141 @@ int sb_linux_spawner_start(struct sb_backend *b, const char *exe, char *errbuf, 
         }
         b->spawner_fd = sv[0];
         b->spawner_pid = pid;
-        if (exe && (r = hello(sv[0], daemon, b, exe, errbuf, errlen)) < 0) {
+        if ((r = hello(sv[0], daemon, b, exe, errbuf, errlen)) < 0) {
                 sb_linux_spawner_stop(b);
                 return r;
         }
         return 0;
 }
 
-void sb_linux_spawner_stop(struct sb_backend *b)
+static uint64_t now_s(void)
 {
+        struct timespec ts;
+
+        (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec;
+}
+
+int sb_linux_spawner_start(struct sb_backend *b, const char *exe, char *errbuf, size_t errlen)
+{
+        b->spawner_fd = -1;
+        b->spawner_pid = 0;
+        b->spawner_lost[0] = '\0';
+        b->spawner_starts_n = 0;
+        if (snprintf(b->spawner_exe, sizeof(b->spawner_exe), "%s", exe) >= (int)sizeof(b->spawner_exe))
+                return sb_backend_fail(errbuf, errlen, -ENAMETOOLONG, "spawner %s", exe);
+        return launch(b, errbuf, errlen);
+}
+
+/* The spawner is gone: every request it held is lost. */
+static void fail_pending(struct sb_backend *b)
+{
+        while (b->pending_head) {
+                struct sb_backend_job *j = b->pending_head;
+
+                b->pending_head = j->pending_next;
+                j->pending_next = NULL;
+                j->pending = false;
+                j->pending_err = EPIPE;
+                snprintf(j->pending_step, sizeof(j->pending_step), "spawner died");
+        }
+        b->pending_tail = NULL;
+}
+
+/* Close our end, kill the spawner and wait for it (so that it is no
+ * zombie); how it ended goes into b->spawner_lost, for the notice when a
+ * new one starts and for the job that was waiting for it. */
+static void reap(struct sb_backend *b, bool stuck)
+{
+        int status = 0;
+        pid_t r = 0;
+
         if (b->spawner_fd >= 0) {
                 close(b->spawner_fd);   /* it exits on EOF */
                 b->spawner_fd = -1;
         }
         if (b->spawner_pid > 0) {
+                /* Already dead, or dying (its socket reads EOF): the
+                 * kill changes nothing then, and ends a stuck one. */
                 (void)kill(b->spawner_pid, SIGKILL);
-                while (waitpid(b->spawner_pid, NULL, 0) < 0 && errno == EINTR)
+                while ((r = waitpid(b->spawner_pid, &status, 0)) < 0 && errno == EINTR)
                         ;
                 b->spawner_pid = 0;
         }
+        if (stuck)
+                snprintf(b->spawner_lost, sizeof(b->spawner_lost),
+                         "was stuck (no answer in %d s) and was killed", SPAWNER_ANSWER_MS / 1000);
+        else if (r > 0 && WIFSIGNALED(status))
+                snprintf(b->spawner_lost, sizeof(b->spawner_lost), "died (signal %s)",
+                         sigabbrev_np(WTERMSIG(status)) ?: "?");
+        else if (r > 0 && WIFEXITED(status))
+                snprintf(b->spawner_lost, sizeof(b->spawner_lost), "died (exit status %d)",
+                         WEXITSTATUS(status));
+        else
+                snprintf(b->spawner_lost, sizeof(b->spawner_lost), "died");
+        fail_pending(b);
 }
 
-static void add_fd(struct sb_spawn_req *q, int *fds, int *nfds, int s, int fd)
+void sb_linux_spawner_stop(struct sb_backend *b)
 {
-        if (fd < 0)
-                return;
-        q->slot_fd[s] = (int8_t)*nfds;
-        fds[(*nfds)++] = fd;
+        reap(b, false);
 }
 
-/* Send one clone request: 0, -errno with errbuf set (nothing sent), or 1
- * when the spawner is gone (it is stopped then). */
-static int send_request(struct sb_backend *b, const struct sb_child_ctx *c, int cgfd,
-                        char *errbuf, size_t errlen)
+/* A spawner to send to: the running one, or a new one if it died (at most
+ * SB_SPAWNER_RESTARTS_MAX starts within SB_SPAWNER_RESTART_WINDOW_S). */
+static int ensure(struct sb_backend *b, char *errbuf, size_t errlen)
 {
-        const struct sb_job_spec *spec = c->spec;
-        const struct sb_seccomp_prog *sp = c->j->seccomp;
-        struct sb_spawn_req *q;
-        size_t slen, off, len;
-        uint32_t argc = 0, envc = 0;
-        int fds[SB_SPAWN_SLOTS], nfds = 0, r;
+        uint64_t now = now_s();
+        int r;
+
+        if (b->spawner_fd >= 0)
+                return 0;
+        if (b->spawner_starts_n == SB_SPAWNER_RESTARTS_MAX &&
+            now - b->spawner_starts[0] < SB_SPAWNER_RESTART_WINDOW_S)
+                return sb_backend_fail(errbuf, errlen, -EAGAIN,
+                                       "spawner %s %d times within %d s; no new one for %d s",
+                                       b->spawner_lost, SB_SPAWNER_RESTARTS_MAX,
+                                       SB_SPAWNER_RESTART_WINDOW_S,
+                                       (int)(SB_SPAWNER_RESTART_WINDOW_S - (now - b->spawner_starts[0])));
+        if (b->spawner_starts_n == SB_SPAWNER_RESTARTS_MAX) {
+                memmove(b->spawner_starts, b->spawner_starts + 1,
+                        (SB_SPAWNER_RESTARTS_MAX - 1) * sizeof(b->spawner_starts[0]));
+                b->spawner_starts_n--;
+        }
+        b->spawner_starts[b->spawner_starts_n++] = now;
+        char why[sizeof(b->spawner_lost)];
+        memcpy(why, b->spawner_lost, sizeof(why));
+        if ((r = launch(b, errbuf, errlen)) < 0) {
+                char msg[320];
+
+                snprintf(msg, sizeof(msg), "spawner %s; no new one: %s", why, errbuf);
+                if (b->notice)
+                        b->notice(msg);
+                snprintf(errbuf, errlen, "%s", msg);
+                return r;
+        }
+        if (b->notice) {
+                char msg[320];
+                snprintf(msg, sizeof(msg), "spawner %s; spawner restarted (pid %d)", why,
+                         (int)b->spawner_pid);
+                b->notice(msg);
+        }
+        return 0;
+}
+
+/* Send one plan: 0, -errno with errbuf set (nothing sent), or 1 when the
+ * spawner is gone (nothing delivered: it is reaped then). */
+static int send_request(struct sb_backend *b, const struct sb_spawn_plan *p, const int *fds,
+                        int nfds, char *errbuf, size_t errlen)
+{
         ssize_t n;
-
-        slen = sb_linux_strv_measure(spec->argv, spec->envp, &argc, &envc);
-        if (argc + envc > SB_SPAWN_ARGS_MAX || slen > SB_SPAWN_BLOB_MAX - 2 * SB_SPAWN_BPF_MAX * sizeof(struct sock_filter) ||
-            sp->allow.len > SB_SPAWN_BPF_MAX || sp->deny.len > SB_SPAWN_BPF_MAX)
-                return sb_backend_fail(errbuf, errlen, -E2BIG, "spawner request");
-        off = (slen + 7u) & ~(size_t)7u;
-        len = sizeof(*q) + off + (size_t)(sp->allow.len + sp->deny.len) * sizeof(struct sock_filter);
-        q = calloc(1, len);
-        if (!q)
-                return sb_backend_fail(errbuf, errlen, -ENOMEM, "spawner request");
-        q->magic = SB_SPAWN_MAGIC;
-        q->argc = argc;
-        q->envc = envc;
-        q->strings_len = (uint32_t)slen;
-        q->allow_len = sp->allow.len;
-        q->deny_len = sp->deny.len;
-        q->attach = c->attach != NULL && cgfd < 0;
-        q->spec = *spec;
-        q->j = *c->j;
-        q->c = *c;
-        sb_linux_strv_pack((char *)(q + 1), spec->argv, argc, spec->envp, envc);
-        struct sock_filter *bpf = (struct sock_filter *)((char *)(q + 1) + off);
-        memcpy(bpf, sp->allow.filter, sp->allow.len * sizeof(*bpf));
-        if (sp->deny.len)       /* usually chained into allow (seccomp.c) */
-                memcpy(bpf + sp->allow.len, sp->deny.filter, sp->deny.len * sizeof(*bpf));
-
-        memset(q->slot_fd, -1, sizeof(q->slot_fd));
-        add_fd(q, fds, &nfds, SB_SPAWN_SYNC_R, c->sync_r);
-        add_fd(q, fds, &nfds, SB_SPAWN_ERR_W, c->err_w);
-        add_fd(q, fds, &nfds, SB_SPAWN_STDIN, spec->stdin_fd);
-        add_fd(q, fds, &nfds, SB_SPAWN_STDOUT, spec->stdout_fd);
-        add_fd(q, fds, &nfds, SB_SPAWN_STDERR, spec->stderr_fd);
-        add_fd(q, fds, &nfds, SB_SPAWN_CLONE_CG, cgfd);
-        add_fd(q, fds, &nfds, SB_SPAWN_WORK_TREE, c->j->binds.work_tree);
-        for (uint32_t i = 0; i < SBP_MOUNTS_MAX; i++)
-                add_fd(q, fds, &nfds, SB_SPAWN_TREES + (int)i, c->j->binds.trees[i]);
-        /* Always: the spawner falls back to the child attaching itself on
-         * a kernel without CLONE_INTO_CGROUP. */
-        for (int i = 0; i < SB_CGROUP_BASES_MAX; i++)
-                add_fd(q, fds, &nfds, SB_SPAWN_CG + i, c->j->cgj.fd[i]);
+        int r;
 
         union {
                 struct cmsghdr h;
-                char buf[CMSG_SPACE(SB_SPAWN_SLOTS * sizeof(int))];
+                char buf[CMSG_SPACE(SB_PLAN_FDS * sizeof(int))];
         } cm;
-        struct iovec iov = { q, len };
+        struct iovec iov = { (void *)p, p->size };
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
                              .msg_controllen = CMSG_SPACE(nfds * sizeof(int)) };
         memset(&cm, 0, sizeof(cm));
@@ -227,24 +276,24 @@ static int send_request(struct sb_backend *b, const struct sb_child_ctx *c, int 
                 n = sendmsg(b->spawner_fd, &mh, MSG_NOSIGNAL);
         while (n < 0 && errno == EINTR);
         r = n < 0 ? -errno : 0;
-        free(q);
+        if (r == -EMSGSIZE || r == -ENOBUFS)
+                return sb_backend_fail(errbuf, errlen, r, "send the spawn plan");
         if (r < 0) {
-                /* The spawner died: clone in-process from now on (spawn.c). */
-                sb_linux_spawner_stop(b);
+                reap(b, false);
                 return 1;
         }
         return 0;
 }
 
-/* Read the answer to the oldest request: 0 with the pidfd and pid, -errno
- * with errbuf set (the spawner's failed step, or a reply we cannot read:
- * the spawner is stopped then), or 1 when the spawner is gone. */
+/* Read the answer to the oldest request: 0 with the pidfd and pid, or
+ * -errno with errbuf set: the spawner's failed step, or a spawner that died,
+ * was stuck or sent a reply we cannot read (it is reaped then). */
 static int read_reply(struct sb_backend *b, int *pidfd, pid_t *pid, char *errbuf, size_t errlen)
 {
         struct sb_spawn_reply rep;
         union {
                 struct cmsghdr h;
-                char buf[CMSG_SPACE(SB_SPAWN_SLOTS * sizeof(int))];
+                char buf[CMSG_SPACE(SB_PLAN_FDS * sizeof(int))];
         } cm;
         ssize_t n;
         int got = -1;
@@ -257,9 +306,12 @@ static int read_reply(struct sb_backend *b, int *pidfd, pid_t *pid, char *errbuf
         do
                 pr = poll(&p, 1, SPAWNER_ANSWER_MS);
         while (pr < 0 && errno == EINTR);
-        /* No answer in time: a stuck spawner is treated as a dead one
-         * (stopped below, with SIGKILL). */
-        if (pr <= 0)
+        if (pr == 0) {
+                /* No answer in time: a stuck spawner is killed. */
+                reap(b, true);
+                return sb_backend_fail(errbuf, errlen, -ETIMEDOUT, "spawner %s", b->spawner_lost);
+        }
+        if (pr < 0)
                 goto lost;
         do
                 n = recvmsg(b->spawner_fd, &rmh, MSG_CMSG_CLOEXEC);
@@ -267,7 +319,7 @@ static int read_reply(struct sb_backend *b, int *pidfd, pid_t *pid, char *errbuf
         if (n <= 0) {
                 /* Delivered, then no reply: the spawner may have cloned a
                  * child before it died, which now waits on this job's sync
-                 * socket; the caller clones on fresh pipes (spawn.c). */
+                 * socket and reads EOF when the job's pipes are closed. */
                 goto lost;
         }
         for (struct cmsghdr *h = CMSG_FIRSTHDR(&rmh); h; h = CMSG_NXTHDR(&rmh, h)) {
@@ -297,7 +349,7 @@ static int read_reply(struct sb_backend *b, int *pidfd, pid_t *pid, char *errbuf
                 if (truncated)
                         return sb_backend_fail(errbuf, errlen, -EMFILE, "receive the child's pidfd");
                 /* A reply we cannot read leaves the stream unusable. */
-                sb_linux_spawner_stop(b);
+                reap(b, false);
                 return sb_backend_fail(errbuf, errlen, -EPROTO, "spawner reply");
         }
         if (rep.err) {
@@ -310,32 +362,45 @@ static int read_reply(struct sb_backend *b, int *pidfd, pid_t *pid, char *errbuf
         *pid = rep.pid;
         return 0;
 lost:
-        /* The spawner died: clone in-process from now on (spawn.c). */
-        sb_linux_spawner_stop(b);
-        return 1;
+        reap(b, false);
+        return sb_backend_fail(errbuf, errlen, -EPIPE, "spawner %s", b->spawner_lost);
 }
 
-int sb_linux_spawner_clone(struct sb_backend *b, const struct sb_child_ctx *c, int cgfd,
-                           int *pidfd, pid_t *pid, char *errbuf, size_t errlen)
+/* Send to a running spawner; once more to a new one if it was found gone
+ * (the request was not delivered, so nothing of it was cloned). */
+static int send_or_restart(struct sb_backend *b, const struct sb_spawn_plan *p, const int *fds,
+                           int nfds, char *errbuf, size_t errlen)
+{
+        int r;
+
+        for (int attempt = 0; attempt < 2; attempt++) {
+                if ((r = ensure(b, errbuf, errlen)) < 0)
+                        return r;
+                if ((r = send_request(b, p, fds, nfds, errbuf, errlen)) <= 0)
+                        return r;
+        }
+        return sb_backend_fail(errbuf, errlen, -EPIPE, "spawner %s", b->spawner_lost);
+}
+
+int sb_linux_spawner_clone(struct sb_backend *b, const struct sb_spawn_plan *p, const int *fds,
+                           int nfds, int *pidfd, pid_t *pid, char *errbuf, size_t errlen)
 {
         int r;
 
         /* The spawner answers in order: earlier requests first. */
         sb_linux_spawner_settle(b, NULL);
-        if (b->spawner_fd < 0)
-                return 1;
-        r = send_request(b, c, cgfd, errbuf, errlen);
-        if (r != 0)
+        if ((r = send_or_restart(b, p, fds, nfds, errbuf, errlen)) < 0)
                 return r;
         return read_reply(b, pidfd, pid, errbuf, errlen);
 }
 
-int sb_linux_spawner_clone_async(struct sb_backend *b, const struct sb_child_ctx *c, int cgfd,
-                                 struct sb_backend_job *j, char *errbuf, size_t errlen)
+int sb_linux_spawner_clone_async(struct sb_backend *b, const struct sb_spawn_plan *p,
+                                 const int *fds, int nfds, struct sb_backend_job *j, char *errbuf,
+                                 size_t errlen)
 {
-        int r = send_request(b, c, cgfd, errbuf, errlen);
+        int r = send_or_restart(b, p, fds, nfds, errbuf, errlen);
 
-        if (r != 0)
+        if (r < 0)
                 return r;
         j->pending = true;
         j->pending_next = NULL;
@@ -352,7 +417,7 @@ void sb_linux_spawner_settle(struct sb_backend *b, struct sb_backend_job *until)
         while (b->pending_head) {
                 struct sb_backend_job *j = b->pending_head;
                 char err[sizeof(j->pending_step)];
-                int pidfd = -1, r = 1;
+                int pidfd = -1, r;
                 pid_t pid = 0;
 
                 b->pending_head = j->pending_next;
@@ -361,17 +426,24 @@ void sb_linux_spawner_settle(struct sb_backend *b, struct sb_backend_job *until)
                 j->pending_next = NULL;
                 j->pending = false;
                 err[0] = '\0';
+                /* Pending only while the spawner that got the request runs:
+                 * reap() fails the rest. */
                 if (b->spawner_fd >= 0)
                         r = read_reply(b, &pidfd, &pid, err, sizeof(err));
+                else
+                        r = sb_backend_fail(err, sizeof(err), -EPIPE, "spawner died");
                 if (r == 0) {
                         sb_linux_spawn_done(j, pid, pidfd);
                 } else {
                         /* No child we know of: a clone the spawner made
                          * before it died reads EOF on its sync socket when
                          * this job is destroyed, and runs nothing. */
-                        j->pending_err = r < 0 ? -r : EPIPE;
-                        snprintf(j->pending_step, sizeof(j->pending_step), "%s",
-                                 r < 0 && err[0] ? err : "spawner gone");
+                        j->pending_err = -r;
+                        /* Without the errno's name, which reap() adds. */
+                        char *tail = strrchr(err, ':');
+                        if (tail)
+                                *tail = '\0';
+                        snprintf(j->pending_step, sizeof(j->pending_step), "%s", err);
                 }
                 if (j == until)
                         break;

@@ -132,35 +132,38 @@ static int make_dir(const char *path, mode_t mode, char *step, size_t steplen)
 
 /* A host entry of the root: the same symlink, or a bind (its flags come
  * from the one recursive mount_setattr over the root, see below). */
-static int host_path(const struct sb_host_path *h, char *step, size_t steplen)
+static int host_path(const struct sb_spawn_plan *p, const struct sb_plan_host *h, char *step,
+                     size_t steplen)
 {
+        const char *name = sb_plan_s(p, h->name);
         char src[300];
-        size_t n = strlen(h->name);
         int r;
 
-        if (n + 2 > sizeof(src)) {
+        if (h->kind == SB_PLAN_HOST_ABSENT)
+                return 0;
+        if (h->name.len + 2 > sizeof(src)) {
                 errno = ENAMETOOLONG;
-                FAIL("path /", h->name, NULL, NULL);
+                FAIL("path /", name, NULL, NULL);
         }
         src[0] = '/';
-        memcpy(src + 1, h->name, n + 1);
+        memcpy(src + 1, name, h->name.len + 1);
         switch (h->kind) {
-        case SB_HOST_SYMLINK:
-                if (symlink(h->target, h->name) < 0)
-                        FAIL("symlink /", h->name, NULL, NULL);
+        case SB_PLAN_HOST_SYMLINK:
+                if (symlink(sb_plan_s(p, h->target), name) < 0)
+                        FAIL("symlink /", name, NULL, NULL);
                 return 0;
-        case SB_HOST_DIR:
-                r = make_dir(h->name, 0755, step, steplen);
+        case SB_PLAN_HOST_DIR:
+                r = make_dir(name, 0755, step, steplen);
                 break;
-        case SB_HOST_FILE:
-                r = make_file(h->name, NULL, step, steplen);
+        case SB_PLAN_HOST_FILE:
+                r = make_file(name, NULL, step, steplen);
                 break;
         default:
                 return 0;
         }
         if (r < 0)
                 return r;
-        return bind_mount(src, h->name, 0, step, steplen, h->name);
+        return bind_mount(src, name, 0, step, steplen, name);
 }
 
 /* Kernel tunables and triggers: readable, never writable. */
@@ -226,9 +229,7 @@ static int make_proc(char *step, size_t steplen)
 
         /* hidepid=2 (invisible): the job sees the processes it may trace,
          * which are its own, and not its init (root's uid, not dumpable:
-         * child.c). The init may share the spawner's memory, whose size in
-         * /proc/1/stat, statm and status would tell the job about other
-         * clients' requests. */
+         * child.c). */
         if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2") < 0)
                 FAIL("mount proc on /proc (hidepid=2)", NULL, NULL, NULL);
         /* The bind copies nosuid nodev noexec from the proc mount. */
@@ -299,36 +300,36 @@ static int make_dev(char *step, size_t steplen, const char *shm_opts)
         return 0;
 }
 
-int sb_linux_mounts(const struct sb_child_ctx *c, char *step, size_t steplen)
+int sb_linux_mounts(const struct sb_spawn_plan *p, const int *fd, char *step, size_t steplen)
 {
-        const struct sb_backend *b = c->b;
+        const char *root_mnt = sb_plan_s(p, p->root_mnt);
         int r;
 
         /* Nothing we mount may propagate back to the host. */
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 FAIL("make / private", NULL, NULL, NULL);
-        if (mount("tmpfs", b->root_mnt, "tmpfs", MS_NOSUID | MS_NODEV,
+        if (mount("tmpfs", root_mnt, "tmpfs", MS_NOSUID | MS_NODEV,
                   "mode=0755,size=1m,nr_inodes=512") < 0)
-                FAIL("mount tmpfs on ", b->root_mnt, NULL, NULL);
-        if (chdir(b->root_mnt) < 0)
-                FAIL("chdir ", b->root_mnt, NULL, NULL);
+                FAIL("mount tmpfs on ", root_mnt, NULL, NULL);
+        if (chdir(root_mnt) < 0)
+                FAIL("chdir ", root_mnt, NULL, NULL);
 
         /* The host's part first: /usr, /bin & co., /etc. */
         if ((r = make_dir("usr", 0755, step, steplen)) < 0 ||
             (r = bind_mount("/usr", "usr", 0, step, steplen, "usr")) < 0)
                 return r;
-        for (int i = 0; i < SB_LINUX_TOP_MAX; i++)
-                if ((r = host_path(&b->top[i], step, steplen)) < 0)
+        for (int i = 0; i < SB_PLAN_TOP_MAX; i++)
+                if ((r = host_path(p, &p->top[i], step, steplen)) < 0)
                         return r;
 
         if ((r = make_dir("etc", 0755, step, steplen)) < 0 ||
-            (r = make_file("etc/passwd", c->passwd, step, steplen)) < 0 ||
-            (r = make_file("etc/group", c->group, step, steplen)) < 0 ||
+            (r = make_file("etc/passwd", sb_plan_s(p, p->passwd), step, steplen)) < 0 ||
+            (r = make_file("etc/group", sb_plan_s(p, p->group), step, steplen)) < 0 ||
             (r = make_file("etc/hosts", "127.0.0.1 localhost skillbox\n::1 localhost\n", step, steplen)) < 0 ||
             (r = make_file("etc/hostname", "skillbox\n", step, steplen)) < 0)
                 return r;
-        for (int i = 0; i < SB_LINUX_ETC_MAX; i++)
-                if ((r = host_path(&b->etc[i], step, steplen)) < 0)
+        for (int i = 0; i < SB_PLAN_ETC_MAX; i++)
+                if ((r = host_path(p, &p->etc[i], step, steplen)) < 0)
                         return r;
         if ((r = make_dir("proc", 0555, step, steplen)) < 0 ||
             (r = make_dir("dev", 0755, step, steplen)) < 0 ||
@@ -338,7 +339,7 @@ int sb_linux_mounts(const struct sb_child_ctx *c, char *step, size_t steplen)
 
         /* Right now the root and the host binds are the only mounts below
          * the cwd: one recursive mount_setattr makes all of them read-only
-         * nosuid nodev (what each bind's own remount used to do), then the
+         * nosuid nodev (one call, not one remount per bind), then the
          * root alone is made writable again until the end (the files by
          * descriptor may need directories in it). */
         if (set_attr(".", AT_RECURSIVE, ATTR_RO_NOSUID_NODEV) < 0)
@@ -353,17 +354,17 @@ int sb_linux_mounts(const struct sb_child_ctx *c, char *step, size_t steplen)
         if ((r = make_proc(step, steplen)) < 0)
                 return r;
 
-        if ((r = make_dev(step, steplen, c->shm_opts)) < 0)
+        if ((r = make_dev(step, steplen, sb_plan_s(p, p->shm_opts))) < 0)
                 return r;
 
-        if (mount("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, c->tmp_opts) < 0)
+        if (mount("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, sb_plan_s(p, p->tmp_opts)) < 0)
                 FAIL("mount tmpfs on /tmp", NULL, NULL, NULL);
 
-        if (c->j->work_tmpfs &&
-            mount("tmpfs", "work", "tmpfs", MS_NOSUID | MS_NODEV, c->work_opts) < 0)
+        if ((p->flags & SB_PLAN_WORK_TMPFS) &&
+            mount("tmpfs", "work", "tmpfs", MS_NOSUID | MS_NODEV, sb_plan_s(p, p->work_opts)) < 0)
                 FAIL("mount tmpfs on /work", NULL, NULL, NULL);
         /* Files by descriptor: the client's workdir over /work, extra dirs. */
-        if ((r = sb_linux_binds_attach(&c->j->binds, step, steplen)) < 0)
+        if ((r = sb_linux_binds_attach(p, fd, step, steplen)) < 0)
                 return r;
 
         /* pivot_root(".", "."): the old root ends up stacked under the new

@@ -18,16 +18,11 @@
 #include <limits.h>
 #include <sys/types.h>
 
+#include "backends/backend.h"
 #include "protocol/sbp.h"
 
 #define SB_CGROUP_BASES_MAX 5   /* v1: memory pids cpu cpuacct freezer; v2: 1 */
 #define SB_CGROUP_CPU_PERIOD_US 100000u
-
-struct sb_cgroup_limits {
-        uint64_t memory_max;    /* bytes; 0 = no limit. Swap is always 0. */
-        uint64_t tasks_max;     /* 0 = no limit */
-        uint32_t cpu_percent;   /* 100 = one CPU; 0 = no limit */
-};
 
 struct sb_cgroup_stats {
         uint64_t cpu_user_us;
@@ -64,7 +59,7 @@ struct sb_cgroup_ops {
         /* Find/create the subtree under root; own_path NULL = from /proc/self/cgroup. */
         int (*open)(struct sb_cgroup *cg, const char *root, const char *own_path,
                     char *errbuf, size_t errlen);
-        int (*job_create)(struct sb_cgroup *cg, const char *id, const struct sb_cgroup_limits *lim,
+        int (*job_create)(struct sb_cgroup *cg, const char *id, const struct sb_policy *lim,
                           struct sb_cgroup_job *job, char *errbuf, size_t errlen);
         /* Attach pid to every hierarchy of the job (before the child runs). */
         int (*job_attach)(struct sb_cgroup_job *job, pid_t pid);
@@ -92,24 +87,14 @@ int sb_cgroup_open(struct sb_cgroup *cg, int version, const char *root, const ch
                    const char *name, bool fake, char *errbuf, size_t errlen);
 void sb_cgroup_close(struct sb_cgroup *cg);
 
-/* Create the job cgroup with its limits; on failure nothing is left. */
-int sb_cgroup_job_create(struct sb_cgroup *cg, const char *id, const struct sb_cgroup_limits *lim,
+/* Create the job cgroup with the limits of lim (memory_max, no swap;
+ * tasks_max; cpu_percent: 0 = none each); on failure nothing is left. */
+int sb_cgroup_job_create(struct sb_cgroup *cg, const char *id, const struct sb_policy *lim,
                          struct sb_cgroup_job *job, char *errbuf, size_t errlen);
-/* Move the calling process into every hierarchy of the job ("0" to each
- * cgroup.procs). Allocation-free: runs in the clone3 child, before exec. */
-int sb_cgroup_job_attach_self(struct sb_cgroup_job *job);
-/* The memory hierarchy's base when memory has a hierarchy of its own (v1),
- * else -1: a process can then leave the job's memory cgroup and its child
- * join it again, while staying in every other one. */
-int sb_cgroup_memory_split(const struct sb_cgroup *cg);
-/* For a job's init that shares the spawner's memory (vmclone.c), after its
- * attach_self and its cgroup namespace: move the caller out of the job's
- * memory cgroup into its parent (the daemon's subtree, no limit), and open
- * the job's memory cgroup.procs for writing into *memfd, with which its
- * program joins it again ("0") before its execve. The kernel checks a v1
- * move against the creds of the open, so the program may write it after
- * dropping root. */
-int sb_cgroup_job_leave_memory(struct sb_cgroup_job *job, int *memfd);
+/* Move the calling process into every hierarchy of a job, given as the n
+ * directory fds of its cgroup ("0" to each cgroup.procs; fake: the unit
+ * tests' tree). Allocation-free: runs in the clone3 child, before exec. */
+int sb_cgroup_attach_self(const int *fd, int n, bool fake);
 /* fd for clone3(CLONE_INTO_CGROUP), or -1 when not usable. */
 int sb_cgroup_job_clone_fd(const struct sb_cgroup_job *job);
 /* 1 if no process is left in the job cgroup, 0 if some are, <0 error. */

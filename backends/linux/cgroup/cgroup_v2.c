@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "backends/internal.h"
-#include "backends/linux/cgroup.h"
+#include "backends/linux/cgroup/cgroup.h"
 
 static const char controllers[] = "+memory +pids +cpu";
 
@@ -120,7 +120,7 @@ out:
         return r;
 }
 
-static int v2_job_create(struct sb_cgroup *cg, const char *id, const struct sb_cgroup_limits *lim,
+static int v2_job_create(struct sb_cgroup *cg, const char *id, const struct sb_policy *lim,
                          struct sb_cgroup_job *job, char *errbuf, size_t errlen)
 {
         const char *base = cg->base[0].path;

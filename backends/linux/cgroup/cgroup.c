@@ -19,13 +19,13 @@
 #include <unistd.h>
 
 #include "backends/internal.h"
-#include "backends/linux/cgroup.h"
+#include "backends/linux/cgroup/cgroup.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
 
-int sb_cg_write(const struct sb_cgroup *cg, int dfd, const char *file, const char *text)
+static int cg_write(bool fake, int dfd, const char *file, const char *text)
 {
         int flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
         size_t len = strlen(text);
@@ -34,7 +34,7 @@ int sb_cg_write(const struct sb_cgroup *cg, int dfd, const char *file, const cha
 
         /* A real cgroupfs has every file already and refuses O_CREAT; the
          * fake tree of the unit tests needs it. */
-        if (cg->fake)
+        if (fake)
                 flags |= O_CREAT | O_TRUNC;
         fd = openat(dfd, file, flags, 0644);
         if (fd < 0)
@@ -48,6 +48,11 @@ int sb_cg_write(const struct sb_cgroup *cg, int dfd, const char *file, const cha
                 r = -EIO;
         close(fd);
         return r;
+}
+
+int sb_cg_write(const struct sb_cgroup *cg, int dfd, const char *file, const char *text)
+{
+        return cg_write(cg->fake, dfd, file, text);
 }
 
 ssize_t sb_cg_read(int dfd, const char *file, char *buf, size_t len)
@@ -270,7 +275,7 @@ void sb_cgroup_close(struct sb_cgroup *cg)
         cg->nbase = 0;
 }
 
-int sb_cgroup_job_create(struct sb_cgroup *cg, const char *id, const struct sb_cgroup_limits *lim,
+int sb_cgroup_job_create(struct sb_cgroup *cg, const char *id, const struct sb_policy *lim,
                          struct sb_cgroup_job *job, char *errbuf, size_t errlen)
 {
         int r;
@@ -283,46 +288,16 @@ int sb_cgroup_job_create(struct sb_cgroup *cg, const char *id, const struct sb_c
         return r;
 }
 
-int sb_cgroup_job_attach_self(struct sb_cgroup_job *job)
+int sb_cgroup_attach_self(const int *fd, int n, bool fake)
 {
-        for (int i = 0; i < job->cg->nbase; i++) {
+        for (int i = 0; i < n; i++) {
                 /* Every hierarchy, no exception: a job outside one of them
                  * would not be limited or accounted there. */
-                int r = job->fd[i] < 0 ? -EBADF : sb_cg_write(job->cg, job->fd[i], "cgroup.procs", "0");
+                int r = fd[i] < 0 ? -EBADF : cg_write(fake, fd[i], "cgroup.procs", "0");
                 if (r < 0)
                         return r;
         }
         return 0;
-}
-
-int sb_cgroup_memory_split(const struct sb_cgroup *cg)
-{
-        int mb;
-
-        /* ctrl_base is v1's (all -1 under v2); not ops, which the
-         * spawner executable does not have. */
-        if (cg->nbase < 2)
-                return -1;
-        mb = cg->ctrl_base[0];  /* memory */
-        return mb >= 0 && cg->base[mb].ctrls == SB_CG_MEMORY ? mb : -1;
-}
-
-int sb_cgroup_job_leave_memory(struct sb_cgroup_job *job, int *memfd)
-{
-        int mb = sb_cgroup_memory_split(job->cg), r;
-
-        *memfd = -1;
-        if (mb < 0 || job->fd[mb] < 0)
-                return -EINVAL;
-        *memfd = openat(job->fd[mb], "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (*memfd < 0)
-                return -errno;
-        r = sb_cg_write(job->cg, job->fd[mb], "../cgroup.procs", "0");
-        if (r < 0) {
-                close(*memfd);
-                *memfd = -1;
-        }
-        return r;
 }
 
 int sb_cgroup_job_clone_fd(const struct sb_cgroup_job *job)
@@ -335,14 +310,12 @@ int sb_cgroup_job_empty(struct sb_cgroup_job *job)
         char buf[32];
 
         /* The first hierarchy tells for all: a process joins them in index
-         * order (sb_cgroup_job_attach_self, or CLONE_INTO_CGROUP into the
+         * order (sb_cgroup_attach_self, or CLONE_INTO_CGROUP into the
          * only one), before it runs anything of the job, and none can move
          * itself out (no cgroup file system in the sandbox, no capability),
-         * so the first holds every process any of them holds. Not a split
-         * memory hierarchy, which a job's init may leave again. */
-        int mb = sb_cgroup_memory_split(job->cg);
+         * so the first holds every process any of them holds. */
         for (int i = 0; i < job->cg->nbase; i++) {
-                if (job->fd[i] < 0 || i == mb)
+                if (job->fd[i] < 0)
                         continue;
                 ssize_t n = sb_cg_read(job->fd[i], "cgroup.procs", buf, sizeof(buf));
                 if (n < 0)
