@@ -147,10 +147,8 @@ for cls, host, url in ((http.server.ThreadingHTTPServer, "127.0.0.1", "http://12
 
 
 # The job's own loopback (network none): a server and a client on
-# 127.0.0.1 and ::1 inside one job. Needs the backend part of issue #12
-# (seccomp allowing inet sockets in the job's own namespace, Landlock's TCP
-# rules off there): strict, so it must be unmarked when that lands.
-@pytest.mark.xfail(strict=True, reason="backend: loopback inet sockets in a none job (issue #12)")
+# 127.0.0.1 and ::1 inside one job (seccomp allows inet stream and datagram
+# sockets; Landlock leaves TCP to the network namespace).
 def test_loopback_http_server_and_client_in_one_job(net_daemon):
     cp = net_daemon.ctl("run", "--timeout", "60s", "--", "python3", "-c", LOOPBACK_HTTP,
                         timeout=120)
