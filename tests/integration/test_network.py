@@ -154,3 +154,29 @@ def test_loopback_http_server_and_client_in_one_job(net_daemon):
                         timeout=120)
     assert cp.returncode == 0, cp.stderr
     assert cp.stdout.decode().split("\n")[:2] == ["hello from 127.0.0.1", "hello from ::1"]
+
+
+NON_LOCAL = r"""
+import errno, socket
+try:
+    socket.create_connection(("192.0.2.1", 80), timeout=60)
+    print("connect ok")
+except OSError as e:
+    print("connect", errno.errorcode.get(e.errno, e.errno))
+try:
+    socket.getaddrinfo("pypi.org", 443)
+    print("dns ok")
+except socket.gaierror as e:
+    print("dns failed")
+"""
+
+
+# Nothing but loopback in a none job: a connection elsewhere fails at once
+# with ENETUNREACH (no route in the job's namespace, no packet leaves it),
+# and a name lookup fails instead of hanging. The subprocess timeout is
+# generous: the point is that it ends, not how fast.
+def test_non_local_fails_at_once(net_daemon):
+    cp = net_daemon.ctl("run", "--timeout", "60s", "--", "python3", "-c", NON_LOCAL,
+                        timeout=600)
+    assert cp.returncode == 0, cp.stderr
+    assert cp.stdout.decode().splitlines() == ["connect ENETUNREACH", "dns failed"]
