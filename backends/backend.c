@@ -4,6 +4,7 @@
  * Lookup is by exact name; an unknown or NULL name gives NULL, never a
  * fallback: a mistyped --backend is an error, not some other backend.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "config.h"
@@ -33,8 +34,14 @@ bool sb_policy_equal(const struct sb_policy *a, const struct sb_policy *b)
         if (a->memory_max != b->memory_max || a->tasks_max != b->tasks_max ||
             a->cpu_percent != b->cpu_percent || a->network != b->network ||
             a->tmp_size != b->tmp_size || a->tmp_inodes_max != b->tmp_inodes_max ||
-            a->work_size_max != b->work_size_max || a->work_inodes_max != b->work_inodes_max)
+            a->work_size_max != b->work_size_max || a->work_inodes_max != b->work_inodes_max ||
+            a->n_allow_hosts != b->n_allow_hosts)
                 return false;
+        for (const char *x = sb_policy_allow_host_next(a, NULL),
+                        *y = sb_policy_allow_host_next(b, NULL);
+             x && y; x = sb_policy_allow_host_next(a, x), y = sb_policy_allow_host_next(b, y))
+                if (strcmp(x, y) != 0)
+                        return false;
         for (size_t i = 0; i <= SB_POLICY_SYSCALL_GROUPS_MAX; i++) {
                 const char *x = a->syscall_allow[i], *y = b->syscall_allow[i];
 
@@ -44,6 +51,40 @@ bool sb_policy_equal(const struct sb_policy *a, const struct sb_policy *b)
                         return false;
         }
         return true;   /* not reached: the last entry is the terminator */
+}
+
+/* Bytes allow_hosts holds now: the n entries with their NULs. */
+static size_t allow_hosts_used(const struct sb_policy *p)
+{
+        size_t used = 0;
+
+        for (uint32_t i = 0; i < p->n_allow_hosts; i++)
+                used += strlen(p->allow_hosts + used) + 1;
+        return used;
+}
+
+int sb_policy_allow_host_add(struct sb_policy *p, const char *entry)
+{
+        size_t used = allow_hosts_used(p), len = strlen(entry);
+
+        if (p->n_allow_hosts >= SB_POLICY_ALLOW_HOSTS_MAX ||
+            len + 1 > sizeof(p->allow_hosts) - used)
+                return -E2BIG;
+        memcpy(p->allow_hosts + used, entry, len + 1);
+        p->n_allow_hosts++;
+        return 0;
+}
+
+const char *sb_policy_allow_host_next(const struct sb_policy *p, const char *prev)
+{
+        const char *next;
+
+        if (p->n_allow_hosts == 0)
+                return NULL;
+        if (!prev)
+                return p->allow_hosts;
+        next = prev + strlen(prev) + 1;
+        return next < p->allow_hosts + allow_hosts_used(p) ? next : NULL;
 }
 
 void sb_job_spec_init(struct sb_job_spec *spec, const char *job_id, uint32_t uid,

@@ -107,6 +107,24 @@ struct sb_job_mount {
 /* The most syscall groups a policy allows beyond the backend's baseline. */
 #define SB_POLICY_SYSCALL_GROUPS_MAX 32
 
+/* A job's network. NONE is 0 so a zeroed policy is the isolated one, and
+ * "the network is granted" (seccomp's socket families, Landlock's TCP
+ * rules) reads as policy.network != SB_NETWORK_NONE. */
+enum sb_network {
+        SB_NETWORK_NONE = 0,    /* its own namespace: loopback only */
+        SB_NETWORK_ALLOWLIST,   /* its own namespace; egress through the proxy */
+        SB_NETWORK_HOST,        /* the host's namespace (admin profiles) */
+};
+
+/* The allowlist a policy carries: entries ("host", "*.suffix:port", ...,
+ * the proxy's syntax) back to back, each NUL-terminated, in a fixed buffer
+ * so the policy stays a value. Bounds: the proxy's own (proxy_msg.h). */
+/* ALLOWLIST: the proxy listens for the job on 127.0.0.1 at this port
+ * inside the job's namespace (the job's HTTP_PROXY and friends name it). */
+#define SB_NETWORK_PROXY_PORT 3128
+#define SB_POLICY_ALLOW_HOSTS_MAX 64
+#define SB_POLICY_ALLOW_HOSTS_BYTES 4096
+
 /* What a sandbox enforces: the one shape of a job's policy from the profile
  * merge (daemon/profile.c) to the backend. A backend keeps a copy of what
  * it applied; a prepared sandbox serves a request only when the request's
@@ -116,7 +134,9 @@ struct sb_policy {
         uint64_t memory_max;       /* no swap */
         uint64_t tasks_max;
         uint32_t cpu_percent;      /* 100 = one CPU */
-        bool network;              /* false: empty network namespace, loopback up */
+        enum sb_network network;
+        uint32_t n_allow_hosts;    /* ALLOWLIST: entries in allow_hosts */
+        char allow_hosts[SB_POLICY_ALLOW_HOSTS_BYTES];
         uint64_t tmp_size;         /* the /tmp tmpfs (and /dev/shm's); 0 = the backend's default */
         uint64_t tmp_inodes_max;   /* files each of them may hold; 0 = the backend's default */
         /* A fresh /work (workdir_fd -1): linux mounts a tmpfs of these
@@ -129,8 +149,8 @@ struct sb_policy {
         const char *syscall_allow[SB_POLICY_SYSCALL_GROUPS_MAX + 1];
 };
 
-/* Whether a and b enforce the same: every limit, the network and the
- * syscall groups in the same order. */
+/* Whether a and b enforce the same: every limit, the network mode and its
+ * allowlist entries, and the syscall groups, each in the same order. */
 bool sb_policy_equal(const struct sb_policy *a, const struct sb_policy *b);
 
 /* The policy travels by value: the spec crosses into another process
@@ -158,6 +178,11 @@ struct sb_job_spec {
 /* A spec for job_id running as uid (= gid) under policy, with no program,
  * no stdio and nothing passed by descriptor: what prepare() takes, and
  * what spawn() and start() take once argv, envp and stdio are set. */
+/* Appends an allowlist entry; -E2BIG past either bound. */
+int sb_policy_allow_host_add(struct sb_policy *p, const char *entry);
+/* The entry after prev (NULL: the first), or NULL after the last. */
+const char *sb_policy_allow_host_next(const struct sb_policy *p, const char *prev);
+
 void sb_job_spec_init(struct sb_job_spec *spec, const char *job_id, uint32_t uid,
                       const struct sb_policy *policy);
 
@@ -216,6 +241,14 @@ struct sb_backend_ops {
         int (*reap)(struct sb_backend_job *j, struct sb_backend_exit *out);
         /* What was applied to this job. */
         void (*enforced)(struct sb_backend_job *j, struct sbp_enforced *out);
+        /* Optional: for a policy with network ALLOWLIST, a TCP socket
+         * listening on 127.0.0.1:SB_NETWORK_PROXY_PORT inside the job's
+         * network namespace, made before the job's program ran (so its first
+         * connection already queues there). The backend owns it until
+         * destroy(); the daemon hands a duplicate to the egress proxy.
+         * SB_HANDLE_NONE when there is none (then the daemon ends the job:
+         * an allowlist job never runs without its proxy). */
+        sb_handle (*egress_listener)(struct sb_backend_job *j);
         /* Optional: the file work reap() left (files_pending). May block;
          * thread-safe with respect to other jobs, touches only j; 0 or the
          * first error (it goes on past errors). destroy() does it if it was

@@ -24,6 +24,9 @@ _Static_assert((int)SB_JOB_OOM == (int)SBP_JOB_OOM, "state");
 _Static_assert((int)SB_JOB_OUTPUT_LIMIT == (int)SBP_JOB_OUTPUT_LIMIT, "state");
 _Static_assert((int)SB_JOB_KILLED == (int)SBP_JOB_KILLED, "state");
 _Static_assert((int)SB_JOB_FAILED == (int)SBP_JOB_FAILED, "state");
+_Static_assert(SB_DENIED_MAX == SBP_DENIED_MAX &&
+                       sizeof(((struct sb_denied *)0)->what) == SBP_DENIED_WHAT_MAX + 1,
+               "denied");
 _Static_assert((unsigned)SB_NS_USER == (unsigned)SBP_NS_USER &&
                (unsigned)SB_NS_CGROUP == (unsigned)SBP_NS_CGROUP, "ns bits");
 _Static_assert((int)SB_STDOUT == (int)SBP_STDOUT && (int)SB_STDERR == (int)SBP_STDERR, "streams");
@@ -48,6 +51,18 @@ const char *sb_ns_name(unsigned index)
 
 /* ---- Conversions ---- */
 
+/* The 8-byte network field of the ABI says whether the job has a network
+ * namespace of its own ("none", which allowlist jobs have too) or the
+ * host's; network_mode carries the mode itself. */
+static const char *legacy_network(const char *mode)
+{
+        if (strcmp(mode, "host") == 0)
+                return "host";
+        if (strcmp(mode, "none") == 0 || strcmp(mode, "allowlist") == 0)
+                return "none";
+        return "";
+}
+
 void client_enforced_from_sbp(struct sb_enforced *out, const struct sbp_enforced *in)
 {
         memset(out, 0, sizeof(*out));
@@ -62,7 +77,8 @@ void client_enforced_from_sbp(struct sb_enforced *out, const struct sbp_enforced
         out->process_group = in->process_group;
         out->uid = in->uid;
         out->gid = in->gid;
-        COPY_STR(out->network, in->network);
+        COPY_STR(out->network_mode, in->network);
+        COPY_STR(out->network, legacy_network(in->network));
         out->memory_max = in->memory_max;
         out->tasks_max = in->tasks_max;
         out->cpu_percent = in->cpu_percent;
@@ -91,6 +107,12 @@ void client_result_from_sbp(struct sb_job_result *out, const struct sbp_job_resu
         out->output_truncated = in->output_truncated;
         COPY_STR(out->error, in->error);
         client_enforced_from_sbp(&out->enforced, &in->enforced);
+        for (uint32_t i = 0; i < in->n_denied && i < SB_DENIED_MAX; i++) {
+                COPY_STR(out->denied[i].kind, in->denied[i].kind);
+                COPY_STR(out->denied[i].what, in->denied[i].what);
+                out->denied[i].count = in->denied[i].count;
+                out->n_denied = i + 1;
+        }
 }
 
 /* argv as one allocation: the pointer array followed by the strings, so
@@ -235,6 +257,19 @@ int sb_exec_async(sb_client *c, const struct sb_exec_options *opts, sb_reply_fn 
                                            SBP_CWD_MAX);
                 COPY_STR(p.cwd, opts->cwd);
         }
+        if (opts->network) {
+                if (strlen(opts->network) >= sizeof(p.network))
+                        return client_fail(c, -EINVAL, "network: not none, allowlist or host");
+                COPY_STR(p.network, opts->network);
+        }
+        for (const char *const *h = opts->allow_hosts; h && *h; h++) {
+                if (++p.n_allow_hosts > SBP_ALLOW_HOSTS_MAX)
+                        return client_fail(c, -EINVAL, "more than %u allowed hosts",
+                                           SBP_ALLOW_HOSTS_MAX);
+                if (strlen(*h) > SBP_ALLOW_HOST_MAX)
+                        return client_fail(c, -EINVAL, "allowed host '%.64s' too long", *h);
+        }
+        p.allow_hosts = opts->allow_hosts ? (char **)opts->allow_hosts : NULL;
 
         /* fds travel by index into the request's SCM_RIGHTS array:
          * workdir_fd first, then one per mount. */
@@ -607,7 +642,8 @@ static int profiles_reply(sb_client *c, struct sb_request *q, const msgpack_obje
                 list[i].cpu_percent = sp.cpu_percent;
                 list[i].timeout_ms = sp.timeout_ms;
                 list[i].tmp_size = sp.tmp_size;
-                COPY_STR(list[i].network, sp.network);
+                COPY_STR(list[i].network_mode, sp.network);
+                COPY_STR(list[i].network, legacy_network(sp.network));
                 list[i].output_max = sp.output_max;
                 list[i].output_truncate = sp.output_truncate;
                 list[i].tmp_inodes_max = sp.tmp_inodes_max;

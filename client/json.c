@@ -180,7 +180,7 @@ void sbctl_json_enforced(FILE *f, const struct sb_enforced *e)
         member_bool(f, &first, "process_group", e->process_group);
         member_int(f, &first, "uid", e->uid, e->uid < 0);
         member_int(f, &first, "gid", e->gid, e->gid < 0);
-        member_text(f, &first, "network", e->network);
+        member_text(f, &first, "network", e->network_mode);
         member_u64(f, &first, "memory_max", e->memory_max);
         member_u64(f, &first, "tasks_max", e->tasks_max);
         member_u64(f, &first, "cpu_percent", e->cpu_percent);
@@ -214,6 +214,20 @@ void sbctl_json_result_members(FILE *f, const struct sb_job_result *r)
         member_text(f, &first, "error", r->error);
         key(f, "enforced", &first);
         sbctl_json_enforced(f, &r->enforced);
+        if (r->n_denied == 0)
+                return;
+        key(f, "denied", &first);
+        fputc('[', f);
+        for (uint32_t i = 0; i < r->n_denied && i < SB_DENIED_MAX; i++) {
+                bool in = true;
+
+                fputs(i ? ", {" : "{", f);
+                member_text(f, &in, "kind", r->denied[i].kind);
+                member_text(f, &in, "what", r->denied[i].what);
+                member_u64(f, &in, "count", r->denied[i].count);
+                fputc('}', f);
+        }
+        fputc(']', f);
 }
 
 void sbctl_json_job_info(FILE *f, const struct sb_job_info *info)

@@ -51,6 +51,7 @@ extern "C" {
 #define SB_NAME_MAX   63        /* profile and similar names */
 #define SB_MOUNTS_MAX 8         /* sb_exec_options.nmounts */
 #define SB_TARGET_MAX 127       /* sb_mount.target, bytes */
+#define SB_ALLOW_HOSTS_MAX 64   /* sb_exec_options.allow_hosts entries */
 #define SB_TEXT_MAX   255       /* error messages */
 
 typedef struct sb_client sb_client;
@@ -118,7 +119,8 @@ struct sb_enforced {
         bool process_group;
         int64_t uid;                    /* job uid, -1 = unchanged */
         int64_t gid;                    /* job gid, -1 = unchanged */
-        char network[8];                /* "none", "host", "" = not isolated */
+        char network[8];                /* "none" (own namespace: also for allowlist), "host",
+                                         * "" = not isolated; network_mode has the mode */
         uint64_t memory_max;            /* bytes, 0 = none */
         uint64_t tasks_max;             /* 0 = none */
         uint32_t cpu_percent;           /* 100 = one CPU, 0 = none */
@@ -128,9 +130,19 @@ struct sb_enforced {
         char syscall_filter[64];        /* seccomp allowlist applied, "" = none */
         uint64_t work_size_max;         /* bytes a fresh /work (its own tmpfs) holds, 0 = unbounded */
         uint64_t work_inodes_max;       /* files and directories it holds, 0 = unbounded */
+        char network_mode[16];          /* "none", "allowlist", "host", "" = not isolated */
 };
 
 /* The result record of a job (wait, inspect, job_exit). */
+#define SB_DENIED_MAX 16         /* sb_job_result.denied entries */
+
+/* Something the sandbox refused a job, and how often. */
+struct sb_denied {
+        char kind[16];                  /* "network" */
+        char what[264];                 /* network: "host:port" */
+        uint64_t count;
+};
+
 struct sb_job_result {
         char job[SB_JOB_ID_MAX + 1];
         enum sb_job_state state;
@@ -146,6 +158,8 @@ struct sb_job_result {
         bool output_truncated;
         char error[SB_TEXT_MAX + 1];    /* "" unless failed */
         struct sb_enforced enforced;
+        struct sb_denied denied[SB_DENIED_MAX];
+        uint32_t n_denied;              /* 0: nothing was refused */
 };
 
 /* One job as sb_list() and sb_inspect() describe it. */
@@ -186,12 +200,13 @@ struct sb_profile {
         uint32_t cpu_percent;
         uint64_t timeout_ms;
         uint64_t tmp_size;              /* bytes */
-        char network[8];                /* "none" or "host" */
+        char network[8];                /* "none" (also for allowlist) or "host" */
         uint64_t output_max;            /* stdout + stderr bytes, 0 = unlimited */
         bool output_truncate;           /* past output_max: drop the rest, else end the job */
         uint64_t tmp_inodes_max;        /* files in /tmp (and /dev/shm) */
         uint64_t work_size_max;         /* bytes of a fresh /work */
         uint64_t work_inodes_max;       /* files in a fresh /work */
+        char network_mode[16];          /* "none", "allowlist" or "host" */
 };
 
 /* What to run. Limits of 0 mean "as the profile says"; a request may only
@@ -222,6 +237,12 @@ struct sb_exec_options {
         uint64_t work_inodes_max;       /* files and directories in it */
         const char *cwd;                /* the program's working directory (absolute,
                                          * normalized, at most 255 bytes); NULL = /work */
+        /* NULL = the profile's; "none", "allowlist" or "host", only
+         * narrowing the profile's (host > allowlist > none). */
+        const char *network;
+        /* NULL-terminated host[:port] entries, at most 64, or NULL; they
+         * imply "allowlist" and must lie within the profile's. */
+        const char *const *allow_hosts;
 };
 
 /* A directory shown to the job at target: /skill, /data, /input or /mnt or

@@ -42,7 +42,7 @@ static void usage(FILE *f)
               "  run [--profile NAME] [--memory SIZE] [--tasks N] [--cpu PERCENT]\n"
               "      [--timeout DURATION] [--output-max SIZE] [--env K=V]... [--detach] [--json]\n"
               "      [--work-size SIZE] [--work-inodes N] [--workdir DIR] [--mount SRC:DST[:ro]]...\n"
-              "      [--cwd PATH] [--raw]\n"
+              "      [--cwd PATH] [--raw] [--network none|allowlist|host] [--allow-host HOST[:PORT]]...\n"
               "      -- PROGRAM [ARG...]\n"
               "                       run PROGRAM in a sandbox, passing stdin, streaming output,\n"
               "                       exiting with its exit code (128+N signal N, 124 timeout,\n"
@@ -289,10 +289,35 @@ static void on_exit_cb(const struct sb_job_result *result, void *userdata)
         ctx->result = *result;
 }
 
+/* One stderr line naming what the sandbox refused the job: "denied:
+ * network pypi.org:443 (x2), ...". The daemon's text is shown printable
+ * only (a '?' for anything else), so it can never drive the terminal. */
+static void print_denied(const struct sb_job_result *r)
+{
+        if (r->n_denied == 0)
+                return;
+        fprintf(stderr, "skillboxctl: job %s denied:", r->job);
+        for (uint32_t i = 0; i < r->n_denied && i < SB_DENIED_MAX; i++) {
+                const struct sb_denied *dn = &r->denied[i];
+
+                fprintf(stderr, "%s ", i ? "," : "");
+                for (const char *c = dn->kind; *c; c++)
+                        fputc(*c > 0x20 && *c < 0x7f ? *c : '?', stderr);
+                fputc(' ', stderr);
+                for (const char *c = dn->what; *c; c++)
+                        fputc(*c > 0x20 && *c < 0x7f ? *c : '?', stderr);
+                fprintf(stderr, " (x%" PRIu64 ")", dn->count);
+        }
+        fputc('\n', stderr);
+}
+
 /* Exit status for a finished job, and the one stderr line for a non-exited end. */
 static int job_status(const struct sb_job_result *r, bool quiet)
 {
         char size[32], limit[32];
+
+        if (!quiet)
+                print_denied(r);
 
         /* A profile that truncates lets the job go on: say what was dropped. */
         if (r->output_truncated && r->state != SB_JOB_OUTPUT_LIMIT && !quiet) {
@@ -503,6 +528,8 @@ static int cmd_run(int argc, char **argv)
 {
         static struct sb_mount mounts[SB_MOUNTS_MAX];
         static char targets[SB_MOUNTS_MAX][SB_TARGET_MAX + 1];
+        static const char *allow_hosts[SB_ALLOW_HOSTS_MAX + 1];
+        size_t n_allow_hosts = 0;
         struct sb_exec_options o = { 0 };
         const char *env[ENV_MAX + 1];
         size_t envc = 0;
@@ -620,6 +647,22 @@ static int cmd_run(int argc, char **argv)
                                 return EXIT_CANNOT;
                         o.nmounts++;
                         o.mounts = mounts;
+                } else if (opt_match(argc, argv, &i, "--network", true, &v, &err)) {
+                        if (err)
+                                return err;
+                        if (strcmp(v, "none") != 0 && strcmp(v, "allowlist") != 0 &&
+                            strcmp(v, "host") != 0)
+                                return die("--network: '%s' is not none, allowlist or host", v);
+                        o.network = v;
+                } else if (opt_match(argc, argv, &i, "--allow-host", true, &v, &err)) {
+                        /* Repeatable; implies --network allowlist (the daemon checks
+                         * the syntax and that the profile allows it). */
+                        if (err)
+                                return err;
+                        if (n_allow_hosts == SB_ALLOW_HOSTS_MAX)
+                                return die("--allow-host: more than %d", SB_ALLOW_HOSTS_MAX);
+                        allow_hosts[n_allow_hosts++] = v;
+                        o.allow_hosts = allow_hosts;
                 } else if (opt_match(argc, argv, &i, "--detach", false, &v, &err)) {
                         if (err)
                                 return err;
@@ -969,7 +1012,7 @@ static int cmd_profiles(int argc, char **argv)
                                ", \"tmp_size\": %" PRIu64 ", \"network\": ",
                                p[i].memory_max, p[i].tasks_max, p[i].cpu_percent, p[i].timeout_ms,
                                p[i].tmp_size);
-                        sbctl_json_cstr(stdout, p[i].network);
+                        sbctl_json_cstr(stdout, p[i].network_mode);
                         printf(", \"output_max\": %" PRIu64 ", \"output_truncate\": %s"
                                ", \"tmp_inodes_max\": %" PRIu64 ", \"work_size_max\": %" PRIu64
                                ", \"work_inodes_max\": %" PRIu64,
@@ -984,7 +1027,7 @@ static int cmd_profiles(int argc, char **argv)
                 snprintf(cpu, sizeof(cpu), "%" PRIu32 "%%", p[i].cpu_percent);
                 printf("%-16s %-8s %-6" PRIu64 " %-5s %-8s %-8s %s\n", p[i].name,
                        p[i].memory_max ? mem : "-", p[i].tasks_max, p[i].cpu_percent ? cpu : "-",
-                       p[i].timeout_ms ? tmo : "-", tmp, p[i].network);
+                       p[i].timeout_ms ? tmo : "-", tmp, p[i].network_mode);
         }
         if (json)
                 fputs("]\n", stdout);

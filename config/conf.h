@@ -33,7 +33,7 @@
         X(CAPABILITIES, "capabilities") /* every capability dropped */  \
         X(RLIMITS, "rlimits")                                          \
         X(UID, "uid")                /* a job uid of its own */        \
-        X(NETWORK, "network")        /* PrivateNetwork=yes enforced */
+        X(NETWORK, "network")        /* Network=none/allowlist: own netns enforced */
 
 enum {
 #define SBD_X_(e, name) SBD_REQ_BIT_##e,
@@ -42,6 +42,9 @@ enum {
         SBD_REQ__COUNT
 };
 #define SBD_REQ(e) (1u << SBD_REQ_BIT_##e)
+
+#define SBD_CONF_ALLOWED_HOSTS_MAX 64
+#define SBD_CONF_ALLOWED_HOSTS_BYTES 4096
 
 /* A list of words (user names, "@group" names, syscall groups, ...). */
 struct sbd_conf_list {
@@ -54,6 +57,11 @@ struct sbd_conf_profile {
         uint32_t require;                /* SBD_REQ() bits */
         struct sbd_conf_list syscall_filter;   /* "@group" names to allow; empty = backend's baseline */
         struct sbd_conf_list allowed_users;    /* "user" / "@group"; empty = every client */
+        /* AllowedHosts=: allowlist entries (the proxy's syntax, checked by
+         * its parser), at most SBD_CONF_ALLOWED_HOSTS_MAX of them in
+         * SBD_CONF_ALLOWED_HOSTS_BYTES with a NUL each: what a job's
+         * policy holds. */
+        struct sbd_conf_list allowed_hosts;
         char file[128];                  /* where it was defined, for messages */
         unsigned line;
 };

@@ -4,7 +4,7 @@
  * stored. Key names follow systemd.exec(5) / systemd.resource-control(5)
  * where the concept exists there; the rest are ours (SocketGroup,
  * CgroupName, UidRange, Max*, RetainSec, StdinQueueMax, TmpSize, TmpInodesMax,
- * WorkSizeMax, WorkInodesMax, OutputMax,
+ * WorkSizeMax, WorkInodesMax, OutputMax, Network, AllowedHosts,
  * OutputTruncate, Require, AllowedUsers, Admins, Clients).
  */
 #include <ctype.h>
@@ -16,6 +16,7 @@
 
 #include "config/conf_internal.h"
 #include "config/syscall_groups.h"
+#include "daemon/proxy/allow.h"
 
 enum type {
         T_SOCKET,      /* absolute path that fits sun_path */
@@ -36,7 +37,9 @@ enum type {
         T_TASKS,       /* a count, or infinity */
         T_CPU,         /* a percentage, or empty */
         T_RUNTIME,     /* a time > 0, or infinity */
-        T_NETWORK,     /* bool: PrivateNetwork */
+        T_PRIVATE_NET, /* bool: PrivateNetwork, yes = Network=none, no = host */
+        T_NETWORK,     /* none | allowlist | host */
+        T_HOSTS,       /* allowlist entries */
         T_TMP,         /* a size >= 4K, not infinity */
         T_INODES,      /* 16 .. 16777216 */
         T_OUTPUT,      /* a size, or infinity */
@@ -87,7 +90,9 @@ static const struct key profile_keys[] = {
         { "TasksMax", T_TASKS, P(p.tasks_max) },
         { "CPUQuota", T_CPU, P(p.cpu_percent) },
         { "RuntimeMaxSec", T_RUNTIME, P(p.timeout_ms) },
-        { "PrivateNetwork", T_NETWORK, P(p.network) },
+        { "PrivateNetwork", T_PRIVATE_NET, P(p.network) },
+        { "Network", T_NETWORK, P(p.network) },
+        { "AllowedHosts", T_HOSTS, P(allowed_hosts) },
         { "TmpSize", T_TMP, P(p.tmp_size) },
         { "TmpInodesMax", T_INODES, P(p.tmp_inodes_max) },
         { "WorkSizeMax", T_TMP, P(p.work_size_max) },
@@ -285,6 +290,36 @@ static bool syscall_group_ok(const char *w, size_t len)
 static bool principal_ok(const char *w, size_t len)
 {
         return principal_valid(w, len);
+}
+
+/* The proxy's own parser decides, so a profile never holds an entry the
+ * proxy would refuse when a job starts. */
+static bool allowed_host_ok(const char *w, size_t len)
+{
+        char entry[SBD_PROXY_ENTRY_SIZE];
+        struct allow_entry e;
+
+        if (len == 0 || len >= sizeof(entry))
+                return false;
+        memcpy(entry, w, len);
+        entry[len] = '\0';
+        return allow_entry_parse(entry, &e) == 0;
+}
+
+static void set_allowed_hosts(struct parse *ps, const struct key *k, unsigned index,
+                              struct sbd_conf_list *l, const char *value)
+{
+        size_t i, bytes = 0;
+
+        set_list(ps, k, index, l, value, allowed_host_ok,
+                 "not an allowlist entry (host, host:port, *.suffix[:port], [v6][:port])");
+        for (i = 0; i < l->n; i++)
+                bytes += strlen(l->v[i]) + 1;
+        if (l->n > SBD_CONF_ALLOWED_HOSTS_MAX || bytes > SBD_CONF_ALLOWED_HOSTS_BYTES) {
+                sbd_conf_key_error(ps, k->name, "...",
+                                   "more than 64 entries or 4096 bytes in all");
+                sbd_conf_list_clear(l);
+        }
 }
 
 static int require_bit(const char *w, size_t len)
@@ -492,11 +527,20 @@ static void set_value(struct parse *ps, void *base, const struct key *k, unsigne
                                                   "5min, 500ms) or infinity");
                 *(uint64_t *)field = v;
                 return;
-        case T_NETWORK:
+        case T_PRIVATE_NET:
                 if (sbd_conf_parse_bool(value, &b) < 0)
                         BAD(ps, k->name, value, "not a boolean (yes/no)");
                 snprintf(field, sizeof(((struct sbp_profile *)0)->network), "%s",
                          b ? "none" : "host");
+                return;
+        case T_NETWORK:
+                if (strcmp(value, "none") != 0 && strcmp(value, "allowlist") != 0 &&
+                    strcmp(value, "host") != 0)
+                        BAD(ps, k->name, value, "not none, allowlist or host");
+                snprintf(field, sizeof(((struct sbp_profile *)0)->network), "%s", value);
+                return;
+        case T_HOSTS:
+                set_allowed_hosts(ps, k, index, field, value);
                 return;
         case T_TMP:
                 if (sbd_conf_parse_size(value, &v) < 0 || v < 4096)

@@ -83,7 +83,8 @@ static void put_profile(FILE *f, const struct sbd_conf_profile *p)
         else
                 fprintf(f, "CPUQuota=\n");
         put_time(f, "RuntimeMaxSec", p->p.timeout_ms, "infinity");
-        fprintf(f, "PrivateNetwork=%s\n", strcmp(p->p.network, "host") == 0 ? "no" : "yes");
+        fprintf(f, "Network=%s\n", p->p.network);
+        put_list(f, "AllowedHosts", &p->allowed_hosts);
         put_size(f, "TmpSize", p->p.tmp_size);
         fprintf(f, "TmpInodesMax=%" PRIu64 "\n", p->p.tmp_inodes_max);
         put_size(f, "WorkSizeMax", p->p.work_size_max);

@@ -33,8 +33,10 @@ static bool holds(unsigned bit, const struct sbp_enforced *e, bool private_netwo
         case SBD_REQ_BIT_UID:
                 return e->uid > 0;
         case SBD_REQ_BIT_NETWORK:
-                /* Asked for an empty network namespace: it must be one. */
-                return !private_network || strcmp(e->network, "none") == 0;
+                /* Asked for a network namespace of the job's own (none,
+                 * allowlist): it must be one. */
+                return !private_network || strcmp(e->network, "none") == 0 ||
+                       strcmp(e->network, "allowlist") == 0;
         }
         return false;
 }

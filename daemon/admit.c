@@ -84,7 +84,8 @@ int sbd_admit_exec(struct sbd_conn *c, const struct sbp_exec_params *p, struct s
         r = sbd_quota_exec_check(d, (uint32_t)c->uid, a->charge, err);
         if (r < 0)
                 return r;
-        a->env = sbd_job_env_build(p, d->caps.home, err);
+        a->env = sbd_job_env_build(p, d->caps.home,
+                                   a->limits.policy.network == SB_NETWORK_ALLOWLIST, err);
         if (!a->env)
                 return -EINVAL;
         return 0;

@@ -74,6 +74,11 @@ struct sbd_daemon {
         uint64_t jobs_started;
         uint64_t jobs_failed;
 
+        /* skillbox-proxy's supervisor (egress.c); NULL when no proxy was
+         * found at start (allowlist jobs then fail). Runs as uid_last,
+         * which no job gets. */
+        struct sbd_egress *egress;
+
         struct sbd_list prepared;    /* struct sbd_prepared: the pool (prepared.c) */
         uint32_t prepared_count;
         uint32_t prepared_failures;  /* in a row; the pool pauses at a few */

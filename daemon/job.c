@@ -142,6 +142,7 @@ static void finish(struct sbd_job *j)
         res->tasks_peak = j->exit.tasks_peak;
         d->jobs_running--;
         sbd_quota_job_ended(d, j->owner_uid, j->memory_charge);
+        sbd_job_egress_end(j);
 
         log_info("job %s: %s exit_code=%d signal=%d wall_ms=%" PRIu64 "%s%s", j->id,
                  sbp_job_state_name(state), res->exit_code, res->signal, res->wall_ms,
@@ -312,6 +313,7 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
         struct sb_job_spec spec;
         struct sb_job_mount mounts[SBP_MOUNTS_MAX];
         char unmet[SBP_TEXT_MAX + 1];
+        char egress_err[SBP_TEXT_MAX + 1] = "";
         int r, fd;
 
         if (p->stdin) {
@@ -387,6 +389,14 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
                         r = uv_poll_start(&j->exit_poll, UV_READABLE, on_exit_ready);
                 }
         }
+        if (r == 0 && j->limits.policy.network == SB_NETWORK_ALLOWLIST) {
+                fd = d->ops->egress_listener ? d->ops->egress_listener(j->bj) : SB_HANDLE_NONE;
+                r = fd >= 0 ? sbd_job_egress_start(j, fd) : -EOPNOTSUPP;
+                if (r < 0)
+                        snprintf(egress_err, sizeof(egress_err),
+                                 "network allowlist: egress proxy: %s",
+                                 fd >= 0 ? sbd_errno_name(r) : "no listener from the backend");
+        }
         d->ops->enforced(j->bj, &j->result.enforced);
         if (j->result.enforced.timeout_ms == 0)
                 j->result.enforced.timeout_ms = j->limits.timeout_ms;
@@ -408,6 +418,8 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
                 if (unmet[0])
                         snprintf(j->exit.error, sizeof(j->exit.error),
                                  "Unsupported: not enforced: %s", unmet);
+                else if (egress_err[0])
+                        snprintf(j->exit.error, sizeof(j->exit.error), "%s", egress_err);
                 else
                         snprintf(j->exit.error, sizeof(j->exit.error), "daemon: watch job: %s",
                                  uv_err_name(r));

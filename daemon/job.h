@@ -95,6 +95,20 @@ struct sbd_admission;
 int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, const struct sbp_exec_params *p,
                  const struct sbd_admission *a, struct sbp_error *err);
 
+/* A live job (running or being cleaned up) by id, whoever owns it: for
+ * the daemon's own use, never a client's lookup. */
+struct sbd_job *sbd_job_find(struct sbd_daemon *d, const char *id);
+
+/* ALLOWLIST jobs (job_egress.c): the proxy serves the job on listen_fd, a
+ * socket listening inside the job's network namespace (the caller keeps
+ * and closes its own); what it refuses lands in the job's result.denied.
+ * sbd_job_egress_end() at the job's end. */
+int sbd_job_egress_start(struct sbd_job *j, int listen_fd);
+void sbd_job_egress_end(struct sbd_job *j);
+/* The proxy's report for the egress (egress.h's sbd_egress_denied_fn). */
+void sbd_job_egress_denied(void *daemon, const char *job_id, const char *host, uint16_t port,
+                           uint32_t count);
+
 /* Lookup as seen by c: another user's job is invisible (NULL) unless c is admin. */
 struct sbd_job *sbd_job_lookup(struct sbd_daemon *d, const struct sbd_conn *c, const char *id);
 

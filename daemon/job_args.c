@@ -6,23 +6,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/backend.h"
 #include "daemon/job_args.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define PROXY_URL "http://127.0.0.1:" STR(SB_NETWORK_PROXY_PORT)
 
 /* ---- environment ---- */
 
 /* The environment is built from scratch: nothing of the daemon's leaks in.
  * Returns a NULL-terminated array of borrowed pointers (defaults are static
  * or, for HOME, stored behind the array; the rest point into p->env); free()
- * only the array. home: the backend's HOME for jobs, NULL = /work. */
-char **sbd_job_env_build(const struct sbp_exec_params *p, const char *home,
+ * only the array. home: the backend's HOME for jobs, NULL = /work; proxied:
+ * the job's egress goes through the allowlist proxy on its loopback. */
+char **sbd_job_env_build(const struct sbp_exec_params *p, const char *home, bool proxied,
                          struct sbp_error *err)
 {
         enum { NDEF = 5 };
+        /* Both spellings: curl reads only http_proxy in lowercase, Python
+         * and pip read either, npm reads the uppercase ones. The job's
+         * own loopback never goes through the proxy. */
+        static char *const proxy_env[] = {
+                "HTTP_PROXY=" PROXY_URL,  "http_proxy=" PROXY_URL,
+                "HTTPS_PROXY=" PROXY_URL, "https_proxy=" PROXY_URL,
+                "ALL_PROXY=" PROXY_URL,   "all_proxy=" PROXY_URL,
+                "NO_PROXY=localhost,127.0.0.1,::1",
+                "no_proxy=localhost,127.0.0.1,::1",
+        };
+        size_t nproxy = proxied ? sizeof(proxy_env) / sizeof(proxy_env[0]) : 0;
         static char env_path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
         static char env_lang[] = "LANG=C.UTF-8";
         static char env_tmpdir[] = "TMPDIR=/tmp";
         static char env_user[] = "USER=skillbox";
-        size_t nslots = NDEF + (size_t)p->envc + 1, n = 0, i, k;
+        size_t nslots = NDEF + nproxy + (size_t)p->envc + 1, n = 0, i, k;
         size_t hlen = strlen(home ? home : "/work");
         char **env = calloc(1, nslots * sizeof(char *) + sizeof("HOME=") + hlen);
         char *env_home;
@@ -38,6 +55,8 @@ char **sbd_job_env_build(const struct sbp_exec_params *p, const char *home,
         char *defaults[NDEF] = { env_path, env_home, env_lang, env_tmpdir, env_user };
         for (i = 0; i < NDEF; i++)
                 env[n++] = defaults[i];
+        for (i = 0; i < nproxy; i++)
+                env[n++] = proxy_env[i];
         for (i = 0; i < p->envc; i++) {
                 const char *e = p->env[i], *eq = strchr(e, '=');
                 size_t klen;

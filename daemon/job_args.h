@@ -6,10 +6,12 @@
 
 #include "protocol/sbp.h"
 
-/* The job's environment: the defaults with p->env over them. A
+/* The job's environment: the defaults with p->env over them; proxied adds
+ * the proxy variables (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY, and in
+ * lowercase) naming the allowlist proxy on the job's loopback. A
  * NULL-terminated array of borrowed pointers; free() only the array. NULL
  * with err set on a bad entry or no memory. */
-char **sbd_job_env_build(const struct sbp_exec_params *p, const char *home,
+char **sbd_job_env_build(const struct sbp_exec_params *p, const char *home, bool proxied,
                          struct sbp_error *err);
 
 /* A deep copy of argv (NULL-terminated), NULL on no memory; and its free. */

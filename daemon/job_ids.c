@@ -23,7 +23,7 @@ void sbd_job_uid_release(struct sbd_daemon *d, uint32_t uid)
 
 /* ---- lookup, ids ---- */
 
-static struct sbd_job *job_find(struct sbd_daemon *d, const char *id)
+struct sbd_job *sbd_job_find(struct sbd_daemon *d, const char *id)
 {
         struct sbd_list *pos, *tmp;
 
@@ -38,7 +38,7 @@ static struct sbd_job *job_find(struct sbd_daemon *d, const char *id)
 
 struct sbd_job *sbd_job_lookup(struct sbd_daemon *d, const struct sbd_conn *c, const char *id)
 {
-        struct sbd_job *j = job_find(d, id);
+        struct sbd_job *j = sbd_job_find(d, id);
 
         if (!j)
                 return NULL;
@@ -66,7 +66,7 @@ int sbd_job_id_new(struct sbd_daemon *d, char *id)
                         id[2 * i + 1] = hex[b[i] & 15];
                 }
                 id[12] = '\0';
-                if (!job_find(d, id) && !sbd_prepared_has_id(d, id))
+                if (!sbd_job_find(d, id) && !sbd_prepared_has_id(d, id))
                         return 0;
         }
         return -EEXIST;

@@ -30,6 +30,7 @@
 #include "daemon/conn.h"
 #include "daemon/ctty.h"
 #include "daemon/daemon.h"
+#include "daemon/egress.h"
 #include "daemon/job.h"
 #include "daemon/log.h"
 #include "daemon/quota.h"
@@ -316,6 +317,9 @@ static void check_drained(struct sbd_daemon *d)
                 sbd_job_remove(j);
         }
         close_signals(d);
+        /* The proxy exits once its control socket closes. */
+        sbd_egress_close(d->egress);
+        d->egress = NULL;
         /* The deadline stays armed but no longer keeps the loop alive: the
          * loop ends as soon as the last connection and destroy() are done. */
         uv_unref((uv_handle_t *)&d->drain_timer);
@@ -402,6 +406,8 @@ int main(int argc, char **argv)
         struct sbd_daemon *d = &daemon_state;
         struct sb_backend_config bcfg;
         char errbuf[512];
+        char proxy_buf[PATH_MAX];
+        const char *proxy_path;
         uv_loop_t loop;
         int r, exit_code = 0;
 
@@ -500,10 +506,18 @@ int main(int argc, char **argv)
                         goto out_loop;
                 }
         }
+        /* The range's last uid is the egress proxy's (egress.h): never a
+         * job's, so no job can signal or trace the proxy. */
+        if (d->opt.uid_last <= d->opt.uid_first) {
+                log_error("uid range %u-%u: needs two uids at least (jobs, and the "
+                          "egress proxy's)", d->opt.uid_first, d->opt.uid_last);
+                exit_code = 1;
+                goto out_loop;
+        }
         bcfg = (struct sb_backend_config){
                 .state_dir = d->opt.state_dir,
                 .uid_first = d->opt.uid_first,
-                .uid_last = d->opt.uid_last,
+                .uid_last = d->opt.uid_last - 1,
                 .linux_cfg.cgroup_name = d->opt.cgroup_name,
                 .linux_cfg.notice = backend_notice,
         };
@@ -520,6 +534,16 @@ int main(int argc, char **argv)
                         log_errno(r, "backend %s", d->ops->name);
                 exit_code = 1;
                 goto out_loop;
+        }
+        proxy_path = sbd_egress_proxy_find(proxy_buf, sizeof(proxy_buf));
+        if (!proxy_path)
+                log_warning("no skillbox-proxy beside skillboxd or at %s: jobs with network "
+                            "allowlist will fail", SKILLBOX_PROXY_PATH);
+        else if (!(d->egress = sbd_egress_new(&loop, proxy_path, d->opt.uid_last,
+                                               d->opt.uid_last, sbd_job_egress_denied, d))) {
+                log_error("egress proxy: out of memory");
+                exit_code = 1;
+                goto out_backend;
         }
         if (setup_signals(d) < 0 || sbd_server_listen(d) < 0) {
                 exit_code = 1;
@@ -545,6 +569,8 @@ int main(int argc, char **argv)
         log_info("exiting");
 
 out_backend:
+        sbd_egress_close(d->egress);   /* a start that failed, or the give-up deadline */
+        d->egress = NULL;
         sbd_server_close(d);
 out_loop:
         /* Whatever is left (an aborted start, a failed drain) gets closed so

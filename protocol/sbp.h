@@ -35,6 +35,10 @@
 #define SBP_MOUNTS_MAX       8u          /* exec mounts entries */
 #define SBP_TARGET_MAX       127u        /* exec mounts target path, bytes */
 #define SBP_CWD_MAX          255u        /* exec cwd, bytes */
+#define SBP_ALLOW_HOSTS_MAX  64u         /* exec allow_hosts entries */
+#define SBP_DENIED_MAX       16u         /* result denied entries */
+#define SBP_DENIED_WHAT_MAX  263u        /* one denied entry's what, bytes */
+#define SBP_ALLOW_HOST_MAX   263u        /* one allow_hosts entry, bytes */
 #define SBP_LIST_MAX         256u        /* list entries in one answer (one page) */
 #define SBP_ARGV_KEPT_MAX    4096u       /* argv bytes kept for inspect/list */
 
@@ -122,7 +126,8 @@ struct sbp_enforced {
         bool process_group;
         int64_t uid;             /* job uid; -1 = not changed (wire: nil) */
         int64_t gid;             /* job gid; -1 = not changed (wire: nil) */
-        char network[8];         /* "none" (empty netns), "host", or "" = not isolated */
+        char network[16];        /* "none" (own netns, loopback), "allowlist", "host",
+                                  * or "" = not isolated */
         uint64_t memory_max;     /* bytes enforced; 0 = none */
         uint64_t tasks_max;      /* 0 = none */
         uint32_t cpu_percent;    /* 100 = one CPU; 0 = none */
@@ -136,6 +141,14 @@ struct sbp_enforced {
 };
 
 /* ---- The result record (wait, inspect, job_exit, skillboxctl --json) ---- */
+
+/* Something the sandbox refused the job, and how often. */
+struct sbp_denied {
+        char kind[16];                      /* "network" */
+        char what[SBP_DENIED_WHAT_MAX + 1]; /* network: "host:port" */
+        uint64_t count;
+};
+
 struct sbp_job_result {
         char job[SBP_JOB_ID_MAX + 1];
         enum sbp_job_state state;
@@ -151,6 +164,8 @@ struct sbp_job_result {
         bool output_truncated;
         char error[SBP_TEXT_MAX + 1];  /* "" unless state is failed (wire: nil) */
         struct sbp_enforced enforced;
+        struct sbp_denied denied[SBP_DENIED_MAX];   /* wire: absent when empty */
+        uint32_t n_denied;
 };
 
 /* ---- Method params ---- */
@@ -188,6 +203,9 @@ struct sbp_exec_params {
         } mounts[SBP_MOUNTS_MAX];
         uint32_t nmounts;
         char cwd[SBP_CWD_MAX + 1]; /* the program's working directory; "" = /work */
+        char network[16];          /* "none", "allowlist", "host"; "" = the profile's */
+        char **allow_hosts;        /* host[:port] patterns; implies "allowlist" */
+        uint32_t n_allow_hosts;
 };
 
 /* A mount target the daemon accepts: absolute, normalized (no "//", no "."
@@ -251,7 +269,7 @@ struct sbp_profile {
         uint64_t tmp_inodes_max;         /* files in /tmp (and in /dev/shm) */
         uint64_t work_size_max;          /* a fresh /work's tmpfs size, bytes */
         uint64_t work_inodes_max;        /* files in a fresh /work */
-        char network[8];                 /* "none" or "host" */
+        char network[16];                /* "none", "allowlist" or "host" */
         uint64_t output_max;             /* stdout + stderr bytes; 0 = unlimited */
         bool output_truncate;            /* past output_max: drop output (true) or end the job (false) */
 };

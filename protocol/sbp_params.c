@@ -60,6 +60,10 @@ static const struct sbp_field exec_fields[] = {
                   .aux = offsetof(struct sbp_exec_params, nmounts), .max = SBP_MOUNTS_MAX,
                   .sub = &mount_table),
         SBP_FIELD(struct sbp_exec_params, cwd, SBP_F_STR, SBP_F_OMIT_EMPTY),
+        SBP_FIELD(struct sbp_exec_params, network, SBP_F_STR, SBP_F_OMIT_EMPTY),
+        SBP_FIELD(struct sbp_exec_params, allow_hosts, SBP_F_ARGV, SBP_F_OMIT_EMPTY,
+                  .aux = offsetof(struct sbp_exec_params, n_allow_hosts),
+                  .max = SBP_ALLOW_HOSTS_MAX),
 };
 static const struct sbp_table exec_table = SBP_TABLE(exec_fields);
 static const struct sbp_table *const exec_tabs[] = { &exec_table };
@@ -147,6 +151,30 @@ static int check_mounts(const struct sbp_exec_params *p, struct sbp_error *err)
         return 0;
 }
 
+/* The mode is one of three words; entries name an allowlist, so they imply
+ * it and fit the proxy's entry size (their syntax is the daemon's to check,
+ * with the proxy's parser). */
+static int check_network(struct sbp_exec_params *p, struct sbp_error *err)
+{
+        if (p->network[0] && strcmp(p->network, "none") != 0 &&
+            strcmp(p->network, "allowlist") != 0 && strcmp(p->network, "host") != 0)
+                return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
+                                     "field network: not none, allowlist or host");
+        if (p->n_allow_hosts == 0)
+                return 0;
+        if (p->network[0] && strcmp(p->network, "allowlist") != 0)
+                return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
+                                     "field allow_hosts: only with network allowlist");
+        for (uint32_t i = 0; i < p->n_allow_hosts; i++)
+                if (p->allow_hosts[i][0] == '\0' ||
+                    strlen(p->allow_hosts[i]) > SBP_ALLOW_HOST_MAX)
+                        return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
+                                             "field allow_hosts: entry %u: empty or longer "
+                                             "than %u bytes", i, SBP_ALLOW_HOST_MAX);
+        memcpy(p->network, "allowlist", sizeof("allowlist"));
+        return 0;
+}
+
 int sbp_exec_params_decode(const msgpack_object *params, struct sbp_exec_params *out,
                            struct sbp_error *err)
 {
@@ -174,6 +202,9 @@ int sbp_exec_params_decode(const msgpack_object *params, struct sbp_exec_params 
                                   "field cwd: not an absolute, normalized path");
                 goto fail;
         }
+        r = check_network(out, err);
+        if (r < 0)
+                goto fail;
         return 0;
 fail:
         sbp_exec_params_free(out);

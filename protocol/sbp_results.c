@@ -67,6 +67,13 @@ int sbp_enforced_decode(const msgpack_object *obj, struct sbp_enforced *out)
 
 /* ---- the result record ---- */
 
+static const struct sbp_field denied_fields[] = {
+        SBP_FIELD(struct sbp_denied, kind, SBP_F_STR, SBP_F_REQUIRED),
+        SBP_FIELD(struct sbp_denied, what, SBP_F_STR, SBP_F_REQUIRED),
+        SBP_FIELD(struct sbp_denied, count, SBP_F_U64, 0),
+};
+static const struct sbp_table denied_table = SBP_TABLE(denied_fields);
+
 static const struct sbp_field job_result_fields[] = {
         SBP_FIELD(struct sbp_job_result, job, SBP_F_JOB_ID, SBP_F_REQUIRED),
         SBP_FIELD(struct sbp_job_result, state, SBP_F_STATE, SBP_F_REQUIRED),
@@ -82,6 +89,9 @@ static const struct sbp_field job_result_fields[] = {
         SBP_FIELD(struct sbp_job_result, output_truncated, SBP_F_BOOL, 0),
         SBP_FIELD(struct sbp_job_result, error, SBP_F_STR, SBP_F_NIL_IF_EMPTY),
         SBP_FIELD(struct sbp_job_result, enforced, SBP_F_MAP, 0, .sub = &sbp_enforced_table),
+        SBP_FIELD(struct sbp_job_result, denied, SBP_F_MAPS, SBP_F_OMIT_EMPTY,
+                  .aux = offsetof(struct sbp_job_result, n_denied), .max = SBP_DENIED_MAX,
+                  .sub = &denied_table),
 };
 const struct sbp_table sbp_job_result_table = SBP_TABLE(job_result_fields);
 static const struct sbp_table *const job_result_tabs[] = { &sbp_job_result_table };

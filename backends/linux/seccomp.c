@@ -28,8 +28,8 @@
  *   @system-info   uname, sysinfo, getcpu
  *   @credentials   set*id/setgroups/chown: harmless without capabilities
  *   @sandbox       seccomp and Landlock: a job may restrict itself further
- *   @network-io    socket calls (socket() itself: AF_UNIX, AF_INET/6 with
- *                  network)
+ *   @network-io    socket calls (socket() itself: AF_UNIX, and AF_INET/6
+ *                  stream and datagram: the job's own netns unless host)
  *   @debug         optional: ptrace, process_vm_*, kcmp (gdb, strace)
  * No group grants the keyring calls: the kernel keeps a user keyring per
  * uid for as long as the host runs, not per job, so a key one job adds
@@ -215,6 +215,10 @@ static int add_group(scmp_filter_ctx ctx, const struct sb_seccomp_group *g, char
         return 0;
 }
 
+/* The kernel's SOCK_TYPE_MASK (not in the uapi headers): socket()'s type
+ * without SOCK_NONBLOCK and SOCK_CLOEXEC. */
+#define SOCKET_TYPE_MASK 0xfULL
+
 static int add_arg_rules(scmp_filter_ctx ctx, bool network, char *errbuf, size_t errlen)
 {
         int r;
@@ -233,10 +237,21 @@ static int add_arg_rules(scmp_filter_ctx ctx, bool network, char *errbuf, size_t
         RULE(SCMP_ACT_ALLOW, ioctl, 0);
         RULE(SCMP_ACT_ALLOW, socket, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, U32, AF_UNIX));
         RULE(SCMP_ACT_ALLOW, socketpair, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, U32, AF_UNIX));
-        if (network) {
-                RULE(SCMP_ACT_ALLOW, socket, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, U32, AF_INET));
-                RULE(SCMP_ACT_ALLOW, socket, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, U32, AF_INET6));
-        }
+        /* TCP and UDP in every network mode: a job without the host's
+         * network has a namespace of its own with only lo, so these reach
+         * the job's own loopback and nothing else. Stream and datagram
+         * only (the type without SOCK_NONBLOCK/SOCK_CLOEXEC): raw and
+         * packet sockets stay refused, and so does every other family
+         * (packet, netlink, vsock: routes around the namespace). */
+        (void)network;
+        RULE(SCMP_ACT_ALLOW, socket, 2, SCMP_A0(SCMP_CMP_MASKED_EQ, U32, AF_INET),
+             SCMP_A1(SCMP_CMP_MASKED_EQ, SOCKET_TYPE_MASK, SOCK_STREAM));
+        RULE(SCMP_ACT_ALLOW, socket, 2, SCMP_A0(SCMP_CMP_MASKED_EQ, U32, AF_INET),
+             SCMP_A1(SCMP_CMP_MASKED_EQ, SOCKET_TYPE_MASK, SOCK_DGRAM));
+        RULE(SCMP_ACT_ALLOW, socket, 2, SCMP_A0(SCMP_CMP_MASKED_EQ, U32, AF_INET6),
+             SCMP_A1(SCMP_CMP_MASKED_EQ, SOCKET_TYPE_MASK, SOCK_STREAM));
+        RULE(SCMP_ACT_ALLOW, socket, 2, SCMP_A0(SCMP_CMP_MASKED_EQ, U32, AF_INET6),
+             SCMP_A1(SCMP_CMP_MASKED_EQ, SOCKET_TYPE_MASK, SOCK_DGRAM));
         return 0;
 }
 

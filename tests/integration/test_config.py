@@ -86,7 +86,7 @@ def test_print_config_round_trip(workdir):
                 "MaxJobs=12", "MaxJobsPerUser=3", "RetainSec=90s", "MaxRetainedJobs=",
                 "LogLevel=", "Admins=root", "Clients=@staff nobody", "[Profile default]",
                 "[Profile small]", "MemoryMax=64M", "TasksMax=64", "CPUQuota=100%",
-                "RuntimeMaxSec=90s", "PrivateNetwork=yes", "TmpSize=64M", "TmpInodesMax=8192",
+                "RuntimeMaxSec=90s", "Network=none", "AllowedHosts=", "TmpSize=64M", "TmpInodesMax=8192",
                 "WorkSizeMax=256M", "WorkInodesMax=32768", "OutputMax=16M",
                 "OutputTruncate=no", "ReadOnlyPaths=", "SystemCallFilter=@debug",
                 "Require=rlimits", "AllowedUsers=nobody"):

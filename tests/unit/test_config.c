@@ -392,6 +392,19 @@ static void test_errors(void **state)
                      "500ms) or infinity \"0\"");
         expect_error("[Profile x]\nPrivateNetwork=perhaps\n",
                      "t.conf:2: PrivateNetwork: not a boolean (yes/no) \"perhaps\"");
+        expect_error("[Profile x]\nNetwork=yes\n",
+                     "t.conf:2: Network: not none, allowlist or host \"yes\"");
+        /* The proxy's parser decides: a bare IPv6 literal, a port out of
+         * range, a character no host name has. */
+        expect_error("[Profile x]\nAllowedHosts=pypi.org ::1\n",
+                     "t.conf:2: AllowedHosts: not an allowlist entry (host, host:port, "
+                     "*.suffix[:port], [v6][:port]) \"::1\"");
+        expect_error("[Profile x]\nAllowedHosts=a.org:70000\n",
+                     "t.conf:2: AllowedHosts: not an allowlist entry (host, host:port, "
+                     "*.suffix[:port], [v6][:port]) \"a.org:70000\"");
+        expect_error("[Profile x]\nAllowedHosts=http://a.org\n",
+                     "t.conf:2: AllowedHosts: not an allowlist entry (host, host:port, "
+                     "*.suffix[:port], [v6][:port]) \"http://a.org\"");
         expect_error("[Profile x]\nReadOnlyPaths=/srv\n",
                      "t.conf:2: ReadOnlyPaths: not supported: the job's file system is fixed "
                      "(system directories read-only, /work and /tmp private); leave it empty "
@@ -528,6 +541,34 @@ static void assert_conf_equal(const struct sbd_conf *a, const struct sbd_conf *b
         free(tb);
 }
 
+/* AllowedHosts= is bounded as a job's policy is: 64 entries, 4096 bytes;
+ * Network=allowlist without entries is allowed (every host refused). */
+static void test_allowed_hosts_bounds(void **state)
+{
+        struct sbd_conf_errors errs = { 0 };
+        char text[8192];
+        size_t used;
+        struct sbd_conf *c;
+        unsigned i;
+
+        (void)state;
+        /* A line holds at most 198 bytes: the key repeated appends. */
+        used = (size_t)snprintf(text, sizeof(text), "[Profile x]");
+        for (i = 0; i < 64; i++)
+                used += (size_t)snprintf(text + used, sizeof(text) - used, "%sh%u.org",
+                                         i % 16 ? " " : "\nAllowedHosts=", i);
+        assert_int_equal(apply(&c, text, &errs), 0);
+        assert_int_equal(sbd_conf_profile_find(c, "x")->allowed_hosts.n, 64);
+        sbd_conf_free(c);
+        snprintf(text + used, sizeof(text) - used, "\nAllowedHosts=one-more.org\n");
+        expect_error(text, "t.conf:6: AllowedHosts: more than 64 entries or 4096 bytes in all "
+                           "\"...\"");
+        assert_int_equal(apply(&c, "[Profile x]\nNetwork=allowlist\n", &errs), 0);
+        assert_string_equal(sbd_conf_profile_find(c, "x")->p.network, "allowlist");
+        assert_int_equal(sbd_conf_profile_find(c, "x")->allowed_hosts.n, 0);
+        sbd_conf_free(c);
+}
+
 /* The printed configuration parses to the same configuration. */
 static void test_round_trip(void **state)
 {
@@ -540,13 +581,16 @@ static void test_round_trip(void **state)
                                "[Access]\nClients=\n"
                                "[Profile odd]\nMemoryMax=1536K\nOutputMax=1000\nCPUQuota=\n"
                                "RuntimeMaxSec=90s\nSystemCallFilter=@basic-io\n"
-                               "AllowedUsers=@x y\n", &errs), 0);
+                               "AllowedUsers=@x y\nNetwork=allowlist\n"
+                               "AllowedHosts=pypi.org *.example.org:8443 [::1]:3000\n", &errs), 0);
         text = sbd_conf_format(c);
         assert_non_null(text);
         assert_non_null(strstr(text, "MemoryMax=1536K\n"));
         assert_non_null(strstr(text, "RuntimeMaxSec=90s\n"));
         assert_non_null(strstr(text, "RetainSec=1500ms\n"));
         assert_non_null(strstr(text, "CPUQuota=\n"));
+        assert_non_null(strstr(text, "Network=allowlist\n"
+                                     "AllowedHosts=pypi.org *.example.org:8443 [::1]:3000\n"));
         again = builtin();
         assert_int_equal(sbd_conf_apply_text(again, "printed", text, &errs), 0);
         assert_int_equal(errs.n, 0);
@@ -617,6 +661,7 @@ int main(void)
                 cmocka_unit_test(test_many_errors),
                 cmocka_unit_test(test_file),
                 cmocka_unit_test(test_round_trip),
+                cmocka_unit_test(test_allowed_hosts_bounds),
                 cmocka_unit_test(test_require),
         };
 

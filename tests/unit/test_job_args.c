@@ -131,6 +131,57 @@ static void test_cut_at_utf8_boundary(void **state)
         sbd_job_argv_free(v);
 }
 
+static const char *env_get(char **env, const char *key)
+{
+        size_t kl = strlen(key);
+
+        for (; *env; env++)
+                if (strncmp(*env, key, kl) == 0 && (*env)[kl] == '=')
+                        return *env + kl + 1;
+        return NULL;
+}
+
+/* An allowlist job's environment names the proxy on its loopback, in both
+ * spellings, and keeps the job's own loopback direct; other jobs get none
+ * of it; the client's env still wins. */
+static void test_env_proxy(void **state)
+{
+        static const char *const keys[] = { "HTTP_PROXY", "http_proxy", "HTTPS_PROXY",
+                                            "https_proxy", "ALL_PROXY", "all_proxy" };
+        char *client_env[] = { "https_proxy=http://127.0.0.1:9", NULL };
+        char *argv[] = { "true", NULL };
+        struct sbp_exec_params p;
+        struct sbp_error err;
+        char **env;
+        size_t i;
+
+        (void)state;
+        memset(&p, 0, sizeof(p));
+        p.argv = argv;
+        p.argc = 1;
+        env = sbd_job_env_build(&p, NULL, false, &err);
+        assert_non_null(env);
+        assert_null(env_get(env, "HTTP_PROXY"));
+        assert_null(env_get(env, "no_proxy"));
+        free(env);
+
+        env = sbd_job_env_build(&p, NULL, true, &err);
+        assert_non_null(env);
+        for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+                assert_string_equal(env_get(env, keys[i]), "http://127.0.0.1:3128");
+        assert_string_equal(env_get(env, "NO_PROXY"), "localhost,127.0.0.1,::1");
+        assert_string_equal(env_get(env, "no_proxy"), "localhost,127.0.0.1,::1");
+        assert_string_equal(env_get(env, "HOME"), "/work");
+        free(env);
+
+        p.env = client_env;
+        p.envc = 1;
+        env = sbd_job_env_build(&p, NULL, true, &err);
+        assert_non_null(env);
+        assert_string_equal(env_get(env, "https_proxy"), "http://127.0.0.1:9");
+        free(env);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -139,6 +190,7 @@ int main(void)
                 cmocka_unit_test(test_long_entry_cut),
                 cmocka_unit_test(test_many_entries_dropped),
                 cmocka_unit_test(test_cut_at_utf8_boundary),
+                cmocka_unit_test(test_env_proxy),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

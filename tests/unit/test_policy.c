@@ -57,7 +57,8 @@ static void test_merge_makes_policy(void **state)
         assert_true(l.policy.memory_max == 512ull << 20);
         assert_true(l.policy.tasks_max == 64);
         assert_int_equal(l.policy.cpu_percent, 100);
-        assert_false(l.policy.network);
+        assert_int_equal(l.policy.network, SB_NETWORK_NONE);
+        assert_int_equal(l.policy.n_allow_hosts, 0);
         assert_true(l.policy.tmp_size == 64ull << 20);
         assert_true(l.policy.tmp_inodes_max == 8192);
         assert_true(l.policy.work_size_max == 256ull << 20);
@@ -157,12 +158,128 @@ static void test_merge_network_and_groups(void **state)
         assert_non_null(p);
         memset(&req, 0, sizeof(req));
         merge_ok(p, &req, &l);
-        assert_true(l.policy.network);
+        assert_int_equal(l.policy.network, SB_NETWORK_HOST);
         assert_string_equal(l.policy.syscall_allow[0], "@debug");
         assert_string_equal(l.policy.syscall_allow[1], "@network-io");
         assert_null(l.policy.syscall_allow[2]);
         assert_ptr_equal(l.policy.syscall_allow[0], sbd_conf_syscall_group("@debug"));
         sbd_conf_free(c);
+}
+
+/* The network modes, from a profile and narrowed by a request: a request
+ * can only go down host > allowlist > none, and its allowlist must lie
+ * within the profile's; asking for more is PermissionDenied. */
+static void merge_err(const struct sbd_conf_profile *p, const struct sbp_exec_params *req,
+                      enum sbp_error_code code, const char *msg_part)
+{
+        struct sbp_error err;
+        struct sbd_limits l;
+
+        memset(&err, 0, sizeof(err));
+        assert_true(sbd_profile_merge(p, req, &l, &err) < 0);
+        assert_int_equal(err.code, code);
+        if (!strstr(err.message, msg_part))
+                fail_msg("'%s' lacks '%s'", err.message, msg_part);
+}
+
+static void test_merge_network_modes(void **state)
+{
+        struct sbd_conf *c = conf_with("[Profile adm]\nNetwork=host\n"
+                                       "[Profile pkg]\nNetwork=allowlist\n"
+                                       "AllowedHosts=pypi.org *.example.org:8443 localhost:3000\n"
+                                       "[Profile shut]\nPrivateNetwork=yes\n");
+        const struct sbd_conf_profile *adm = sbd_conf_profile_find(c, "adm");
+        const struct sbd_conf_profile *pkg = sbd_conf_profile_find(c, "pkg");
+        const struct sbd_conf_profile *shut = sbd_conf_profile_find(c, "shut");
+        char *ok_hosts[] = { "pypi.org:443", "a.b.example.org:8443", "localhost:3000", NULL };
+        char *sub_hosts[] = { "*.b.example.org:8443", NULL };
+        char *bad_port[] = { "pypi.org:8080", NULL };
+        char *bad_host[] = { "evil.org", NULL };
+        char *bare_suffix[] = { "example.org:8443", NULL };
+        char *not_entry[] = { "a b", NULL };
+        struct sbp_exec_params req;
+        struct sbd_limits l;
+        const char *h;
+
+        (void)state;
+        assert_non_null(adm);
+        assert_non_null(pkg);
+        assert_non_null(shut);
+        memset(&req, 0, sizeof(req));
+
+        /* No request: the profile's mode and entries. */
+        merge_ok(pkg, &req, &l);
+        assert_int_equal(l.policy.network, SB_NETWORK_ALLOWLIST);
+        assert_int_equal(l.policy.n_allow_hosts, 3);
+        h = sb_policy_allow_host_next(&l.policy, NULL);
+        assert_string_equal(h, "pypi.org");
+        h = sb_policy_allow_host_next(&l.policy, h);
+        assert_string_equal(h, "*.example.org:8443");
+        h = sb_policy_allow_host_next(&l.policy, h);
+        assert_string_equal(h, "localhost:3000");
+        assert_null(sb_policy_allow_host_next(&l.policy, h));
+        merge_ok(shut, &req, &l);
+        assert_int_equal(l.policy.network, SB_NETWORK_NONE);
+
+        /* Narrowing is allowed. */
+        strcpy(req.network, "none");
+        merge_ok(pkg, &req, &l);
+        assert_int_equal(l.policy.network, SB_NETWORK_NONE);
+        assert_int_equal(l.policy.n_allow_hosts, 0);
+        strcpy(req.network, "allowlist");
+        merge_ok(adm, &req, &l);
+        assert_int_equal(l.policy.network, SB_NETWORK_ALLOWLIST);
+
+        /* Widening is not. */
+        strcpy(req.network, "host");
+        merge_err(shut, &req, SBP_E_PERMISSION_DENIED, "network host exceeds the profile's none");
+        merge_err(pkg, &req, SBP_E_PERMISSION_DENIED, "exceeds the profile's allowlist");
+        strcpy(req.network, "allowlist");
+        merge_err(shut, &req, SBP_E_PERMISSION_DENIED, "exceeds the profile's none");
+
+        /* A request's entries: each within one of the profile's. */
+        req.allow_hosts = ok_hosts;
+        req.n_allow_hosts = 3;
+        merge_ok(pkg, &req, &l);
+        assert_int_equal(l.policy.n_allow_hosts, 3);
+        assert_string_equal(sb_policy_allow_host_next(&l.policy, NULL), "pypi.org:443");
+        req.allow_hosts = sub_hosts;
+        req.n_allow_hosts = 1;
+        merge_ok(pkg, &req, &l);
+        req.allow_hosts = bad_port;
+        merge_err(pkg, &req, SBP_E_PERMISSION_DENIED, "pypi.org:8080 is not within");
+        req.allow_hosts = bad_host;
+        merge_err(pkg, &req, SBP_E_PERMISSION_DENIED, "evil.org is not within");
+        req.allow_hosts = bare_suffix;
+        merge_err(pkg, &req, SBP_E_PERMISSION_DENIED, "not within");
+        req.allow_hosts = not_entry;
+        merge_err(pkg, &req, SBP_E_INVALID_ARGUMENT, "allow_hosts: entry 0");
+        /* A host profile allows any entry. */
+        req.allow_hosts = bad_host;
+        merge_ok(adm, &req, &l);
+        assert_string_equal(sb_policy_allow_host_next(&l.policy, NULL), "evil.org");
+        sbd_conf_free(c);
+}
+
+/* The allowlist's bounds: entries and bytes. */
+static void test_policy_allow_hosts_bounds(void **state)
+{
+        struct sb_policy p;
+        char entry[300];
+        unsigned i;
+
+        (void)state;
+        memset(&p, 0, sizeof(p));
+        for (i = 0; i < SB_POLICY_ALLOW_HOSTS_MAX; i++)
+                assert_int_equal(sb_policy_allow_host_add(&p, "a.org"), 0);
+        assert_int_equal(sb_policy_allow_host_add(&p, "a.org"), -E2BIG);
+        memset(&p, 0, sizeof(p));
+        memset(entry, 'a', 250);
+        entry[250] = '\0';
+        for (i = 0; i < SB_POLICY_ALLOW_HOSTS_BYTES / 251; i++)
+                assert_int_equal(sb_policy_allow_host_add(&p, entry), 0);
+        assert_int_equal(sb_policy_allow_host_add(&p, entry), -E2BIG);
+        assert_int_equal(p.n_allow_hosts, SB_POLICY_ALLOW_HOSTS_BYTES / 251);
 }
 
 static struct sb_policy base_policy(void)
@@ -203,7 +320,9 @@ static void test_equal_every_field(void **state)
         DIFFERS(b.memory_max--);
         DIFFERS(b.tasks_max++);
         DIFFERS(b.cpu_percent = 50);
-        DIFFERS(b.network = true);
+        DIFFERS(b.network = SB_NETWORK_HOST);
+        DIFFERS(b.network = SB_NETWORK_ALLOWLIST);
+        DIFFERS(assert_int_equal(sb_policy_allow_host_add(&b, "pypi.org"), 0));
         DIFFERS(b.tmp_size = 0);
         DIFFERS(b.tmp_inodes_max = 1);
         DIFFERS(b.work_size_max = 1);
@@ -272,6 +391,8 @@ int main(void)
                 cmocka_unit_test(test_merge_refuses_looser),
                 cmocka_unit_test(test_merge_output),
                 cmocka_unit_test(test_merge_network_and_groups),
+                cmocka_unit_test(test_merge_network_modes),
+                cmocka_unit_test(test_policy_allow_hosts_bounds),
                 cmocka_unit_test(test_equal_every_field),
                 cmocka_unit_test(test_equal_groups),
                 cmocka_unit_test(test_spec_init),

@@ -202,6 +202,51 @@ static void test_exec_params(void **state)
         sbp_exec_params_free(&out);
 }
 
+/* network and allow_hosts: entries imply allowlist; another mode with
+ * entries, or a mode that does not exist, is InvalidArgument. */
+static void test_exec_params_network(void **state)
+{
+        struct ctx *c = *state;
+        char *argv[] = { "true", NULL };
+        char *hosts[] = { "pypi.org", "*.example.org:8443", NULL };
+        struct sbp_exec_params in = { .argv = argv, .argc = 1, .allow_hosts = hosts,
+                                      .n_allow_hosts = 2 }, out;
+
+        sbp_pack_request_begin(&c->pk, 1, "exec");
+        sbp_exec_params_pack(&c->pk, &in);
+        assert_int_equal(roundtrip(c), 1);
+        assert_int_equal(sbp_exec_params_decode(&c->msg.params, &out, &c->err), 0);
+        assert_string_equal(out.network, "allowlist");
+        assert_int_equal(out.n_allow_hosts, 2);
+        assert_string_equal(out.allow_hosts[1], "*.example.org:8443");
+        sbp_exec_params_free(&out);
+        assert_null(out.allow_hosts);
+
+        strcpy(in.network, "none");
+        sbp_pack_request_begin(&c->pk, 2, "exec");
+        sbp_exec_params_pack(&c->pk, &in);
+        assert_int_equal(roundtrip(c), 1);
+        assert_err(c, sbp_exec_params_decode(&c->msg.params, &out, &c->err),
+                   SBP_E_INVALID_ARGUMENT, "only with network allowlist");
+
+        in.n_allow_hosts = 0;
+        in.allow_hosts = NULL;
+        strcpy(in.network, "open");
+        sbp_pack_request_begin(&c->pk, 3, "exec");
+        sbp_exec_params_pack(&c->pk, &in);
+        assert_int_equal(roundtrip(c), 1);
+        assert_err(c, sbp_exec_params_decode(&c->msg.params, &out, &c->err),
+                   SBP_E_INVALID_ARGUMENT, "not none, allowlist or host");
+
+        strcpy(in.network, "host");
+        sbp_pack_request_begin(&c->pk, 4, "exec");
+        sbp_exec_params_pack(&c->pk, &in);
+        assert_int_equal(roundtrip(c), 1);
+        assert_int_equal(sbp_exec_params_decode(&c->msg.params, &out, &c->err), 0);
+        assert_string_equal(out.network, "host");
+        sbp_exec_params_free(&out);
+}
+
 static void test_job_params(void **state)
 {
         struct ctx *c = *state;
@@ -325,6 +370,21 @@ static void test_job_result(void **state)
         assert_memory_equal(&in, &out, sizeof(in));
         assert_string_equal(out.error, "pivot_root: EINVAL");
         assert_int_equal(out.exit_code, 0);
+
+        /* What was refused, when anything was; absent otherwise. */
+        in.n_denied = 2;
+        strcpy(in.denied[0].kind, "network");
+        strcpy(in.denied[0].what, "pypi.org:443");
+        in.denied[0].count = 3;
+        strcpy(in.denied[1].kind, "network");
+        strcpy(in.denied[1].what, "[::1]:22");
+        in.denied[1].count = 1;
+        sbp_pack_response_begin(&c->pk, 13);
+        sbp_job_result_pack(&c->pk, &in);
+        assert_int_equal(roundtrip(c), 1);
+        assert_int_equal(sbp_job_result_decode(&c->msg.result, &out), 0);
+        assert_memory_equal(&in, &out, sizeof(in));
+        assert_string_equal(out.denied[1].what, "[::1]:22");
 }
 
 static void test_lenient_results(void **state)
@@ -1345,6 +1405,7 @@ int main(void)
                 T(test_hello_params),
                 T(test_empty_params_array),
                 T(test_exec_params),
+                T(test_exec_params_network),
                 T(test_job_params),
                 T(test_empty_params),
                 T(test_list_params),

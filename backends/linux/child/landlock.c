@@ -17,7 +17,7 @@
  *   /dev/pts          read + write + device ioctls (the job's devpts
  *                     instance: its ptmx and the ptys it opened)
  *   /tmp, /work       read + write + execute
- *   TCP               bind and connect refused when the network is none (ABI 4)
+ *   TCP               not restricted: the network namespace decides (see below)
  *   scope             abstract unix sockets and signals confined to the job
  *                     (ABI 6)
  *
@@ -163,9 +163,11 @@ int sb_linux_landlock_apply(const struct sb_spawn_plan *p, const char **step, co
                 return 0;
         memset(&attr, 0, sizeof(attr));
         attr.handled_access_fs = fs_rights(abi);
-        if (abi >= 4 && !network)
-                attr.handled_access_net = LANDLOCK_ACCESS_NET_BIND_TCP |
-                                          LANDLOCK_ACCESS_NET_CONNECT_TCP;
+        /* TCP is left alone: Landlock's net rules name ports, not
+         * addresses, so they cannot allow the job's own loopback (servers
+         * and clients on 127.0.0.1 and ::1) and refuse the rest. The job's
+         * network namespace (only lo, unless the host's) does that. */
+        (void)network;
         if (abi >= 6)
                 attr.scoped = LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL;
         ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0U);
