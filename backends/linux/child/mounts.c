@@ -9,7 +9,12 @@
  *                a host symlink becomes the same symlink, a directory a
  *                ro nosuid nodev bind; absent ones are skipped
  *   /etc         passwd, group, hosts, hostname generated; ld.so.cache,
- *                alternatives, localtime, nsswitch.conf bound ro if present
+ *                alternatives, localtime, nsswitch.conf, ssl, ca-certificates,
+ *                ca-certificates.conf, fonts, os-release, mime.types,
+ *                services, protocols, locale.alias bound ro noexec if present.
+ *                hosts is the job's own (localhost only): the host's may
+ *                name internal machines a job has no business learning, and
+ *                the job's network namespace could not reach them anyway
  *   /proc        fresh proc of the job's pid ns (nosuid nodev noexec,
  *                hidepid=2: the init is not the job's to see);
  *                proc_ro[] bound read-only over
@@ -130,10 +135,11 @@ static int make_dir(const char *path, mode_t mode, char *step, size_t steplen)
         return 0;
 }
 
-/* A host entry of the root: the same symlink, or a bind (its flags come
- * from the one recursive mount_setattr over the root, see below). */
-static int host_path(const struct sb_spawn_plan *p, const struct sb_plan_host *h, char *step,
-                     size_t steplen)
+/* A host entry of the root: the same symlink, or a bind with set added (ro
+ * nosuid nodev come from the one recursive mount_setattr over the root,
+ * see below). */
+static int host_path(const struct sb_spawn_plan *p, const struct sb_plan_host *h, uint64_t set,
+                     char *step, size_t steplen)
 {
         const char *name = sb_plan_s(p, h->name);
         char src[300];
@@ -163,7 +169,7 @@ static int host_path(const struct sb_spawn_plan *p, const struct sb_plan_host *h
         }
         if (r < 0)
                 return r;
-        return bind_mount(src, name, 0, step, steplen, name);
+        return bind_mount(src, name, set, step, steplen, name);
 }
 
 /* Kernel tunables and triggers: readable, never writable. */
@@ -319,7 +325,7 @@ int sb_linux_mounts(const struct sb_spawn_plan *p, const int *fd, char *step, si
             (r = bind_mount("/usr", "usr", 0, step, steplen, "usr")) < 0)
                 return r;
         for (int i = 0; i < SB_PLAN_TOP_MAX; i++)
-                if ((r = host_path(p, &p->top[i], step, steplen)) < 0)
+                if ((r = host_path(p, &p->top[i], 0, step, steplen)) < 0)
                         return r;
 
         if ((r = make_dir("etc", 0755, step, steplen)) < 0 ||
@@ -328,8 +334,9 @@ int sb_linux_mounts(const struct sb_spawn_plan *p, const int *fd, char *step, si
             (r = make_file("etc/hosts", "127.0.0.1 localhost skillbox\n::1 localhost\n", step, steplen)) < 0 ||
             (r = make_file("etc/hostname", "skillbox\n", step, steplen)) < 0)
                 return r;
+        /* Configuration, never programs: noexec. */
         for (int i = 0; i < SB_PLAN_ETC_MAX; i++)
-                if ((r = host_path(p, &p->etc[i], step, steplen)) < 0)
+                if ((r = host_path(p, &p->etc[i], MOUNT_ATTR_NOEXEC, step, steplen)) < 0)
                         return r;
         if ((r = make_dir("proc", 0555, step, steplen)) < 0 ||
             (r = make_dir("dev", 0755, step, steplen)) < 0 ||

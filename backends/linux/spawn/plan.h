@@ -20,10 +20,10 @@
 
 #include "protocol/sbp.h"
 
-#define SB_SPAWN_PLAN_VERSION 1u
+#define SB_SPAWN_PLAN_VERSION 2u
 
 #define SB_PLAN_TOP_MAX 6       /* bin sbin lib lib32 lib64 libx32 */
-#define SB_PLAN_ETC_MAX 4       /* ld.so.cache alternatives localtime nsswitch.conf */
+#define SB_PLAN_ETC_MAX 13      /* SB_LINUX_ETC_MAX: linux.c etc_names */
 #define SB_PLAN_CG_MAX 8        /* cgroup hierarchies (SB_CGROUP_BASES_MAX) */
 
 #define SB_PLAN_ARGS_MAX 4096u                  /* argv + envp entries */
