@@ -92,3 +92,36 @@ def test_hosts_is_the_jobs_own(daemon):
     assert res["exit_code"] == 0, res
     names = {w for line in res["stdout"].splitlines() for w in line.split()[1:]}
     assert names == {"localhost", "skillbox"}
+
+
+def _cgroup_v2_host():
+    return os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+
+
+def test_job_reads_its_memory_limit_and_cannot_write_it(daemon):
+    """Runtimes (Node, the JVM, Go) size their heaps by the cgroup limit they
+    find under /sys/fs/cgroup: the job's own must be there, read-only."""
+    limit = 96 * 1024 * 1024
+    f = "/sys/fs/cgroup/memory.max" if _cgroup_v2_host() else \
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes"
+    res = run_json(daemon, "sh", "-c", f"cat {f}; echo 1 > {f} 2>/dev/null; echo rc=$?; "
+                                       f"cat {f}; ls /sys",
+                   opts=("--memory", "96M"))
+    assert res["exit_code"] == 0, res
+    lines = res["stdout"].split()
+    assert lines[0] == str(limit), res
+    assert lines[1] != "rc=0" and lines[2] == str(limit), res
+    # Nothing of /sys but the cgroup tree.
+    assert lines[3:] == ["fs"], res
+
+
+def test_job_cgroup_is_its_own_not_its_parents(daemon):
+    """The tree shown is the job's cgroup alone: no sibling job cgroups and
+    no parent's files (a job cgroup has no child cgroups of its own)."""
+    d = "/sys/fs/cgroup" if _cgroup_v2_host() else "/sys/fs/cgroup/memory"
+    res = run_json(daemon, "sh", "-c", f"find {d} -mindepth 1 -type d | wc -l; "
+                                       f"grep -c . {d}/cgroup.procs")
+    assert res["exit_code"] == 0, res
+    dirs, procs = res["stdout"].split()
+    assert dirs == "0", res
+    assert int(procs) >= 1, res

@@ -22,7 +22,13 @@
  *                empty read-only tmpfs over a directory; only the first of
  *                each kind is made, the others are binds of it, which copy
  *                its flags); absent ones skipped
- *   /sys         absent: nothing of it is mounted
+ *   /sys         only /sys/fs/cgroup: directories in the root tmpfs, and
+ *                the job's own cgroup directory (the path the daemon made,
+ *                never a client's) bound ro nosuid nodev noexec: on v2 at
+ *                /sys/fs/cgroup, on v1 each hierarchy at
+ *                /sys/fs/cgroup/<controllers>, so runtimes read their
+ *                memory limit where they look for it; the rest of /sys
+ *                (devices, firmware, the host's other cgroups) stays absent
  *   /dev         read-only tmpfs with the null zero full random urandom
  *                tty nodes made in it, fd/stdin/stdout/stderr links,
  *                /dev/shm tmpfs
@@ -170,6 +176,40 @@ static int host_path(const struct sb_spawn_plan *p, const struct sb_plan_host *h
         if (r < 0)
                 return r;
         return bind_mount(src, name, set, step, steplen, name);
+}
+
+/* The job's cgroup directories at /sys/fs/cgroup (see the top). Bound from
+ * the paths the daemon created for this job (under its own subtree, only
+ * root may write there): the job sees its limits and usage, nothing of its parents or
+ * siblings, and writes none of it (read-only mount; the files are root's
+ * anyway). The flags are set here on each tree; the recursive one over the
+ * root comes after and only adds. */
+static int make_sys_cgroup(const struct sb_spawn_plan *p, char *step,
+                           size_t steplen)
+{
+        char dst[64];
+        int r;
+
+        if (!p->ncg || (p->flags & SB_PLAN_CG_FAKE))
+                return 0;
+        if ((r = make_dir("sys", 0555, step, steplen)) < 0 ||
+            (r = make_dir("sys/fs", 0555, step, steplen)) < 0 ||
+            (r = make_dir("sys/fs/cgroup", 0555, step, steplen)) < 0)
+                return r;
+        for (uint32_t i = 0; i < p->ncg && i < SB_PLAN_CG_MAX; i++) {
+                const char *name = sb_plan_s(p, p->cg_name[i]);
+                const char *src = sb_plan_s(p, p->cg_src[i]);
+
+                /* The plan checked the name: one component of at most
+                 * SB_PLAN_CG_NAME_MAX bytes, "" only for a lone hierarchy. */
+                set_step(dst, sizeof(dst), "sys/fs/cgroup", *name ? "/" : NULL, name, NULL);
+                if (*name && (r = make_dir(dst, 0555, step, steplen)) < 0)
+                        return r;
+                if ((r = bind_mount(src, dst, ATTR_RO_NOSUID_NODEV | MOUNT_ATTR_NOEXEC, step,
+                                    steplen, dst)) < 0)
+                        return r;
+        }
+        return 0;
 }
 
 /* Kernel tunables and triggers: readable, never writable. */
@@ -338,6 +378,8 @@ int sb_linux_mounts(const struct sb_spawn_plan *p, const int *fd, char *step, si
         for (int i = 0; i < SB_PLAN_ETC_MAX; i++)
                 if ((r = host_path(p, &p->etc[i], MOUNT_ATTR_NOEXEC, step, steplen)) < 0)
                         return r;
+        if ((r = make_sys_cgroup(p, step, steplen)) < 0)
+                return r;
         if ((r = make_dir("proc", 0555, step, steplen)) < 0 ||
             (r = make_dir("dev", 0755, step, steplen)) < 0 ||
             (r = make_dir("tmp", 01777, step, steplen)) < 0 ||
