@@ -73,6 +73,7 @@ struct sb_linux_binds {
         int trees[SBP_MOUNTS_MAX];      /* detached mounts for the extra targets; -1 = unused */
         char targets[SBP_MOUNTS_MAX][SBP_TARGET_MAX + 1];
         bool read_only[SBP_MOUNTS_MAX];
+        bool is_file[SBP_MOUNTS_MAX];   /* one regular file, bound onto a file target */
         uint32_t n;
         int chown_fd;                   /* workdir fd kept for the ownership fix; -1 = none */
         uid_t job_uid, owner_uid;

@@ -155,7 +155,7 @@ int sb_spawn_plan_check(const struct sb_spawn_plan *p, size_t len, int nfds)
                 const struct sb_plan_bind *bd = &p->binds[i];
 
                 if (!str_ok(p, bd->target) || bd->target.len > SBP_TARGET_MAX ||
-                    sb_plan_s(p, bd->target)[0] != '/' || bd->read_only > 1 ||
+                    sb_plan_s(p, bd->target)[0] != '/' || bd->read_only > 1 || bd->is_file > 1 ||
                     p->fd_index[SB_PLAN_FD_TREES + i] < 0)
                         return -EPROTO;
         }

@@ -20,7 +20,7 @@
 
 #include "protocol/sbp.h"
 
-#define SB_SPAWN_PLAN_VERSION 3u
+#define SB_SPAWN_PLAN_VERSION 4u
 
 #define SB_PLAN_TOP_MAX 6       /* bin sbin lib lib32 lib64 libx32 */
 #define SB_PLAN_ETC_MAX 13      /* SB_LINUX_ETC_MAX: linux.c etc_names */
@@ -63,6 +63,7 @@ struct sb_plan_host {
 struct sb_plan_bind {
         struct sb_plan_str target;      /* absolute path in the job */
         uint32_t read_only;
+        uint32_t is_file;               /* the target is made a file, not a directory */
 };
 
 enum {

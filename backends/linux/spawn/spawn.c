@@ -158,6 +158,7 @@ int sb_linux_spawn_plan(struct sb_plan_builder *pb, const struct sb_backend *b,
         for (uint32_t i = 0; i < j->binds.n && i < SBP_MOUNTS_MAX; i++) {
                 p->binds[i].target = sb_plan_add_str(pb, j->binds.targets[i]);
                 p->binds[i].read_only = j->binds.read_only[i];
+                p->binds[i].is_file = j->binds.is_file[i];
         }
 
         p->argc = argc;
