@@ -297,6 +297,9 @@ extern const struct sb_backend_ops sb_backend_linux_ops;
  * -ENOTDIR, -EPERM (on procfs, sysfs or another kernel file system), -EBADF
  * (opened write-only: neither O_PATH nor readable), or -errno of fstat. */
 int sb_backend_check_dir_fd(sb_handle fd);
+/* The same for a mount's fd, which may also be a regular file (-ENOTDIR:
+ * neither). */
+int sb_backend_check_mount_fd(sb_handle fd);
 
 /* Look a backend up by name ("linux", "posix"); NULL if not built. */
 const struct sb_backend_ops *sb_backend_find(const char *name);

@@ -7,6 +7,7 @@
  * because the daemon calls it for every backend.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #ifdef __linux__
@@ -16,14 +17,14 @@
 
 #include "backends/backend.h"
 
-int sb_backend_check_dir_fd(sb_handle fd)
+static int check_fd(sb_handle fd, bool file_ok)
 {
         struct stat st;
         int fl;
 
         if (fstat(fd, &st) < 0)
                 return -errno;
-        if (!S_ISDIR(st.st_mode))
+        if (!S_ISDIR(st.st_mode) && !(file_ok && S_ISREG(st.st_mode)))
                 return -ENOTDIR;
 #ifdef __linux__
         struct statfs sfs;
@@ -52,4 +53,15 @@ int sb_backend_check_dir_fd(sb_handle fd)
         if (!(fl & O_PATH) && (fl & O_ACCMODE) == O_WRONLY)
                 return -EBADF;
         return 0;
+}
+
+int sb_backend_check_dir_fd(sb_handle fd)
+{
+        return check_fd(fd, false);
+}
+
+/* A mount's source may also be one regular file (bound onto a file). */
+int sb_backend_check_mount_fd(sb_handle fd)
+{
+        return check_fd(fd, true);
 }

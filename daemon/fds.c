@@ -93,7 +93,8 @@ void sbd_fds_end_message(struct sbd_conn *c)
 /* A received fd a job may see: a directory on a real file system (not
  * procfs, sysfs or another kernel pseudo fs), O_PATH or readable. The rules
  * are the backends' (sb_backend_check_dir_fd); this names the failure. */
-static int check_dir(struct sbd_conn *c, uint32_t index, const char *what, struct sbp_error *err)
+static int check_dir(struct sbd_conn *c, uint32_t index, const char *what, bool file_ok,
+                     struct sbp_error *err)
 {
         const char *why;
         int r;
@@ -102,12 +103,13 @@ static int check_dir(struct sbd_conn *c, uint32_t index, const char *what, struc
                 return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
                                      "%s: fd index %u, but %u fds came with the request", what,
                                      index, c->fds.nmsg);
-        r = sb_backend_check_dir_fd(c->fds.msg[index].fd);
+        r = file_ok ? sb_backend_check_mount_fd(c->fds.msg[index].fd)
+                    : sb_backend_check_dir_fd(c->fds.msg[index].fd);
         switch (r) {
         case 0:
                 return 0;
         case -ENOTDIR:
-                why = "not a directory";
+                why = file_ok ? "neither a directory nor a regular file" : "not a directory";
                 break;
         case -EPERM:
                 why = "on /proc, /sys or another kernel file system";
@@ -128,11 +130,11 @@ int sbd_fds_exec_check(struct sbd_conn *c, const struct sbp_exec_params *p, bool
         char what[32];
         int r;
 
-        if (p->has_workdir_fd && (r = check_dir(c, p->workdir_fd, "workdir_fd", err)) < 0)
+        if (p->has_workdir_fd && (r = check_dir(c, p->workdir_fd, "workdir_fd", false, err)) < 0)
                 return r;
         for (uint32_t i = 0; i < p->nmounts; i++) {
                 snprintf(what, sizeof(what), "mounts[%u]", i);
-                if ((r = check_dir(c, p->mounts[i].fd, what, err)) < 0)
+                if ((r = check_dir(c, p->mounts[i].fd, what, true, err)) < 0)
                         return r;
         }
         if (p->nmounts > 0 && !mounts_ok)

@@ -15,7 +15,8 @@
  *    received fds (AT_EMPTY_PATH), the targets are fixed prefixes the protocol
  *    checked (absolute, normalized, no "..") created in the job's own tmpfs;
  *  - a directory fd can only be passed by a peer that could open it, and it
- *    is checked again here: a directory, not on procfs/sysfs or another
+ *    is checked again here: a directory (or, for a mount, one regular file,
+ *    bound onto a file made at its target), not on procfs/sysfs or another
  *    kernel pseudo file system;
  *  - the idmap's user namespace maps exactly one uid and one gid (job ->
  *    client), so the job gains no other identity on the files;
@@ -213,7 +214,7 @@ int sb_linux_binds_prepare(struct sb_linux_binds *bd, const struct sb_job_spec *
 
                 if (!target_ok(m->target))
                         return sb_backend_fail(errbuf, errlen, -EINVAL, "mount %u: bad target", i);
-                if ((r = sb_backend_check_dir_fd(m->fd)) < 0)
+                if ((r = sb_backend_check_mount_fd(m->fd)) < 0)
                         return sb_backend_fail(errbuf, errlen, r, "mount %s: %s", m->target,
                                                strerror(-r));
         }
@@ -253,6 +254,16 @@ int sb_linux_binds_prepare(struct sb_linux_binds *bd, const struct sb_job_spec *
                 bd->n = i + 1;
                 snprintf(bd->targets[i], sizeof(bd->targets[i]), "%s", m->target);
                 bd->read_only[i] = m->read_only;
+                {
+                        struct stat st;
+
+                        if (fstat(m->fd, &st) < 0) {
+                                r = -errno;
+                                what = "fstat";
+                                goto fail_what;
+                        }
+                        bd->is_file[i] = S_ISREG(st.st_mode);
+                }
                 if (!m->read_only && !idmapped) {
                         r = sb_backend_fail(errbuf, errlen, -EOPNOTSUPP,
                                             "mount %s: writable needs an idmapped mount",

@@ -34,6 +34,16 @@
 static const char *const top_names[SB_LINUX_TOP_MAX] = { "bin", "sbin", "lib", "lib32", "lib64", "libx32" };
 static const char *const etc_names[SB_LINUX_ETC_MAX] = {
         "etc/ld.so.cache", "etc/alternatives", "etc/localtime", "etc/nsswitch.conf",
+        /* CA certificates (their targets are under /usr/share), what
+         * TLS clients load by default. */
+        "etc/ssl", "etc/ca-certificates", "etc/ca-certificates.conf",
+        /* Fontconfig aborts without its config; renderers then pick wrong fonts. */
+        "etc/fonts",
+        /* Read by installers and runtimes to learn the platform; a link
+         * to /usr/lib/os-release on most systems (followed: bound as a file). */
+        "etc/os-release",
+        /* Python's mimetypes, getservbyname(), getprotobyname(), setlocale(). */
+        "etc/mime.types", "etc/services", "etc/protocols", "etc/locale.alias",
 };
 
 static int read_cap_last(void)

@@ -34,13 +34,16 @@
 enum sb_host_kind { SB_HOST_ABSENT = 0, SB_HOST_SYMLINK, SB_HOST_DIR, SB_HOST_FILE };
 
 struct sb_host_path {
-        char name[24];                  /* relative to / : "bin", "etc/ld.so.cache" */
+        char name[32];                  /* relative to / : "bin", "etc/ld.so.cache" */
         enum sb_host_kind kind;
         char target[256];               /* SB_HOST_SYMLINK: the link text */
 };
 
 #define SB_LINUX_TOP_MAX 6      /* bin sbin lib lib32 lib64 libx32 */
-#define SB_LINUX_ETC_MAX 4      /* ld.so.cache alternatives localtime nsswitch.conf */
+/* ld.so.cache alternatives localtime nsswitch.conf, then what common tools
+ * read: CA certificates, fonts configuration, os-release, mime.types,
+ * services, protocols, locale.alias (linux.c etc_names). */
+#define SB_LINUX_ETC_MAX 13
 
 /* A spawner that keeps dying is restarted at most this often (spawner.c). */
 #define SB_SPAWNER_RESTARTS_MAX 5
@@ -78,6 +81,7 @@ struct sb_linux_binds {
         int trees[SBP_MOUNTS_MAX];      /* detached mounts for the extra targets; -1 = unused */
         char targets[SBP_MOUNTS_MAX][SBP_TARGET_MAX + 1];
         bool read_only[SBP_MOUNTS_MAX];
+        bool is_file[SBP_MOUNTS_MAX];   /* one regular file, bound onto a file target */
         uint32_t n;
         int chown_fd;                   /* workdir fd kept for the ownership fix; -1 = none */
         uid_t job_uid, owner_uid;

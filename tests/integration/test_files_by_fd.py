@@ -134,8 +134,9 @@ def test_non_directory_fd(daemon, hostdir):
     open(p, "w").close()
     fd = os.open(p, os.O_RDONLY | os.O_CLOEXEC)
     try:
+        # /work must be a directory; a mount may be one file
+        # (test_single_file_mount_by_fd).
         expect_invalid(daemon, {"argv": ["true"], "workdir_fd": 0}, [fd])
-        expect_invalid(daemon, {"argv": ["true"], "mounts": [{"fd": 0, "target": "/data"}]}, [fd])
     finally:
         os.close(fd)
 
@@ -341,3 +342,38 @@ def _non_root_client(workdir, hostdir, name):
         rc = d.stop()
         d.force_cleanup()
         assert rc == 0
+
+
+def test_single_file_mount_by_fd(daemon, hostdir):
+    """A regular file's fd mounts onto a file target (its parents made on the
+    job's root); read-only: the job reads it and can neither write nor
+    replace it."""
+    src = os.path.join(hostdir, "config.json")
+    with open(src, "w") as f:
+        f.write('{"k": 1}\n')
+    os.chmod(src, 0o644)
+    fd = os.open(src, os.O_PATH | os.O_CLOEXEC)
+    try:
+        with daemon.rpc() as r:
+            err, job = exec_fds(r, {"argv": ["sh", "-c",
+                                             "cat /mnt/cfg/config.json; test -f /mnt/cfg/config.json && echo FILE; "
+                                             "echo x >> /mnt/cfg/config.json 2>/dev/null && echo WROTE; "
+                                             "rm -f /mnt/cfg/config.json 2>/dev/null && echo REMOVED; echo done"],
+                                    "mounts": [{"fd": 0, "target": "/mnt/cfg/config.json",
+                                                "read_only": True}]}, [fd])
+            assert err is None, err
+            out, errout, res = r.wait_exit(job["job"])
+    finally:
+        os.close(fd)
+    assert out.decode().splitlines() == ['{"k": 1}', "FILE", "done"], (out, errout, res)
+    with open(src) as f:
+        assert f.read() == '{"k": 1}\n'
+
+
+def test_mount_fd_neither_dir_nor_file_refused(daemon):
+    rfd, wfd = os.pipe()
+    try:
+        expect_invalid(daemon, {"argv": ["true"], "mounts": [{"fd": 0, "target": "/data"}]}, [rfd])
+    finally:
+        os.close(rfd)
+        os.close(wfd)

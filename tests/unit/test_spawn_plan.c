@@ -39,6 +39,12 @@ static int setup(void **state)
         snprintf(f->b->root_mnt, sizeof(f->b->root_mnt), "/var/lib/skillbox/root");
         f->b->landlock_abi = 4;
         f->b->cg.nbase = 2;
+        f->b->cg.ops = &sb_cgroup_v1_ops;
+        f->b->cg.base[0].ctrls = SB_CG_MEMORY;
+        f->b->cg.base[1].ctrls = SB_CG_CPU | SB_CG_CPUACCT;
+        snprintf(f->b->cg.base[0].path, sizeof(f->b->cg.base[0].path), "/sys/fs/cgroup/memory/sb");
+        snprintf(f->b->cg.base[1].path, sizeof(f->b->cg.base[1].path), "/sys/fs/cgroup/cpu,cpuacct/sb");
+        snprintf(f->j->cgj.id, sizeof(f->j->cgj.id), "j1");
         snprintf(f->b->top[0].name, sizeof(f->b->top[0].name), "bin");
         f->b->top[0].kind = SB_HOST_SYMLINK;
         snprintf(f->b->top[0].target, sizeof(f->b->top[0].target), "usr/bin");
@@ -164,6 +170,10 @@ static void test_packed_plan_reads_back(void **state)
         assert_int_equal(slot(f, SB_PLAN_FD_TREES + 1), -1);
         assert_int_equal(p->ncg, 2);
         assert_int_equal(slot(f, SB_PLAN_FD_CG + 1), 51);
+        /* Where the job sees each hierarchy, and the bind's source. */
+        assert_string_equal(sb_plan_s(p, p->cg_name[0]), "memory");
+        assert_string_equal(sb_plan_s(p, p->cg_name[1]), "cpu,cpuacct");
+        assert_string_equal(sb_plan_s(p, p->cg_src[1]), "/sys/fs/cgroup/cpu,cpuacct/sb/j1");
 }
 
 static void test_plan_carries_the_cwd(void **state)
@@ -250,6 +260,9 @@ static void test_plan_out_of_bounds_is_refused(void **state)
         REFUSED(p->fd_index[SB_PLAN_FD_STDOUT] = -1);                  /* required */
         REFUSED(p->fd_index[SB_PLAN_FD_CG + 1] = -1);                  /* ncg says present */
         REFUSED(p->ncg = SB_PLAN_CG_MAX + 1);
+        REFUSED(p->cg_name[0] = p->binds[0].target);                    /* not one component */
+        REFUSED(p->cg_name[1] = p->cg_name[2]);                         /* "" with two hierarchies */
+        REFUSED(p->cg_src[0] = p->cg_name[0]);                          /* not absolute */
         REFUSED(p->flags |= 1u << 20);
         REFUSED(p->blob_len -= 1);
 #undef REFUSED

@@ -3,6 +3,7 @@
  * the plan's binds[] on its TREES fds and /work on WORK_TREE.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -26,8 +27,10 @@ static void set_step2(char *step, size_t len, const char *a, const char *b)
 }
 
 /* In the child. mkdir -p of a validated absolute target, relative to the
- * cwd (the new root), in a stack buffer. */
-static int make_target(const char *target, char *path, size_t size)
+ * cwd (the new root), in a stack buffer; a file target gets its parents
+ * made so and itself made an empty file (an existing one is reused: two
+ * file mounts cannot share a target, the protocol refuses overlaps). */
+static int make_target(const char *target, char *path, size_t size, bool file)
 {
         size_t n = strlen(target);
 
@@ -39,8 +42,12 @@ static int make_target(const char *target, char *path, size_t size)
                         char c = *p;
 
                         *p = '\0';
-                        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                        if (c == '\0' && file) {
+                                if (mknod(path, S_IFREG | 0644, 0) < 0 && errno != EEXIST)
+                                        return -errno;
+                        } else if (mkdir(path, 0755) < 0 && errno != EEXIST) {
                                 return -errno;
+                        }
                         *p = c;
                         if (c == '\0')
                                 break;
@@ -65,9 +72,9 @@ int sb_linux_binds_attach(const struct sb_spawn_plan *p, const int *fd, char *st
         for (uint32_t i = 0; i < p->nbinds; i++) {
                 const char *target = sb_plan_s(p, p->binds[i].target);
 
-                r = make_target(target, path, sizeof(path));
+                r = make_target(target, path, sizeof(path), p->binds[i].is_file);
                 if (r < 0) {
-                        set_step2(step, steplen, "mkdir ", target);
+                        set_step2(step, steplen, p->binds[i].is_file ? "create " : "mkdir ", target);
                         return r;
                 }
                 if (syscall(SYS_move_mount, fd[SB_PLAN_FD_TREES + i], "", AT_FDCWD, path,

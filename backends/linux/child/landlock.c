@@ -11,6 +11,7 @@
  *   /usr, top dirs    read + execute (/bin etc. when not symlinks into /usr)
  *   /etc              read
  *   /proc             read (writes to /proc/self/... refused too)
+ *   /sys/fs/cgroup    read: the job's limits (absent without cgroups)
  *   /dev              read-dir; null zero full random urandom tty read +
  *                     write (+ truncate for O_TRUNC, + device ioctls)
  *   /dev/shm          read + write
@@ -87,6 +88,7 @@ static const struct {
         { "usr", R_READ | R_EXEC, false },
         { "etc", R_READ, false },
         { "proc", R_READ, false },
+        { "sys/fs/cgroup", R_READ, true },      /* the job's own cgroup, read-only (mounts.c) */
         { "dev", LANDLOCK_ACCESS_FS_READ_DIR, false },
         { "dev/null", R_DEV, false },
         { "dev/zero", R_DEV, false },

@@ -9,7 +9,12 @@
  *                a host symlink becomes the same symlink, a directory a
  *                ro nosuid nodev bind; absent ones are skipped
  *   /etc         passwd, group, hosts, hostname generated; ld.so.cache,
- *                alternatives, localtime, nsswitch.conf bound ro if present
+ *                alternatives, localtime, nsswitch.conf, ssl, ca-certificates,
+ *                ca-certificates.conf, fonts, os-release, mime.types,
+ *                services, protocols, locale.alias bound ro noexec if present.
+ *                hosts is the job's own (localhost only): the host's may
+ *                name internal machines a job has no business learning, and
+ *                the job's network namespace could not reach them anyway
  *   /proc        fresh proc of the job's pid ns (nosuid nodev noexec,
  *                hidepid=2: the init is not the job's to see);
  *                proc_ro[] bound read-only over
@@ -17,7 +22,13 @@
  *                empty read-only tmpfs over a directory; only the first of
  *                each kind is made, the others are binds of it, which copy
  *                its flags); absent ones skipped
- *   /sys         absent: nothing of it is mounted
+ *   /sys         only /sys/fs/cgroup: directories in the root tmpfs, and
+ *                the job's own cgroup directory (the path the daemon made,
+ *                never a client's) bound ro nosuid nodev noexec: on v2 at
+ *                /sys/fs/cgroup, on v1 each hierarchy at
+ *                /sys/fs/cgroup/<controllers>, so runtimes read their
+ *                memory limit where they look for it; the rest of /sys
+ *                (devices, firmware, the host's other cgroups) stays absent
  *   /dev         read-only tmpfs with the null zero full random urandom
  *                tty nodes made in it, fd/stdin/stdout/stderr links,
  *                /dev/shm tmpfs
@@ -135,10 +146,11 @@ static int make_dir(const char *path, mode_t mode, char *step, size_t steplen)
         return 0;
 }
 
-/* A host entry of the root: the same symlink, or a bind (its flags come
- * from the one recursive mount_setattr over the root, see below). */
-static int host_path(const struct sb_spawn_plan *p, const struct sb_plan_host *h, char *step,
-                     size_t steplen)
+/* A host entry of the root: the same symlink, or a bind with set added (ro
+ * nosuid nodev come from the one recursive mount_setattr over the root,
+ * see below). */
+static int host_path(const struct sb_spawn_plan *p, const struct sb_plan_host *h, uint64_t set,
+                     char *step, size_t steplen)
 {
         const char *name = sb_plan_s(p, h->name);
         char src[300];
@@ -168,7 +180,41 @@ static int host_path(const struct sb_spawn_plan *p, const struct sb_plan_host *h
         }
         if (r < 0)
                 return r;
-        return bind_mount(src, name, 0, step, steplen, name);
+        return bind_mount(src, name, set, step, steplen, name);
+}
+
+/* The job's cgroup directories at /sys/fs/cgroup (see the top). Bound from
+ * the paths the daemon created for this job (under its own subtree, only
+ * root may write there): the job sees its limits and usage, nothing of its parents or
+ * siblings, and writes none of it (read-only mount; the files are root's
+ * anyway). The flags are set here on each tree; the recursive one over the
+ * root comes after and only adds. */
+static int make_sys_cgroup(const struct sb_spawn_plan *p, char *step,
+                           size_t steplen)
+{
+        char dst[64];
+        int r;
+
+        if (!p->ncg || (p->flags & SB_PLAN_CG_FAKE))
+                return 0;
+        if ((r = make_dir("sys", 0555, step, steplen)) < 0 ||
+            (r = make_dir("sys/fs", 0555, step, steplen)) < 0 ||
+            (r = make_dir("sys/fs/cgroup", 0555, step, steplen)) < 0)
+                return r;
+        for (uint32_t i = 0; i < p->ncg && i < SB_PLAN_CG_MAX; i++) {
+                const char *name = sb_plan_s(p, p->cg_name[i]);
+                const char *src = sb_plan_s(p, p->cg_src[i]);
+
+                /* The plan checked the name: one component of at most
+                 * SB_PLAN_CG_NAME_MAX bytes, "" only for a lone hierarchy. */
+                set_step(dst, sizeof(dst), "sys/fs/cgroup", *name ? "/" : NULL, name, NULL);
+                if (*name && (r = make_dir(dst, 0555, step, steplen)) < 0)
+                        return r;
+                if ((r = bind_mount(src, dst, ATTR_RO_NOSUID_NODEV | MOUNT_ATTR_NOEXEC, step,
+                                    steplen, dst)) < 0)
+                        return r;
+        }
+        return 0;
 }
 
 /* Kernel tunables and triggers: readable, never writable. */
@@ -371,7 +417,7 @@ int sb_linux_mounts(const struct sb_spawn_plan *p, const int *fd, char *step, si
             (r = bind_mount("/usr", "usr", 0, step, steplen, "usr")) < 0)
                 return r;
         for (int i = 0; i < SB_PLAN_TOP_MAX; i++)
-                if ((r = host_path(p, &p->top[i], step, steplen)) < 0)
+                if ((r = host_path(p, &p->top[i], 0, step, steplen)) < 0)
                         return r;
 
         if ((r = make_dir("etc", 0755, step, steplen)) < 0 ||
@@ -380,9 +426,12 @@ int sb_linux_mounts(const struct sb_spawn_plan *p, const int *fd, char *step, si
             (r = make_file("etc/hosts", "127.0.0.1 localhost skillbox\n::1 localhost\n", step, steplen)) < 0 ||
             (r = make_file("etc/hostname", "skillbox\n", step, steplen)) < 0)
                 return r;
+        /* Configuration, never programs: noexec. */
         for (int i = 0; i < SB_PLAN_ETC_MAX; i++)
-                if ((r = host_path(p, &p->etc[i], step, steplen)) < 0)
+                if ((r = host_path(p, &p->etc[i], MOUNT_ATTR_NOEXEC, step, steplen)) < 0)
                         return r;
+        if ((r = make_sys_cgroup(p, step, steplen)) < 0)
+                return r;
         if ((r = make_dir("proc", 0555, step, steplen)) < 0 ||
             (r = make_dir("dev", 0755, step, steplen)) < 0 ||
             (r = make_dir("tmp", 01777, step, steplen)) < 0 ||

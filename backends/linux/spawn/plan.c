@@ -101,6 +101,20 @@ static bool strv_ok(const struct sb_spawn_plan *p)
         return true;
 }
 
+/* A directory name under /sys/fs/cgroup, made in the job's root: one
+ * component; "" (the whole of /sys/fs/cgroup) only for a single hierarchy. */
+static bool cg_name_ok(const struct sb_spawn_plan *p, struct sb_plan_str s, uint32_t ncg)
+{
+        const char *n;
+
+        if (!str_ok(p, s) || s.len > SB_PLAN_CG_NAME_MAX)
+                return false;
+        n = sb_plan_s(p, s);
+        if (s.len == 0)
+                return ncg == 1;
+        return !strchr(n, '/') && strcmp(n, ".") != 0 && strcmp(n, "..") != 0;
+}
+
 int sb_spawn_plan_check(const struct sb_spawn_plan *p, size_t len, int nfds)
 {
         static const int required[] = { SB_PLAN_FD_SYNC_R, SB_PLAN_FD_ERR_W, SB_PLAN_FD_STDIN,
@@ -122,7 +136,8 @@ int sb_spawn_plan_check(const struct sb_spawn_plan *p, size_t len, int nfds)
         if (p->ncg > SB_PLAN_CG_MAX)
                 return -EPROTO;
         for (uint32_t i = 0; i < p->ncg; i++)
-                if (p->fd_index[SB_PLAN_FD_CG + i] < 0)
+                if (p->fd_index[SB_PLAN_FD_CG + i] < 0 || !cg_name_ok(p, p->cg_name[i], p->ncg) ||
+                    !str_ok(p, p->cg_src[i]) || sb_plan_s(p, p->cg_src[i])[0] != '/')
                         return -EPROTO;
         if (!str_ok(p, p->root_mnt) || p->root_mnt.len == 0 || !str_ok(p, p->passwd) ||
             !str_ok(p, p->group) || !str_ok(p, p->tmp_opts) || !str_ok(p, p->shm_opts) ||
@@ -141,7 +156,7 @@ int sb_spawn_plan_check(const struct sb_spawn_plan *p, size_t len, int nfds)
                 const struct sb_plan_bind *bd = &p->binds[i];
 
                 if (!str_ok(p, bd->target) || bd->target.len > SBP_TARGET_MAX ||
-                    sb_plan_s(p, bd->target)[0] != '/' || bd->read_only > 1 ||
+                    sb_plan_s(p, bd->target)[0] != '/' || bd->read_only > 1 || bd->is_file > 1 ||
                     p->fd_index[SB_PLAN_FD_TREES + i] < 0)
                         return -EPROTO;
         }

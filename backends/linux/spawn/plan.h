@@ -20,11 +20,12 @@
 
 #include "protocol/sbp.h"
 
-#define SB_SPAWN_PLAN_VERSION 2u
+#define SB_SPAWN_PLAN_VERSION 5u
 
 #define SB_PLAN_TOP_MAX 6       /* bin sbin lib lib32 lib64 libx32 */
-#define SB_PLAN_ETC_MAX 4       /* ld.so.cache alternatives localtime nsswitch.conf */
+#define SB_PLAN_ETC_MAX 13      /* SB_LINUX_ETC_MAX: linux.c etc_names */
 #define SB_PLAN_CG_MAX 8        /* cgroup hierarchies (SB_CGROUP_BASES_MAX) */
+#define SB_PLAN_CG_NAME_MAX 32u
 
 #define SB_PLAN_ARGS_MAX 4096u                  /* argv + envp entries */
 #define SB_PLAN_BPF_MAX 4096u                   /* BPF_MAXINSNS, per program */
@@ -62,6 +63,7 @@ struct sb_plan_host {
 struct sb_plan_bind {
         struct sb_plan_str target;      /* absolute path in the job */
         uint32_t read_only;
+        uint32_t is_file;               /* the target is made a file, not a directory */
 };
 
 enum {
@@ -81,6 +83,14 @@ struct sb_spawn_plan {
         uint64_t tasks_max;             /* RLIMIT_NPROC; 0 = none */
         int8_t fd_index[SB_PLAN_FDS];   /* which received fd fills the slot; -1 = none */
         uint32_t ncg;                   /* cgroup hierarchies: SB_PLAN_FD_CG + i, each present */
+        /* Where hierarchy i's job cgroup shows, read-only, under
+         * /sys/fs/cgroup: "" = /sys/fs/cgroup itself (v2), else one name
+         * ("memory", "cpu,cpuacct"), no slash, SB_PLAN_CG_NAME_MAX at most. */
+        struct sb_plan_str cg_name[SB_PLAN_CG_MAX];
+        /* The job cgroup directory of hierarchy i, absolute, as the host
+         * mounts it: the bind's source (a cgroup fd of the host's mount
+         * namespace cannot be cloned from the job's, EINVAL). */
+        struct sb_plan_str cg_src[SB_PLAN_CG_MAX];
         struct sb_plan_str root_mnt;    /* where the root tmpfs is mounted */
         struct sb_plan_host top[SB_PLAN_TOP_MAX];
         struct sb_plan_host etc[SB_PLAN_ETC_MAX];

@@ -48,6 +48,30 @@ static void plan_fd(struct sb_spawn_plan *p, int *fds, int *nfds, int slot, int 
         fds[(*nfds)++] = fd;
 }
 
+/* The directory under /sys/fs/cgroup where hierarchy i is shown to the
+ * job: the hierarchy's controllers, as the host names its v1 mounts
+ * ("cpu,cpuacct"); "" on v2, whose one hierarchy is the whole of it. */
+static void cg_mount_name(const struct sb_cgroup *cg, int i, char *out, size_t len)
+{
+        static const char *const names[] = { "memory", "pids", "cpu", "cpuacct", "freezer" };
+        size_t n = 0;
+
+        out[0] = '\0';
+        if (cg->ops == &sb_cgroup_v2_ops)
+                return;
+        for (size_t c = 0; c < sizeof(names) / sizeof(names[0]); c++) {
+                if (!(cg->base[i].ctrls & (1u << c)))
+                        continue;
+                n += (size_t)snprintf(out + n, len - n, "%s%s", n ? "," : "", names[c]);
+                if (n >= len)
+                        break;
+        }
+        /* No controller of ours (not made by sb_cgroup_open) or too long:
+         * still a name of its own, as the plan wants one per hierarchy. */
+        if (n == 0 || n >= len)
+                snprintf(out, len, "hierarchy%d", i);
+}
+
 static struct sb_plan_host plan_host(struct sb_plan_builder *pb, const struct sb_host_path *h)
 {
         struct sb_plan_host ph = { .kind = SB_PLAN_HOST_ABSENT };
@@ -96,7 +120,8 @@ int sb_linux_spawn_plan(struct sb_plan_builder *pb, const struct sb_backend *b,
         /* The strings, the BPF and room for every fixed string below. */
         if ((r = sb_plan_begin(pb, slen + bpf_len + 8 + 8192 + (SBP_CWD_MAX + 1) +
                                            SBP_MOUNTS_MAX * (SBP_TARGET_MAX + 1) +
-                                           (SB_LINUX_TOP_MAX + SB_LINUX_ETC_MAX) * 300)) < 0)
+                                           (SB_LINUX_TOP_MAX + SB_LINUX_ETC_MAX) * 300 +
+                                           SB_PLAN_CG_MAX * (SB_PLAN_CG_NAME_MAX + 1 + PATH_MAX))) < 0)
                 return sb_backend_fail(errbuf, errlen, r, "spawn plan");
         p = pb->p;
         p->flags = (j->prepared ? SB_PLAN_PREPARED : 0) | (j->policy.network ? SB_PLAN_NETWORK : 0) |
@@ -136,6 +161,7 @@ int sb_linux_spawn_plan(struct sb_plan_builder *pb, const struct sb_backend *b,
         for (uint32_t i = 0; i < j->binds.n && i < SBP_MOUNTS_MAX; i++) {
                 p->binds[i].target = sb_plan_add_str(pb, j->binds.targets[i]);
                 p->binds[i].read_only = j->binds.read_only[i];
+                p->binds[i].is_file = j->binds.is_file[i];
         }
 
         p->cwd = sb_plan_add_str(pb, spec->cwd ? spec->cwd : "/work");
@@ -163,8 +189,18 @@ int sb_linux_spawn_plan(struct sb_plan_builder *pb, const struct sb_backend *b,
         /* Always: the spawner falls back to the child attaching itself on
          * a kernel without CLONE_INTO_CGROUP. */
         p->ncg = (uint32_t)b->cg.nbase;
-        for (int i = 0; i < b->cg.nbase && i < SB_PLAN_CG_MAX; i++)
+        for (int i = 0; i < b->cg.nbase && i < SB_PLAN_CG_MAX; i++) {
+                char name[SB_PLAN_CG_NAME_MAX + 1], src[PATH_MAX];
+
                 plan_fd(p, fds, nfds, SB_PLAN_FD_CG + i, j->cgj.fd[i]);
+                cg_mount_name(&b->cg, i, name, sizeof(name));
+                p->cg_name[i] = sb_plan_add_str(pb, name);
+                if (snprintf(src, sizeof(src), "%s/%s", b->cg.base[i].path, j->cgj.id) >=
+                    (int)sizeof(src))
+                        return sb_backend_fail(errbuf, errlen, -ENAMETOOLONG, "spawn plan: "
+                                               "job cgroup path");
+                p->cg_src[i] = sb_plan_add_str(pb, src);
+        }
         if ((r = sb_plan_finish(pb)) < 0)
                 return sb_backend_fail(errbuf, errlen, r, "spawn plan");
         return 0;
