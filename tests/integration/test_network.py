@@ -3,11 +3,11 @@ request may ask for (only narrower: host > allowlist > none, and its
 allowlist within the profile's), and how the configuration reads them."""
 
 import os
-import subprocess
 
 import pytest
 
-from conftest import Daemon, finish_daemon, require_root, skillboxd_path
+from conftest import Daemon, finish_daemon, require_root
+from test_config import skillboxd, write
 
 CONFIG = """\
 [Profile pkg]
@@ -18,15 +18,6 @@ PrivateNetwork=no
 """
 
 
-def skillboxd(*args):
-    return subprocess.run([skillboxd_path()] + list(args), capture_output=True, text=True,
-                          timeout=30)
-
-
-def write(path, text):
-    with open(path, "w") as f:
-        f.write(text)
-    return path
 
 
 @pytest.fixture
