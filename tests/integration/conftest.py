@@ -809,13 +809,20 @@ def preflight_sandbox(d, memory=None, tasks=None):
 # nothing of the job's uid is left, no job cgroup, no new or lost mount, the
 # canary files and listeners the test planted on the host are untouched.
 
-def _mount_table():
+def _mount_table(own_workdir=None):
+    """The host's mounts, but for those in another test session's scratch
+    dir (/tmp/sbt-*: a concurrent suite's tmpfs or ramfs comes and goes
+    there, and no job of ours can name it)."""
     rows = []
     with open("/proc/self/mountinfo") as f:
         for line in f:
             a, b = line.split(" - ", 1)
             a = a.split()
-            rows.append((a[3], a[4], b.split()[0], b.split()[1]))
+            point = a[4]
+            if point.startswith("/tmp/sbt-") and not (
+                    own_workdir and (point + "/").startswith(own_workdir.rstrip("/") + "/")):
+                continue
+            rows.append((a[3], point, b.split()[0], b.split()[1]))
     return sorted(rows)
 
 
@@ -838,7 +845,7 @@ class Hostile:
         self.files = {}
 
     def arm(self):
-        self.mounts = _mount_table()
+        self.mounts = _mount_table(self.d.workdir)
         os.makedirs(self.canary_dir, mode=0o700)
         for p in self.canaries + [os.path.join(self.canary_dir, "inner")]:
             with open(p, "w") as f:
@@ -877,8 +884,8 @@ class Hostile:
                 with open(p) as f:
                     if f.read() != self.secret + "\n":
                         out.append(f"host canary {p} content changed")
-        if _mount_table() != self.mounts:
-            before, after = set(self.mounts), set(_mount_table())
+        if _mount_table(self.d.workdir) != self.mounts:
+            before, after = set(self.mounts), set(_mount_table(self.d.workdir))
             out.append(f"host mounts changed: new {sorted(after - before)[:5]}, "
                        f"gone {sorted(before - after)[:5]}")
         return out
