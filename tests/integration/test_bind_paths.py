@@ -130,3 +130,16 @@ def test_check_config_bounds_the_entries(workdir):
     path = write(os.path.join(workdir, "ok2.conf"), f"[Profile x]\nBindReadOnlyPaths={entries}\n")
     cp = skillboxd("--config", path, "--check-config")
     assert cp.returncode == 0, cp.stderr
+
+
+def test_posix_backend_refuses_instead_of_ignoring(request, workdir, host_tree):
+    """Without a mount namespace nothing can be bound: the job fails, it does
+    not run without the paths its profile promises."""
+    path = write(os.path.join(workdir, "skillboxd.conf"), config(host_tree))
+    d = Daemon(workdir, backend="posix", extra_args=["--config", path]).start()
+    try:
+        cp = d.ctl("run", "--profile", "binds", "--", "true")
+        assert cp.returncode != 0
+        assert b"BindReadOnlyPaths: not supported by the posix backend" in cp.stderr, cp.stderr
+    finally:
+        finish_daemon(d, request)
