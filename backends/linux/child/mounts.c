@@ -50,8 +50,9 @@
  * Privileged operations, each safe because: every mount happens in the
  * job's private mount namespace (propagation made private first, so
  * nothing leaks to the host); sources are fixed host system paths chosen
- * at open(), never a client-named path (the client's directories come as
- * detached mounts made from its fds, binds.c);
+ * at open() or the admin's BindReadOnlyPaths= (checked when the
+ * configuration is read), never a client-named path (the client's
+ * directories come as detached mounts made from its fds, binds.c);
  * binds are read-only except /work (the client's own directory), which is
  * nosuid nodev like the tmpfs /work, /tmp and /dev/shm.
  * Flags are added with mount_setattr() (never cleared, except the root's
