@@ -35,8 +35,12 @@ bool sb_policy_equal(const struct sb_policy *a, const struct sb_policy *b)
             a->cpu_percent != b->cpu_percent || a->network != b->network ||
             a->tmp_size != b->tmp_size || a->tmp_inodes_max != b->tmp_inodes_max ||
             a->work_size_max != b->work_size_max || a->work_inodes_max != b->work_inodes_max ||
-            a->n_allow_hosts != b->n_allow_hosts)
+            a->n_allow_hosts != b->n_allow_hosts || a->n_bind_ro != b->n_bind_ro)
                 return false;
+        for (const char *x = sb_policy_bind_ro_next(a, NULL), *y = sb_policy_bind_ro_next(b, NULL);
+             x && y; x = sb_policy_bind_ro_next(a, x), y = sb_policy_bind_ro_next(b, y))
+                if (strcmp(x, y) != 0)
+                        return false;
         for (const char *x = sb_policy_allow_host_next(a, NULL),
                         *y = sb_policy_allow_host_next(b, NULL);
              x && y; x = sb_policy_allow_host_next(a, x), y = sb_policy_allow_host_next(b, y))
@@ -53,38 +57,60 @@ bool sb_policy_equal(const struct sb_policy *a, const struct sb_policy *b)
         return true;   /* not reached: the last entry is the terminator */
 }
 
-/* Bytes allow_hosts holds now: the n entries with their NULs. */
-static size_t allow_hosts_used(const struct sb_policy *p)
+/* Bytes a packed list (entries back to back, each NUL-terminated) of n
+ * entries holds now. */
+static size_t packed_used(const char *buf, uint32_t n)
 {
         size_t used = 0;
 
-        for (uint32_t i = 0; i < p->n_allow_hosts; i++)
-                used += strlen(p->allow_hosts + used) + 1;
+        for (uint32_t i = 0; i < n; i++)
+                used += strlen(buf + used) + 1;
         return used;
+}
+
+static int packed_add(char *buf, size_t size, uint32_t *n, uint32_t max, const char *entry)
+{
+        size_t used = packed_used(buf, *n), len = strlen(entry);
+
+        if (*n >= max || len + 1 > size - used)
+                return -E2BIG;
+        memcpy(buf + used, entry, len + 1);
+        (*n)++;
+        return 0;
+}
+
+static const char *packed_next(const char *buf, uint32_t n, const char *prev)
+{
+        const char *next;
+
+        if (n == 0)
+                return NULL;
+        if (!prev)
+                return buf;
+        next = prev + strlen(prev) + 1;
+        return next < buf + packed_used(buf, n) ? next : NULL;
 }
 
 int sb_policy_allow_host_add(struct sb_policy *p, const char *entry)
 {
-        size_t used = allow_hosts_used(p), len = strlen(entry);
-
-        if (p->n_allow_hosts >= SB_POLICY_ALLOW_HOSTS_MAX ||
-            len + 1 > sizeof(p->allow_hosts) - used)
-                return -E2BIG;
-        memcpy(p->allow_hosts + used, entry, len + 1);
-        p->n_allow_hosts++;
-        return 0;
+        return packed_add(p->allow_hosts, sizeof(p->allow_hosts), &p->n_allow_hosts,
+                          SB_POLICY_ALLOW_HOSTS_MAX, entry);
 }
 
 const char *sb_policy_allow_host_next(const struct sb_policy *p, const char *prev)
 {
-        const char *next;
+        return packed_next(p->allow_hosts, p->n_allow_hosts, prev);
+}
 
-        if (p->n_allow_hosts == 0)
-                return NULL;
-        if (!prev)
-                return p->allow_hosts;
-        next = prev + strlen(prev) + 1;
-        return next < p->allow_hosts + allow_hosts_used(p) ? next : NULL;
+int sb_policy_bind_ro_add(struct sb_policy *p, const char *entry)
+{
+        return packed_add(p->bind_ro, sizeof(p->bind_ro), &p->n_bind_ro, SB_POLICY_BIND_RO_MAX,
+                          entry);
+}
+
+const char *sb_policy_bind_ro_next(const struct sb_policy *p, const char *prev)
+{
+        return packed_next(p->bind_ro, p->n_bind_ro, prev);
 }
 
 void sb_job_spec_init(struct sb_job_spec *spec, const char *job_id, uint32_t uid,

@@ -125,6 +125,12 @@ enum sb_network {
 #define SB_POLICY_ALLOW_HOSTS_MAX 64
 #define SB_POLICY_ALLOW_HOSTS_BYTES 4096
 
+/* BindReadOnlyPaths=: host paths bound read-only into the job, entries
+ * "[-]SRC[:DST]" as the profile wrote them (both absolute and normalized,
+ * checked by the config parser; '-' = skip a missing SRC) back to back, each NUL-terminated, in a fixed buffer like allow_hosts. */
+#define SB_POLICY_BIND_RO_MAX 16
+#define SB_POLICY_BIND_RO_BYTES 4096
+
 /* What a sandbox enforces: the one shape of a job's policy from the profile
  * merge (daemon/profile.c) to the backend. A backend keeps a copy of what
  * it applied; a prepared sandbox serves a request only when the request's
@@ -137,6 +143,8 @@ struct sb_policy {
         enum sb_network network;
         uint32_t n_allow_hosts;    /* ALLOWLIST: entries in allow_hosts */
         char allow_hosts[SB_POLICY_ALLOW_HOSTS_BYTES];
+        uint32_t n_bind_ro;        /* entries in bind_ro (the profile's, never a request's) */
+        char bind_ro[SB_POLICY_BIND_RO_BYTES];
         uint64_t tmp_size;         /* the /tmp tmpfs (and /dev/shm's); 0 = the backend's default */
         uint64_t tmp_inodes_max;   /* files each of them may hold; 0 = the backend's default */
         /* A fresh /work (workdir_fd -1): linux mounts a tmpfs of these
@@ -182,6 +190,9 @@ struct sb_job_spec {
 int sb_policy_allow_host_add(struct sb_policy *p, const char *entry);
 /* The entry after prev (NULL: the first), or NULL after the last. */
 const char *sb_policy_allow_host_next(const struct sb_policy *p, const char *prev);
+/* The same for the read-only binds ("[-]SRC[:DST]"). */
+int sb_policy_bind_ro_add(struct sb_policy *p, const char *entry);
+const char *sb_policy_bind_ro_next(const struct sb_policy *p, const char *prev);
 
 void sb_job_spec_init(struct sb_job_spec *spec, const char *job_id, uint32_t uid,
                       const struct sb_policy *policy);

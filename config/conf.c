@@ -131,6 +131,7 @@ static void profile_clear(struct sbd_conf_profile *p)
         sbd_conf_list_clear(&p->syscall_filter);
         sbd_conf_list_clear(&p->allowed_users);
         sbd_conf_list_clear(&p->allowed_hosts);
+        sbd_conf_list_clear(&p->bind_ro);
 }
 
 static int profile_copy(struct sbd_conf_profile *dst, const struct sbd_conf_profile *src)
@@ -139,9 +140,11 @@ static int profile_copy(struct sbd_conf_profile *dst, const struct sbd_conf_prof
         memset(&dst->syscall_filter, 0, sizeof(dst->syscall_filter));
         memset(&dst->allowed_users, 0, sizeof(dst->allowed_users));
         memset(&dst->allowed_hosts, 0, sizeof(dst->allowed_hosts));
+        memset(&dst->bind_ro, 0, sizeof(dst->bind_ro));
         if (sbd_conf_list_copy(&dst->syscall_filter, &src->syscall_filter) < 0 ||
             sbd_conf_list_copy(&dst->allowed_users, &src->allowed_users) < 0 ||
-            sbd_conf_list_copy(&dst->allowed_hosts, &src->allowed_hosts) < 0) {
+            sbd_conf_list_copy(&dst->allowed_hosts, &src->allowed_hosts) < 0 ||
+            sbd_conf_list_copy(&dst->bind_ro, &src->bind_ro) < 0) {
                 profile_clear(dst);
                 return -ENOMEM;
         }

@@ -45,6 +45,9 @@ enum {
 
 #define SBD_CONF_ALLOWED_HOSTS_MAX 64
 #define SBD_CONF_ALLOWED_HOSTS_BYTES 4096
+#define SBD_CONF_BIND_RO_MAX 16
+#define SBD_CONF_BIND_RO_BYTES 4096
+#define SBD_CONF_BIND_PATH_MAX 255      /* one SRC or DST, bytes */
 
 /* A list of words (user names, "@group" names, syscall groups, ...). */
 struct sbd_conf_list {
@@ -62,6 +65,11 @@ struct sbd_conf_profile {
          * SBD_CONF_ALLOWED_HOSTS_BYTES with a NUL each: what a job's
          * policy holds. */
         struct sbd_conf_list allowed_hosts;
+        /* BindReadOnlyPaths=: "[-]SRC[:DST]" words as written, each
+         * checked (absolute, normalized, DST not / nor under /proc /dev
+         * /sys /work /tmp), at most SBD_CONF_BIND_RO_MAX of them in
+         * SBD_CONF_BIND_RO_BYTES with a NUL each. */
+        struct sbd_conf_list bind_ro;
         char file[128];                  /* where it was defined, for messages */
         unsigned line;
 };

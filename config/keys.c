@@ -40,6 +40,7 @@ enum type {
         T_PRIVATE_NET, /* bool: PrivateNetwork, yes = Network=none, no = host */
         T_NETWORK,     /* none | allowlist | host */
         T_HOSTS,       /* allowlist entries */
+        T_BIND_RO,     /* [-]SRC[:DST] host paths */
         T_TMP,         /* a size >= 4K, not infinity */
         T_INODES,      /* 16 .. 16777216 */
         T_OUTPUT,      /* a size, or infinity */
@@ -93,6 +94,7 @@ static const struct key profile_keys[] = {
         { "PrivateNetwork", T_PRIVATE_NET, P(p.network) },
         { "Network", T_NETWORK, P(p.network) },
         { "AllowedHosts", T_HOSTS, P(allowed_hosts) },
+        { "BindReadOnlyPaths", T_BIND_RO, P(bind_ro) },
         { "TmpSize", T_TMP, P(p.tmp_size) },
         { "TmpInodesMax", T_INODES, P(p.tmp_inodes_max) },
         { "WorkSizeMax", T_TMP, P(p.work_size_max) },
@@ -322,6 +324,97 @@ static void set_allowed_hosts(struct parse *ps, const struct key *k, unsigned in
         }
 }
 
+/* An absolute, normalized path of len bytes: no empty, "." or ".."
+ * component, no trailing slash, no ':' (the entry's separator); why not,
+ * or NULL. */
+static const char *bind_path_bad(const char *w, size_t len)
+{
+        size_t i, start;
+
+        if (len == 0 || w[0] != '/')
+                return "not an absolute path";
+        if (len > SBD_CONF_BIND_PATH_MAX)
+                return "longer than 255 bytes";
+        if (len == 1)
+                return NULL;
+        for (i = 1, start = 1; i <= len; i++) {
+                size_t n;
+
+                if (i < len && w[i] != '/')
+                        continue;
+                n = i - start;
+                if (n == 0 || (n == 1 && w[start] == '.') ||
+                    (n == 2 && w[start] == '.' && w[start + 1] == '.'))
+                        return "not normalized (empty, . or .. component, or trailing /)";
+                start = i + 1;
+        }
+        return NULL;
+}
+
+/* Places the job's own mounts own: a host path bound there would hide
+ * them (or be hidden). */
+static const char *const bind_dst_refused[] = { "/proc", "/dev", "/sys", "/work", "/tmp" };
+
+/* One "[-]SRC[:DST]" word; why it is refused, or NULL. */
+static const char *bind_ro_bad(const char *w, size_t len)
+{
+        const char *colon, *src, *dst, *why;
+        size_t slen, dlen, i;
+
+        if (len && w[0] == '-') {
+                w++;
+                len--;
+        }
+        if (memchr(w, '\\', len))
+                return "escapes are not supported";
+        colon = memchr(w, ':', len);
+        src = w;
+        slen = colon ? (size_t)(colon - w) : len;
+        dst = colon ? colon + 1 : w;
+        dlen = colon ? len - slen - 1 : len;
+        if (dst != w && memchr(dst, ':', dlen))
+                return "options after DST (SRC:DST:OPTIONS) are not supported";
+        if ((why = bind_path_bad(src, slen)) || (why = bind_path_bad(dst, dlen)))
+                return why;
+        if (dlen == 1)
+                return "DST is /";
+        for (i = 0; i < sizeof(bind_dst_refused) / sizeof(bind_dst_refused[0]); i++) {
+                size_t n = strlen(bind_dst_refused[i]);
+
+                if (dlen >= n && memcmp(dst, bind_dst_refused[i], n) == 0 &&
+                    (dlen == n || dst[n] == '/'))
+                        return "DST is /proc, /dev, /sys, /work or /tmp or under one (the job's "
+                               "own mounts)";
+        }
+        return NULL;
+}
+
+static bool bind_ro_ok(const char *w, size_t len)
+{
+        return bind_ro_bad(w, len) == NULL;
+}
+
+static void set_bind_ro(struct parse *ps, const struct key *k, unsigned index,
+                        struct sbd_conf_list *l, const char *value)
+{
+        const char *p = value, *w, *why;
+        size_t i, len, bytes = 0;
+
+        /* Each word's own reason first; set_list then stores them. */
+        while ((w = next_word(&p, &len)))
+                if ((why = bind_ro_bad(w, len))) {
+                        word_error(ps, k, w, len, why);
+                        return;
+                }
+        set_list(ps, k, index, l, value, bind_ro_ok, "not [-]SRC[:DST]");
+        for (i = 0; i < l->n; i++)
+                bytes += strlen(l->v[i]) + 1;
+        if (l->n > SBD_CONF_BIND_RO_MAX || bytes > SBD_CONF_BIND_RO_BYTES) {
+                sbd_conf_key_error(ps, k->name, "...", "more than 16 entries or 4096 bytes in all");
+                sbd_conf_list_clear(l);
+        }
+}
+
 static int require_bit(const char *w, size_t len)
 {
         unsigned i;
@@ -541,6 +634,9 @@ static void set_value(struct parse *ps, void *base, const struct key *k, unsigne
                 return;
         case T_HOSTS:
                 set_allowed_hosts(ps, k, index, field, value);
+                return;
+        case T_BIND_RO:
+                set_bind_ro(ps, k, index, field, value);
                 return;
         case T_TMP:
                 if (sbd_conf_parse_size(value, &v) < 0 || v < 4096)

@@ -85,6 +85,7 @@ static void put_profile(FILE *f, const struct sbd_conf_profile *p)
         put_time(f, "RuntimeMaxSec", p->p.timeout_ms, "infinity");
         fprintf(f, "Network=%s\n", p->p.network);
         put_list(f, "AllowedHosts", &p->allowed_hosts);
+        put_list(f, "BindReadOnlyPaths", &p->bind_ro);
         put_size(f, "TmpSize", p->p.tmp_size);
         fprintf(f, "TmpInodesMax=%" PRIu64 "\n", p->p.tmp_inodes_max);
         put_size(f, "WorkSizeMax", p->p.work_size_max);

@@ -19,6 +19,9 @@
 _Static_assert(SBD_CONF_ALLOWED_HOSTS_MAX <= SB_POLICY_ALLOW_HOSTS_MAX &&
                        SBD_CONF_ALLOWED_HOSTS_BYTES <= SB_POLICY_ALLOW_HOSTS_BYTES,
                "a profile's AllowedHosts= must fit a policy");
+_Static_assert(SBD_CONF_BIND_RO_MAX <= SB_POLICY_BIND_RO_MAX &&
+                       SBD_CONF_BIND_RO_BYTES <= SB_POLICY_BIND_RO_BYTES,
+               "a profile's BindReadOnlyPaths= must fit a policy");
 _Static_assert(SB_POLICY_ALLOW_HOSTS_MAX <= SBD_PROXY_ENTRIES_MAX,
                "a policy's allowlist must fit the proxy's ADD message");
 
@@ -194,6 +197,11 @@ int sbd_profile_merge(const struct sbd_conf_profile *cp, const struct sbp_exec_p
         r = merge_network(cp, req, pol, err);
         if (r < 0)
                 return r;
+        /* The profile's alone: a request names no host path. */
+        for (i = 0; i < cp->bind_ro.n; i++)
+                if (sb_policy_bind_ro_add(pol, cp->bind_ro.v[i]) < 0)
+                        return sbp_error_set(err, SBP_E_INTERNAL,
+                                             "the profile's BindReadOnlyPaths= exceeds a policy");
         out->require = cp->require;
         for (i = 0; i < cp->syscall_filter.n && n < SB_POLICY_SYSCALL_GROUPS_MAX; i++) {
                 const char *g = sbd_conf_syscall_group(cp->syscall_filter.v[i]);

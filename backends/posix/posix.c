@@ -234,6 +234,9 @@ static int posix_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
         if (spec->nmounts > 0)
                 return sb_backend_fail(errbuf, errlen, -EOPNOTSUPP,
                                        "mounts: not supported by the posix backend");
+        if (spec->policy.n_bind_ro > 0)
+                return sb_backend_fail(errbuf, errlen, -EOPNOTSUPP,
+                                       "BindReadOnlyPaths: not supported by the posix backend");
         j = calloc(1, sizeof(*j));
         if (!j)
                 return sb_backend_fail(errbuf, errlen, -ENOMEM, "job");

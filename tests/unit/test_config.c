@@ -569,6 +569,62 @@ static void test_allowed_hosts_bounds(void **state)
         sbd_conf_free(c);
 }
 
+/* BindReadOnlyPaths=: "[-]SRC[:DST]", both absolute and normalized, DST
+ * not / nor the job's own mounts; each bad word refused with its reason;
+ * 16 entries at most. */
+static void test_bind_read_only_paths(void **state)
+{
+        struct sbd_conf_errors errs = { 0 };
+        const struct sbd_conf_profile *p;
+        char text[2048];
+        size_t used;
+        struct sbd_conf *c;
+        unsigned i;
+
+        (void)state;
+        assert_int_equal(apply(&c, "[Profile x]\nBindReadOnlyPaths=/opt/a -/etc/lo "
+                               "/srv/f.conf:/etc/f.conf\n", &errs), 0);
+        p = sbd_conf_profile_find(c, "x");
+        assert_int_equal(p->bind_ro.n, 3);
+        assert_string_equal(p->bind_ro.v[1], "-/etc/lo");
+        assert_string_equal(p->bind_ro.v[2], "/srv/f.conf:/etc/f.conf");
+        assert_int_equal(sbd_conf_profile_find(c, "default")->bind_ro.n, 0);
+        sbd_conf_free(c);
+
+        expect_error("[Profile x]\nBindReadOnlyPaths=/ok opt\n",
+                     "t.conf:2: BindReadOnlyPaths: not an absolute path \"opt\"");
+        expect_error("[Profile x]\nBindReadOnlyPaths=/a:b\n",
+                     "t.conf:2: BindReadOnlyPaths: not an absolute path \"/a:b\"");
+        expect_error("[Profile x]\nBindReadOnlyPaths=/a/./b\n",
+                     "t.conf:2: BindReadOnlyPaths: not normalized (empty, . or .. component, "
+                     "or trailing /) \"/a/./b\"");
+        expect_error("[Profile x]\nBindReadOnlyPaths=-/a:/\n",
+                     "t.conf:2: BindReadOnlyPaths: DST is / \"-/a:/\"");
+        expect_error("[Profile x]\nBindReadOnlyPaths=/a:/work\n",
+                     "t.conf:2: BindReadOnlyPaths: DST is /proc, /dev, /sys, /work or /tmp or "
+                     "under one (the job's own mounts) \"/a:/work\"");
+        expect_error("[Profile x]\nBindReadOnlyPaths=/a:/b:ro\n",
+                     "t.conf:2: BindReadOnlyPaths: options after DST (SRC:DST:OPTIONS) are not "
+                     "supported \"/a:/b:ro\"");
+        expect_error("[Profile x]\nBindReadOnlyPaths=/a\\x20b\n",
+                     "t.conf:2: BindReadOnlyPaths: escapes are not supported \"/a\\x20b\"");
+        /* Names that only start like a refused place are fine. */
+        assert_int_equal(apply(&c, "[Profile x]\nBindReadOnlyPaths=/a:/workspace /b:/tmpl "
+                               "/c:/device\n", &errs), 0);
+        sbd_conf_free(c);
+
+        used = (size_t)snprintf(text, sizeof(text), "[Profile x]");
+        for (i = 0; i < 16; i++)
+                used += (size_t)snprintf(text + used, sizeof(text) - used, "%s/opt/e%u",
+                                         i % 8 ? " " : "\nBindReadOnlyPaths=", i);
+        assert_int_equal(apply(&c, text, &errs), 0);
+        assert_int_equal(sbd_conf_profile_find(c, "x")->bind_ro.n, 16);
+        sbd_conf_free(c);
+        snprintf(text + used, sizeof(text) - used, "\nBindReadOnlyPaths=/one-more\n");
+        expect_error(text, "t.conf:4: BindReadOnlyPaths: more than 16 entries or 4096 bytes in "
+                           "all \"...\"");
+}
+
 /* The printed configuration parses to the same configuration. */
 static void test_round_trip(void **state)
 {
@@ -662,6 +718,7 @@ int main(void)
                 cmocka_unit_test(test_file),
                 cmocka_unit_test(test_round_trip),
                 cmocka_unit_test(test_allowed_hosts_bounds),
+                cmocka_unit_test(test_bind_read_only_paths),
                 cmocka_unit_test(test_require),
         };
 

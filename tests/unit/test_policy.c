@@ -282,6 +282,37 @@ static void test_policy_allow_hosts_bounds(void **state)
         assert_int_equal(p.n_allow_hosts, SB_POLICY_ALLOW_HOSTS_BYTES / 251);
 }
 
+/* BindReadOnlyPaths= goes from the profile into the policy as written,
+ * whatever the request; 16 entries at most. */
+static void test_merge_bind_ro(void **state)
+{
+        struct sbd_conf *c = conf_with("[Profile b]\nBindReadOnlyPaths=/opt/a -/srv/x:/etc/x\n");
+        const struct sbd_conf_profile *p = sbd_conf_profile_find(c, "b");
+        struct sbp_exec_params req;
+        struct sb_policy pol;
+        struct sbd_limits l;
+        const char *e;
+
+        (void)state;
+        assert_non_null(p);
+        memset(&req, 0, sizeof(req));
+        merge_ok(p, &req, &l);
+        assert_int_equal(l.policy.n_bind_ro, 2);
+        e = sb_policy_bind_ro_next(&l.policy, NULL);
+        assert_string_equal(e, "/opt/a");
+        e = sb_policy_bind_ro_next(&l.policy, e);
+        assert_string_equal(e, "-/srv/x:/etc/x");
+        assert_null(sb_policy_bind_ro_next(&l.policy, e));
+        merge_ok(sbd_conf_profile_find(c, "default"), &req, &l);
+        assert_int_equal(l.policy.n_bind_ro, 0);
+        sbd_conf_free(c);
+
+        memset(&pol, 0, sizeof(pol));
+        for (int i = 0; i < SB_POLICY_BIND_RO_MAX; i++)
+                assert_int_equal(sb_policy_bind_ro_add(&pol, "/a"), 0);
+        assert_int_equal(sb_policy_bind_ro_add(&pol, "/a"), -E2BIG);
+}
+
 static struct sb_policy base_policy(void)
 {
         struct sb_policy p;
@@ -323,6 +354,7 @@ static void test_equal_every_field(void **state)
         DIFFERS(b.network = SB_NETWORK_HOST);
         DIFFERS(b.network = SB_NETWORK_ALLOWLIST);
         DIFFERS(assert_int_equal(sb_policy_allow_host_add(&b, "pypi.org"), 0));
+        DIFFERS(assert_int_equal(sb_policy_bind_ro_add(&b, "/opt/x"), 0));
         DIFFERS(b.tmp_size = 0);
         DIFFERS(b.tmp_inodes_max = 1);
         DIFFERS(b.work_size_max = 1);
@@ -330,6 +362,9 @@ static void test_equal_every_field(void **state)
         DIFFERS(b.syscall_allow[0] = "@network-io");
         DIFFERS(b.syscall_allow[0] = NULL);
         DIFFERS(b.syscall_allow[1] = "@network-io");
+        /* Same count, another entry. */
+        assert_int_equal(sb_policy_bind_ro_add(&a, "/opt/x"), 0);
+        DIFFERS(assert_int_equal(sb_policy_bind_ro_add(&b, "-/opt/x"), 0));
 #undef DIFFERS
 }
 
@@ -393,6 +428,7 @@ int main(void)
                 cmocka_unit_test(test_merge_network_and_groups),
                 cmocka_unit_test(test_merge_network_modes),
                 cmocka_unit_test(test_policy_allow_hosts_bounds),
+                cmocka_unit_test(test_merge_bind_ro),
                 cmocka_unit_test(test_equal_every_field),
                 cmocka_unit_test(test_equal_groups),
                 cmocka_unit_test(test_spec_init),

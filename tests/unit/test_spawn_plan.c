@@ -76,6 +76,8 @@ static int setup(void **state)
         f->spec.envp = envp_;
         f->spec.uid = f->spec.gid = 64012;
         f->spec.policy.tasks_max = 77;
+        assert_int_equal(sb_policy_bind_ro_add(&f->spec.policy, "/opt/tools"), 0);
+        assert_int_equal(sb_policy_bind_ro_add(&f->spec.policy, "-/srv/f.conf:/etc/f.conf"), 0);
         f->spec.stdin_fd = 20;
         f->spec.stdout_fd = 21;
         f->spec.stderr_fd = 22;
@@ -176,6 +178,24 @@ static void test_packed_plan_reads_back(void **state)
         assert_string_equal(sb_plan_s(p, p->cg_src[1]), "/sys/fs/cgroup/cpu,cpuacct/sb/j1");
 }
 
+/* BindReadOnlyPaths= entries split into src, dst (src when none) and
+ * optional. */
+static void test_plan_carries_the_read_only_binds(void **state)
+{
+        struct fixture *f = *state;
+        const struct sb_spawn_plan *p;
+
+        pack(f);
+        p = f->pb.p;
+        assert_int_equal(p->nbind_ro, 2);
+        assert_string_equal(sb_plan_s(p, p->bind_ro[0].src), "/opt/tools");
+        assert_string_equal(sb_plan_s(p, p->bind_ro[0].dst), "/opt/tools");
+        assert_int_equal(p->bind_ro[0].optional, 0);
+        assert_string_equal(sb_plan_s(p, p->bind_ro[1].src), "/srv/f.conf");
+        assert_string_equal(sb_plan_s(p, p->bind_ro[1].dst), "/etc/f.conf");
+        assert_int_equal(p->bind_ro[1].optional, 1);
+}
+
 static void test_plan_carries_the_cwd(void **state)
 {
         struct fixture *f = *state;
@@ -265,6 +285,11 @@ static void test_plan_out_of_bounds_is_refused(void **state)
         REFUSED(p->cg_src[0] = p->cg_name[0]);                          /* not absolute */
         REFUSED(p->flags |= 1u << 20);
         REFUSED(p->blob_len -= 1);
+        REFUSED(p->nbind_ro = SB_PLAN_BIND_RO_MAX + 1);
+        REFUSED(p->bind_ro[0].src = p->top[0].target);                  /* not absolute */
+        REFUSED(p->bind_ro[0].dst = p->top[0].target);                  /* not absolute */
+        REFUSED(p->bind_ro[1].optional = 2);
+        REFUSED(p->bind_ro[0].dst.len = 1);                             /* "/", no NUL there */
 #undef REFUSED
         free(p);
 }
@@ -273,6 +298,8 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_packed_plan_reads_back, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_plan_carries_the_read_only_binds, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_plan_carries_the_cwd, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_prepared_plan_has_no_program, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_plan_of_another_size_or_version_is_refused,

@@ -18,6 +18,8 @@
  *   /dev/pts          read + write + device ioctls (the job's devpts
  *                     instance: its ptmx and the ptys it opened)
  *   /tmp, /work       read + write + execute
+ *   BindReadOnlyPaths= targets
+ *                     read + execute (the mounts are read-only)
  *   TCP               not restricted: the network namespace decides (see below)
  *   scope             abstract unix sockets and signals confined to the job
  *                     (ABI 6)
@@ -199,6 +201,12 @@ int sb_linux_landlock_apply(const struct sb_spawn_plan *p, const char **step, co
                 r = add_path(ruleset, root, sb_plan_s(p, p->binds[i].target) + 1,
                              R_READ | R_EXEC | (p->binds[i].read_only ? 0 : R_WRITE), false,
                              attr.handled_access_fs, step, arg);
+        /* BindReadOnlyPaths= (mounts.c): read + execute, the mount is
+         * read-only; an optional entry whose source was missing has no
+         * target (ENOENT, skipped). */
+        for (uint32_t i = 0; i < p->nbind_ro && i < SB_PLAN_BIND_RO_MAX && r >= 0; i++)
+                r = add_path(ruleset, root, sb_plan_s(p, p->bind_ro[i].dst) + 1, R_READ | R_EXEC,
+                             p->bind_ro[i].optional, attr.handled_access_fs, step, arg);
         close(root);
         if (r < 0)
                 goto out;

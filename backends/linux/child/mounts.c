@@ -15,6 +15,9 @@
  *                hosts is the job's own (localhost only): the host's may
  *                name internal machines a job has no business learning, and
  *                the job's network namespace could not reach them anyway
+ *   BindReadOnlyPaths=
+ *                the profile's host paths, each bound ro nosuid nodev at its
+ *                target (never under /proc /dev /sys /work /tmp)
  *   /proc        fresh proc of the job's pid ns (nosuid nodev noexec,
  *                hidepid=2: the init is not the job's to see);
  *                proc_ro[] bound read-only over
@@ -47,8 +50,9 @@
  * Privileged operations, each safe because: every mount happens in the
  * job's private mount namespace (propagation made private first, so
  * nothing leaks to the host); sources are fixed host system paths chosen
- * at open(), never a client-named path (the client's directories come as
- * detached mounts made from its fds, binds.c);
+ * at open() or the admin's BindReadOnlyPaths= (checked when the
+ * configuration is read), never a client-named path (the client's
+ * directories come as detached mounts made from its fds, binds.c);
  * binds are read-only except /work (the client's own directory), which is
  * nosuid nodev like the tmpfs /work, /tmp and /dev/shm.
  * Flags are added with mount_setattr() (never cleared, except the root's
@@ -181,6 +185,85 @@ static int host_path(const struct sb_spawn_plan *p, const struct sb_plan_host *h
         if (r < 0)
                 return r;
         return bind_mount(src, name, set, step, steplen, name);
+}
+
+/* path exists and is not a symlink: a link in the root (made from the
+ * host's, maybe absolute) would be followed against the host's root here,
+ * before pivot_root. */
+static bool no_link(const char *path)
+{
+        struct stat st;
+
+        if (lstat(path, &st) < 0)
+                return false;
+        if (S_ISLNK(st.st_mode)) {
+                errno = ELOOP;
+                return false;
+        }
+        return true;
+}
+
+/* mkdir -p of dst's parents relative to the cwd (the new root), in a stack
+ * buffer; an existing directory is fine, a symlink is refused. Inside host
+ * binds that are read-only by now (/usr...) a missing parent fails EROFS:
+ * a host directory is never written. */
+static int make_parents(const char *dst, char *step, size_t steplen)
+{
+        char path[SB_PLAN_BIND_PATH_MAX + 1];
+        size_t n = strlen(dst);
+
+        if (n < 2 || n >= sizeof(path)) {
+                errno = ENAMETOOLONG;
+                FAIL("bind ", dst, NULL, NULL);
+        }
+        memcpy(path, dst + 1, n);       /* without the leading '/', NUL included */
+        for (char *c = path; *c; c++) {
+                if (*c != '/')
+                        continue;
+                *c = '\0';
+                if (mkdir(path, 0755) < 0 && (errno != EEXIST || !no_link(path)))
+                        FAIL("mkdir /", path, " for ", dst);
+                *c = '/';
+        }
+        return 0;
+}
+
+/* BindReadOnlyPaths=: each host path (the profile's, never a client's)
+ * bound read-only nosuid nodev at its target, made on the root tmpfs as a
+ * directory or an empty file like the source (an existing one is reused).
+ * A missing source fails the job ("bind /opt/x: ENOENT") unless the entry
+ * is optional. Done after the host binds are read-only, so a target's
+ * parents are only ever made on the job's own tmpfs. */
+static int make_bind_ro(const struct sb_spawn_plan *p, char *step, size_t steplen)
+{
+        for (uint32_t i = 0; i < p->nbind_ro && i < SB_PLAN_BIND_RO_MAX; i++) {
+                const char *src = sb_plan_s(p, p->bind_ro[i].src);
+                const char *dst = sb_plan_s(p, p->bind_ro[i].dst);
+                struct stat st;
+                int r;
+
+                if (stat(src, &st) < 0) {
+                        if (errno == ENOENT && p->bind_ro[i].optional)
+                                continue;
+                        FAIL("bind ", src, NULL, NULL);
+                }
+                if ((r = make_parents(dst, step, steplen)) < 0)
+                        return r;
+                if (S_ISDIR(st.st_mode)) {
+                        if (mkdir(dst + 1, 0755) < 0 && (errno != EEXIST || !no_link(dst + 1)))
+                                FAIL("mkdir ", dst, NULL, NULL);
+                } else if (mknod(dst + 1, S_IFREG | 0644, 0) < 0 &&
+                           (errno != EEXIST || !no_link(dst + 1))) {
+                        FAIL("create ", dst, NULL, NULL);
+                }
+                /* Not MS_REC (see bind_mount): a host submount below src
+                 * stays out of the job. */
+                if (mount(src, dst + 1, NULL, MS_BIND, NULL) < 0)
+                        FAIL("bind ", src, " on ", dst);
+                if (set_attr(dst + 1, 0, ATTR_RO_NOSUID_NODEV) < 0)
+                        FAIL("remount ", dst, " read-only", NULL);
+        }
+        return 0;
 }
 
 /* The job's cgroup directories at /sys/fs/cgroup (see the top). Bound from
@@ -451,6 +534,8 @@ int sb_linux_mounts(const struct sb_spawn_plan *p, const int *fd, char *step, si
                 if (syscall(SYS_mount_setattr, AT_FDCWD, ".", 0, &a, sizeof(a)) < 0)
                         FAIL("remount / writable", NULL, NULL, NULL);
         }
+        if ((r = make_bind_ro(p, step, steplen)) < 0)
+                return r;
 
         if ((r = make_proc(step, steplen)) < 0)
                 return r;

@@ -82,6 +82,14 @@ static bool host_ok(const struct sb_spawn_plan *p, const struct sb_plan_host *h)
         return h->kind != SB_PLAN_HOST_SYMLINK || str_ok(p, h->target);
 }
 
+/* An absolute path of at most SB_PLAN_BIND_PATH_MAX bytes, never out of
+ * the root by "..". */
+static bool bind_path_ok(const struct sb_spawn_plan *p, struct sb_plan_str s)
+{
+        return str_ok(p, s) && s.len > 0 && s.len <= SB_PLAN_BIND_PATH_MAX &&
+               sb_plan_s(p, s)[0] == '/' && !strstr(sb_plan_s(p, s), "..");
+}
+
 /* argc + envc strings, each ending inside [strv_off, strv_off + strv_len). */
 static bool strv_ok(const struct sb_spawn_plan *p)
 {
@@ -158,6 +166,15 @@ int sb_spawn_plan_check(const struct sb_spawn_plan *p, size_t len, int nfds)
                 if (!str_ok(p, bd->target) || bd->target.len > SBP_TARGET_MAX ||
                     sb_plan_s(p, bd->target)[0] != '/' || bd->read_only > 1 || bd->is_file > 1 ||
                     p->fd_index[SB_PLAN_FD_TREES + i] < 0)
+                        return -EPROTO;
+        }
+        if (p->nbind_ro > SB_PLAN_BIND_RO_MAX)
+                return -EPROTO;
+        for (uint32_t i = 0; i < p->nbind_ro; i++) {
+                const struct sb_plan_bind_ro *br = &p->bind_ro[i];
+
+                if (!bind_path_ok(p, br->src) || !bind_path_ok(p, br->dst) || br->dst.len < 2 ||
+                    br->optional > 1)
                         return -EPROTO;
         }
         /* A job has a program; a prepared sandbox gets its with the start. */

@@ -20,12 +20,14 @@
 
 #include "protocol/sbp.h"
 
-#define SB_SPAWN_PLAN_VERSION 5u
+#define SB_SPAWN_PLAN_VERSION 6u
 
 #define SB_PLAN_TOP_MAX 6       /* bin sbin lib lib32 lib64 libx32 */
 #define SB_PLAN_ETC_MAX 13      /* SB_LINUX_ETC_MAX: linux.c etc_names */
 #define SB_PLAN_CG_MAX 8        /* cgroup hierarchies (SB_CGROUP_BASES_MAX) */
 #define SB_PLAN_CG_NAME_MAX 32u
+#define SB_PLAN_BIND_RO_MAX 16  /* SB_POLICY_BIND_RO_MAX */
+#define SB_PLAN_BIND_PATH_MAX 255u      /* SBD_CONF_BIND_PATH_MAX */
 
 #define SB_PLAN_ARGS_MAX 4096u                  /* argv + envp entries */
 #define SB_PLAN_BPF_MAX 4096u                   /* BPF_MAXINSNS, per program */
@@ -66,6 +68,13 @@ struct sb_plan_bind {
         uint32_t is_file;               /* the target is made a file, not a directory */
 };
 
+/* A host path of the profile's BindReadOnlyPaths=, bound read-only
+ * nosuid nodev at dst; both absolute, without "..", dst not "/". */
+struct sb_plan_bind_ro {
+        struct sb_plan_str src, dst;
+        uint32_t optional;              /* a missing src is skipped */
+};
+
 enum {
         SB_PLAN_PREPARED = 1u << 0,     /* wait for the start request (start.c) */
         SB_PLAN_NETWORK = 1u << 1,      /* Landlock leaves TCP alone */
@@ -98,6 +107,8 @@ struct sb_spawn_plan {
         struct sb_plan_str tmp_opts, shm_opts, work_opts;       /* tmpfs options */
         uint32_t nbinds;
         struct sb_plan_bind binds[SBP_MOUNTS_MAX];
+        uint32_t nbind_ro;
+        struct sb_plan_bind_ro bind_ro[SB_PLAN_BIND_RO_MAX];
         struct sb_plan_str cwd;         /* the program's working directory, absolute */
         uint32_t argc, envc;            /* none for a prepared sandbox */
         uint32_t strv_off, strv_len;    /* argv then envp, each NUL-terminated */

@@ -94,6 +94,33 @@ static struct sb_plan_host plan_host(struct sb_plan_builder *pb, const struct sb
         return ph;
 }
 
+/* The policy's "[-]SRC[:DST]" entries (checked by the config parser) as
+ * the plan's src, dst and optional. */
+static int plan_bind_ro(struct sb_plan_builder *pb, const struct sb_policy *pol)
+{
+        struct sb_spawn_plan *p = pb->p;
+        uint32_t n = 0;
+
+        for (const char *e = sb_policy_bind_ro_next(pol, NULL); e;
+             e = sb_policy_bind_ro_next(pol, e)) {
+                char src[SB_PLAN_BIND_PATH_MAX + 1];
+                bool optional = e[0] == '-';
+                const char *s = e + optional, *colon = strchr(s, ':');
+                size_t slen = colon ? (size_t)(colon - s) : strlen(s);
+
+                if (n >= SB_PLAN_BIND_RO_MAX || slen >= sizeof(src))
+                        return -E2BIG;
+                memcpy(src, s, slen);
+                src[slen] = '\0';
+                p->bind_ro[n].src = sb_plan_add_str(pb, src);
+                p->bind_ro[n].dst = sb_plan_add_str(pb, colon ? colon + 1 : src);
+                p->bind_ro[n].optional = optional;
+                n++;
+        }
+        p->nbind_ro = n;
+        return pb->err;
+}
+
 int sb_linux_spawn_plan(struct sb_plan_builder *pb, const struct sb_backend *b,
                         const struct sb_job_spec *spec, const struct sb_backend_job *j,
                         int sync_r, int err_w, int *fds, int *nfds, char *errbuf, size_t errlen)
@@ -120,6 +147,7 @@ int sb_linux_spawn_plan(struct sb_plan_builder *pb, const struct sb_backend *b,
         /* The strings, the BPF and room for every fixed string below. */
         if ((r = sb_plan_begin(pb, slen + bpf_len + 8 + 8192 + (SBP_CWD_MAX + 1) +
                                            SBP_MOUNTS_MAX * (SBP_TARGET_MAX + 1) +
+                                           2 * SB_POLICY_BIND_RO_BYTES +
                                            (SB_LINUX_TOP_MAX + SB_LINUX_ETC_MAX) * 300 +
                                            SB_PLAN_CG_MAX * (SB_PLAN_CG_NAME_MAX + 1 + PATH_MAX))) < 0)
                 return sb_backend_fail(errbuf, errlen, r, "spawn plan");
@@ -163,6 +191,9 @@ int sb_linux_spawn_plan(struct sb_plan_builder *pb, const struct sb_backend *b,
                 p->binds[i].read_only = j->binds.read_only[i];
                 p->binds[i].is_file = j->binds.is_file[i];
         }
+
+        if ((r = plan_bind_ro(pb, pol)) < 0)
+                return sb_backend_fail(errbuf, errlen, r, "spawn plan: BindReadOnlyPaths=");
 
         p->cwd = sb_plan_add_str(pb, spec->cwd ? spec->cwd : "/work");
         p->argc = argc;
