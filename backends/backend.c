@@ -27,36 +27,6 @@ const struct sb_backend_ops *sb_backend_find(const char *name)
         return NULL;
 }
 
-/* Field by field, never memcmp: padding and the group pointers (two
- * spellings of one name would still be one group) are not the policy. */
-bool sb_policy_equal(const struct sb_policy *a, const struct sb_policy *b)
-{
-        if (a->memory_max != b->memory_max || a->tasks_max != b->tasks_max ||
-            a->cpu_percent != b->cpu_percent || a->network != b->network ||
-            a->tmp_size != b->tmp_size || a->tmp_inodes_max != b->tmp_inodes_max ||
-            a->work_size_max != b->work_size_max || a->work_inodes_max != b->work_inodes_max ||
-            a->n_allow_hosts != b->n_allow_hosts || a->n_bind_ro != b->n_bind_ro)
-                return false;
-        for (const char *x = sb_policy_bind_ro_next(a, NULL), *y = sb_policy_bind_ro_next(b, NULL);
-             x && y; x = sb_policy_bind_ro_next(a, x), y = sb_policy_bind_ro_next(b, y))
-                if (strcmp(x, y) != 0)
-                        return false;
-        for (const char *x = sb_policy_allow_host_next(a, NULL),
-                        *y = sb_policy_allow_host_next(b, NULL);
-             x && y; x = sb_policy_allow_host_next(a, x), y = sb_policy_allow_host_next(b, y))
-                if (strcmp(x, y) != 0)
-                        return false;
-        for (size_t i = 0; i <= SB_POLICY_SYSCALL_GROUPS_MAX; i++) {
-                const char *x = a->syscall_allow[i], *y = b->syscall_allow[i];
-
-                if (!x || !y)
-                        return !x && !y;
-                if (strcmp(x, y) != 0)
-                        return false;
-        }
-        return true;   /* not reached: the last entry is the terminator */
-}
-
 /* Bytes a packed list (entries back to back, each NUL-terminated) of n
  * entries holds now. */
 static size_t packed_used(const char *buf, uint32_t n)
@@ -89,6 +59,39 @@ static const char *packed_next(const char *buf, uint32_t n, const char *prev)
                 return buf;
         next = prev + strlen(prev) + 1;
         return next < buf + packed_used(buf, n) ? next : NULL;
+}
+
+/* Two packed lists of n entries each: the same entries in the same order
+ * are the same bytes up to the last NUL, and nothing past it counts. */
+static bool packed_equal(const char *a, const char *b, uint32_t n)
+{
+        size_t len = packed_used(a, n);
+
+        return len == packed_used(b, n) && memcmp(a, b, len) == 0;
+}
+
+/* Field by field, never memcmp: padding and the group pointers (two
+ * spellings of one name would still be one group) are not the policy. */
+bool sb_policy_equal(const struct sb_policy *a, const struct sb_policy *b)
+{
+        if (a->memory_max != b->memory_max || a->tasks_max != b->tasks_max ||
+            a->cpu_percent != b->cpu_percent || a->network != b->network ||
+            a->tmp_size != b->tmp_size || a->tmp_inodes_max != b->tmp_inodes_max ||
+            a->work_size_max != b->work_size_max || a->work_inodes_max != b->work_inodes_max ||
+            a->n_allow_hosts != b->n_allow_hosts || a->n_bind_ro != b->n_bind_ro)
+                return false;
+        if (!packed_equal(a->bind_ro, b->bind_ro, a->n_bind_ro) ||
+            !packed_equal(a->allow_hosts, b->allow_hosts, a->n_allow_hosts))
+                return false;
+        for (size_t i = 0; i <= SB_POLICY_SYSCALL_GROUPS_MAX; i++) {
+                const char *x = a->syscall_allow[i], *y = b->syscall_allow[i];
+
+                if (!x || !y)
+                        return !x && !y;
+                if (strcmp(x, y) != 0)
+                        return false;
+        }
+        return true;   /* not reached: the last entry is the terminator */
 }
 
 int sb_policy_allow_host_add(struct sb_policy *p, const char *entry)

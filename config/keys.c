@@ -308,20 +308,30 @@ static bool allowed_host_ok(const char *w, size_t len)
         return allow_entry_parse(entry, &e) == 0;
 }
 
+/* A list the policy packs into a fixed buffer (struct sb_policy): more
+ * entries or bytes than it holds is an error, and the key keeps nothing. */
+static void bound_list(struct parse *ps, const struct key *k, struct sbd_conf_list *l,
+                       size_t max, size_t bytes_max)
+{
+        char why[64];
+        size_t bytes = 0;
+
+        for (size_t i = 0; i < l->n; i++)
+                bytes += strlen(l->v[i]) + 1;
+        if (l->n <= max && bytes <= bytes_max)
+                return;
+        snprintf(why, sizeof(why), "more than %zu entries or %zu bytes in all", max, bytes_max);
+        sbd_conf_key_error(ps, k->name, "...", why);
+        sbd_conf_list_clear(l);
+}
+
 static void set_allowed_hosts(struct parse *ps, const struct key *k, unsigned index,
                               struct sbd_conf_list *l, const char *value)
 {
-        size_t i, bytes = 0;
 
         set_list(ps, k, index, l, value, allowed_host_ok,
                  "not an allowlist entry (host, host:port, *.suffix[:port], [v6][:port])");
-        for (i = 0; i < l->n; i++)
-                bytes += strlen(l->v[i]) + 1;
-        if (l->n > SBD_CONF_ALLOWED_HOSTS_MAX || bytes > SBD_CONF_ALLOWED_HOSTS_BYTES) {
-                sbd_conf_key_error(ps, k->name, "...",
-                                   "more than 64 entries or 4096 bytes in all");
-                sbd_conf_list_clear(l);
-        }
+        bound_list(ps, k, l, SBD_CONF_ALLOWED_HOSTS_MAX, SBD_CONF_ALLOWED_HOSTS_BYTES);
 }
 
 /* An absolute, normalized path of len bytes: no empty, "." or ".."
@@ -398,7 +408,7 @@ static void set_bind_ro(struct parse *ps, const struct key *k, unsigned index,
                         struct sbd_conf_list *l, const char *value)
 {
         const char *p = value, *w, *why;
-        size_t i, len, bytes = 0;
+        size_t len;
 
         /* Each word's own reason first; set_list then stores them. */
         while ((w = next_word(&p, &len)))
@@ -407,12 +417,7 @@ static void set_bind_ro(struct parse *ps, const struct key *k, unsigned index,
                         return;
                 }
         set_list(ps, k, index, l, value, bind_ro_ok, "not [-]SRC[:DST]");
-        for (i = 0; i < l->n; i++)
-                bytes += strlen(l->v[i]) + 1;
-        if (l->n > SBD_CONF_BIND_RO_MAX || bytes > SBD_CONF_BIND_RO_BYTES) {
-                sbd_conf_key_error(ps, k->name, "...", "more than 16 entries or 4096 bytes in all");
-                sbd_conf_list_clear(l);
-        }
+        bound_list(ps, k, l, SBD_CONF_BIND_RO_MAX, SBD_CONF_BIND_RO_BYTES);
 }
 
 static int require_bit(const char *w, size_t len)
