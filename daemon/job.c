@@ -383,7 +383,7 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
                 r = sbd_job_open_pipe(j, &j->err_pipe, err[0], &j->err_open);
                 err[0] = -1;
         }
-        if (r == 0 && p->stdin) {
+        if (r == 0 && p->stdin && !j->tty) {
                 r = sbd_job_open_pipe(j, &j->in_pipe, in[1], &j->in_open);
                 in[1] = -1;
         }
