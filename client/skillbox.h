@@ -249,7 +249,7 @@ struct sb_exec_options {
          * as SB_STDOUT; sb_stdin_write() types into it (no stdin needed),
          * sb_stdin_close() sends its end-of-file character (^D); rows x
          * cols is its size, at most 4096 each, 0 = 24 x 80; sb_resize()
-         * changes it. Unsupported on backends without terminals (posix). */
+         * changes it. -EOPNOTSUPP from a backend without terminals. */
         bool tty;
         uint32_t rows, cols;
 };

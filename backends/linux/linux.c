@@ -368,7 +368,7 @@ static int linux_start(struct sb_backend_job *j, const struct sb_job_spec *spec,
          * this policy; check rather than run with another. */
         if (strcmp(spec->job_id, j->id) != 0 || spec->uid != j->uid || spec->gid != j->gid ||
             !sb_policy_equal(&spec->policy, &j->policy) || spec->workdir_fd >= 0 ||
-            spec->nmounts)
+            spec->nmounts || spec->tty)
                 return sb_backend_fail(errbuf, errlen, -EINVAL,
                                        "the request does not match the prepared sandbox");
         r = sb_linux_start_send(j->start_fd, spec, errbuf, errlen);

@@ -261,7 +261,7 @@ class Client:
         tty=True: the job's stdin, stdout and stderr are a terminal of its
         own (its output, stderr included, comes as stdout; stdin is typed
         into it, b"\\x03" interrupts), size=(rows, cols) (default 24 x 80);
-        `Job.resize` changes it. Unsupported on the posix backend.
+        `Job.resize` changes it.
 
         Returns the `Result` with all output; a job that fails, times out
         or is killed is a Result too (see `state`), not an exception.

@@ -219,10 +219,13 @@ def test_tty_job_has_a_terminal_and_follows_resize(client):
         pytest.skip("the posix backend has no terminals")
     r = client.run(["stty", "size"], tty=True, size=(30, 90))
     assert r.ok and r.stdout == b"30 90\r\n", r
-    code = ("import os, signal\n"
-            "signal.signal(signal.SIGWINCH, lambda *_: print('size', *os.get_terminal_size(0)))\n"
-            "print('ready', flush=True)\n"
-            "signal.pause()\n")
+    code = ("import os, signal, time\n"
+            "seen = []\n"
+            "signal.signal(signal.SIGWINCH, lambda *_: seen.append(os.write(\n"
+            "    1, b'size %d %d' % tuple(os.get_terminal_size(0)))))\n"
+            "os.write(1, b'ready')\n"
+            "while not seen:\n"
+            "    time.sleep(0.05)\n")
     job = client.start(["python3", "-c", code], tty=True)
     for stream, data in job:
         assert stream == "stdout"
