@@ -101,6 +101,9 @@ def test_a_tty_job_has_a_terminal_of_its_own(daemon):
     assert field(out, "ctty") == "True", out
     assert field(out, "pgrp") == "True True", out
     assert field(out, "size") == "111 33", out
+    # A prepared sandbox (PreparedSandboxes=) has its stdio already: a tty
+    # request is given a sandbox built for it, not one to give up on.
+    assert "not usable" not in daemon.log(), daemon.log()
 
 
 def test_stty_sees_the_size_asked_for_or_24x80(daemon):
