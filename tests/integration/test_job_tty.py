@@ -336,3 +336,37 @@ def test_cli_tty_gives_the_mode_back_when_killed(ctl_on_pty):
     t.p.send_signal(signal.SIGTERM)
     assert t.finish() == -signal.SIGTERM
     assert t.mode() == t.before
+
+
+def test_cli_tty_stopped_gives_the_mode_back_until_continued(ctl_on_pty):
+    t = ctl_on_pty("--tty", "--", "python3", "-c", ON_INTR)
+    t.read_until(b"ready")
+    raw = t.mode()
+    assert raw != t.before
+    # Stopped (as by a job-control shell): the user's shell gets its mode.
+    t.p.send_signal(signal.SIGTSTP)
+    assert wait_for(lambda: t.mode() == t.before), "mode not given back on SIGTSTP"
+    t.p.send_signal(signal.SIGCONT)
+    assert wait_for(lambda: t.mode() == raw), "raw mode not back after SIGCONT"
+    os.write(t.master, b"\x03")
+    assert t.finish() == 3, t.got
+    assert t.mode() == t.before
+
+
+def test_cli_tty_with_piped_input_ends_it_with_eof(daemon):
+    # No terminal around skillboxctl: the job still gets one (24x80), fed
+    # from the pipe, and the pipe's end is the terminal's ^D.
+    cp = subprocess.run([skillboxctl_path(), "--socket", daemon.socket, "run", "--tty", "--",
+                         "sh", "-c", "cat; stty size"], input=b"piped\n",
+                        capture_output=True, timeout=60)
+    assert cp.returncode == 0, cp
+    assert lines(cp.stdout) == ["piped", "piped", "24 80"], cp.stdout
+
+
+def wait_for(fn, timeout=10):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if fn():
+            return True
+        time.sleep(0.02)
+    return False
