@@ -223,6 +223,7 @@ struct job_ctx {
         struct sbctl_termsafe safe[2];
         bool tty_job;              /* --tty */
         int winch_fd;              /* --tty: SIGWINCH's pipe (termraw.h); -1 = none */
+        uint32_t rows, cols;       /* --tty: the size the job's terminal was given */
 };
 
 /* Where the job's output goes, decided once its options are known. */
@@ -430,14 +431,16 @@ static int term_size(uint32_t *rows, uint32_t *cols)
         return -ENOTTY;
 }
 
-/* The window changed: tell the job's terminal. */
+/* The window may have changed: tell the job's terminal if it did. */
 static int send_size(sb_client *c, struct job_ctx *ctx)
 {
         uint32_t rows, cols;
 
         sbctl_winch_drain();
-        if (term_size(&rows, &cols) < 0)
+        if (term_size(&rows, &cols) < 0 || (rows == ctx->rows && cols == ctx->cols))
                 return 0;
+        ctx->rows = rows;
+        ctx->cols = cols;
         return sb_resize(c, ctx->job, rows, cols);
 }
 
@@ -736,6 +739,8 @@ static int cmd_run(int argc, char **argv)
 
                 o.tty = true;
                 (void)term_size(&o.rows, &o.cols);
+                ctx.rows = o.rows;
+                ctx.cols = o.cols;
                 ctx.raw = true;
                 for (size_t k = 0; k < envc; k++)
                         has_term |= strncmp(env[k], "TERM=", 5) == 0;
@@ -779,6 +784,9 @@ static int cmd_run(int argc, char **argv)
                 /* A change before the handler was there. */
                 if (ctx.winch_fd >= 0 && o.rows)
                         (void)send_size(c, &ctx);
+                else if (ctx.winch_fd < 0)
+                        fprintf(stderr, "skillboxctl: SIGWINCH: %s; the job's terminal keeps "
+                                "its size\n", strerror(-ctx.winch_fd));
         }
         r = run_loop(c, &ctx, stdin_ok);
         sbctl_termraw_leave();
