@@ -25,6 +25,8 @@ import os, sys
 print("isatty", os.isatty(0), os.isatty(1), os.isatty(2))
 print("name", os.ttyname(0), os.ttyname(1))
 print("ctty", os.open("/dev/tty", os.O_RDWR) >= 0)
+st = os.fstat(0)
+print("owner", st.st_uid == os.getuid(), st.st_gid == os.getgid(), oct(st.st_mode & 0o777))
 print("size", *os.get_terminal_size(0))
 print("pts", sorted(os.listdir("/dev/pts")))
 print("pgrp", os.tcgetpgrp(0) == os.getpgrp(), os.getsid(0) == os.getpid())
@@ -101,6 +103,8 @@ def test_a_tty_job_has_a_terminal_of_its_own(daemon):
     assert field(out, "ctty") == "True", out
     assert field(out, "pgrp") == "True True", out
     assert field(out, "size") == "111 33", out
+    # The job's own terminal, as a login's is.
+    assert field(out, "owner") == "True True 0o620", out
     # A prepared sandbox (PreparedSandboxes=) has its stdio already: a tty
     # request is given a sandbox built for it, not one to give up on.
     assert "not usable" not in daemon.log(), daemon.log()
