@@ -90,6 +90,8 @@ struct sb_backend_caps {
         /* Before open(), the daemon must sit in a cgroup subtree delegated
          * to it (systemd: a transient scope with Delegate=yes). */
         bool needs_delegated_cgroup;
+        /* spec.tty and tty_take(): a job's stdio may be a terminal. */
+        bool tty;
         /* The job's HOME: a writable directory of its own outside /work,
          * which the sandbox makes; NULL = /work (no such place). */
         const char *home;
@@ -181,6 +183,12 @@ struct sb_job_spec {
         const struct sb_job_mount *mounts;
         uint32_t nmounts;
         const char *cwd;           /* the program's working directory; NULL = /work */
+        /* A terminal (caps.tty): the backend makes a pty whose slave is the
+         * job's stdin, stdout and stderr (the three fds above are then
+         * ignored) and its controlling terminal, rows x cols (each >= 1)
+         * before the program starts; tty_take() hands the master over. */
+        bool tty;
+        uint32_t rows, cols;
 };
 
 /* A spec for job_id running as uid (= gid) under policy, with no program,
@@ -260,6 +268,12 @@ struct sb_backend_ops {
          * SB_HANDLE_NONE when there is none (then the daemon ends the job:
          * an allowlist job never runs without its proxy). */
         sb_handle (*egress_listener)(struct sb_backend_job *j);
+        /* Optional (caps.tty): the master of a spec.tty job's pty, once,
+         * to the caller, who closes it; SB_HANDLE_NONE for any other job
+         * or a second call. Writes to it are the job's input; reads its
+         * output, then EIO once no process of the job holds the slave;
+         * TIOCSWINSZ on it resizes the job's window (SIGWINCH). */
+        sb_handle (*tty_take)(struct sb_backend_job *j);
         /* Optional: the file work reap() left (files_pending). May block;
          * thread-safe with respect to other jobs, touches only j; 0 or the
          * first error (it goes on past errors). destroy() does it if it was

@@ -138,6 +138,15 @@ int sb_stdin_close(sb_client *c, const char *job)
         return sync_run(c, sb_stdin_close_async(c, job, sync_done, &s, &q), q, &s, NULL, true);
 }
 
+int sb_resize(sb_client *c, const char *job, uint32_t rows, uint32_t cols)
+{
+        struct sync_call s = { 0 };
+        sb_request *q = NULL;
+
+        return sync_run(c, sb_resize_async(c, job, rows, cols, sync_done, &s, &q), q, &s, NULL,
+                        true);
+}
+
 int sb_kill(sb_client *c, const char *job)
 {
         struct sync_call s = { 0 };

@@ -15,6 +15,7 @@
 
 #include "client/client-internal.h"
 
+_Static_assert(SB_TTY_SIZE_MAX == SBP_TTY_SIZE_MAX, "tty size bound");
 _Static_assert((int)SB_JOB_RUNNING == (int)SBP_JOB_RUNNING, "state");
 _Static_assert((int)SB_JOB_EXITED == (int)SBP_JOB_EXITED, "state");
 _Static_assert((int)SB_JOB_SIGNALED == (int)SBP_JOB_SIGNALED, "state");
@@ -270,6 +271,14 @@ int sb_exec_async(sb_client *c, const struct sb_exec_options *opts, sb_reply_fn 
                         return client_fail(c, -EINVAL, "allowed host '%.64s' too long", *h);
         }
         p.allow_hosts = opts->allow_hosts ? (char **)opts->allow_hosts : NULL;
+        if (!opts->tty && (opts->rows || opts->cols))
+                return client_fail(c, -EINVAL, "rows and cols: only with tty");
+        if (opts->rows > SBP_TTY_SIZE_MAX || opts->cols > SBP_TTY_SIZE_MAX)
+                return client_fail(c, -EINVAL, "tty size %ux%u: at most %u each", opts->rows,
+                                   opts->cols, SBP_TTY_SIZE_MAX);
+        p.tty = opts->tty;
+        p.rows = opts->rows;
+        p.cols = opts->cols;
 
         /* fds travel by index into the request's SCM_RIGHTS array:
          * workdir_fd first, then one per mount. */
@@ -347,6 +356,30 @@ int sb_stdin_close_async(sb_client *c, const char *job, sb_reply_fn done, void *
 {
         return job_request(c, "stdin_close", CLIENT_REQ_NIL, job, NULL, 0, false, done,
                            userdata, req);
+}
+
+int sb_resize_async(sb_client *c, const char *job, uint32_t rows, uint32_t cols,
+                    sb_reply_fn done, void *userdata, sb_request **req)
+{
+        struct sbp_resize_params p = { .rows = rows, .cols = cols };
+        struct sb_request *q;
+        msgpack_packer pk;
+        uint32_t id;
+        int r;
+
+        r = client_check_job(c, job);
+        if (r < 0)
+                return r;
+        if (rows < 1 || cols < 1 || rows > SBP_TTY_SIZE_MAX || cols > SBP_TTY_SIZE_MAX)
+                return client_fail(c, -EINVAL, "tty size %ux%u: 1 to %u each", rows, cols,
+                                   SBP_TTY_SIZE_MAX);
+        COPY_STR(p.job, job);
+        q = client_req_new(c, CLIENT_REQ_NIL, done, userdata, job);
+        if (!q)
+                return -ENOMEM;
+        id = client_begin(c, "resize", &pk);
+        sbp_resize_params_pack(&pk, &p);
+        return client_send(c, q, id, NULL, 0, req);
 }
 
 int sb_stdin_write_async(sb_client *c, const char *job, const void *data, size_t len,

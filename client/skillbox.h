@@ -50,6 +50,7 @@ extern "C" {
 #define SB_JOB_ID_MAX 32        /* a job id is at most this many bytes */
 #define SB_NAME_MAX   63        /* profile and similar names */
 #define SB_MOUNTS_MAX 8         /* sb_exec_options.nmounts */
+#define SB_TTY_SIZE_MAX 4096    /* sb_exec_options.rows and cols, sb_resize() */
 #define SB_TARGET_MAX 127       /* sb_mount.target, bytes */
 #define SB_ALLOW_HOSTS_MAX 64   /* sb_exec_options.allow_hosts entries */
 #define SB_TEXT_MAX   255       /* error messages */
@@ -243,6 +244,14 @@ struct sb_exec_options {
         /* NULL-terminated host[:port] entries, at most 64, or NULL; they
          * imply "allowlist" and must lie within the profile's. */
         const char *const *allow_hosts;
+        /* A terminal: the job's stdin, stdout and stderr are one pty, its
+         * controlling terminal. Its output (stdout and stderr alike) comes
+         * as SB_STDOUT; sb_stdin_write() types into it (no stdin needed),
+         * sb_stdin_close() sends its end-of-file character (^D); rows x
+         * cols is its size, at most 4096 each, 0 = 24 x 80; sb_resize()
+         * changes it. -EOPNOTSUPP from a backend without terminals. */
+        bool tty;
+        uint32_t rows, cols;
 };
 
 /* A directory shown to the job at target: /skill, /data, /input or /mnt or
@@ -382,6 +391,12 @@ int sb_stdin_write(sb_client *c, const char *job, const void *data, size_t len);
 /* Close the job's stdin (the job reads EOF). Errors as sb_stdin_write(). */
 int sb_stdin_close(sb_client *c, const char *job);
 
+/* A tty job's new window size (the job gets SIGWINCH), rows and cols
+ * 1..SB_TTY_SIZE_MAX. Errors: -ENOENT (no such job, or not ours), -EINVAL
+ * (not a tty job, or a size out of range), -ESHUTDOWN (its terminal is
+ * closed: the job ended), connection errors. */
+int sb_resize(sb_client *c, const char *job, uint32_t rows, uint32_t cols);
+
 /* Kill a running job (its whole cgroup). Its job_exit follows with state
  * "killed". Errors: -ENOENT (no such job, or not ours), connection errors. */
 int sb_kill(sb_client *c, const char *job);
@@ -430,6 +445,8 @@ int sb_stdin_write_async(sb_client *c, const char *job, const void *data, size_t
                          sb_reply_fn done, void *userdata, sb_request **req);
 int sb_stdin_close_async(sb_client *c, const char *job, sb_reply_fn done, void *userdata,
                          sb_request **req);
+int sb_resize_async(sb_client *c, const char *job, uint32_t rows, uint32_t cols,
+                    sb_reply_fn done, void *userdata, sb_request **req);
 /* reply->jobs, njobs: every page. */
 int sb_list_async(sb_client *c, sb_reply_fn done, void *userdata, sb_request **req);
 int sb_inspect_async(sb_client *c, const char *job, sb_reply_fn done, void *userdata,

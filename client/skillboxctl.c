@@ -17,13 +17,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "client/doctor.h"
 #include "client/json.h"
 #include "client/skillbox.h"
+#include "client/termraw.h"
 #include "client/termsafe.h"
 #include "client/units.h"
 
@@ -43,6 +46,7 @@ static void usage(FILE *f)
               "      [--timeout DURATION] [--output-max SIZE] [--env K=V]... [--detach] [--json]\n"
               "      [--work-size SIZE] [--work-inodes N] [--workdir DIR] [--mount SRC:DST[:ro]]...\n"
               "      [--cwd PATH] [--raw] [--network none|allowlist|host] [--allow-host HOST[:PORT]]...\n"
+              "      [--tty|-t]\n"
               "      -- PROGRAM [ARG...]\n"
               "                       run PROGRAM in a sandbox, passing stdin, streaming output,\n"
               "                       exiting with its exit code (128+N signal N, 124 timeout,\n"
@@ -63,6 +67,9 @@ static void usage(FILE *f)
               "A job's output to a terminal shows its escape sequences and other controls as\n"
               "text (^[, \\u009b, \\xff); --raw passes them to the terminal. Pipes and files get\n"
               "the bytes as they are.\n"
+              "--tty (-t) gives the job a terminal: its stdio is a pty of the job's own, your\n"
+              "terminal is in raw mode while it runs (^C, ^Z, ^D go to the job), its size follows\n"
+              "yours, and the job's output drives your terminal as with --raw.\n"
               "The socket defaults to $SKILLBOX_SOCKET, else /run/skillbox/skillboxd.sock.\n", f);
 }
 
@@ -214,6 +221,9 @@ struct job_ctx {
         bool raw;                  /* --raw: controls reach a terminal as they are */
         bool tty[2];               /* stdout, stderr is a terminal (and not raw) */
         struct sbctl_termsafe safe[2];
+        bool tty_job;              /* --tty */
+        int winch_fd;              /* --tty: SIGWINCH's pipe (termraw.h); -1 = none */
+        uint32_t rows, cols;       /* --tty: the size the job's terminal was given */
 };
 
 /* Where the job's output goes, decided once its options are known. */
@@ -406,6 +416,34 @@ static bool stdin_has_data(void)
         return true;
 }
 
+/* The size of the user's terminal (the first of stdin, stdout, stderr
+ * that is one): 0 and rows, cols, or -ENOTTY. */
+static int term_size(uint32_t *rows, uint32_t *cols)
+{
+        struct winsize ws;
+
+        for (int fd = 0; fd < 3; fd++)
+                if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col) {
+                        *rows = ws.ws_row > SB_TTY_SIZE_MAX ? SB_TTY_SIZE_MAX : ws.ws_row;
+                        *cols = ws.ws_col > SB_TTY_SIZE_MAX ? SB_TTY_SIZE_MAX : ws.ws_col;
+                        return 0;
+                }
+        return -ENOTTY;
+}
+
+/* The window may have changed: tell the job's terminal if it did. */
+static int send_size(sb_client *c, struct job_ctx *ctx)
+{
+        uint32_t rows, cols;
+
+        sbctl_winch_drain();
+        if (term_size(&rows, &cols) < 0 || (rows == ctx->rows && cols == ctx->cols))
+                return 0;
+        ctx->rows = rows;
+        ctx->cols = cols;
+        return sb_resize(c, ctx->job, rows, cols);
+}
+
 /* Pump stdin into the job and its output out until it ends. */
 static int run_loop(sb_client *c, struct job_ctx *ctx, bool stdin_open)
 {
@@ -417,9 +455,11 @@ static int run_loop(sb_client *c, struct job_ctx *ctx, bool stdin_open)
         snprintf(what, sizeof(what), "job %s", ctx->job);
 
         while (!ctx->exited) {
-                struct pollfd p[2] = {
+                /* A negative fd is skipped by poll(). */
+                struct pollfd p[3] = {
                         { .fd = sb_fd(c), .events = POLLIN },
-                        { .fd = STDIN_FILENO, .events = POLLIN },
+                        { .fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
+                        { .fd = ctx->winch_fd, .events = POLLIN },
                 };
 
                 if (ctx->output_broken && !kill_sent) {
@@ -432,7 +472,7 @@ static int run_loop(sb_client *c, struct job_ctx *ctx, bool stdin_open)
                         }
                         continue;
                 }
-                r = poll(p, stdin_open ? 2 : 1, -1);
+                r = poll(p, 3, -1);
                 if (r < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -441,6 +481,11 @@ static int run_loop(sb_client *c, struct job_ctx *ctx, bool stdin_open)
                 if (p[0].revents) {
                         r = sb_process(c, 0, NULL);
                         if (r < 0 && r != -EINTR)
+                                return refused(ctx->json, r, false, c, what);
+                }
+                if (p[2].revents && !ctx->exited) {
+                        r = send_size(c, ctx);
+                        if (r < 0 && is_connection_error(r))
                                 return refused(ctx->json, r, false, c, what);
                 }
                 if (!stdin_open || ctx->exited || !p[1].revents)
@@ -533,7 +578,7 @@ static int cmd_run(int argc, char **argv)
         struct sb_exec_options o = { 0 };
         const char *env[ENV_MAX + 1];
         size_t envc = 0;
-        struct job_ctx ctx = { 0 };
+        struct job_ctx ctx = { .winch_fd = -1 };
         struct sb_callbacks cb = { .job_output = on_output, .job_exit = on_exit_cb, .userdata = &ctx };
         bool stdin_ok;
         sb_client *c = NULL;
@@ -675,12 +720,39 @@ static int cmd_run(int argc, char **argv)
                         if (err)
                                 return err;
                         ctx.raw = true;
+                } else if (strcmp(a, "-t") == 0 ||
+                           opt_match(argc, argv, &i, "--tty", false, &v, &err)) {
+                        if (err)
+                                return err;
+                        ctx.tty_job = true;
                 } else {
                         return die("run: unknown option '%s'", a);
                 }
         }
         if (i >= argc)
                 return die("run: no program given (skillboxctl run [OPTIONS] -- PROGRAM [ARG...])");
+        if (ctx.tty_job) {
+                /* The job's terminal is the user's: its size, its TERM
+                 * (unless --env names one), its escapes passed as they are. */
+                const char *term = getenv("TERM");
+                bool has_term = false;
+
+                o.tty = true;
+                (void)term_size(&o.rows, &o.cols);
+                ctx.rows = o.rows;
+                ctx.cols = o.cols;
+                ctx.raw = true;
+                for (size_t k = 0; k < envc; k++)
+                        has_term |= strncmp(env[k], "TERM=", 5) == 0;
+                if (!has_term && term && *term && strlen(term) < 128) {
+                        static char term_env[sizeof("TERM=") + 128];
+
+                        if (envc == ENV_MAX)
+                                return die("--env: more than %d entries", ENV_MAX);
+                        snprintf(term_env, sizeof(term_env), "TERM=%s", term);
+                        env[envc++] = term_env;
+                }
+        }
         env[envc] = NULL;
         o.argv = (const char *const *)&argv[i];
         o.env = envc ? env : NULL;
@@ -703,7 +775,21 @@ static int cmd_run(int argc, char **argv)
                 return fflush(stdout) == 0 ? 0 : EXIT_CANNOT;
         }
 
+        if (ctx.tty_job) {
+                /* Keys go to the job's terminal as they are typed. */
+                if (isatty(STDIN_FILENO) && (r = sbctl_termraw_enter(STDIN_FILENO)) < 0)
+                        fprintf(stderr, "skillboxctl: raw mode on the terminal: %s; "
+                                "input is line by line\n", strerror(-r));
+                ctx.winch_fd = sbctl_winch_fd();
+                /* A change before the handler was there. */
+                if (ctx.winch_fd >= 0 && o.rows)
+                        (void)send_size(c, &ctx);
+                else if (ctx.winch_fd < 0)
+                        fprintf(stderr, "skillboxctl: SIGWINCH: %s; the job's terminal keeps "
+                                "its size\n", strerror(-ctx.winch_fd));
+        }
         r = run_loop(c, &ctx, stdin_ok);
+        sbctl_termraw_leave();
         end_close(c);
         output_end(&ctx);
         if (r != 0) {

@@ -67,6 +67,9 @@ int sbd_admit_exec(struct sbd_conn *c, const struct sbp_exec_params *p, struct s
         r = sbd_fds_exec_check(c, p, d->caps.fd_mounts, err);
         if (r < 0)
                 return r;
+        if (p->tty && !d->caps.tty)
+                return sbp_error_set(err, SBP_E_UNSUPPORTED, "tty: backend %s has no terminals",
+                                     d->ops->name);
         a->profile = sbd_conf_profile_find(sbd_settings_conf(d), p->profile);
         /* An unknown profile is NotFound, but only after the draining check. */
         if (a->profile && (r = profile_check(c, a->profile, err)) < 0)

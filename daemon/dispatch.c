@@ -278,6 +278,27 @@ static int stdin_close_job(struct sbd_conn *c, uint32_t msgid, const struct sbp_
 }
 JOB_HANDLER(stdin_close, false)
 
+/* resize: {job, rows, cols}, the owner's (or an admin's) tty job. */
+static int handle_resize(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
+                         struct sbp_error *err)
+{
+        struct sbp_resize_params p;
+        struct sbd_job *j;
+        int r;
+
+        r = sbp_resize_params_decode(params, &p, err);
+        if (r < 0)
+                return r;
+        j = sbd_job_lookup(c->d, c, p.job);
+        if (!j)
+                return sbp_error_set(err, SBP_E_NOT_FOUND, "no job %s", p.job);
+        r = sbd_job_tty_resize(j, p.rows, p.cols, err);
+        if (r < 0)
+                return r;
+        sbd_conn_reply_nil(c, msgid);
+        return 0;
+}
+
 /* Resident memory of the daemon, from /proc/self/statm (pages). */
 static uint64_t memory_rss(void)
 {

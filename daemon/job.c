@@ -286,7 +286,7 @@ static void close_fd(int *fd)
         }
 }
 
-static int open_pipe(struct sbd_job *j, uv_pipe_t *p, int fd, bool *open)
+int sbd_job_open_pipe(struct sbd_job *j, uv_pipe_t *p, int fd, bool *open)
 {
         int r = uv_pipe_init(j->d->loop, p, 0);
 
@@ -316,7 +316,9 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
         char egress_err[SBP_TEXT_MAX + 1] = "";
         int r, fd;
 
-        if (p->stdin) {
+        if (p->tty) {
+                /* The backend's pty is the job's stdio (job_tty.c). */
+        } else if (p->stdin) {
                 if (pipe2(in, O_CLOEXEC) < 0)
                         goto fail_errno;
         } else {
@@ -324,7 +326,7 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
                 if (in[0] < 0)
                         goto fail_errno;
         }
-        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+        if (!p->tty && (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0))
                 goto fail_errno;
 
         sb_job_spec_init(&spec, j->id, j->uid, &j->limits.policy);
@@ -334,6 +336,10 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
         spec.stdout_fd = out[1];
         spec.stderr_fd = err[1];
         spec.cwd = p->cwd[0] ? p->cwd : NULL;
+        spec.tty = p->tty;
+        /* A terminal's usual size until the client says otherwise. */
+        spec.rows = p->rows ? p->rows : 24;
+        spec.cols = p->cols ? p->cols : 80;
         /* Files by descriptor: the request's fds, still owned by the
          * connection's message (fds.c); the backend dups what it keeps. */
         sbd_fds_exec_spec(j->owner, p, &spec, mounts);
@@ -367,14 +373,18 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
         }
         j->start_hr = uv_hrtime();
 
-        r = open_pipe(j, &j->out_pipe, out[0], &j->out_open);
-        out[0] = -1;
-        if (r == 0) {
-                r = open_pipe(j, &j->err_pipe, err[0], &j->err_open);
+        if (j->tty) {
+                r = sbd_job_tty_watch(j);
+        } else {
+                r = sbd_job_open_pipe(j, &j->out_pipe, out[0], &j->out_open);
+                out[0] = -1;
+        }
+        if (r == 0 && !j->tty) {
+                r = sbd_job_open_pipe(j, &j->err_pipe, err[0], &j->err_open);
                 err[0] = -1;
         }
-        if (r == 0 && p->stdin) {
-                r = open_pipe(j, &j->in_pipe, in[1], &j->in_open);
+        if (r == 0 && p->stdin && !j->tty) {
+                r = sbd_job_open_pipe(j, &j->in_pipe, in[1], &j->in_open);
                 in[1] = -1;
         }
         fd = r == 0 ? d->ops->exit_handle(j->bj) : SB_HANDLE_NONE;
@@ -512,7 +522,8 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, const struct sbp_exec_param
         j->owner = c;
         j->owner_uid = (uint32_t)c->uid;
         j->detached = p->detach;
-        j->had_stdin = p->stdin;
+        j->had_stdin = p->stdin || p->tty;
+        j->tty = p->tty;
         j->limits = a->limits;
         sbd_output_init(&j->output, a->limits.output_max, a->limits.output_truncate);
         snprintf(j->profile, sizeof(j->profile), "%s", a->profile->p.name);

@@ -74,7 +74,9 @@ struct sbd_job {
         unsigned handles;                /* initialized handles not yet closed */
         bool out_open, err_open, in_open, poll_open;
         bool out_reading, err_reading;
-        bool had_stdin;                  /* started with stdin: true */
+        bool had_stdin;                  /* started with stdin (or a tty): true */
+        bool tty;                        /* stdio is a pty: out_pipe reads its master,
+                                          * in_pipe writes a dup of it (job_tty.c) */
         bool stdin_closing;              /* stdin_close asked; close after pending writes */
         unsigned stdin_pending;
         size_t stdin_queued;             /* bytes in those writes (StdinQueueMax=) */
@@ -129,6 +131,16 @@ int sbd_job_stdin_close(struct sbd_job *j, struct sbp_error *err);
 void sbd_job_stdin_shut(struct sbd_job *j);
 /* Close one of j's handles; j is freed once all are closed and it is removed. */
 void sbd_job_close_handle(struct sbd_job *j, uv_handle_t *h);
+
+/* A tty job (job_tty.c): watch the pty master the backend hands over,
+ * as out_pipe (its output, stream stdout) and in_pipe (its input). */
+int sbd_job_tty_watch(struct sbd_job *j);
+/* resize: the terminal's new size; the job's foreground group gets SIGWINCH. */
+int sbd_job_tty_resize(struct sbd_job *j, uint32_t rows, uint32_t cols, struct sbp_error *err);
+/* The character that ends a tty job's input (VEOF of its terminal). */
+char sbd_job_tty_veof(struct sbd_job *j);
+/* uv_pipe_open(fd) as one of j's handles (fd closed on failure). */
+int sbd_job_open_pipe(struct sbd_job *j, uv_pipe_t *p, int fd, bool *open);
 
 /* The connection owning j went away (closed or paused state changed). */
 void sbd_job_owner_gone(struct sbd_job *j);

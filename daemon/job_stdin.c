@@ -7,7 +7,8 @@
  * pass StdinQueueMax= by at most one message; past it the writing
  * connection reads no further request (conn.c: stdin_paused) until that
  * job's queue is back under the bound. Nothing is dropped, and only that
- * connection waits: the daemon's other connections go on.
+ * connection waits: the daemon's other connections go on. A tty job's
+ * stdin is its terminal (job_tty.c): the same writes, to the pty's master.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -104,11 +105,39 @@ int sbd_job_stdin_write(struct sbd_job *j, struct sbd_conn *c, uint32_t msgid,
         return 0;
 }
 
+/* A tty's end of input: its VEOF, after what is queued, answered to
+ * nobody. Closing our end would not do: the job's terminal stays open
+ * while the daemon reads its output from the same master. */
+static void tty_send_eof(struct sbd_job *j)
+{
+        struct sbd_stdin_req *req = malloc(sizeof(*req) + 1);
+        uv_buf_t buf;
+
+        if (!req) {
+                log_warning("job %s: out of memory; the end of its input is not sent", j->id);
+                return;
+        }
+        req->job = j;
+        req->conn = NULL;
+        req->msgid = 0;
+        req->len = 1;
+        req->data[0] = (uint8_t)sbd_job_tty_veof(j);
+        buf = uv_buf_init((char *)req->data, 1);
+        if (uv_write(&req->req, (uv_stream_t *)&j->in_pipe, &buf, 1, stdin_written) < 0) {
+                free(req);
+                return;
+        }
+        j->stdin_pending++;
+        j->stdin_queued += 1;
+}
+
 int sbd_job_stdin_close(struct sbd_job *j, struct sbp_error *err)
 {
         if (!j->had_stdin)
                 return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
                                      "job %s was not started with stdin", j->id);
+        if (j->tty && j->in_open && !j->stdin_closing)
+                tty_send_eof(j);
         /* Idempotent; the close happens after the writes already queued. */
         j->stdin_closing = true;
         if (j->stdin_pending == 0)

@@ -41,6 +41,7 @@
 #define SBP_ALLOW_HOST_MAX   263u        /* one allow_hosts entry, bytes */
 #define SBP_LIST_MAX         256u        /* list entries in one answer (one page) */
 #define SBP_ARGV_KEPT_MAX    4096u       /* argv bytes kept for inspect/list */
+#define SBP_TTY_SIZE_MAX     4096u       /* exec/resize rows and cols (a terminal's cells) */
 
 /* ---- Wire error codes: one table, code enum + wire name + default text ---- */
 #define SBP_ERRORS(X)                                                        \
@@ -206,6 +207,11 @@ struct sbp_exec_params {
         char network[16];          /* "none", "allowlist", "host"; "" = the profile's */
         char **allow_hosts;        /* host[:port] patterns; implies "allowlist" */
         uint32_t n_allow_hosts;
+        /* A terminal: the job's stdin, stdout and stderr are one pty's
+         * slave; its output comes as stream stdout. rows and cols: its
+         * initial size, 1..SBP_TTY_SIZE_MAX, only with tty; 0 = 24 x 80. */
+        bool tty;
+        uint32_t rows, cols;
 };
 
 /* A mount target the daemon accepts: absolute, normalized (no "//", no "."
@@ -223,6 +229,15 @@ struct sbp_job_params {
         const uint8_t *data;       /* stdin_write only: points into the decoded message */
         size_t data_len;
 };
+
+/* resize takes {job, rows, cols}: a tty job's new window size. */
+struct sbp_resize_params {
+        char job[SBP_JOB_ID_MAX + 1];
+        uint32_t rows, cols;       /* 1..SBP_TTY_SIZE_MAX */
+};
+int sbp_resize_params_decode(const msgpack_object *params, struct sbp_resize_params *out,
+                             struct sbp_error *err);
+void sbp_resize_params_pack(msgpack_packer *pk, const struct sbp_resize_params *p);
 
 /* ---- Method results ---- */
 
@@ -419,7 +434,8 @@ int sbp_job_exit_decode(const msgpack_object *params, struct sbp_job_result *out
 /* Method names, for dispatch tables and the PROTOCOL.md coverage test. */
 #define SBP_METHODS(X)                                                       \
         X(hello) X(exec) X(wait) X(kill) X(list) X(inspect)                  \
-        X(stdin_write) X(stdin_close) X(stats) X(profiles)
+        X(stdin_write) X(stdin_close) X(stats) X(profiles)                  \
+        X(resize)
 #define SBP_NOTIFICATIONS(X) X(job_output) X(job_exit)
 
 /* The index of the method called name (len bytes, any bytes) in

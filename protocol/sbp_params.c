@@ -64,6 +64,11 @@ static const struct sbp_field exec_fields[] = {
         SBP_FIELD(struct sbp_exec_params, allow_hosts, SBP_F_ARGV, SBP_F_OMIT_EMPTY,
                   .aux = offsetof(struct sbp_exec_params, n_allow_hosts),
                   .max = SBP_ALLOW_HOSTS_MAX),
+        SBP_FIELD(struct sbp_exec_params, tty, SBP_F_BOOL, SBP_F_OMIT_EMPTY),
+        SBP_FIELD(struct sbp_exec_params, rows, SBP_F_U32, SBP_F_OMIT_EMPTY,
+                  .max = SBP_TTY_SIZE_MAX),
+        SBP_FIELD(struct sbp_exec_params, cols, SBP_F_U32, SBP_F_OMIT_EMPTY,
+                  .max = SBP_TTY_SIZE_MAX),
 };
 static const struct sbp_table exec_table = SBP_TABLE(exec_fields);
 static const struct sbp_table *const exec_tabs[] = { &exec_table };
@@ -205,6 +210,11 @@ int sbp_exec_params_decode(const msgpack_object *params, struct sbp_exec_params 
         r = check_network(out, err);
         if (r < 0)
                 goto fail;
+        /* A size says how big the terminal is: without one it means nothing. */
+        if (!out->tty && (out->rows || out->cols)) {
+                r = sbp_error_set(err, SBP_E_INVALID_ARGUMENT, "fields rows and cols: only with tty");
+                goto fail;
+        }
         return 0;
 fail:
         sbp_exec_params_free(out);
@@ -258,6 +268,35 @@ void sbp_job_params_pack(msgpack_packer *pk, const char *job, const void *data, 
                 if (len > 0)
                         msgpack_pack_bin_body(pk, data, len);
         }
+}
+
+/* ---- resize ---- */
+
+static const struct sbp_field resize_fields[] = {
+        SBP_FIELD(struct sbp_resize_params, job, SBP_F_JOB_ID, SBP_F_REQUIRED),
+        SBP_FIELD(struct sbp_resize_params, rows, SBP_F_U32, SBP_F_REQUIRED,
+                  .max = SBP_TTY_SIZE_MAX),
+        SBP_FIELD(struct sbp_resize_params, cols, SBP_F_U32, SBP_F_REQUIRED,
+                  .max = SBP_TTY_SIZE_MAX),
+};
+static const struct sbp_table resize_table = SBP_TABLE(resize_fields);
+static const struct sbp_table *const resize_tabs[] = { &resize_table };
+
+int sbp_resize_params_decode(const msgpack_object *params, struct sbp_resize_params *out,
+                             struct sbp_error *err)
+{
+        int r;
+
+        memset(out, 0, sizeof(*out));
+        r = sbp_fields_decode(params, resize_tabs, 1, out, SBP_STRICT, err);
+        if (r == 0 && (out->rows == 0 || out->cols == 0))
+                r = sbp_error_set(err, SBP_E_INVALID_ARGUMENT, "fields rows and cols: at least 1");
+        return r;
+}
+
+void sbp_resize_params_pack(msgpack_packer *pk, const struct sbp_resize_params *p)
+{
+        sbp_fields_pack(pk, resize_tabs, 1, p);
 }
 
 /* ---- list ---- */

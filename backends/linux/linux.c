@@ -271,6 +271,7 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
         j->gid = spec->gid;
         j->policy = spec->policy;
         j->work_tmpfs = spec->workdir_fd < 0;
+        sb_linux_pty_init(&j->pty);
         /* Compiled here (cached): the child must not allocate. */
         r = sb_linux_seccomp_get(&b->seccomp, spec->policy.network, spec->policy.syscall_allow,
                                  &j->seccomp, errbuf, errlen);
@@ -285,11 +286,32 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
         r = sb_linux_binds_prepare(&j->binds, spec, errbuf, errlen);
         if (r < 0)
                 goto fail_cg;
-        r = sb_linux_spawn(b, spec, j, errbuf, errlen);
-        /* The child holds its copies of the detached mounts now. */
+        /* A terminal: its slave is the job's stdio (a prepared sandbox's
+         * stdio comes with the start request: never a tty). */
+        struct sb_job_spec s = *spec;
+        if (spec->tty && !prepared) {
+                r = sb_linux_pty_open(&j->pty, spec->uid, spec->gid, spec->rows, spec->cols,
+                                      errbuf, errlen);
+                if (r < 0) {
+                        sb_linux_binds_release(&j->binds, false);
+                        goto fail_cg;
+                }
+                s.stdin_fd = s.stdout_fd = s.stderr_fd = j->pty.slave;
+        }
+        r = sb_linux_spawn(b, &s, j, errbuf, errlen);
+        /* The child holds its copies of the detached mounts now, and of
+         * the slave: ours would keep the master from seeing the job's end
+         * (EIO). */
         sb_linux_binds_release(&j->binds, r == 0);
-        if (r < 0)
+        if (j->pty.slave >= 0)
+                close(j->pty.slave);
+        if (j->pty.tree >= 0)
+                close(j->pty.tree);
+        j->pty.slave = j->pty.tree = -1;
+        if (r < 0) {
+                sb_linux_pty_release(&j->pty);
                 goto fail_cg;
+        }
         *out = j;
         return 0;
 fail_cg:
@@ -346,7 +368,7 @@ static int linux_start(struct sb_backend_job *j, const struct sb_job_spec *spec,
          * this policy; check rather than run with another. */
         if (strcmp(spec->job_id, j->id) != 0 || spec->uid != j->uid || spec->gid != j->gid ||
             !sb_policy_equal(&spec->policy, &j->policy) || spec->workdir_fd >= 0 ||
-            spec->nmounts)
+            spec->nmounts || spec->tty)
                 return sb_backend_fail(errbuf, errlen, -EINVAL,
                                        "the request does not match the prepared sandbox");
         r = sb_linux_start_send(j->start_fd, spec, errbuf, errlen);
@@ -479,6 +501,14 @@ static void linux_enforced(struct sb_backend_job *j, struct sbp_enforced *out)
         }
 }
 
+static sb_handle linux_tty_take(struct sb_backend_job *j)
+{
+        int fd = j->pty.master;
+
+        j->pty.master = -1;
+        return fd;
+}
+
 static int linux_finish_files(struct sb_backend_job *j)
 {
         return sb_linux_binds_after_job(&j->binds);
@@ -523,6 +553,7 @@ static void linux_destroy(struct sb_backend_job *j)
         if (j->start_fd >= 0)
                 close(j->start_fd);
         sb_linux_binds_release(&j->binds, false);
+        sb_linux_pty_release(&j->pty);
         /* Last: the removal may need descriptors, and the daemon may have
          * just run out of them. */
         (void)sb_backend_jobdir_remove(j->b->state_dir, j->id);
@@ -561,6 +592,7 @@ const struct sb_backend_ops sb_backend_linux_ops = {
         .enforced = linux_enforced,
         .finish_files = linux_finish_files,
         .destroy = linux_destroy,
+        .tty_take = linux_tty_take,
         .destroy_quick = linux_destroy_quick,
         .prepare = linux_prepare,
         .start = linux_start,

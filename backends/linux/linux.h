@@ -45,6 +45,12 @@ struct sb_host_path {
  * services, protocols, locale.alias (linux.c etc_names). */
 #define SB_LINUX_ETC_MAX 13
 
+/* The most ptys a job may hold open at once (devpts max=). The kernel's
+ * pool (kernel.pty.max) is shared by every devpts instance but the host's
+ * reserve (kernel.pty.reserve): without a bound, one job could take all
+ * of it from the others. */
+#define SB_LINUX_PTYS_MAX "64"
+
 /* A spawner that keeps dying is restarted at most this often (spawner.c). */
 #define SB_SPAWNER_RESTARTS_MAX 5
 #define SB_SPAWNER_RESTART_WINDOW_S 60
@@ -89,6 +95,21 @@ struct sb_linux_binds {
         char workdir[8];                /* enforced: "fresh" | "idmap" | "chown" */
 };
 
+/* pty.c: a tty job's terminal (spec->tty), made before the clone: the
+ * master (the daemon's, by tty_take), the slave (the job's stdio) and the
+ * detached mount of the devpts instance it is in (the job's /dev/pts).
+ * -1 = none. */
+struct sb_linux_pty {
+        int master, slave, tree;
+};
+void sb_linux_pty_init(struct sb_linux_pty *t);
+/* A new devpts instance and its first pty, the slave owned by uid:gid,
+ * the window rows x cols. 0, or -errno with errbuf naming the step. */
+int sb_linux_pty_open(struct sb_linux_pty *t, uid_t uid, gid_t gid, unsigned rows,
+                      unsigned cols, char *errbuf, size_t errlen);
+/* Close what is left (-1 what was taken). */
+void sb_linux_pty_release(struct sb_linux_pty *t);
+
 struct sb_backend_job {
         struct sb_backend *b;
         char id[SBP_JOB_ID_MAX + 1];
@@ -107,6 +128,8 @@ struct sb_backend_job {
         const struct sb_seccomp_prog *seccomp;  /* the filter the child loads (cache-owned) */
         char syscall_filter[64];        /* its name, for enforced (the cache may drop it) */
         struct sb_linux_binds binds;    /* files by descriptor (binds.c) */
+        struct sb_linux_pty pty;        /* a tty job's terminal; after the clone only
+                                         * the master, until tty_take */
         /* A prepared sandbox (prepare op): the child waits at the end of
          * its setup for the start request on start_fd (start.c). */
         bool prepared;

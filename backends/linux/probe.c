@@ -25,6 +25,7 @@ void sb_linux_backend_caps(struct sb_backend_caps *out)
         out->tasks = SB_BACKEND_LIMIT_ENFORCED;
         out->cpu = SB_BACKEND_LIMIT_ENFORCED;
         out->fd_mounts = true;
+        out->tty = true;        /* pty.c */
         out->home = SB_LINUX_HOME;
         out->prepared = true;
         out->prepared_entries_max = SB_LINUX_START_ENTRIES_MAX;

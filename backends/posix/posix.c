@@ -9,7 +9,10 @@
  * reports a failing step on an O_CLOEXEC pipe (see backends/util.c).
  * The session is what keeps a job off any terminal: without a controlling
  * terminal, /dev/tty cannot be opened (ENXIO) and there is nothing to
- * TIOCSTI into, whatever terminal the daemon was started from.
+ * TIOCSTI into, whatever terminal the daemon was started from. A tty job
+ * (spec.tty) gets a pty of the host's as its stdio and controlling
+ * terminal instead: there is no devpts of its own without a mount
+ * namespace, and nothing here hides the host's /dev/pts from it anyway.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,10 +22,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "backends/internal.h"
@@ -57,6 +62,7 @@ struct sb_backend_job {
         uid_t owner_uid;
         gid_t owner_gid;
         bool files_given;       /* the ownership fix-up ran */
+        int tty_master;         /* a tty job's pty master until tty_take; -1 = none */
 };
 
 static int posix_open(const struct sb_backend_config *cfg, struct sb_backend **out,
@@ -133,6 +139,7 @@ static void posix_caps(struct sb_backend_caps *out)
         out->cpu = SB_BACKEND_LIMIT_ABSENT;
         /* No mount namespace: a client's directory can only be the cwd. */
         out->fd_mounts = false;
+        out->tty = true;        /* a host pty (open_pty) */
         out->prepared = false;
         out->needs_delegated_cgroup = false;
 }
@@ -214,8 +221,60 @@ static void posix_child(const struct sb_backend_job *j, const struct sb_job_spec
         r = sb_child_stdio(spec->stdin_fd, spec->stdout_fd, spec->stderr_fd, &errfd, 1, &step);
         if (r < 0)
                 sb_child_fail(errfd, -r, step, NULL);
+        /* The session's leader (setsid above) takes its pty as its
+         * controlling terminal: ^C and SIGWINCH reach its foreground group. */
+        if (spec->tty && ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0)
+                sb_child_fail(errfd, errno, "TIOCSCTTY", "the job's terminal");
         sb_child_exec(spec->argv, spec->envp);
         sb_child_fail(errfd, errno, "execve", spec->argv[0]);
+}
+
+/* A pty of the host's for a tty job: the master (ours) and the slave
+ * (the job's stdio, owned by its uid when it has one of its own), sized
+ * before the job runs. 0, or -errno with errbuf naming the step. */
+static int open_pty(const struct sb_backend_job *j, const struct sb_job_spec *spec, int *master,
+                    int *slave, char *errbuf, size_t errlen)
+{
+        struct winsize ws = { .ws_row = (unsigned short)spec->rows,
+                              .ws_col = (unsigned short)spec->cols };
+        const char *step = "posix_openpt", *name;
+        int m, s = -1, r;
+
+        m = posix_openpt(O_RDWR | O_NOCTTY);
+        if (m < 0)
+                return sb_backend_fail(errbuf, errlen, -errno, "tty: %s", step);
+        if (fcntl(m, F_SETFD, FD_CLOEXEC) < 0)
+                goto fail;
+        step = "grantpt";
+        if (grantpt(m) < 0)
+                goto fail;
+        step = "unlockpt";
+        if (unlockpt(m) < 0)
+                goto fail;
+        /* The daemon's loop is its one thread that calls it. */
+        step = "ptsname";
+        name = ptsname(m);
+        if (!name)
+                goto fail;
+        step = "open the job's pty";
+        s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (s < 0)
+                goto fail;
+        step = "chown the job's pty";
+        if (j->uid_changed && fchown(s, j->uid, j->gid) < 0)
+                goto fail;
+        step = "set the job's window size";
+        if (ioctl(m, TIOCSWINSZ, &ws) < 0)
+                goto fail;
+        *master = m;
+        *slave = s;
+        return 0;
+fail:
+        r = -errno;
+        if (s >= 0)
+                close(s);
+        close(m);
+        return sb_backend_fail(errbuf, errlen, r ? r : -EIO, "tty: %s", step);
 }
 
 static int posix_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
@@ -223,7 +282,8 @@ static int posix_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
 {
         struct sb_backend_job *j;
         char work[PATH_MAX];
-        int errp[2] = { -1, -1 }, r;
+        struct sb_job_spec ts;
+        int errp[2] = { -1, -1 }, tty_slave = -1, r;
         pid_t pid;
 
         if (!spec->argv || !spec->argv[0])
@@ -242,6 +302,7 @@ static int posix_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
                 return sb_backend_fail(errbuf, errlen, -ENOMEM, "job");
         j->b = b;
         j->workdir_fd = -1;
+        j->tty_master = -1;
         if (spec->workdir_fd >= 0) {
                 struct stat st;
 
@@ -274,6 +335,15 @@ static int posix_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
                 free(j);
                 return r;
         }
+        /* A terminal: its slave is the job's stdio. */
+        if (spec->tty) {
+                ts = *spec;
+                r = open_pty(j, spec, &j->tty_master, &tty_slave, errbuf, errlen);
+                if (r < 0)
+                        goto fail;
+                ts.stdin_fd = ts.stdout_fd = ts.stderr_fd = tty_slave;
+                spec = &ts;
+        }
         if (pipe(errp) < 0 || fcntl(errp[0], F_SETFD, FD_CLOEXEC) < 0 ||
             fcntl(errp[1], F_SETFD, FD_CLOEXEC) < 0 || fcntl(errp[0], F_SETFL, O_NONBLOCK) < 0) {
                 r = sb_backend_fail(errbuf, errlen, -errno, "pipe");
@@ -290,6 +360,11 @@ static int posix_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
         }
         r = -errno;
         sb_backend_restore_signals(&oldmask);
+        /* The job has its copy: ours would keep the master from seeing the
+         * job's end (EIO). */
+        if (tty_slave >= 0)
+                close(tty_slave);
+        tty_slave = -1;
         if (pid < 0) {
                 r = sb_backend_fail(errbuf, errlen, r, "fork");
                 goto fail;
@@ -319,10 +394,14 @@ fail:
                 close(errp[0]);
         if (errp[1] >= 0)
                 close(errp[1]);
+        if (tty_slave >= 0)
+                close(tty_slave);
 fail_dir:
         sb_backend_jobdir_remove(b->state_dir, j->id);
         if (j->workdir_fd >= 0)
                 close(j->workdir_fd);
+        if (j->tty_master >= 0)
+                close(j->tty_master);
         free(j);
         return r;
 }
@@ -420,10 +499,20 @@ static void posix_enforced(struct sb_backend_job *j, struct sbp_enforced *out)
         snprintf(out->workdir, sizeof(out->workdir), "%s", j->workdir_fd >= 0 ? "cwd" : "fresh");
 }
 
+static sb_handle posix_tty_take(struct sb_backend_job *j)
+{
+        int fd = j->tty_master;
+
+        j->tty_master = -1;
+        return fd;
+}
+
 static void posix_destroy(struct sb_backend_job *j)
 {
         if (!j)
                 return;
+        if (j->tty_master >= 0)
+                close(j->tty_master);
         if (!j->reaped && j->pid > 0) {
                 (void)kill(-j->pid, SIGKILL);
                 (void)kill(j->pid, SIGKILL);
@@ -458,4 +547,5 @@ const struct sb_backend_ops sb_backend_posix_ops = {
         .finish_files = posix_finish_files,
         .enforced = posix_enforced,
         .destroy = posix_destroy,
+        .tty_take = posix_tty_take,
 };

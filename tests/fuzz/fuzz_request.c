@@ -34,7 +34,7 @@
  * envelope; small enough to stay fast. */
 #define MESSAGE_MAX (1u << 16)
 
-enum decoder { HELLO, EXEC, JOB, JOB_DATA, EMPTY };
+enum decoder { HELLO, EXEC, JOB, JOB_DATA, EMPTY, RESIZE };
 
 static const struct {
         const char *name;
@@ -45,6 +45,7 @@ static const struct {
         { "kill", JOB },            { "list", EMPTY },      { "inspect", JOB },
         { "stdin_write", JOB_DATA }, { "stdin_close", JOB }, { "stats", EMPTY },
         { "profiles", EMPTY },
+        { "resize", RESIZE },
 };
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))
 _Static_assert(N_METHODS < 0x80, "index bytes are below 0x80");
@@ -186,6 +187,8 @@ static void exec_check(const struct sbp_exec_params *p)
         CHECK(!p->has_workdir_fd || p->workdir_fd < SBP_FDS_MAX);
         CHECK(p->has_workdir_fd || p->workdir_fd == 0);
         CHECK(p->nmounts <= SBP_MOUNTS_MAX);
+        CHECK(p->rows <= SBP_TTY_SIZE_MAX && p->cols <= SBP_TTY_SIZE_MAX);
+        CHECK(p->tty || (p->rows == 0 && p->cols == 0));
         for (uint32_t i = 0; i < p->nmounts; i++) {
                 const char *t = p->mounts[i].target;
 
@@ -218,6 +221,7 @@ static void exec_same(const struct sbp_exec_params *p, const struct sbp_exec_par
               q->detach == p->detach && q->stdin == p->stdin &&
               q->output_max == p->output_max && q->has_workdir_fd == p->has_workdir_fd &&
               q->workdir_fd == p->workdir_fd);
+        CHECK(q->tty == p->tty && q->rows == p->rows && q->cols == p->cols);
         for (uint32_t i = 0; i < p->nmounts; i++)
                 CHECK(q->mounts[i].fd == p->mounts[i].fd &&
                       strcmp(q->mounts[i].target, p->mounts[i].target) == 0 &&
@@ -280,6 +284,29 @@ static void job(const msgpack_object *params, bool want_data, const uint8_t *msg
         CHECK(sbp_job_params_decode(repack_unpack(&rp), want_data, &q, &err) == 0);
         CHECK(strcmp(p.job, q.job) == 0 && p.data_len == q.data_len &&
               (p.data_len == 0 || memcmp(p.data, q.data, p.data_len) == 0));
+        repack_end(&rp);
+}
+
+static void resize(const msgpack_object *params)
+{
+        struct sbp_resize_params p, q;
+        struct sbp_error err = { 0 };
+        struct repacked rp;
+        msgpack_packer pk;
+        int r;
+
+        r = sbp_resize_params_decode(params, &p, &err);
+        if (r < 0) {
+                check_refusal(r, &err);
+                return;
+        }
+        CHECK(job_id_valid(p.job));
+        CHECK(p.rows >= 1 && p.rows <= SBP_TTY_SIZE_MAX && p.cols >= 1 &&
+              p.cols <= SBP_TTY_SIZE_MAX);
+        repack_begin(&rp, &pk);
+        sbp_resize_params_pack(&pk, &p);
+        CHECK(sbp_resize_params_decode(repack_unpack(&rp), &q, &err) == 0);
+        CHECK(strcmp(p.job, q.job) == 0 && p.rows == q.rows && p.cols == q.cols);
         repack_end(&rp);
 }
 
@@ -381,6 +408,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 break;
         case EMPTY:
                 empty(&msg.params);
+                break;
+        case RESIZE:
+                resize(&msg.params);
                 break;
         }
 out:

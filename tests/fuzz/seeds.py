@@ -16,7 +16,7 @@ import msgpack
 # The order of SBP_METHODS in protocol/sbp.h: fuzz_request's first byte,
 # when it is below 0x80.
 METHODS = ["hello", "exec", "wait", "kill", "list", "inspect", "stdin_write",
-           "stdin_close", "stats", "profiles"]
+           "stdin_close", "stats", "profiles", "resize"]
 
 
 def request(method, params):
@@ -69,6 +69,10 @@ REQUESTS = {
     "stats": request("stats", {}),
     "profiles": request("profiles", {}),
     "job-bad-id": request("wait", {"job": "J/../x"}),
+    "exec-tty": request("exec", {"argv": ["sh"], "tty": True, "rows": 50, "cols": 132}),
+    "exec-size-no-tty": request("exec", {"argv": ["sh"], "rows": 50}),
+    "resize": request("resize", {"job": "j-1a2b3c", "rows": 40, "cols": 120}),
+    "resize-zero": request("resize", {"job": "j-1a2b3c", "rows": 0, "cols": 120}),
 }
 
 CONFIGS = {

@@ -281,6 +281,68 @@ static void test_job_params(void **state)
         assert_int_equal(out.data_len, 0);
 }
 
+/* exec's terminal fields, and resize's {job, rows, cols}. */
+static void test_tty_params(void **state)
+{
+        struct ctx *c = *state;
+        struct sbp_exec_params ep = { 0 }, eout;
+        struct sbp_resize_params rp = { .rows = 50, .cols = 132 }, rout;
+        char *argv[] = { "sh", NULL };
+
+        ep.argv = argv;
+        ep.argc = 1;
+        ep.tty = true;
+        ep.rows = 50;
+        ep.cols = 132;
+        sbp_pack_request_begin(&c->pk, 1, "exec");
+        sbp_exec_params_pack(&c->pk, &ep);
+        assert_int_equal(roundtrip(c), 1);
+        assert_int_equal(sbp_exec_params_decode(&c->msg.params, &eout, &c->err), 0);
+        assert_true(eout.tty);
+        assert_int_equal(eout.rows, 50);
+        assert_int_equal(eout.cols, 132);
+        sbp_exec_params_free(&eout);
+        /* A size means nothing without a terminal; one over the bound. */
+        ep.tty = false;
+        sbp_pack_request_begin(&c->pk, 2, "exec");
+        sbp_exec_params_pack(&c->pk, &ep);
+        assert_int_equal(roundtrip(c), 1);
+        assert_err(c, sbp_exec_params_decode(&c->msg.params, &eout, &c->err),
+                   SBP_E_INVALID_ARGUMENT, "only with tty");
+        ep.tty = true;
+        ep.cols = SBP_TTY_SIZE_MAX + 1;
+        sbp_pack_request_begin(&c->pk, 3, "exec");
+        sbp_exec_params_pack(&c->pk, &ep);
+        assert_int_equal(roundtrip(c), 1);
+        assert_err(c, sbp_exec_params_decode(&c->msg.params, &eout, &c->err),
+                   SBP_E_INVALID_ARGUMENT, "cols");
+
+        snprintf(rp.job, sizeof(rp.job), "3f9a0c12be47");
+        sbp_pack_request_begin(&c->pk, 4, "resize");
+        sbp_resize_params_pack(&c->pk, &rp);
+        assert_int_equal(roundtrip(c), 1);
+        assert_int_equal(sbp_resize_params_decode(&c->msg.params, &rout, &c->err), 0);
+        assert_string_equal(rout.job, "3f9a0c12be47");
+        assert_int_equal(rout.rows, 50);
+        assert_int_equal(rout.cols, 132);
+        /* Both sizes are required, and at least 1. */
+        rp.rows = 0;
+        sbp_pack_request_begin(&c->pk, 5, "resize");
+        sbp_resize_params_pack(&c->pk, &rp);
+        assert_int_equal(roundtrip(c), 1);
+        assert_err(c, sbp_resize_params_decode(&c->msg.params, &rout, &c->err),
+                   SBP_E_INVALID_ARGUMENT, "rows");
+        sbp_pack_request_begin(&c->pk, 6, "resize");
+        msgpack_pack_map(&c->pk, 2);
+        sbp_pack_str(&c->pk, "job");
+        sbp_pack_str(&c->pk, "abc");
+        sbp_pack_str(&c->pk, "rows");
+        msgpack_pack_uint32(&c->pk, 10);
+        assert_int_equal(roundtrip(c), 1);
+        assert_err(c, sbp_resize_params_decode(&c->msg.params, &rout, &c->err),
+                   SBP_E_INVALID_ARGUMENT, "missing field cols");
+}
+
 static void test_empty_params(void **state)
 {
         struct ctx *c = *state;
@@ -1407,6 +1469,7 @@ int main(void)
                 T(test_exec_params),
                 T(test_exec_params_network),
                 T(test_job_params),
+                T(test_tty_params),
                 T(test_empty_params),
                 T(test_list_params),
                 T(test_job_result),

@@ -68,6 +68,7 @@ static int setup(void **state)
         f->j->binds.trees[0] = 41;
         for (int i = 1; i < (int)SBP_MOUNTS_MAX; i++)
                 f->j->binds.trees[i] = -1;
+        f->j->pty.master = f->j->pty.slave = f->j->pty.tree = -1;     /* no tty */
         f->j->cgj.cg = &f->b->cg;
         f->j->cgj.fd[0] = 50;
         f->j->cgj.fd[1] = 51;
@@ -170,6 +171,7 @@ static void test_packed_plan_reads_back(void **state)
         assert_int_equal(slot(f, SB_PLAN_FD_WORK_TREE), 40);
         assert_int_equal(slot(f, SB_PLAN_FD_TREES), 41);
         assert_int_equal(slot(f, SB_PLAN_FD_TREES + 1), -1);
+        assert_int_equal(slot(f, SB_PLAN_FD_PTS_TREE), -1);
         assert_int_equal(p->ncg, 2);
         assert_int_equal(slot(f, SB_PLAN_FD_CG + 1), 51);
         /* Where the job sees each hierarchy, and the bind's source. */
@@ -215,6 +217,34 @@ static void test_prepared_plan_has_no_program(void **state)
         assert_int_equal(f->pb.p->argc, 0);
         /* A job plan needs a program, a prepared one must not have one. */
         f->pb.p->flags &= ~(uint32_t)SB_PLAN_PREPARED;
+        assert_int_equal(sb_spawn_plan_check(f->pb.p, f->pb.p->size, f->nfds), -EPROTO);
+}
+
+/* A tty job: its devpts mount in the PTS_TREE slot and the flag that
+ * makes the program take the terminal; never one without the other, and
+ * never in a prepared sandbox. */
+static void test_tty_plan_carries_its_devpts(void **state)
+{
+        struct fixture *f = *state;
+        struct sb_spawn_plan *p;
+
+        f->j->pty.tree = 60;
+        pack(f);
+        p = f->pb.p;
+        assert_int_equal(p->flags & SB_PLAN_TTY, SB_PLAN_TTY);
+        assert_int_equal(slot(f, SB_PLAN_FD_PTS_TREE), 60);
+        p->flags &= ~(uint32_t)SB_PLAN_TTY;
+        assert_int_equal(sb_spawn_plan_check(p, p->size, f->nfds), -EPROTO);
+        p->flags |= SB_PLAN_TTY;
+        p->fd_index[SB_PLAN_FD_PTS_TREE] = -1;
+        assert_int_equal(sb_spawn_plan_check(p, p->size, f->nfds), -EPROTO);
+
+        f->j->prepared = true;
+        f->nfds = 0;
+        free(f->pb.p);
+        f->pb.p = NULL;
+        assert_int_equal(sb_linux_spawn_plan(&f->pb, f->b, &f->spec, f->j, 10, 11, f->fds,
+                                             &f->nfds, NULL, 0), 0);
         assert_int_equal(sb_spawn_plan_check(f->pb.p, f->pb.p->size, f->nfds), -EPROTO);
 }
 
@@ -298,6 +328,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_packed_plan_reads_back, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_tty_plan_carries_its_devpts, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_plan_carries_the_read_only_binds, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_plan_carries_the_cwd, setup, teardown),

@@ -17,13 +17,15 @@
  * no_new_privs -> Landlock -> chdir /work -> seccomp (last) -> [prepared
  * sandbox: wait for the start request, start.c] -> vfork: this process
  * stays as the namespace's init (init.c), the new one takes the job's uid
- * whole and execs.
+ * whole and execs (a tty job's program first leads a session of its own
+ * with the pty as its controlling terminal).
  */
 #include <errno.h>
 #include <signal.h>
 #include <grp.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -188,6 +190,15 @@ void sb_linux_child(const struct sb_spawn_plan *p, const int *fd, bool attach)
                 /* The job's uid for real, effective and saved (see above). */
                 if (syscall(SYS_setresuid, (long)p->uid, (long)p->uid, (long)p->uid) < 0)
                         sb_child_fail(errfd, errno, "setresuid", "program");
+                /* A terminal: the program leads a session of its own with
+                 * the pty as its controlling terminal, so the line
+                 * discipline signals its foreground group (^C, SIGWINCH)
+                 * and /dev/tty is the pty. Not the init's session: the
+                 * init is no part of the job's job control. */
+                if ((p->flags & SB_PLAN_TTY) && setsid() < 0)
+                        sb_child_fail(errfd, errno, "setsid", "program");
+                if ((p->flags & SB_PLAN_TTY) && ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0)
+                        sb_child_fail(errfd, errno, "TIOCSCTTY", "the job's terminal");
                 sb_child_exec(argv, envp);
                 sb_child_fail(errfd, errno, "execve", argv[0]);
         }

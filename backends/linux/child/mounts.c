@@ -38,7 +38,9 @@
  *   /dev/pts     a devpts instance of the job's own (newinstance: the host's
  *                ptys and other jobs' are not in it), ptmxmode=0666,
  *                mode=0620 gid=<job gid>, max=64 ptys, nosuid noexec; /dev/ptmx a link
- *                to pts/ptmx, so openpty() works in every job
+ *                to pts/ptmx, so openpty() works in every job; a tty job's
+ *                instance is made by the daemon (linux/pty.c) with its
+ *                terminal in it and moved here
  *   /tmp         tmpfs size=tmp_size nr_inodes=tmp_inodes mode 1777 nosuid nodev
  *                (/dev/shm the same)
  *   /work        tmpfs size=work_size nr_inodes=work_inodes mode 0700 owned
@@ -390,17 +392,11 @@ static int make_proc(char *step, size_t steplen)
         return 0;
 }
 
-/* The most ptys a job may hold open at once. The kernel's pool
- * (kernel.pty.max) is shared by every devpts instance but the host's
- * reserve (kernel.pty.reserve): without a bound, one job could take all
- * of it from the others. */
-#define SB_JOB_PTYS_MAX "64"
-
 /* "newinstance,...,gid=<gid>" into buf: formatted here, the child
  * allocates nothing. */
 static void devpts_opts(char *buf, size_t len, uint32_t gid)
 {
-        static const char head[] = "newinstance,ptmxmode=0666,mode=0620,max=" SB_JOB_PTYS_MAX ",gid=";
+        static const char head[] = "newinstance,ptmxmode=0666,mode=0620,max=" SB_LINUX_PTYS_MAX ",gid=";
         char digits[10];
         size_t n = 0, d = 0;
 
@@ -420,22 +416,30 @@ static void devpts_opts(char *buf, size_t len, uint32_t gid)
  * instance's ptmx is 0666 (the job's uid opens it), the slaves 0620
  * owned by their opener and the job's group. nosuid noexec like the rest
  * of /dev; the nodes in it are the kernel's own (no mknod). */
-static int make_devpts(char *step, size_t steplen, uint32_t gid)
+static int make_devpts(char *step, size_t steplen, uint32_t gid, int tree)
 {
         char opts[64];
         int r;
 
         if ((r = make_dir("dev/pts", 0755, step, steplen)) < 0)
                 return r;
-        devpts_opts(opts, sizeof(opts), gid);
-        if (mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, opts) < 0)
-                FAIL("mount devpts on /dev/pts (", opts, ")", NULL);
+        /* A tty job's instance is the daemon's (linux/pty.c), with the same
+         * options and the job's terminal in it. */
+        if (tree >= 0) {
+                if (syscall(SYS_move_mount, tree, "", AT_FDCWD, "dev/pts",
+                            MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                        FAIL("move_mount the job's terminal devpts on /dev/pts", NULL, NULL, NULL);
+        } else {
+                devpts_opts(opts, sizeof(opts), gid);
+                if (mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, opts) < 0)
+                        FAIL("mount devpts on /dev/pts (", opts, ")", NULL);
+        }
         if (symlink("pts/ptmx", "dev/ptmx") < 0)
                 FAIL("symlink /dev/ptmx", NULL, NULL, NULL);
         return 0;
 }
 
-static int make_dev(char *step, size_t steplen, const char *shm_opts, uint32_t gid)
+static int make_dev(char *step, size_t steplen, const char *shm_opts, uint32_t gid, int pts_tree)
 {
         /* Device numbers are fixed by the kernel's ABI
          * (Documentation/admin-guide/devices.txt). */
@@ -473,7 +477,7 @@ static int make_dev(char *step, size_t steplen, const char *shm_opts, uint32_t g
                 return r;
         if (mount("tmpfs", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, shm_opts) < 0)
                 FAIL("mount tmpfs on /dev/shm", NULL, NULL, NULL);
-        if ((r = make_devpts(step, steplen, gid)) < 0)
+        if ((r = make_devpts(step, steplen, gid, pts_tree)) < 0)
                 return r;
         /* No new entries in /dev itself (its submount keeps its flags). */
         if (set_attr("dev", 0, MOUNT_ATTR_RDONLY) < 0)
@@ -540,7 +544,8 @@ int sb_linux_mounts(const struct sb_spawn_plan *p, const int *fd, char *step, si
         if ((r = make_proc(step, steplen)) < 0)
                 return r;
 
-        if ((r = make_dev(step, steplen, sb_plan_s(p, p->shm_opts), p->gid)) < 0)
+        if ((r = make_dev(step, steplen, sb_plan_s(p, p->shm_opts), p->gid,
+                          fd[SB_PLAN_FD_PTS_TREE])) < 0)
                 return r;
 
         if (mount("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, sb_plan_s(p, p->tmp_opts)) < 0)

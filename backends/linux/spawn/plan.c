@@ -179,6 +179,11 @@ int sb_spawn_plan_check(const struct sb_spawn_plan *p, size_t len, int nfds)
         }
         /* A job has a program; a prepared sandbox gets its with the start. */
         bool prepared = p->flags & SB_PLAN_PREPARED;
+        /* A terminal comes with its devpts, and only to a job whose stdio
+         * is known now. */
+        bool tty = p->flags & SB_PLAN_TTY;
+        if (tty != (p->fd_index[SB_PLAN_FD_PTS_TREE] >= 0) || (tty && prepared))
+                return -EPROTO;
         if (p->argc > SB_PLAN_ARGS_MAX || p->envc > SB_PLAN_ARGS_MAX - p->argc ||
             (p->argc == 0) != prepared || !strv_ok(p))
                 return -EPROTO;

@@ -20,7 +20,7 @@
 
 #include "protocol/sbp.h"
 
-#define SB_SPAWN_PLAN_VERSION 6u
+#define SB_SPAWN_PLAN_VERSION 7u
 
 #define SB_PLAN_TOP_MAX 6       /* bin sbin lib lib32 lib64 libx32 */
 #define SB_PLAN_ETC_MAX 13      /* SB_LINUX_ETC_MAX: linux.c etc_names */
@@ -42,6 +42,7 @@ enum {
         SB_PLAN_FD_STDERR,
         SB_PLAN_FD_CLONE_CG,            /* for CLONE_INTO_CGROUP; absent = the child attaches */
         SB_PLAN_FD_WORK_TREE,           /* detached mount for /work; absent = none */
+        SB_PLAN_FD_PTS_TREE,            /* SB_PLAN_TTY: the detached devpts for /dev/pts */
         SB_PLAN_FD_TREES,               /* detached mounts of binds[i] */
         SB_PLAN_FD_CG = SB_PLAN_FD_TREES + SBP_MOUNTS_MAX,     /* the job's cgroup dirs */
         SB_PLAN_FDS = SB_PLAN_FD_CG + SB_PLAN_CG_MAX,
@@ -80,8 +81,11 @@ enum {
         SB_PLAN_NETWORK = 1u << 1,      /* Landlock leaves TCP alone */
         SB_PLAN_WORK_TMPFS = 1u << 2,   /* /work is a tmpfs of its own (work_opts) */
         SB_PLAN_CG_FAKE = 1u << 3,      /* the unit tests' cgroup tree (files made) */
+        /* stdio is a pty's slave of PTS_TREE's instance: the program makes
+         * it its controlling terminal (a session of its own, TIOCSCTTY). */
+        SB_PLAN_TTY = 1u << 4,
 };
-#define SB_PLAN_FLAGS_ALL 0xfu
+#define SB_PLAN_FLAGS_ALL 0x1fu
 
 struct sb_spawn_plan {
         uint32_t version;               /* SB_SPAWN_PLAN_VERSION */

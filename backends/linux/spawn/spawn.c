@@ -153,7 +153,8 @@ int sb_linux_spawn_plan(struct sb_plan_builder *pb, const struct sb_backend *b,
                 return sb_backend_fail(errbuf, errlen, r, "spawn plan");
         p = pb->p;
         p->flags = (j->prepared ? SB_PLAN_PREPARED : 0) | (j->policy.network ? SB_PLAN_NETWORK : 0) |
-                   (j->work_tmpfs ? SB_PLAN_WORK_TMPFS : 0) | (b->cg.fake ? SB_PLAN_CG_FAKE : 0);
+                   (j->work_tmpfs ? SB_PLAN_WORK_TMPFS : 0) | (b->cg.fake ? SB_PLAN_CG_FAKE : 0) |
+                   (j->pty.tree >= 0 ? SB_PLAN_TTY : 0);
         p->uid = (uint32_t)spec->uid;
         p->gid = (uint32_t)spec->gid;
         p->landlock_abi = (uint32_t)(b->landlock_abi > 0 ? b->landlock_abi : 0);
@@ -215,6 +216,7 @@ int sb_linux_spawn_plan(struct sb_plan_builder *pb, const struct sb_backend *b,
         plan_fd(p, fds, nfds, SB_PLAN_FD_STDERR, spec->stderr_fd);
         plan_fd(p, fds, nfds, SB_PLAN_FD_CLONE_CG, sb_cgroup_job_clone_fd(&j->cgj));
         plan_fd(p, fds, nfds, SB_PLAN_FD_WORK_TREE, j->binds.work_tree);
+        plan_fd(p, fds, nfds, SB_PLAN_FD_PTS_TREE, j->pty.tree);
         for (uint32_t i = 0; i < j->binds.n && i < SBP_MOUNTS_MAX; i++)
                 plan_fd(p, fds, nfds, SB_PLAN_FD_TREES + (int)i, j->binds.trees[i]);
         /* Always: the spawner falls back to the child attaching itself on

@@ -112,6 +112,18 @@ def _text_or_bytes(v: Any, what: str) -> Union[str, bytes]:
     raise TypeError(f"{what}: expected str or bytes, not {type(v).__name__}")
 
 
+TTY_SIZE_MAX = 4096     # SBP_TTY_SIZE_MAX
+
+
+def tty_size(size: Tuple[int, int]) -> Tuple[int, int]:
+    """(rows, cols) of a terminal, each 1..TTY_SIZE_MAX."""
+    rows, cols = size
+    for what, v in (("rows", rows), ("cols", cols)):
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= TTY_SIZE_MAX:
+            raise ValueError(f"{what}: expected an int from 1 to {TTY_SIZE_MAX}, not {v!r}")
+    return rows, cols
+
+
 def exec_params(argv: Argv, fds: FdSet, *, profile: Optional[str] = None,
                 memory: Union[int, str, None] = None, tasks: Optional[int] = None,
                 cpu: Optional[int] = None, timeout: Optional[float] = None,
@@ -121,7 +133,8 @@ def exec_params(argv: Argv, fds: FdSet, *, profile: Optional[str] = None,
                 detach: bool = False, output_max: Union[int, str, None] = None,
                 work_size_max: Union[int, str, None] = None,
                 work_inodes_max: Optional[int] = None,
-                cwd: Optional[str] = None) -> Dict[str, Any]:
+                cwd: Optional[str] = None, tty: bool = False,
+                size: Optional[Tuple[int, int]] = None) -> Dict[str, Any]:
     """The params map of `exec` (PROTOCOL.md); directories are added to fds."""
     if isinstance(argv, (str, bytes)) or not argv:
         raise ValueError("argv: expected a non-empty list of str or bytes")
@@ -143,6 +156,12 @@ def exec_params(argv: Argv, fds: FdSet, *, profile: Optional[str] = None,
         if not isinstance(cwd, str):
             raise TypeError(f"cwd: expected str, not {type(cwd).__name__}")
         p["cwd"] = cwd
+    if tty:
+        p["tty"] = True
+        if size is not None:
+            p["rows"], p["cols"] = tty_size(size)
+    elif size is not None:
+        raise ValueError("size: only with tty=True")
     if detach:
         p["detach"] = True
     if stdin:

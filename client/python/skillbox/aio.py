@@ -69,6 +69,10 @@ class AsyncJob:
     async def close_stdin(self) -> None:
         await self.client.close_stdin(self.id)
 
+    async def resize(self, rows: int, cols: int) -> None:
+        """A tty job's new window size; the job gets SIGWINCH."""
+        await self.client.resize(self.id, rows, cols)
+
     async def kill(self) -> Result:
         return await self.client.kill(self.id)
 
@@ -227,7 +231,8 @@ class AsyncClient:
                     cpu: Optional[int] = None, env: Optional[_core.Env] = None,
                     stdin: Any = None, workdir: Any = None, mounts: Any = None,
                     detach: bool = False, output_max: Any = None, work_size_max: Any = None,
-                    work_inodes_max: Optional[int] = None, cwd: Optional[str] = None) -> AsyncJob:
+                    work_inodes_max: Optional[int] = None, cwd: Optional[str] = None,
+                    tty: bool = False, size: Optional[Tuple[int, int]] = None) -> AsyncJob:
         """Start a job and return at once; options as `Client.start`.
         stdin=True keeps stdin open for `AsyncJob.write_stdin`."""
         with FdSet() as fds:
@@ -235,7 +240,8 @@ class AsyncClient:
                 argv, fds, profile=profile, memory=memory, timeout=timeout, tasks=tasks,
                 cpu=cpu, env=env, stdin=stdin is not None and stdin is not False,
                 workdir=workdir, mounts=mounts, detach=detach, output_max=output_max,
-                work_size_max=work_size_max, work_inodes_max=work_inodes_max, cwd=cwd)
+                work_size_max=work_size_max, work_inodes_max=work_inodes_max, cwd=cwd,
+                tty=tty, size=size)
             job = (await self._call("exec", params, fds.fds))["job"]
         j = AsyncJob(self, job, self._core.claim(job))
         if stdin is not None and stdin is not True and stdin is not False:
@@ -251,14 +257,15 @@ class AsyncClient:
                   cpu: Optional[int] = None, env: Optional[_core.Env] = None,
                   stdin: Any = None, workdir: Any = None, mounts: Any = None,
                   output_max: Any = None, work_size_max: Any = None,
-                  work_inodes_max: Optional[int] = None, cwd: Optional[str] = None) -> Result:
+                  work_inodes_max: Optional[int] = None, cwd: Optional[str] = None,
+                  tty: bool = False, size: Optional[Tuple[int, int]] = None) -> Result:
         """Run a program in a sandbox and return its Result once it ended;
         the options are those of `Client.run`."""
         job = await self.start(argv, profile=profile, memory=memory, timeout=timeout,
                                tasks=tasks, cpu=cpu, env=env, stdin=stdin, workdir=workdir,
                                mounts=mounts, output_max=output_max,
                                work_size_max=work_size_max, work_inodes_max=work_inodes_max,
-                               cwd=cwd)
+                               cwd=cwd, tty=tty, size=size)
         return await job.wait()
 
     async def write_stdin(self, job: str, data: bytes) -> None:
@@ -266,6 +273,10 @@ class AsyncClient:
 
     async def close_stdin(self, job: str) -> None:
         await self._call("stdin_close", {"job": job})
+
+    async def resize(self, job: str, rows: int, cols: int) -> None:
+        rows, cols = _core.tty_size((rows, cols))
+        await self._call("resize", {"job": job, "rows": rows, "cols": cols})
 
     async def wait(self, job: str) -> Result:
         """The result of any job this peer may see, once it ended (no output)."""

@@ -61,6 +61,10 @@ class Job:
         """The job reads end of file once what was written is read."""
         self.client.close_stdin(self.id)
 
+    def resize(self, rows: int, cols: int) -> None:
+        """A tty job's new window size; the job gets SIGWINCH."""
+        self.client.resize(self.id, rows, cols)
+
     def kill(self) -> Result:
         """Kill the whole job; returns once no process of it is left (the
         record without output: `wait()` has the output)."""
@@ -208,7 +212,8 @@ class Client:
               cpu: Optional[int] = None, env: Optional[_core.Env] = None, stdin: Any = None,
               workdir: Any = None, mounts: Any = None, detach: bool = False,
               output_max: Any = None, work_size_max: Any = None,
-              work_inodes_max: Optional[int] = None, cwd: Optional[str] = None) -> Job:
+              work_inodes_max: Optional[int] = None, cwd: Optional[str] = None,
+              tty: bool = False, size: Optional[Tuple[int, int]] = None) -> Job:
         """Start a job and return at once; the options are those of `run`,
         plus detach=True to keep the job running when this connection
         closes. stdin=True keeps the job's stdin open for
@@ -219,7 +224,8 @@ class Client:
                 argv, fds, profile=profile, memory=memory, timeout=timeout, tasks=tasks,
                 cpu=cpu, env=env, stdin=stdin is not None and stdin is not False,
                 workdir=workdir, mounts=mounts, detach=detach, output_max=output_max,
-                work_size_max=work_size_max, work_inodes_max=work_inodes_max, cwd=cwd)
+                work_size_max=work_size_max, work_inodes_max=work_inodes_max, cwd=cwd,
+                tty=tty, size=size)
             job = self._call("exec", params, fds.fds)["job"]
         j = Job(self, job, self._core.claim(job))
         if stdin is not None and stdin is not True and stdin is not False:
@@ -238,7 +244,8 @@ class Client:
             cpu: Optional[int] = None, env: Optional[_core.Env] = None, stdin: Any = None,
             workdir: Any = None, mounts: Any = None, output_max: Any = None,
             work_size_max: Any = None, work_inodes_max: Optional[int] = None,
-            cwd: Optional[str] = None) -> Result:
+            cwd: Optional[str] = None, tty: bool = False,
+            size: Optional[Tuple[int, int]] = None) -> Result:
         """Run a program in a sandbox and wait for it.
 
         argv: the program and its arguments (str, or bytes for names that
@@ -251,6 +258,10 @@ class Client:
         workdir: a directory (path, fd or open file) mounted at /work;
         mounts: `Mount(source, target, read_only)` or tuples of the same.
         cwd: the program's working directory in the job (default /work).
+        tty=True: the job's stdin, stdout and stderr are a terminal of its
+        own (its output, stderr included, comes as stdout; stdin is typed
+        into it, b"\\x03" interrupts), size=(rows, cols) (default 24 x 80);
+        `Job.resize` changes it.
 
         Returns the `Result` with all output; a job that fails, times out
         or is killed is a Result too (see `state`), not an exception.
@@ -259,7 +270,7 @@ class Client:
         job = self.start(argv, profile=profile, memory=memory, timeout=timeout, tasks=tasks,
                          cpu=cpu, env=env, stdin=stdin, workdir=workdir, mounts=mounts,
                          output_max=output_max, work_size_max=work_size_max,
-                         work_inodes_max=work_inodes_max, cwd=cwd)
+                         work_inodes_max=work_inodes_max, cwd=cwd, tty=tty, size=size)
         return job.wait()
 
     def write_stdin(self, job: str, data: bytes) -> None:
@@ -268,6 +279,11 @@ class Client:
 
     def close_stdin(self, job: str) -> None:
         self._call("stdin_close", {"job": job})
+
+    def resize(self, job: str, rows: int, cols: int) -> None:
+        """A tty job's new window size (rows and cols 1..4096)."""
+        rows, cols = _core.tty_size((rows, cols))
+        self._call("resize", {"job": job, "rows": rows, "cols": cols})
 
     def wait(self, job: str, timeout: Optional[float] = None) -> Result:
         """The result of any job this peer may see (also one another

@@ -212,3 +212,29 @@ def test_wait_by_id_timeout_leaves_the_client_usable(client):
     assert client.inspect(job.id).state == "killed"
     assert job.wait(timeout=10).state == "killed"
     assert client._responses == {}
+
+
+def test_tty_job_has_a_terminal_and_follows_resize(client):
+    if client.hello()["host"].get("backend") == "posix":
+        pytest.skip("the posix backend has no terminals")
+    r = client.run(["stty", "size"], tty=True, size=(30, 90))
+    assert r.ok and r.stdout == b"30 90\r\n", r
+    code = ("import os, signal, time\n"
+            "seen = []\n"
+            "signal.signal(signal.SIGWINCH, lambda *_: seen.append(os.write(\n"
+            "    1, b'size %d %d' % tuple(os.get_terminal_size(0)))))\n"
+            "os.write(1, b'ready')\n"
+            "while not seen:\n"
+            "    time.sleep(0.05)\n")
+    job = client.start(["python3", "-c", code], tty=True)
+    for stream, data in job:
+        assert stream == "stdout"
+        if b"ready" in data:
+            break
+    job.resize(40, 100)
+    r = job.wait(timeout=30)
+    assert r.ok and b"size 100 40" in r.stdout, r
+    with pytest.raises(ValueError):
+        client.start(["true"], size=(10, 10))
+    with pytest.raises(ValueError):
+        job.resize(0, 10)
