@@ -78,6 +78,15 @@ int sbd_admit_exec(struct sbd_conn *c, const struct sbp_exec_params *p, struct s
         r = sbd_profile_merge(a->profile, p, &a->limits, err);
         if (r < 0)
                 return r;
+        /* The host's network is for admins: a client may have it only from
+         * a profile whose AllowedUsers= names it (profile_check matched
+         * it), never from one left open to every client. */
+        if (a->limits.policy.network == SB_NETWORK_HOST && !c->admin &&
+            a->profile->allowed_users.n == 0)
+                return sbp_error_set(err, SBP_E_PERMISSION_DENIED,
+                                     "network host: profile %s is open to every client "
+                                     "(AllowedUsers= empty); only admins may use it",
+                                     a->profile->p.name);
         /* Jobs (also those still being cleaned up) and memory limits, in
          * total and for this uid. */
         a->charge = sbd_quota_memory_charge(d, a->limits.policy.memory_max);
