@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "daemon/conn.h"
 #include "daemon/dispatch.h"
@@ -184,19 +185,12 @@ void sbd_conn_stdin_resume(struct sbd_conn *c)
                 resume_reading(c);
 }
 
-void sbd_conn_send(struct sbd_conn *c, struct sbd_out *o)
+/* Queue o's bytes behind whatever is queued already. */
+static void queue_out(struct sbd_conn *c, struct sbd_out *o)
 {
-        uint32_t msgid;
         uv_buf_t buf;
         int r;
 
-        if (c->closing || !o->sbuf.data) {
-                sbd_out_free(o);
-                return;
-        }
-        /* Every answer passes here, whoever packed it. */
-        if (sbp_response_msgid(o->sbuf.data, o->sbuf.size, &msgid))
-                sbd_msgids_remove(&c->inflight, msgid);
         shrink(o);
         buf = uv_buf_init(o->sbuf.data, (unsigned)o->sbuf.size);
         r = uv_write(&o->req, (uv_stream_t *)&c->pipe, &buf, 1, on_written);
@@ -209,6 +203,66 @@ void sbd_conn_send(struct sbd_conn *c, struct sbd_out *o)
         c->out_bytes += out_cost(o);
         if (!c->paused && c->out_bytes > SBD_CONN_HIGH_WATER)
                 set_paused(c, true);
+}
+
+void sbd_conn_send(struct sbd_conn *c, struct sbd_out *o)
+{
+        uint32_t msgid;
+
+        if (c->closing || !o->sbuf.data) {
+                sbd_out_free(o);
+                return;
+        }
+        /* Every answer passes here, whoever packed it. */
+        if (sbp_response_msgid(o->sbuf.data, o->sbuf.size, &msgid))
+                sbd_msgids_remove(&c->inflight, msgid);
+        queue_out(c, o);
+}
+
+/* libuv 1.44 sends no arbitrary fd (only its own handles, and only on an
+ * ipc pipe), so the response that carries one goes out with our own
+ * sendmsg, its fd riding on its first byte. That keeps the byte order only
+ * while nothing is queued before it: then it is sent now, and what the
+ * socket did not take is queued as usual. */
+int sbd_conn_send_fd(struct sbd_conn *c, struct sbd_out *o, int fd)
+{
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } cm;
+        struct iovec iov = { o->sbuf.data, o->sbuf.size };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+                             .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
+        uv_os_fd_t sock;
+        uint32_t msgid;
+        ssize_t n;
+
+        if (c->closing || !o->sbuf.data || o->sbuf.size == 0)
+                return -EPIPE;
+        if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) > 0 ||
+            uv_fileno((uv_handle_t *)&c->pipe, &sock) < 0)
+                return -EAGAIN;
+        memset(&cm, 0, sizeof(cm));
+        cm.h.cmsg_level = SOL_SOCKET;
+        cm.h.cmsg_type = SCM_RIGHTS;
+        cm.h.cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(&cm.h), &fd, sizeof(int));
+        do
+                n = sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+        /* Sent (or begun): the answer is out, fd and all. */
+        if (sbp_response_msgid(o->sbuf.data, o->sbuf.size, &msgid))
+                sbd_msgids_remove(&c->inflight, msgid);
+        if ((size_t)n == o->sbuf.size) {
+                sbd_out_free(o);
+                return 0;
+        }
+        memmove(o->sbuf.data, o->sbuf.data + n, o->sbuf.size - (size_t)n);
+        o->sbuf.size -= (size_t)n;
+        queue_out(c, o);
+        return 0;
 }
 
 void sbd_conn_reply_error(struct sbd_conn *c, uint32_t msgid, const struct sbp_error *err)

@@ -513,6 +513,37 @@ static sb_handle linux_egress_listener(struct sb_backend_job *j)
         return j->egress_fd >= 0 ? j->egress_fd : SB_HANDLE_NONE;
 }
 
+static int linux_connect_port(struct sb_backend_job *j, uint16_t port, sb_handle *out,
+                              char *errbuf, size_t errlen)
+{
+        const char *step = "connect";
+        char ns[64];
+        int nsfd, fd = -1, r;
+
+        settle(j);
+        if (j->reaped || j->pidfd < 0 || j->prepared)
+                return sb_backend_fail(errbuf, errlen, -ESRCH, "the job is not running");
+        if (j->policy.network == SB_NETWORK_HOST)
+                return sb_backend_fail(errbuf, errlen, -EOPNOTSUPP,
+                                       "network host: the job has no loopback of its own");
+        /* Held since the clone; else our unreaped child's, still its own. */
+        nsfd = j->netns_fd;
+        if (nsfd < 0) {
+                snprintf(ns, sizeof(ns), "/proc/%d/ns/net", (int)j->pid);
+                nsfd = open(ns, O_RDONLY | O_CLOEXEC);
+                if (nsfd < 0)
+                        return sb_backend_fail(errbuf, errlen, -errno, "open %s", ns);
+        }
+        r = sb_linux_netns_connect_lo(j->b, nsfd, port, &fd, &step);
+        if (nsfd != j->netns_fd)
+                close(nsfd);
+        if (r < 0)
+                return sb_backend_fail(errbuf, errlen, r, "%s 127.0.0.1:%u in the job", step,
+                                       (unsigned)port);
+        *out = fd;
+        return 0;
+}
+
 static int linux_finish_files(struct sb_backend_job *j)
 {
         return sb_linux_binds_after_job(&j->binds);
@@ -597,6 +628,7 @@ const struct sb_backend_ops sb_backend_linux_ops = {
         .reap = linux_reap,
         .enforced = linux_enforced,
         .egress_listener = linux_egress_listener,
+        .connect_port = linux_connect_port,
         .finish_files = linux_finish_files,
         .destroy = linux_destroy,
         .destroy_quick = linux_destroy_quick,

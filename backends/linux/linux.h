@@ -231,7 +231,7 @@ int sb_linux_lo_up(const char **step);
 /* netns_enter.c: the daemon's side, sockets in a job's network namespace
  * nsfd. self_open: the calling thread's own namespace (fd or -errno).
  * listen_lo: bring lo up there and listen on its 127.0.0.1:port; the
- * socket or -errno with errbuf set. connect_lo: a socket connected (or
+ * socket or -errno with errbuf set. connect_lo: lo up, then a socket connected (or
  * connecting) to its 127.0.0.1:port into *out; -errno with *step. */
 int sb_linux_netns_self_open(void);
 int sb_linux_netns_listen_lo(const struct sb_backend *b, int nsfd, uint16_t port, char *errbuf,

@@ -118,17 +118,31 @@ int sb_linux_netns_connect_lo(const struct sb_backend *b, int nsfd, uint16_t por
         struct sockaddr_in sa = loopback(port);
         int fd, r;
 
-        fd = socket_in(b, nsfd, false, SOCK_NONBLOCK, step);
+        /* lo up first: a call right after the exec may come before the
+         * child brought it up itself. */
+        fd = socket_in(b, nsfd, true, SOCK_NONBLOCK, step);
         if (fd < 0)
                 return fd;
         /* Non-blocking: a job whose backlog is full would otherwise hold
          * the daemon's loop in connect() while the SYN is retried. Still
-         * in progress is fine: the client's reads and writes wait for it. */
-        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
-                r = -errno;
-                *step = "connect";
-                close(fd);
-                return r;
+         * in progress is fine: the client's reads and writes wait for it.
+         * On loopback the answer to the SYN has mostly come by the time
+         * connect() returns: a refusal shows in SO_ERROR at once, and is
+         * reported rather than handed over as a dead socket. */
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+                int soerr = 0;
+                socklen_t len = sizeof(soerr);
+
+                r = errno == EINPROGRESS ? 0 : -errno;
+                if (r == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+                        r = -errno;
+                else if (r == 0 && soerr)
+                        r = -soerr;
+                if (r < 0) {
+                        *step = "connect";
+                        close(fd);
+                        return r;
+                }
         }
         /* The client gets an ordinary blocking socket. */
         int fl = fcntl(fd, F_GETFL);

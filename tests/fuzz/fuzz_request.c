@@ -34,7 +34,7 @@
  * envelope; small enough to stay fast. */
 #define MESSAGE_MAX (1u << 16)
 
-enum decoder { HELLO, EXEC, JOB, JOB_DATA, EMPTY };
+enum decoder { HELLO, EXEC, JOB, JOB_DATA, EMPTY, JOB_CONNECT };
 
 static const struct {
         const char *name;
@@ -44,7 +44,7 @@ static const struct {
         { "hello", HELLO },         { "exec", EXEC },       { "wait", JOB },
         { "kill", JOB },            { "list", EMPTY },      { "inspect", JOB },
         { "stdin_write", JOB_DATA }, { "stdin_close", JOB }, { "stats", EMPTY },
-        { "profiles", EMPTY },
+        { "profiles", EMPTY },      { "job_connect", JOB_CONNECT },
 };
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))
 _Static_assert(N_METHODS < 0x80, "index bytes are below 0x80");
@@ -283,6 +283,28 @@ static void job(const msgpack_object *params, bool want_data, const uint8_t *msg
         repack_end(&rp);
 }
 
+static void job_connect(const msgpack_object *params)
+{
+        struct sbp_job_connect_params p, q;
+        struct sbp_error err = { 0 };
+        struct repacked rp;
+        msgpack_packer pk;
+        int r;
+
+        r = sbp_job_connect_params_decode(params, &p, &err);
+        if (r < 0) {
+                check_refusal(r, &err);
+                return;
+        }
+        CHECK(job_id_valid(p.job));
+        CHECK(p.port <= 65535);
+        repack_begin(&rp, &pk);
+        sbp_job_connect_params_pack(&pk, &p);
+        CHECK(sbp_job_connect_params_decode(repack_unpack(&rp), &q, &err) == 0);
+        CHECK(strcmp(p.job, q.job) == 0 && p.port == q.port);
+        repack_end(&rp);
+}
+
 static void empty(const msgpack_object *params)
 {
         struct sbp_error err = { 0 };
@@ -381,6 +403,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 break;
         case EMPTY:
                 empty(&msg.params);
+                break;
+        case JOB_CONNECT:
+                job_connect(&msg.params);
                 break;
         }
 out:
