@@ -120,3 +120,61 @@ def test_publish_is_checked(pub_daemon):
         err, _ = c.call("exec", {"argv": ["true"], "profile": "hostnet", "publish": [80]})
         assert err and err["code"] == "InvalidArgument", err
         assert "network host" in err["message"], err
+
+
+SERVE_TWICE = SERVE.replace(
+    'http.server.ThreadingHTTPServer(("127.0.0.1", 8000), H).serve_forever()',
+    'srv = http.server.HTTPServer(("127.0.0.1", 8000), H)\n'
+    'print("listening", flush=True)\n'
+    'srv.handle_request()\nsrv.handle_request()\n')
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# skillboxctl run --publish HOSTPORT:JOBPORT: the user's own listener on the
+# host's loopback; each connection reaches the job's server through a fresh
+# job_connect.
+def test_cli_publish_forwards_connections(pub_daemon):
+    import subprocess
+    import urllib.request
+    from conftest import skillboxctl_path
+    d = pub_daemon
+    port = free_port()
+    proc = subprocess.Popen([skillboxctl_path(), "--socket", d.socket, "run", "--publish",
+                             f"{port}:8000", "--", "python3", "-c", SERVE_TWICE],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline() == b"listening\n", proc.stderr.read()
+        for path in ("/one", "/two"):
+            body = urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30).read()
+            assert body == f"served from the job at {path}".encode(), body
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    # The forwarder ended with the CLI: nothing listens on the port now.
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_cli_publish_refuses_bad_specs(pub_daemon):
+    d = pub_daemon
+    for bad in ("0:80", "80:", "x", "1:70000"):
+        cp = d.ctl("run", "--publish", bad, "--", "true")
+        assert cp.returncode != 0 and b"--publish" in cp.stderr, (bad, cp.stderr)
+    cp = d.ctl("run", "--detach", "--publish", "8000", "--", "true")
+    assert cp.returncode != 0 and b"not with --detach" in cp.stderr, cp.stderr
+    # A host port in use fails the run before a job starts.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        cp = d.ctl("run", "--publish", f"{s.getsockname()[1]}:8000", "--", "true")
+    assert cp.returncode != 0 and b"listen on 127.0.0.1" in cp.stderr, cp.stderr
+    assert b"in use" in cp.stderr, cp.stderr
