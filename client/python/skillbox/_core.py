@@ -121,7 +121,9 @@ def exec_params(argv: Argv, fds: FdSet, *, profile: Optional[str] = None,
                 detach: bool = False, output_max: Union[int, str, None] = None,
                 work_size_max: Union[int, str, None] = None,
                 work_inodes_max: Optional[int] = None,
-                cwd: Optional[str] = None) -> Dict[str, Any]:
+                cwd: Optional[str] = None, network: Optional[str] = None,
+                allow_hosts: Optional[Iterable[str]] = None,
+                publish: Optional[Iterable[int]] = None) -> Dict[str, Any]:
     """The params map of `exec` (PROTOCOL.md); directories are added to fds."""
     if isinstance(argv, (str, bytes)) or not argv:
         raise ValueError("argv: expected a non-empty list of str or bytes")
@@ -143,6 +145,12 @@ def exec_params(argv: Argv, fds: FdSet, *, profile: Optional[str] = None,
         if not isinstance(cwd, str):
             raise TypeError(f"cwd: expected str, not {type(cwd).__name__}")
         p["cwd"] = cwd
+    if network is not None:
+        p["network"] = network
+    if allow_hosts:
+        p["allow_hosts"] = [str(h) for h in allow_hosts]
+    if publish:
+        p["publish"] = [int(port) for port in publish]
     if detach:
         p["detach"] = True
     if stdin:
