@@ -9,6 +9,13 @@
  * one connection and keeps nothing: the client holds the socket, so a
  * client cannot make the daemon hold anything per connection. The
  * connection comes from the job's 127.0.0.1, as any local client's would.
+ * The socket belongs to the job's network namespace for its whole life:
+ * its holder could disconnect it (connect AF_UNSPEC) and connect it again
+ * to another port of the job's loopback. That reaches nothing but the job
+ * (its namespace has only lo; with network allowlist also the job's proxy
+ * listener, which allows the holder no more than its own host network
+ * does), so `publish` says which ports a client is offered, and the
+ * boundary stays the job's namespace.
  */
 #include <errno.h>
 #include <stdio.h>
