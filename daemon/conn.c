@@ -42,7 +42,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "daemon/conn.h"
 #include "daemon/dispatch.h"
@@ -220,38 +219,22 @@ void sbd_conn_send(struct sbd_conn *c, struct sbd_out *o)
 }
 
 /* libuv 1.44 sends no arbitrary fd (only its own handles, and only on an
- * ipc pipe), so the response that carries one goes out with our own
- * sendmsg, its fd riding on its first byte. That keeps the byte order only
- * while nothing is queued before it: then it is sent now, and what the
- * socket did not take is queued as usual. */
-int sbd_conn_send_fd(struct sbd_conn *c, struct sbd_out *o, int fd)
+ * ipc pipe), so the response that carries one goes out through the
+ * transport's own send, the handle riding on its first byte. That keeps
+ * the byte order only while nothing is queued before it: then it is sent
+ * now, and what the socket did not take is queued as usual. */
+int sbd_conn_send_handle(struct sbd_conn *c, struct sbd_out *o, struct sbd_handle h)
 {
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } cm;
-        struct iovec iov = { o->sbuf.data, o->sbuf.size };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-                             .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
-        uv_os_fd_t sock;
         uint32_t msgid;
         ssize_t n;
 
         if (c->closing || !o->sbuf.data || o->sbuf.size == 0)
                 return -EPIPE;
-        if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) > 0 ||
-            uv_fileno((uv_handle_t *)&c->pipe, &sock) < 0)
+        if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) > 0)
                 return -EAGAIN;
-        memset(&cm, 0, sizeof(cm));
-        cm.h.cmsg_level = SOL_SOCKET;
-        cm.h.cmsg_type = SCM_RIGHTS;
-        cm.h.cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(&cm.h), &fd, sizeof(int));
-        do
-                n = sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-        while (n < 0 && errno == EINTR);
+        n = sbd_transport_send_handle(&c->pipe, o->sbuf.data, o->sbuf.size, h);
         if (n < 0)
-                return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+                return (int)n;
         /* Sent (or begun): the answer is out, fd and all. */
         if (sbp_response_msgid(o->sbuf.data, o->sbuf.size, &msgid))
                 sbd_msgids_remove(&c->inflight, msgid);

@@ -68,7 +68,7 @@ int sbd_rpc_job_connect(struct sbd_conn *c, uint32_t msgid, const msgpack_object
         msgpack_pack_map(&o->pk, 1);
         sbp_pack_str(&o->pk, "fd");
         msgpack_pack_uint32(&o->pk, 0);
-        r = sbd_conn_send_fd(c, o, fd);
+        r = sbd_conn_send_handle(c, o, (struct sbd_handle){ .fd = fd });
         close(fd);
         if (r < 0) {
                 sbd_out_free(o);
