@@ -17,6 +17,9 @@ Network=allowlist
 AllowedHosts=localhost:8123 *.example.org
 [Profile legacy]
 PrivateNetwork=no
+[Profile hoststrict]
+Network=host
+Require=namespaces seccomp network
 """
 
 
@@ -267,3 +270,14 @@ AllowedUsers={BOB}
     assert ok(allowed)["job"]
     (allowed,) = as_user(d, DAVE, [("exec", dict(true, profile="hostopen"))])
     assert ok(allowed)["job"]
+
+
+# Require=namespaces asks a profile that grants the host's network for
+# every namespace but the network one: such a job runs, and so does the
+# same profile narrowed to none (with all of them).
+def test_host_network_with_required_namespaces(net_daemon):
+    for extra, net in (((), "host"), (("--network", "none"), "none")):
+        cp = net_daemon.ctl("run", "--json", "--profile", "hoststrict", *extra, "--", "true")
+        r = parse_json_output(cp)
+        assert r.get("state") == "exited" and r["exit_code"] == 0, r
+        assert r["enforced"]["network"] == net, r["enforced"]
