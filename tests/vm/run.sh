@@ -106,10 +106,12 @@ else
         cp "$build/tests/probe/probe" "$tests/bin/skillbox-probe"
         # What meson test passes on the host (tests/integration/meson.build,
         # tests/python/meson.build): the async client driver, and the
-        # Python client's package and suite, laid out as in the tree.
+        # Python client's package and suite (and the example it runs), laid
+        # out as in the tree.
         cp "$build/tests/client/client_async" "$tests/bin/client_async"
         mkdir -p "$tests/client"
         cp -r "$src/client/python" "$tests/client/"
+        cp -r "$src/examples" "$tests/"
         if [ -x "$build/examples/libuv_host" ]; then
                 cp "$build/examples/libuv_host" "$tests/bin/libuv_host"
         fi
