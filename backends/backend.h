@@ -274,6 +274,12 @@ struct sb_backend_ops {
          * output, then EIO once no process of the job holds the slave;
          * TIOCSWINSZ on it resizes the job's window (SIGWINCH). */
         sb_handle (*tty_take)(struct sb_backend_job *j);
+        /* Optional: a new stream socket connected (or connecting) to
+         * 127.0.0.1:port on the job's own loopback, for a port the job
+         * published; the caller owns it. 0, or -errno with errbuf set
+         * ("connect: ECONNREFUSED"). */
+        int (*connect_port)(struct sb_backend_job *j, uint16_t port, sb_handle *out,
+                            char *errbuf, size_t errlen);
         /* Optional: the file work reap() left (files_pending). May block;
          * thread-safe with respect to other jobs, touches only j; 0 or the
          * first error (it goes on past errors). destroy() does it if it was

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client/client-internal.h"
 
@@ -25,6 +26,7 @@ struct sync_call {
         struct sb_stats *stats;
         struct sb_profile **profiles;
         size_t *nprofiles;
+        int fd;                         /* job_connect */
 };
 
 static void sync_done(sb_client *c, int error, struct sb_reply *reply, void *userdata)
@@ -153,6 +155,31 @@ int sb_kill(sb_client *c, const char *job)
         sb_request *q = NULL;
 
         return sync_run(c, sb_kill_async(c, job, sync_done, &s, &q), q, &s, NULL, true);
+}
+
+static void connect_done(sb_client *c, int error, struct sb_reply *reply, void *userdata)
+{
+        struct sync_call *s = userdata;
+
+        sync_done(c, error, reply, userdata);
+        if (error == 0 && reply)
+                s->fd = reply->fd;
+}
+
+int sb_job_connect(sb_client *c, const char *job, uint16_t port)
+{
+        struct sync_call s = { .fd = -1 };
+        sb_request *q = NULL;
+        int r;
+
+        r = sync_run(c, sb_job_connect_async(c, job, port, connect_done, &s, &q), q, &s, NULL,
+                     true);
+        if (r < 0) {
+                if (s.fd >= 0)
+                        close(s.fd);
+                return r;
+        }
+        return s.fd;
 }
 
 int sb_list(sb_client *c, struct sb_job_info **out, size_t *n)

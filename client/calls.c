@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client/client-internal.h"
 
@@ -279,6 +280,11 @@ int sb_exec_async(sb_client *c, const struct sb_exec_options *opts, sb_reply_fn 
         p.tty = opts->tty;
         p.rows = opts->rows;
         p.cols = opts->cols;
+        if (opts->npublish > SBP_PUBLISH_MAX || (opts->npublish && !opts->publish))
+                return client_fail(c, -EINVAL, "more than %u published ports", SBP_PUBLISH_MAX);
+        for (size_t i = 0; i < opts->npublish; i++)
+                p.publish[i] = opts->publish[i];
+        p.n_publish = (uint32_t)opts->npublish;
 
         /* fds travel by index into the request's SCM_RIGHTS array:
          * workdir_fd first, then one per mount. */
@@ -343,6 +349,29 @@ int sb_wait_async(sb_client *c, const char *job, sb_reply_fn done, void *userdat
                   sb_request **req)
 {
         return job_request(c, "wait", CLIENT_REQ_WAIT, job, NULL, 0, false, done, userdata, req);
+}
+
+int sb_job_connect_async(sb_client *c, const char *job, uint16_t port, sb_reply_fn done,
+                         void *userdata, sb_request **req)
+{
+        struct sbp_job_connect_params p;
+        struct sb_request *q;
+        msgpack_packer pk;
+        uint32_t id;
+        int r;
+
+        r = client_check_job(c, job);
+        if (r < 0)
+                return r;
+        memset(&p, 0, sizeof(p));
+        COPY_STR(p.job, job);
+        p.port = port;
+        q = client_req_new(c, CLIENT_REQ_CONNECT, done, userdata, job);
+        if (!q)
+                return -ENOMEM;
+        id = client_begin(c, "job_connect", &pk);
+        sbp_job_connect_params_pack(&pk, &p);
+        return client_send(c, q, id, NULL, 0, req);
 }
 
 int sb_kill_async(sb_client *c, const char *job, sb_reply_fn done, void *userdata,
@@ -688,6 +717,31 @@ static int profiles_reply(sb_client *c, struct sb_request *q, const msgpack_obje
         return 0;
 }
 
+/* {"fd": 0}: the socket came with the response's bytes (the oldest fd
+ * not yet taken). Nobody to take it: closed here. */
+static int connect_reply(sb_client *c, struct sb_request *q, const msgpack_object *res)
+{
+        int fd;
+
+        if (res->type != MSGPACK_OBJECT_MAP || res->via.map.size != 1 ||
+            res->via.map.ptr[0].key.type != MSGPACK_OBJECT_STR ||
+            res->via.map.ptr[0].key.via.str.size != 2 ||
+            memcmp(res->via.map.ptr[0].key.via.str.ptr, "fd", 2) != 0 ||
+            res->via.map.ptr[0].val.type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+            res->via.map.ptr[0].val.via.u64 != 0)
+                return bad_reply(c, q, "job_connect");
+        fd = client_rx_fd_take(c);
+        if (fd < 0)
+                return fail_one(c, q, client_fail(c, -EBADF, "job_connect: no fd came with "
+                                                  "the reply"));
+        if (q->cancelled || !q->done) {
+                close(fd);
+                fd = -1;
+        }
+        client_finish(c, q, 0, &(struct sb_reply){ .fd = fd });
+        return 0;
+}
+
 int client_complete(sb_client *c, struct sb_request *q, const struct sbp_message *m)
 {
         if (m->error.type != MSGPACK_OBJECT_NIL) {
@@ -725,6 +779,8 @@ int client_complete(sb_client *c, struct sb_request *q, const struct sbp_message
                 return stats_reply(c, q, &m->result);
         case CLIENT_REQ_PROFILES:
                 return profiles_reply(c, q, &m->result);
+        case CLIENT_REQ_CONNECT:
+                return connect_reply(c, q, &m->result);
         case CLIENT_REQ_NIL:
         case CLIENT_REQ_STDIN_WRITE:
                 break;

@@ -52,6 +52,7 @@ enum client_req_kind {
         CLIENT_REQ_LIST,
         CLIENT_REQ_STATS,
         CLIENT_REQ_PROFILES,
+        CLIENT_REQ_CONNECT,       /* job_connect: its fd comes with the reply */
 };
 
 /* One request sent (or queued) and not yet completed. It sits in c->reqs
@@ -71,6 +72,8 @@ struct sb_request {
         size_t nlist;
         uint64_t after;           /* list: cursor of the next page */
 };
+
+#define CLIENT_RX_FDS_MAX 8
 
 struct sb_client {
         int fd;                           /* -1 when not connected */
@@ -100,6 +103,11 @@ struct sb_client {
 
         struct client_owned *owned;
         size_t n_owned, cap_owned;
+
+        /* fds received with responses, oldest first: only job_connect's
+         * carry one, and each of its replies takes the oldest. */
+        int rx_fds[CLIENT_RX_FDS_MAX];
+        size_t n_rx_fds;
 };
 
 /* Set the error text; returns r (a negative errno) for `return client_fail(...)`. */
@@ -132,6 +140,8 @@ void client_req_free(struct sb_request *req);
  * negative errno when the reply was malformed (stream broken; the callback
  * ran with that error). */
 int client_complete(sb_client *c, struct sb_request *req, const struct sbp_message *m);
+/* The oldest fd received with a response, or -1. */
+int client_rx_fd_take(sb_client *c);
 
 /* Call req's callback (unless cancelled) and free it. */
 void client_finish(sb_client *c, struct sb_request *req, int error, const struct sb_reply *reply);

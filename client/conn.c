@@ -119,6 +119,8 @@ sb_client *sb_close(sb_client *c)
                 return NULL;
         if (c->fd >= 0)
                 close(c->fd);
+        for (size_t i = 0; i < c->n_rx_fds; i++)
+                close(c->rx_fds[i]);
         if (c->reader_ok)
                 sbp_reader_destroy(&c->reader);
         msgpack_sbuffer_destroy(&c->out);
@@ -446,9 +448,48 @@ size_t client_stdin_inflight(sb_client *c, const char *job)
 
 /* ---- Receiving ---- */
 
+int client_rx_fd_take(sb_client *c)
+{
+        int fd;
+
+        if (c->n_rx_fds == 0)
+                return -1;
+        fd = c->rx_fds[0];
+        memmove(c->rx_fds, c->rx_fds + 1, (c->n_rx_fds - 1) * sizeof(int));
+        c->n_rx_fds--;
+        return fd;
+}
+
+/* Keep the fds that came with a read (job_connect's), close any past room. */
+static void keep_fds(sb_client *c, struct msghdr *mh)
+{
+        for (struct cmsghdr *h = CMSG_FIRSTHDR(mh); h; h = CMSG_NXTHDR(mh, h)) {
+                size_t k;
+
+                if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+                        continue;
+                k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                for (size_t i = 0; i < k; i++) {
+                        int fd;
+
+                        memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+                        if (c->n_rx_fds < CLIENT_RX_FDS_MAX)
+                                c->rx_fds[c->n_rx_fds++] = fd;
+                        else
+                                close(fd);
+                }
+        }
+}
+
 /* Read what the socket has: 1 = read some, 0 = nothing now. */
 static int fill(sb_client *c)
 {
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(CLIENT_RX_FDS_MAX * sizeof(int))];
+        } cm;
+        struct iovec iov;
+        struct msghdr mh;
         char *buf;
         size_t len;
         ssize_t n;
@@ -457,9 +498,18 @@ static int fill(sb_client *c)
         r = sbp_reader_reserve(&c->reader, READ_CHUNK, &buf, &len);
         if (r < 0)
                 return client_broken(c, r, "reserve read buffer");
-        do
-                n = recv(c->fd, buf, len, 0);
-        while (n < 0 && errno == EINTR);
+        iov.iov_base = buf;
+        iov.iov_len = len;
+        do {
+                memset(&mh, 0, sizeof(mh));
+                mh.msg_iov = &iov;
+                mh.msg_iovlen = 1;
+                mh.msg_control = cm.buf;
+                mh.msg_controllen = sizeof(cm.buf);
+                n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
+        } while (n < 0 && errno == EINTR);
+        if (n > 0)
+                keep_fds(c, &mh);
         if (n < 0) {
                 if (errno == EAGAIN || errno == EWOULDBLOCK)
                         return 0;

@@ -53,6 +53,7 @@ extern "C" {
 #define SB_TTY_SIZE_MAX 4096    /* sb_exec_options.rows and cols, sb_resize() */
 #define SB_TARGET_MAX 127       /* sb_mount.target, bytes */
 #define SB_ALLOW_HOSTS_MAX 64   /* sb_exec_options.allow_hosts entries */
+#define SB_PUBLISH_MAX 8        /* sb_exec_options.publish entries */
 #define SB_TEXT_MAX   255       /* error messages */
 
 typedef struct sb_client sb_client;
@@ -252,6 +253,10 @@ struct sb_exec_options {
          * changes it. -EOPNOTSUPP from a backend without terminals. */
         bool tty;
         uint32_t rows, cols;
+        /* Ports (1-65535, each once, at most 8) of the job's own loopback
+         * that sb_job_connect() may reach; not with network "host". */
+        const uint16_t *publish;
+        size_t npublish;
 };
 
 /* A directory shown to the job at target: /skill, /data, /input or /mnt or
@@ -286,6 +291,8 @@ struct sb_reply {
         const struct sb_stats *stats;           /* stats */
         struct sb_profile *profiles;            /* profiles; yours: sb_profiles_free() */
         size_t nprofiles;
+        int fd;                                 /* job_connect: the connected socket;
+                                                 * yours to close */
 };
 
 /* Completion of an _async call. error is 0 or a negative errno as the
@@ -401,6 +408,14 @@ int sb_resize(sb_client *c, const char *job, uint32_t rows, uint32_t cols);
  * "killed". Errors: -ENOENT (no such job, or not ours), connection errors. */
 int sb_kill(sb_client *c, const char *job);
 
+/* A stream socket connected to 127.0.0.1:port inside the job, a port it
+ * published (sb_exec_options.publish): the fd (O_CLOEXEC, yours to close)
+ * or a negative errno: -ENOENT (no such job), -EACCES (port not
+ * published), -ESHUTDOWN (nothing listens there yet, the job is not
+ * running, or replies were queued before this one: a connection of its own
+ * avoids that), connection errors. */
+int sb_job_connect(sb_client *c, const char *job, uint16_t port);
+
 /* The jobs this client may see (its own; all for admins), running and
  * retained, in start order (fetched a page of at most 256 at a time). *out is an array of *n entries, freed with sb_job_info_list_free().
  * Errors: -ENOMEM, connection errors. */
@@ -436,6 +451,9 @@ int sb_exec_async(sb_client *c, const struct sb_exec_options *opts, sb_reply_fn 
  * after its job_exit (and so all its output) was delivered. */
 int sb_wait_async(sb_client *c, const char *job, sb_reply_fn done, void *userdata,
                   sb_request **req);
+/* reply->fd: see sb_job_connect(). */
+int sb_job_connect_async(sb_client *c, const char *job, uint16_t port, sb_reply_fn done,
+                         void *userdata, sb_request **req);
 int sb_kill_async(sb_client *c, const char *job, sb_reply_fn done, void *userdata,
                   sb_request **req);
 /* At most 1 MiB (the protocol's chunk cap), copied. Completes once the

@@ -25,6 +25,7 @@
 
 #include "client/doctor.h"
 #include "client/json.h"
+#include "client/publish.h"
 #include "client/skillbox.h"
 #include "client/termraw.h"
 #include "client/termsafe.h"
@@ -47,6 +48,7 @@ static void usage(FILE *f)
               "      [--work-size SIZE] [--work-inodes N] [--workdir DIR] [--mount SRC:DST[:ro]]...\n"
               "      [--cwd PATH] [--raw] [--network none|allowlist|host] [--allow-host HOST[:PORT]]...\n"
               "      [--tty|-t]\n"
+              "      [--publish HOSTPORT:JOBPORT]...\n"
               "      -- PROGRAM [ARG...]\n"
               "                       run PROGRAM in a sandbox, passing stdin, streaming output,\n"
               "                       exiting with its exit code (128+N signal N, 124 timeout,\n"
@@ -575,6 +577,10 @@ static int cmd_run(int argc, char **argv)
         static char targets[SB_MOUNTS_MAX][SB_TARGET_MAX + 1];
         static const char *allow_hosts[SB_ALLOW_HOSTS_MAX + 1];
         size_t n_allow_hosts = 0;
+        static struct ctl_publish pubs[CTL_PUBLISH_MAX];
+        static uint16_t pub_ports[CTL_PUBLISH_MAX];
+        size_t npub = 0;
+        pid_t forwarder = -1;
         struct sb_exec_options o = { 0 };
         const char *env[ENV_MAX + 1];
         size_t envc = 0;
@@ -708,6 +714,18 @@ static int cmd_run(int argc, char **argv)
                                 return die("--allow-host: more than %d", SB_ALLOW_HOSTS_MAX);
                         allow_hosts[n_allow_hosts++] = v;
                         o.allow_hosts = allow_hosts;
+                } else if (opt_match(argc, argv, &i, "--publish", true, &v, &err)) {
+                        /* Repeatable: HOSTPORT:JOBPORT, or one PORT for both. */
+                        if (err)
+                                return err;
+                        if (npub == CTL_PUBLISH_MAX)
+                                return die("--publish: more than %d", CTL_PUBLISH_MAX);
+                        if (ctl_publish_parse(v, &pubs[npub]) < 0)
+                                return die("--publish: '%s' is not HOSTPORT:JOBPORT (1-65535)", v);
+                        pub_ports[npub] = pubs[npub].job_port;
+                        npub++;
+                        o.publish = pub_ports;
+                        o.npublish = npub;
                 } else if (opt_match(argc, argv, &i, "--detach", false, &v, &err)) {
                         if (err)
                                 return err;
@@ -756,6 +774,15 @@ static int cmd_run(int argc, char **argv)
         env[envc] = NULL;
         o.argv = (const char *const *)&argv[i];
         o.env = envc ? env : NULL;
+        if (npub && o.detach)
+                return die("--publish: the forwarding ends with skillboxctl; not with --detach");
+        /* Before the job exists: a port in use fails the run, not the job. */
+        for (size_t k = 0; k < npub; k++) {
+                r = ctl_publish_listen(&pubs[k]);
+                if (r < 0)
+                        return die("--publish: listen on 127.0.0.1:%u: %s",
+                                   (unsigned)pubs[k].host_port, strerror(-r));
+        }
         stdin_ok = !o.detach && stdin_has_data();
         o.stdin = stdin_ok;
         output_begin(&ctx);
@@ -774,6 +801,13 @@ static int cmd_run(int argc, char **argv)
                 sb_close(c);
                 return fflush(stdout) == 0 ? 0 : EXIT_CANNOT;
         }
+        if (npub) {
+                forwarder = ctl_publish_start(socket_path, ctx.job, pubs, npub, sb_fd(c));
+                if (forwarder < 0)
+                        fprintf(stderr, "skillboxctl: --publish: %s\n", strerror((int)-forwarder));
+                for (size_t k = 0; k < npub; k++)
+                        close(pubs[k].listen_fd);
+        }
 
         if (ctx.tty_job) {
                 /* Keys go to the job's terminal as they are typed. */
@@ -790,6 +824,7 @@ static int cmd_run(int argc, char **argv)
         }
         r = run_loop(c, &ctx, stdin_ok);
         sbctl_termraw_leave();
+        ctl_publish_stop(forwarder);
         end_close(c);
         output_end(&ctx);
         if (r != 0) {

@@ -16,8 +16,12 @@
 static bool holds(unsigned bit, const struct sbp_enforced *e, bool private_network)
 {
         switch (bit) {
-        case SBD_REQ_BIT_NAMESPACES:
-                return (e->namespaces & NS_ISOLATION) == NS_ISOLATION;
+        case SBD_REQ_BIT_NAMESPACES: {
+                /* Network host is the host's network namespace by design:
+                 * the profile that grants it asked for exactly that. */
+                uint32_t want = private_network ? NS_ISOLATION : NS_ISOLATION & ~SBP_NS_NET;
+                return (e->namespaces & want) == want;
+        }
         case SBD_REQ_BIT_CGROUP:
                 return strcmp(e->cgroup, "v1") == 0 || strcmp(e->cgroup, "v2") == 0;
         case SBD_REQ_BIT_SECCOMP:

@@ -81,6 +81,25 @@ int sbd_admit_exec(struct sbd_conn *c, const struct sbp_exec_params *p, struct s
         r = sbd_profile_merge(a->profile, p, &a->limits, err);
         if (r < 0)
                 return r;
+        /* The host's network is for admins: a client may have it only from
+         * a profile whose AllowedUsers= names it (profile_check matched
+         * it), never from one left open to every client. */
+        if (a->limits.policy.network == SB_NETWORK_HOST && !c->admin &&
+            a->profile->allowed_users.n == 0)
+                return sbp_error_set(err, SBP_E_PERMISSION_DENIED,
+                                     "network host: profile %s is open to every client "
+                                     "(AllowedUsers= empty); only admins may use it",
+                                     a->profile->p.name);
+        /* A published port is one of the job's own loopback; with the
+         * host's network there is none of its own to reach. */
+        if (p->n_publish && !d->ops->connect_port)
+                return sbp_error_set(err, SBP_E_UNSUPPORTED,
+                                     "field publish: backend %s cannot connect to a job's port",
+                                     d->ops->name);
+        if (p->n_publish && a->limits.policy.network == SB_NETWORK_HOST)
+                return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
+                                     "field publish: a job with network host listens on the "
+                                     "host's loopback; connect to it there");
         /* Jobs (also those still being cleaned up) and memory limits, in
          * total and for this uid. */
         a->charge = sbd_quota_memory_charge(d, a->limits.policy.memory_max);

@@ -184,19 +184,12 @@ void sbd_conn_stdin_resume(struct sbd_conn *c)
                 resume_reading(c);
 }
 
-void sbd_conn_send(struct sbd_conn *c, struct sbd_out *o)
+/* Queue o's bytes behind whatever is queued already. */
+static void queue_out(struct sbd_conn *c, struct sbd_out *o)
 {
-        uint32_t msgid;
         uv_buf_t buf;
         int r;
 
-        if (c->closing || !o->sbuf.data) {
-                sbd_out_free(o);
-                return;
-        }
-        /* Every answer passes here, whoever packed it. */
-        if (sbp_response_msgid(o->sbuf.data, o->sbuf.size, &msgid))
-                sbd_msgids_remove(&c->inflight, msgid);
         shrink(o);
         buf = uv_buf_init(o->sbuf.data, (unsigned)o->sbuf.size);
         r = uv_write(&o->req, (uv_stream_t *)&c->pipe, &buf, 1, on_written);
@@ -209,6 +202,50 @@ void sbd_conn_send(struct sbd_conn *c, struct sbd_out *o)
         c->out_bytes += out_cost(o);
         if (!c->paused && c->out_bytes > SBD_CONN_HIGH_WATER)
                 set_paused(c, true);
+}
+
+void sbd_conn_send(struct sbd_conn *c, struct sbd_out *o)
+{
+        uint32_t msgid;
+
+        if (c->closing || !o->sbuf.data) {
+                sbd_out_free(o);
+                return;
+        }
+        /* Every answer passes here, whoever packed it. */
+        if (sbp_response_msgid(o->sbuf.data, o->sbuf.size, &msgid))
+                sbd_msgids_remove(&c->inflight, msgid);
+        queue_out(c, o);
+}
+
+/* libuv 1.44 sends no arbitrary fd (only its own handles, and only on an
+ * ipc pipe), so the response that carries one goes out through the
+ * transport's own send, the handle riding on its first byte. That keeps
+ * the byte order only while nothing is queued before it: then it is sent
+ * now, and what the socket did not take is queued as usual. */
+int sbd_conn_send_handle(struct sbd_conn *c, struct sbd_out *o, struct sbd_handle h)
+{
+        uint32_t msgid;
+        ssize_t n;
+
+        if (c->closing || !o->sbuf.data || o->sbuf.size == 0)
+                return -EPIPE;
+        if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) > 0)
+                return -EAGAIN;
+        n = sbd_transport_send_handle(&c->pipe, o->sbuf.data, o->sbuf.size, h);
+        if (n < 0)
+                return (int)n;
+        /* Sent (or begun): the answer is out, fd and all. */
+        if (sbp_response_msgid(o->sbuf.data, o->sbuf.size, &msgid))
+                sbd_msgids_remove(&c->inflight, msgid);
+        if ((size_t)n == o->sbuf.size) {
+                sbd_out_free(o);
+                return 0;
+        }
+        memmove(o->sbuf.data, o->sbuf.data + n, o->sbuf.size - (size_t)n);
+        o->sbuf.size -= (size_t)n;
+        queue_out(c, o);
+        return 0;
 }
 
 void sbd_conn_reply_error(struct sbd_conn *c, uint32_t msgid, const struct sbp_error *err)

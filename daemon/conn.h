@@ -103,6 +103,11 @@ struct sbd_out *sbd_out_response(uint32_t msgid);
 void sbd_out_free(struct sbd_out *o);
 /* Queue o on c; takes ownership (frees it if c is closing). */
 void sbd_conn_send(struct sbd_conn *c, struct sbd_out *o);
+/* Send o (a response) with a copy of h on its first byte (SCM_RIGHTS).
+ * 0: sent or queued, o taken. -EAGAIN: other messages are still queued
+ * before it (or the socket is full), -EPIPE: c is closing; o is still the
+ * caller's. */
+int sbd_conn_send_handle(struct sbd_conn *c, struct sbd_out *o, struct sbd_handle h);
 
 /* The jobs c writes stdin to drained their queues: read requests again. */
 void sbd_conn_stdin_resume(struct sbd_conn *c);

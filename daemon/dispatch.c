@@ -20,6 +20,7 @@
 #include "daemon/job.h"
 #include "daemon/log.h"
 #include "daemon/profile.h"
+#include "daemon/rpc_publish.h"
 #include "daemon/settings.h"
 
 typedef int (*handler_fn)(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
@@ -372,4 +373,10 @@ static int handle_profiles(struct sbd_conn *c, uint32_t msgid, const msgpack_obj
                         sbp_profile_pack(&o->pk, &p[i].p);
         sbd_conn_send(c, o);
         return 0;
+}
+
+static int handle_job_connect(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
+                              struct sbp_error *err)
+{
+        return sbd_rpc_job_connect(c, msgid, params, err);
 }

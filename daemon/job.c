@@ -524,6 +524,8 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, const struct sbp_exec_param
         j->detached = p->detach;
         j->had_stdin = p->stdin || p->tty;
         j->tty = p->tty;
+        memcpy(j->publish, p->publish, sizeof(j->publish));
+        j->n_publish = p->n_publish;
         j->limits = a->limits;
         sbd_output_init(&j->output, a->limits.output_max, a->limits.output_truncate);
         snprintf(j->profile, sizeof(j->profile), "%s", a->profile->p.name);

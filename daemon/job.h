@@ -60,6 +60,8 @@ struct sbd_job {
         uint64_t start_hr;               /* uv_hrtime() at spawn */
         struct sbd_limits limits;
         struct sbd_output output;        /* the output cap's bookkeeping */
+        uint32_t publish[SBP_PUBLISH_MAX];       /* ports job_connect may reach */
+        uint32_t n_publish;
 
         uint32_t uid;
         bool uid_held;

@@ -33,6 +33,7 @@
 #define SBP_TEXT_MAX         255u        /* error messages and similar text */
 #define SBP_FDS_MAX          16u         /* SCM_RIGHTS fds attached to one message */
 #define SBP_MOUNTS_MAX       8u          /* exec mounts entries */
+#define SBP_PUBLISH_MAX      8u          /* exec publish entries (ports) */
 #define SBP_TARGET_MAX       127u        /* exec mounts target path, bytes */
 #define SBP_CWD_MAX          255u        /* exec cwd, bytes */
 #define SBP_ALLOW_HOSTS_MAX  64u         /* exec allow_hosts entries */
@@ -212,6 +213,10 @@ struct sbp_exec_params {
          * initial size, 1..SBP_TTY_SIZE_MAX, only with tty; 0 = 24 x 80. */
         bool tty;
         uint32_t rows, cols;
+        /* Ports of the job's loopback its owner may connect to (job_connect):
+         * 1..65535, each once. */
+        uint32_t publish[SBP_PUBLISH_MAX];
+        uint32_t n_publish;
 };
 
 /* A mount target the daemon accepts: absolute, normalized (no "//", no "."
@@ -238,6 +243,13 @@ struct sbp_resize_params {
 int sbp_resize_params_decode(const msgpack_object *params, struct sbp_resize_params *out,
                              struct sbp_error *err);
 void sbp_resize_params_pack(msgpack_packer *pk, const struct sbp_resize_params *p);
+/* job_connect: {job, port}; answered with {fd}, the index of the one fd
+ * sent with the response: a stream socket connected to the job's
+ * 127.0.0.1:port. */
+struct sbp_job_connect_params {
+        char job[SBP_JOB_ID_MAX + 1];
+        uint32_t port;
+};
 
 /* ---- Method results ---- */
 
@@ -376,6 +388,9 @@ int sbp_job_params_decode(const msgpack_object *params, bool want_data,
                           struct sbp_job_params *out, struct sbp_error *err);
 void sbp_job_params_pack(msgpack_packer *pk, const char *job, const void *data, size_t len,
                          bool with_data);
+int sbp_job_connect_params_decode(const msgpack_object *params,
+                                  struct sbp_job_connect_params *out, struct sbp_error *err);
+void sbp_job_connect_params_pack(msgpack_packer *pk, const struct sbp_job_connect_params *p);
 /* list, stats, profiles: only an empty map is accepted. */
 /* list: {after, limit}, both optional; limit 0 = SBP_LIST_MAX. */
 struct sbp_list_params {
@@ -435,7 +450,7 @@ int sbp_job_exit_decode(const msgpack_object *params, struct sbp_job_result *out
 #define SBP_METHODS(X)                                                       \
         X(hello) X(exec) X(wait) X(kill) X(list) X(inspect)                  \
         X(stdin_write) X(stdin_close) X(stats) X(profiles)                  \
-        X(resize)
+        X(resize) X(job_connect)
 #define SBP_NOTIFICATIONS(X) X(job_output) X(job_exit)
 
 /* The index of the method called name (len bytes, any bytes) in

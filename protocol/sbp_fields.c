@@ -75,6 +75,7 @@ static const char *type_name(const struct sbp_field *f)
         case SBP_F_MAP:         return "map";
         case SBP_F_FD_INDEX:    return "uint (fd index)";
         case SBP_F_MAPS:        return "array of map";
+        case SBP_F_U32S:        return "array of uint";
         }
         return "?";
 }
@@ -378,6 +379,30 @@ static int decode_maps(const struct sbp_field *f, const msgpack_object *v, void 
         return 0;
 }
 
+static int decode_u32s(const struct sbp_field *f, const msgpack_object *v, void *base,
+                       struct sbp_error *err)
+{
+        uint32_t *count = AT(base, f->aux, uint32_t);
+
+        if (v->type != MSGPACK_OBJECT_ARRAY)
+                return bad_type(f, err);
+        if (v->via.array.size > f->max)
+                return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
+                                     "field %s: more than %llu entries", f->name,
+                                     (unsigned long long)f->max);
+        for (uint32_t i = 0; i < v->via.array.size; i++) {
+                const msgpack_object *e = &v->via.array.ptr[i];
+
+                if (e->type != MSGPACK_OBJECT_POSITIVE_INTEGER || e->via.u64 > UINT32_MAX)
+                        return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
+                                             "field %s: entry %u: not a uint below 2^32",
+                                             f->name, i);
+                AT(base, f->offset, uint32_t)[i] = (uint32_t)e->via.u64;
+                *count = i + 1;
+        }
+        return 0;
+}
+
 static int decode_field(const struct sbp_field *f, const msgpack_object *v, void *base,
                         enum sbp_mode mode, struct sbp_error *err)
 {
@@ -486,6 +511,8 @@ static int decode_field(const struct sbp_field *f, const msgpack_object *v, void
                 return 0;
         case SBP_F_MAPS:
                 return decode_maps(f, v, base, mode, err);
+        case SBP_F_U32S:
+                return decode_u32s(f, v, base, err);
         }
         return bad_type(f, err);
 }

@@ -29,7 +29,8 @@ static bool is_empty(const struct sbp_field *f, const void *base)
         case SBP_F_ENV:         return *CAT(base, f->aux, uint32_t) == 0;
         case SBP_F_BIN:         return *CAT(base, f->aux, size_t) == 0;
         case SBP_F_FD_INDEX:    return !*CAT(base, f->aux, bool);
-        case SBP_F_MAPS:        return *CAT(base, f->aux, uint32_t) == 0;
+        case SBP_F_MAPS:
+        case SBP_F_U32S:        return *CAT(base, f->aux, uint32_t) == 0;
         case SBP_F_STATE:
         case SBP_F_STREAM:
         case SBP_F_MAP:         return false;
@@ -162,6 +163,16 @@ static void pack_field(msgpack_packer *pk, const struct sbp_field *f, const void
                 msgpack_pack_array(pk, n);
                 for (uint32_t i = 0; i < n; i++)
                         pack_table(pk, &sub, 1, CAT(base, f->offset + (size_t)i * elem, void));
+                return;
+        }
+        case SBP_F_U32S: {
+                uint32_t n = *CAT(base, f->aux, uint32_t);
+
+                if (n > f->max)
+                        n = (uint32_t)f->max;
+                msgpack_pack_array(pk, n);
+                for (uint32_t i = 0; i < n; i++)
+                        msgpack_pack_uint32(pk, CAT(base, f->offset, uint32_t)[i]);
                 return;
         }
         }

@@ -27,6 +27,8 @@ enum sbp_ftype {
         SBP_F_MAPS,         /* array of structs described by sub at offset (size = the
                              * whole array, max = its capacity), uint32_t count at aux;
                              * wire: array of maps */
+        SBP_F_U32S,         /* uint32_t array at offset (size = the whole array, max =
+                             * its capacity), uint32_t count at aux; wire: array of uint */
 };
 
 enum {

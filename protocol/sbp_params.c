@@ -69,6 +69,8 @@ static const struct sbp_field exec_fields[] = {
                   .max = SBP_TTY_SIZE_MAX),
         SBP_FIELD(struct sbp_exec_params, cols, SBP_F_U32, SBP_F_OMIT_EMPTY,
                   .max = SBP_TTY_SIZE_MAX),
+        SBP_FIELD(struct sbp_exec_params, publish, SBP_F_U32S, SBP_F_OMIT_EMPTY,
+                  .aux = offsetof(struct sbp_exec_params, n_publish), .max = SBP_PUBLISH_MAX),
 };
 static const struct sbp_table exec_table = SBP_TABLE(exec_fields);
 static const struct sbp_table *const exec_tabs[] = { &exec_table };
@@ -215,6 +217,18 @@ int sbp_exec_params_decode(const msgpack_object *params, struct sbp_exec_params 
                 r = sbp_error_set(err, SBP_E_INVALID_ARGUMENT, "fields rows and cols: only with tty");
                 goto fail;
         }
+        for (uint32_t i = 0; i < out->n_publish; i++) {
+                bool again = false;
+
+                for (uint32_t k = 0; k < i; k++)
+                        again |= out->publish[k] == out->publish[i];
+                if (out->publish[i] == 0 || out->publish[i] > 65535 || again) {
+                        r = sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
+                                          "field publish: entry %u: not a port 1-65535 "
+                                          "given once", i);
+                        goto fail;
+                }
+        }
         return 0;
 fail:
         sbp_exec_params_free(out);
@@ -231,6 +245,27 @@ void sbp_exec_params_free(struct sbp_exec_params *p)
 void sbp_exec_params_pack(msgpack_packer *pk, const struct sbp_exec_params *p)
 {
         sbp_fields_pack(pk, exec_tabs, 1, p);
+}
+
+/* ---- job_connect ---- */
+
+static const struct sbp_field job_connect_fields[] = {
+        SBP_FIELD(struct sbp_job_connect_params, job, SBP_F_JOB_ID, SBP_F_REQUIRED),
+        SBP_FIELD(struct sbp_job_connect_params, port, SBP_F_U32, SBP_F_REQUIRED, .max = 65535),
+};
+static const struct sbp_table job_connect_table = SBP_TABLE(job_connect_fields);
+static const struct sbp_table *const job_connect_tabs[] = { &job_connect_table };
+
+int sbp_job_connect_params_decode(const msgpack_object *params,
+                                  struct sbp_job_connect_params *out, struct sbp_error *err)
+{
+        memset(out, 0, sizeof(*out));
+        return sbp_fields_decode(params, job_connect_tabs, 1, out, SBP_STRICT, err);
+}
+
+void sbp_job_connect_params_pack(msgpack_packer *pk, const struct sbp_job_connect_params *p)
+{
+        sbp_fields_pack(pk, job_connect_tabs, 1, p);
 }
 
 /* ---- {job} and {job, data} ---- */

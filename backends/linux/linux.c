@@ -121,6 +121,7 @@ static int linux_open(const struct sb_backend_config *cfg, struct sb_backend **o
                 return sb_backend_fail(errbuf, errlen, -ENOMEM, "linux backend");
         for (int i = 0; i < SB_CGROUP_BASES_MAX; i++)
                 b->cg.base[i].fd = -1;
+        b->netns_self = -1;
         b->uid_first = cfg->uid_first;
         b->uid_last = cfg->uid_last;
         r = sb_backend_idpool_init(&b->ids, cfg->uid_first, cfg->uid_last);
@@ -148,6 +149,12 @@ static int linux_open(const struct sb_backend_config *cfg, struct sb_backend **o
                 r = sb_backend_fail(errbuf, errlen, r, "mkdir %s", b->root_mnt);
                 goto fail;
         }
+        r = sb_linux_netns_self_open();
+        if (r < 0) {
+                r = sb_backend_fail(errbuf, errlen, r, "open /proc/thread-self/ns/net");
+                goto fail;
+        }
+        b->netns_self = r;
         b->cap_last = read_cap_last();
         b->landlock_abi = sb_linux_landlock_abi();
         if (b->landlock_abi > SB_LANDLOCK_ABI_MAX)
@@ -180,6 +187,8 @@ static int linux_open(const struct sb_backend_config *cfg, struct sb_backend **o
         *out = b;
         return 0;
 fail:
+        if (b->netns_self >= 0)
+                close(b->netns_self);
         sb_cgroup_close(&b->cg);
         sb_backend_idpool_free(&b->ids);
         free(b);
@@ -194,6 +203,8 @@ static void linux_close(struct sb_backend *b)
         sb_cgroup_close(&b->cg);
         sb_linux_seccomp_cache_free(&b->seccomp);
         sb_backend_idpool_free(&b->ids);
+        if (b->netns_self >= 0)
+                close(b->netns_self);
         free(b);
 }
 
@@ -248,9 +259,9 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
             spec->gid < b->uid_first || spec->gid > b->uid_last)
                 return sb_backend_fail(errbuf, errlen, -EINVAL, "uid %u outside the job range",
                                        (unsigned)spec->uid);
-        /* Only network "none" exists so far: refuse rather than run with
+        /* A mode this backend does not know: refuse rather than run with
          * something else than asked. */
-        if (spec->policy.network)
+        if (spec->policy.network > SB_NETWORK_HOST)
                 return sb_backend_fail(errbuf, errlen, -EOPNOTSUPP, "network");
         /* A prepared sandbox is the same for every request it may serve:
          * nothing passed by fd. */
@@ -265,6 +276,7 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
         j->start_fd = -1;
         j->mntns_fd = -1;
         j->netns_fd = -1;
+        j->egress_fd = -1;
         j->prepared = prepared;
         snprintf(j->id, sizeof(j->id), "%s", spec->job_id);
         j->uid = spec->uid;
@@ -371,6 +383,13 @@ static int linux_start(struct sb_backend_job *j, const struct sb_job_spec *spec,
             spec->nmounts || spec->tty)
                 return sb_backend_fail(errbuf, errlen, -EINVAL,
                                        "the request does not match the prepared sandbox");
+        /* Its proxy's listener before its program can run (spawn.c does
+         * the same before the "go" of a job built for its request). */
+        if (j->policy.network == SB_NETWORK_ALLOWLIST && j->egress_fd < 0) {
+                r = sb_linux_egress_listen(j, errbuf, errlen);
+                if (r < 0)
+                        return r;
+        }
         r = sb_linux_start_send(j->start_fd, spec, errbuf, errlen);
         close(j->start_fd);
         j->start_fd = -1;
@@ -485,9 +504,19 @@ static int linux_reap(struct sb_backend_job *j, struct sb_backend_exit *out)
 
 static void linux_enforced(struct sb_backend_job *j, struct sbp_enforced *out)
 {
+        static const char *const network_names[] = {
+                [SB_NETWORK_NONE] = "none",
+                [SB_NETWORK_ALLOWLIST] = "allowlist",
+                [SB_NETWORK_HOST] = "host",
+        };
+
         fill_common(j->b, out);
         out->uid = j->uid;
         out->gid = j->gid;
+        /* create_job() admits no other value. */
+        snprintf(out->network, sizeof(out->network), "%s", network_names[j->policy.network]);
+        if (j->policy.network == SB_NETWORK_HOST)
+                out->namespaces &= ~(uint32_t)SBP_NS_NET;
         out->memory_max = j->policy.memory_max;
         out->tasks_max = j->policy.tasks_max;
         out->cpu_percent = j->policy.cpu_percent;
@@ -507,6 +536,42 @@ static sb_handle linux_tty_take(struct sb_backend_job *j)
 
         j->pty.master = -1;
         return fd;
+}
+
+static sb_handle linux_egress_listener(struct sb_backend_job *j)
+{
+        return j->egress_fd >= 0 ? j->egress_fd : SB_HANDLE_NONE;
+}
+
+static int linux_connect_port(struct sb_backend_job *j, uint16_t port, sb_handle *out,
+                              char *errbuf, size_t errlen)
+{
+        const char *step = "connect";
+        char ns[64];
+        int nsfd, fd = -1, r;
+
+        settle(j);
+        if (j->reaped || j->pidfd < 0 || j->prepared)
+                return sb_backend_fail(errbuf, errlen, -ESRCH, "the job is not running");
+        if (j->policy.network == SB_NETWORK_HOST)
+                return sb_backend_fail(errbuf, errlen, -EOPNOTSUPP,
+                                       "network host: the job has no loopback of its own");
+        /* Held since the clone; else our unreaped child's, still its own. */
+        nsfd = j->netns_fd;
+        if (nsfd < 0) {
+                snprintf(ns, sizeof(ns), "/proc/%d/ns/net", (int)j->pid);
+                nsfd = open(ns, O_RDONLY | O_CLOEXEC);
+                if (nsfd < 0)
+                        return sb_backend_fail(errbuf, errlen, -errno, "open %s", ns);
+        }
+        r = sb_linux_netns_connect_lo(j->b, nsfd, port, &fd, &step);
+        if (nsfd != j->netns_fd)
+                close(nsfd);
+        if (r < 0)
+                return sb_backend_fail(errbuf, errlen, r, "%s 127.0.0.1:%u in the job", step,
+                                       (unsigned)port);
+        *out = fd;
+        return 0;
 }
 
 static int linux_finish_files(struct sb_backend_job *j)
@@ -543,6 +608,9 @@ static void linux_destroy(struct sb_backend_job *j)
         if (j->netns_fd >= 0)
                 close(j->netns_fd);
         j->netns_fd = -1;
+        if (j->egress_fd >= 0)
+                close(j->egress_fd);
+        j->egress_fd = -1;
         /* Left for the next open() if it fails. */
         if (j->cg_created)
                 (void)sb_cgroup_job_destroy(&j->cgj);
@@ -590,6 +658,8 @@ const struct sb_backend_ops sb_backend_linux_ops = {
         .kill = linux_kill,
         .reap = linux_reap,
         .enforced = linux_enforced,
+        .egress_listener = linux_egress_listener,
+        .connect_port = linux_connect_port,
         .finish_files = linux_finish_files,
         .destroy = linux_destroy,
         .tty_take = linux_tty_take,

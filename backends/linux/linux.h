@@ -78,6 +78,9 @@ struct sb_backend {
         /* Prepared sandboxes whose clone was asked for and not yet
          * answered, oldest first: the spawner answers in order. */
         struct sb_backend_job *pending_head, *pending_tail;
+        /* The daemon's own network namespace (its loop thread's), to come
+         * back to after making a socket in a job's (netns_enter.c). */
+        int netns_self;
 };
 
 /* binds.c: the directories a client passed by fd, as detached mounts made
@@ -143,6 +146,10 @@ struct sb_backend_job {
          * path. destroy() closes them, off that path. */
         int mntns_fd;
         int netns_fd;
+        /* Network allowlist: the egress proxy's listener on the job's
+         * 127.0.0.1:SB_NETWORK_PROXY_PORT, made before the job's program
+         * can run (before the "go", or the start request); -1 = none. */
+        int egress_fd;
         /* A prepared sandbox's clone is asked for without waiting for the
          * answer (spawner.c): pending until then, failed if none came. */
         bool pending;
@@ -156,6 +163,10 @@ struct sb_backend_job {
  * of the spawner, and sb_linux_spawn_done() completes it when the answer is
  * read (spawner.c, sb_linux_spawner_settle). */
 void sb_linux_spawn_done(struct sb_backend_job *j, pid_t pid, int pidfd);
+/* Network allowlist: make j->egress_fd, the proxy's listener on the job's
+ * 127.0.0.1:SB_NETWORK_PROXY_PORT (j->pid or j->netns_fd set); 0 or -errno
+ * with errbuf set ("network allowlist: bind 127.0.0.1:3128: EADDRINUSE"). */
+int sb_linux_egress_listen(struct sb_backend_job *j, char *errbuf, size_t errlen);
 int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct sb_backend_job *j,
                    char *errbuf, size_t errlen);
 /* The plan of j's child (plan.h) into pb (its p is the caller's to free,
@@ -239,6 +250,17 @@ int sb_linux_start_recv(int fd, char ***argv, char ***envp, int stdio[3], const 
 
 /* netns.c: bring lo up in the current network namespace. */
 int sb_linux_lo_up(const char **step);
+
+/* netns_enter.c: the daemon's side, sockets in a job's network namespace
+ * nsfd. self_open: the calling thread's own namespace (fd or -errno).
+ * listen_lo: bring lo up there and listen on its 127.0.0.1:port; the
+ * socket or -errno with errbuf set. connect_lo: lo up, then a socket connected (or
+ * connecting) to its 127.0.0.1:port into *out; -errno with *step. */
+int sb_linux_netns_self_open(void);
+int sb_linux_netns_listen_lo(const struct sb_backend *b, int nsfd, uint16_t port, char *errbuf,
+                             size_t errlen);
+int sb_linux_netns_connect_lo(const struct sb_backend *b, int nsfd, uint16_t port, int *out,
+                              const char **step);
 
 /* caps.c: raw syscalls only, callable in the child. */
 int sb_linux_caps_drop_bounding(int cap_last, const char **step);  /* before the uid change */

@@ -87,6 +87,17 @@ struct sbd_peer {
  * it. Returns 0 or -errno. */
 int sbd_transport_peer(uv_pipe_t *pipe, struct sbd_peer *out);
 
+/* ---- sending a handle ---- */
+
+/* Send the first bytes of buf (len >= 1) on pipe now, without blocking,
+ * with a copy of h riding on the first byte (libuv 1.44 sends only its own
+ * handles, and only on ipc pipes). The caller makes sure nothing is queued
+ * on the pipe before them. Returns how many bytes the socket took (>= 1;
+ * the rest is the caller's to queue), or -EAGAIN (none taken) or another
+ * negative errno. */
+ssize_t sbd_transport_send_handle(uv_pipe_t *pipe, const void *buf, size_t len,
+                                  struct sbd_handle h);
+
 /* ---- receiving ---- */
 
 /* Offer a buffer for the next read; *len = 0 offers none (the read is

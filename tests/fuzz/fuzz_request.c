@@ -34,7 +34,7 @@
  * envelope; small enough to stay fast. */
 #define MESSAGE_MAX (1u << 16)
 
-enum decoder { HELLO, EXEC, JOB, JOB_DATA, EMPTY, RESIZE };
+enum decoder { HELLO, EXEC, JOB, JOB_DATA, EMPTY, RESIZE, JOB_CONNECT };
 
 static const struct {
         const char *name;
@@ -46,6 +46,7 @@ static const struct {
         { "stdin_write", JOB_DATA }, { "stdin_close", JOB }, { "stats", EMPTY },
         { "profiles", EMPTY },
         { "resize", RESIZE },
+        { "job_connect", JOB_CONNECT },
 };
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))
 _Static_assert(N_METHODS < 0x80, "index bytes are below 0x80");
@@ -310,6 +311,28 @@ static void resize(const msgpack_object *params)
         repack_end(&rp);
 }
 
+static void job_connect(const msgpack_object *params)
+{
+        struct sbp_job_connect_params p, q;
+        struct sbp_error err = { 0 };
+        struct repacked rp;
+        msgpack_packer pk;
+        int r;
+
+        r = sbp_job_connect_params_decode(params, &p, &err);
+        if (r < 0) {
+                check_refusal(r, &err);
+                return;
+        }
+        CHECK(job_id_valid(p.job));
+        CHECK(p.port <= 65535);
+        repack_begin(&rp, &pk);
+        sbp_job_connect_params_pack(&pk, &p);
+        CHECK(sbp_job_connect_params_decode(repack_unpack(&rp), &q, &err) == 0);
+        CHECK(strcmp(p.job, q.job) == 0 && p.port == q.port);
+        repack_end(&rp);
+}
+
 static void empty(const msgpack_object *params)
 {
         struct sbp_error err = { 0 };
@@ -411,6 +434,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 break;
         case RESIZE:
                 resize(&msg.params);
+                break;
+        case JOB_CONNECT:
+                job_connect(&msg.params);
                 break;
         }
 out:

@@ -16,7 +16,7 @@ import msgpack
 # The order of SBP_METHODS in protocol/sbp.h: fuzz_request's first byte,
 # when it is below 0x80.
 METHODS = ["hello", "exec", "wait", "kill", "list", "inspect", "stdin_write",
-           "stdin_close", "stats", "profiles", "resize"]
+           "stdin_close", "stats", "profiles", "resize", "job_connect"]
 
 
 def request(method, params):
@@ -73,6 +73,10 @@ REQUESTS = {
     "exec-size-no-tty": request("exec", {"argv": ["sh"], "rows": 50}),
     "resize": request("resize", {"job": "j-1a2b3c", "rows": 40, "cols": 120}),
     "resize-zero": request("resize", {"job": "j-1a2b3c", "rows": 0, "cols": 120}),
+    "job-connect": request("job_connect", {"job": "j-1a2b3c", "port": 8000}),
+    "exec-publish": request("exec", {"argv": ["python3", "-m", "http.server"],
+                                     "publish": [8000, 8001]}),
+    "exec-publish-again": request("exec", {"argv": ["true"], "publish": [8000, 8000]}),
 }
 
 CONFIGS = {

@@ -6,8 +6,10 @@ import os
 
 import pytest
 
-from conftest import Daemon, finish_daemon, require_root
+from conftest import Daemon, finish_daemon, parse_json_output, require_root
 from test_config import skillboxd, write
+# users: the test accounts (a module fixture); as_user runs calls as one.
+from test_access import ALICE, BOB, DAVE, n, as_user, code, ok, users  # noqa: F401
 
 CONFIG = """\
 [Profile pkg]
@@ -15,6 +17,9 @@ Network=allowlist
 AllowedHosts=localhost:8123 *.example.org
 [Profile legacy]
 PrivateNetwork=no
+[Profile hoststrict]
+Network=host
+Require=namespaces seccomp network
 """
 
 
@@ -171,3 +176,108 @@ def test_non_local_fails_at_once(net_daemon):
                         timeout=600)
     assert cp.returncode == 0, cp.stderr
     assert cp.stdout.decode().splitlines() == ["connect ENETUNREACH", "dns failed"]
+
+
+# ---- network host ----
+
+HOST_FAMILIES = r"""
+import os, socket
+print(os.readlink("/proc/self/ns/net"))
+for name, fam, typ in (("AF_VSOCK", socket.AF_VSOCK, socket.SOCK_STREAM),
+                       ("AF_PACKET", socket.AF_PACKET, socket.SOCK_RAW),
+                       ("AF_NETLINK", socket.AF_NETLINK, socket.SOCK_RAW),
+                       ("raw inet", socket.AF_INET, socket.SOCK_RAW)):
+    try:
+        socket.socket(fam, typ).close()
+        print(name, "created")
+    except PermissionError:
+        print(name, "refused")
+# The host's loopback, straight (no proxy, no environment for one).
+s = socket.create_connection(("127.0.0.1", int(os.environ["PORT"])), timeout=30)
+print("host loopback", s.recv(100).decode())
+"""
+
+
+# host: the job is in the host's network namespace (an admin's job, from a
+# profile that grants it), reaches the host's loopback directly, and still
+# cannot create sockets of other families (netlink included: glibc's
+# getaddrinfo assumes both address families without it).
+def test_host_network_job(net_daemon):
+    import socket
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+
+    def answer():
+        c, _ = srv.accept()
+        c.sendall(b"hello")
+        c.close()
+    import threading
+    t = threading.Thread(target=answer, daemon=True)
+    t.start()
+    cp = net_daemon.ctl("run", "--json", "--profile", "legacy", "--env", f"PORT={port}", "--",
+                        "python3", "-c", HOST_FAMILIES, timeout=120)
+    srv.close()
+    r = parse_json_output(cp)
+    assert r["state"] == "exited" and r["exit_code"] == 0, r
+    lines = r["stdout"].splitlines()
+    assert lines[0] == os.readlink("/proc/self/ns/net"), lines
+    assert lines[1:5] == ["AF_VSOCK refused", "AF_PACKET refused", "AF_NETLINK refused",
+                          "raw inet refused"], lines
+    assert lines[5] == "host loopback hello", lines
+    assert r["enforced"]["network"] == "host", r["enforced"]
+    assert "net" not in r["enforced"]["namespaces"], r["enforced"]
+    assert "PROXY" not in r["stdout"]
+    # Narrowed to none from the same profile: a namespace of its own again.
+    cp = net_daemon.ctl("run", "--json", "--profile", "legacy", "--network", "none", "--",
+                        "readlink", "/proc/self/ns/net")
+    r = parse_json_output(cp)
+    assert r["exit_code"] == 0 and r["enforced"]["network"] == "none", r
+    assert r["stdout"].strip() != os.readlink("/proc/self/ns/net"), r
+    assert "net" in r["enforced"]["namespaces"], r["enforced"]
+
+
+# host is for admins: a client gets it only from a profile whose
+# AllowedUsers= names it, never from one open to every client.
+def test_host_network_is_for_admins(request, workdir):
+    request.getfixturevalue("users")
+    os.chmod(workdir, 0o755)
+    path = write(os.path.join(workdir, "acl.conf"), f"""
+[Daemon]
+SocketGroup={n("sock")}
+SocketMode=0660
+[Access]
+Admins=root {DAVE}
+Clients=@{n("cli")}
+[Profile default]
+[Profile hostopen]
+Network=host
+[Profile hostbob]
+Network=host
+AllowedUsers={BOB}
+""")
+    d = Daemon(workdir, extra_args=["--config", path]).start()
+    request.addfinalizer(lambda: finish_daemon(d, request))
+    true = {"argv": ["true"]}
+    (denied,) = as_user(d, ALICE, [("exec", dict(true, profile="hostopen"))])
+    assert code(denied) == "PermissionDenied", denied
+    assert "only admins may use it" in denied[0]["message"], denied
+    # Narrowed to none, the same profile is open to every client.
+    (allowed,) = as_user(d, ALICE, [("exec", dict(true, profile="hostopen", network="none"))])
+    assert ok(allowed)["job"]
+    (allowed,) = as_user(d, BOB, [("exec", dict(true, profile="hostbob"))])
+    assert ok(allowed)["job"]
+    (allowed,) = as_user(d, DAVE, [("exec", dict(true, profile="hostopen"))])
+    assert ok(allowed)["job"]
+
+
+# Require=namespaces asks a profile that grants the host's network for
+# every namespace but the network one: such a job runs, and so does the
+# same profile narrowed to none (with all of them).
+def test_host_network_with_required_namespaces(net_daemon):
+    for extra, net in (((), "host"), (("--network", "none"), "none")):
+        cp = net_daemon.ctl("run", "--json", "--profile", "hoststrict", *extra, "--", "true")
+        r = parse_json_output(cp)
+        assert r.get("state") == "exited" and r["exit_code"] == 0, r
+        assert r["enforced"]["network"] == net, r["enforced"]

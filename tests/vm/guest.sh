@@ -38,9 +38,26 @@ fi
 
 export SKILLBOXD=/usr/sbin/skillboxd SKILLBOXCTL=/usr/bin/skillboxctl
 export SKILLBOX_PROBE=$t/bin/skillbox-probe PYTHONDONTWRITEBYTECODE=1
+# As tests/integration/meson.build sets them on the host: the installed
+# egress proxy (the daemon finds it there too), the async client driver.
+export SKILLBOX_PROXY=/usr/libexec/skillbox/skillbox-proxy
+export SKILLBOX_CLIENT_ASYNC=$t/bin/client_async
+if [ -x $t/bin/libuv_host ]; then
+        export SKILLBOX_LIBUV_HOST=$t/bin/libuv_host
+fi
 step "shipped units and a daemon started by hand (tests/vm)" \
         python3 -m pytest -v -p no:cacheprovider $t/tests/vm/test_units.py $t/tests/vm/test_hand_started.py
+# run.sh's arguments, one a line, as words of their own (a -k expression
+# keeps its spaces).
+set --
+while IFS= read -r a; do
+        # run.sh without arguments writes one empty line.
+        [ -n "$a" ] && set -- "$@" "$a"
+done <$t/args
 step "integration suite, daemons started by hand from $(cut -d: -f3 /proc/self/cgroup)" \
-        sh -c "python3 -m pytest -v -p no:cacheprovider $(tr '\n' ' ' <$t/args) $t/tests/integration"
+        python3 -m pytest -v -p no:cacheprovider "$@" $t/tests/integration
+step "python client suite" \
+        env PYTHONPATH=$t/client/python python3 -m pytest -v -p no:cacheprovider \
+        $t/client/python/tests
 echo "== guest suite: exit $rc"
 echo $rc >/out/rc

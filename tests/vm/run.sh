@@ -47,7 +47,8 @@ mkdir -p "$cache"
 # ---- the root file system, cached by its package list
 packages="systemd,systemd-sysv,dbus,libpam-systemd,kmod,procps,util-linux,iproute2,\
 libuv1,libmsgpackc2,libseccomp2,libcap2,libsystemd0,libinih1,\
-python3,python3-pytest,python3-msgpack,python3-pynvim,python3-pip,curl,strace,bubblewrap"
+python3,python3-pytest,python3-msgpack,python3-pynvim,python3-pip,curl,strace,bubblewrap,\
+python3-setuptools,python3-wheel,python3-venv,fontconfig,netbase"
 key=$(printf '%s\n' "bookworm $packages v1" | sha256sum | cut -c1-16)
 tarball=$cache/rootfs-$key.tar
 if [ ! -s "$tarball" ]; then
@@ -103,6 +104,17 @@ else
         cp -r "$src/tests/integration" "$tests/tests/"
         cp -r "$src/config" "$tests/config"
         cp "$build/tests/probe/probe" "$tests/bin/skillbox-probe"
+        # What meson test passes on the host (tests/integration/meson.build,
+        # tests/python/meson.build): the async client driver, and the
+        # Python client's package and suite (and the example it runs), laid
+        # out as in the tree.
+        cp "$build/tests/client/client_async" "$tests/bin/client_async"
+        mkdir -p "$tests/client"
+        cp -r "$src/client/python" "$tests/client/"
+        cp -r "$src/examples" "$tests/"
+        if [ -x "$build/examples/libuv_host" ]; then
+                cp "$build/examples/libuv_host" "$tests/bin/libuv_host"
+        fi
 fi
 
 # The kernel's modules (ipv6 and the like load on demand).

@@ -86,7 +86,8 @@ void sb_linux_child(const struct sb_spawn_plan *p, const int *fd, bool attach)
                 sb_child_fail(errfd, errno, "sethostname", NULL);
         if (setdomainname("(none)", 6) < 0)
                 sb_child_fail(errfd, errno, "setdomainname", NULL);
-        if ((r = sb_linux_lo_up(&sp)) < 0)
+        /* The host's lo is the host's: only a namespace of the job's own. */
+        if (!(p->flags & SB_PLAN_HOST_NET) && (r = sb_linux_lo_up(&sp)) < 0)
                 sb_child_fail(errfd, -r, sp, NULL);
 
         if ((r = sb_child_fd_above_stdio(&errfd)) < 0)

@@ -154,7 +154,8 @@ int sb_linux_spawn_plan(struct sb_plan_builder *pb, const struct sb_backend *b,
         p = pb->p;
         p->flags = (j->prepared ? SB_PLAN_PREPARED : 0) | (j->policy.network ? SB_PLAN_NETWORK : 0) |
                    (j->work_tmpfs ? SB_PLAN_WORK_TMPFS : 0) | (b->cg.fake ? SB_PLAN_CG_FAKE : 0) |
-                   (j->pty.tree >= 0 ? SB_PLAN_TTY : 0);
+                   (j->pty.tree >= 0 ? SB_PLAN_TTY : 0) |
+                   (j->policy.network == SB_NETWORK_HOST ? SB_PLAN_HOST_NET : 0);
         p->uid = (uint32_t)spec->uid;
         p->gid = (uint32_t)spec->gid;
         p->landlock_abi = (uint32_t)(b->landlock_abi > 0 ? b->landlock_abi : 0);
@@ -239,6 +240,31 @@ int sb_linux_spawn_plan(struct sb_plan_builder *pb, const struct sb_backend *b,
         return 0;
 }
 
+/* Network allowlist: the egress proxy's listener on the job's loopback,
+ * in its network namespace (held since spawn_done, else our unreaped
+ * child's, whose pid is still its own). Called before the job's program
+ * can run, so that its first connection to the proxy already queues. */
+int sb_linux_egress_listen(struct sb_backend_job *j, char *errbuf, size_t errlen)
+{
+        char ns[64];
+        int nsfd = j->netns_fd, fd;
+
+        if (nsfd < 0) {
+                snprintf(ns, sizeof(ns), "/proc/%d/ns/net", (int)j->pid);
+                nsfd = open(ns, O_RDONLY | O_CLOEXEC);
+                if (nsfd < 0)
+                        return sb_backend_fail(errbuf, errlen, -errno,
+                                               "network allowlist: open %s", ns);
+        }
+        fd = sb_linux_netns_listen_lo(j->b, nsfd, SB_NETWORK_PROXY_PORT, errbuf, errlen);
+        if (nsfd != j->netns_fd)
+                close(nsfd);
+        if (fd < 0)
+                return fd;
+        j->egress_fd = fd;
+        return 0;
+}
+
 void sb_linux_spawn_done(struct sb_backend_job *j, pid_t pid, int pidfd)
 {
         char ns[64];
@@ -284,11 +310,20 @@ int sb_linux_spawn(struct sb_backend *b, const struct sb_job_spec *spec, struct 
         if (r < 0)
                 goto out;
 
+        j->pid = pid;
+        r = j->policy.network == SB_NETWORK_ALLOWLIST ? sb_linux_egress_listen(j, errbuf, errlen)
+                                                      : 0;
         /* Go: the child runs nothing of the job before it. */
-        while ((r = (int)send(syncp[1], "g", 1, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-                ;
-        if (r != 1) {
-                r = sb_backend_fail(errbuf, errlen, r < 0 ? -errno : -EIO, "release child");
+        if (r == 0) {
+                while ((r = (int)send(syncp[1], "g", 1, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+                        ;
+                r = r == 1 ? 0 : sb_backend_fail(errbuf, errlen, r < 0 ? -errno : -EIO,
+                                                 "release child");
+        }
+        if (r < 0) {
+                if (j->egress_fd >= 0)
+                        close(j->egress_fd);
+                j->egress_fd = -1;
                 (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
                 while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                         ;

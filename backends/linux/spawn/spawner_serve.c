@@ -82,14 +82,15 @@ static void reply(int sock, int err, pid_t pid, const char *step, int pidfd)
 
 /* The one place a job's clone_args are built: CLONE_PARENT (the job is the
  * daemon's child: waitid(P_PIDFD), rusage), a pidfd, the namespaces but
- * pid (see serve_one), and CLONE_INTO_CGROUP when cgfd >= 0. */
-static pid_t clone_job(int *pidfd, int cgfd)
+ * pid (see serve_one) and, with network host, but net, and
+ * CLONE_INTO_CGROUP when cgfd >= 0. */
+static pid_t clone_job(int *pidfd, int cgfd, bool host_net)
 {
         struct clone_args ca;
 
         memset(&ca, 0, sizeof(ca));
-        ca.flags = CLONE_PARENT | CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC |
-                   CLONE_NEWUTS;
+        ca.flags = CLONE_PARENT | CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS |
+                   (host_net ? 0 : CLONE_NEWNET);
         ca.pidfd = (uint64_t)(uintptr_t)pidfd;
         /* Must be 0 with CLONE_PARENT (else EINVAL): the child inherits
          * the spawner's own exit signal, SIGCHLD from its fork. */
@@ -159,12 +160,13 @@ static void serve_one(int sock)
         }
         int cgfd = no_clone_into ? -1 : slot[SB_PLAN_FD_CLONE_CG];
         sb_backend_block_signals(&old);
-        pid = clone_job(&pidfd, cgfd);
+        bool host_net = p->flags & SB_PLAN_HOST_NET;
+        pid = clone_job(&pidfd, cgfd, host_net);
         if (pid < 0 && cgfd >= 0 && (errno == EINVAL || errno == EOPNOTSUPP || errno == E2BIG)) {
                 /* An older kernel: the child attaches itself instead. */
                 no_clone_into = true;
                 cgfd = -1;
-                pid = clone_job(&pidfd, -1);
+                pid = clone_job(&pidfd, -1, host_net);
         }
         if (pid == 0) {
                 /* Not ours to hold: while a child that waits for its "go"

@@ -134,7 +134,9 @@ def exec_params(argv: Argv, fds: FdSet, *, profile: Optional[str] = None,
                 work_size_max: Union[int, str, None] = None,
                 work_inodes_max: Optional[int] = None,
                 cwd: Optional[str] = None, tty: bool = False,
-                size: Optional[Tuple[int, int]] = None) -> Dict[str, Any]:
+                size: Optional[Tuple[int, int]] = None, network: Optional[str] = None,
+                allow_hosts: Optional[Iterable[str]] = None,
+                publish: Optional[Iterable[int]] = None) -> Dict[str, Any]:
     """The params map of `exec` (PROTOCOL.md); directories are added to fds."""
     if isinstance(argv, (str, bytes)) or not argv:
         raise ValueError("argv: expected a non-empty list of str or bytes")
@@ -162,6 +164,12 @@ def exec_params(argv: Argv, fds: FdSet, *, profile: Optional[str] = None,
             p["rows"], p["cols"] = tty_size(size)
     elif size is not None:
         raise ValueError("size: only with tty=True")
+    if network is not None:
+        p["network"] = network
+    if allow_hosts:
+        p["allow_hosts"] = [str(h) for h in allow_hosts]
+    if publish:
+        p["publish"] = [int(port) for port in publish]
     if detach:
         p["detach"] = True
     if stdin:

@@ -1,6 +1,7 @@
 """The blocking client: one connection, used by one thread at a time."""
 
 import array
+import os
 import select
 import socket
 import time
@@ -70,6 +71,10 @@ class Job:
         record without output: `wait()` has the output)."""
         return self.client.kill(self.id)
 
+    def connect(self, port: int) -> socket.socket:
+        """A socket connected to the job's 127.0.0.1:`port` (see Client.connect)."""
+        return self.client.connect(self.id, port)
+
     def inspect(self) -> JobInfo:
         return self.client.inspect(self.id)
 
@@ -89,6 +94,10 @@ class Client:
         # Requests whose caller stopped waiting (a timeout): their late
         # answers are dropped, not kept.
         self._abandoned: Set[int] = set()
+        # fds that came with responses (job_connect's), oldest first, and
+        # the msgids of the job_connect calls in flight.
+        self._rx_fds: List[int] = []
+        self._connects: Set[int] = set()
         self._closed: Optional[Disconnected] = None
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
         try:
@@ -103,6 +112,8 @@ class Client:
         if self._closed is None:
             self._closed = Disconnected("the client is closed")
         self._sock.close()
+        while self._rx_fds:
+            os.close(self._rx_fds.pop())
 
     def __enter__(self) -> "Client":
         return self
@@ -115,6 +126,11 @@ class Client:
     def _on_response(self, msgid: int, error: Any, result: Any) -> None:
         if msgid in self._abandoned:
             self._abandoned.discard(msgid)
+            # A job_connect nobody waits for any more: its socket goes.
+            if msgid in self._connects:
+                self._connects.discard(msgid)
+                if error is None and self._rx_fds:
+                    os.close(self._rx_fds.pop(0))
         else:
             self._responses[msgid] = (error, result)
 
@@ -171,7 +187,8 @@ class Client:
     def _receive(self) -> None:
         """One recv (as the socket's timeout allows) and its dispatch."""
         try:
-            data = self._sock.recv(1 << 20)
+            data, fds, _, _ = socket.recv_fds(self._sock, 1 << 20, 8)
+            self._rx_fds += fds
         except socket.timeout:
             raise TimeoutError("no answer from skillboxd in time") from None
         except BlockingIOError:
@@ -213,19 +230,24 @@ class Client:
               workdir: Any = None, mounts: Any = None, detach: bool = False,
               output_max: Any = None, work_size_max: Any = None,
               work_inodes_max: Optional[int] = None, cwd: Optional[str] = None,
-              tty: bool = False, size: Optional[Tuple[int, int]] = None) -> Job:
+              tty: bool = False, size: Optional[Tuple[int, int]] = None,
+              network: Optional[str] = None, allow_hosts: Optional[List[str]] = None,
+              publish: Optional[List[int]] = None) -> Job:
         """Start a job and return at once; the options are those of `run`,
         plus detach=True to keep the job running when this connection
         closes. stdin=True keeps the job's stdin open for
         `Job.write_stdin`; bytes, str or a file are written, then stdin is
-        closed."""
+        closed. network ("none", "allowlist", "host") and allow_hosts
+        narrow the profile's; publish: ports of the job's loopback that
+        `connect` may reach."""
         with FdSet() as fds:
             params = _core.exec_params(
                 argv, fds, profile=profile, memory=memory, timeout=timeout, tasks=tasks,
                 cpu=cpu, env=env, stdin=stdin is not None and stdin is not False,
                 workdir=workdir, mounts=mounts, detach=detach, output_max=output_max,
                 work_size_max=work_size_max, work_inodes_max=work_inodes_max, cwd=cwd,
-                tty=tty, size=size)
+                tty=tty, size=size, network=network, allow_hosts=allow_hosts,
+                publish=publish)
             job = self._call("exec", params, fds.fds)["job"]
         j = Job(self, job, self._core.claim(job))
         if stdin is not None and stdin is not True and stdin is not False:
@@ -245,7 +267,8 @@ class Client:
             workdir: Any = None, mounts: Any = None, output_max: Any = None,
             work_size_max: Any = None, work_inodes_max: Optional[int] = None,
             cwd: Optional[str] = None, tty: bool = False,
-            size: Optional[Tuple[int, int]] = None) -> Result:
+            size: Optional[Tuple[int, int]] = None, network: Optional[str] = None,
+            allow_hosts: Optional[List[str]] = None) -> Result:
         """Run a program in a sandbox and wait for it.
 
         argv: the program and its arguments (str, or bytes for names that
@@ -270,7 +293,8 @@ class Client:
         job = self.start(argv, profile=profile, memory=memory, timeout=timeout, tasks=tasks,
                          cpu=cpu, env=env, stdin=stdin, workdir=workdir, mounts=mounts,
                          output_max=output_max, work_size_max=work_size_max,
-                         work_inodes_max=work_inodes_max, cwd=cwd, tty=tty, size=size)
+                         work_inodes_max=work_inodes_max, cwd=cwd, tty=tty, size=size,
+                         network=network, allow_hosts=allow_hosts)
         return job.wait()
 
     def write_stdin(self, job: str, data: bytes) -> None:
@@ -296,6 +320,29 @@ class Client:
 
     def inspect(self, job: str) -> JobInfo:
         return JobInfo.from_wire(self._call("inspect", {"job": job}))
+
+    def connect(self, job: str, port: int, timeout: Optional[float] = None) -> socket.socket:
+        """A socket connected to 127.0.0.1:`port` inside the job, a port it
+        published (start(..., publish=[port])): the daemon connects in the
+        job's network namespace and passes the socket. Raises Unavailable
+        while nothing listens there (or when output for this connection is
+        still queued: a Client of its own for these calls avoids that),
+        PermissionDenied for a port not published."""
+        msgid, data = self._core.request("job_connect", {"job": job, "port": int(port)})
+        self._connects.add(msgid)
+        self._send(data, [])
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while msgid not in self._responses:
+                self._pump(deadline)
+        except TimeoutError:
+            self._abandoned.add(msgid)
+            raise
+        self._connects.discard(msgid)
+        result = _core.check_response(*self._responses.pop(msgid))
+        if result != {"fd": 0} or not self._rx_fds:
+            self._fail("job_connect: no socket came with the reply")
+        return socket.socket(fileno=self._rx_fds.pop(0))
 
     def list(self) -> List[JobInfo]:
         """Every job this peer may see (running and retained), in start order."""

@@ -238,3 +238,42 @@ def test_tty_job_has_a_terminal_and_follows_resize(client):
         client.start(["true"], size=(10, 10))
     with pytest.raises(ValueError):
         job.resize(0, 10)
+
+
+SERVE = r"""
+import http.server
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"job " + self.path.encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+srv = http.server.HTTPServer(("127.0.0.1", 8000), H)
+print("listening", flush=True)
+srv.serve_forever()
+"""
+
+
+# A published port: Job.connect gives a socket to the job's own loopback
+# server (a Client of its own for it: the job's output is queued on the
+# one that started it).
+def test_connect_to_a_published_port(client, daemon):
+    if client.hello()["host"].get("backend") != "linux":
+        pytest.skip("publishing needs the linux backend (a network namespace)")
+    job = client.start(["python3", "-c", SERVE], publish=[8000])
+    for _, data in job:
+        assert data == b"listening\n"
+        break
+    with skillbox.Client(daemon.socket) as other:
+        with other.connect(job.id, 8000) as s:
+            s.sendall(b"GET /hi HTTP/1.0\r\n\r\n")
+            reply = b""
+            while chunk := s.recv(4096):
+                reply += chunk
+        assert reply.startswith(b"HTTP/1.0 200") and reply.endswith(b"job /hi"), reply
+        with pytest.raises(skillbox.PermissionDenied):
+            other.connect(job.id, 8001)
+    job.kill()
