@@ -206,6 +206,10 @@ struct sbp_exec_params {
         char network[16];          /* "none", "allowlist", "host"; "" = the profile's */
         char **allow_hosts;        /* host[:port] patterns; implies "allowlist" */
         uint32_t n_allow_hosts;
+        /* Run in this persistent sandbox (sandbox_create); "" = a job of
+         * its own. Then only argv, env, cwd, timeout_ms, output_max, stdin
+         * and detach may be given: the rest is the sandbox's. */
+        char sandbox[SBP_JOB_ID_MAX + 1];
 };
 
 /* A mount target the daemon accepts: absolute, normalized (no "//", no "."
@@ -248,6 +252,40 @@ struct sbp_job_info {
         uint64_t seq;                    /* start order, the list cursor */
 };
 void sbp_job_info_free(struct sbp_job_info *info);   /* frees argv only */
+
+/* A persistent sandbox as sandbox_list shows it: its record and totals. */
+struct sbp_sandbox_info {
+        char sandbox[SBP_JOB_ID_MAX + 1];
+        char state[16];                  /* "running", "ended" */
+        char error[SBP_TEXT_MAX + 1];    /* why it ended, "" = it was destroyed (wire: nil) */
+        char profile[SBP_NAME_MAX + 1];
+        uint32_t owner_uid;
+        uint64_t created_ms;             /* Unix time, milliseconds */
+        uint64_t idle_ms;                /* since its last command ended (0 while one runs) */
+        uint64_t idle_timeout_ms;        /* it ends after this long idle */
+        uint64_t lifetime_max_ms;        /* it ends this long after created_ms */
+        uint64_t execs;                  /* commands started in it */
+        uint32_t running;                /* of them still running */
+        uint64_t cpu_user_ms;            /* totals of the whole sandbox so far */
+        uint64_t cpu_sys_ms;
+        uint64_t memory_peak;
+        int64_t tasks_peak;              /* -1 = unknown (wire: nil) */
+        struct sbp_enforced enforced;
+};
+
+/* sandbox_create's params: exec's profile and limits (profile, memory_max,
+ * tasks_max, cpu_percent, work_size_max, work_inodes_max), into an exec
+ * params struct with no argv. */
+int sbp_sandbox_create_params_decode(const msgpack_object *params, struct sbp_exec_params *out,
+                                     struct sbp_error *err);
+void sbp_sandbox_create_params_pack(msgpack_packer *pk, const struct sbp_exec_params *p);
+/* {sandbox}: sandbox_create's result and sandbox_destroy's params; strict
+ * for the daemon (err set), lenient for the client (err may be NULL). */
+int sbp_sandbox_ref_decode(const msgpack_object *obj, char id[SBP_JOB_ID_MAX + 1], bool strict,
+                           struct sbp_error *err);
+void sbp_sandbox_ref_pack(msgpack_packer *pk, const char *id);
+void sbp_sandbox_info_pack(msgpack_packer *pk, const struct sbp_sandbox_info *info);
+int sbp_sandbox_info_decode(const msgpack_object *obj, struct sbp_sandbox_info *out);
 
 struct sbp_stats_result {
         uint64_t uptime_ms;
@@ -419,7 +457,8 @@ int sbp_job_exit_decode(const msgpack_object *params, struct sbp_job_result *out
 /* Method names, for dispatch tables and the PROTOCOL.md coverage test. */
 #define SBP_METHODS(X)                                                       \
         X(hello) X(exec) X(wait) X(kill) X(list) X(inspect)                  \
-        X(stdin_write) X(stdin_close) X(stats) X(profiles)
+        X(stdin_write) X(stdin_close) X(stats) X(profiles)                    \
+        X(sandbox_create) X(sandbox_destroy) X(sandbox_list)
 #define SBP_NOTIFICATIONS(X) X(job_output) X(job_exit)
 
 /* The index of the method called name (len bytes, any bytes) in

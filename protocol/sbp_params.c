@@ -64,6 +64,7 @@ static const struct sbp_field exec_fields[] = {
         SBP_FIELD(struct sbp_exec_params, allow_hosts, SBP_F_ARGV, SBP_F_OMIT_EMPTY,
                   .aux = offsetof(struct sbp_exec_params, n_allow_hosts),
                   .max = SBP_ALLOW_HOSTS_MAX),
+        SBP_FIELD(struct sbp_exec_params, sandbox, SBP_F_JOB_ID, SBP_F_OMIT_EMPTY),
 };
 static const struct sbp_table exec_table = SBP_TABLE(exec_fields);
 static const struct sbp_table *const exec_tabs[] = { &exec_table };
