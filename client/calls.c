@@ -203,6 +203,12 @@ int sb_hello_async(sb_client *c, const char *client_name, sb_reply_fn done, void
 int sb_exec_async(sb_client *c, const struct sb_exec_options *opts, sb_reply_fn done,
                   void *userdata, sb_request **req)
 {
+        return client_exec_request(c, opts, NULL, done, userdata, req);
+}
+
+int client_exec_request(sb_client *c, const struct sb_exec_options *opts, const char *sandbox,
+                        sb_reply_fn done, void *userdata, sb_request **req)
+{
         struct sbp_exec_params p = { 0 };
         struct sb_request *q;
         msgpack_packer pk;
@@ -299,6 +305,13 @@ int sb_exec_async(sb_client *c, const struct sb_exec_options *opts, sb_reply_fn 
                 fds[nfds++] = m->fd;
         }
         p.nmounts = (uint32_t)opts->nmounts;
+        if (sandbox) {
+                int r = client_check_job(c, sandbox);
+
+                if (r < 0)
+                        return r;
+                COPY_STR(p.sandbox, sandbox);
+        }
 
         q = client_req_new(c, CLIENT_REQ_EXEC, done, userdata, NULL);
         if (!q)
@@ -692,6 +705,9 @@ int client_complete(sb_client *c, struct sb_request *q, const struct sbp_message
                 return stats_reply(c, q, &m->result);
         case CLIENT_REQ_PROFILES:
                 return profiles_reply(c, q, &m->result);
+        case CLIENT_REQ_SANDBOX_CREATE:
+        case CLIENT_REQ_SANDBOX_LIST:
+                return client_sandbox_complete(c, q, &m->result);
         case CLIENT_REQ_NIL:
         case CLIENT_REQ_STDIN_WRITE:
                 break;

@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from conftest import Daemon, Rpc, deadline_poll, finish_daemon, procs_with_uid_in, require_root
+from conftest import (Daemon, Rpc, ctl, deadline_poll, finish_daemon, procs_with_uid_in,
+                      require_root)
 
 
 def create(rpc, **params):
@@ -276,3 +277,31 @@ def test_config_keys_in_print_config(workdir):
     for key in ("SandboxIdleTimeoutSec=15min", "SandboxMaxLifetimeSec=8h",
                 "SandboxesPerClient=8"):
         assert key in cp.stdout
+
+
+def test_skillboxctl_sandbox_create_exec_ls_rm(daemon):
+    cp = ctl(daemon.socket, "sandbox", "create", "--memory", "256M")
+    assert cp.returncode == 0, cp.stderr
+    sbx = cp.stdout.decode().strip()
+    assert sbx.startswith("sbx-")
+    cp = ctl(daemon.socket, "sandbox", "exec", sbx, "--", "sh", "-c", "echo kept > /work/f")
+    assert cp.returncode == 0, cp.stderr
+    cp = ctl(daemon.socket, "sandbox", "exec", sbx, "--", "sh", "-c", "cat /work/f; exit 7")
+    assert (cp.returncode, cp.stdout) == (7, b"kept\n"), cp
+    cp = ctl(daemon.socket, "sandbox", "exec", sbx, "--json", "--", "true")
+    assert json.loads(cp.stdout)["state"] == "exited"
+    cp = ctl(daemon.socket, "sandbox", "ls")
+    assert cp.returncode == 0 and sbx.encode() in cp.stdout, cp
+    cp = ctl(daemon.socket, "sandbox", "ls", "--json")
+    (entry,) = [e for e in json.loads(cp.stdout) if e["sandbox"] == sbx]
+    assert entry["execs"] == 3 and entry["enforced"]["memory_max"] == 256 << 20, entry
+    cp = ctl(daemon.socket, "sandbox", "rm", sbx)
+    assert cp.returncode == 0, cp.stderr
+    cp = ctl(daemon.socket, "sandbox", "exec", sbx, "--", "true")
+    assert cp.returncode == 125 and b"NotFound" in cp.stderr, cp
+
+
+def test_posix_backend_refuses_sandboxes(posix_daemon):
+    with Rpc(posix_daemon.socket) as rpc:
+        err, _ = rpc.call("sandbox_create", {})
+        assert err["code"] == "Unsupported", err
