@@ -237,6 +237,7 @@ struct sbp_hello_result {
         uint32_t uid;                    /* the peer's uid as the daemon sees it */
         char role[16];                   /* "client" or "admin" */
         struct sbp_enforced host;        /* what this host can enforce */
+        bool sandboxes;                  /* sandbox_create works (the backend has them) */
 };
 
 /* One entry of list; also the result of inspect. */

@@ -40,6 +40,7 @@ def sandboxes(rpc):
 
 def test_files_in_work_and_tmp_persist(daemon):
     with Rpc(daemon.socket) as rpc:
+        assert rpc.ok("hello", {})["sandboxes"] is True
         sbx = create(rpc)
         out, err, res = sh(rpc, sbx, "echo one > /work/a; echo two > /tmp/b; cd /work; pwd")
         assert res["state"] == "exited" and res["exit_code"] == 0, (res, err)
@@ -303,5 +304,6 @@ def test_skillboxctl_sandbox_create_exec_ls_rm(daemon):
 
 def test_posix_backend_refuses_sandboxes(posix_daemon):
     with Rpc(posix_daemon.socket) as rpc:
+        assert rpc.ok("hello", {})["sandboxes"] is False
         err, _ = rpc.call("sandbox_create", {})
         assert err["code"] == "Unsupported", err
