@@ -524,6 +524,10 @@ static int inspect_reply(sb_client *c, struct sb_request *q, const msgpack_objec
         struct sb_job_info *out;
         int r;
 
+        /* A sandbox's id answers its sandbox_info record, not a job's. */
+        if (strncmp(q->job, "sbx-", 4) == 0)
+                return fail_one(c, q, client_fail(c, -EINVAL, "%s is a sandbox: see "
+                                                  "sb_sandbox_list()", q->job));
         memset(&info, 0, sizeof(info));
         if (sbp_job_info_decode(res, &info) < 0) {
                 sbp_job_info_free(&info);

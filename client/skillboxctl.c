@@ -915,6 +915,8 @@ static int cmd_kill(int argc, char **argv)
         return 0;
 }
 
+static int inspect_sandbox(const char *id);
+
 static int cmd_inspect(int argc, char **argv)
 {
         struct sb_job_info info;
@@ -925,6 +927,8 @@ static int cmd_inspect(int argc, char **argv)
         r = simple_args("inspect", argc, argv, NULL, &job, 1);
         if (r)
                 return r;
+        if (strncmp(job, "sbx-", 4) == 0)
+                return inspect_sandbox(job);
         /* Its output is always JSON: so is its refusal. */
         if (connect_client(&c, true) < 0)
                 return EXIT_CANNOT;
@@ -1068,6 +1072,66 @@ static int cmd_version(int argc, char **argv)
         return finish();
 }
 
+/* One sandbox_info record as a JSON object. */
+static void sandbox_json(const struct sb_sandbox_info *s)
+{
+        printf("{\"sandbox\": ");
+        sbctl_json_cstr(stdout, s->sandbox);
+        printf(", \"state\": ");
+        sbctl_json_cstr(stdout, s->state);
+        printf(", \"profile\": ");
+        sbctl_json_cstr(stdout, s->profile);
+        printf(", \"owner_uid\": %" PRIu32 ", \"created_ms\": %" PRIu64
+               ", \"idle_ms\": %" PRIu64 ", \"idle_timeout_ms\": %" PRIu64
+               ", \"lifetime_max_ms\": %" PRIu64 ", \"execs\": %" PRIu64
+               ", \"running\": %" PRIu32 ", \"cpu_user_ms\": %" PRIu64
+               ", \"cpu_sys_ms\": %" PRIu64 ", \"memory_peak\": %" PRIu64,
+               s->owner_uid, s->created_ms, s->idle_ms, s->idle_timeout_ms,
+               s->lifetime_max_ms, s->execs, s->running, s->cpu_user_ms,
+               s->cpu_sys_ms, s->memory_peak);
+        if (s->tasks_peak >= 0)
+                printf(", \"tasks_peak\": %" PRId64, s->tasks_peak);
+        else
+                printf(", \"tasks_peak\": null");
+        printf(", \"enforced\": ");
+        sbctl_json_enforced(stdout, &s->enforced);
+        fputc('}', stdout);
+}
+
+/* inspect of a sandbox id: its entry of the sandbox list, as JSON. */
+static int inspect_sandbox(const char *id)
+{
+        struct sb_sandbox_info *list;
+        char what[SB_JOB_ID_MAX + 16];
+        sb_client *c;
+        size_t n, i;
+        int r;
+
+        snprintf(what, sizeof(what), "inspect %s", id);
+        if (connect_client(&c, true) < 0)
+                return EXIT_CANNOT;
+        r = sb_sandbox_list(c, &list, &n);
+        if (r < 0) {
+                refused(true, r, false, c, what);
+                sb_close(c);
+                return EXIT_CANNOT;
+        }
+        sb_close(c);
+        for (i = 0; i < n && strcmp(list[i].sandbox, id) != 0; i++)
+                ;
+        if (i == n) {
+                free(list);
+                die("%s: NotFound: no sandbox %s", what, id);
+                sbctl_json_error(stdout, -ENOENT, false, "NotFound: no such sandbox");
+                fflush(stdout);
+                return EXIT_CANNOT;
+        }
+        sandbox_json(&list[i]);
+        fputc('\n', stdout);
+        free(list);
+        return finish();
+}
+
 static int sandbox_create_cmd(int argc, char **argv)
 {
         struct sb_exec_options o = { 0 };
@@ -1149,27 +1213,7 @@ static int sandbox_ls_cmd(int argc, char **argv)
 
                 if (json) {
                         fputs(i ? ",\n " : "", stdout);
-                        printf("{\"sandbox\": ");
-                        sbctl_json_cstr(stdout, s->sandbox);
-                        printf(", \"state\": ");
-                        sbctl_json_cstr(stdout, s->state);
-                        printf(", \"profile\": ");
-                        sbctl_json_cstr(stdout, s->profile);
-                        printf(", \"owner_uid\": %" PRIu32 ", \"created_ms\": %" PRIu64
-                               ", \"idle_ms\": %" PRIu64 ", \"idle_timeout_ms\": %" PRIu64
-                               ", \"lifetime_max_ms\": %" PRIu64 ", \"execs\": %" PRIu64
-                               ", \"running\": %" PRIu32 ", \"cpu_user_ms\": %" PRIu64
-                               ", \"cpu_sys_ms\": %" PRIu64 ", \"memory_peak\": %" PRIu64,
-                               s->owner_uid, s->created_ms, s->idle_ms, s->idle_timeout_ms,
-                               s->lifetime_max_ms, s->execs, s->running, s->cpu_user_ms,
-                               s->cpu_sys_ms, s->memory_peak);
-                        if (s->tasks_peak >= 0)
-                                printf(", \"tasks_peak\": %" PRId64, s->tasks_peak);
-                        else
-                                printf(", \"tasks_peak\": null");
-                        printf(", \"enforced\": ");
-                        sbctl_json_enforced(stdout, &s->enforced);
-                        fputc('}', stdout);
+                        sandbox_json(s);
                         continue;
                 }
                 sbctl_format_duration(s->idle_ms, idle, sizeof(idle));

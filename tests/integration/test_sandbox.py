@@ -187,6 +187,24 @@ def test_two_sandboxes_cannot_see_each_other(daemon):
         assert ua != ub
 
 
+def test_commands_cannot_reach_the_init_or_its_sockets(daemon):
+    """No command holds a descriptor but its stdio (the init's start socket,
+    error pipe and the other commands' report sockets are close-on-exec),
+    and signals to the init (pid 1) do nothing: the next command still runs
+    and reports."""
+    with Rpc(daemon.socket) as rpc:
+        sbx = create(rpc)
+        other = rpc.exec(["sleep", "1000"], sandbox=sbx)
+        out, err, res = sh(rpc, sbx, "ls /proc/self/fd")
+        assert sorted(out.split()) == [b"0", b"1", b"2", b"3"], (out, err)
+        _, _, res = sh(rpc, sbx, "kill -KILL 1; kill -TERM 1; kill -CHLD 1; "
+                       "kill -STOP 1; kill -HUP 1; exit 0")
+        assert res["state"] == "exited", res
+        out, _, res = sh(rpc, sbx, "echo alive")
+        assert (out, res["exit_code"]) == (b"alive\n", 0)
+        assert rpc.ok("kill", {"job": other})["state"] == "killed"
+
+
 def conf_daemon(workdir, text):
     path = os.path.join(workdir, "skillboxd.conf")
     with open(path, "w") as f:
@@ -296,6 +314,8 @@ def test_skillboxctl_sandbox_create_exec_ls_rm(daemon):
     cp = ctl(daemon.socket, "sandbox", "ls", "--json")
     (entry,) = [e for e in json.loads(cp.stdout) if e["sandbox"] == sbx]
     assert entry["execs"] == 3 and entry["enforced"]["memory_max"] == 256 << 20, entry
+    cp = ctl(daemon.socket, "inspect", sbx)
+    assert json.loads(cp.stdout)["sandbox"] == sbx, cp
     cp = ctl(daemon.socket, "sandbox", "rm", sbx)
     assert cp.returncode == 0, cp.stderr
     cp = ctl(daemon.socket, "sandbox", "exec", sbx, "--", "true")
