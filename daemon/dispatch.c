@@ -431,9 +431,8 @@ static int handle_sandbox_destroy(struct sbd_conn *c, uint32_t msgid,
         if (!s)
                 return sbp_error_set(err, SBP_E_NOT_FOUND, "no sandbox %s", id);
         log_info("sandbox %s: destroy requested by uid %u", id, (unsigned)c->uid);
-        /* Returns once every process of it is gone. */
-        sbd_sandbox_destroy(s, "destroyed");
-        sbd_conn_reply_nil(c, msgid);
+        /* Answered once nothing of it runs any more. */
+        sbd_sandbox_destroy(s, "destroyed", c, msgid);
         return 0;
 }
 

@@ -482,6 +482,10 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, const struct sbp_exec_param
         /* A persistent sandbox lends its uid (admitted: sbd_sandbox_admit);
          * a prepared one brings its own id and uid. */
         struct sbd_sandbox *sbx = p->sandbox[0] ? sbd_sandbox_find(d, p->sandbox) : NULL;
+        if (p->sandbox[0] && !sbx) {
+                free(j);
+                return sbp_error_set(err, SBP_E_NOT_FOUND, "no sandbox %s", p->sandbox);
+        }
         w = sbx ? NULL : sbd_prepared_take(d, a->profile->p.name, &a->limits.policy, p, a->env);
         r = w ? 0 : sbd_job_id_new(d, j->id);
         if (r < 0) {

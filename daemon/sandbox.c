@@ -122,9 +122,9 @@ static void on_timer(uv_timer_t *t)
         uint64_t now = uv_now(s->d->loop);
 
         if (s->lifetime_max_ms && now >= s->created_loop_ms + s->lifetime_max_ms)
-                sbd_sandbox_destroy(s, "maximum lifetime reached");
+                sbd_sandbox_destroy(s, "maximum lifetime reached", NULL, 0);
         else if (s->running == 0 && s->idle_timeout_ms && now >= s->idle_since + s->idle_timeout_ms)
-                sbd_sandbox_destroy(s, "idle timeout");
+                sbd_sandbox_destroy(s, "idle timeout", NULL, 0);
         else
                 schedule(s);
 }
@@ -149,15 +149,21 @@ static void on_exit_ready(uv_poll_t *h, int status, int events)
                 snprintf(why, sizeof(why), "its init died of signal %d", ex.signal);
         else
                 snprintf(why, sizeof(why), "its init exited with %d", ex.exit_code);
-        sbd_sandbox_destroy(s, why);
+        sbd_sandbox_destroy(s, why, NULL, 0);
+}
+
+static void maybe_free(struct sbd_sandbox *s)
+{
+        if (s->ended && s->handles == 0 && !s->destroying)
+                free(s);
 }
 
 static void handle_closed(uv_handle_t *h)
 {
         struct sbd_sandbox *s = h->data;
 
-        if (--s->handles == 0 && s->ended)
-                free(s);
+        s->handles--;
+        maybe_free(s);
 }
 
 int sbd_sandbox_create(struct sbd_conn *c, const struct sbp_exec_params *p,
@@ -187,6 +193,7 @@ int sbd_sandbox_create(struct sbd_conn *c, const struct sbp_exec_params *p,
                 return sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED, "out of memory");
         }
         s->d = d;
+        sbd_list_init(&s->waiters);
         s->owner_uid = (uint32_t)c->uid;
         s->limits = a.limits;
         s->memory_charge = a.charge;
@@ -233,7 +240,7 @@ int sbd_sandbox_create(struct sbd_conn *c, const struct sbp_exec_params *p,
         }
         sbd_list_append(&d->sandboxes, &s->node);
         if (r < 0) {
-                sbd_sandbox_destroy(s, "cannot watch it");
+                sbd_sandbox_destroy(s, "cannot watch it", NULL, 0);
                 return sbp_error_set(err, SBP_E_INTERNAL, "sandbox: watch: %s", uv_err_name(r));
         }
         schedule(s);
@@ -315,16 +322,71 @@ void sbd_sandbox_exec_ended(struct sbd_daemon *d, const char *id)
         schedule(s);
 }
 
-void sbd_sandbox_destroy(struct sbd_sandbox *s, const char *why)
+static void destroy_work(uv_work_t *w)
+{
+        struct sbd_sandbox *s = sbd_container_of(w, struct sbd_sandbox, work);
+
+        /* Only this sandbox's cgroup, mounts and directory: safe off the
+         * loop (its spawner answer was settled by kill() on the loop). */
+        s->d->ops->destroy(s->bj);
+}
+
+static void destroy_done(uv_work_t *w, int status)
+{
+        struct sbd_sandbox *s = sbd_container_of(w, struct sbd_sandbox, work);
+        struct sbd_daemon *d = s->d;
+
+        (void)status;
+        s->bj = NULL;
+        s->destroying = false;
+        sbd_job_uid_release(d, s->uid);
+        sbd_quota_job_ended(d, s->owner_uid, s->memory_charge);
+        sbd_quota_job_released(d, s->owner_uid);
+        /* One at a time: a failing reply may close its connection, which
+         * drops that connection's waiters from this list. */
+        while (!sbd_list_empty(&s->waiters)) {
+                struct sbd_waiter *wt = sbd_container_of(s->waiters.next, struct sbd_waiter,
+                                                         job_node);
+                struct sbd_conn *c = wt->conn;
+                uint32_t msgid = wt->msgid;
+
+                sbd_waiter_drop(wt);
+                d->job_events->done(c, msgid, NULL);
+        }
+        maybe_free(s);
+}
+
+static void add_waiter(struct sbd_sandbox *s, struct sbd_conn *c, uint32_t msgid)
+{
+        struct sbd_waiter *w = calloc(1, sizeof(*w));
+
+        if (!w) {
+                struct sbp_error err;
+
+                sbp_error_set(&err, SBP_E_RESOURCE_EXHAUSTED, "out of memory");
+                s->d->job_events->done(c, msgid, &err);
+                return;
+        }
+        w->conn = c;
+        w->msgid = msgid;
+        sbd_list_append(&s->waiters, &w->job_node);
+        sbd_list_append(&c->waiters, &w->conn_node);
+}
+
+void sbd_sandbox_destroy(struct sbd_sandbox *s, const char *why, struct sbd_conn *c,
+                         uint32_t msgid)
 {
         struct sbd_daemon *d = s->d;
         struct sbd_list *pos, *tmp;
+        int r;
 
         if (s->ended)
                 return;
         s->ended = true;
         log_info("sandbox %s: ended (%s)", s->id, why);
         sbd_list_remove(&s->node);
+        if (c)
+                add_waiter(s, c, msgid);
         /* Its commands still running end "killed", not "signaled". */
         sbd_list_for_each_safe(pos, tmp, &d->jobs) {
                 struct sbd_job *j = sbd_container_of(pos, struct sbd_job, node);
@@ -340,14 +402,18 @@ void sbd_sandbox_destroy(struct sbd_sandbox *s, const char *why)
         }
         uv_timer_stop(&s->timer);
         uv_close((uv_handle_t *)&s->timer, handle_closed);
-        if (s->bj) {
-                d->ops->kill(s->bj);
-                d->ops->destroy(s->bj);
-                s->bj = NULL;
+        /* The kill on the loop (it settles the spawner's answer, which only
+         * the loop reads); what takes long, the init's exit with everything
+         * in its namespace and the release of /work and /tmp, off it. */
+        d->ops->kill(s->bj);
+        s->destroying = true;
+        r = uv_queue_work(d->loop, &s->work, destroy_work, destroy_done);
+        if (r < 0) {
+                log_warning("sandbox %s: threadpool: %s; destroying inline", s->id,
+                            uv_err_name(r));
+                destroy_work(&s->work);
+                destroy_done(&s->work, 0);
         }
-        sbd_job_uid_release(d, s->uid);
-        sbd_quota_job_ended(d, s->owner_uid, s->memory_charge);
-        sbd_quota_job_released(d, s->owner_uid);
 }
 
 void sbd_sandbox_fill_info(struct sbd_sandbox *s, struct sbp_sandbox_info *out)
@@ -386,6 +452,6 @@ void sbd_sandbox_drop_all(struct sbd_daemon *d)
         sbd_list_for_each_safe(pos, tmp, &d->sandboxes) {
                 struct sbd_sandbox *s = sbd_container_of(pos, struct sbd_sandbox, node);
 
-                sbd_sandbox_destroy(s, "the daemon is shutting down");
+                sbd_sandbox_destroy(s, "the daemon is shutting down", NULL, 0);
         }
 }

@@ -49,6 +49,9 @@ struct sbd_sandbox {
         unsigned handles;
         bool poll_open;
         bool ended;
+        bool destroying;                 /* the backend's destroy() on the threadpool */
+        uv_work_t work;
+        struct sbd_list waiters;         /* sandbox_destroy requests, answered after it */
 };
 
 void sbd_sandbox_init(struct sbd_daemon *d);
@@ -75,8 +78,13 @@ int sbd_sandbox_admit(struct sbd_conn *c, struct sbd_sandbox *s, const struct sb
  * be gone). */
 void sbd_sandbox_exec_started(struct sbd_sandbox *s);
 void sbd_sandbox_exec_ended(struct sbd_daemon *d, const char *id);
-/* End s: kill everything in it, give back its uid and charge, forget it. */
-void sbd_sandbox_destroy(struct sbd_sandbox *s, const char *why);
+/* End s: forget it, kill everything in it (on the loop), then remove what
+ * is left of it (the backend's destroy(), on the threadpool) and give back
+ * its uid and charge. With c, msgid is answered (nil) once nothing of it
+ * runs any more and its files are gone (the request is dropped if c closes
+ * first). */
+void sbd_sandbox_destroy(struct sbd_sandbox *s, const char *why, struct sbd_conn *c,
+                         uint32_t msgid);
 void sbd_sandbox_fill_info(struct sbd_sandbox *s, struct sbp_sandbox_info *out);
 /* Drain and exit: every sandbox ends. */
 void sbd_sandbox_drop_all(struct sbd_daemon *d);
