@@ -520,7 +520,8 @@ static void linux_destroy(struct sb_backend_job *j)
         }
         /* Only a prepared sandbox can be pending, and those are destroyed
          * on the daemon's loop (never the threadpool), like every other use
-         * of the spawner's socket. */
+         * of the spawner's socket; a persistent sandbox is killed on the
+         * loop first, which settles it, and then destroyed off it. */
         settle(j);
         if ((!j->reaped || j->init_exiting) && j->pidfd >= 0) {
                 siginfo_t si;
