@@ -299,7 +299,8 @@ struct sb_backend_ops {
          * policy; nothing by fd, no program) that then runs many commands in
          * its namespaces, cgroup (limits for all of them together), /work
          * and /tmp. To the daemon it is a job: exit_handle (it died: setup
-         * failed, or killed), kill (everything in it), reap, destroy.
+         * failed, or killed), kill (everything in it), reap, destroy; after
+         * kill() on the loop, its destroy() may run on the threadpool.
          * sandbox_exec() runs one command in a live sandbox (spec: argv,
          * envp, stdio and cwd; id names the command in logs, the rest is the
          * sandbox's) and gives a job handle for that command alone:
