@@ -212,23 +212,35 @@ def conf_daemon(workdir, text):
     return Daemon(workdir, extra_args=["--config", path]).start()
 
 
-def test_idle_timeout_and_max_lifetime_end_it(request, workdir):
-    d = conf_daemon(workdir, "[Daemon]\nSandboxIdleTimeoutSec=1s\nSandboxMaxLifetimeSec=4s\n")
+def test_idle_timeout_ends_it_but_not_while_a_command_runs(request, workdir):
+    d = conf_daemon(workdir, "[Daemon]\nSandboxIdleTimeoutSec=1s\nSandboxMaxLifetimeSec=0\n")
     try:
         with Rpc(d.socket) as rpc:
             idle, busy = create(rpc), create(rpc)
             assert rpc.ok("inspect", {"job": idle})["idle_timeout_ms"] == 1000
             sh(rpc, idle, "true")
-            # A command running keeps it from going idle ...
             job = rpc.exec(["sleep", "1000"], sandbox=busy)
-            assert deadline_poll(lambda: idle not in sandboxes(rpc), 5)
-            assert busy in sandboxes(rpc)
+            assert deadline_poll(lambda: idle not in sandboxes(rpc), 20)
             err, _ = rpc.call("exec", {"argv": ["true"], "sandbox": idle})
             assert err["code"] == "NotFound"
-            # ... but not past its lifetime, which ends the command too.
-            _, _, res = rpc.wait_exit(job, timeout=10)
+            # A command running keeps it from going idle; once it ended, it goes.
+            assert busy in sandboxes(rpc) and sandboxes(rpc)[busy]["running"] == 1
+            assert rpc.ok("kill", {"job": job})["state"] == "killed"
+            assert deadline_poll(lambda: busy not in sandboxes(rpc), 20)
+    finally:
+        finish_daemon(d, request)
+
+
+def test_max_lifetime_ends_it_and_its_commands(request, workdir):
+    d = conf_daemon(workdir, "[Daemon]\nSandboxIdleTimeoutSec=0\nSandboxMaxLifetimeSec=2s\n")
+    try:
+        with Rpc(d.socket) as rpc:
+            sbx = create(rpc)
+            assert rpc.ok("inspect", {"job": sbx})["lifetime_max_ms"] == 2000
+            job = rpc.exec(["sleep", "1000"], sandbox=sbx)
+            _, _, res = rpc.wait_exit(job, timeout=30)
             assert res["state"] == "killed", res
-            assert busy not in sandboxes(rpc)
+            assert sbx not in sandboxes(rpc)
     finally:
         finish_daemon(d, request)
 
