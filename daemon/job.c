@@ -72,6 +72,7 @@ void sbd_job_fill_info(struct sbd_job *j, struct sbp_job_info *out)
         out->argc = j->argc;
         out->argv_truncated = j->argv_truncated;
         out->seq = j->seq;
+        snprintf(out->sandbox, sizeof(out->sandbox), "%s", j->sandbox);
 }
 
 void sbd_waiter_drop(struct sbd_waiter *w)

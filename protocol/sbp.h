@@ -251,6 +251,8 @@ struct sbp_job_info {
         uint32_t argc;
         bool argv_truncated;             /* argv cut at SBP_ARGV_KEPT_MAX bytes */
         uint64_t seq;                    /* start order, the list cursor */
+        char sandbox[SBP_JOB_ID_MAX + 1];   /* the persistent sandbox it ran in; "" = none
+                                             * (wire: absent) */
 };
 void sbp_job_info_free(struct sbp_job_info *info);   /* frees argv only */
 

@@ -175,6 +175,7 @@ static const struct sbp_field job_info_fields[] = {
                   .aux = offsetof(struct sbp_job_info, argc), .max = SBP_ARGV_COUNT_MAX),
         SBP_FIELD(struct sbp_job_info, argv_truncated, SBP_F_BOOL, 0),
         SBP_FIELD(struct sbp_job_info, seq, SBP_F_U64, 0),
+        SBP_FIELD(struct sbp_job_info, sandbox, SBP_F_STR, SBP_F_OMIT_EMPTY),
 };
 static const struct sbp_table job_info_table = SBP_TABLE(job_info_fields);
 static const struct sbp_table *const job_info_tabs[] = { &sbp_job_result_table, &job_info_table };

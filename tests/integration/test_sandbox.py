@@ -63,6 +63,9 @@ def test_each_command_has_its_own_result_record(daemon):
         assert rpc.ok("wait", {"job": j1})["exit_code"] == 3
         info = rpc.ok("inspect", {"job": j2})
         assert info["state"] == "signaled" and info["argv"] == ["sh", "-c", "kill -TERM $$"]
+        assert info["sandbox"] == sbx
+        listed = {i["job"]: i for i in rpc.ok("list", {})}
+        assert listed[j1]["sandbox"] == sbx
         # A program that is not there fails that command only.
         _, _, r3 = run(rpc, sbx, ["/no/such/program"])
         assert r3["state"] == "failed" and "execve" in r3["error"] and "ENOENT" in r3["error"], r3
