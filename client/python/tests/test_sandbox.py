@@ -16,6 +16,7 @@ def test_sandbox_context_manager_runs_inside(daemon):
             assert (r.state, r.exit_code, r.stdout) == ("exited", 0, b"made\n")
             r = sb.run(["cat", "/work/f"])
             assert r.stdout == b"kept\n"
+            assert c.inspect(r.job).sandbox == sb.id
             r = sb.run(["sleep", "100"], timeout=0.3)
             assert r.state == "timeout"
             info = sb.info()
