@@ -87,6 +87,9 @@ struct sb_backend_caps {
          * sandbox built for it (spawn()). */
         uint32_t prepared_entries_max;
         uint32_t prepared_bytes_max;
+        /* sandbox_create(), sandbox_exec(), sandbox_stats(): persistent
+         * sandboxes. */
+        bool sandboxes;
         /* Before open(), the daemon must sit in a cgroup subtree delegated
          * to it (systemd: a transient scope with Delegate=yes). */
         bool needs_delegated_cgroup;
@@ -311,6 +314,28 @@ struct sb_backend_ops {
                        struct sb_backend_job **out, char *errbuf, size_t errlen);
         int (*start)(struct sb_backend_job *j, const struct sb_job_spec *spec, char *errbuf,
                      size_t errlen);
+        /* Optional, together, as caps.sandboxes says: persistent sandboxes.
+         * sandbox_create() builds one as prepare() does (spec: id, uid/gid,
+         * policy; nothing by fd, no program) that then runs many commands in
+         * its namespaces, cgroup (limits for all of them together), /work
+         * and /tmp. To the daemon it is a job: exit_handle (it died: setup
+         * failed, or killed), kill (everything in it), reap, destroy; after
+         * kill() on the loop, its destroy() may run on the threadpool.
+         * sandbox_exec() runs one command in a live sandbox (spec: argv,
+         * envp, stdio and cwd; id names the command in logs, the rest is the
+         * sandbox's) and gives a job handle for that command alone:
+         * exit_handle, kill (the command's process group), reap (its own
+         * status and rusage; processes it left running are not waited for),
+         * enforced (the sandbox's) and destroy/destroy_quick, which never
+         * block. A command's handle outlives its sandbox: when the sandbox
+         * goes first, its running commands reap as killed (SIGKILL).
+         * sandbox_stats(): the sandbox's totals so far (cpu, memory and
+         * tasks peaks). */
+        int (*sandbox_create)(struct sb_backend *b, const struct sb_job_spec *spec,
+                              struct sb_backend_job **out, char *errbuf, size_t errlen);
+        int (*sandbox_exec)(struct sb_backend_job *sandbox, const struct sb_job_spec *spec,
+                            struct sb_backend_job **out, char *errbuf, size_t errlen);
+        int (*sandbox_stats)(struct sb_backend_job *sandbox, struct sb_backend_exit *out);
 };
 
 /* What a 0 in a spec's file system bounds stands for. */

@@ -13,7 +13,10 @@
  *      `bwrap ... /bin/true`, fork+exec'd alternately A B A B;
  *   5. with --fresh-socket, a second daemon that keeps no sandbox prepared:
  *      its jobs one after another over one connection, alternated with
- *      `unshare --mount --pid --net --ipc --uts --fork /bin/true`.
+ *      `unshare --mount --pid --net --ipc --uts --fork /bin/true`;
+ *   6. commands run one after another in one persistent sandbox
+ *      (sb_sandbox_exec until sb_wait returned), alternated with a bare
+ *      posix_spawn of /bin/true and its waitpid.
  * Then the targets table: each target's figure, whether it was met. The
  * exit status says only whether every figure could be measured.
  * Every loop is bounded by a count; only the daemons' Unix sockets are used.
@@ -57,6 +60,7 @@ struct opts {
         const char *fresh_socket;       /* a daemon with no prepared sandboxes, NULL = skip */
         const char *unshare;            /* NULL = skip the unshare column */
         unsigned fresh_runs;            /* fresh sandboxes, and unshare runs */
+        unsigned sandbox_runs;          /* commands in one sandbox, and posix_spawns */
         unsigned jobs;                  /* sequential latency jobs */
         unsigned tput_jobs;             /* jobs per concurrency level, in total */
         unsigned cli_runs;              /* whole-process runs of each command */
@@ -132,7 +136,8 @@ static double mean(const struct samples *s)
 /* One /bin/true job through the library: sb_exec, then sb_wait for its end.
  * *ms is the whole round trip; *exec_ms (if not NULL) the part until the
  * exec reply, which the daemon sends once the job's process exists. */
-static int run_true_job(sb_client *c, double *ms, double *exec_ms)
+/* In sandbox, or a job of its own (NULL). */
+static int run_true_in(sb_client *c, const char *sandbox, double *ms, double *exec_ms)
 {
         static const char *const argv[] = { TRUE_PATH, NULL };
         struct sb_exec_options o = { .argv = argv };
@@ -141,7 +146,7 @@ static int run_true_job(sb_client *c, double *ms, double *exec_ms)
         double t0 = now_ms();
         int r;
 
-        r = sb_exec(c, &o, job);
+        r = sandbox ? sb_sandbox_exec(c, sandbox, &o, job) : sb_exec(c, &o, job);
         if (r < 0) {
                 fprintf(stderr, "exec_bench: exec: %s\n", sb_errmsg(c));
                 return r;
@@ -160,6 +165,11 @@ static int run_true_job(sb_client *c, double *ms, double *exec_ms)
                 return -EIO;
         }
         return 0;
+}
+
+static int run_true_job(sb_client *c, double *ms, double *exec_ms)
+{
+        return run_true_in(c, NULL, ms, exec_ms);
 }
 
 /* fork+exec argv with stdio on /dev/null, wait; *ms = wall time. */
@@ -485,6 +495,56 @@ out:
         return r;
 }
 
+struct persist {
+        double sb_ms, sp_ms;    /* summed wall time of each side */
+        unsigned sb_n, sp_n;
+};
+
+/* Commands one after another in one persistent sandbox, over one
+ * connection; between them a bare posix_spawn of /bin/true, waited for.
+ * Alternated A B A B, as fresh_vs_unshare. */
+static int sandbox_vs_spawn(const struct opts *o, struct persist *p)
+{
+        const char *const sp_argv[] = { TRUE_PATH, NULL };
+        char sandbox[SB_JOB_ID_MAX + 1];
+        sb_client *c = NULL;
+        bool made = false;
+        double ms;
+        int r;
+
+        r = sb_connect(o->socket, &c);
+        if (r >= 0)
+                r = sb_sandbox_create(c, NULL, sandbox);
+        if (r < 0) {
+                fprintf(stderr, "exec_bench: sandbox: %s\n", sb_errmsg(c));
+                goto out;
+        }
+        made = true;
+        for (unsigned i = 0; i < o->warmup + o->sandbox_runs; i++) {
+                bool timed = i >= o->warmup;
+
+                r = run_true_in(c, sandbox, &ms, NULL);
+                if (r < 0)
+                        goto out;
+                if (timed) {
+                        p->sb_ms += ms;
+                        p->sb_n++;
+                }
+                r = run_process(sp_argv, &ms);
+                if (r < 0)
+                        goto out;
+                if (timed) {
+                        p->sp_ms += ms;
+                        p->sp_n++;
+                }
+        }
+out:
+        if (made && sb_sandbox_destroy(c, sandbox) < 0)
+                fprintf(stderr, "exec_bench: sandbox destroy: %s\n", sb_errmsg(c));
+        sb_close(c);
+        return r;
+}
+
 /* ---- options and output ---- */
 
 enum opt_kind {
@@ -531,6 +591,8 @@ static const struct opt_desc opt_descs[] = {
             "PATH|none", "beside the fresh row (default /usr/bin/unshare if present)"),
         OPT("rss-jobs", OPT_COUNT, rss_jobs, 10000,
             "N", "detached sleep jobs for the memory figure (default 100, 0 = skip)"),
+        OPT("sandbox-runs", OPT_COUNT, sandbox_runs, 1000000,
+            "N", "commands in one persistent sandbox, and posix_spawns, each (default 500)"),
         OPT("warmup", OPT_COUNT, warmup, 100000, "N", "untimed jobs first (default 20)"),
         OPT("daemon-pid", OPT_COUNT, daemon_pid, 1u << 30,
             "PID", "daemon to read VmRSS of (default: the socket's peer)"),
@@ -721,6 +783,7 @@ int main(int argc, char **argv)
         struct opts o = {
                 .jobs = 500, .tput_jobs = 400, .cli_runs = 100, .rss_jobs = 100,
                 .warmup = 20, .levels = { 1, 2, 8 }, .nlevels = 3, .fresh_runs = 200,
+                .sandbox_runs = 500,
         };
         struct fresh fr = { 0 };
         double sb = 0, un = 0;          /* fresh sandboxes and unshare runs, per second */
@@ -861,6 +924,17 @@ int main(int argc, char **argv)
                 un = fr.un_ms > 0 ? fr.un_n * 1000.0 / fr.un_ms : 0;
         }
 
+        /* 6. one persistent sandbox, on the measured daemon. */
+        struct persist ps = { 0 };
+        double psb = 0, psp = 0;        /* commands in the sandbox, posix_spawns, per second */
+        if (o.sandbox_runs) {
+                r = sandbox_vs_spawn(&o, &ps);
+                if (r < 0)
+                        goto out;
+                psb = ps.sb_ms > 0 ? ps.sb_n * 1000.0 / ps.sb_ms : 0;
+                psp = ps.sp_ms > 0 ? ps.sp_n * 1000.0 / ps.sp_ms : 0;
+        }
+
         /* The table. */
         printf("skillbox exec benchmark: skillboxd %s (backend %s, cgroup %s), %ld CPUs, "
                "job /bin/true, profile default\n", h.version, h.host.backend, h.host.cgroup,
@@ -939,11 +1013,21 @@ int main(int argc, char **argv)
                        fr.un_n);
         }
 
+        if (ps.sb_n) {
+                printf("\n%-42s  %10s  %10s  %8s\n", "", "skillbox", "spawn", "sb/spawn");
+                printf("%-42s  %10.1f", "commands in one sandbox (jobs/s)", psb);
+                print_ratio(psb, psp, ps.sp_n > 0);
+                printf("(%u commands in one persistent sandbox and %u posix_spawn of %s, "
+                       "alternated, over one connection)\n", ps.sb_n, ps.sp_n, TRUE_PATH);
+        }
+
         printf("\ntargets:\n%-44s  %12s  %10s  %s\n", "figure", "measured", "target", "met");
         {
                 long per = o.rss_jobs ? (m.loaded_kib - m.base_kib) * 1024 / (long)o.rss_jobs : 0;
                 double ctl_ratio = bw_t.n ? percentile(&ctl_t, 50) / percentile(&bw_t, 50) : 0;
 
+                target_row("commands in a sandbox / posix_spawn, per s", psb / (psp > 0 ? psp : 1),
+                           2, " x", ">= 0.8 x", ps.sb_n && ps.sp_n, psb >= 0.8 * psp);
                 target_row("fresh sandboxes / unshare, jobs/s", sb / (un > 0 ? un : 1), 2, " x",
                            ">= 1.0 x", fr.sb_n && fr.un_n, sb >= un);
                 target_row("skillboxctl run / bwrap, median wall time", ctl_ratio, 2, " x",

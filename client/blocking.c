@@ -27,6 +27,9 @@ struct sync_call {
         struct sb_profile **profiles;
         size_t *nprofiles;
         int fd;                         /* job_connect */
+        char *sandbox_out;                      /* sandbox_create */
+        struct sb_sandbox_info **sandboxes;     /* sandbox_list */
+        size_t *nsandboxes;
 };
 
 static void sync_done(sb_client *c, int error, struct sb_reply *reply, void *userdata)
@@ -57,6 +60,12 @@ static void sync_done(sb_client *c, int error, struct sb_reply *reply, void *use
         if (s->profiles) {
                 *s->profiles = reply->profiles;
                 *s->nprofiles = reply->nprofiles;
+        }
+        if (s->sandbox_out && reply->sandbox)
+                memcpy(s->sandbox_out, reply->sandbox, strlen(reply->sandbox) + 1);
+        if (s->sandboxes) {
+                *s->sandboxes = reply->sandboxes;
+                *s->nsandboxes = reply->nsandboxes;
         }
 }
 
@@ -223,4 +232,42 @@ int sb_profiles(sb_client *c, struct sb_profile **out, size_t *n)
         *out = NULL;
         *n = 0;
         return sync_run(c, sb_profiles_async(c, sync_done, &s, &q), q, &s, NULL, true);
+}
+
+int sb_sandbox_create(sb_client *c, const struct sb_exec_options *opts, char *id_out)
+{
+        struct sync_call s = { .sandbox_out = id_out };
+        sb_request *q = NULL;
+
+        return sync_run(c, sb_sandbox_create_async(c, opts, sync_done, &s, &q), q, &s, NULL,
+                        true);
+}
+
+int sb_sandbox_exec(sb_client *c, const char *sandbox, const struct sb_exec_options *opts,
+                    char *job_out)
+{
+        struct sync_call s = { .job_out = job_out };
+        sb_request *q = NULL;
+
+        return sync_run(c, sb_sandbox_exec_async(c, sandbox, opts, sync_done, &s, &q), q, &s,
+                        NULL, true);
+}
+
+int sb_sandbox_destroy(sb_client *c, const char *sandbox)
+{
+        struct sync_call s = { 0 };
+        sb_request *q = NULL;
+
+        return sync_run(c, sb_sandbox_destroy_async(c, sandbox, sync_done, &s, &q), q, &s, NULL,
+                        true);
+}
+
+int sb_sandbox_list(sb_client *c, struct sb_sandbox_info **out, size_t *n)
+{
+        struct sync_call s = { .sandboxes = out, .nsandboxes = n };
+        sb_request *q = NULL;
+
+        *out = NULL;
+        *n = 0;
+        return sync_run(c, sb_sandbox_list_async(c, sync_done, &s, &q), q, &s, NULL, true);
 }

@@ -205,6 +205,12 @@ int sb_hello_async(sb_client *c, const char *client_name, sb_reply_fn done, void
 int sb_exec_async(sb_client *c, const struct sb_exec_options *opts, sb_reply_fn done,
                   void *userdata, sb_request **req)
 {
+        return client_exec_request(c, opts, NULL, done, userdata, req);
+}
+
+int client_exec_request(sb_client *c, const struct sb_exec_options *opts, const char *sandbox,
+                        sb_reply_fn done, void *userdata, sb_request **req)
+{
         struct sbp_exec_params p = { 0 };
         struct sb_request *q;
         msgpack_packer pk;
@@ -314,6 +320,13 @@ int sb_exec_async(sb_client *c, const struct sb_exec_options *opts, sb_reply_fn 
                 fds[nfds++] = m->fd;
         }
         p.nmounts = (uint32_t)opts->nmounts;
+        if (sandbox) {
+                int r = client_check_job(c, sandbox);
+
+                if (r < 0)
+                        return r;
+                COPY_STR(p.sandbox, sandbox);
+        }
 
         q = client_req_new(c, CLIENT_REQ_EXEC, done, userdata, NULL);
         if (!q)
@@ -573,6 +586,10 @@ static int inspect_reply(sb_client *c, struct sb_request *q, const msgpack_objec
         struct sb_job_info *out;
         int r;
 
+        /* A sandbox's id answers its sandbox_info record, not a job's. */
+        if (strncmp(q->job, "sbx-", 4) == 0)
+                return fail_one(c, q, client_fail(c, -EINVAL, "%s is a sandbox: see "
+                                                  "sb_sandbox_list()", q->job));
         memset(&info, 0, sizeof(info));
         if (sbp_job_info_decode(res, &info) < 0) {
                 sbp_job_info_free(&info);
@@ -781,6 +798,9 @@ int client_complete(sb_client *c, struct sb_request *q, const struct sbp_message
                 return profiles_reply(c, q, &m->result);
         case CLIENT_REQ_CONNECT:
                 return connect_reply(c, q, &m->result);
+        case CLIENT_REQ_SANDBOX_CREATE:
+        case CLIENT_REQ_SANDBOX_LIST:
+                return client_sandbox_complete(c, q, &m->result);
         case CLIENT_REQ_NIL:
         case CLIENT_REQ_STDIN_WRITE:
                 break;

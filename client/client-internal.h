@@ -53,6 +53,8 @@ enum client_req_kind {
         CLIENT_REQ_STATS,
         CLIENT_REQ_PROFILES,
         CLIENT_REQ_CONNECT,       /* job_connect: its fd comes with the reply */
+        CLIENT_REQ_SANDBOX_CREATE,
+        CLIENT_REQ_SANDBOX_LIST,
 };
 
 /* One request sent (or queued) and not yet completed. It sits in c->reqs
@@ -142,6 +144,11 @@ void client_req_free(struct sb_request *req);
 int client_complete(sb_client *c, struct sb_request *req, const struct sbp_message *m);
 /* The oldest fd received with a response, or -1. */
 int client_rx_fd_take(sb_client *c);
+/* sandbox.c: the replies of sandbox_create and sandbox_list. */
+int client_sandbox_complete(sb_client *c, struct sb_request *req, const msgpack_object *res);
+/* exec, in sandbox (NULL: a job of its own). */
+int client_exec_request(sb_client *c, const struct sb_exec_options *opts, const char *sandbox,
+                        sb_reply_fn done, void *userdata, sb_request **req);
 
 /* Call req's callback (unless cancelled) and free it. */
 void client_finish(sb_client *c, struct sb_request *req, int error, const struct sb_reply *reply);

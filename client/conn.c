@@ -751,8 +751,42 @@ int client_drain(sb_client *c, const struct sb_callbacks *cb)
         return count;
 }
 
-/* One round: send, wait up to timeout_ms for the socket, read, dispatch. */
+/* The connection failed: no reply can come any more. Every request in
+ * flight (sent, queued, or a wait held for its job_exit) completes now,
+ * with error r, so that its callback can free what it holds. One at a time
+ * off the lists: a callback may cancel others (then theirs is not called)
+ * or make new requests, which a broken client refuses. */
+static void fail_inflight(sb_client *c, int r)
+{
+        struct sb_request *q;
+
+        while ((q = c->reqs ? c->reqs : c->exit_waits)) {
+                unlink_req(q == c->reqs ? &c->reqs : &c->exit_waits, q);
+                client_finish(c, q, r, NULL);
+        }
+}
+
+static int step_once(sb_client *c, int timeout_ms);
+
+/* One round (step_once); when it finds the connection broken, the requests
+ * in flight fail with its error. */
 static int step(sb_client *c, int timeout_ms)
+{
+        int r = step_once(c, timeout_ms);
+
+        if (r < 0 && c->broken) {
+                char msg[sizeof(c->errmsg)];
+
+                /* Callbacks may overwrite the reason; the caller gets it. */
+                memcpy(msg, c->errmsg, sizeof(msg));
+                fail_inflight(c, r);
+                memcpy(c->errmsg, msg, sizeof(msg));
+        }
+        return r;
+}
+
+/* One round: send, wait up to timeout_ms for the socket, read, dispatch. */
+static int step_once(sb_client *c, int timeout_ms)
 {
         struct pollfd pfd;
         int count, r;

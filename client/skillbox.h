@@ -293,6 +293,9 @@ struct sb_reply {
         size_t nprofiles;
         int fd;                                 /* job_connect: the connected socket;
                                                  * yours to close */
+        const char *sandbox;                    /* sandbox_create: the new sandbox's id */
+        struct sb_sandbox_info *sandboxes;      /* sandbox_list; yours: free() */
+        size_t nsandboxes;
 };
 
 /* Completion of an _async call. error is 0 or a negative errno as the
@@ -485,6 +488,61 @@ void sb_job_info_list_free(struct sb_job_info *list, size_t n);
 
 /* Free an array from sb_profiles(). NULL is fine. */
 void sb_profiles_free(struct sb_profile *list);
+
+/* ---- Persistent sandboxes ----
+ *
+ * One set of namespaces, one cgroup (the limits hold for everything in it
+ * together), one /work and /tmp, in which command after command runs:
+ * files and processes one command leaves (a server started with setsid)
+ * are there for the next. Each command is a job of its own (its id, output,
+ * result record, timeout and kill: sb_wait(), sb_kill() as for any job).
+ * A sandbox belongs to the calling user, not to the connection, and ends on
+ * sb_sandbox_destroy(), after the daemon's idle timeout or maximum lifetime
+ * (SandboxIdleTimeoutSec=, SandboxMaxLifetimeSec=), killing everything in
+ * it. A backend without them answers -EOPNOTSUPP (Unsupported). */
+struct sb_sandbox_info {
+        char sandbox[SB_JOB_ID_MAX + 1];
+        char state[16];                 /* "running" */
+        char profile[65];
+        uint32_t owner_uid;
+        uint64_t created_ms;            /* Unix time */
+        uint64_t idle_ms;               /* since its last command ended; 0 while one runs */
+        uint64_t idle_timeout_ms;       /* 0 = never */
+        uint64_t lifetime_max_ms;       /* 0 = unbounded */
+        uint64_t execs;                 /* commands started in it */
+        uint32_t running;               /* of them still running */
+        uint64_t cpu_user_ms;           /* the sandbox's totals so far */
+        uint64_t cpu_sys_ms;
+        uint64_t memory_peak;
+        int64_t tasks_peak;             /* -1 = unknown */
+        struct sb_enforced enforced;
+};
+
+/* Create a sandbox with the profile and limits of opts (profile,
+ * memory_max, tasks_max, cpu_percent, work_size_max, work_inodes_max; the
+ * rest, argv included, is ignored; NULL = the default profile's). On
+ * success id_out (SB_JOB_ID_MAX + 1 bytes) holds its id. */
+int sb_sandbox_create(sb_client *c, const struct sb_exec_options *opts, char *id_out);
+/* Start a command in sandbox: as sb_exec() with opts' argv, env, cwd,
+ * timeout_ms, output_max, stdin and detach (anything else given is
+ * -EINVAL from the daemon: the sandbox's own). */
+int sb_sandbox_exec(sb_client *c, const char *sandbox, const struct sb_exec_options *opts,
+                    char *job_out);
+/* End it: returns once no process of it runs any more. */
+int sb_sandbox_destroy(sb_client *c, const char *sandbox);
+/* The caller's sandboxes (an admin's: all); *out is yours to free(). */
+int sb_sandbox_list(sb_client *c, struct sb_sandbox_info **out, size_t *n);
+
+/* reply->sandbox. */
+int sb_sandbox_create_async(sb_client *c, const struct sb_exec_options *opts, sb_reply_fn done,
+                            void *userdata, sb_request **req);
+/* reply->job. */
+int sb_sandbox_exec_async(sb_client *c, const char *sandbox, const struct sb_exec_options *opts,
+                          sb_reply_fn done, void *userdata, sb_request **req);
+int sb_sandbox_destroy_async(sb_client *c, const char *sandbox, sb_reply_fn done,
+                             void *userdata, sb_request **req);
+/* reply->sandboxes, nsandboxes. */
+int sb_sandbox_list_async(sb_client *c, sb_reply_fn done, void *userdata, sb_request **req);
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

@@ -59,6 +59,14 @@ static void usage(FILE *f)
               "  wait JOB [--json]    wait for a job, exit with its exit code\n"
               "  stats [--json]       daemon counters\n"
               "  profiles [--json]    configured profiles\n"
+              "  sandbox create [--profile NAME] [--memory SIZE] [--tasks N] [--cpu PERCENT]\n"
+              "      [--work-size SIZE] [--work-inodes N]\n"
+              "                       make a persistent sandbox, print its id\n"
+              "  sandbox exec ID [--timeout DURATION] [--output-max SIZE] [--env K=V]... [--cwd PATH]\n"
+              "      [--detach] [--json] -- PROGRAM [ARG...]\n"
+              "                       run PROGRAM in sandbox ID, as run does\n"
+              "  sandbox ls [--json]  list sandboxes\n"
+              "  sandbox rm ID...     end sandboxes, killing everything in them\n"
               "  version              client and daemon versions\n"
               "  doctor [--config PATH] [--state-dir DIR] [--uid-range FIRST-LAST] [--json]\n"
               "                       the daemon's configuration and what this host can enforce,\n"
@@ -571,6 +579,9 @@ static int parse_mount(const char *v, struct sb_mount *m, char *target, size_t t
 #define end_free(p) free(p)
 #endif
 
+/* `sandbox exec`: the persistent sandbox cmd_run runs its program in. */
+static const char *run_sandbox;
+
 static int cmd_run(int argc, char **argv)
 {
         static struct sb_mount mounts[SB_MOUNTS_MAX];
@@ -790,7 +801,7 @@ static int cmd_run(int argc, char **argv)
         if (connect_client(&c, ctx.json) < 0)
                 return EXIT_CANNOT;
         sb_set_callbacks(c, &cb);
-        r = sb_exec(c, &o, ctx.job);
+        r = run_sandbox ? sb_sandbox_exec(c, run_sandbox, &o, ctx.job) : sb_exec(c, &o, ctx.job);
         if (r < 0) {
                 refused(ctx.json, r, false, c, NULL);
                 sb_close(c);
@@ -1025,6 +1036,8 @@ static int cmd_kill(int argc, char **argv)
         return 0;
 }
 
+static int inspect_sandbox(const char *id);
+
 static int cmd_inspect(int argc, char **argv)
 {
         struct sb_job_info info;
@@ -1035,6 +1048,8 @@ static int cmd_inspect(int argc, char **argv)
         r = simple_args("inspect", argc, argv, NULL, &job, 1);
         if (r)
                 return r;
+        if (strncmp(job, "sbx-", 4) == 0)
+                return inspect_sandbox(job);
         /* Its output is always JSON: so is its refusal. */
         if (connect_client(&c, true) < 0)
                 return EXIT_CANNOT;
@@ -1178,6 +1193,193 @@ static int cmd_version(int argc, char **argv)
         return finish();
 }
 
+/* One sandbox_info record as a JSON object. */
+static void sandbox_json(const struct sb_sandbox_info *s)
+{
+        printf("{\"sandbox\": ");
+        sbctl_json_cstr(stdout, s->sandbox);
+        printf(", \"state\": ");
+        sbctl_json_cstr(stdout, s->state);
+        printf(", \"profile\": ");
+        sbctl_json_cstr(stdout, s->profile);
+        printf(", \"owner_uid\": %" PRIu32 ", \"created_ms\": %" PRIu64
+               ", \"idle_ms\": %" PRIu64 ", \"idle_timeout_ms\": %" PRIu64
+               ", \"lifetime_max_ms\": %" PRIu64 ", \"execs\": %" PRIu64
+               ", \"running\": %" PRIu32 ", \"cpu_user_ms\": %" PRIu64
+               ", \"cpu_sys_ms\": %" PRIu64 ", \"memory_peak\": %" PRIu64,
+               s->owner_uid, s->created_ms, s->idle_ms, s->idle_timeout_ms,
+               s->lifetime_max_ms, s->execs, s->running, s->cpu_user_ms,
+               s->cpu_sys_ms, s->memory_peak);
+        if (s->tasks_peak >= 0)
+                printf(", \"tasks_peak\": %" PRId64, s->tasks_peak);
+        else
+                printf(", \"tasks_peak\": null");
+        printf(", \"enforced\": ");
+        sbctl_json_enforced(stdout, &s->enforced);
+        fputc('}', stdout);
+}
+
+/* inspect of a sandbox id: its entry of the sandbox list, as JSON. */
+static int inspect_sandbox(const char *id)
+{
+        struct sb_sandbox_info *list;
+        char what[SB_JOB_ID_MAX + 16];
+        sb_client *c;
+        size_t n, i;
+        int r;
+
+        snprintf(what, sizeof(what), "inspect %s", id);
+        if (connect_client(&c, true) < 0)
+                return EXIT_CANNOT;
+        r = sb_sandbox_list(c, &list, &n);
+        if (r < 0) {
+                refused(true, r, false, c, what);
+                sb_close(c);
+                return EXIT_CANNOT;
+        }
+        sb_close(c);
+        for (i = 0; i < n && strcmp(list[i].sandbox, id) != 0; i++)
+                ;
+        if (i == n) {
+                free(list);
+                die("%s: NotFound: no sandbox %s", what, id);
+                sbctl_json_error(stdout, -ENOENT, false, "NotFound: no such sandbox");
+                fflush(stdout);
+                return EXIT_CANNOT;
+        }
+        sandbox_json(&list[i]);
+        fputc('\n', stdout);
+        free(list);
+        return finish();
+}
+
+static int sandbox_create_cmd(int argc, char **argv)
+{
+        struct sb_exec_options o = { 0 };
+        char id[SB_JOB_ID_MAX + 1];
+        sb_client *c;
+        int r, err = 0;
+
+        for (int i = 1; i < argc; i++) {
+                const char *v = NULL;
+                uint64_t n;
+
+                if (opt_match(argc, argv, &i, "--profile", true, &v, &err)) {
+                        if (err)
+                                return err;
+                        if (!*v || strlen(v) > SB_NAME_MAX)
+                                return die("--profile: invalid profile name '%s'", v);
+                        o.profile = v;
+                } else if (opt_match(argc, argv, &i, "--memory", true, &v, &err)) {
+                        if (err || sbctl_parse_size(v, &o.memory_max) < 0)
+                                return err ? err : die("--memory: invalid size '%s'", v);
+                } else if (opt_match(argc, argv, &i, "--tasks", true, &v, &err)) {
+                        if (err || sbctl_parse_uint(v, UINT32_MAX, &o.tasks_max) < 0)
+                                return err ? err : die("--tasks: invalid number '%s'", v);
+                } else if (opt_match(argc, argv, &i, "--cpu", true, &v, &err)) {
+                        if (err || sbctl_parse_uint(v, 100000, &n) < 0)
+                                return err ? err : die("--cpu: invalid percentage '%s'", v);
+                        o.cpu_percent = (uint32_t)n;
+                } else if (opt_match(argc, argv, &i, "--work-size", true, &v, &err)) {
+                        if (err || sbctl_parse_size(v, &o.work_size_max) < 0)
+                                return err ? err : die("--work-size: invalid size '%s'", v);
+                } else if (opt_match(argc, argv, &i, "--work-inodes", true, &v, &err)) {
+                        if (err || sbctl_parse_uint(v, UINT32_MAX, &o.work_inodes_max) < 0)
+                                return err ? err : die("--work-inodes: invalid number '%s'", v);
+                } else {
+                        return die("sandbox create: unknown argument '%s'", argv[i]);
+                }
+        }
+        if (connect_client(&c, false) < 0)
+                return EXIT_CANNOT;
+        r = sb_sandbox_create(c, &o, id);
+        if (r < 0) {
+                die("sandbox create: %s", sb_errmsg(c));
+                sb_close(c);
+                return EXIT_CANNOT;
+        }
+        sb_close(c);
+        printf("%s\n", id);
+        return finish();
+}
+
+static int sandbox_ls_cmd(int argc, char **argv)
+{
+        struct sb_sandbox_info *list;
+        bool json = false;
+        sb_client *c;
+        size_t n;
+        int r;
+
+        r = simple_args("sandbox ls", argc, argv, &json, NULL, 0);
+        if (r)
+                return r;
+        if (connect_client(&c, json) < 0)
+                return EXIT_CANNOT;
+        r = sb_sandbox_list(c, &list, &n);
+        if (r < 0) {
+                refused(json, r, false, c, "sandbox ls");
+                sb_close(c);
+                return EXIT_CANNOT;
+        }
+        sb_close(c);
+        if (!json)
+                printf("%-18s %-8s %-7s %-6s %-8s %-8s %s\n", "SANDBOX", "STATE", "UID", "EXECS",
+                       "RUNNING", "IDLE", "PROFILE");
+        else
+                fputc('[', stdout);
+        for (size_t i = 0; i < n; i++) {
+                const struct sb_sandbox_info *s = &list[i];
+                char idle[32];
+
+                if (json) {
+                        fputs(i ? ",\n " : "", stdout);
+                        sandbox_json(s);
+                        continue;
+                }
+                sbctl_format_duration(s->idle_ms, idle, sizeof(idle));
+                printf("%-18s %-8s %-7" PRIu32 " %-6" PRIu64 " %-8" PRIu32 " %-8s %s\n",
+                       s->sandbox, s->state, s->owner_uid, s->execs, s->running,
+                       s->running ? "-" : idle, s->profile);
+        }
+        if (json)
+                fputs("]\n", stdout);
+        free(list);
+        return finish();
+}
+
+static int cmd_sandbox(int argc, char **argv)
+{
+        if (argc < 2)
+                return die("sandbox: create, exec, ls or rm (see skillboxctl help)");
+        if (strcmp(argv[1], "create") == 0)
+                return sandbox_create_cmd(argc - 1, argv + 1);
+        if (strcmp(argv[1], "ls") == 0)
+                return sandbox_ls_cmd(argc - 1, argv + 1);
+        if (strcmp(argv[1], "exec") == 0) {
+                if (argc < 3 || argv[2][0] == '-' || strlen(argv[2]) > SB_JOB_ID_MAX)
+                        return die("sandbox exec: no sandbox id given");
+                run_sandbox = argv[2];
+                /* As `run`, with the id in place of the command's name. */
+                return cmd_run(argc - 2, argv + 2);
+        }
+        if (strcmp(argv[1], "rm") == 0) {
+                sb_client *c;
+                int status = 0;
+
+                if (argc < 3)
+                        return die("sandbox rm: no sandbox id given");
+                if (connect_client(&c, false) < 0)
+                        return EXIT_CANNOT;
+                for (int i = 2; i < argc; i++)
+                        if (sb_sandbox_destroy(c, argv[i]) < 0)
+                                status = die("sandbox rm %s: %s", argv[i], sb_errmsg(c));
+                sb_close(c);
+                return status ? EXIT_CANNOT : 0;
+        }
+        return die("sandbox: unknown command '%s' (create, exec, ls, rm)", argv[1]);
+}
+
 int main(int argc, char **argv)
 {
         static const struct {
@@ -1188,7 +1390,7 @@ int main(int argc, char **argv)
                 { "kill", cmd_kill },     { "inspect", cmd_inspect },
                 { "wait", cmd_wait },     { "stats", cmd_stats },
                 { "profiles", cmd_profiles }, { "version", cmd_version },
-                { "doctor", sbctl_doctor },
+                { "doctor", sbctl_doctor }, { "sandbox", cmd_sandbox },
         };
         int i, err = 0;
 

@@ -99,6 +99,9 @@ struct sbd_conf_daemon {
         struct sbd_conf_share jobs_memory_max_per_user;  /* MaxJobsMemoryPerUser= */
         uint64_t stdin_queue_max;        /* StdinQueueMax= */
         uint32_t prepared_sandboxes;     /* PreparedSandboxes= */
+        uint64_t sandbox_idle_ms;        /* SandboxIdleTimeoutSec= (0 = never) */
+        uint64_t sandbox_lifetime_ms;    /* SandboxMaxLifetimeSec= (0 = unbounded) */
+        uint32_t sandboxes_per_client;   /* SandboxesPerClient= */
         char *log_level;                 /* LogLevel= */
 };
 

@@ -76,6 +76,9 @@ static const struct key daemon_keys[] = {
         { "MaxJobsMemoryPerUser", T_SHARE, D(jobs_memory_max_per_user) },
         { "StdinQueueMax", T_STDIN_QUEUE, D(stdin_queue_max) },
         { "PreparedSandboxes", T_PREPARED, D(prepared_sandboxes) },
+        { "SandboxIdleTimeoutSec", T_RETAIN, D(sandbox_idle_ms) },
+        { "SandboxMaxLifetimeSec", T_RETAIN, D(sandbox_lifetime_ms) },
+        { "SandboxesPerClient", T_COUNT, D(sandboxes_per_client) },
         { "LogLevel", T_LOG_LEVEL, D(log_level) },
 };
 #undef D

@@ -133,6 +133,9 @@ char *sbd_conf_format(const struct sbd_conf *c)
         put_share(f, "MaxJobsMemoryPerUser", &d->jobs_memory_max_per_user);
         put_size(f, "StdinQueueMax", d->stdin_queue_max);
         fprintf(f, "PreparedSandboxes=%" PRIu32 "\n", d->prepared_sandboxes);
+        put_time(f, "SandboxIdleTimeoutSec", d->sandbox_idle_ms, "0");
+        put_time(f, "SandboxMaxLifetimeSec", d->sandbox_lifetime_ms, "0");
+        fprintf(f, "SandboxesPerClient=%" PRIu32 "\n", d->sandboxes_per_client);
         fprintf(f, "LogLevel=%s\n", d->log_level ? d->log_level : "info");
 
         fprintf(f, "\n[Access]\n");

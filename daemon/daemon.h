@@ -36,6 +36,9 @@ struct sbd_options {
         uint64_t stdin_queue_max;          /* bytes queued for one job's stdin */
         uint32_t prepared;           /* PreparedSandboxes= (prepared.c) */
 #define SBD_PREPARED_MAX 64
+        uint64_t sandbox_idle_ms;          /* SandboxIdleTimeoutSec= (sandbox.c) */
+        uint64_t sandbox_lifetime_ms;      /* SandboxMaxLifetimeSec= */
+        uint32_t sandboxes_per_client;     /* SandboxesPerClient= */
         /* Config file (settings.c): path, or NULL for the default lookup. */
         const char *config_path;
         bool check_config, print_config;
@@ -85,6 +88,8 @@ struct sbd_daemon {
         uint64_t prepared_retry_ms;  /* the pause after the last failure */
         uint64_t prepared_paused_until;  /* uv_now() when the pool may try again */
         uv_timer_t prepared_timer;   /* the next refill */
+
+        struct sbd_list sandboxes;   /* struct sbd_sandbox (sandbox.c) */
 
         uint64_t started_ms;         /* uv_now() at start, for uptime */
 

@@ -21,6 +21,7 @@
 #include "daemon/log.h"
 #include "daemon/profile.h"
 #include "daemon/rpc_publish.h"
+#include "daemon/sandbox.h"
 #include "daemon/settings.h"
 
 typedef int (*handler_fn)(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
@@ -104,6 +105,7 @@ static int handle_hello(struct sbd_conn *c, uint32_t msgid, const msgpack_object
         res.host.uid = -1;
         res.host.gid = -1;
         c->d->ops->host_caps(c->d->backend, &res.host);
+        res.sandboxes = c->d->caps.sandboxes && c->d->ops->sandbox_create;
         if (p.client[0])
                 log_debug("connection %" PRIu64 ": client \"%s\"", c->id, p.client);
         o = reply_begin(msgid, err);
@@ -125,9 +127,18 @@ static int handle_exec(struct sbd_conn *c, uint32_t msgid, const msgpack_object 
         r = sbp_exec_params_decode(params, &p, err);
         if (r < 0)
                 return r;
-        /* Every check (admit.h), then the job answers through its events
-         * (rpc_jobs.c): its id, or the error of its creation. */
-        r = sbd_admit_exec(c, &p, &a, err);
+        /* Every check (admit.h; in a sandbox: sandbox.h), then the job
+         * answers through its events (rpc_jobs.c): its id, or the error of
+         * its creation. */
+        memset(&a, 0, sizeof(a));
+        if (p.sandbox[0]) {
+                struct sbd_sandbox *s = sbd_sandbox_lookup(c->d, c, p.sandbox);
+
+                r = s ? sbd_sandbox_admit(c, s, &p, &a, err)
+                      : sbp_error_set(err, SBP_E_NOT_FOUND, "no sandbox %s", p.sandbox);
+        } else {
+                r = sbd_admit_exec(c, &p, &a, err);
+        }
         if (r == 0)
                 r = sbd_job_exec(c, msgid, &p, &a, err);
         sbd_admission_clear(&a);
@@ -255,7 +266,36 @@ static int inspect_job(struct sbd_conn *c, uint32_t msgid, const struct sbp_job_
         sbd_conn_send(c, o);
         return 0;
 }
-JOB_HANDLER(inspect, false)
+/* inspect of a sandbox id: its sandbox_list entry. */
+static int handle_inspect(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
+                          struct sbp_error *err)
+{
+        struct sbp_job_params p;
+        struct sbd_sandbox *s;
+        struct sbd_job *j;
+        struct sbd_out *o;
+        int r;
+
+        memset(&p, 0, sizeof(p));
+        r = sbp_job_params_decode(params, false, &p, err);
+        if (r < 0)
+                return r;
+        s = sbd_sandbox_lookup(c->d, c, p.job);
+        if (!s) {
+                j = sbd_job_lookup(c->d, c, p.job);
+                if (!j)
+                        return sbp_error_set(err, SBP_E_NOT_FOUND, "no job %s", p.job);
+                return inspect_job(c, msgid, &p, j, err);
+        }
+        struct sbp_sandbox_info info;
+        o = reply_begin(msgid, err);
+        if (!o)
+                return -ENOMEM;
+        sbd_sandbox_fill_info(s, &info);
+        sbp_sandbox_info_pack(&o->pk, &info);
+        sbd_conn_send(c, o);
+        return 0;
+}
 
 static int stdin_write_job(struct sbd_conn *c, uint32_t msgid, const struct sbp_job_params *p,
                            struct sbd_job *j, struct sbp_error *err)
@@ -379,4 +419,82 @@ static int handle_job_connect(struct sbd_conn *c, uint32_t msgid, const msgpack_
                               struct sbp_error *err)
 {
         return sbd_rpc_job_connect(c, msgid, params, err);
+}
+
+/* ---- persistent sandboxes (sandbox.h) ---- */
+
+static int handle_sandbox_create(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
+                                 struct sbp_error *err)
+{
+        struct sbp_exec_params p;
+        char id[SBP_JOB_ID_MAX + 1];
+        struct sbd_out *o;
+        int r;
+
+        r = sbp_sandbox_create_params_decode(params, &p, err);
+        if (r == 0)
+                r = sbd_sandbox_create(c, &p, id, err);
+        sbp_exec_params_free(&p);
+        if (r < 0)
+                return r;
+        o = reply_begin(msgid, err);
+        if (!o)
+                return -ENOMEM;
+        sbp_sandbox_ref_pack(&o->pk, id);
+        sbd_conn_send(c, o);
+        return 0;
+}
+
+static int handle_sandbox_destroy(struct sbd_conn *c, uint32_t msgid,
+                                  const msgpack_object *params, struct sbp_error *err)
+{
+        char id[SBP_JOB_ID_MAX + 1];
+        struct sbd_sandbox *s;
+        int r;
+
+        r = sbp_sandbox_ref_decode(params, id, true, err);
+        if (r < 0)
+                return r;
+        s = sbd_sandbox_lookup(c->d, c, id);
+        if (!s)
+                return sbp_error_set(err, SBP_E_NOT_FOUND, "no sandbox %s", id);
+        log_info("sandbox %s: destroy requested by uid %u", id, (unsigned)c->uid);
+        /* Answered once nothing of it runs any more. */
+        sbd_sandbox_destroy(s, "destroyed", c, msgid);
+        return 0;
+}
+
+/* The sandboxes c may see: its own (at most SandboxesPerClient=), or all
+ * for an admin (each holds a job uid: at most MaxJobs=). */
+static int handle_sandbox_list(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
+                               struct sbp_error *err)
+{
+        struct sbd_list *pos, *tmp;
+        struct sbd_out *o;
+        uint32_t n = 0;
+        int r;
+
+        r = sbp_empty_params_decode(params, err);
+        if (r < 0)
+                return r;
+        sbd_list_for_each_safe(pos, tmp, &c->d->sandboxes) {
+                struct sbd_sandbox *s = sbd_container_of(pos, struct sbd_sandbox, node);
+
+                n += c->admin || s->owner_uid == (uint32_t)c->uid;
+        }
+        o = reply_begin(msgid, err);
+        if (!o)
+                return -ENOMEM;
+        msgpack_pack_array(&o->pk, n);
+        sbd_list_for_each_safe(pos, tmp, &c->d->sandboxes) {
+                struct sbd_sandbox *s = sbd_container_of(pos, struct sbd_sandbox, node);
+                struct sbp_sandbox_info info;
+
+                if (!c->admin && s->owner_uid != (uint32_t)c->uid)
+                        continue;
+                sbd_sandbox_fill_info(s, &info);
+                sbp_sandbox_info_pack(&o->pk, &info);
+        }
+        sbd_conn_send(c, o);
+        return 0;
 }

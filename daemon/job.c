@@ -35,6 +35,7 @@
 #include "daemon/prepared.h"
 #include "daemon/quota.h"
 #include "daemon/retain.h"
+#include "daemon/sandbox.h"
 
 /* After reap, how long to wait for EOF on the output pipes before assuming a
  * process escaped the job's kill and still holds them. */
@@ -71,6 +72,7 @@ void sbd_job_fill_info(struct sbd_job *j, struct sbp_job_info *out)
         out->argc = j->argc;
         out->argv_truncated = j->argv_truncated;
         out->seq = j->seq;
+        snprintf(out->sandbox, sizeof(out->sandbox), "%s", j->sandbox);
 }
 
 void sbd_waiter_drop(struct sbd_waiter *w)
@@ -166,6 +168,8 @@ static void finish(struct sbd_job *j)
         sbd_retain_job(j);
 
         sbd_job_cleanup_start(j);
+        if (j->sandbox[0])
+                sbd_sandbox_exec_ended(d, j->sandbox);
         sbd_prepared_job_ended(d);
         d->job_events->finished(d);
 }
@@ -359,7 +363,15 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
                         errbuf[0] = '\0';
                 }
         }
-        r = j->bj ? 0 : d->ops->spawn(d->backend, &spec, &j->bj, errbuf, errlen);
+        struct sbd_sandbox *sbx = j->sandbox[0] ? sbd_sandbox_find(d, j->sandbox) : NULL;
+        if (sbx) {
+                r = d->ops->sandbox_exec(sbx->bj, &spec, &j->bj, errbuf, errlen);
+        } else if (j->sandbox[0]) {
+                snprintf(errbuf, errlen, "sandbox %s: gone", j->sandbox);
+                r = -ENOENT;
+        } else {
+                r = j->bj ? 0 : d->ops->spawn(d->backend, &spec, &j->bj, errbuf, errlen);
+        }
         /* The job's ends live in the job now (or nowhere): drop ours so EOF
          * on the output pipes means every job process is gone. */
         close_fd(&in[0]);
@@ -478,8 +490,14 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, const struct sbp_exec_param
         sbd_list_init(&j->node);
         sbd_list_init(&j->retained_node);
         sbd_list_init(&j->waiters);
-        /* A prepared sandbox brings its own id and uid. */
-        w = sbd_prepared_take(d, a->profile->p.name, &a->limits.policy, p, a->env);
+        /* A persistent sandbox lends its uid (admitted: sbd_sandbox_admit);
+         * a prepared one brings its own id and uid. */
+        struct sbd_sandbox *sbx = p->sandbox[0] ? sbd_sandbox_find(d, p->sandbox) : NULL;
+        if (p->sandbox[0] && !sbx) {
+                free(j);
+                return sbp_error_set(err, SBP_E_NOT_FOUND, "no sandbox %s", p->sandbox);
+        }
+        w = sbx ? NULL : sbd_prepared_take(d, a->profile->p.name, &a->limits.policy, p, a->env);
         r = w ? 0 : sbd_job_id_new(d, j->id);
         if (r < 0) {
                 free(j);
@@ -496,6 +514,9 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, const struct sbp_exec_param
                 snprintf(j->id, sizeof(j->id), "%s", w->id);
                 j->uid = w->uid;
                 r = 0;
+        } else if (sbx) {
+                j->uid = sbx->uid;
+                r = 0;
         } else {
                 r = sbd_job_uid_alloc(d, &j->uid);
         }
@@ -510,14 +531,19 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, const struct sbp_exec_param
         if (r < 0) {
                 if (w)
                         sbd_prepared_return(d, w);
-                else
+                else if (!sbx)
                         sbd_job_uid_release(d, j->uid);
                 sbd_job_argv_free(j->argv);
                 free(j);
                 return sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED, "out of memory");
         }
         j->memory_charge = a->charge;
-        j->uid_held = true;
+        /* The sandbox's uid stays the sandbox's. */
+        j->uid_held = !sbx;
+        if (sbx) {
+                snprintf(j->sandbox, sizeof(j->sandbox), "%s", sbx->id);
+                sbd_sandbox_exec_started(sbx);
+        }
         j->argc = p->argc;
         j->owner = c;
         j->owner_uid = (uint32_t)c->uid;

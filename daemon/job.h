@@ -89,6 +89,7 @@ struct sbd_job {
         uv_work_t work;                  /* destroy */
         uv_work_t files_work;
         struct sbd_list waiters;
+        char sandbox[SBP_JOB_ID_MAX + 1];   /* the persistent sandbox it runs in; "" = none */
 };
 
 struct sbd_admission;

@@ -40,6 +40,7 @@
 #include "daemon/settings.h"
 #include "daemon/startcheck.h"
 #include "daemon/prepared.h"
+#include "daemon/sandbox.h"
 #include "daemon/statedir.h"
 
 #define DRAIN_DEADLINE_MS 10000   /* then connections are dropped unflushed */
@@ -337,6 +338,7 @@ static void start_drain(struct sbd_daemon *d, int signum)
         d->draining = true;
         sbd_service_stopping(d);
         sbd_prepared_drop_all(d);
+        sbd_sandbox_drop_all(d);
         sbd_server_close(d);
         uv_timer_start(&d->drain_timer, on_drain_deadline, DRAIN_DEADLINE_MS, 0);
         sbd_list_for_each_safe(pos, tmp, &d->jobs) {
@@ -490,6 +492,7 @@ int main(int argc, char **argv)
         uv_timer_init(&loop, &d->drain_timer);
         d->drain_timer.data = d;
         sbd_prepared_init(d);
+        sbd_sandbox_init(d);
 
         if (sbd_server_prepare(d) < 0 || sbd_statedir_prepare(d->opt.state_dir) < 0 ||
             claim_instance(d) < 0) {
@@ -576,8 +579,10 @@ out_loop:
         /* Whatever is left (an aborted start, a failed drain) gets closed so
          * that the loop can be closed; jobs still alive are the backend's to
          * reap on the next start. */
-        if (d->backend)
+        if (d->backend) {
                 sbd_prepared_drop_all(d);
+                sbd_sandbox_drop_all(d);
+        }
         uv_walk(&loop, close_walk, NULL);
         uv_run(&loop, UV_RUN_DEFAULT);
         if (d->backend)

@@ -107,6 +107,9 @@ static void apply_daemon(struct sbd_options *o, const struct sbd_conf *c)
                                                             cd->jobs_memory_max_per_user.percent);
         o->stdin_queue_max = cd->stdin_queue_max;
         o->prepared = cd->prepared_sandboxes;
+        o->sandbox_idle_ms = cd->sandbox_idle_ms;
+        o->sandbox_lifetime_ms = cd->sandbox_lifetime_ms;
+        o->sandboxes_per_client = cd->sandboxes_per_client;
 }
 
 int sbd_settings_load(struct sbd_daemon *d)
@@ -284,6 +287,9 @@ void sbd_settings_reload(struct sbd_daemon *d)
         RELOAD(jobs_memory_max_per_user);
         RELOAD(stdin_queue_max);
         RELOAD(prepared);
+        RELOAD(sandbox_idle_ms);
+        RELOAD(sandbox_lifetime_ms);
+        RELOAD(sandboxes_per_client);
 #undef RELOAD
         if (d->opt.max_connections_per_uid > d->opt.max_connections)
                 d->opt.max_connections_per_uid = d->opt.max_connections;

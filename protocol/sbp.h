@@ -217,6 +217,10 @@ struct sbp_exec_params {
          * 1..65535, each once. */
         uint32_t publish[SBP_PUBLISH_MAX];
         uint32_t n_publish;
+        /* Run in this persistent sandbox (sandbox_create); "" = a job of
+         * its own. Then only argv, env, cwd, timeout_ms, output_max, stdin
+         * and detach may be given: the rest is the sandbox's. */
+        char sandbox[SBP_JOB_ID_MAX + 1];
 };
 
 /* A mount target the daemon accepts: absolute, normalized (no "//", no "."
@@ -260,6 +264,7 @@ struct sbp_hello_result {
         uint32_t uid;                    /* the peer's uid as the daemon sees it */
         char role[16];                   /* "client" or "admin" */
         struct sbp_enforced host;        /* what this host can enforce */
+        bool sandboxes;                  /* sandbox_create works (the backend has them) */
 };
 
 /* One entry of list; also the result of inspect. */
@@ -273,8 +278,44 @@ struct sbp_job_info {
         uint32_t argc;
         bool argv_truncated;             /* argv cut at SBP_ARGV_KEPT_MAX bytes */
         uint64_t seq;                    /* start order, the list cursor */
+        char sandbox[SBP_JOB_ID_MAX + 1];   /* the persistent sandbox it ran in; "" = none
+                                             * (wire: absent) */
 };
 void sbp_job_info_free(struct sbp_job_info *info);   /* frees argv only */
+
+/* A persistent sandbox as sandbox_list shows it: its record and totals. */
+struct sbp_sandbox_info {
+        char sandbox[SBP_JOB_ID_MAX + 1];
+        char state[16];                  /* "running", "ended" */
+        char error[SBP_TEXT_MAX + 1];    /* why it ended, "" = it was destroyed (wire: nil) */
+        char profile[SBP_NAME_MAX + 1];
+        uint32_t owner_uid;
+        uint64_t created_ms;             /* Unix time, milliseconds */
+        uint64_t idle_ms;                /* since its last command ended (0 while one runs) */
+        uint64_t idle_timeout_ms;        /* it ends after this long idle */
+        uint64_t lifetime_max_ms;        /* it ends this long after created_ms */
+        uint64_t execs;                  /* commands started in it */
+        uint32_t running;                /* of them still running */
+        uint64_t cpu_user_ms;            /* totals of the whole sandbox so far */
+        uint64_t cpu_sys_ms;
+        uint64_t memory_peak;
+        int64_t tasks_peak;              /* -1 = unknown (wire: nil) */
+        struct sbp_enforced enforced;
+};
+
+/* sandbox_create's params: exec's profile and limits (profile, memory_max,
+ * tasks_max, cpu_percent, work_size_max, work_inodes_max), into an exec
+ * params struct with no argv. */
+int sbp_sandbox_create_params_decode(const msgpack_object *params, struct sbp_exec_params *out,
+                                     struct sbp_error *err);
+void sbp_sandbox_create_params_pack(msgpack_packer *pk, const struct sbp_exec_params *p);
+/* {sandbox}: sandbox_create's result and sandbox_destroy's params; strict
+ * for the daemon (err set), lenient for the client (err may be NULL). */
+int sbp_sandbox_ref_decode(const msgpack_object *obj, char id[SBP_JOB_ID_MAX + 1], bool strict,
+                           struct sbp_error *err);
+void sbp_sandbox_ref_pack(msgpack_packer *pk, const char *id);
+void sbp_sandbox_info_pack(msgpack_packer *pk, const struct sbp_sandbox_info *info);
+int sbp_sandbox_info_decode(const msgpack_object *obj, struct sbp_sandbox_info *out);
 
 struct sbp_stats_result {
         uint64_t uptime_ms;
@@ -450,7 +491,8 @@ int sbp_job_exit_decode(const msgpack_object *params, struct sbp_job_result *out
 #define SBP_METHODS(X)                                                       \
         X(hello) X(exec) X(wait) X(kill) X(list) X(inspect)                  \
         X(stdin_write) X(stdin_close) X(stats) X(profiles)                  \
-        X(resize) X(job_connect)
+        X(resize) X(job_connect) X(sandbox_create) X(sandbox_destroy)      \
+        X(sandbox_list)
 #define SBP_NOTIFICATIONS(X) X(job_output) X(job_exit)
 
 /* The index of the method called name (len bytes, any bytes) in

@@ -71,6 +71,7 @@ static const struct sbp_field exec_fields[] = {
                   .max = SBP_TTY_SIZE_MAX),
         SBP_FIELD(struct sbp_exec_params, publish, SBP_F_U32S, SBP_F_OMIT_EMPTY,
                   .aux = offsetof(struct sbp_exec_params, n_publish), .max = SBP_PUBLISH_MAX),
+        SBP_FIELD(struct sbp_exec_params, sandbox, SBP_F_JOB_ID, SBP_F_OMIT_EMPTY),
 };
 static const struct sbp_table exec_table = SBP_TABLE(exec_fields);
 static const struct sbp_table *const exec_tabs[] = { &exec_table };

@@ -115,6 +115,7 @@ static const struct sbp_field hello_result_fields[] = {
         SBP_FIELD(struct sbp_hello_result, uid, SBP_F_U32, 0),
         SBP_FIELD(struct sbp_hello_result, role, SBP_F_STR, 0),
         SBP_FIELD(struct sbp_hello_result, host, SBP_F_MAP, 0, .sub = &sbp_enforced_table),
+        SBP_FIELD(struct sbp_hello_result, sandboxes, SBP_F_BOOL, 0),
 };
 static const struct sbp_table hello_result_table = SBP_TABLE(hello_result_fields);
 static const struct sbp_table *const hello_result_tabs[] = { &hello_result_table };
@@ -174,6 +175,7 @@ static const struct sbp_field job_info_fields[] = {
                   .aux = offsetof(struct sbp_job_info, argc), .max = SBP_ARGV_COUNT_MAX),
         SBP_FIELD(struct sbp_job_info, argv_truncated, SBP_F_BOOL, 0),
         SBP_FIELD(struct sbp_job_info, seq, SBP_F_U64, 0),
+        SBP_FIELD(struct sbp_job_info, sandbox, SBP_F_STR, SBP_F_OMIT_EMPTY),
 };
 static const struct sbp_table job_info_table = SBP_TABLE(job_info_fields);
 static const struct sbp_table *const job_info_tabs[] = { &sbp_job_result_table, &job_info_table };

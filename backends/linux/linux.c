@@ -246,7 +246,7 @@ static void linux_host_caps(struct sb_backend *b, struct sbp_enforced *out)
 /* A job, or with `prepared` a prepared sandbox: everything but the program
  * (argv, envp and stdio come with start()). */
 static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool prepared,
-                      struct sb_backend_job **out, char *errbuf, size_t errlen)
+                      bool sandbox, struct sb_backend_job **out, char *errbuf, size_t errlen)
 {
         struct sb_backend_job *j;
         int r;
@@ -278,6 +278,7 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
         j->netns_fd = -1;
         j->egress_fd = -1;
         j->prepared = prepared;
+        j->sandbox = sandbox;
         snprintf(j->id, sizeof(j->id), "%s", spec->job_id);
         j->uid = spec->uid;
         j->gid = spec->gid;
@@ -337,11 +338,11 @@ fail:
 static int linux_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
                            struct sb_backend_job **out, char *errbuf, size_t errlen)
 {
-        return create_job(b, spec, false, out, errbuf, errlen);
+        return create_job(b, spec, false, false, out, errbuf, errlen);
 }
 
-static int linux_prepare(struct sb_backend *b, const struct sb_job_spec *spec,
-                         struct sb_backend_job **out, char *errbuf, size_t errlen)
+static int prepare_job(struct sb_backend *b, const struct sb_job_spec *spec, bool sandbox,
+                       struct sb_backend_job **out, char *errbuf, size_t errlen)
 {
         struct sb_job_spec s = *spec;
         int null_fd, r;
@@ -353,9 +354,23 @@ static int linux_prepare(struct sb_backend *b, const struct sb_job_spec *spec,
         s.argv = NULL;
         s.envp = NULL;
         s.stdin_fd = s.stdout_fd = s.stderr_fd = null_fd;
-        r = create_job(b, &s, true, out, errbuf, errlen);
+        r = create_job(b, &s, true, sandbox, out, errbuf, errlen);
         close(null_fd);
         return r;
+}
+
+static int linux_prepare(struct sb_backend *b, const struct sb_job_spec *spec,
+                         struct sb_backend_job **out, char *errbuf, size_t errlen)
+{
+        return prepare_job(b, spec, false, out, errbuf, errlen);
+}
+
+/* A persistent sandbox is built like a prepared one; its init then serves
+ * commands instead of one start request (sandbox.c). */
+static int linux_sandbox_create(struct sb_backend *b, const struct sb_job_spec *spec,
+                                struct sb_backend_job **out, char *errbuf, size_t errlen)
+{
+        return prepare_job(b, spec, true, out, errbuf, errlen);
 }
 
 /* A prepared sandbox whose clone is still unanswered: read the answer, so
@@ -371,7 +386,7 @@ static int linux_start(struct sb_backend_job *j, const struct sb_job_spec *spec,
 {
         int r;
 
-        if (!j->prepared || j->start_fd < 0 || j->reaped)
+        if (!j->prepared || j->sandbox || j->start_fd < 0 || j->reaped)
                 return sb_backend_fail(errbuf, errlen, -EINVAL, "not a prepared sandbox");
         settle(j);
         if (j->pending_err)
@@ -402,6 +417,7 @@ static int linux_start(struct sb_backend_job *j, const struct sb_job_spec *spec,
  * exit; EOF on it means the init is gone without one. */
 static sb_handle linux_exit_handle(struct sb_backend_job *j)
 {
+        /* A command's: its report socket (sandbox.c). */
         return j->err_fd;
 }
 
@@ -414,6 +430,8 @@ static int linux_kill(struct sb_backend_job *j)
 {
         int r = 0;
 
+        if (j->command)
+                return sb_linux_cmd_kill(j);
         settle(j);
         if (j->reaped || j->pidfd < 0)
                 return 0;
@@ -432,6 +450,8 @@ static int linux_reap(struct sb_backend_job *j, struct sb_backend_exit *out)
         siginfo_t si;
         int r;
 
+        if (j->command)
+                return sb_linux_cmd_reap(j, out);
         memset(out, 0, sizeof(*out));
         out->exit_code = -1;
         out->tasks_peak = -1;
@@ -510,6 +530,10 @@ static void linux_enforced(struct sb_backend_job *j, struct sbp_enforced *out)
                 [SB_NETWORK_HOST] = "host",
         };
 
+        if (j->command) {
+                *out = *j->cmd_enforced;
+                return;
+        }
         fill_common(j->b, out);
         out->uid = j->uid;
         out->gid = j->gid;
@@ -576,6 +600,8 @@ static int linux_connect_port(struct sb_backend_job *j, uint16_t port, sb_handle
 
 static int linux_finish_files(struct sb_backend_job *j)
 {
+        if (j->command)
+                return 0;
         return sb_linux_binds_after_job(&j->binds);
 }
 
@@ -583,9 +609,14 @@ static void linux_destroy(struct sb_backend_job *j)
 {
         if (!j)
                 return;
+        if (j->command) {
+                sb_linux_cmd_destroy(j);
+                return;
+        }
         /* Only a prepared sandbox can be pending, and those are destroyed
          * on the daemon's loop (never the threadpool), like every other use
-         * of the spawner's socket. */
+         * of the spawner's socket; a persistent sandbox is killed on the
+         * loop first, which settles it, and then destroyed off it. */
         settle(j);
         if ((!j->reaped || j->init_exiting) && j->pidfd >= 0) {
                 siginfo_t si;
@@ -637,9 +668,35 @@ static void linux_destroy(struct sb_backend_job *j)
 
 static int linux_destroy_quick(struct sb_backend_job *j)
 {
+        if (j->command) {
+                sb_linux_cmd_destroy(j);
+                return 0;
+        }
         if (!j->reaped || j->memory_peak > QUICK_MEMORY_PEAK_MAX || j->binds.chown_fd >= 0)
                 return -EAGAIN;
         linux_destroy(j);
+        return 0;
+}
+
+/* The sandbox's totals so far: its cgroup's counters. */
+static int linux_sandbox_stats(struct sb_backend_job *j, struct sb_backend_exit *out)
+{
+        struct sb_cgroup_stats st;
+        int r;
+
+        memset(out, 0, sizeof(*out));
+        out->exit_code = -1;
+        out->tasks_peak = -1;
+        if (!j->sandbox || j->command)
+                return -EINVAL;
+        r = j->b->cg.ops->job_stats(&j->cgj, &st);
+        if (r < 0)
+                return r;
+        out->cpu_user_ms = st.cpu_user_us / 1000;
+        out->cpu_sys_ms = st.cpu_sys_us / 1000;
+        out->memory_peak = st.memory_peak;
+        out->tasks_peak = st.tasks_peak;
+        out->oom = st.oom_kills > 0;
         return 0;
 }
 
@@ -666,4 +723,7 @@ const struct sb_backend_ops sb_backend_linux_ops = {
         .destroy_quick = linux_destroy_quick,
         .prepare = linux_prepare,
         .start = linux_start,
+        .sandbox_create = linux_sandbox_create,
+        .sandbox_exec = sb_linux_sandbox_exec,
+        .sandbox_stats = linux_sandbox_stats,
 };

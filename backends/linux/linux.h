@@ -156,6 +156,15 @@ struct sb_backend_job {
         struct sb_backend_job *pending_next;
         int pending_err;                /* positive errno; 0 = cloned */
         char pending_step[96];
+        /* A persistent sandbox (sandbox_create op): prepared, and its init
+         * serves exec requests on start_fd for as long as it lives
+         * (child/sandbox_init.c). */
+        bool sandbox;
+        /* A command run in a sandbox (sandbox_exec op): err_fd is the
+         * daemon's end of its report socket; nothing else of the above is
+         * its own (sandbox.c). */
+        bool command;
+        struct sbp_enforced *cmd_enforced;
 };
 
 /* spawn.c: clone3 into namespaces (and the job cgroup), release the child. */
@@ -247,6 +256,46 @@ int sb_linux_start_send(int fd, const struct sb_job_spec *spec, char *errbuf, si
  * memory (touched only by a prepared child, so the spawner's clones copy
  * none of it). */
 int sb_linux_start_recv(int fd, char ***argv, char ***envp, int stdio[3], const char **step);
+
+/* A persistent sandbox's exec request (sandbox.c sends it, the sandbox's
+ * init serves it: child/sandbox_init.c): this header with the command's
+ * stdin, stdout, stderr and the init's end of the command's report socket
+ * attached by SCM_RIGHTS, then argv and envp as in the start request. */
+#define SB_SANDBOX_CWD_MAX 1024
+struct sb_sandbox_exec_hdr {
+        uint32_t magic;
+        uint32_t argc, envc;
+        uint32_t strings_len;
+        char cwd[SB_SANDBOX_CWD_MAX + 1];       /* "" = the sandbox's own (/work) */
+};
+#define SB_SANDBOX_EXEC_MAGIC 0x5b5a0003u
+
+/* On a command's report socket (SOCK_SEQPACKET): the init sends one of
+ * these when the command's main process ended (then closes it); the daemon
+ * sends SB_SANDBOX_KILL to have the command's process group killed. */
+struct sb_sandbox_cmd_exit {
+        uint32_t magic;
+        int32_t wstatus;                /* -1 when it never ran */
+        int32_t err;                    /* positive errno of `step`, 0 = it ran */
+        char step[32];
+        uint64_t cpu_user_us, cpu_sys_us;
+        uint64_t maxrss_kb;
+};
+#define SB_SANDBOX_EXIT_MAGIC 0x5b5a0004u
+#define SB_SANDBOX_KILL 'k'
+/* Commands one sandbox runs at a time (the init's table). */
+#define SB_SANDBOX_CMDS_MAX 64
+
+/* child/sandbox_init.c: pid 1 of a persistent sandbox: serve exec requests
+ * on startfd until it reaches EOF, then kill everything and exit. */
+__attribute__((noreturn)) void sb_linux_sandbox_init(int errfd, int startfd, uid_t uid);
+
+/* sandbox.c: the daemon side of the sandbox ops and of a command's job. */
+int sb_linux_sandbox_exec(struct sb_backend_job *sbx, const struct sb_job_spec *spec,
+                          struct sb_backend_job **out, char *errbuf, size_t errlen);
+int sb_linux_cmd_kill(struct sb_backend_job *j);
+int sb_linux_cmd_reap(struct sb_backend_job *j, struct sb_backend_exit *out);
+void sb_linux_cmd_destroy(struct sb_backend_job *j);
 
 /* netns.c: bring lo up in the current network namespace. */
 int sb_linux_lo_up(const char **step);

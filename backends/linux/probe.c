@@ -28,6 +28,7 @@ void sb_linux_backend_caps(struct sb_backend_caps *out)
         out->tty = true;        /* pty.c */
         out->home = SB_LINUX_HOME;
         out->prepared = true;
+        out->sandboxes = true;
         out->prepared_entries_max = SB_LINUX_START_ENTRIES_MAX;
         out->prepared_bytes_max = SB_LINUX_START_BYTES_MAX;
         out->needs_delegated_cgroup = true;

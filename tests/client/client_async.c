@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "skillbox.h"
@@ -379,13 +380,53 @@ static int cancel(void)
         return 0;
 }
 
+/* ---- the connection fails with requests in flight ---- */
+
+static int nfailed;
+
+static void expect_failure(sb_client *cl, int error, struct sb_reply *reply, void *userdata)
+{
+        (void)cl;
+        (void)userdata;
+        if (error >= 0 || reply)
+                fail("a request completed without an error after the connection was lost");
+        nfailed++;
+}
+
+static int conn_lost(void)
+{
+        struct job j1 = { 0 }, j2 = { 0 };
+        int r = 0;
+
+        start(&j1, false, "exec sleep 60");
+        start(&j2, false, "exec sleep 60");
+        /* Neither can be answered before its job ends: one surely sent,
+         * one perhaps still queued when the connection goes. */
+        if (sb_wait_async(c, j1.id, expect_failure, NULL, NULL) < 0)
+                fail("sb_wait_async");
+        if (sb_stats(c, &(struct sb_stats){ 0 }) < 0)
+                fail("sb_stats");
+        if (sb_wait_async(c, j2.id, expect_failure, NULL, NULL) < 0)
+                fail("sb_wait_async");
+        if (shutdown(sb_fd(c), SHUT_RDWR) < 0)
+                fail("shutdown: %s", strerror(errno));
+        for (int i = 0; i < 100 && r >= 0; i++)
+                r = sb_process(c, 100, NULL);
+        if (r >= 0)
+                fail("the lost connection was not noticed");
+        if (nfailed != 2)
+                fail("%d of 2 requests in flight were called back with an error", nfailed);
+        printf("failed %d (%s)\nok\n", nfailed, strerror(-r));
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         int r;
 
         if (argc != 3) {
                 fprintf(stderr, "usage: %s SOCKET kill-from-output|stdin-backpressure|"
-                        "out-of-order|cancel\n", argv[0]);
+                        "out-of-order|cancel|conn-lost\n", argv[0]);
                 return 2;
         }
         setvbuf(stdout, NULL, _IOLBF, 0);
@@ -401,6 +442,8 @@ int main(int argc, char **argv)
                 r = out_of_order();
         else if (strcmp(argv[2], "cancel") == 0)
                 r = cancel();
+        else if (strcmp(argv[2], "conn-lost") == 0)
+                r = conn_lost();
         else
                 fail("unknown scenario %s", argv[2]);
         sb_close(c);

@@ -34,7 +34,8 @@
  * envelope; small enough to stay fast. */
 #define MESSAGE_MAX (1u << 16)
 
-enum decoder { HELLO, EXEC, JOB, JOB_DATA, EMPTY, RESIZE, JOB_CONNECT };
+enum decoder { HELLO, EXEC, JOB, JOB_DATA, EMPTY, RESIZE, JOB_CONNECT, SANDBOX_CREATE,
+               SANDBOX_REF };
 
 static const struct {
         const char *name;
@@ -47,6 +48,8 @@ static const struct {
         { "profiles", EMPTY },
         { "resize", RESIZE },
         { "job_connect", JOB_CONNECT },
+        { "sandbox_create", SANDBOX_CREATE }, { "sandbox_destroy", SANDBOX_REF },
+        { "sandbox_list", EMPTY },
 };
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))
 _Static_assert(N_METHODS < 0x80, "index bytes are below 0x80");
@@ -345,6 +348,47 @@ static void empty(const msgpack_object *params)
                 CHECK(params->type == MSGPACK_OBJECT_MAP && params->via.map.size == 0);
 }
 
+/* sandbox_create: exec's policy fields only, no program. */
+static void sandbox_create(const msgpack_object *params)
+{
+        struct sbp_exec_params p, q;
+        struct sbp_error err = { 0 };
+        struct repacked rp;
+        msgpack_packer pk;
+        int r;
+
+        r = sbp_sandbox_create_params_decode(params, &p, &err);
+        if (r < 0) {
+                check_refusal(r, &err);
+                sbp_exec_params_free(&p);
+                return;
+        }
+        CHECK(p.argc == 0 && p.argv == NULL && p.envc == 0 && p.nmounts == 0 &&
+              !p.has_workdir_fd);
+        repack_begin(&rp, &pk);
+        sbp_sandbox_create_params_pack(&pk, &p);
+        CHECK(sbp_sandbox_create_params_decode(repack_unpack(&rp), &q, &err) == 0);
+        CHECK(strcmp(p.profile, q.profile) == 0 && p.memory_max == q.memory_max &&
+              p.tasks_max == q.tasks_max && p.cpu_percent == q.cpu_percent &&
+              p.work_size_max == q.work_size_max && p.work_inodes_max == q.work_inodes_max);
+        repack_end(&rp);
+        sbp_exec_params_free(&p);
+        sbp_exec_params_free(&q);
+}
+
+static void sandbox_ref(const msgpack_object *params)
+{
+        struct sbp_error err = { 0 };
+        char id[SBP_JOB_ID_MAX + 1];
+        int r;
+
+        r = sbp_sandbox_ref_decode(params, id, true, &err);
+        if (r < 0)
+                check_refusal(r, &err);
+        else
+                CHECK(job_id_valid(id));
+}
+
 /* The table above is in SBP_METHODS order, as sbp_method_find counts. */
 static void check_table(void)
 {
@@ -437,6 +481,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 break;
         case JOB_CONNECT:
                 job_connect(&msg.params);
+                break;
+        case SANDBOX_CREATE:
+                sandbox_create(&msg.params);
+                break;
+        case SANDBOX_REF:
+                sandbox_ref(&msg.params);
                 break;
         }
 out:

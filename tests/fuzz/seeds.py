@@ -16,7 +16,8 @@ import msgpack
 # The order of SBP_METHODS in protocol/sbp.h: fuzz_request's first byte,
 # when it is below 0x80.
 METHODS = ["hello", "exec", "wait", "kill", "list", "inspect", "stdin_write",
-           "stdin_close", "stats", "profiles", "resize", "job_connect"]
+           "stdin_close", "stats", "profiles", "resize", "job_connect", "sandbox_create",
+           "sandbox_destroy", "sandbox_list"]
 
 
 def request(method, params):
@@ -74,6 +75,10 @@ REQUESTS = {
     "resize": request("resize", {"job": "j-1a2b3c", "rows": 40, "cols": 120}),
     "resize-zero": request("resize", {"job": "j-1a2b3c", "rows": 0, "cols": 120}),
     "job-connect": request("job_connect", {"job": "j-1a2b3c", "port": 8000}),
+    "sandbox-create": request("sandbox_create", {"profile": "default", "memory_max": 1 << 28}),
+    "sandbox-destroy": request("sandbox_destroy", {"sandbox": "sbx-0123456789ab"}),
+    "sandbox-list": request("sandbox_list", {}),
+    "exec-in-sandbox": request("exec", {"argv": ["true"], "sandbox": "sbx-0123456789ab"}),
     "exec-publish": request("exec", {"argv": ["python3", "-m", "http.server"],
                                      "publish": [8000, 8001]}),
     "exec-publish-again": request("exec", {"argv": ["true"], "publish": [8000, 8000]}),

@@ -62,6 +62,14 @@ def test_cancelled_requests_never_call_back(daemon):
     run_scenario(daemon, "cancel")
 
 
+def test_requests_in_flight_fail_when_the_connection_is_lost(daemon):
+    """Two waits on running jobs in flight (one sent, one perhaps queued)
+    when the connection fails: each callback runs once, with an error, from
+    sb_process()."""
+    out = run_scenario(daemon, "conn-lost")
+    assert "failed 2" in out
+
+
 def test_libuv_example(daemon):
     exe = os.environ.get("SKILLBOX_LIBUV_HOST")
     if not exe or not os.path.exists(exe):

@@ -15,7 +15,8 @@
  * stay, the job's is the saved and fs uid) -> capset zero, all five sets
  * verified empty (bounding and ambient came empty from the spawner) ->
  * no_new_privs -> Landlock -> chdir /work -> seccomp (last) -> [prepared
- * sandbox: wait for the start request, start.c] -> vfork: this process
+ * sandbox: wait for the start request, start.c; persistent sandbox: serve
+ * exec requests, sandbox_init.c] -> vfork: this process
  * stays as the namespace's init (init.c), the new one takes the job's uid
  * whole and execs (a tty job's program first leads a session of its own
  * with the pty as its controlling terminal).
@@ -165,6 +166,9 @@ void sb_linux_child(const struct sb_spawn_plan *p, const int *fd, bool attach)
         if (!prepared && sb_linux_strv_unpack((char *)sb_plan_blob(p) + p->strv_off, p->strv_len,
                                               p->argc, p->envc, args) < 0)
                 sb_child_fail(errfd, EPROTO, "spawn plan argv", NULL);
+        /* A persistent sandbox: its init serves commands from here on. */
+        if (prepared && (p->flags & SB_PLAN_SANDBOX))
+                sb_linux_sandbox_init(errfd, startfd, p->uid);
         if (prepared) {
                 char **a, **e;
                 int io[3];

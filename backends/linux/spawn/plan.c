@@ -185,7 +185,8 @@ int sb_spawn_plan_check(const struct sb_spawn_plan *p, size_t len, int nfds)
         if (tty != (p->fd_index[SB_PLAN_FD_PTS_TREE] >= 0) || (tty && prepared))
                 return -EPROTO;
         if (p->argc > SB_PLAN_ARGS_MAX || p->envc > SB_PLAN_ARGS_MAX - p->argc ||
-            (p->argc == 0) != prepared || !strv_ok(p))
+            (p->argc == 0) != prepared || !strv_ok(p) ||
+            ((p->flags & SB_PLAN_SANDBOX) && !prepared))
                 return -EPROTO;
         if (p->allow_len == 0 || p->allow_len > SB_PLAN_BPF_MAX || p->deny_len > SB_PLAN_BPF_MAX ||
             (p->bpf_off & 7u) || p->bpf_off > p->blob_len ||

@@ -155,7 +155,8 @@ int sb_linux_spawn_plan(struct sb_plan_builder *pb, const struct sb_backend *b,
         p->flags = (j->prepared ? SB_PLAN_PREPARED : 0) | (j->policy.network ? SB_PLAN_NETWORK : 0) |
                    (j->work_tmpfs ? SB_PLAN_WORK_TMPFS : 0) | (b->cg.fake ? SB_PLAN_CG_FAKE : 0) |
                    (j->pty.tree >= 0 ? SB_PLAN_TTY : 0) |
-                   (j->policy.network == SB_NETWORK_HOST ? SB_PLAN_HOST_NET : 0);
+                   (j->policy.network == SB_NETWORK_HOST ? SB_PLAN_HOST_NET : 0) |
+                   (j->sandbox ? SB_PLAN_SANDBOX : 0);
         p->uid = (uint32_t)spec->uid;
         p->gid = (uint32_t)spec->gid;
         p->landlock_abi = (uint32_t)(b->landlock_abi > 0 ? b->landlock_abi : 0);

@@ -9,8 +9,8 @@
 MessagePack-RPC protocol (protocol/PROTOCOL.md) over its Unix socket and pass
 directories by file descriptor."""
 
-from .aio import AsyncClient, AsyncJob
-from .client import Client, Job
+from .aio import AsyncClient, AsyncJob, AsyncSandbox
+from .client import Client, Job, Sandbox
 from ._core import default_socket
 from .errors import (Disconnected, Error, Internal, InvalidArgument, NotFound, PermissionDenied,
                      ProtocolError, ResourceExhausted, Unavailable, Unsupported)
@@ -19,7 +19,7 @@ from .records import JobInfo, Mount, Result
 __version__ = "0.1.0"
 
 __all__ = [
-    "AsyncClient", "AsyncJob", "Client", "Job", "JobInfo", "Mount", "Result", "default_socket",
+    "AsyncClient", "AsyncJob", "AsyncSandbox", "Client", "Job", "Sandbox", "JobInfo", "Mount", "Result", "default_socket",
     "Error", "InvalidArgument", "PermissionDenied", "NotFound", "ResourceExhausted",
     "Unavailable", "Unsupported", "ProtocolError", "Internal", "Disconnected",
 ]

@@ -136,8 +136,11 @@ def exec_params(argv: Argv, fds: FdSet, *, profile: Optional[str] = None,
                 cwd: Optional[str] = None, tty: bool = False,
                 size: Optional[Tuple[int, int]] = None, network: Optional[str] = None,
                 allow_hosts: Optional[Iterable[str]] = None,
-                publish: Optional[Iterable[int]] = None) -> Dict[str, Any]:
-    """The params map of `exec` (PROTOCOL.md); directories are added to fds."""
+                publish: Optional[Iterable[int]] = None,
+                sandbox: Optional[str] = None) -> Dict[str, Any]:
+    """The params map of `exec` (PROTOCOL.md); directories are added to fds.
+    sandbox: run in that persistent sandbox (then only argv, env, timeout,
+    output_max, stdin, detach and cwd may be given)."""
     if isinstance(argv, (str, bytes)) or not argv:
         raise ValueError("argv: expected a non-empty list of str or bytes")
     p: Dict[str, Any] = {"argv": [_text_or_bytes(a, "argv") for a in argv]}
@@ -184,6 +187,25 @@ def exec_params(argv: Argv, fds: FdSet, *, profile: Optional[str] = None,
             entries.append({"fd": fds.add(m.source, f"mount {m.target}"),
                             "target": m.target, "read_only": bool(m.read_only)})
         p["mounts"] = entries
+    if sandbox is not None:
+        p["sandbox"] = sandbox
+    return p
+
+
+def sandbox_params(*, profile: Optional[str] = None, memory: Union[int, str, None] = None,
+                   tasks: Optional[int] = None, cpu: Optional[int] = None,
+                   work_size_max: Union[int, str, None] = None,
+                   work_inodes_max: Optional[int] = None) -> Dict[str, Any]:
+    """The params map of `sandbox_create` (PROTOCOL.md)."""
+    p: Dict[str, Any] = {}
+    if profile is not None:
+        p["profile"] = profile
+    for key, value in (("memory_max", parse_size(memory, "memory")),
+                       ("tasks_max", tasks), ("cpu_percent", cpu),
+                       ("work_size_max", parse_size(work_size_max, "work_size_max")),
+                       ("work_inodes_max", work_inodes_max)):
+        if value is not None:
+            p[key] = value
     return p
 
 

@@ -3,12 +3,12 @@
 import array
 import asyncio
 import socket
-from typing import Any, AsyncIterator, Dict, List, Optional, Set, Tuple
+from typing import Any, AsyncIterator, Dict, Generator, List, Optional, Set, Tuple
 
 from . import _core
 from ._core import Argv, FdSet, JobBuffer
 from .client import CLIENT_NAME
-from .errors import Disconnected, Error, Unavailable
+from .errors import Disconnected, Error, NotFound, Unavailable
 from .records import JobInfo, Result
 
 
@@ -78,6 +78,71 @@ class AsyncJob:
 
     async def inspect(self) -> JobInfo:
         return await self.client.inspect(self.id)
+
+
+class AsyncSandbox:
+    """A persistent sandbox (`AsyncClient.sandbox`): `run` and `start`
+    execute inside it. `async with client.sandbox() as sb:` destroys it on
+    exit; `sb = await client.sandbox()` leaves that to `destroy`."""
+
+    def __init__(self, client: "AsyncClient", sandbox: str) -> None:
+        self.client = client
+        self.id = sandbox
+
+    def __repr__(self) -> str:
+        return f"<skillbox.AsyncSandbox {self.id}>"
+
+    async def start(self, argv: Argv, *, timeout: Optional[float] = None,
+                    env: Optional[_core.Env] = None, stdin: Any = None, detach: bool = False,
+                    output_max: Any = None, cwd: Optional[str] = None) -> AsyncJob:
+        """Start a command in the sandbox; options as `Client.start`."""
+        return await self.client.start(argv, timeout=timeout, env=env, stdin=stdin,
+                                       detach=detach, output_max=output_max, cwd=cwd,
+                                       sandbox=self.id)
+
+    async def run(self, argv: Argv, *, timeout: Optional[float] = None,
+                  env: Optional[_core.Env] = None, stdin: Any = None, output_max: Any = None,
+                  cwd: Optional[str] = None) -> Result:
+        """Run a command in the sandbox and wait for its `Result`."""
+        job = await self.start(argv, timeout=timeout, env=env, stdin=stdin,
+                               output_max=output_max, cwd=cwd)
+        return await job.wait()
+
+    async def info(self) -> Dict[str, Any]:
+        """Its record: state, execs, running, idle_ms and the totals so far."""
+        return await self.client._call("inspect", {"job": self.id})
+
+    async def destroy(self) -> None:
+        """End it, killing everything still running in it."""
+        await self.client._call("sandbox_destroy", {"sandbox": self.id})
+
+
+class _SandboxCreate:
+    """What `AsyncClient.sandbox` returns: awaitable, or an async context
+    manager that destroys the sandbox on exit."""
+
+    def __init__(self, client: "AsyncClient", params: Dict[str, Any]) -> None:
+        self._client = client
+        self._params = params
+        self._sandbox: Optional[AsyncSandbox] = None
+
+    async def _create(self) -> AsyncSandbox:
+        res = await self._client._call("sandbox_create", self._params)
+        return AsyncSandbox(self._client, res["sandbox"])
+
+    def __await__(self) -> Generator[Any, None, AsyncSandbox]:
+        return self._create().__await__()
+
+    async def __aenter__(self) -> AsyncSandbox:
+        self._sandbox = await self._create()
+        return self._sandbox
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if self._sandbox is not None:
+            try:
+                await self._sandbox.destroy()
+            except NotFound:
+                pass  # already gone (idle timeout, lifetime)
 
 
 class AsyncClient:
@@ -232,7 +297,8 @@ class AsyncClient:
                     stdin: Any = None, workdir: Any = None, mounts: Any = None,
                     detach: bool = False, output_max: Any = None, work_size_max: Any = None,
                     work_inodes_max: Optional[int] = None, cwd: Optional[str] = None,
-                    tty: bool = False, size: Optional[Tuple[int, int]] = None) -> AsyncJob:
+                    tty: bool = False, size: Optional[Tuple[int, int]] = None,
+                    sandbox: Optional[str] = None) -> AsyncJob:
         """Start a job and return at once; options as `Client.start`.
         stdin=True keeps stdin open for `AsyncJob.write_stdin`."""
         with FdSet() as fds:
@@ -241,7 +307,7 @@ class AsyncClient:
                 cpu=cpu, env=env, stdin=stdin is not None and stdin is not False,
                 workdir=workdir, mounts=mounts, detach=detach, output_max=output_max,
                 work_size_max=work_size_max, work_inodes_max=work_inodes_max, cwd=cwd,
-                tty=tty, size=size)
+                tty=tty, size=size, sandbox=sandbox)
             job = (await self._call("exec", params, fds.fds))["job"]
         j = AsyncJob(self, job, self._core.claim(job))
         if stdin is not None and stdin is not True and stdin is not False:
@@ -303,3 +369,17 @@ class AsyncClient:
 
     async def profiles(self) -> List[Dict[str, Any]]:
         return await self._call("profiles")
+
+    def sandbox(self, *, profile: Optional[str] = None, memory: Any = None,
+                tasks: Optional[int] = None, cpu: Optional[int] = None,
+                work_size_max: Any = None, work_inodes_max: Optional[int] = None
+                ) -> _SandboxCreate:
+        """Create a persistent sandbox (see `Client.sandbox`):
+        `async with client.sandbox() as sb: await sb.run([...])`."""
+        return _SandboxCreate(self, _core.sandbox_params(
+            profile=profile, memory=memory, tasks=tasks, cpu=cpu,
+            work_size_max=work_size_max, work_inodes_max=work_inodes_max))
+
+    async def sandboxes(self) -> List[Dict[str, Any]]:
+        """The persistent sandboxes this peer may see, with their totals."""
+        return await self._call("sandbox_list")

@@ -9,7 +9,7 @@ from typing import Any, Dict, Iterator, List, NoReturn, Optional, Set, Tuple
 
 from . import _core
 from ._core import Argv, FdSet, JobBuffer
-from .errors import Disconnected, Unavailable
+from .errors import Disconnected, NotFound, Unavailable
 from .records import JobInfo, Result
 
 CLIENT_NAME = "skillbox-python"
@@ -77,6 +77,49 @@ class Job:
 
     def inspect(self) -> JobInfo:
         return self.client.inspect(self.id)
+
+
+class Sandbox:
+    """A persistent sandbox (`Client.sandbox`): `run` and `start` execute
+    inside it, each command a job with its own `Result`."""
+
+    def __init__(self, client: "Client", sandbox: str) -> None:
+        self.client = client
+        self.id = sandbox
+
+    def __repr__(self) -> str:
+        return f"<skillbox.Sandbox {self.id}>"
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            self.destroy()
+        except NotFound:
+            pass  # already gone (idle timeout, lifetime)
+
+    def start(self, argv: Argv, *, timeout: Optional[float] = None,
+              env: Optional[_core.Env] = None, stdin: Any = None, detach: bool = False,
+              output_max: Any = None, cwd: Optional[str] = None) -> Job:
+        """Start a command in the sandbox; options as `Client.start`."""
+        return self.client.start(argv, timeout=timeout, env=env, stdin=stdin, detach=detach,
+                                 output_max=output_max, cwd=cwd, sandbox=self.id)
+
+    def run(self, argv: Argv, *, timeout: Optional[float] = None,
+            env: Optional[_core.Env] = None, stdin: Any = None, output_max: Any = None,
+            cwd: Optional[str] = None) -> Result:
+        """Run a command in the sandbox and wait for its `Result`."""
+        return self.start(argv, timeout=timeout, env=env, stdin=stdin, output_max=output_max,
+                          cwd=cwd).wait()
+
+    def info(self) -> Dict[str, Any]:
+        """Its record: state, execs, running, idle_ms and the totals so far."""
+        return self.client._call("inspect", {"job": self.id})
+
+    def destroy(self) -> None:
+        """End it, killing everything still running in it."""
+        self.client._call("sandbox_destroy", {"sandbox": self.id})
 
 
 class Client:
@@ -232,7 +275,8 @@ class Client:
               work_inodes_max: Optional[int] = None, cwd: Optional[str] = None,
               tty: bool = False, size: Optional[Tuple[int, int]] = None,
               network: Optional[str] = None, allow_hosts: Optional[List[str]] = None,
-              publish: Optional[List[int]] = None) -> Job:
+              publish: Optional[List[int]] = None,
+              sandbox: Optional[str] = None) -> Job:
         """Start a job and return at once; the options are those of `run`,
         plus detach=True to keep the job running when this connection
         closes. stdin=True keeps the job's stdin open for
@@ -247,7 +291,7 @@ class Client:
                 workdir=workdir, mounts=mounts, detach=detach, output_max=output_max,
                 work_size_max=work_size_max, work_inodes_max=work_inodes_max, cwd=cwd,
                 tty=tty, size=size, network=network, allow_hosts=allow_hosts,
-                publish=publish)
+                publish=publish, sandbox=sandbox)
             job = self._call("exec", params, fds.fds)["job"]
         j = Job(self, job, self._core.claim(job))
         if stdin is not None and stdin is not True and stdin is not False:
@@ -362,3 +406,20 @@ class Client:
     def profiles(self) -> List[Dict[str, Any]]:
         """The profiles this peer may use, with their limits."""
         return self._call("profiles")
+
+    def sandbox(self, *, profile: Optional[str] = None, memory: Any = None,
+                tasks: Optional[int] = None, cpu: Optional[int] = None,
+                work_size_max: Any = None, work_inodes_max: Optional[int] = None) -> Sandbox:
+        """Create a persistent sandbox: one set of namespaces, one cgroup
+        (the limits hold for all its commands together), one /work and /tmp
+        that its commands share, as do processes one of them leaves running.
+        Use it as a context manager (`with c.sandbox() as sb: sb.run(...)`),
+        which destroys it on exit; else call `Sandbox.destroy`."""
+        res = self._call("sandbox_create", _core.sandbox_params(
+            profile=profile, memory=memory, tasks=tasks, cpu=cpu,
+            work_size_max=work_size_max, work_inodes_max=work_inodes_max))
+        return Sandbox(self, res["sandbox"])
+
+    def sandboxes(self) -> List[Dict[str, Any]]:
+        """The persistent sandboxes this peer may see, with their totals."""
+        return self._call("sandbox_list")

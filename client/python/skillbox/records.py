@@ -121,6 +121,7 @@ class JobInfo:
     argv: List[Union[str, bytes]]
     argv_truncated: bool
     seq: int
+    sandbox: Optional[str] = None   # the persistent sandbox it ran in
 
     @property
     def job(self) -> str:
@@ -142,4 +143,5 @@ class JobInfo:
             argv=list(argv) if isinstance(argv, (list, tuple)) else [],
             argv_truncated=bool(rec.get("argv_truncated")),
             seq=_uint(rec.get("seq")),
+            sandbox=rec["sandbox"] if isinstance(rec.get("sandbox"), str) else None,
         )
