@@ -303,6 +303,9 @@ extern const struct sb_backend_ops sb_backend_posix_ops;
 #if HAVE_BACKEND_LINUX
 extern const struct sb_backend_ops sb_backend_linux_ops;
 #endif
+#if HAVE_BACKEND_MACOS
+extern const struct sb_backend_ops sb_backend_macos_ops;
+#endif
 
 /* Check a directory fd a client passed (workdir_fd, mounts): 0 if usable;
  * -ENOTDIR, -EPERM (on procfs, sysfs or another kernel file system), -EBADF

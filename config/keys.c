@@ -494,9 +494,9 @@ static void set_value(struct parse *ps, void *base, const struct key *k, unsigne
         }
         case T_BACKEND:
                 if (strcmp(value, "auto") != 0 && strcmp(value, "linux") != 0 &&
-                    strcmp(value, "posix") != 0)
+                    strcmp(value, "macos") != 0 && strcmp(value, "posix") != 0)
                         BAD(ps, k->name, value,
-                                                  "unknown backend (auto, linux or posix)");
+                                                  "unknown backend (auto, linux, macos or posix)");
                 set_string(ps, field, value);
                 return;
         case T_CGROUP: {

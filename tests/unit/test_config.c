@@ -443,7 +443,7 @@ static void test_errors(void **state)
                      "t.conf:2: StateDirectory: not an absolute path without \"..\" "
                      "\"/var/../etc\"");
         expect_error("[Daemon]\nBackend=docker\n",
-                     "t.conf:2: Backend: unknown backend (auto, linux or posix) \"docker\"");
+                     "t.conf:2: Backend: unknown backend (auto, linux, macos or posix) \"docker\"");
         expect_error("[Daemon]\nCgroupName=../x\n",
                      "t.conf:2: CgroupName: invalid cgroup name (A-Z a-z 0-9 - _ ., not "
                      "starting with '.') \"../x\"");
