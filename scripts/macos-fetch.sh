@@ -18,6 +18,13 @@ msgpack_version=4.0.0-3
 
 mkdir -p "$cache"
 
+# The clients it uses (scripts/deps.sh installs all but npm, which a host
+# with Node.js from elsewhere already has).
+for tool in npm:npm dpkg-source:dpkg-dev openssl:openssl file:file; do
+        command -v "${tool%%:*}" >/dev/null && continue
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${tool#*:}"
+done
+
 fetch_zig() {
         [ -x "$cache/zig-$zig_version/zig" ] && return 0
         tmp=$(mktemp -d "$cache/zig.XXXXXX")
