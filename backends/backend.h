@@ -90,6 +90,11 @@ struct sb_backend_caps {
         /* Before open(), the daemon must sit in a cgroup subtree delegated
          * to it (systemd: a transient scope with Delegate=yes). */
         bool needs_delegated_cgroup;
+        /* Files and network confined by a profile per job rather than by
+         * namespaces (macOS: Seatbelt); the job's uid, when it has its
+         * own, lets kill() reach every process of the job. */
+        bool profile_confined;
+        bool kill_by_uid;
         /* The job's HOME: a writable directory of its own outside /work,
          * which the sandbox makes; NULL = /work (no such place). */
         const char *home;
@@ -314,6 +319,11 @@ int sb_backend_check_dir_fd(sb_handle fd);
 /* The same for a mount's fd, which may also be a regular file (-ENOTDIR:
  * neither). */
 int sb_backend_check_mount_fd(sb_handle fd);
+
+/* Fill e->guarantees from the rest of e (what a backend's enforced() or,
+ * with host set, host_caps() wrote) and the backend's caps: each guarantee
+ * enforced, monitored or absent, the same rules for every backend. */
+void sb_backend_guarantees(const struct sb_backend_caps *caps, bool host, struct sbp_enforced *e);
 
 /* Look a backend up by name ("linux", "posix"); NULL if not built. */
 const struct sb_backend_ops *sb_backend_find(const char *name);

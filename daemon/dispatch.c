@@ -103,6 +103,7 @@ static int handle_hello(struct sbd_conn *c, uint32_t msgid, const msgpack_object
         res.host.uid = -1;
         res.host.gid = -1;
         c->d->ops->host_caps(c->d->backend, &res.host);
+        sb_backend_guarantees(&c->d->caps, true, &res.host);
         if (p.client[0])
                 log_debug("connection %" PRIu64 ": client \"%s\"", c->id, p.client);
         o = reply_begin(msgid, err);

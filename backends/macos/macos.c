@@ -139,6 +139,8 @@ static void macos_caps(struct sb_backend_caps *out)
         out->fd_mounts = false;
         out->prepared = false;
         out->needs_delegated_cgroup = false;
+        out->profile_confined = true;
+        out->kill_by_uid = true;
 }
 
 static void macos_probe(const struct sb_backend_config *cfg, struct sb_backend_probe *out)
