@@ -249,7 +249,7 @@ static void macos_child(const struct sb_backend_job *j, const struct sb_job_spec
                 sb_child_fail(errfd, -r, step, NULL);
         /* Last: from here on the profile confines this process too. */
         if (sandbox_init_with_parameters(j->sbx.text, 0, j->sbx.params, &sberr) != 0)
-                sb_child_fail(errfd, EPERM, "sandbox_init_with_parameters: ",
+                sb_child_fail(errfd, EPERM, "sandbox_init_with_parameters",
                               sberr ? sberr : "refused");
         sb_child_exec(spec->argv, j->envp);
         sb_child_fail(errfd, errno, "execve", spec->argv[0]);
