@@ -438,7 +438,8 @@ static void set_require(struct parse *ps, const struct key *k, uint32_t *field,
                 if (b < 0) {
                         word_error(ps, k, w, len,
                                    "unknown guarantee (namespaces cgroup seccomp landlock "
-                                   "no-new-privileges capabilities rlimits uid network)");
+                                   "no-new-privileges capabilities rlimits uid network "
+                                   "files memory kill-tree)");
                         return;
                 }
                 bits |= 1u << b;
