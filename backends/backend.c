@@ -14,6 +14,9 @@ static const struct sb_backend_ops *const backends[] = {
 #if HAVE_BACKEND_LINUX
         &sb_backend_linux_ops,
 #endif
+#if HAVE_BACKEND_MACOS
+        &sb_backend_macos_ops,
+#endif
         &sb_backend_posix_ops,
 };
 

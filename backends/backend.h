@@ -95,6 +95,11 @@ struct sb_backend_caps {
         bool needs_delegated_cgroup;
         /* spec.tty and tty_take(): a job's stdio may be a terminal. */
         bool tty;
+        /* Files and network confined by a profile per job rather than by
+         * namespaces (macOS: Seatbelt); the job's uid, when it has its
+         * own, lets kill() reach every process of the job. */
+        bool profile_confined;
+        bool kill_by_uid;
         /* The job's HOME: a writable directory of its own outside /work,
          * which the sandbox makes; NULL = /work (no such place). */
         const char *home;
@@ -348,6 +353,9 @@ extern const struct sb_backend_ops sb_backend_posix_ops;
 #if HAVE_BACKEND_LINUX
 extern const struct sb_backend_ops sb_backend_linux_ops;
 #endif
+#if HAVE_BACKEND_MACOS
+extern const struct sb_backend_ops sb_backend_macos_ops;
+#endif
 
 /* Check a directory fd a client passed (workdir_fd, mounts): 0 if usable;
  * -ENOTDIR, -EPERM (on procfs, sysfs or another kernel file system), -EBADF
@@ -356,6 +364,11 @@ int sb_backend_check_dir_fd(sb_handle fd);
 /* The same for a mount's fd, which may also be a regular file (-ENOTDIR:
  * neither). */
 int sb_backend_check_mount_fd(sb_handle fd);
+
+/* Fill e->guarantees from the rest of e (what a backend's enforced() or,
+ * with host set, host_caps() wrote) and the backend's caps: each guarantee
+ * enforced, monitored or absent, the same rules for every backend. */
+void sb_backend_guarantees(const struct sb_backend_caps *caps, bool host, struct sbp_enforced *e);
 
 /* Look a backend up by name ("linux", "posix"); NULL if not built. */
 const struct sb_backend_ops *sb_backend_find(const char *name);

@@ -90,6 +90,15 @@ void client_enforced_from_sbp(struct sb_enforced *out, const struct sbp_enforced
         COPY_STR(out->syscall_filter, in->syscall_filter);
         out->work_size_max = in->work_size_max;
         out->work_inodes_max = in->work_inodes_max;
+        COPY_STR(out->guarantees.files, in->guarantees.files);
+        COPY_STR(out->guarantees.network, in->guarantees.network);
+        COPY_STR(out->guarantees.memory, in->guarantees.memory);
+        COPY_STR(out->guarantees.tasks, in->guarantees.tasks);
+        COPY_STR(out->guarantees.cpu, in->guarantees.cpu);
+        COPY_STR(out->guarantees.identity, in->guarantees.identity);
+        COPY_STR(out->guarantees.syscalls, in->guarantees.syscalls);
+        COPY_STR(out->guarantees.privileges, in->guarantees.privileges);
+        COPY_STR(out->guarantees.kill_tree, in->guarantees.kill_tree);
 }
 
 void client_result_from_sbp(struct sb_job_result *out, const struct sbp_job_result *in)

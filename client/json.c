@@ -154,6 +154,23 @@ static void member_int(FILE *f, bool *first, const char *k, int64_t v, bool is_n
         int_or_null(f, v, is_nil);
 }
 
+static void json_guarantees(FILE *f, const struct sb_guarantees *g)
+{
+        bool first = true;
+
+        fputc('{', f);
+        member_text(f, &first, "files", g->files);
+        member_text(f, &first, "network", g->network);
+        member_text(f, &first, "memory", g->memory);
+        member_text(f, &first, "tasks", g->tasks);
+        member_text(f, &first, "cpu", g->cpu);
+        member_text(f, &first, "identity", g->identity);
+        member_text(f, &first, "syscalls", g->syscalls);
+        member_text(f, &first, "privileges", g->privileges);
+        member_text(f, &first, "kill_tree", g->kill_tree);
+        fputc('}', f);
+}
+
 void sbctl_json_enforced(FILE *f, const struct sb_enforced *e)
 {
         bool first = true, ns_first = true;
@@ -190,6 +207,8 @@ void sbctl_json_enforced(FILE *f, const struct sb_enforced *e)
         member_text(f, &first, "syscall_filter", e->syscall_filter);
         member_u64(f, &first, "work_size_max", e->work_size_max);
         member_u64(f, &first, "work_inodes_max", e->work_inodes_max);
+        key(f, "guarantees", &first);
+        json_guarantees(f, &e->guarantees);
         fputc('}', f);
 }
 

@@ -133,6 +133,12 @@ struct sb_enforced {
         uint64_t work_size_max;         /* bytes a fresh /work (its own tmpfs) holds, 0 = unbounded */
         uint64_t work_inodes_max;       /* files and directories it holds, 0 = unbounded */
         char network_mode[16];          /* "none", "allowlist", "host", "" = not isolated */
+        /* Per guarantee: "enforced", "monitored" or "absent" (PROTOCOL.md,
+         * the enforced record); "" from a daemon that does not say. */
+        struct sb_guarantees {
+                char files[12], network[12], memory[12], tasks[12], cpu[12];
+                char identity[12], syscalls[12], privileges[12], kill_tree[12];
+        } guarantees;
 };
 
 /* The result record of a job (wait, inspect, job_exit). */

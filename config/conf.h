@@ -33,7 +33,11 @@
         X(CAPABILITIES, "capabilities") /* every capability dropped */  \
         X(RLIMITS, "rlimits")                                          \
         X(UID, "uid")                /* a job uid of its own */        \
-        X(NETWORK, "network")        /* Network=none/allowlist: own netns enforced */
+        X(NETWORK, "network")        /* Network=none/allowlist: own netns enforced */ \
+        /* Read off the record's guarantees map: enforced, not monitored. */ \
+        X(FILES, "files")            /* the job sees and writes only its own files */ \
+        X(MEMORY, "memory")          /* MemoryMax= enforced by the system */ \
+        X(KILL_TREE, "kill-tree")    /* a kill reaches every process of the job */
 
 enum {
 #define SBD_X_(e, name) SBD_REQ_BIT_##e,

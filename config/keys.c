@@ -446,7 +446,8 @@ static void set_require(struct parse *ps, const struct key *k, uint32_t *field,
                 if (b < 0) {
                         word_error(ps, k, w, len,
                                    "unknown guarantee (namespaces cgroup seccomp landlock "
-                                   "no-new-privileges capabilities rlimits uid network)");
+                                   "no-new-privileges capabilities rlimits uid network "
+                                   "files memory kill-tree)");
                         return;
                 }
                 bits |= 1u << b;
@@ -502,9 +503,9 @@ static void set_value(struct parse *ps, void *base, const struct key *k, unsigne
         }
         case T_BACKEND:
                 if (strcmp(value, "auto") != 0 && strcmp(value, "linux") != 0 &&
-                    strcmp(value, "posix") != 0)
+                    strcmp(value, "macos") != 0 && strcmp(value, "posix") != 0)
                         BAD(ps, k->name, value,
-                                                  "unknown backend (auto, linux or posix)");
+                                                  "unknown backend (auto, linux, macos or posix)");
                 set_string(ps, field, value);
                 return;
         case T_CGROUP: {

@@ -13,6 +13,11 @@
 #define NS_ISOLATION (SBP_NS_MOUNT | SBP_NS_PID | SBP_NS_NET | SBP_NS_IPC | SBP_NS_UTS | \
                       SBP_NS_CGROUP)
 
+static bool enforced(const char *guarantee)
+{
+        return strcmp(guarantee, "enforced") == 0;
+}
+
 static bool holds(unsigned bit, const struct sbp_enforced *e, bool private_network)
 {
         switch (bit) {
@@ -41,6 +46,12 @@ static bool holds(unsigned bit, const struct sbp_enforced *e, bool private_netwo
                  * allowlist): it must be one. */
                 return !private_network || strcmp(e->network, "none") == 0 ||
                        strcmp(e->network, "allowlist") == 0;
+        case SBD_REQ_BIT_FILES:
+                return enforced(e->guarantees.files);
+        case SBD_REQ_BIT_MEMORY:
+                return enforced(e->guarantees.memory);
+        case SBD_REQ_BIT_KILL_TREE:
+                return enforced(e->guarantees.kill_tree);
         }
         return false;
 }

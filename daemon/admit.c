@@ -48,6 +48,7 @@ static int profile_check(struct sbd_conn *c, const struct sbd_conf_profile *p,
         host.uid = -1;
         host.gid = -1;
         c->d->ops->host_caps(c->d->backend, &host);
+        sb_backend_guarantees(&c->d->caps, true, &host);
         if (sbd_profile_unmet(&l, &host, unmet, sizeof(unmet)))
                 return sbp_error_set(err, SBP_E_UNSUPPORTED,
                                      "profile %s requires what backend %s cannot enforce "

@@ -106,6 +106,7 @@ static int handle_hello(struct sbd_conn *c, uint32_t msgid, const msgpack_object
         res.host.gid = -1;
         c->d->ops->host_caps(c->d->backend, &res.host);
         res.sandboxes = c->d->caps.sandboxes && c->d->ops->sandbox_create;
+        sb_backend_guarantees(&c->d->caps, true, &res.host);
         if (p.client[0])
                 log_debug("connection %" PRIu64 ": client \"%s\"", c->id, p.client);
         o = reply_begin(msgid, err);

@@ -422,6 +422,7 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
         d->ops->enforced(j->bj, &j->result.enforced);
         if (j->result.enforced.timeout_ms == 0)
                 j->result.enforced.timeout_ms = j->limits.timeout_ms;
+        sb_backend_guarantees(&d->caps, false, &j->result.enforced);
         /* Fail closed (Require=): less applied than the profile requires. */
         unmet[0] = '\0';
         if (r == 0 && sbd_profile_unmet(&j->limits, &j->result.enforced, unmet, sizeof(unmet)))

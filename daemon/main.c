@@ -53,7 +53,7 @@ static void usage(FILE *f)
                 "Run untrusted programs in sandboxes for clients of a Unix socket.\n\n"
                 "  --socket PATH             listening socket (default %s)\n"
                 "  --state-dir DIR           job directories (default %s)\n"
-                "  --backend linux|posix     sandboxing backend (default %s)\n"
+                "  --backend NAME            linux, macos or posix (default %s)\n"
                 "  --cgroup NAME             cgroup subtree name (default skillbox)\n"
                 "  --uid-range FIRST-LAST    job uids/gids (default 60000-60999)\n"
                 "  --log-level LEVEL         debug, info, warning or error (default info)\n"
@@ -71,7 +71,7 @@ static void usage(FILE *f)
                 "  --version                 print the version and exit\n"
                 "  --help                    print this help and exit\n",
                 SKILLBOX_DEFAULT_SOCKET, SKILLBOX_DEFAULT_STATE_DIR,
-                HAVE_BACKEND_LINUX ? "linux" : "posix", "/etc/skillbox/skillboxd.conf");
+                SKILLBOX_DEFAULT_BACKEND, "/etc/skillbox/skillboxd.conf");
 }
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -418,7 +418,7 @@ int main(int argc, char **argv)
         d->opt = (struct sbd_options){
                 .socket_path = SKILLBOX_DEFAULT_SOCKET,
                 .state_dir = SKILLBOX_DEFAULT_STATE_DIR,
-                .backend = HAVE_BACKEND_LINUX ? "linux" : "posix",
+                .backend = SKILLBOX_DEFAULT_BACKEND,
                 .cgroup_name = "skillbox",
                 .uid_first = 60000,
                 .uid_last = 60999,

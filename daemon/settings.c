@@ -87,7 +87,7 @@ static void apply_daemon(struct sbd_options *o, const struct sbd_conf *c)
         o->socket_group = cd->socket_group ? cd->socket_group : "";
         o->socket_mode = cd->socket_mode;
         o->state_dir = cd->state_directory;
-        o->backend = strcmp(cd->backend, "auto") == 0 ? (HAVE_BACKEND_LINUX ? "linux" : "posix")
+        o->backend = strcmp(cd->backend, "auto") == 0 ? SKILLBOX_DEFAULT_BACKEND
                                                       : cd->backend;
         o->cgroup_name = cd->cgroup_name;
         o->uid_first = cd->uid_first;

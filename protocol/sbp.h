@@ -116,6 +116,23 @@ enum {
 /* Wire names, in bit order: "mount", "pid", "net", "ipc", "uts", "cgroup", "user". */
 const char *sbp_ns_name(unsigned bit_index);
 
+/* Per guarantee, how it holds: "enforced" (the system refuses the job
+ * anything past it), "monitored" (measured; the job is ended past it) or
+ * "absent". Filled by sb_backend_guarantees() (backends/guarantees.c) from
+ * the rest of the record and the backend's caps. */
+#define SBP_GUARANTEE_TEXT 12
+struct sbp_guarantees {
+        char files[SBP_GUARANTEE_TEXT];       /* the job sees or writes only its own files */
+        char network[SBP_GUARANTEE_TEXT];     /* network as the profile says (none, allowlist) */
+        char memory[SBP_GUARANTEE_TEXT];      /* memory_max */
+        char tasks[SBP_GUARANTEE_TEXT];       /* tasks_max */
+        char cpu[SBP_GUARANTEE_TEXT];         /* cpu_percent */
+        char identity[SBP_GUARANTEE_TEXT];    /* a uid of the job's own */
+        char syscalls[SBP_GUARANTEE_TEXT];    /* a system call filter */
+        char privileges[SBP_GUARANTEE_TEXT];  /* no privilege gained at exec (setuid files) */
+        char kill_tree[SBP_GUARANTEE_TEXT];   /* a kill reaches every process of the job */
+};
+
 struct sbp_enforced {
         char backend[16];        /* "linux", "posix", ... */
         uint32_t namespaces;     /* SBP_NS_* bits; wire: array of names */
@@ -140,6 +157,7 @@ struct sbp_enforced {
         char syscall_filter[64]; /* the seccomp allowlist's name; "" = none (wire: nil) */
         uint64_t work_size_max;  /* bytes a fresh /work holds (its own tmpfs); 0 = unbounded */
         uint64_t work_inodes_max; /* files and directories a fresh /work holds; 0 = unbounded */
+        struct sbp_guarantees guarantees;
 };
 
 /* ---- The result record (wait, inspect, job_exit, skillboxctl --json) ---- */

@@ -12,6 +12,19 @@
 
 /* ---- enforced ---- */
 
+static const struct sbp_field guarantees_fields[] = {
+        SBP_FIELD(struct sbp_guarantees, files, SBP_F_STR, 0),
+        SBP_FIELD(struct sbp_guarantees, network, SBP_F_STR, 0),
+        SBP_FIELD(struct sbp_guarantees, memory, SBP_F_STR, 0),
+        SBP_FIELD(struct sbp_guarantees, tasks, SBP_F_STR, 0),
+        SBP_FIELD(struct sbp_guarantees, cpu, SBP_F_STR, 0),
+        SBP_FIELD(struct sbp_guarantees, identity, SBP_F_STR, 0),
+        SBP_FIELD(struct sbp_guarantees, syscalls, SBP_F_STR, 0),
+        SBP_FIELD(struct sbp_guarantees, privileges, SBP_F_STR, 0),
+        SBP_FIELD(struct sbp_guarantees, kill_tree, SBP_F_STR, 0),
+};
+static const struct sbp_table guarantees_table = SBP_TABLE(guarantees_fields);
+
 static const struct sbp_field enforced_fields[] = {
         SBP_FIELD(struct sbp_enforced, backend, SBP_F_STR, 0),
         SBP_FIELD(struct sbp_enforced, namespaces, SBP_F_NAMESPACES, 0),
@@ -34,6 +47,7 @@ static const struct sbp_field enforced_fields[] = {
         SBP_FIELD(struct sbp_enforced, syscall_filter, SBP_F_STR, SBP_F_NIL_IF_EMPTY),
         SBP_FIELD(struct sbp_enforced, work_size_max, SBP_F_U64, 0),
         SBP_FIELD(struct sbp_enforced, work_inodes_max, SBP_F_U64, 0),
+        SBP_FIELD(struct sbp_enforced, guarantees, SBP_F_MAP, 0, .sub = &guarantees_table),
 };
 const struct sbp_table sbp_enforced_table = SBP_TABLE(enforced_fields);
 static const struct sbp_table *const enforced_tabs[] = { &sbp_enforced_table };

@@ -5,6 +5,8 @@
 # libclang-rt-14-dev), and llvm brings llvm-symbolizer for readable reports.
 # setuptools, wheel, venv and pip: the python suite installs client/python
 # into a venv with pip, building it with Debian's setuptools (no PyPI).
+# dpkg-dev, openssl and file: scripts/build-macos.sh (apt-get source, the
+# zig package's hash, the Mach-O check).
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
@@ -15,4 +17,5 @@ apt-get install -y -q --no-install-recommends \
         python3-setuptools python3-wheel python3-venv python3-pip \
         util-linux procps bubblewrap strace \
         scdoc systemd musl-tools \
-        clang libclang-rt-dev llvm
+        clang libclang-rt-dev llvm \
+        dpkg-dev openssl file

@@ -1,7 +1,7 @@
 /* exitfd.c — the one non-portable piece of the posix backend: a pollable fd
  * that becomes readable when a child exits. Linux has pidfd_open(2); other
- * systems get -ENOSYS here until they grow their own (kqueue EVFILT_PROC on
- * macOS, a process handle on Windows). */
+ * systems get -ENOSYS here until they grow their own (a process handle on
+ * Windows); kqueue systems build exitfd_kqueue.c instead. */
 #include <errno.h>
 #include <unistd.h>
 #ifdef __linux__

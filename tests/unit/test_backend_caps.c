@@ -17,7 +17,7 @@
 #include "backends/backend.h"
 #include "backends/internal.h"
 
-static const char *const names[] = { "linux", "posix" };
+static const char *const names[] = { "linux", "macos", "posix" };
 
 /* Every built backend: the ops caps and probe exist, prepared sandboxes
  * are claimed exactly when prepare() and start() are there, and then

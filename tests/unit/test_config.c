@@ -422,7 +422,8 @@ static void test_errors(void **state)
                      "groups to allow \"~@mount\"");
         expect_error("[Profile x]\nRequire=seccomp magic\n",
                      "t.conf:2: Require: unknown guarantee (namespaces cgroup seccomp landlock "
-                     "no-new-privileges capabilities rlimits uid network) \"magic\"");
+                     "no-new-privileges capabilities rlimits uid network files memory "
+                     "kill-tree) \"magic\"");
         expect_error("[Profile x]\nTmpSize=infinity\n",
                      "t.conf:2: TmpSize: not a size of at least 4K (e.g. 64M) \"infinity\"");
         expect_error("[Profile x]\nWorkInodesMax=infinity\n",
@@ -443,7 +444,7 @@ static void test_errors(void **state)
                      "t.conf:2: StateDirectory: not an absolute path without \"..\" "
                      "\"/var/../etc\"");
         expect_error("[Daemon]\nBackend=docker\n",
-                     "t.conf:2: Backend: unknown backend (auto, linux or posix) \"docker\"");
+                     "t.conf:2: Backend: unknown backend (auto, linux, macos or posix) \"docker\"");
         expect_error("[Daemon]\nCgroupName=../x\n",
                      "t.conf:2: CgroupName: invalid cgroup name (A-Z a-z 0-9 - _ ., not "
                      "starting with '.') \"../x\"");
@@ -681,9 +682,19 @@ static void test_require(void **state)
         assert_int_equal(sbd_conf_require_missing(SBD_REQ(RLIMITS), &e, true, buf, sizeof(buf)), 0);
         assert_string_equal(buf, "");
         assert_int_equal(sbd_conf_require_missing((1u << SBD_REQ__COUNT) - 1, &e, true, buf,
-                                                  sizeof(buf)), 8);
+                                                  sizeof(buf)), 11);
         assert_string_equal(buf, "namespaces cgroup seccomp landlock no-new-privileges "
-                            "capabilities uid network");
+                            "capabilities uid network files memory kill-tree");
+        /* The guarantees map: only "enforced" counts (macOS monitors memory). */
+        snprintf(e.guarantees.files, sizeof(e.guarantees.files), "enforced");
+        snprintf(e.guarantees.memory, sizeof(e.guarantees.memory), "monitored");
+        snprintf(e.guarantees.kill_tree, sizeof(e.guarantees.kill_tree), "absent");
+        assert_int_equal(sbd_conf_require_missing(SBD_REQ(FILES) | SBD_REQ(MEMORY) |
+                                                  SBD_REQ(KILL_TREE), &e, true, buf,
+                                                  sizeof(buf)), 2);
+        assert_string_equal(buf, "memory kill-tree");
+        snprintf(e.guarantees.memory, sizeof(e.guarantees.memory), "enforced");
+        snprintf(e.guarantees.kill_tree, sizeof(e.guarantees.kill_tree), "enforced");
         /* linux-like without seccomp and landlock. */
         e.namespaces = 0x3f;
         snprintf(e.cgroup, sizeof(e.cgroup), "v1");
