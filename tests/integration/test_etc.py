@@ -125,3 +125,27 @@ def test_job_cgroup_is_its_own_not_its_parents(daemon):
     dirs, procs = res["stdout"].split()
     assert dirs == "0", res
     assert int(procs) >= 1, res
+
+
+def test_every_host_bind_has_its_flags_and_the_root_stays_exec(daemon):
+    """Per mount, in the job's own mount table: the configuration binds
+    (/etc, /sys/fs/cgroup) are ro nosuid nodev noexec, the program binds
+    (/usr, /bin & co.) ro nosuid nodev and exec, the root ro nosuid nodev
+    and exec (its links lead into /usr)."""
+    res = run_json(daemon, "cat", "/proc/self/mountinfo")
+    assert res["exit_code"] == 0, res
+    opts = {}
+    for line in res["stdout"].splitlines():
+        f = line.split()
+        opts[f[4]] = set(f[5].split(","))
+    base = {"ro", "nosuid", "nodev"}
+    assert base <= opts["/"] and "noexec" not in opts["/"], opts["/"]
+    assert base <= opts["/usr"] and "noexec" not in opts["/usr"], opts["/usr"]
+    etc = [m for m in opts if m.startswith("/etc/")]
+    cg = [m for m in opts if m == "/sys/fs/cgroup" or m.startswith("/sys/fs/cgroup/")]
+    assert etc and cg, sorted(opts)
+    for m in etc + cg:
+        assert base | {"noexec"} <= opts[m], (m, opts[m])
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if top in opts:
+            assert base <= opts[top] and "noexec" not in opts[top], (top, opts[top])

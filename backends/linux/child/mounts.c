@@ -58,9 +58,9 @@
  * binds are read-only except /work (the client's own directory), which is
  * nosuid nodev like the tmpfs /work, /tmp and /dev/shm.
  * Flags are added with mount_setattr() (never cleared, except the root's
- * own read-only until the end), AT_RECURSIVE where one call covers several
- * binds made just before: fewer syscalls than a bind remount each, and no
- * statfs() to learn which flags to keep.
+ * own read-only and noexec until the end), AT_RECURSIVE where one call covers
+ * several binds made just before: fewer syscalls than a bind remount each,
+ * and no statfs() to learn which flags to keep.
  * Work is done relative to the cwd (the new root) so no path buffers are
  * built; the child allocates nothing.
  */
@@ -152,17 +152,37 @@ static int make_dir(const char *path, mode_t mode, char *step, size_t steplen)
         return 0;
 }
 
-/* A host entry of the root: the same symlink, or a bind with set added (ro
- * nosuid nodev come from the one recursive mount_setattr over the root,
- * see below). */
-static int host_path(const struct sb_spawn_plan *p, const struct sb_plan_host *h, uint64_t set,
-                     char *step, size_t steplen)
+/* A host entry of the root, first step: the same symlink, or the empty
+ * directory or file its bind (host_bind) is made on. All mount points are
+ * made before any flag is set: the root is read-only in between. */
+static int host_entry(const struct sb_spawn_plan *p, const struct sb_plan_host *h, char *step,
+                      size_t steplen)
+{
+        const char *name = sb_plan_s(p, h->name);
+
+        switch (h->kind) {
+        case SB_PLAN_HOST_SYMLINK:
+                if (symlink(sb_plan_s(p, h->target), name) < 0)
+                        FAIL("symlink /", name, NULL, NULL);
+                return 0;
+        case SB_PLAN_HOST_DIR:
+                return make_dir(name, 0755, step, steplen);
+        case SB_PLAN_HOST_FILE:
+                return make_file(name, NULL, step, steplen);
+        default:
+                return 0;
+        }
+}
+
+/* Second step: the host path bound on its mount point, no flags yet (the
+ * recursive mount_setattr calls in sb_linux_mounts add them). */
+static int host_bind(const struct sb_spawn_plan *p, const struct sb_plan_host *h, char *step,
+                     size_t steplen)
 {
         const char *name = sb_plan_s(p, h->name);
         char src[300];
-        int r;
 
-        if (h->kind == SB_PLAN_HOST_ABSENT)
+        if (h->kind != SB_PLAN_HOST_DIR && h->kind != SB_PLAN_HOST_FILE)
                 return 0;
         if (h->name.len + 2 > sizeof(src)) {
                 errno = ENAMETOOLONG;
@@ -170,23 +190,7 @@ static int host_path(const struct sb_spawn_plan *p, const struct sb_plan_host *h
         }
         src[0] = '/';
         memcpy(src + 1, name, h->name.len + 1);
-        switch (h->kind) {
-        case SB_PLAN_HOST_SYMLINK:
-                if (symlink(sb_plan_s(p, h->target), name) < 0)
-                        FAIL("symlink /", name, NULL, NULL);
-                return 0;
-        case SB_PLAN_HOST_DIR:
-                r = make_dir(name, 0755, step, steplen);
-                break;
-        case SB_PLAN_HOST_FILE:
-                r = make_file(name, NULL, step, steplen);
-                break;
-        default:
-                return 0;
-        }
-        if (r < 0)
-                return r;
-        return bind_mount(src, name, set, step, steplen, name);
+        return bind_mount(src, name, 0, step, steplen, name);
 }
 
 /* path exists and is not a symlink: a link in the root (made from the
@@ -272,9 +276,10 @@ static int make_bind_ro(const struct sb_spawn_plan *p, char *step, size_t steple
  * the paths the daemon created for this job (under its own subtree, only
  * root may write there): the job sees its limits and usage, nothing of its parents or
  * siblings, and writes none of it (read-only mount; the files are root's
- * anyway). The flags are set here on each tree; the recursive one over the
- * root comes after and only adds. */
-static int make_sys_cgroup(const struct sb_spawn_plan *p, char *step,
+ * anyway). With bind true the directories are made already and each tree
+ * is bound on its own; the flags come from the recursive mount_setattr
+ * over the root that follows (sb_linux_mounts). */
+static int make_sys_cgroup(const struct sb_spawn_plan *p, bool bind, char *step,
                            size_t steplen)
 {
         char dst[64];
@@ -282,9 +287,9 @@ static int make_sys_cgroup(const struct sb_spawn_plan *p, char *step,
 
         if (!p->ncg || (p->flags & SB_PLAN_CG_FAKE))
                 return 0;
-        if ((r = make_dir("sys", 0555, step, steplen)) < 0 ||
-            (r = make_dir("sys/fs", 0555, step, steplen)) < 0 ||
-            (r = make_dir("sys/fs/cgroup", 0555, step, steplen)) < 0)
+        if (!bind && ((r = make_dir("sys", 0555, step, steplen)) < 0 ||
+                      (r = make_dir("sys/fs", 0555, step, steplen)) < 0 ||
+                      (r = make_dir("sys/fs/cgroup", 0555, step, steplen)) < 0))
                 return r;
         for (uint32_t i = 0; i < p->ncg && i < SB_PLAN_CG_MAX; i++) {
                 const char *name = sb_plan_s(p, p->cg_name[i]);
@@ -293,11 +298,12 @@ static int make_sys_cgroup(const struct sb_spawn_plan *p, char *step,
                 /* The plan checked the name: one component of at most
                  * SB_PLAN_CG_NAME_MAX bytes, "" only for a lone hierarchy. */
                 set_step(dst, sizeof(dst), "sys/fs/cgroup", *name ? "/" : NULL, name, NULL);
-                if (*name && (r = make_dir(dst, 0555, step, steplen)) < 0)
+                if (!bind) {
+                        if (*name && (r = make_dir(dst, 0555, step, steplen)) < 0)
+                                return r;
+                } else if ((r = bind_mount(src, dst, 0, step, steplen, dst)) < 0) {
                         return r;
-                if ((r = bind_mount(src, dst, ATTR_RO_NOSUID_NODEV | MOUNT_ATTR_NOEXEC, step,
-                                    steplen, dst)) < 0)
-                        return r;
+                }
         }
         return 0;
 }
@@ -463,13 +469,18 @@ static int make_dev(char *step, size_t steplen, const char *shm_opts, uint32_t g
         if (mount("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NOEXEC,
                   "mode=0755,size=64k,nr_inodes=64") < 0)
                 FAIL("mount tmpfs on /dev", NULL, NULL, NULL);
-        for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
-                /* umask is 022 here: the mode is set after. */
-                if (mknod(nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) < 0)
+        /* The umask cleared around the nodes so that mknod makes them 0666
+         * itself: one call each instead of a mknod and a chmod. */
+        mode_t mask = umask(0);
+        for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++)
+                if (mknod(nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) < 0) {
+                        int e = errno;
+
+                        umask(mask);
+                        errno = e;
                         FAIL("mknod /", nodes[i].name, NULL, NULL);
-                if (chmod(nodes[i].name, 0666) < 0)
-                        FAIL("chmod /", nodes[i].name, NULL, NULL);
-        }
+                }
+        umask(mask);
         for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
                 if (symlink(links[i][0], links[i][1]) < 0)
                         FAIL("symlink /", links[i][1], NULL, NULL);
@@ -499,25 +510,23 @@ int sb_linux_mounts(const struct sb_spawn_plan *p, const int *fd, char *step, si
         if (chdir(root_mnt) < 0)
                 FAIL("chdir ", root_mnt, NULL, NULL);
 
-        /* The host's part first: /usr, /bin & co., /etc. */
-        if ((r = make_dir("usr", 0755, step, steplen)) < 0 ||
-            (r = bind_mount("/usr", "usr", 0, step, steplen, "usr")) < 0)
+        /* Every mount point of the host's part first (/usr, /bin & co.,
+         * /etc, /sys/fs/cgroup), while the root is writable. */
+        if ((r = make_dir("usr", 0755, step, steplen)) < 0)
                 return r;
         for (int i = 0; i < SB_PLAN_TOP_MAX; i++)
-                if ((r = host_path(p, &p->top[i], 0, step, steplen)) < 0)
+                if ((r = host_entry(p, &p->top[i], step, steplen)) < 0)
                         return r;
-
         if ((r = make_dir("etc", 0755, step, steplen)) < 0 ||
             (r = make_file("etc/passwd", sb_plan_s(p, p->passwd), step, steplen)) < 0 ||
             (r = make_file("etc/group", sb_plan_s(p, p->group), step, steplen)) < 0 ||
             (r = make_file("etc/hosts", "127.0.0.1 localhost skillbox\n::1 localhost\n", step, steplen)) < 0 ||
             (r = make_file("etc/hostname", "skillbox\n", step, steplen)) < 0)
                 return r;
-        /* Configuration, never programs: noexec. */
         for (int i = 0; i < SB_PLAN_ETC_MAX; i++)
-                if ((r = host_path(p, &p->etc[i], MOUNT_ATTR_NOEXEC, step, steplen)) < 0)
+                if ((r = host_entry(p, &p->etc[i], step, steplen)) < 0)
                         return r;
-        if ((r = make_sys_cgroup(p, step, steplen)) < 0)
+        if ((r = make_sys_cgroup(p, false, step, steplen)) < 0)
                 return r;
         if ((r = make_dir("proc", 0555, step, steplen)) < 0 ||
             (r = make_dir("dev", 0755, step, steplen)) < 0 ||
@@ -525,15 +534,31 @@ int sb_linux_mounts(const struct sb_spawn_plan *p, const int *fd, char *step, si
             (r = make_dir("work", 0755, step, steplen)) < 0)
                 return r;
 
-        /* Right now the root and the host binds are the only mounts below
-         * the cwd: one recursive mount_setattr makes all of them read-only
-         * nosuid nodev (one call, not one remount per bind), then the
-         * root alone is made writable again until the end (the files by
-         * descriptor may need directories in it). */
+        /* The flags come from two recursive mount_setattr calls over the
+         * root instead of one remount per bind: first the binds that are
+         * configuration, never programs (/etc, /sys/fs/cgroup), so that
+         * the root and they are the only mounts below the cwd when noexec
+         * is added; then the program binds (/usr, /bin & co.) and ro
+         * nosuid nodev over everything. The root alone then gets its
+         * noexec and read-only cleared until the end (the files by
+         * descriptor may need directories in it; it has only directories
+         * and links in it, never a program). */
+        for (int i = 0; i < SB_PLAN_ETC_MAX; i++)
+                if ((r = host_bind(p, &p->etc[i], step, steplen)) < 0)
+                        return r;
+        if ((r = make_sys_cgroup(p, true, step, steplen)) < 0)
+                return r;
+        if (set_attr(".", AT_RECURSIVE, ATTR_RO_NOSUID_NODEV | MOUNT_ATTR_NOEXEC) < 0)
+                FAIL("remount /etc and /sys/fs/cgroup binds read-only noexec", NULL, NULL, NULL);
+        if ((r = bind_mount("/usr", "usr", 0, step, steplen, "usr")) < 0)
+                return r;
+        for (int i = 0; i < SB_PLAN_TOP_MAX; i++)
+                if ((r = host_bind(p, &p->top[i], step, steplen)) < 0)
+                        return r;
         if (set_attr(".", AT_RECURSIVE, ATTR_RO_NOSUID_NODEV) < 0)
                 FAIL("remount host binds read-only", NULL, NULL, NULL);
         {
-                struct mount_attr a = { .attr_clr = MOUNT_ATTR_RDONLY };
+                struct mount_attr a = { .attr_clr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC };
 
                 if (syscall(SYS_mount_setattr, AT_FDCWD, ".", 0, &a, sizeof(a)) < 0)
                         FAIL("remount / writable", NULL, NULL, NULL);
