@@ -1,0 +1,115 @@
+/* test_jobobject.c — a job's policy as Windows job-object limits
+ * (backends/windows/jobobject.c), checked against golden files: what the
+ * Windows backend hands to SetInformationJobObject for the policies a
+ * profile makes.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "backends/windows/jobobject.h"
+#include "golden.h"
+
+static void check(const char *golden, const struct sb_policy *p, uint32_t ncpus)
+{
+        struct sb_win_job_limits l;
+        char text[2048];
+
+        assert_int_equal(sb_win_job_limits_from_policy(p, ncpus, &l), 0);
+        assert_true(sb_win_job_limits_format(&l, text, sizeof(text)) > 0);
+        golden_check(golden, text);
+}
+
+/* No limit in the policy: still kill-on-close, no error dialogs and every
+ * UI restriction, and no CPU rate control. */
+static void test_unlimited(void **state)
+{
+        struct sb_policy p;
+
+        memset(&p, 0, sizeof(p));
+        check("jobobject/unlimited.txt", &p, 4);
+}
+
+/* The built-in default profile's limits (config/skillboxd.conf [default]):
+ * 512M, 64 tasks, one CPU on a 4-CPU machine = a quarter of its cycles. */
+static void test_default_profile(void **state)
+{
+        struct sb_policy p;
+
+        memset(&p, 0, sizeof(p));
+        p.memory_max = 512ull << 20;
+        p.tasks_max = 64;
+        p.cpu_percent = 100;
+        check("jobobject/limited.txt", &p, 4);
+}
+
+/* Past the machine: capped at all of it, never left without a cap. */
+static void test_cpu_above_machine(void **state)
+{
+        struct sb_policy p;
+        struct sb_win_job_limits l;
+
+        memset(&p, 0, sizeof(p));
+        p.cpu_percent = 800;
+        assert_int_equal(sb_win_job_limits_from_policy(&p, 4, &l), 0);
+        assert_int_equal(l.cpu_rate, SB_WIN_CPU_RATE_FULL);
+        assert_true(l.cpu_rate_flags & SB_WIN_CPU_RATE_CONTROL_HARD_CAP);
+        check("jobobject/cpu_above_machine.txt", &p, 4);
+}
+
+/* 1% of one CPU on 256 CPUs rounds to 0 units: 1, not "no limit". */
+static void test_cpu_tiny_share(void **state)
+{
+        struct sb_policy p;
+        struct sb_win_job_limits l;
+
+        memset(&p, 0, sizeof(p));
+        p.cpu_percent = 1;
+        assert_int_equal(sb_win_job_limits_from_policy(&p, 256, &l), 0);
+        assert_int_equal(l.cpu_rate, 1);
+        assert_int_equal(l.cpu_rate_flags,
+                         SB_WIN_CPU_RATE_CONTROL_ENABLE | SB_WIN_CPU_RATE_CONTROL_HARD_CAP);
+}
+
+static void test_refused(void **state)
+{
+        struct sb_policy p;
+        struct sb_win_job_limits l;
+
+        memset(&p, 0, sizeof(p));
+        assert_int_equal(sb_win_job_limits_from_policy(&p, 0, &l), -EINVAL);
+        p.tasks_max = (uint64_t)UINT32_MAX + 1;
+        assert_int_equal(sb_win_job_limits_from_policy(&p, 1, &l), -EINVAL);
+}
+
+static void test_format_too_small(void **state)
+{
+        struct sb_policy p;
+        struct sb_win_job_limits l;
+        char text[32];
+
+        memset(&p, 0, sizeof(p));
+        assert_int_equal(sb_win_job_limits_from_policy(&p, 1, &l), 0);
+        assert_int_equal(sb_win_job_limits_format(&l, text, sizeof(text)), -ENOSPC);
+        assert_true(strlen(text) < sizeof(text));
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_unlimited),
+                cmocka_unit_test(test_default_profile),
+                cmocka_unit_test(test_cpu_above_machine),
+                cmocka_unit_test(test_cpu_tiny_share),
+                cmocka_unit_test(test_refused),
+                cmocka_unit_test(test_format_too_small),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
