@@ -96,8 +96,8 @@ ninja -C "$bld"
 for dll in "$prefix"/bin/*.dll; do
         [ -f "$dll" ] && cp -u "$dll" "$bld/"
 done
-for dll in libwinpthread-1.dll libgcc_s_seh-1.dll; do
+for dll in libwinpthread-1.dll libgcc_s_seh-1.dll libssp-0.dll; do
         f=$($HOST-gcc -print-file-name=$dll)
         [ -f "$f" ] && cp -u "$f" "$bld/"
 done
-echo "build-windows: $(cd "$bld" && find . -name '*.exe' -o -name '*.dll' | sort | tr '\n' ' ')"
+echo "build-windows: $(cd "$bld" && find . -path ./meson-private -prune -o \( -name "*.exe" -o -name "*.dll" \) -print | sort | tr '\n' ' ')"
