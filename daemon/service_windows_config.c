@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backends/windows/cmdline.h"
 #include "daemon/service_windows_config.h"
 
 static int append(char *buf, size_t len, size_t *pos, const char *s, size_t n)
@@ -20,45 +21,6 @@ static int append(char *buf, size_t len, size_t *pos, const char *s, size_t n)
         *pos += n;
         buf[*pos] = '\0';
         return 0;
-}
-
-static int append_backslashes(char *buf, size_t len, size_t *pos, size_t n)
-{
-        for (size_t i = 0; i < n; i++) {
-                int r = append(buf, len, pos, "\\", 1);
-
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-int sbd_win_quote_arg(const char *arg, char *buf, size_t len, size_t *pos)
-{
-        size_t slashes = 0;
-        int r;
-
-        if (*arg && !strpbrk(arg, " \t\n\v\""))
-                return append(buf, len, pos, arg, strlen(arg));
-        r = append(buf, len, pos, "\"", 1);
-        for (const char *s = arg; r == 0 && *s; s++) {
-                if (*s == '\\') {
-                        slashes++;
-                        continue;
-                }
-                /* Backslashes count only before a quote: doubled there, and
-                 * the quote escaped; elsewhere they stand as they are. */
-                r = append_backslashes(buf, len, pos, *s == '"' ? slashes * 2 + 1 : slashes);
-                if (r == 0)
-                        r = append(buf, len, pos, s, 1);
-                slashes = 0;
-        }
-        /* Before the closing quote, too. */
-        if (r == 0)
-                r = append_backslashes(buf, len, pos, slashes * 2);
-        if (r == 0)
-                r = append(buf, len, pos, "\"", 1);
-        return r;
 }
 
 /* C:\... or \\server\share\... */
@@ -91,7 +53,7 @@ int sbd_win_service_config(const char *exe, const char *config_path,
         out->restart_delay_ms = 5000;
         out->reset_period_s = 86400;
 
-        r = sbd_win_quote_arg(exe, out->command_line, sizeof(out->command_line), &pos);
+        r = sb_win_quote_arg(exe, out->command_line, sizeof(out->command_line), &pos);
         /* Always quoted, even without a space: a path is never split. */
         if (r == 0 && out->command_line[0] != '"') {
                 pos = 0;
@@ -109,7 +71,7 @@ int sbd_win_service_config(const char *exe, const char *config_path,
                 r = append(out->command_line, sizeof(out->command_line), &pos, " --config ",
                            strlen(" --config "));
                 if (r == 0)
-                        r = sbd_win_quote_arg(config_path, out->command_line,
+                        r = sb_win_quote_arg(config_path, out->command_line,
                                               sizeof(out->command_line), &pos);
         }
         return r;

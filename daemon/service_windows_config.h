@@ -38,13 +38,6 @@ struct sbd_win_service_config {
         uint32_t reset_period_s;
 };
 
-/* Quote arg for a Windows command line as CommandLineToArgvW and the C
- * runtime split it back: as is when it has no space, tab, newline or
- * quote (and is not empty), else in quotes with quotes and the backslashes
- * before them doubled. Appends to buf at *pos; -ENOSPC when it does not
- * fit (buf stays terminated). */
-int sbd_win_quote_arg(const char *arg, char *buf, size_t len, size_t *pos);
-
 /* The service's configuration for the program at exe (an absolute path,
  * drive letter or UNC; -EINVAL else) reading config_path (NULL: the
  * default). -ENOSPC when the command line is too long. */

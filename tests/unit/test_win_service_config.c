@@ -1,7 +1,8 @@
 /* test_win_service_config.c — how skillboxd --install-service registers the
  * Windows service (daemon/service_windows_config.c): golden files of the
- * configuration, and the command-line quoting that keeps a path with spaces
- * from being run from its first word.
+ * configuration, and the command-line quoting (backends/windows/cmdline.c)
+ * that keeps a path with spaces from being run from its first word and a
+ * job's arguments from being split otherwise than its argv.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "backends/windows/cmdline.h"
 #include "daemon/service_windows_config.h"
 #include "golden.h"
 
@@ -57,7 +59,7 @@ static void quote(const char *arg, const char *want)
         char buf[128];
         size_t pos = 0;
 
-        assert_int_equal(sbd_win_quote_arg(arg, buf, sizeof(buf), &pos), 0);
+        assert_int_equal(sb_win_quote_arg(arg, buf, sizeof(buf), &pos), 0);
         assert_string_equal(buf, want);
         assert_int_equal(pos, strlen(want));
 }
@@ -77,8 +79,21 @@ static void test_quote(void **state)
         quote("say \"hi\"", "\"say \\\"hi\\\"\"");
         quote("C:\\dir with space\\", "\"C:\\dir with space\\\\\"");
         quote("a\\\"b", "\"a\\\\\\\"b\"");
-        assert_int_equal(sbd_win_quote_arg("a b c", buf, sizeof(buf), &pos), -ENOSPC);
+        assert_int_equal(sb_win_quote_arg("a b c", buf, sizeof(buf), &pos), -ENOSPC);
         assert_true(strlen(buf) < sizeof(buf));
+}
+
+/* A job's argv as the command line CreateProcessW gets. */
+static void test_cmdline(void **state)
+{
+        char *const argv[] = { "cmd.exe", "/c", "echo a b", "", "x\\", NULL };
+        char *const empty0[] = { "", NULL };
+        char buf[64], tiny[8];
+
+        assert_int_equal(sb_win_cmdline(argv, buf, sizeof(buf)), 27);
+        assert_string_equal(buf, "cmd.exe /c \"echo a b\" \"\" x\\");
+        assert_int_equal(sb_win_cmdline(empty0, buf, sizeof(buf)), -EINVAL);
+        assert_int_equal(sb_win_cmdline(argv, tiny, sizeof(tiny)), -ENOSPC);
 }
 
 int main(void)
@@ -88,6 +103,7 @@ int main(void)
                 cmocka_unit_test(test_no_space),
                 cmocka_unit_test(test_refused),
                 cmocka_unit_test(test_quote),
+                cmocka_unit_test(test_cmdline),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
