@@ -9,7 +9,9 @@
  *                               that outlives this one unless the job
  *                               ends), print "child PID", sleep
  *   sb-win-helper spin MS       burn CPU for MS milliseconds, exit 0
+ *   sb-win-helper alive PID     print "alive" or "gone": whether process PID runs
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +67,17 @@ int main(int argc, char **argv)
                         x++;
                 return 0;
         }
-        fprintf(stderr, "usage: sb-win-helper echo|exit|sleep|env|tree|spin ARG\n");
+        if (argc == 3 && strcmp(argv[1], "alive") == 0) {
+                HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE,
+                                       (DWORD)strtoul(argv[2], NULL, 10));
+                DWORD code = 0;
+                bool alive = h && GetExitCodeProcess(h, &code) && code == STILL_ACTIVE;
+
+                if (h)
+                        CloseHandle(h);
+                printf("%s\n", alive ? "alive" : "gone");
+                return 0;
+        }
+        fprintf(stderr, "usage: sb-win-helper echo|exit|sleep|env|tree|spin|alive ARG\n");
         return 2;
 }

@@ -33,7 +33,7 @@ static void copy_out(HANDLE r, HANDLE to)
 int main(int argc, char **argv)
 {
         const struct sb_backend_ops *ops = &sb_backend_windows_ops;
-        char state[MAX_PATH], errbuf[512] = "";
+        char state[MAX_PATH], errbuf[512] = "", job_id[32];
         char *envp[ENV_MAX + 1] = { 0 };
         struct sb_backend_config cfg = { .uid_first = 1, .uid_last = 16 };
         struct sb_job_spec spec;
@@ -95,7 +95,8 @@ int main(int argc, char **argv)
         r = ops->identity_take(b, &id);
         if (r < 0)
                 return 1;
-        sb_job_spec_init(&spec, "job-1", id, &policy);
+        snprintf(job_id, sizeof(job_id), "job-%lu", (unsigned long)GetCurrentProcessId());
+        sb_job_spec_init(&spec, job_id, id, &policy);
         spec.argv = argv + i;
         spec.envp = envp;
         spec.workdir_fd = SB_HANDLE_NONE;
