@@ -116,6 +116,34 @@ else
         fail "CPU rate hard cap: applied or failing closed"
 fi
 
+# A client over the named pipe: libskillbox.dll at its default address
+# (\\.\pipe\skillbox) against the daemon's pipe code (the DACL'd first
+# instance, the peer from its token), one hello answered.
+srv_out=$(mktemp)
+timeout 120 "$wine" "$run_dir/sb-win-pipe-server.exe" '\\.\pipe\skillbox' >"$srv_out" 2>&1 &
+srv=$!
+for _ in $(seq 100); do
+        grep -q '^listening' "$srv_out" 2>/dev/null && break
+        sleep 0.2
+done
+timeout 60 "$wine" "$run_dir/sb-win-client.exe" >"$out.raw" 2>&1 || true
+wait "$srv" || true
+tr -d '\r' <"$out.raw" >"$out"
+tr -d '\r' <"$srv_out" >>"$out"
+rm -f "$srv_out"
+if has '^hello: server=skillboxd-pipe-test protocol=1 role=' &&
+   grep -Eq '^peer: pid=[1-9][0-9]* sid=S-1-[0-9-]+ admin=[01]$' "$out" &&
+   has '^hello answered$'; then
+        pass "libskillbox over the named pipe; the peer identified by its token"
+else
+        fail "libskillbox over the named pipe; the peer identified by its token"
+fi
+if has '^squat: refused$'; then
+        pass "the pipe's name cannot be taken by a second first instance"
+else
+        skip "pipe squatting refused" "Wine ignores FILE_FLAG_FIRST_PIPE_INSTANCE"
+fi
+
 skip "job memory limit enforced" "Wine accepts JOB_OBJECT_LIMIT_JOB_MEMORY but enforces nothing"
 skip "active process limit enforced" "Wine accepts JOB_OBJECT_LIMIT_ACTIVE_PROCESS but enforces nothing"
 skip "UI restrictions" "Wine enforces no JOB_OBJECT_UILIMIT_*"
