@@ -144,6 +144,29 @@ else
         skip "pipe squatting refused" "Wine ignores FILE_FLAG_FIRST_PIPE_INSTANCE"
 fi
 
+# The service plumbing (daemon/service_windows.c): installed with the
+# registration of service_windows_config.c, started, stopped, removed.
+svc() {
+        timeout 60 "$wine" "$run_dir/sb-win-service.exe" "$1" >"$out.raw" 2>&1 || true
+        tr -d '\r' <"$out.raw" >"$out"
+}
+svc uninstall   # what an interrupted run left
+svc install
+if has '^installed$'; then pass "service installed"; else fail "service installed"; fi
+svc config
+if grep -q '^binary "Z:.*\\sb-win-service.exe" --service$' "$out" && has '^start_type 2$' &&
+   has '^account LocalSystem$'; then
+        pass "service registration: quoted path, --service, auto start, LocalSystem"
+else
+        fail "service registration: quoted path, --service, auto start, LocalSystem"
+fi
+svc start
+if has '^state running$'; then pass "service started (SERVICE_RUNNING)"; else fail "service started"; fi
+svc stop
+if has '^state stopped$'; then pass "service stopped on SERVICE_CONTROL_STOP"; else fail "service stopped"; fi
+svc uninstall
+if has '^uninstalled$'; then pass "service uninstalled"; else fail "service uninstalled"; fi
+
 skip "job memory limit enforced" "Wine accepts JOB_OBJECT_LIMIT_JOB_MEMORY but enforces nothing"
 skip "active process limit enforced" "Wine accepts JOB_OBJECT_LIMIT_ACTIVE_PROCESS but enforces nothing"
 skip "UI restrictions" "Wine enforces no JOB_OBJECT_UILIMIT_*"
