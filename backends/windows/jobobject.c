@@ -140,3 +140,28 @@ int sb_win_job_limits_format(const struct sb_win_job_limits *l, char *buf, size_
         put_flags(&t, "UIRestrictionsClass", l->ui_restrictions, ui_names);
         return t.overflow ? -ENOSPC : (int)t.pos;
 }
+
+void sb_win_enforced(const struct sb_win_job_limits *l, const struct sb_policy *p,
+                     struct sbp_enforced *out)
+{
+        memset(out, 0, sizeof(*out));
+        snprintf(out->backend, sizeof(out->backend), "windows");
+        snprintf(out->cgroup, sizeof(out->cgroup), "none");
+        /* A job object ends every process of the job together. */
+        out->process_group = true;
+        out->uid = -1;
+        out->gid = -1;
+        /* "" = not isolated: no AppContainer or restricted token yet. The
+         * host's network is all a job has, so only HOST says so. */
+        if (p && p->network == SB_NETWORK_HOST)
+                snprintf(out->network, sizeof(out->network), "host");
+        if (!l)
+                return;
+        if (l->limit_flags & SB_WIN_LIMIT_JOB_MEMORY)
+                out->memory_max = l->job_memory_limit;
+        if (l->limit_flags & SB_WIN_LIMIT_ACTIVE_PROCESS)
+                out->tasks_max = l->active_process_limit;
+        if (l->cpu_rate_flags && p)
+                out->cpu_percent = p->cpu_percent;
+        snprintf(out->workdir, sizeof(out->workdir), "fresh");
+}

@@ -64,3 +64,11 @@ int sb_win_job_limits_from_policy(const struct sb_policy *p, uint32_t ncpus,
  * the length, or -ENOSPC when it does not fit len (buf then holds a
  * truncated, terminated text). */
 int sb_win_job_limits_format(const struct sb_win_job_limits *l, char *buf, size_t len);
+
+/* What a Windows job has applied, as the enforcement record (hello's host
+ * with l NULL, a job's enforced with its limits and policy): the backend,
+ * the job object's limits, and a process tree that ends as one (job
+ * object); no namespaces, cgroup, seccomp, Landlock, uid or network
+ * isolation, so a profile's Require= of any of them fails closed. */
+void sb_win_enforced(const struct sb_win_job_limits *l, const struct sb_policy *p,
+                     struct sbp_enforced *out);

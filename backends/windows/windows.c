@@ -119,14 +119,7 @@ static void win_identity_give(struct sb_backend *b, uint32_t id)
 
 static void win_host_caps(struct sb_backend *b, struct sbp_enforced *out)
 {
-        memset(out, 0, sizeof(*out));
-        snprintf(out->backend, sizeof(out->backend), "windows");
-        snprintf(out->cgroup, sizeof(out->cgroup), "none");
-        /* A job object ends every process of the job together. */
-        out->process_group = true;
-        out->uid = -1;
-        out->gid = -1;
-        out->network[0] = '\0';         /* not isolated */
+        sb_win_enforced(NULL, NULL, out);
 }
 
 static void job_free(struct sb_backend_job *j)
@@ -249,16 +242,7 @@ static int win_reap(struct sb_backend_job *j, struct sb_backend_exit *out)
 
 static void win_enforced(struct sb_backend_job *j, struct sbp_enforced *out)
 {
-        win_host_caps(j->b, out);
-        if (j->limits.limit_flags & SB_WIN_LIMIT_JOB_MEMORY)
-                out->memory_max = j->limits.job_memory_limit;
-        if (j->limits.limit_flags & SB_WIN_LIMIT_ACTIVE_PROCESS)
-                out->tasks_max = j->limits.active_process_limit;
-        if (j->limits.cpu_rate_flags)
-                out->cpu_percent = j->policy.cpu_percent;
-        if (j->policy.network == SB_NETWORK_HOST)
-                snprintf(out->network, sizeof(out->network), "host");
-        snprintf(out->workdir, sizeof(out->workdir), "fresh");
+        sb_win_enforced(&j->limits, &j->policy, out);
 }
 
 static void win_destroy(struct sb_backend_job *j)
