@@ -45,31 +45,33 @@ static wchar_t *env_block(char *const *envp)
         return block;
 }
 
-/* The stdio handles, made inheritable, without duplicates (HANDLE_LIST
- * refuses them). */
+/* The stdio handles the spec gives (NULL for none), and the distinct ones
+ * in list (HANDLE_LIST refuses duplicates); returns how many. */
 static size_t stdio_list(const struct sb_job_spec *spec, HANDLE std[3], HANDLE list[3])
 {
+        const sb_handle in[3] = { spec->stdin_fd, spec->stdout_fd, spec->stderr_fd };
         size_t n = 0;
 
-        std[0] = LongToHandle(spec->stdin_fd);
-        std[1] = LongToHandle(spec->stdout_fd);
-        std[2] = LongToHandle(spec->stderr_fd);
         for (int i = 0; i < 3; i++) {
                 bool seen = false;
 
-                if (spec->stdin_fd == SB_HANDLE_NONE && i == 0)
-                        continue;
-                if ((i == 1 && spec->stdout_fd == SB_HANDLE_NONE) ||
-                    (i == 2 && spec->stderr_fd == SB_HANDLE_NONE))
+                std[i] = in[i] == SB_HANDLE_NONE ? NULL : LongToHandle(in[i]);
+                if (!std[i])
                         continue;
                 for (size_t k = 0; k < n; k++)
                         seen = seen || list[k] == std[i];
-                if (!seen) {
-                        SetHandleInformation(std[i], HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
+                if (!seen)
                         list[n++] = std[i];
-                }
         }
         return n;
+}
+
+/* Inheritable only for the CreateProcessW that names them in its handle
+ * list: a process the daemon starts otherwise must not get them. */
+static void inheritable(HANDLE *list, size_t n, bool on)
+{
+        for (size_t i = 0; i < n; i++)
+                SetHandleInformation(list[i], HANDLE_FLAG_INHERIT, on ? HANDLE_FLAG_INHERIT : 0);
 }
 
 int sb_win_spawn(struct sb_backend_job *j, const struct sb_job_spec *spec, char *errbuf,
@@ -114,9 +116,9 @@ int sb_win_spawn(struct sb_backend_job *j, const struct sb_job_spec *spec, char 
         nlist = stdio_list(spec, std, list);
         si.StartupInfo.cb = sizeof(si);
         si.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
-        si.StartupInfo.hStdInput = spec->stdin_fd == SB_HANDLE_NONE ? NULL : std[0];
-        si.StartupInfo.hStdOutput = spec->stdout_fd == SB_HANDLE_NONE ? NULL : std[1];
-        si.StartupInfo.hStdError = spec->stderr_fd == SB_HANDLE_NONE ? NULL : std[2];
+        si.StartupInfo.hStdInput = std[0];
+        si.StartupInfo.hStdOutput = std[1];
+        si.StartupInfo.hStdError = std[2];
         InitializeProcThreadAttributeList(NULL, 1, 0, &attr_size);
         si.lpAttributeList = malloc(attr_size);
         if (!si.lpAttributeList) {
@@ -137,14 +139,17 @@ int sb_win_spawn(struct sb_backend_job *j, const struct sb_job_spec *spec, char 
                 goto out;
         }
 
+        inheritable(list, nlist, true);
         if (!CreateProcessW(NULL, cmd, NULL, NULL, nlist > 0,
                             CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT |
                             EXTENDED_STARTUPINFO_PRESENT | CREATE_NO_WINDOW |
                             CREATE_NEW_PROCESS_GROUP,
                             env, j->dir, &si.StartupInfo, &pi)) {
                 r = sb_win_fail(errbuf, errlen, GetLastError(), "CreateProcessW");
+                inheritable(list, nlist, false);
                 goto out;
         }
+        inheritable(list, nlist, false);
         if (!AssignProcessToJobObject(j->job, pi.hProcess)) {
                 r = sb_win_fail(errbuf, errlen, GetLastError(), "AssignProcessToJobObject");
                 TerminateProcess(pi.hProcess, 1);
