@@ -7,10 +7,10 @@
  * the connection on every platform. Reads never block: a read takes only
  * what PeekNamedPipe says is there. Writes block until the pipe takes the
  * bytes, which the daemon (an event loop that reads every connection)
- * always does. Waiting for input polls with PeekNamedPipe, backing off from
- * 1 to 16 ms: an anonymous-pipe-style wait on a byte-mode pipe needs an
- * overlapped read, which conn.c's read-into-the-reader's-buffer does not
- * fit. No descriptor crosses a pipe (-EOPNOTSUPP).
+ * always does. Waiting for input polls PeekNamedPipe, backing off from 1
+ * to 16 ms: a byte-mode pipe signals nothing without an overlapped read
+ * in flight, and conn.c reads into the reader's buffer only when asked.
+ * No descriptor crosses a pipe (-EOPNOTSUPP).
  */
 #include <errno.h>
 #include <fcntl.h>
