@@ -53,15 +53,21 @@ fetch() { # package version dir
         fi
 }
 
+# Their compilers' warnings are theirs: into a log, shown when a step fails.
 cmake_build() { # srcdir builddir cmake-args...
         src=$1 bld=$2
         shift 2
-        cmake -S "$src" -B "$bld" -DCMAKE_SYSTEM_NAME=Windows \
-                -DCMAKE_C_COMPILER=$HOST-gcc -DCMAKE_RC_COMPILER=$HOST-windres \
-                -DCMAKE_FIND_ROOT_PATH=/usr/$HOST -DCMAKE_BUILD_TYPE=Release \
-                -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib "$@" >/dev/null
-        cmake --build "$bld" -j "$(nproc)" >/dev/null
-        cmake --install "$bld" >/dev/null
+        mkdir -p "$bld"
+        if ! { cmake -S "$src" -B "$bld" -DCMAKE_SYSTEM_NAME=Windows \
+                        -DCMAKE_C_COMPILER=$HOST-gcc -DCMAKE_RC_COMPILER=$HOST-windres \
+                        -DCMAKE_FIND_ROOT_PATH=/usr/$HOST -DCMAKE_BUILD_TYPE=Release \
+                        -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib "$@" &&
+               cmake --build "$bld" -j "$(nproc)" &&
+               cmake --install "$bld"; } >"$bld/build.log" 2>&1; then
+                cat "$bld/build.log" >&2
+                echo "build-windows: building $src failed" >&2
+                exit 1
+        fi
 }
 
 if [ ! -f "$prefix/.done" ]; then
