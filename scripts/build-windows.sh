@@ -92,10 +92,16 @@ sys_root = '$prefix'
 INI
 
 bld=$top/build-windows
+# Set up again when the libraries' prefix changed (another cache key or
+# cache directory): the old one may be gone.
+if [ -f "$bld/build.ninja" ] && [ "$(cat "$bld/.prefix" 2>/dev/null)" != "$prefix" ]; then
+        rm -rf "$bld"
+fi
 if [ ! -f "$bld/build.ninja" ]; then
         meson setup "$bld" --cross-file scripts/cross/x86_64-w64-mingw32.ini \
                 --cross-file "$CACHE/$key/prefix.ini" -Dwerror=true -Dtests=false \
                 -Dsystemd=disabled -Dlinux_sandbox=disabled
+        printf '%s\n' "$prefix" >"$bld/.prefix"
 fi
 ninja -C "$bld"
 # The runtime DLLs beside the programs, so Wine (or a copy to Windows) finds them.
