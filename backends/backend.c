@@ -17,7 +17,11 @@ static const struct sb_backend_ops *const backends[] = {
 #if HAVE_BACKEND_MACOS
         &sb_backend_macos_ops,
 #endif
+#if HAVE_BACKEND_WINDOWS
+        &sb_backend_windows_ops,
+#else
         &sb_backend_posix_ops,
+#endif
 };
 
 const struct sb_backend_ops *sb_backend_find(const char *name)

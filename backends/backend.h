@@ -34,7 +34,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "config.h"          /* HAVE_BACKEND_LINUX */
+#include "config.h"          /* HAVE_BACKEND_LINUX, HAVE_BACKEND_WINDOWS */
 #include "backends/probe.h"
 #include "protocol/sbp.h"
 
@@ -355,6 +355,9 @@ extern const struct sb_backend_ops sb_backend_linux_ops;
 #endif
 #if HAVE_BACKEND_MACOS
 extern const struct sb_backend_ops sb_backend_macos_ops;
+#endif
+#if HAVE_BACKEND_WINDOWS
+extern const struct sb_backend_ops sb_backend_windows_ops;
 #endif
 
 /* Check a directory fd a client passed (workdir_fd, mounts): 0 if usable;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "client/skillbox.h"
+#include "client/transport.h"
 #include "protocol/sbp.h"
 
 /* A notification read while no one was there to take it. */
@@ -75,7 +76,7 @@ struct sb_request {
         uint64_t after;           /* list: cursor of the next page */
 };
 
-#define CLIENT_RX_FDS_MAX 8
+#define CLIENT_RX_FDS_MAX CLIENT_TRANSPORT_FDS_MAX
 
 struct sb_client {
         int fd;                           /* -1 when not connected */

@@ -2,27 +2,24 @@
  * the dispatch of every message read (replies to their requests,
  * notifications to callbacks).
  *
- * The socket is non-blocking; nothing here blocks except poll() in
- * sb_process() and client_run_until(). Any number of requests may be in
+ * The connection is non-blocking; nothing here blocks except the wait
+ * for it in sb_process() and client_run_until(). Any number of requests may be in
  * flight; a response whose msgid is not one of theirs is a protocol error.
  * Dispatch is reentrant: a request is unlinked before its callback runs, a
  * message is not touched after a callback returns (a nested call may have
  * read past it), and lists are searched again from their head after every
  * callback. A job_exit is also recorded in the owned-jobs table so a wait
- * can return a result that was delivered earlier. Writes use MSG_NOSIGNAL: a
- * closed daemon yields -EPIPE, never SIGPIPE.
+ * can return a result that was delivered earlier. The bytes go through
+ * transport.h (a Unix socket, a named pipe); a closed daemon yields -EPIPE,
+ * never SIGPIPE.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "client/client-internal.h"
+#include "client/transport.h"
 #include "config.h"
 
 /* Per recv(). Below glibc's mmap threshold once the reader's buffer has
@@ -61,16 +58,11 @@ const char *sb_version(void)
 
 const char *sb_default_socket(void)
 {
-        const char *env = getenv("SKILLBOX_SOCKET");
-
-        if (env && *env)
-                return env;
-        return SKILLBOX_DEFAULT_SOCKET;
+        return client_transport_default();
 }
 
 int sb_connect(const char *path, sb_client **out)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
         sb_client *c;
         int r;
 
@@ -90,24 +82,9 @@ int sb_connect(const char *path, sb_client **out)
                 return client_fail(c, r, "cannot set up the reader: %s", strerror(-r));
         c->reader_ok = true;
 
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return client_fail(c, -ENAMETOOLONG, "cannot connect to %s: %s", path,
-                                   strerror(ENAMETOOLONG));
-        memcpy(sa.sun_path, path, strlen(path) + 1);
-
-        c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (c->fd < 0) {
-                r = -errno;
-                return client_fail(c, r, "cannot create a socket: %s", strerror(-r));
-        }
-        /* A local stream socket connects at once or fails; EAGAIN is a full
-         * backlog, as refused as ECONNREFUSED for a client. */
-        if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-                r = -errno;
-                close(c->fd);
-                c->fd = -1;
+        r = client_transport_connect(path, &c->fd);
+        if (r < 0)
                 return client_fail(c, r, "cannot connect to %s: %s", path, strerror(-r));
-        }
         return 0;
 }
 
@@ -118,9 +95,9 @@ sb_client *sb_close(sb_client *c)
         if (!c)
                 return NULL;
         if (c->fd >= 0)
-                close(c->fd);
+                client_transport_close(c->fd);
         for (size_t i = 0; i < c->n_rx_fds; i++)
-                close(c->rx_fds[i]);
+                client_transport_fd_close(c->rx_fds[i]);
         if (c->reader_ok)
                 sbp_reader_destroy(&c->reader);
         msgpack_sbuffer_destroy(&c->out);
@@ -133,7 +110,7 @@ sb_client *sb_close(sb_client *c)
 
                 c->out_head = o->next;
                 for (size_t i = 0; i < o->nfds; i++)
-                        close(o->fds[i]);
+                        client_transport_fd_close(o->fds[i]);
                 free(o);
         }
         for (struct sb_request **l = &c->reqs; l; l = l == &c->reqs ? &c->exit_waits : NULL)
@@ -181,7 +158,7 @@ size_t sb_pending(sb_client *c)
 
 int sb_events(sb_client *c)
 {
-        return POLLIN | (c->out_head ? POLLOUT : 0);
+        return CLIENT_EV_IN | (c->out_head ? CLIENT_EV_OUT : 0);
 }
 
 size_t sb_queued(sb_client *c)
@@ -251,50 +228,25 @@ uint32_t client_begin(sb_client *c, const char *method, msgpack_packer *pk)
         return id;
 }
 
-/* One sendmsg carrying a request's first bytes and its fds: the daemon
- * gives fds to the message their bytes arrive with. */
-static ssize_t send_with_fds(sb_client *c, const struct client_out *o)
-{
-        union {
-                struct cmsghdr align;
-                char buf[CMSG_SPACE(sizeof(int) * SBP_FDS_MAX)];
-        } cbuf;
-        struct iovec iov = { .iov_base = (void *)o->data, .iov_len = o->len };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-        struct cmsghdr *cm;
-
-        memset(&cbuf, 0, sizeof(cbuf));
-        mh.msg_control = cbuf.buf;
-        mh.msg_controllen = CMSG_SPACE(sizeof(int) * o->nfds);
-        cm = CMSG_FIRSTHDR(&mh);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int) * o->nfds);
-        memcpy(CMSG_DATA(cm), o->fds, sizeof(int) * o->nfds);
-        return sendmsg(c->fd, &mh, MSG_NOSIGNAL);
-}
-
 /* Send what the socket takes now. 0 also when it took nothing. */
 static int flush(sb_client *c)
 {
         struct client_out *o;
 
         while ((o = c->out_head)) {
-                ssize_t n = o->off == 0 && o->nfds > 0
-                        ? send_with_fds(c, o)
-                        : send(c->fd, o->data + o->off, o->len - o->off, MSG_NOSIGNAL);
+                /* The fds go with the request's first byte: the daemon
+                 * gives fds to the message their bytes arrive with. */
+                ssize_t n = client_transport_send(c->fd, o->data + o->off, o->len - o->off,
+                                                  o->fds, o->off == 0 ? o->nfds : 0);
 
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        if (errno == EAGAIN || errno == EWOULDBLOCK)
-                                return 0;
-                        return client_broken(c, -errno, "write to daemon");
-                }
+                if (n == -EAGAIN)
+                        return 0;
+                if (n < 0)
+                        return client_broken(c, (int)n, "write to daemon");
                 if (o->nfds > 0) {
                         /* They went with the first byte; ours were dups. */
                         for (size_t i = 0; i < o->nfds; i++)
-                                close(o->fds[i]);
+                                client_transport_fd_close(o->fds[i]);
                         o->nfds = 0;
                 }
                 o->off += (size_t)n;
@@ -329,15 +281,16 @@ int client_enqueue(sb_client *c, const int *fds, size_t nfds)
         memcpy(o->data, c->out.data, len);
         /* The caller keeps its fds and may close them before this is sent. */
         for (size_t i = 0; i < nfds; i++) {
-                int fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+                int fd = client_transport_fd_dup(fds[i]);
 
                 if (fd < 0) {
-                        int r = -errno;
-
                         for (size_t k = 0; k < o->nfds; k++)
-                                close(o->fds[k]);
+                                client_transport_fd_close(o->fds[k]);
                         free(o);
-                        return client_fail(c, r, "fd %d: %s", fds[i], strerror(-r));
+                        if (fd == -EOPNOTSUPP)
+                                return client_fail(c, fd, "fd %d: this connection passes no "
+                                                   "descriptors", fds[i]);
+                        return client_fail(c, fd, "fd %d: %s", fds[i], strerror(-fd));
                 }
                 o->fds[o->nfds++] = fd;
         }
@@ -460,61 +413,24 @@ int client_rx_fd_take(sb_client *c)
         return fd;
 }
 
-/* Keep the fds that came with a read (job_connect's), close any past room. */
-static void keep_fds(sb_client *c, struct msghdr *mh)
-{
-        for (struct cmsghdr *h = CMSG_FIRSTHDR(mh); h; h = CMSG_NXTHDR(mh, h)) {
-                size_t k;
-
-                if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
-                        continue;
-                k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                for (size_t i = 0; i < k; i++) {
-                        int fd;
-
-                        memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
-                        if (c->n_rx_fds < CLIENT_RX_FDS_MAX)
-                                c->rx_fds[c->n_rx_fds++] = fd;
-                        else
-                                close(fd);
-                }
-        }
-}
-
 /* Read what the socket has: 1 = read some, 0 = nothing now. */
 static int fill(sb_client *c)
 {
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(CLIENT_RX_FDS_MAX * sizeof(int))];
-        } cm;
-        struct iovec iov;
-        struct msghdr mh;
         char *buf;
-        size_t len;
+        size_t len, nfds = 0;
         ssize_t n;
         int r;
 
         r = sbp_reader_reserve(&c->reader, READ_CHUNK, &buf, &len);
         if (r < 0)
                 return client_broken(c, r, "reserve read buffer");
-        iov.iov_base = buf;
-        iov.iov_len = len;
-        do {
-                memset(&mh, 0, sizeof(mh));
-                mh.msg_iov = &iov;
-                mh.msg_iovlen = 1;
-                mh.msg_control = cm.buf;
-                mh.msg_controllen = sizeof(cm.buf);
-                n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
-        } while (n < 0 && errno == EINTR);
-        if (n > 0)
-                keep_fds(c, &mh);
-        if (n < 0) {
-                if (errno == EAGAIN || errno == EWOULDBLOCK)
-                        return 0;
-                return client_broken(c, -errno, "read from daemon");
-        }
+        n = client_transport_recv(c->fd, buf, len, c->rx_fds + c->n_rx_fds, &nfds,
+                                  CLIENT_RX_FDS_MAX - c->n_rx_fds);
+        if (n == -EAGAIN)
+                return 0;
+        if (n < 0)
+                return client_broken(c, (int)n, "read from daemon");
+        c->n_rx_fds += nfds;
         if (n == 0)
                 return client_broken(c, -ECONNRESET, NULL);
         sbp_reader_commit(&c->reader, (size_t)n);
@@ -788,8 +704,7 @@ static int step(sb_client *c, int timeout_ms)
 /* One round: send, wait up to timeout_ms for the socket, read, dispatch. */
 static int step_once(sb_client *c, int timeout_ms)
 {
-        struct pollfd pfd;
-        int count, r;
+        int count, ev, r;
 
         r = flush(c);
         if (r < 0)
@@ -797,20 +712,17 @@ static int step_once(sb_client *c, int timeout_ms)
         count = dispatch_buffered(c);
         if (count != 0)
                 return count;
-        pfd = (struct pollfd){ .fd = c->fd, .events = (short)sb_events(c) };
-        r = poll(&pfd, 1, timeout_ms);
-        if (r < 0) {
-                r = -errno;
-                return client_fail(c, r, "poll: %s", strerror(-r));
-        }
-        if (r == 0)
+        ev = client_transport_wait(c->fd, c->out_head != NULL, timeout_ms);
+        if (ev < 0)
+                return client_fail(c, ev, "poll: %s", strerror(-ev));
+        if (ev == 0)
                 return 0;
-        if (pfd.revents & POLLOUT) {
+        if (ev & CLIENT_EV_OUT) {
                 r = flush(c);
                 if (r < 0)
                         return r;
         }
-        if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+        if (ev & CLIENT_EV_IN) {
                 /* Read what there is, up to a bound: replies queued behind
                  * big output should not each cost a poll, and a job that
                  * prints without pause must not keep the caller's loop

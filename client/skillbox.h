@@ -372,7 +372,9 @@ int sb_wait(sb_client *c, const char *job, const struct sb_callbacks *cb,
 /* The socket's file descriptor (non-blocking), for poll()ing it alongside
  * others for sb_events(). Do not read from or write to it. Before blocking in
  * poll(), call sb_process(c, 0, cb) until sb_pending() is 0: a blocking call
- * may have read notifications already. */
+ * may have read notifications already. On Windows it is a C runtime
+ * descriptor of the named pipe, which nothing can poll: drive the
+ * connection with sb_process() and a timeout there. */
 int sb_fd(sb_client *c);
 
 /* The poll() events sb_fd() must be watched for: POLLIN, plus POLLOUT while

@@ -1,0 +1,68 @@
+/* win_backend.h — what the files of the Windows backend share (never included
+ * outside backends/windows/).
+ *
+ * A job is a job object (limits from jobobject.c, an I/O completion port
+ * for its notifications, kill-on-close) holding a process created
+ * suspended, assigned, then resumed, so no instruction of the job runs
+ * outside the job object. Handles cross the backend contract as sb_handle
+ * (an int): kernel handles fit in 32 bits on 64-bit Windows
+ * (HandleToLong/LongToHandle).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <windows.h>
+
+#include "backends/backend.h"
+#include "backends/windows/jobobject.h"
+
+struct sb_backend {
+        wchar_t jobs_dir[MAX_PATH];     /* <state_dir>\jobs */
+        uint32_t id_first, id_last;
+        uint8_t *id_taken;              /* one byte per id */
+};
+
+struct sb_backend_job {
+        struct sb_backend *b;
+        char id[SBP_JOB_ID_MAX + 1];
+        struct sb_policy policy;
+        struct sb_win_job_limits limits;
+        HANDLE job;                     /* the job object */
+        HANDLE iocp;                    /* its notifications */
+        HANDLE process;                 /* the main process */
+        DWORD pid;
+        wchar_t dir[MAX_PATH];          /* the job's directory (its working directory) */
+        bool killed;                    /* kill() was called */
+        bool reaped;
+        bool memory_limit_hit;          /* JOB_OBJECT_MSG_JOB_MEMORY_LIMIT came */
+        bool process_limit_hit;         /* JOB_OBJECT_MSG_ACTIVE_PROCESS_LIMIT came */
+};
+
+/* "step: the system's text (Win32 error N)" into errbuf; returns the
+ * error as a negative errno. */
+int sb_win_fail(char *errbuf, size_t errlen, DWORD err, const char *step);
+int sb_win_errno(DWORD err);
+/* text into errbuf; returns r. */
+int sb_backend_fail_text(char *errbuf, size_t errlen, int r, const char *text);
+
+/* UTF-8 to UTF-16 into out (n wide chars); -ENAMETOOLONG or -EINVAL. */
+int sb_win_widen(const char *s, wchar_t *out, size_t n);
+
+/* The job object with j->limits applied and its completion port (job.c). */
+int sb_win_job_create(struct sb_backend_job *j, char *errbuf, size_t errlen);
+/* Read the notifications waiting on the port (never blocks). */
+void sb_win_job_drain(struct sb_backend_job *j);
+/* CPU times, peak memory and the processes still running in the job. */
+void sb_win_job_account(struct sb_backend_job *j, struct sb_backend_exit *out,
+                        uint32_t *active);
+
+/* The job's main process, created suspended in the job's directory with
+ * only its three stdio handles inherited, assigned to j->job, resumed
+ * (spawn.c). */
+int sb_win_spawn(struct sb_backend_job *j, const struct sb_job_spec *spec, char *errbuf,
+                 size_t errlen);
+
+/* Remove a directory tree (dirs.c); 0 or the first error (goes on). */
+int sb_win_remove_tree(const wchar_t *path);
