@@ -181,6 +181,10 @@ struct sb_job_spec {
         const struct sb_job_mount *mounts;
         uint32_t nmounts;
         const char *cwd;           /* the program's working directory; NULL = /work */
+        /* The caller reads denied_handle() from spawn()/start() until
+         * reap(): a backend that reports refusals may then leave them to it.
+         * false: the backend answers them itself, unreported. */
+        bool denied_report;
 };
 
 /* A spec for job_id running as uid (= gid) under policy, with no program,
@@ -210,6 +214,12 @@ struct sb_backend_exit {
         /* Slow file work is left (the ownership fix-up of a client's
          * directory): call finish_files() before the result is published. */
         bool files_pending;
+};
+
+/* One refusal of the sandbox, as the result's `denied` shows it. */
+struct sb_backend_denied {
+        char kind[16];                        /* "syscall" */
+        char what[SBP_DENIED_WHAT_MAX + 1];   /* "socket(AF_NETLINK)", "mount" */
 };
 
 struct sb_backend_ops {
@@ -291,6 +301,15 @@ struct sb_backend_ops {
                        struct sb_backend_job **out, char *errbuf, size_t errlen);
         int (*start)(struct sb_backend_job *j, const struct sb_job_spec *spec, char *errbuf,
                      size_t errlen);
+        /* Optional, together: what the sandbox refuses, as it happens, for
+         * a job spawned or prepared with spec->denied_report. A pollable
+         * handle (SB_HANDLE_NONE: nothing to report for this job), valid
+         * until destroy(); on readiness denied_read() handles at most max
+         * refusals, fills out with each and returns how many (0: none was
+         * ready). A negative errno: nothing more comes (stop polling); the
+         * job is never left waiting for an answer then. */
+        sb_handle (*denied_handle)(struct sb_backend_job *j);
+        int (*denied_read)(struct sb_backend_job *j, struct sb_backend_denied *out, unsigned max);
 };
 
 /* What a 0 in a spec's file system bounds stands for. */

@@ -197,6 +197,8 @@ static void on_eof_grace(uv_timer_t *t)
 static void mark_reaped(struct sbd_job *j)
 {
         j->reaped = true;
+        /* Nothing of the job runs: what it was refused is all in. */
+        sbd_job_denied_stop(j);
         j->result.wall_ms = (uv_hrtime() - j->start_hr) / 1000000u;
         uv_timer_stop(&j->timer);
         if (j->out_open || j->err_open) {
@@ -334,6 +336,7 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
         spec.stdout_fd = out[1];
         spec.stderr_fd = err[1];
         spec.cwd = p->cwd[0] ? p->cwd : NULL;
+        spec.denied_report = true;      /* sbd_job_denied_start() below */
         /* Files by descriptor: the request's fds, still owned by the
          * connection's message (fds.c); the backend dups what it keeps. */
         sbd_fds_exec_spec(j->owner, p, &spec, mounts);
@@ -389,6 +392,8 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
                         r = uv_poll_start(&j->exit_poll, UV_READABLE, on_exit_ready);
                 }
         }
+        if (r == 0)
+                r = sbd_job_denied_start(j);
         if (r == 0 && j->limits.policy.network == SB_NETWORK_ALLOWLIST) {
                 fd = d->ops->egress_listener ? d->ops->egress_listener(j->bj) : SB_HANDLE_NONE;
                 r = fd >= 0 ? sbd_job_egress_start(j, fd) : -EOPNOTSUPP;
@@ -412,6 +417,7 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
                 close_fd(&err[0]);
                 close_fd(&in[1]);
                 stop_exit_poll(j);
+                sbd_job_denied_stop(j);
                 d->ops->kill(j->bj);
                 d->ops->reap(j->bj, &j->exit);
                 j->exit.setup_failed = true;

@@ -112,6 +112,8 @@ static int prepare_one(struct sbd_daemon *d)
                 return r;
         }
         sb_job_spec_init(&spec, ps->id, ps->uid, &ps->policy);
+        /* The job it becomes polls the report (job_denied.c). */
+        spec.denied_report = true;
         errbuf[0] = '\0';
         r = d->ops->prepare(d->backend, &spec, &ps->bj, errbuf, sizeof(errbuf));
         if (r < 0) {

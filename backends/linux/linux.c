@@ -263,6 +263,10 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
         j->pidfd = -1;
         j->err_fd = -1;
         j->start_fd = -1;
+        j->listener_sock = -1;
+        j->listener = -1;
+        j->denied_ep = -1;
+        j->denied_report = spec->denied_report;
         j->mntns_fd = -1;
         j->netns_fd = -1;
         j->prepared = prepared;
@@ -350,7 +354,12 @@ static int linux_start(struct sb_backend_job *j, const struct sb_job_spec *spec,
                 return sb_backend_fail(errbuf, errlen, -EINVAL,
                                        "the request does not match the prepared sandbox");
         r = sb_linux_start_send(j->start_fd, spec, errbuf, errlen);
-        close(j->start_fd);
+        /* The seccomp listener comes up on it (sent before the child
+         * waited for the start request), if it has not already. */
+        if (r == 0 && j->denied_report)
+                j->listener_sock = j->start_fd;
+        else
+                close(j->start_fd);
         j->start_fd = -1;
         j->prepared = false;
         return r;
@@ -522,6 +531,7 @@ static void linux_destroy(struct sb_backend_job *j)
                 close(j->err_fd);
         if (j->start_fd >= 0)
                 close(j->start_fd);
+        sb_linux_denied_close(j);
         sb_linux_binds_release(&j->binds, false);
         /* Last: the removal may need descriptors, and the daemon may have
          * just run out of them. */
@@ -564,4 +574,6 @@ const struct sb_backend_ops sb_backend_linux_ops = {
         .destroy_quick = linux_destroy_quick,
         .prepare = linux_prepare,
         .start = linux_start,
+        .denied_handle = sb_linux_denied_handle,
+        .denied_read = sb_linux_denied_read,
 };

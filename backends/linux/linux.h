@@ -111,6 +111,13 @@ struct sb_backend_job {
          * its setup for the start request on start_fd (start.c). */
         bool prepared;
         int start_fd;                   /* the daemon's end; -1 once started */
+        /* Refused syscalls reported (spec->denied_report): the child sends
+         * its seccomp listener up the sync socket, kept here until it came
+         * (denied_syscalls.c); denied_ep polls both. -1 = none. */
+        bool denied_report;
+        int listener_sock;
+        int listener;
+        int denied_ep;
         bool work_tmpfs;                /* /work is the job's own tmpfs (no workdir_fd) */
         /* The job's mount and network namespaces, held from the clone to
          * destroy(): without them the init's exit would tear down its ~60
@@ -233,3 +240,9 @@ void sb_linux_probe(const struct sb_backend_config *cfg, struct sb_backend_probe
 /* The spawner to start: configured (non-NULL) as it is, else beside the
  * running program (into buf), else the installed one; NULL if none. */
 const char *sb_linux_spawner_find(const char *configured, char *buf, size_t len);
+
+/* denied_syscalls.c: the refusals of a job with denied_report (backend.h's
+ * denied_handle and denied_read), and closing what they hold. */
+sb_handle sb_linux_denied_handle(struct sb_backend_job *j);
+int sb_linux_denied_read(struct sb_backend_job *j, struct sb_backend_denied *out, unsigned max);
+void sb_linux_denied_close(struct sb_backend_job *j);

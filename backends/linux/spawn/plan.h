@@ -20,7 +20,7 @@
 
 #include "protocol/sbp.h"
 
-#define SB_SPAWN_PLAN_VERSION 6u
+#define SB_SPAWN_PLAN_VERSION 7u
 
 #define SB_PLAN_TOP_MAX 6       /* bin sbin lib lib32 lib64 libx32 */
 #define SB_PLAN_ETC_MAX 13      /* SB_LINUX_ETC_MAX: linux.c etc_names */
@@ -80,8 +80,11 @@ enum {
         SB_PLAN_NETWORK = 1u << 1,      /* Landlock leaves TCP alone */
         SB_PLAN_WORK_TMPFS = 1u << 2,   /* /work is a tmpfs of its own (work_opts) */
         SB_PLAN_CG_FAKE = 1u << 3,      /* the unit tests' cgroup tree (files made) */
+        /* The filter's refusals go to a listener that the child sends up
+         * the sync socket (seccomp_load.c); the daemon answers them. */
+        SB_PLAN_SECCOMP_NOTIFY = 1u << 4,
 };
-#define SB_PLAN_FLAGS_ALL 0xfu
+#define SB_PLAN_FLAGS_ALL 0x1fu
 
 struct sb_spawn_plan {
         uint32_t version;               /* SB_SPAWN_PLAN_VERSION */
