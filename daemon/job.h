@@ -71,7 +71,10 @@ struct sbd_job {
         uv_pipe_t out_pipe, err_pipe, in_pipe;
         uv_poll_t exit_poll;
         uv_poll_t denied_poll;           /* the backend's refusals (job_denied.c) */
-        bool denied_open;
+        uv_timer_t denied_timer;         /* their rate bound's pause */
+        bool denied_open;                /* both handles are initialized */
+        uint64_t denied_window_ms;       /* uv_now() the rate window began */
+        uint32_t denied_in_window;
         uv_timer_t timer;                /* timeout, then EOF grace, then retention */
         unsigned handles;                /* initialized handles not yet closed */
         bool out_open, err_open, in_open, poll_open;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/seccomp.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -149,6 +150,10 @@ static int linux_open(const struct sb_backend_config *cfg, struct sb_backend **o
                 goto fail;
         }
         b->cap_last = read_cap_last();
+        /* Without it (kernels before 5.0) the kernel answers refusals
+         * itself and none is reported. */
+        uint32_t notify = SECCOMP_RET_USER_NOTIF;
+        b->seccomp_notify = syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0U, &notify) == 0;
         b->landlock_abi = sb_linux_landlock_abi();
         if (b->landlock_abi > SB_LANDLOCK_ABI_MAX)
                 b->landlock_abi = SB_LANDLOCK_ABI_MAX;
@@ -266,7 +271,7 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
         j->listener_sock = -1;
         j->listener = -1;
         j->denied_ep = -1;
-        j->denied_report = spec->denied_report;
+        j->denied_report = spec->denied_report && b->seccomp_notify;
         j->mntns_fd = -1;
         j->netns_fd = -1;
         j->prepared = prepared;

@@ -59,6 +59,7 @@ struct sb_backend {
         struct sb_host_path top[SB_LINUX_TOP_MAX];
         struct sb_host_path etc[SB_LINUX_ETC_MAX];
         int landlock_abi;               /* used for jobs: min(kernel, SB_LANDLOCK_ABI_MAX); 0 = none */
+        bool seccomp_notify;            /* SECCOMP_RET_USER_NOTIF: refusals can be reported */
         struct sb_seccomp_cache seccomp;        /* compiled filters (seccomp.c) */
         int spawner_fd;                 /* socket to the spawner (spawner.c); -1 = none running */
         pid_t spawner_pid;

@@ -138,3 +138,21 @@ def test_a_job_is_never_left_waiting_once_the_daemon_is_gone(workdir):
         for d in (d1, d2):
             if d is not None:
                 d.force_cleanup()
+
+
+def test_a_job_spinning_on_refused_calls_gets_every_one_answered(daemon):
+    """Past the daemon's rate bound for answering (2000 a second) a job's
+    refused calls wait instead of loading the daemon; none is lost or
+    answered otherwise."""
+    script = ("import ctypes\n"
+              "libc = ctypes.CDLL(None, use_errno=True)\n"
+              "got = set()\n"
+              "for _ in range(2500):\n"
+              "    ctypes.set_errno(0)\n"
+              "    got.add((libc.mount(b'none', b'/tmp', b'tmpfs', 0, None), ctypes.get_errno()))\n"
+              "print(sorted(got))\n")
+    cp = daemon.ctl("run", "--json", "--", "python3", "-c", script, timeout=120)
+    assert cp.returncode == 0, cp
+    r = json.loads(cp.stdout)
+    assert r["stdout"].strip() == "[(-1, 1)]", r      # EPERM every time
+    assert denied_of(r) == {("syscall", "mount"): 2500}, r.get("denied")
