@@ -185,6 +185,9 @@ struct sb_job_spec {
          * reap(): a backend that reports refusals may then leave them to it.
          * false: the backend answers them itself, unreported. */
         bool denied_report;
+        /* A fresh /work (workdir_fd -1) the job leaves behind for its owner
+         * (owner_uid/owner_gid): work_take() hands it over after the job. */
+        bool keep_work;
 };
 
 /* A spec for job_id running as uid (= gid) under policy, with no program,
@@ -310,6 +313,11 @@ struct sb_backend_ops {
          * job is never left waiting for an answer then. */
         sb_handle (*denied_handle)(struct sb_backend_job *j);
         int (*denied_read)(struct sb_backend_job *j, struct sb_backend_denied *out, unsigned max);
+        /* Optional: for spec->keep_work, once reaped and finish_files() done,
+         * the job's /work as a readable directory handle whose every file
+         * belongs to the owner; the caller owns it (the backend keeps none).
+         * SB_HANDLE_NONE when there is none (or its hand-over failed). */
+        sb_handle (*work_take)(struct sb_backend_job *j);
 };
 
 /* What a 0 in a spec's file system bounds stands for. */

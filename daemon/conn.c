@@ -184,11 +184,11 @@ void sbd_conn_stdin_resume(struct sbd_conn *c)
                 resume_reading(c);
 }
 
+static void write_out(struct sbd_conn *c, struct sbd_out *o);
+
 void sbd_conn_send(struct sbd_conn *c, struct sbd_out *o)
 {
         uint32_t msgid;
-        uv_buf_t buf;
-        int r;
 
         if (c->closing || !o->sbuf.data) {
                 sbd_out_free(o);
@@ -197,6 +197,15 @@ void sbd_conn_send(struct sbd_conn *c, struct sbd_out *o)
         /* Every answer passes here, whoever packed it. */
         if (sbp_response_msgid(o->sbuf.data, o->sbuf.size, &msgid))
                 sbd_msgids_remove(&c->inflight, msgid);
+        write_out(c, o);
+}
+
+/* Queue o's bytes, as they are, on c. */
+static void write_out(struct sbd_conn *c, struct sbd_out *o)
+{
+        uv_buf_t buf;
+        int r;
+
         shrink(o);
         buf = uv_buf_init(o->sbuf.data, (unsigned)o->sbuf.size);
         r = uv_write(&o->req, (uv_stream_t *)&c->pipe, &buf, 1, on_written);
@@ -209,6 +218,35 @@ void sbd_conn_send(struct sbd_conn *c, struct sbd_out *o)
         c->out_bytes += out_cost(o);
         if (!c->paused && c->out_bytes > SBD_CONN_HIGH_WATER)
                 set_paused(c, true);
+}
+
+int sbd_conn_send_fd(struct sbd_conn *c, struct sbd_out *o, int fd)
+{
+        uint32_t msgid;
+        ssize_t n;
+
+        /* Only with nothing queued before it: the fd must ride on this
+         * reply's own bytes, and every earlier byte must be out. */
+        if (c->closing || !o->sbuf.data || o->sbuf.size == 0 ||
+            uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) != 0)
+                return -EAGAIN;
+        n = sbd_transport_send_handle(&c->pipe, o->sbuf.data, o->sbuf.size,
+                                      (struct sbd_handle){ .fd = fd });
+        if (n == 0)
+                return -EAGAIN;
+        if (n < 0)
+                return (int)n;
+        /* Sent (in part): from here on it is an ordinary reply. */
+        if (sbp_response_msgid(o->sbuf.data, o->sbuf.size, &msgid))
+                sbd_msgids_remove(&c->inflight, msgid);
+        if ((size_t)n == o->sbuf.size) {
+                sbd_out_free(o);
+                return 0;
+        }
+        memmove(o->sbuf.data, o->sbuf.data + n, o->sbuf.size - (size_t)n);
+        o->sbuf.size -= (size_t)n;
+        write_out(c, o);
+        return 0;
 }
 
 void sbd_conn_reply_error(struct sbd_conn *c, uint32_t msgid, const struct sbp_error *err)

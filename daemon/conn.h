@@ -104,6 +104,12 @@ void sbd_out_free(struct sbd_out *o);
 /* Queue o on c; takes ownership (frees it if c is closing). */
 void sbd_conn_send(struct sbd_conn *c, struct sbd_out *o);
 
+/* Send o now with fd attached (SCM_RIGHTS on its first bytes); o is then
+ * c's (as with sbd_conn_send) and fd stays the caller's to close. -EAGAIN
+ * (o still the caller's): not now, as earlier output is still queued or the
+ * peer's socket is full; another negative errno: the socket failed. */
+int sbd_conn_send_fd(struct sbd_conn *c, struct sbd_out *o, int fd);
+
 /* The jobs c writes stdin to drained their queues: read requests again. */
 void sbd_conn_stdin_resume(struct sbd_conn *c);
 

@@ -21,6 +21,7 @@
 #include "daemon/log.h"
 #include "daemon/profile.h"
 #include "daemon/settings.h"
+#include "daemon/work_keep.h"
 
 typedef int (*handler_fn)(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
                           struct sbp_error *err);
@@ -255,6 +256,14 @@ static int inspect_job(struct sbd_conn *c, uint32_t msgid, const struct sbp_job_
         return 0;
 }
 JOB_HANDLER(inspect, false)
+
+static int work_fd_job(struct sbd_conn *c, uint32_t msgid, const struct sbp_job_params *p,
+                       struct sbd_job *j, struct sbp_error *err)
+{
+        (void)p;
+        return sbd_work_keep_reply(c, msgid, j, err);
+}
+JOB_HANDLER(work_fd, false)
 
 static int stdin_write_job(struct sbd_conn *c, uint32_t msgid, const struct sbp_job_params *p,
                            struct sbd_job *j, struct sbp_error *err)

@@ -32,6 +32,7 @@
 #include "daemon/job.h"
 #include "daemon/job_args.h"
 #include "daemon/log.h"
+#include "daemon/work_keep.h"
 #include "daemon/prepared.h"
 #include "daemon/quota.h"
 #include "daemon/retain.h"
@@ -161,6 +162,8 @@ static void finish(struct sbd_job *j)
                 sbd_waiter_drop(w);
                 d->job_events->result(c, msgid, res);
         }
+        /* Before destroy(), which would free it. */
+        sbd_work_keep_take(j);
         /* Before the cleanup: the job still counts against its owner here,
          * which keeps the owner's quota entry while its results move. */
         sbd_retain_job(j);
@@ -337,6 +340,7 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
         spec.stderr_fd = err[1];
         spec.cwd = p->cwd[0] ? p->cwd : NULL;
         spec.denied_report = true;      /* sbd_job_denied_start() below */
+        spec.keep_work = p->keep_work;
         /* Files by descriptor: the request's fds, still owned by the
          * connection's message (fds.c); the backend dups what it keeps. */
         sbd_fds_exec_spec(j->owner, p, &spec, mounts);
@@ -474,6 +478,7 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, const struct sbp_exec_param
         sbd_list_init(&j->node);
         sbd_list_init(&j->retained_node);
         sbd_list_init(&j->waiters);
+        j->kept_work_fd = -1;
         /* A prepared sandbox brings its own id and uid. */
         w = sbd_prepared_take(d, a->profile->p.name, &a->limits.policy, p, a->env);
         r = w ? 0 : sbd_job_id_new(d, j->id);
@@ -518,6 +523,7 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, const struct sbp_exec_param
         j->owner = c;
         j->owner_uid = (uint32_t)c->uid;
         j->detached = p->detach;
+        j->keep_work = p->keep_work;
         j->had_stdin = p->stdin;
         j->limits = a->limits;
         sbd_output_init(&j->output, a->limits.output_max, a->limits.output_truncate);

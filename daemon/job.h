@@ -73,6 +73,8 @@ struct sbd_job {
         uv_poll_t denied_poll;           /* the backend's refusals (job_denied.c) */
         uv_timer_t denied_timer;         /* their rate bound's pause */
         bool denied_open;                /* both handles are initialized */
+        bool keep_work;                  /* exec keep_work (work_keep.c) */
+        int kept_work_fd;                /* its /work once finished; -1 = none */
         uint64_t denied_window_ms;       /* uv_now() the rate window began */
         uint32_t denied_in_window;
         uv_timer_t timer;                /* timeout, then EOF grace, then retention */

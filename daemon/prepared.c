@@ -178,7 +178,7 @@ struct sbd_prepared *sbd_prepared_take(struct sbd_daemon *d, const char *profile
         struct sbd_list *pos, *tmp;
 
         if (d->prepared_count == 0 || strcmp(profile, prepared_profile_name) != 0 ||
-            p->has_workdir_fd || p->nmounts || p->cwd[0] || !fits_prepared(&d->caps, p->argv, env))
+            p->has_workdir_fd || p->nmounts || p->cwd[0] || p->keep_work || !fits_prepared(&d->caps, p->argv, env))
                 return NULL;
         sbd_list_for_each_safe(pos, tmp, &d->prepared) {
                 struct sbd_prepared *ps = sbd_container_of(pos, struct sbd_prepared, node);

@@ -206,6 +206,7 @@ struct sbp_exec_params {
         char network[16];          /* "none", "allowlist", "host"; "" = the profile's */
         char **allow_hosts;        /* host[:port] patterns; implies "allowlist" */
         uint32_t n_allow_hosts;
+        bool keep_work;            /* a fresh /work kept for its owner after the job (work_fd) */
 };
 
 /* A mount target the daemon accepts: absolute, normalized (no "//", no "."
@@ -419,7 +420,7 @@ int sbp_job_exit_decode(const msgpack_object *params, struct sbp_job_result *out
 /* Method names, for dispatch tables and the PROTOCOL.md coverage test. */
 #define SBP_METHODS(X)                                                       \
         X(hello) X(exec) X(wait) X(kill) X(list) X(inspect)                  \
-        X(stdin_write) X(stdin_close) X(stats) X(profiles)
+        X(stdin_write) X(stdin_close) X(stats) X(profiles) X(work_fd)
 #define SBP_NOTIFICATIONS(X) X(job_output) X(job_exit)
 
 /* The index of the method called name (len bytes, any bytes) in

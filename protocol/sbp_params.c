@@ -64,6 +64,7 @@ static const struct sbp_field exec_fields[] = {
         SBP_FIELD(struct sbp_exec_params, allow_hosts, SBP_F_ARGV, SBP_F_OMIT_EMPTY,
                   .aux = offsetof(struct sbp_exec_params, n_allow_hosts),
                   .max = SBP_ALLOW_HOSTS_MAX),
+        SBP_FIELD(struct sbp_exec_params, keep_work, SBP_F_BOOL, SBP_F_OMIT_EMPTY),
 };
 static const struct sbp_table exec_table = SBP_TABLE(exec_fields);
 static const struct sbp_table *const exec_tabs[] = { &exec_table };
@@ -205,6 +206,11 @@ int sbp_exec_params_decode(const msgpack_object *params, struct sbp_exec_params 
         r = check_network(out, err);
         if (r < 0)
                 goto fail;
+        if (out->keep_work && out->has_workdir_fd) {
+                r = sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
+                                  "field keep_work: only for a fresh /work, not with workdir_fd");
+                goto fail;
+        }
         return 0;
 fail:
         sbp_exec_params_free(out);

@@ -271,6 +271,7 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
         j->listener_sock = -1;
         j->listener = -1;
         j->denied_ep = -1;
+        j->kept_work = -1;
         j->denied_report = spec->denied_report && b->seccomp_notify;
         j->mntns_fd = -1;
         j->netns_fd = -1;
@@ -292,8 +293,14 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
                 goto fail;
         j->cg_created = true;
         r = sb_linux_binds_prepare(&j->binds, spec, errbuf, errlen);
-        if (r < 0)
+        if (r == 0 && !prepared)
+                r = sb_linux_work_keep_prepare(j, spec, errbuf, errlen);
+        if (r < 0) {
+                sb_linux_binds_release(&j->binds, false);
+                if (j->kept_work >= 0)
+                        close(j->kept_work);
                 goto fail_cg;
+        }
         r = sb_linux_spawn(b, spec, j, errbuf, errlen);
         /* The child holds its copies of the detached mounts now. */
         sb_linux_binds_release(&j->binds, r == 0);
@@ -462,7 +469,7 @@ static int linux_reap(struct sb_backend_job *j, struct sb_backend_exit *out)
         }
         /* No job process is left: what it wrote goes to the client (only
          * when the workdir could not be idmapped), off the loop. */
-        out->files_pending = j->binds.chown_fd >= 0;
+        out->files_pending = j->binds.chown_fd >= 0 || j->kept_work >= 0;
         r = j->b->cg.ops->job_stats(&j->cgj, &st);
         if (r < 0)
                 return r;
@@ -495,7 +502,9 @@ static void linux_enforced(struct sb_backend_job *j, struct sbp_enforced *out)
 
 static int linux_finish_files(struct sb_backend_job *j)
 {
-        return sb_linux_binds_after_job(&j->binds);
+        int r = sb_linux_binds_after_job(&j->binds), k = sb_linux_work_keep_finish(j);
+
+        return r < 0 ? r : k;
 }
 
 static void linux_destroy(struct sb_backend_job *j)
@@ -537,6 +546,8 @@ static void linux_destroy(struct sb_backend_job *j)
         if (j->start_fd >= 0)
                 close(j->start_fd);
         sb_linux_denied_close(j);
+        if (j->kept_work >= 0)
+                close(j->kept_work);
         sb_linux_binds_release(&j->binds, false);
         /* Last: the removal may need descriptors, and the daemon may have
          * just run out of them. */
@@ -581,4 +592,5 @@ const struct sb_backend_ops sb_backend_linux_ops = {
         .start = linux_start,
         .denied_handle = sb_linux_denied_handle,
         .denied_read = sb_linux_denied_read,
+        .work_take = sb_linux_work_take,
 };

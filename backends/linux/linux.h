@@ -120,6 +120,12 @@ struct sb_backend_job {
         int listener;
         int denied_ep;
         bool work_tmpfs;                /* /work is the job's own tmpfs (no workdir_fd) */
+        /* spec->keep_work (work_keep.c): our reference to its /work tmpfs,
+         * -1 = none or handed on; chowned once the client owns it all. */
+        int kept_work;
+        bool kept_chowned;
+        uid_t keep_owner_uid;
+        gid_t keep_owner_gid;
         /* The job's mount and network namespaces, held from the clone to
          * destroy(): without them the init's exit would tear down its ~60
          * mounts, and start the network namespace's cleanup (expedited RCU
@@ -247,3 +253,9 @@ const char *sb_linux_spawner_find(const char *configured, char *buf, size_t len)
 sb_handle sb_linux_denied_handle(struct sb_backend_job *j);
 int sb_linux_denied_read(struct sb_backend_job *j, struct sb_backend_denied *out, unsigned max);
 void sb_linux_denied_close(struct sb_backend_job *j);
+
+/* work_keep.c: a fresh /work kept after the job (spec->keep_work). */
+int sb_linux_work_keep_prepare(struct sb_backend_job *j, const struct sb_job_spec *spec,
+                               char *errbuf, size_t errlen);
+int sb_linux_work_keep_finish(struct sb_backend_job *j);
+sb_handle sb_linux_work_take(struct sb_backend_job *j);

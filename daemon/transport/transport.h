@@ -87,6 +87,13 @@ struct sbd_peer {
  * it. Returns 0 or -errno. */
 int sbd_transport_peer(uv_pipe_t *pipe, struct sbd_peer *out);
 
+/* Send the first bytes of buf (at most len) on pipe with h attached, now,
+ * without blocking: how many went (> 0), 0 when none could (the peer's
+ * buffer is full), or -errno. h stays the caller's. The caller makes sure
+ * nothing of the pipe's own write queue is pending, which would go after. */
+ssize_t sbd_transport_send_handle(uv_pipe_t *pipe, const void *buf, size_t len,
+                                  struct sbd_handle h);
+
 /* ---- receiving ---- */
 
 /* Offer a buffer for the next read; *len = 0 offers none (the read is

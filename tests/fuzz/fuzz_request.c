@@ -44,7 +44,7 @@ static const struct {
         { "hello", HELLO },         { "exec", EXEC },       { "wait", JOB },
         { "kill", JOB },            { "list", EMPTY },      { "inspect", JOB },
         { "stdin_write", JOB_DATA }, { "stdin_close", JOB }, { "stats", EMPTY },
-        { "profiles", EMPTY },
+        { "profiles", EMPTY },      { "work_fd", JOB },
 };
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))
 _Static_assert(N_METHODS < 0x80, "index bytes are below 0x80");
