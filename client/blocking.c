@@ -25,6 +25,7 @@ struct sync_call {
         struct sb_stats *stats;
         struct sb_profile **profiles;
         size_t *nprofiles;
+        int *work_fd;
 };
 
 static void sync_done(sb_client *c, int error, struct sb_reply *reply, void *userdata)
@@ -52,6 +53,8 @@ static void sync_done(sb_client *c, int error, struct sb_reply *reply, void *use
                 *s->hello = *reply->hello;
         if (s->stats && reply->stats)
                 *s->stats = *reply->stats;
+        if (s->work_fd)
+                *s->work_fd = reply->work_fd;
         if (s->profiles) {
                 *s->profiles = reply->profiles;
                 *s->nprofiles = reply->nprofiles;
@@ -161,6 +164,15 @@ int sb_list(sb_client *c, struct sb_job_info **out, size_t *n)
                         return client_fail(c, -ENOMEM, "out of memory");
         }
         return r;
+}
+
+int sb_work_fd(sb_client *c, const char *job, int *fd_out)
+{
+        struct sync_call s = { .work_fd = fd_out };
+        sb_request *q = NULL;
+
+        *fd_out = -1;
+        return sync_run(c, sb_work_fd_async(c, job, sync_done, &s, &q), q, &s, NULL, true);
 }
 
 int sb_inspect(sb_client *c, const char *job, struct sb_job_info *out)

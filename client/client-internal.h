@@ -52,6 +52,7 @@ enum client_req_kind {
         CLIENT_REQ_LIST,
         CLIENT_REQ_STATS,
         CLIENT_REQ_PROFILES,
+        CLIENT_REQ_WORK_FD,       /* the fd came with the reply's bytes (rx_fds) */
 };
 
 /* One request sent (or queued) and not yet completed. It sits in c->reqs
@@ -97,6 +98,11 @@ struct sb_client {
 
         struct sb_request *reqs;          /* in flight, newest first */
         struct sb_request *exit_waits;    /* waits held until their job_exit */
+
+        /* Descriptors the daemon sent (only work_fd replies carry one), in
+         * arrival order; more than CLIENT_RX_FDS_MAX at once are closed. */
+        int rx_fds[4];
+        size_t n_rx_fds;
 
         struct client_owned *owned;
         size_t n_owned, cap_owned;

@@ -119,6 +119,8 @@ sb_client *sb_close(sb_client *c)
                 return NULL;
         if (c->fd >= 0)
                 close(c->fd);
+        for (size_t i = 0; i < c->n_rx_fds; i++)
+                close(c->rx_fds[i]);
         if (c->reader_ok)
                 sbp_reader_destroy(&c->reader);
         msgpack_sbuffer_destroy(&c->out);
@@ -446,6 +448,28 @@ size_t client_stdin_inflight(sb_client *c, const char *job)
 
 /* ---- Receiving ---- */
 
+/* Queue the descriptors that came with a read; past the queue's room they
+ * are closed (a daemon only sends one with a work_fd answer). */
+static void take_fds(sb_client *c, struct msghdr *mh)
+{
+        for (struct cmsghdr *h = CMSG_FIRSTHDR(mh); h; h = CMSG_NXTHDR(mh, h)) {
+                size_t n;
+
+                if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+                        continue;
+                n = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                for (size_t i = 0; i < n; i++) {
+                        int fd;
+
+                        memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+                        if (c->n_rx_fds < sizeof(c->rx_fds) / sizeof(c->rx_fds[0]))
+                                c->rx_fds[c->n_rx_fds++] = fd;
+                        else
+                                close(fd);
+                }
+        }
+}
+
 /* Read what the socket has: 1 = read some, 0 = nothing now. */
 static int fill(sb_client *c)
 {
@@ -457,9 +481,19 @@ static int fill(sb_client *c)
         r = sbp_reader_reserve(&c->reader, READ_CHUNK, &buf, &len);
         if (r < 0)
                 return client_broken(c, r, "reserve read buffer");
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int) * 4)];
+        } cm;
+        struct iovec iov = { buf, len };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
+                             .msg_controllen = sizeof(cm.buf) };
+
         do
-                n = recv(c->fd, buf, len, 0);
+                n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
         while (n < 0 && errno == EINTR);
+        if (n > 0)
+                take_fds(c, &mh);
         if (n < 0) {
                 if (errno == EAGAIN || errno == EWOULDBLOCK)
                         return 0;

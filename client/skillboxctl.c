@@ -17,10 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "client/copy_tree.h"
 #include "client/doctor.h"
 #include "client/json.h"
 #include "client/skillbox.h"
@@ -43,7 +45,7 @@ static void usage(FILE *f)
               "      [--timeout DURATION] [--output-max SIZE] [--env K=V]... [--detach] [--json]\n"
               "      [--work-size SIZE] [--work-inodes N] [--workdir DIR] [--mount SRC:DST[:ro]]...\n"
               "      [--cwd PATH] [--raw] [--network none|allowlist|host] [--allow-host HOST[:PORT]]...\n"
-              "      -- PROGRAM [ARG...]\n"
+              "      [--keep-work DIR|-] -- PROGRAM [ARG...]\n"
               "                       run PROGRAM in a sandbox, passing stdin, streaming output,\n"
               "                       exiting with its exit code (128+N signal N, 124 timeout,\n"
               "                       125 could not run)\n"
@@ -51,6 +53,7 @@ static void usage(FILE *f)
               "  kill JOB             kill a job\n"
               "  inspect JOB          print a job as JSON\n"
               "  wait JOB [--json]    wait for a job, exit with its exit code\n"
+              "  fetch JOB DIR        copy the /work a job kept (run --keep-work) into DIR\n"
               "  stats [--json]       daemon counters\n"
               "  profiles [--json]    configured profiles\n"
               "  version              client and daemon versions\n"
@@ -524,6 +527,27 @@ static int parse_mount(const char *v, struct sb_mount *m, char *target, size_t t
 #define end_free(p) free(p)
 #endif
 
+/* The /work job kept, copied into dir (made if missing; nothing in it is
+ * overwritten). */
+static int fetch_work(sb_client *c, const char *job, const char *dir)
+{
+        char err[PATH_MAX + 128];
+        unsigned skipped = 0;
+        int fd, r;
+
+        r = sb_work_fd(c, job, &fd);
+        if (r < 0)
+                return die("fetch %s: %s", job, sb_errmsg(c));
+        r = sbctl_copy_tree(fd, dir, &skipped, err, sizeof(err));
+        close(fd);
+        if (r < 0)
+                return die("fetch %s into %s: %s", job, dir, err);
+        if (skipped)
+                fprintf(stderr, "skillboxctl: job %s: %u special files (fifos, sockets) not "
+                        "copied\n", job, skipped);
+        return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
         static struct sb_mount mounts[SB_MOUNTS_MAX];
@@ -536,6 +560,7 @@ static int cmd_run(int argc, char **argv)
         struct job_ctx ctx = { 0 };
         struct sb_callbacks cb = { .job_output = on_output, .job_exit = on_exit_cb, .userdata = &ctx };
         bool stdin_ok;
+        const char *keep_dir = NULL;
         sb_client *c = NULL;
         int i, r, err = 0;
 
@@ -663,6 +688,13 @@ static int cmd_run(int argc, char **argv)
                                 return die("--allow-host: more than %d", SB_ALLOW_HOSTS_MAX);
                         allow_hosts[n_allow_hosts++] = v;
                         o.allow_hosts = allow_hosts;
+                } else if (opt_match(argc, argv, &i, "--keep-work", true, &v, &err)) {
+                        if (err)
+                                return err;
+                        if (!*v)
+                                return die("--keep-work: empty directory name");
+                        keep_dir = v;
+                        o.keep_work = true;
                 } else if (opt_match(argc, argv, &i, "--detach", false, &v, &err)) {
                         if (err)
                                 return err;
@@ -681,6 +713,9 @@ static int cmd_run(int argc, char **argv)
         }
         if (i >= argc)
                 return die("run: no program given (skillboxctl run [OPTIONS] -- PROGRAM [ARG...])");
+        if (o.detach && keep_dir && strcmp(keep_dir, "-") != 0)
+                return die("--keep-work DIR: a detached job ends later; keep its /work with "
+                           "--keep-work - and copy it with skillboxctl fetch JOB DIR then");
         env[envc] = NULL;
         o.argv = (const char *const *)&argv[i];
         o.env = envc ? env : NULL;
@@ -704,6 +739,10 @@ static int cmd_run(int argc, char **argv)
         }
 
         r = run_loop(c, &ctx, stdin_ok);
+        /* Once it ended: its /work into keep_dir ("-": kept for fetch). */
+        int fetched = 0;
+        if (r == 0 && keep_dir && strcmp(keep_dir, "-") != 0)
+                fetched = fetch_work(c, ctx.job, keep_dir);
         end_close(c);
         output_end(&ctx);
         if (r != 0) {
@@ -725,7 +764,7 @@ static int cmd_run(int argc, char **argv)
         r = job_status(&ctx.result, ctx.json);
         if (fflush(stdout) != 0)
                 return EXIT_CANNOT;
-        return r;
+        return fetched ? fetched : r;
 }
 
 static int cmd_wait(int argc, char **argv)
@@ -881,6 +920,22 @@ static int cmd_ps(int argc, char **argv)
         }
         sb_job_info_list_free(jobs, n);
         return finish();
+}
+
+static int cmd_fetch(int argc, char **argv)
+{
+        sb_client *c;
+        int r;
+
+        if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
+                return die("fetch: usage: skillboxctl fetch JOB DIR");
+        if (strlen(argv[1]) > SB_JOB_ID_MAX)
+                return die("fetch: invalid job id '%s'", argv[1]);
+        if (connect_client(&c, false) < 0)
+                return EXIT_CANNOT;
+        r = fetch_work(c, argv[1], argv[2]);
+        sb_close(c);
+        return r;
 }
 
 static int cmd_kill(int argc, char **argv)
@@ -1067,7 +1122,7 @@ int main(int argc, char **argv)
                 { "kill", cmd_kill },     { "inspect", cmd_inspect },
                 { "wait", cmd_wait },     { "stats", cmd_stats },
                 { "profiles", cmd_profiles }, { "version", cmd_version },
-                { "doctor", sbctl_doctor },
+                { "doctor", sbctl_doctor }, { "fetch", cmd_fetch },
         };
         int i, err = 0;
 

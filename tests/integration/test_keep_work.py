@@ -232,3 +232,36 @@ def test_kept_work_is_bounded_per_owner(daemon):
     assert code(r) == "ResourceExhausted", r
     for job in running:
         ok(client(daemon, [("kill", {"job": job})])[0])
+
+
+def test_skillboxctl_run_keep_work_copies_the_files(daemon, workdir):
+    dest = os.path.join(str(workdir), "out-run")
+    cp = daemon.ctl("run", "--keep-work", dest, "--", "sh", "-c", WRITE)
+    assert cp.returncode == 0, cp
+    with open(os.path.join(dest, "out/deep/a.txt")) as f:
+        assert f.read() == "hello\n"
+    assert os.readlink(os.path.join(dest, "link")) == "/etc/passwd"
+    assert os.stat(os.path.join(dest, "b.txt")).st_mode & 0o777 == 0o600
+    # Nothing is overwritten: a second copy into the same place fails, saying where.
+    cp = daemon.ctl("run", "--keep-work", dest, "--", "sh", "-c", WRITE)
+    assert cp.returncode == 125 and b"File exists" in cp.stderr, cp
+
+
+def test_skillboxctl_fetch_gets_a_detached_jobs_files(daemon, workdir):
+    dest = os.path.join(str(workdir), "out-fetch")
+    cp = daemon.ctl("run", "--detach", "--keep-work", "-", "--", "sh", "-c",
+                    "sleep 0.2; " + WRITE)
+    assert cp.returncode == 0, cp
+    job = cp.stdout.decode().strip()
+    cp = daemon.ctl("wait", job)
+    assert cp.returncode == 0, cp
+    cp = daemon.ctl("fetch", job, dest)
+    assert cp.returncode == 0, cp
+    with open(os.path.join(dest, "b.txt")) as f:
+        assert f.read() == "top\n"
+    assert sorted(os.listdir(dest)) == ["b.txt", "link", "out"]
+    cp = daemon.ctl("run", "--detach", "--", "true")
+    plain = cp.stdout.decode().strip()
+    daemon.ctl("wait", plain)
+    cp = daemon.ctl("fetch", plain, os.path.join(str(workdir), "none"))
+    assert cp.returncode == 125 and b"keep_work" in cp.stderr, cp
