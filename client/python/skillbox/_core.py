@@ -121,7 +121,7 @@ def exec_params(argv: Argv, fds: FdSet, *, profile: Optional[str] = None,
                 detach: bool = False, output_max: Union[int, str, None] = None,
                 work_size_max: Union[int, str, None] = None,
                 work_inodes_max: Optional[int] = None,
-                cwd: Optional[str] = None) -> Dict[str, Any]:
+                cwd: Optional[str] = None, keep_work: bool = False) -> Dict[str, Any]:
     """The params map of `exec` (PROTOCOL.md); directories are added to fds."""
     if isinstance(argv, (str, bytes)) or not argv:
         raise ValueError("argv: expected a non-empty list of str or bytes")
@@ -145,6 +145,8 @@ def exec_params(argv: Argv, fds: FdSet, *, profile: Optional[str] = None,
         p["cwd"] = cwd
     if detach:
         p["detach"] = True
+    if keep_work:
+        p["keep_work"] = True
     if stdin:
         p["stdin"] = True
     if workdir is not None:

@@ -1,6 +1,7 @@
 """The blocking client: one connection, used by one thread at a time."""
 
 import array
+import os
 import select
 import socket
 import time
@@ -86,6 +87,8 @@ class Client:
         # answers are dropped, not kept.
         self._abandoned: Set[int] = set()
         self._closed: Optional[Disconnected] = None
+        # Descriptors the daemon sent (only with work_fd answers), in order.
+        self._rx_fds: List[int] = []
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
         try:
             self._sock.connect(self.path)
@@ -99,6 +102,8 @@ class Client:
         if self._closed is None:
             self._closed = Disconnected("the client is closed")
         self._sock.close()
+        while self._rx_fds:
+            os.close(self._rx_fds.pop())
 
     def __enter__(self) -> "Client":
         return self
@@ -167,13 +172,19 @@ class Client:
     def _receive(self) -> None:
         """One recv (as the socket's timeout allows) and its dispatch."""
         try:
-            data = self._sock.recv(1 << 20)
+            data, anc, _, _ = self._sock.recvmsg(1 << 20, socket.CMSG_SPACE(4 * 4),
+                                                 socket.MSG_CMSG_CLOEXEC)
         except socket.timeout:
             raise TimeoutError("no answer from skillboxd in time") from None
         except BlockingIOError:
             return
         except OSError as e:
             self._fail(f"read from {self.path}: {e.strerror or e}")
+        for level, kind, payload in anc:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds = array.array("i")
+                fds.frombytes(payload[:len(payload) - len(payload) % fds.itemsize])
+                self._rx_fds += fds.tolist()
         if not data:
             self._fail("skillboxd closed the connection")
         try:
@@ -208,10 +219,12 @@ class Client:
               cpu: Optional[int] = None, env: Optional[_core.Env] = None, stdin: Any = None,
               workdir: Any = None, mounts: Any = None, detach: bool = False,
               output_max: Any = None, work_size_max: Any = None,
-              work_inodes_max: Optional[int] = None, cwd: Optional[str] = None) -> Job:
+              work_inodes_max: Optional[int] = None, cwd: Optional[str] = None,
+              keep_work: bool = False) -> Job:
         """Start a job and return at once; the options are those of `run`,
         plus detach=True to keep the job running when this connection
-        closes. stdin=True keeps the job's stdin open for
+        closes, and keep_work=True to keep its fresh /work for `work_fd`
+        after it ended. stdin=True keeps the job's stdin open for
         `Job.write_stdin`; bytes, str or a file are written, then stdin is
         closed."""
         with FdSet() as fds:
@@ -219,7 +232,8 @@ class Client:
                 argv, fds, profile=profile, memory=memory, timeout=timeout, tasks=tasks,
                 cpu=cpu, env=env, stdin=stdin is not None and stdin is not False,
                 workdir=workdir, mounts=mounts, detach=detach, output_max=output_max,
-                work_size_max=work_size_max, work_inodes_max=work_inodes_max, cwd=cwd)
+                work_size_max=work_size_max, work_inodes_max=work_inodes_max, cwd=cwd,
+                keep_work=keep_work)
             job = self._call("exec", params, fds.fds)["job"]
         j = Job(self, job, self._core.claim(job))
         if stdin is not None and stdin is not True and stdin is not False:
@@ -277,6 +291,16 @@ class Client:
     def kill(self, job: str) -> Result:
         """Kill a job; answered once none of its processes is left."""
         return Result.from_wire(self._call("kill", {"job": job}))
+
+    def work_fd(self, job: str) -> int:
+        """The /work of a job this peer started with keep_work=True, once it
+        ended: an open directory descriptor (close it) whose files are this
+        user's. Read it with dir_fd= calls, not following its symlinks (the
+        job made them)."""
+        self._call("work_fd", {"job": job})
+        if not self._rx_fds:
+            self._fail("work_fd: no descriptor came with the answer")
+        return self._rx_fds.pop(0)
 
     def inspect(self, job: str) -> JobInfo:
         return JobInfo.from_wire(self._call("inspect", {"job": job}))
