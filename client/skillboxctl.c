@@ -481,6 +481,25 @@ static int open_dir(const char *opt, const char *path)
         return fd;
 }
 
+/* A --mount source: a directory, or one regular file (bound onto a file
+ * at DST), opened like open_dir(). */
+static int open_mount_source(const char *path)
+{
+        int fd = open(path, O_PATH | O_CLOEXEC);
+        struct stat st;
+
+        if (fd < 0) {
+                die("--mount: cannot open directory or file '%s': %s", path, strerror(errno));
+                return -1;
+        }
+        if (fstat(fd, &st) < 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))) {
+                die("--mount: '%s' is neither a directory nor a regular file", path);
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
 /* --mount SRC:DST[:ro|:rw]: the last ':' before DST splits (SRC may hold ':'). */
 static int parse_mount(const char *v, struct sb_mount *m, char *target, size_t tlen)
 {
@@ -505,7 +524,7 @@ static int parse_mount(const char *v, struct sb_mount *m, char *target, size_t t
                 return (die("--mount: target too long in '%s'", v), -1);
         snprintf(target, tlen, "%s", colon + 1);
         src[colon - src] = '\0';
-        fd = open_dir("--mount", src);
+        fd = open_mount_source(src);
         if (fd < 0)
                 return fd;
         m->fd = fd;
