@@ -297,8 +297,6 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
                 r = sb_linux_work_keep_prepare(j, spec, errbuf, errlen);
         if (r < 0) {
                 sb_linux_binds_release(&j->binds, false);
-                if (j->kept_work >= 0)
-                        close(j->kept_work);
                 goto fail_cg;
         }
         r = sb_linux_spawn(b, spec, j, errbuf, errlen);
@@ -309,6 +307,8 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
         *out = j;
         return 0;
 fail_cg:
+        if (j->kept_work >= 0)
+                close(j->kept_work);
         (void)sb_cgroup_job_kill_wait(&j->cgj, 1000);
         (void)sb_cgroup_job_destroy(&j->cgj);
 fail:

@@ -153,7 +153,9 @@ int sb_linux_spawn_plan(struct sb_plan_builder *pb, const struct sb_backend *b,
                 return sb_backend_fail(errbuf, errlen, r, "spawn plan");
         p = pb->p;
         p->flags = (j->prepared ? SB_PLAN_PREPARED : 0) | (j->policy.network ? SB_PLAN_NETWORK : 0) |
-                   (j->work_tmpfs && j->kept_work < 0 ? SB_PLAN_WORK_TMPFS : 0) | (b->cg.fake ? SB_PLAN_CG_FAKE : 0) |
+                   /* A kept /work is made here (work_keep.c) and comes as a tree. */
+                   (j->work_tmpfs && j->kept_work < 0 ? SB_PLAN_WORK_TMPFS : 0) |
+                   (b->cg.fake ? SB_PLAN_CG_FAKE : 0) |
                    (j->denied_report ? SB_PLAN_SECCOMP_NOTIFY : 0);
         p->uid = (uint32_t)spec->uid;
         p->gid = (uint32_t)spec->gid;
