@@ -71,6 +71,17 @@ sb_handle sb_linux_denied_handle(struct sb_backend_job *j)
         return j->denied_ep;
 }
 
+static bool is_listener(int fd)
+{
+        static const char want[] = "anon_inode:seccomp notify";
+        char path[64], link[sizeof(want) + 1];
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        n = readlink(path, link, sizeof(link));
+        return n == (ssize_t)sizeof(want) - 1 && memcmp(link, want, sizeof(want) - 1) == 0;
+}
+
 /* The listener from the sync socket; the socket goes either way. */
 static int take_listener(struct sb_backend_job *j)
 {
@@ -84,7 +95,6 @@ static int take_listener(struct sb_backend_job *j)
                              .msg_controllen = sizeof(cm.buf) };
         struct epoll_event ev = { .events = EPOLLIN, .data.u32 = EP_LISTENER };
         struct cmsghdr *c;
-        uint64_t id = 0;
         int fds[2] = { -1, -1 }, nfds = 0;
         ssize_t n;
         int r;
@@ -107,10 +117,9 @@ static int take_listener(struct sb_backend_job *j)
         if (n <= 0)
                 return n < 0 ? -errno : -ENODATA;
         r = -EPROTO;
-        /* Exactly one fd, and a seccomp listener: ID_VALID of an id that
-         * was never sent is ENOENT there, ENOTTY (or EINVAL) anywhere else. */
-        if (tag == 'L' && nfds == 1 && !(mh.msg_flags & MSG_CTRUNC) &&
-            ioctl(fds[0], SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0 && errno == ENOENT) {
+        /* Exactly one fd, and a seccomp listener (what the kernel calls
+         * one, whatever its version numbers the ioctls). */
+        if (tag == 'L' && nfds == 1 && !(mh.msg_flags & MSG_CTRUNC) && is_listener(fds[0])) {
                 j->listener = fds[0];
                 fds[0] = -1;
                 r = epoll_ctl(j->denied_ep, EPOLL_CTL_ADD, j->listener, &ev) < 0 ? -errno : 0;
