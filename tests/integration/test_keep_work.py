@@ -265,3 +265,8 @@ def test_skillboxctl_fetch_gets_a_detached_jobs_files(daemon, workdir):
     daemon.ctl("wait", plain)
     cp = daemon.ctl("fetch", plain, os.path.join(str(workdir), "none"))
     assert cp.returncode == 125 and b"keep_work" in cp.stderr, cp
+
+
+def test_a_backend_that_cannot_keep_work_says_so(posix_daemon):
+    [r] = client(posix_daemon, [("exec", {"argv": ["true"], "keep_work": True})])
+    assert code(r) == "Unsupported" and "keep_work" in r[0]["message"], r
