@@ -75,6 +75,7 @@ struct sbd_job {
         bool denied_open;                /* both handles are initialized */
         bool keep_work;                  /* exec keep_work (work_keep.c) */
         int kept_work_fd;                /* its /work once finished; -1 = none */
+        uint64_t kept_work_bytes;        /* what it holds, in the owner's memory quota */
         uint64_t denied_window_ms;       /* uv_now() the rate window began */
         uint32_t denied_in_window;
         uv_timer_t timer;                /* timeout, then EOF grace, then retention */

@@ -8,17 +8,21 @@
  * owner asks, each time a new open file description of it.
  *
  * Bounds: a kept /work is at most its profile's WorkSizeMax= (the tmpfs's
- * size); an owner holds at most SBD_KEPT_WORK_PER_USER of them, counting
- * running jobs that will keep one. An exec past that drops the owner's own
+ * size), read-only once the job ended, and what it holds counts in its
+ * owner's memory quota (MaxJobsMemory=, MaxJobsMemoryPerUser=) like a
+ * running job's limit; an owner holds at most SBD_KEPT_WORK_PER_USER of
+ * them, counting running jobs that will keep one. An exec past that drops the owner's own
  * oldest finished one with its result (as retention makes room); when all
  * are still running it is refused. One user's never push out another's.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "daemon/job.h"
 #include "daemon/log.h"
+#include "daemon/quota.h"
 #include "daemon/work_keep.h"
 
 int sbd_work_keep_admit(struct sbd_conn *c, const struct sbp_exec_params *p,
@@ -60,18 +64,37 @@ int sbd_work_keep_admit(struct sbd_conn *c, const struct sbp_exec_params *p,
 
 void sbd_work_keep_take(struct sbd_job *j)
 {
+        struct statfs st;
+        int fd;
+
         if (!j->keep_work || !j->bj || !j->d->ops->work_take)
                 return;
-        j->kept_work_fd = j->d->ops->work_take(j->bj);
-        if (j->kept_work_fd < 0)
+        fd = j->d->ops->work_take(j->bj);
+        if (fd < 0) {
                 log_warning("job %s: its /work could not be kept", j->id);
+                return;
+        }
+        /* What it holds (read-only now: it cannot grow), in the owner's
+         * memory with its running jobs' limits. */
+        if (fstatfs(fd, &st) < 0 ||
+            sbd_quota_memory_hold(j->d, j->owner_uid,
+                                  (uint64_t)(st.f_blocks - st.f_bfree) * (uint64_t)st.f_bsize) < 0) {
+                log_warning("job %s: its /work could not be kept (accounting)", j->id);
+                close(fd);
+                return;
+        }
+        j->kept_work_fd = fd;
+        j->kept_work_bytes = (uint64_t)(st.f_blocks - st.f_bfree) * (uint64_t)st.f_bsize;
 }
 
 void sbd_work_keep_drop(struct sbd_job *j)
 {
-        if (j->kept_work_fd >= 0)
-                close(j->kept_work_fd);
+        if (j->kept_work_fd < 0)
+                return;
+        close(j->kept_work_fd);
         j->kept_work_fd = -1;
+        sbd_quota_memory_release(j->d, j->owner_uid, j->kept_work_bytes);
+        j->kept_work_bytes = 0;
 }
 
 int sbd_work_keep_reply(struct sbd_conn *c, uint32_t msgid, struct sbd_job *j,

@@ -94,6 +94,22 @@ int sb_linux_work_keep_prepare(struct sb_backend_job *j, const struct sb_job_spe
         return 0;
 }
 
+/* The whole tmpfs read-only (its superblock, so every mount of it). */
+static int make_read_only(int mnt)
+{
+        int fs = fspick(mnt, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC | FSPICK_NO_AUTOMOUNT |
+                                 FSPICK_SYMLINK_NOFOLLOW);
+        int r = 0;
+
+        if (fs < 0)
+                return -errno;
+        if (fsconfig(fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0 ||
+            fsconfig(fs, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0) < 0)
+                r = -errno;
+        close(fs);
+        return r;
+}
+
 /* After the job: everything in it, and the root, to the client. */
 int sb_linux_work_keep_finish(struct sb_backend_job *j)
 {
@@ -108,6 +124,10 @@ int sb_linux_work_keep_finish(struct sb_backend_job *j)
         if (fchown(dir, j->keep_owner_uid, j->keep_owner_gid) < 0 && r == 0)
                 r = -errno;
         close(dir);
+        /* Read-only from now on, for everyone: what the job left is what
+         * the client gets, and it cannot grow while the daemon holds it. */
+        if (r == 0)
+                r = make_read_only(j->kept_work);
         /* A tree not wholly the client's is not handed out (work_take). */
         j->kept_chowned = r == 0;
         return r;

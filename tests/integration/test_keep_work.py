@@ -172,6 +172,34 @@ def test_detached_job_files_go_to_their_owner_and_nobody_else(two_user_daemon, u
     assert ok(r) == got
 
 
+def test_the_kept_work_is_read_only(daemon):
+    """What the job left is what its owner gets: the kept tree cannot grow
+    while the daemon holds it (it counts against the owner's memory)."""
+    [r] = client(daemon, [("exec", {"argv": ["sh", "-c", "echo x > /work/f"], "detach": True,
+                                    "keep_work": True})])
+    job = ok(r)["job"]
+    wait_finished(daemon, job)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(daemon.socket)
+    s.sendall(msgpack.packb([0, 1, "work_fd", [{"job": job}]]))
+    data, anc, _, _ = s.recvmsg(65536, socket.CMSG_SPACE(4))
+    s.close()
+    assert msgpack.unpackb(data, raw=False)[2] is None, data
+    fds = array.array("i")
+    fds.frombytes(anc[0][2][:4])
+    fd = fds[0]
+    try:
+        with pytest.raises(OSError) as e:
+            os.open("new", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        assert e.value.errno == 30, e.value      # EROFS
+        with pytest.raises(OSError) as e:
+            os.open("f", os.O_WRONLY | os.O_APPEND, dir_fd=fd)
+        assert e.value.errno == 30, e.value
+    finally:
+        os.close(fd)
+
+
 def test_work_fd_refusals(daemon):
     [r] = client(daemon, [("exec", {"argv": ["true"], "detach": True})])
     plain = ok(r)["job"]
@@ -270,3 +298,26 @@ def test_skillboxctl_fetch_gets_a_detached_jobs_files(daemon, workdir):
 def test_a_backend_that_cannot_keep_work_says_so(posix_daemon):
     [r] = client(posix_daemon, [("exec", {"argv": ["true"], "keep_work": True})])
     assert code(r) == "Unsupported" and "keep_work" in r[0]["message"], r
+
+
+def test_a_kept_work_counts_in_its_owners_memory_quota(workdir):
+    require_root()
+    conf = os.path.join(str(workdir), "kwq.conf")
+    with open(conf, "w") as f:
+        f.write("[Daemon]\nMaxJobsMemory=infinity\nMaxJobsMemoryPerUser=100M\n")
+    d = Daemon(workdir, extra_args=["--config", conf]).start()
+    try:
+        mib = 1 << 20
+        [r] = client(d, [("exec", {"argv": ["sh", "-c", "head -c 60000000 /dev/zero > /work/big"],
+                                   "detach": True, "keep_work": True, "memory_max": 90 * mib})])
+        job = ok(r)["job"]
+        wait_finished(d, job)
+        # 60 MB kept + 50M asked > 100M.
+        [r] = client(d, [("exec", {"argv": ["true"], "memory_max": 50 * mib})])
+        assert code(r) == "ResourceExhausted" and "MaxJobsMemoryPerUser" in r[0]["message"], r
+        [r] = client(d, [("exec", {"argv": ["true"], "memory_max": 30 * mib})])
+        ok(r)
+    finally:
+        rc = d.stop()
+        d.force_cleanup()
+        assert rc == 0, d.log()
