@@ -170,7 +170,10 @@ void sb_linux_child(const struct sb_spawn_plan *p, const int *fd, bool attach)
                         sb_child_fail(errfd, -r, sp, NULL);
                 r = sb_linux_seccomp_send_listener(startfd, listener, &sp);
                 close(listener);
-                if (r < 0)
+                /* The daemon is gone (a detached job outlives it): nobody
+                 * would read the report, and with no listener left the
+                 * kernel answers the refusals ENOSYS itself. The job runs on. */
+                if (r < 0 && r != -EPIPE && r != -ECONNRESET)
                         sb_child_fail(errfd, -r, sp, NULL);
                 if (!prepared) {
                         close(startfd);
