@@ -252,11 +252,13 @@ def test_kept_work_is_bounded_per_owner(daemon):
         [r] = client(daemon, [("work_fd", {"job": job})])
         assert ok(r)["files"]["n"][0] == f"{i}\n", r
     running = []
+    small = 64 << 20        # four at once fit any host's memory quota
     for _ in range(4):
         [r] = client(daemon, [("exec", {"argv": ["sleep", "30"], "detach": True,
-                                        "keep_work": True})])
+                                        "keep_work": True, "memory_max": small})])
         running.append(ok(r)["job"])
-    [r] = client(daemon, [("exec", {"argv": ["true"], "detach": True, "keep_work": True})])
+    [r] = client(daemon, [("exec", {"argv": ["true"], "detach": True, "keep_work": True,
+                                    "memory_max": small})])
     assert code(r) == "ResourceExhausted", r
     for job in running:
         ok(client(daemon, [("kill", {"job": job})])[0])
