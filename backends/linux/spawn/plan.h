@@ -82,9 +82,9 @@ enum {
         SB_PLAN_CG_FAKE = 1u << 3,      /* the unit tests' cgroup tree (files made) */
         /* The filter's refusals go to a listener that the child sends up
          * the sync socket (seccomp_load.c); the daemon answers them. */
-        SB_PLAN_SECCOMP_NOTIFY = 1u << 4,
+        SB_PLAN_SECCOMP_NOTIFY = 1u << 6,
 };
-#define SB_PLAN_FLAGS_ALL 0x1fu
+#define SB_PLAN_FLAGS_ALL 0x4fu
 
 struct sb_spawn_plan {
         uint32_t version;               /* SB_SPAWN_PLAN_VERSION */
