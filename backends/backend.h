@@ -197,6 +197,13 @@ struct sb_job_spec {
          * before the program starts; tty_take() hands the master over. */
         bool tty;
         uint32_t rows, cols;
+        /* The caller reads denied_handle() from spawn()/start() until
+         * reap(): a backend that reports refusals may then leave them to it.
+         * false: the backend answers them itself, unreported. */
+        bool denied_report;
+        /* A fresh /work (workdir_fd -1) the job leaves behind for its owner
+         * (owner_uid/owner_gid): work_take() hands it over after the job. */
+        bool keep_work;
 };
 
 /* A spec for job_id running as uid (= gid) under policy, with no program,
@@ -226,6 +233,12 @@ struct sb_backend_exit {
         /* Slow file work is left (the ownership fix-up of a client's
          * directory): call finish_files() before the result is published. */
         bool files_pending;
+};
+
+/* One refusal of the sandbox, as the result's `denied` shows it. */
+struct sb_backend_denied {
+        char kind[16];                        /* "syscall" */
+        char what[SBP_DENIED_WHAT_MAX + 1];   /* "socket(AF_NETLINK)", "mount" */
 };
 
 struct sb_backend_ops {
@@ -341,6 +354,20 @@ struct sb_backend_ops {
         int (*sandbox_exec)(struct sb_backend_job *sandbox, const struct sb_job_spec *spec,
                             struct sb_backend_job **out, char *errbuf, size_t errlen);
         int (*sandbox_stats)(struct sb_backend_job *sandbox, struct sb_backend_exit *out);
+        /* Optional, together: what the sandbox refuses, as it happens, for
+         * a job spawned or prepared with spec->denied_report. A pollable
+         * handle (SB_HANDLE_NONE: nothing to report for this job), valid
+         * until destroy(); on readiness denied_read() handles at most max
+         * refusals, fills out with each and returns how many (0: none was
+         * ready). A negative errno: nothing more comes (stop polling); the
+         * job is never left waiting for an answer then. */
+        sb_handle (*denied_handle)(struct sb_backend_job *j);
+        int (*denied_read)(struct sb_backend_job *j, struct sb_backend_denied *out, unsigned max);
+        /* Optional: for spec->keep_work, once reaped and finish_files() done,
+         * the job's /work as a readable directory handle whose every file
+         * belongs to the owner; the caller owns it (the backend keeps none).
+         * SB_HANDLE_NONE when there is none (or its hand-over failed). */
+        sb_handle (*work_take)(struct sb_backend_job *j);
 };
 
 /* What a 0 in a spec's file system bounds stands for. */

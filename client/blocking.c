@@ -30,6 +30,7 @@ struct sync_call {
         char *sandbox_out;                      /* sandbox_create */
         struct sb_sandbox_info **sandboxes;     /* sandbox_list */
         size_t *nsandboxes;
+        int *work_fd;
 };
 
 static void sync_done(sb_client *c, int error, struct sb_reply *reply, void *userdata)
@@ -57,6 +58,8 @@ static void sync_done(sb_client *c, int error, struct sb_reply *reply, void *use
                 *s->hello = *reply->hello;
         if (s->stats && reply->stats)
                 *s->stats = *reply->stats;
+        if (s->work_fd)
+                *s->work_fd = reply->work_fd;
         if (s->profiles) {
                 *s->profiles = reply->profiles;
                 *s->nprofiles = reply->nprofiles;
@@ -206,6 +209,15 @@ int sb_list(sb_client *c, struct sb_job_info **out, size_t *n)
                         return client_fail(c, -ENOMEM, "out of memory");
         }
         return r;
+}
+
+int sb_work_fd(sb_client *c, const char *job, int *fd_out)
+{
+        struct sync_call s = { .work_fd = fd_out };
+        sb_request *q = NULL;
+
+        *fd_out = -1;
+        return sync_run(c, sb_work_fd_async(c, job, sync_done, &s, &q), q, &s, NULL, true);
 }
 
 int sb_inspect(sb_client *c, const char *job, struct sb_job_info *out)

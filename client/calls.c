@@ -336,6 +336,7 @@ int client_exec_request(sb_client *c, const struct sb_exec_options *opts, const 
                         return r;
                 COPY_STR(p.sandbox, sandbox);
         }
+        p.keep_work = opts->keep_work;
 
         q = client_req_new(c, CLIENT_REQ_EXEC, done, userdata, NULL);
         if (!q)
@@ -455,6 +456,13 @@ int sb_stdin_write_async(sb_client *c, const char *job, const void *data, size_t
                 return client_fail(c, -EAGAIN, "job %s: %zu bytes of stdin not yet taken by "
                                    "the job (backpressure)", job, inflight);
         return job_request(c, "stdin_write", CLIENT_REQ_STDIN_WRITE, job, data, len, true, done,
+                           userdata, req);
+}
+
+int sb_work_fd_async(sb_client *c, const char *job, sb_reply_fn done, void *userdata,
+                     sb_request **req)
+{
+        return job_request(c, "work_fd", CLIENT_REQ_WORK_FD, job, NULL, 0, false, done,
                            userdata, req);
 }
 
@@ -768,6 +776,20 @@ static int connect_reply(sb_client *c, struct sb_request *q, const msgpack_objec
         return 0;
 }
 
+/* {"fd": 0}: the oldest descriptor that came with the daemon's answers. */
+static int work_fd_reply(sb_client *c, struct sb_request *q, const msgpack_object *res)
+{
+        int fd = res->type == MSGPACK_OBJECT_MAP ? client_rx_fd_take(c) : -1;
+
+        if (fd < 0) {
+                client_fail(c, -EPROTO, "work_fd: no descriptor came with the answer");
+                client_finish(c, q, -EPROTO, NULL);
+                return 0;
+        }
+        client_finish(c, q, 0, &(struct sb_reply){ .work_fd = fd });
+        return 0;
+}
+
 int client_complete(sb_client *c, struct sb_request *q, const struct sbp_message *m)
 {
         if (m->error.type != MSGPACK_OBJECT_NIL) {
@@ -810,6 +832,8 @@ int client_complete(sb_client *c, struct sb_request *q, const struct sbp_message
         case CLIENT_REQ_SANDBOX_CREATE:
         case CLIENT_REQ_SANDBOX_LIST:
                 return client_sandbox_complete(c, q, &m->result);
+        case CLIENT_REQ_WORK_FD:
+                return work_fd_reply(c, q, &m->result);
         case CLIENT_REQ_NIL:
         case CLIENT_REQ_STDIN_WRITE:
                 break;

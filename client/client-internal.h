@@ -56,6 +56,7 @@ enum client_req_kind {
         CLIENT_REQ_CONNECT,       /* job_connect: its fd comes with the reply */
         CLIENT_REQ_SANDBOX_CREATE,
         CLIENT_REQ_SANDBOX_LIST,
+        CLIENT_REQ_WORK_FD,       /* the fd came with the reply's bytes (rx_fds) */
 };
 
 /* One request sent (or queued) and not yet completed. It sits in c->reqs
@@ -108,7 +109,8 @@ struct sb_client {
         size_t n_owned, cap_owned;
 
         /* fds received with responses, oldest first: only job_connect's
-         * carry one, and each of its replies takes the oldest. */
+         * and work_fd's carry one, and each of their replies takes the
+         * oldest; more than CLIENT_RX_FDS_MAX at once are closed. */
         int rx_fds[CLIENT_RX_FDS_MAX];
         size_t n_rx_fds;
 };

@@ -385,6 +385,8 @@ void client_finish(sb_client *c, struct sb_request *q, int error, const struct s
                 free(reply->info);
                 sb_job_info_list_free(reply->jobs, reply->njobs);
                 sb_profiles_free(reply->profiles);
+                if (q->kind == CLIENT_REQ_WORK_FD && reply->work_fd >= 0)
+                        client_transport_fd_close(reply->work_fd);
         }
         client_req_free(q);
 }

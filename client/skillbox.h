@@ -263,6 +263,9 @@ struct sb_exec_options {
          * that sb_job_connect() may reach; not with network "host". */
         const uint16_t *publish;
         size_t npublish;
+        /* Keep the fresh /work (no workdir_fd) after the job, for
+         * sb_work_fd(): the way to a detached job's files. */
+        bool keep_work;
 };
 
 /* A directory shown to the job at target: /skill, /data, /input or /mnt or
@@ -302,6 +305,7 @@ struct sb_reply {
         const char *sandbox;                    /* sandbox_create: the new sandbox's id */
         struct sb_sandbox_info *sandboxes;      /* sandbox_list; yours: free() */
         size_t nsandboxes;
+        int work_fd;                            /* work_fd; yours: close() it */
 };
 
 /* Completion of an _async call. error is 0 or a negative errno as the
@@ -436,6 +440,15 @@ int sb_list(sb_client *c, struct sb_job_info **out, size_t *n);
  * Errors: -ENOENT (no such job, or not ours), connection errors. */
 int sb_inspect(sb_client *c, const char *job, struct sb_job_info *out);
 
+/* The /work of our job started with keep_work, after it ended: *fd_out is
+ * an open directory (O_CLOEXEC) whose files are ours; close it. Read it with
+ * openat() and friends (never following its symlinks: the job made them).
+ * Errors: -ENOENT (no such job, not ours, or it kept no /work), -ESHUTDOWN
+ * (still running, or our own unread output is queued before the answer:
+ * read it and retry; sb_errmsg() says which), -EACCES (not its owner),
+ * connection errors. */
+int sb_work_fd(sb_client *c, const char *job, int *fd_out);
+
 /* Daemon counters. Errors: connection errors. */
 int sb_stats(sb_client *c, struct sb_stats *out);
 
@@ -481,6 +494,9 @@ int sb_list_async(sb_client *c, sb_reply_fn done, void *userdata, sb_request **r
 int sb_inspect_async(sb_client *c, const char *job, sb_reply_fn done, void *userdata,
                      sb_request **req);
 int sb_stats_async(sb_client *c, sb_reply_fn done, void *userdata, sb_request **req);
+/* reply->work_fd, yours to close. */
+int sb_work_fd_async(sb_client *c, const char *job, sb_reply_fn done, void *userdata,
+                     sb_request **req);
 int sb_profiles_async(sb_client *c, sb_reply_fn done, void *userdata, sb_request **req);
 
 /* Forget a request: its callback will never be called; req is invalid

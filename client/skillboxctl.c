@@ -17,12 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "client/copy_tree.h"
 #include "client/doctor.h"
 #include "client/json.h"
 #include "client/publish.h"
@@ -48,7 +50,7 @@ static void usage(FILE *f)
               "      [--work-size SIZE] [--work-inodes N] [--workdir DIR] [--mount SRC:DST[:ro]]...\n"
               "      [--cwd PATH] [--raw] [--network none|allowlist|host] [--allow-host HOST[:PORT]]...\n"
               "      [--tty|-t]\n"
-              "      [--publish HOSTPORT:JOBPORT]...\n"
+              "      [--publish HOSTPORT:JOBPORT]... [--keep-work DIR|-]\n"
               "      -- PROGRAM [ARG...]\n"
               "                       run PROGRAM in a sandbox, passing stdin, streaming output,\n"
               "                       exiting with its exit code (128+N signal N, 124 timeout,\n"
@@ -57,6 +59,7 @@ static void usage(FILE *f)
               "  kill JOB             kill a job\n"
               "  inspect JOB          print a job as JSON\n"
               "  wait JOB [--json]    wait for a job, exit with its exit code\n"
+              "  fetch JOB DIR        copy the /work a job kept (run --keep-work) into DIR\n"
               "  stats [--json]       daemon counters\n"
               "  profiles [--json]    configured profiles\n"
               "  sandbox create [--profile NAME] [--memory SIZE] [--tasks N] [--cpu PERCENT]\n"
@@ -533,6 +536,25 @@ static int open_dir(const char *opt, const char *path)
         return fd;
 }
 
+/* A --mount source: a directory, or one regular file (bound onto a file
+ * at DST), opened like open_dir(). */
+static int open_mount_source(const char *path)
+{
+        int fd = open(path, O_PATH | O_CLOEXEC);
+        struct stat st;
+
+        if (fd < 0) {
+                die("--mount: cannot open directory or file '%s': %s", path, strerror(errno));
+                return -1;
+        }
+        if (fstat(fd, &st) < 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))) {
+                die("--mount: '%s' is neither a directory nor a regular file", path);
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
 /* --mount SRC:DST[:ro|:rw]: the last ':' before DST splits (SRC may hold ':'). */
 static int parse_mount(const char *v, struct sb_mount *m, char *target, size_t tlen)
 {
@@ -557,7 +579,7 @@ static int parse_mount(const char *v, struct sb_mount *m, char *target, size_t t
                 return (die("--mount: target too long in '%s'", v), -1);
         snprintf(target, tlen, "%s", colon + 1);
         src[colon - src] = '\0';
-        fd = open_dir("--mount", src);
+        fd = open_mount_source(src);
         if (fd < 0)
                 return fd;
         m->fd = fd;
@@ -579,6 +601,27 @@ static int parse_mount(const char *v, struct sb_mount *m, char *target, size_t t
 #define end_free(p) free(p)
 #endif
 
+/* The /work job kept, copied into dir (made if missing; nothing in it is
+ * overwritten). */
+static int fetch_work(sb_client *c, const char *job, const char *dir)
+{
+        char err[PATH_MAX + 128];
+        unsigned skipped = 0;
+        int fd, r;
+
+        r = sb_work_fd(c, job, &fd);
+        if (r < 0)
+                return die("fetch %s: %s", job, sb_errmsg(c));
+        r = sbctl_copy_tree(fd, dir, &skipped, err, sizeof(err));
+        close(fd);
+        if (r < 0)
+                return die("fetch %s into %s: %s", job, dir, err);
+        if (skipped)
+                fprintf(stderr, "skillboxctl: job %s: %u special files (fifos, sockets) not "
+                        "copied\n", job, skipped);
+        return 0;
+}
+
 /* `sandbox exec`: the persistent sandbox cmd_run runs its program in. */
 static const char *run_sandbox;
 
@@ -598,6 +641,7 @@ static int cmd_run(int argc, char **argv)
         struct job_ctx ctx = { .winch_fd = -1 };
         struct sb_callbacks cb = { .job_output = on_output, .job_exit = on_exit_cb, .userdata = &ctx };
         bool stdin_ok;
+        const char *keep_dir = NULL;
         sb_client *c = NULL;
         int i, r, err = 0;
 
@@ -737,6 +781,13 @@ static int cmd_run(int argc, char **argv)
                         npub++;
                         o.publish = pub_ports;
                         o.npublish = npub;
+                } else if (opt_match(argc, argv, &i, "--keep-work", true, &v, &err)) {
+                        if (err)
+                                return err;
+                        if (!*v)
+                                return die("--keep-work: empty directory name");
+                        keep_dir = v;
+                        o.keep_work = true;
                 } else if (opt_match(argc, argv, &i, "--detach", false, &v, &err)) {
                         if (err)
                                 return err;
@@ -782,6 +833,9 @@ static int cmd_run(int argc, char **argv)
                         env[envc++] = term_env;
                 }
         }
+        if (o.detach && keep_dir && strcmp(keep_dir, "-") != 0)
+                return die("--keep-work DIR: a detached job ends later; keep its /work with "
+                           "--keep-work - and copy it with skillboxctl fetch JOB DIR then");
         env[envc] = NULL;
         o.argv = (const char *const *)&argv[i];
         o.env = envc ? env : NULL;
@@ -836,6 +890,10 @@ static int cmd_run(int argc, char **argv)
         r = run_loop(c, &ctx, stdin_ok);
         sbctl_termraw_leave();
         ctl_publish_stop(forwarder);
+        /* Once it ended: its /work into keep_dir ("-": kept for fetch). */
+        int fetched = 0;
+        if (r == 0 && keep_dir && strcmp(keep_dir, "-") != 0)
+                fetched = fetch_work(c, ctx.job, keep_dir);
         end_close(c);
         output_end(&ctx);
         if (r != 0) {
@@ -857,7 +915,7 @@ static int cmd_run(int argc, char **argv)
         r = job_status(&ctx.result, ctx.json);
         if (fflush(stdout) != 0)
                 return EXIT_CANNOT;
-        return r;
+        return fetched ? fetched : r;
 }
 
 static int cmd_wait(int argc, char **argv)
@@ -1013,6 +1071,22 @@ static int cmd_ps(int argc, char **argv)
         }
         sb_job_info_list_free(jobs, n);
         return finish();
+}
+
+static int cmd_fetch(int argc, char **argv)
+{
+        sb_client *c;
+        int r;
+
+        if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
+                return die("fetch: usage: skillboxctl fetch JOB DIR");
+        if (strlen(argv[1]) > SB_JOB_ID_MAX)
+                return die("fetch: invalid job id '%s'", argv[1]);
+        if (connect_client(&c, false) < 0)
+                return EXIT_CANNOT;
+        r = fetch_work(c, argv[1], argv[2]);
+        sb_close(c);
+        return r;
 }
 
 static int cmd_kill(int argc, char **argv)
@@ -1391,6 +1465,7 @@ int main(int argc, char **argv)
                 { "wait", cmd_wait },     { "stats", cmd_stats },
                 { "profiles", cmd_profiles }, { "version", cmd_version },
                 { "doctor", sbctl_doctor }, { "sandbox", cmd_sandbox },
+                { "fetch", cmd_fetch },
         };
         int i, err = 0;
 

@@ -22,6 +22,7 @@
 #include "daemon/job_args.h"
 #include "daemon/quota.h"
 #include "daemon/settings.h"
+#include "daemon/work_keep.h"
 
 /* May c use profile p (AllowedUsers=; PermissionDenied), and can this host
  * enforce what it requires (Require=, fail closed; Unsupported naming what
@@ -105,6 +106,10 @@ int sbd_admit_exec(struct sbd_conn *c, const struct sbp_exec_params *p, struct s
          * total and for this uid. */
         a->charge = sbd_quota_memory_charge(d, a->limits.policy.memory_max);
         r = sbd_quota_exec_check(d, (uint32_t)c->uid, a->charge, err);
+        if (r < 0)
+                return r;
+        /* Last: it may drop one of the owner's kept /work to make room. */
+        r = sbd_work_keep_admit(c, p, err);
         if (r < 0)
                 return r;
         a->env = sbd_job_env_build(p, d->caps.home,

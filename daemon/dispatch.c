@@ -23,6 +23,7 @@
 #include "daemon/rpc_publish.h"
 #include "daemon/sandbox.h"
 #include "daemon/settings.h"
+#include "daemon/work_keep.h"
 
 typedef int (*handler_fn)(struct sbd_conn *c, uint32_t msgid, const msgpack_object *params,
                           struct sbp_error *err);
@@ -297,6 +298,14 @@ static int handle_inspect(struct sbd_conn *c, uint32_t msgid, const msgpack_obje
         sbd_conn_send(c, o);
         return 0;
 }
+
+static int work_fd_job(struct sbd_conn *c, uint32_t msgid, const struct sbp_job_params *p,
+                       struct sbd_job *j, struct sbp_error *err)
+{
+        (void)p;
+        return sbd_work_keep_reply(c, msgid, j, err);
+}
+JOB_HANDLER(work_fd, false)
 
 static int stdin_write_job(struct sbd_conn *c, uint32_t msgid, const struct sbp_job_params *p,
                            struct sbd_job *j, struct sbp_error *err)

@@ -32,6 +32,7 @@
 #include "daemon/job.h"
 #include "daemon/job_args.h"
 #include "daemon/log.h"
+#include "daemon/work_keep.h"
 #include "daemon/prepared.h"
 #include "daemon/quota.h"
 #include "daemon/retain.h"
@@ -163,6 +164,8 @@ static void finish(struct sbd_job *j)
                 sbd_waiter_drop(w);
                 d->job_events->result(c, msgid, res);
         }
+        /* Before destroy(), which would free it. */
+        sbd_work_keep_take(j);
         /* Before the cleanup: the job still counts against its owner here,
          * which keeps the owner's quota entry while its results move. */
         sbd_retain_job(j);
@@ -201,6 +204,8 @@ static void on_eof_grace(uv_timer_t *t)
 static void mark_reaped(struct sbd_job *j)
 {
         j->reaped = true;
+        /* Nothing of the job runs: what it was refused is all in. */
+        sbd_job_denied_stop(j);
         j->result.wall_ms = (uv_hrtime() - j->start_hr) / 1000000u;
         uv_timer_stop(&j->timer);
         if (j->out_open || j->err_open) {
@@ -344,6 +349,8 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
         /* A terminal's usual size until the client says otherwise. */
         spec.rows = p->rows ? p->rows : 24;
         spec.cols = p->cols ? p->cols : 80;
+        spec.denied_report = true;      /* sbd_job_denied_start() below */
+        spec.keep_work = p->keep_work;
         /* Files by descriptor: the request's fds, still owned by the
          * connection's message (fds.c); the backend dups what it keeps. */
         sbd_fds_exec_spec(j->owner, p, &spec, mounts);
@@ -411,6 +418,8 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
                         r = uv_poll_start(&j->exit_poll, UV_READABLE, on_exit_ready);
                 }
         }
+        if (r == 0)
+                r = sbd_job_denied_start(j);
         if (r == 0 && j->limits.policy.network == SB_NETWORK_ALLOWLIST) {
                 fd = d->ops->egress_listener ? d->ops->egress_listener(j->bj) : SB_HANDLE_NONE;
                 r = fd >= 0 ? sbd_job_egress_start(j, fd) : -EOPNOTSUPP;
@@ -435,6 +444,7 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
                 close_fd(&err[0]);
                 close_fd(&in[1]);
                 stop_exit_poll(j);
+                sbd_job_denied_stop(j);
                 d->ops->kill(j->bj);
                 d->ops->reap(j->bj, &j->exit);
                 j->exit.setup_failed = true;
@@ -491,6 +501,7 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, const struct sbp_exec_param
         sbd_list_init(&j->node);
         sbd_list_init(&j->retained_node);
         sbd_list_init(&j->waiters);
+        j->kept_work_fd = -1;
         /* A persistent sandbox lends its uid (admitted: sbd_sandbox_admit);
          * a prepared one brings its own id and uid. */
         struct sbd_sandbox *sbx = p->sandbox[0] ? sbd_sandbox_find(d, p->sandbox) : NULL;
@@ -553,6 +564,7 @@ int sbd_job_exec(struct sbd_conn *c, uint32_t msgid, const struct sbp_exec_param
         j->tty = p->tty;
         memcpy(j->publish, p->publish, sizeof(j->publish));
         j->n_publish = p->n_publish;
+        j->keep_work = p->keep_work;
         j->limits = a->limits;
         sbd_output_init(&j->output, a->limits.output_max, a->limits.output_truncate);
         snprintf(j->profile, sizeof(j->profile), "%s", a->profile->p.name);

@@ -72,6 +72,14 @@ struct sbd_job {
 
         uv_pipe_t out_pipe, err_pipe, in_pipe;
         uv_poll_t exit_poll;
+        uv_poll_t denied_poll;           /* the backend's refusals (job_denied.c) */
+        uv_timer_t denied_timer;         /* their rate bound's pause */
+        bool denied_open;                /* both handles are initialized */
+        bool keep_work;                  /* exec keep_work (work_keep.c) */
+        int kept_work_fd;                /* its /work once finished; -1 = none */
+        uint64_t kept_work_bytes;        /* what it holds, in the owner's memory quota */
+        uint64_t denied_window_ms;       /* uv_now() the rate window began */
+        uint32_t denied_in_window;
         uv_timer_t timer;                /* timeout, then EOF grace, then retention */
         unsigned handles;                /* initialized handles not yet closed */
         bool out_open, err_open, in_open, poll_open;
@@ -113,6 +121,14 @@ void sbd_job_egress_end(struct sbd_job *j);
 /* The proxy's report for the egress (egress.h's sbd_egress_denied_fn). */
 void sbd_job_egress_denied(void *daemon, const char *job_id, const char *host, uint16_t port,
                            uint32_t count);
+
+/* Refusals (job_denied.c): poll the backend's report from the spawn (0, or
+ * a libuv/negative errno: the job cannot be watched) to the reap (stop);
+ * add merges one (kind, what) entry into r->denied, within SBP_DENIED_MAX. */
+int sbd_job_denied_start(struct sbd_job *j);
+void sbd_job_denied_stop(struct sbd_job *j);
+void sbd_job_denied_add(struct sbp_job_result *r, const char *kind, const char *what,
+                        uint64_t count);
 
 /* Lookup as seen by c: another user's job is invisible (NULL) unless c is admin. */
 struct sbd_job *sbd_job_lookup(struct sbd_daemon *d, const struct sbd_conn *c, const char *id);

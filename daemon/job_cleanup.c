@@ -11,12 +11,14 @@
 #include "daemon/log.h"
 #include "daemon/quota.h"
 #include "daemon/retain.h"
+#include "daemon/work_keep.h"
 
 void sbd_job_maybe_free(struct sbd_job *j)
 {
         if (!j->removed || j->handles > 0 || j->destroying || j->files_pending)
                 return;
         sbd_job_argv_free(j->argv);
+        sbd_work_keep_drop(j);
         free(j);
 }
 

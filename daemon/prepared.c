@@ -112,6 +112,8 @@ static int prepare_one(struct sbd_daemon *d)
                 return r;
         }
         sb_job_spec_init(&spec, ps->id, ps->uid, &ps->policy);
+        /* The job it becomes polls the report (job_denied.c). */
+        spec.denied_report = true;
         errbuf[0] = '\0';
         r = d->ops->prepare(d->backend, &spec, &ps->bj, errbuf, sizeof(errbuf));
         if (r < 0) {
@@ -178,7 +180,7 @@ struct sbd_prepared *sbd_prepared_take(struct sbd_daemon *d, const char *profile
         /* A terminal is made with the sandbox, before the clone (linux
          * pty.c), so a tty request gets a sandbox built for it. */
         if (d->prepared_count == 0 || strcmp(profile, prepared_profile_name) != 0 ||
-            p->has_workdir_fd || p->nmounts || p->cwd[0] || p->tty || !fits_prepared(&d->caps, p->argv, env))
+            p->has_workdir_fd || p->nmounts || p->cwd[0] || p->tty || p->keep_work || !fits_prepared(&d->caps, p->argv, env))
                 return NULL;
         sbd_list_for_each_safe(pos, tmp, &d->prepared) {
                 struct sbd_prepared *ps = sbd_container_of(pos, struct sbd_prepared, node);

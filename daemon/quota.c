@@ -140,6 +140,22 @@ void sbd_quota_job_ended(struct sbd_daemon *d, uint32_t uid, uint64_t memory)
         sbd_usage_drop_if_idle(d, u);
 }
 
+int sbd_quota_memory_hold(struct sbd_daemon *d, uint32_t uid, uint64_t bytes)
+{
+        struct sbd_usage *u = sbd_usage_get(d, uid, true);
+
+        if (!u)
+                return -ENOMEM;
+        u->memory += bytes;
+        d->memory_charged += bytes;
+        return 0;
+}
+
+void sbd_quota_memory_release(struct sbd_daemon *d, uint32_t uid, uint64_t bytes)
+{
+        sbd_quota_job_ended(d, uid, bytes);
+}
+
 void sbd_quota_job_released(struct sbd_daemon *d, uint32_t uid)
 {
         struct sbd_usage *u = sbd_usage_get(d, uid, false);

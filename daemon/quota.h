@@ -44,5 +44,10 @@ void sbd_quota_job_ended(struct sbd_daemon *d, uint32_t uid, uint64_t memory);
 /* Its cleanup is done and its job uid free: the job no longer counts. */
 void sbd_quota_job_released(struct sbd_daemon *d, uint32_t uid);
 
+/* A kept /work of uid (work_keep.c) holds `bytes` of memory until released:
+ * it counts with the memory limits of uid's running jobs. -ENOMEM if no
+ * entry could be made. */
+int sbd_quota_memory_hold(struct sbd_daemon *d, uint32_t uid, uint64_t bytes);
+void sbd_quota_memory_release(struct sbd_daemon *d, uint32_t uid, uint64_t bytes);
 /* Daemon exit: forget every entry. */
 void sbd_quota_free_all(struct sbd_daemon *d);

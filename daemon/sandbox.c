@@ -260,12 +260,12 @@ int sbd_sandbox_exec_check(struct sbd_sandbox *s, const struct sbp_exec_params *
             p->work_size_max || p->work_inodes_max || p->has_workdir_fd || p->nmounts ||
             p->network[0] || p->n_allow_hosts)
                 return sbp_error_set(err, SBP_E_INVALID_ARGUMENT, "%s", theirs);
-        /* A command's stdio is the pipes the init is handed, and its
-         * loopback the sandbox's: neither a pty nor a published port of
+        /* A command's stdio is the pipes the init is handed, its loopback
+         * and /work the sandbox's: no pty, published port or kept /work of
          * its own exists for it yet. */
-        if (p->tty || p->n_publish)
+        if (p->tty || p->n_publish || p->keep_work)
                 return sbp_error_set(err, SBP_E_UNSUPPORTED, "%s: not in a sandbox",
-                                     p->tty ? "tty" : "publish");
+                                     p->tty ? "tty" : p->n_publish ? "publish" : "keep_work");
         if (s->running >= SBD_SANDBOX_RUNNING_MAX)
                 return sbp_error_set(err, SBP_E_RESOURCE_EXHAUSTED,
                                      "sandbox %s runs %u commands already", s->id,

@@ -239,6 +239,7 @@ struct sbp_exec_params {
          * its own. Then only argv, env, cwd, timeout_ms, output_max, stdin
          * and detach may be given: the rest is the sandbox's. */
         char sandbox[SBP_JOB_ID_MAX + 1];
+        bool keep_work;            /* a fresh /work kept for its owner after the job (work_fd) */
 };
 
 /* A mount target the daemon accepts: absolute, normalized (no "//", no "."
@@ -510,7 +511,7 @@ int sbp_job_exit_decode(const msgpack_object *params, struct sbp_job_result *out
         X(hello) X(exec) X(wait) X(kill) X(list) X(inspect)                  \
         X(stdin_write) X(stdin_close) X(stats) X(profiles)                  \
         X(resize) X(job_connect) X(sandbox_create) X(sandbox_destroy)      \
-        X(sandbox_list)
+        X(sandbox_list) X(work_fd)
 #define SBP_NOTIFICATIONS(X) X(job_output) X(job_exit)
 
 /* The index of the method called name (len bytes, any bytes) in

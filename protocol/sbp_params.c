@@ -72,6 +72,7 @@ static const struct sbp_field exec_fields[] = {
         SBP_FIELD(struct sbp_exec_params, publish, SBP_F_U32S, SBP_F_OMIT_EMPTY,
                   .aux = offsetof(struct sbp_exec_params, n_publish), .max = SBP_PUBLISH_MAX),
         SBP_FIELD(struct sbp_exec_params, sandbox, SBP_F_JOB_ID, SBP_F_OMIT_EMPTY),
+        SBP_FIELD(struct sbp_exec_params, keep_work, SBP_F_BOOL, SBP_F_OMIT_EMPTY),
 };
 static const struct sbp_table exec_table = SBP_TABLE(exec_fields);
 static const struct sbp_table *const exec_tabs[] = { &exec_table };
@@ -229,6 +230,11 @@ int sbp_exec_params_decode(const msgpack_object *params, struct sbp_exec_params 
                                           "given once", i);
                         goto fail;
                 }
+        }
+        if (out->keep_work && out->has_workdir_fd) {
+                r = sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
+                                  "field keep_work: only for a fresh /work, not with workdir_fd");
+                goto fail;
         }
         return 0;
 fail:

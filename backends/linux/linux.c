@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/seccomp.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -156,6 +157,10 @@ static int linux_open(const struct sb_backend_config *cfg, struct sb_backend **o
         }
         b->netns_self = r;
         b->cap_last = read_cap_last();
+        /* Without it (kernels before 5.0) the kernel answers refusals
+         * itself and none is reported. */
+        uint32_t notify = SECCOMP_RET_USER_NOTIF;
+        b->seccomp_notify = syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0U, &notify) == 0;
         b->landlock_abi = sb_linux_landlock_abi();
         if (b->landlock_abi > SB_LANDLOCK_ABI_MAX)
                 b->landlock_abi = SB_LANDLOCK_ABI_MAX;
@@ -271,12 +276,8 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
         if (!j)
                 return sb_backend_fail(errbuf, errlen, -ENOMEM, "job");
         j->b = b;
-        j->pidfd = -1;
-        j->err_fd = -1;
-        j->start_fd = -1;
-        j->mntns_fd = -1;
-        j->netns_fd = -1;
-        j->egress_fd = -1;
+        sb_linux_job_fds_init(j);
+        j->denied_report = spec->denied_report && b->seccomp_notify;
         j->prepared = prepared;
         j->sandbox = sandbox;
         snprintf(j->id, sizeof(j->id), "%s", spec->job_id);
@@ -284,7 +285,6 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
         j->gid = spec->gid;
         j->policy = spec->policy;
         j->work_tmpfs = spec->workdir_fd < 0;
-        sb_linux_pty_init(&j->pty);
         /* Compiled here (cached): the child must not allocate. */
         r = sb_linux_seccomp_get(&b->seccomp, spec->policy.network, spec->policy.syscall_allow,
                                  &j->seccomp, errbuf, errlen);
@@ -297,8 +297,12 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
                 goto fail;
         j->cg_created = true;
         r = sb_linux_binds_prepare(&j->binds, spec, errbuf, errlen);
-        if (r < 0)
+        if (r == 0 && !prepared)
+                r = sb_linux_work_keep_prepare(j, spec, errbuf, errlen);
+        if (r < 0) {
+                sb_linux_binds_release(&j->binds, false);
                 goto fail_cg;
+        }
         /* A terminal: its slave is the job's stdio (a prepared sandbox's
          * stdio comes with the start request: never a tty). */
         struct sb_job_spec s = *spec;
@@ -328,6 +332,8 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
         *out = j;
         return 0;
 fail_cg:
+        if (j->kept_work >= 0)
+                close(j->kept_work);
         (void)sb_cgroup_job_kill_wait(&j->cgj, 1000);
         (void)sb_cgroup_job_destroy(&j->cgj);
 fail:
@@ -339,6 +345,21 @@ static int linux_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
                            struct sb_backend_job **out, char *errbuf, size_t errlen)
 {
         return create_job(b, spec, false, false, out, errbuf, errlen);
+}
+
+void sb_linux_job_fds_init(struct sb_backend_job *j)
+{
+        j->pidfd = -1;
+        j->err_fd = -1;
+        j->start_fd = -1;
+        j->listener_sock = -1;
+        j->listener = -1;
+        j->denied_ep = -1;
+        j->kept_work = -1;
+        j->mntns_fd = -1;
+        j->netns_fd = -1;
+        j->egress_fd = -1;
+        sb_linux_pty_init(&j->pty);
 }
 
 static int prepare_job(struct sb_backend *b, const struct sb_job_spec *spec, bool sandbox,
@@ -406,7 +427,12 @@ static int linux_start(struct sb_backend_job *j, const struct sb_job_spec *spec,
                         return r;
         }
         r = sb_linux_start_send(j->start_fd, spec, errbuf, errlen);
-        close(j->start_fd);
+        /* The seccomp listener comes up on it (sent before the child
+         * waited for the start request), if it has not already. */
+        if (r == 0 && j->denied_report)
+                j->listener_sock = j->start_fd;
+        else
+                close(j->start_fd);
         j->start_fd = -1;
         j->prepared = false;
         return r;
@@ -509,7 +535,7 @@ static int linux_reap(struct sb_backend_job *j, struct sb_backend_exit *out)
         }
         /* No job process is left: what it wrote goes to the client (only
          * when the workdir could not be idmapped), off the loop. */
-        out->files_pending = j->binds.chown_fd >= 0;
+        out->files_pending = j->binds.chown_fd >= 0 || j->kept_work >= 0;
         r = j->b->cg.ops->job_stats(&j->cgj, &st);
         if (r < 0)
                 return r;
@@ -602,7 +628,9 @@ static int linux_finish_files(struct sb_backend_job *j)
 {
         if (j->command)
                 return 0;
-        return sb_linux_binds_after_job(&j->binds);
+        int r = sb_linux_binds_after_job(&j->binds), k = sb_linux_work_keep_finish(j);
+
+        return r < 0 ? r : k;
 }
 
 static void linux_destroy(struct sb_backend_job *j)
@@ -651,6 +679,9 @@ static void linux_destroy(struct sb_backend_job *j)
                 close(j->err_fd);
         if (j->start_fd >= 0)
                 close(j->start_fd);
+        sb_linux_denied_close(j);
+        if (j->kept_work >= 0)
+                close(j->kept_work);
         sb_linux_binds_release(&j->binds, false);
         sb_linux_pty_release(&j->pty);
         /* Last: the removal may need descriptors, and the daemon may have
@@ -726,4 +757,7 @@ const struct sb_backend_ops sb_backend_linux_ops = {
         .sandbox_create = linux_sandbox_create,
         .sandbox_exec = sb_linux_sandbox_exec,
         .sandbox_stats = linux_sandbox_stats,
+        .denied_handle = sb_linux_denied_handle,
+        .denied_read = sb_linux_denied_read,
+        .work_take = sb_linux_work_take,
 };

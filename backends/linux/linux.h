@@ -65,6 +65,7 @@ struct sb_backend {
         struct sb_host_path top[SB_LINUX_TOP_MAX];
         struct sb_host_path etc[SB_LINUX_ETC_MAX];
         int landlock_abi;               /* used for jobs: min(kernel, SB_LANDLOCK_ABI_MAX); 0 = none */
+        bool seccomp_notify;            /* SECCOMP_RET_USER_NOTIF: refusals can be reported */
         struct sb_seccomp_cache seccomp;        /* compiled filters (seccomp.c) */
         int spawner_fd;                 /* socket to the spawner (spawner.c); -1 = none running */
         pid_t spawner_pid;
@@ -106,6 +107,8 @@ struct sb_linux_pty {
         int master, slave, tree;
 };
 void sb_linux_pty_init(struct sb_linux_pty *t);
+/* Every descriptor field of a new (zeroed) job: none held yet. */
+void sb_linux_job_fds_init(struct sb_backend_job *j);
 /* A new devpts instance and its first pty, the slave owned by uid:gid,
  * the window rows x cols. 0, or -errno with errbuf naming the step. */
 int sb_linux_pty_open(struct sb_linux_pty *t, uid_t uid, gid_t gid, unsigned rows,
@@ -137,7 +140,20 @@ struct sb_backend_job {
          * its setup for the start request on start_fd (start.c). */
         bool prepared;
         int start_fd;                   /* the daemon's end; -1 once started */
+        /* Refused syscalls reported (spec->denied_report): the child sends
+         * its seccomp listener up the sync socket, kept here until it came
+         * (denied_syscalls.c); denied_ep polls both. -1 = none. */
+        bool denied_report;
+        int listener_sock;
+        int listener;
+        int denied_ep;
         bool work_tmpfs;                /* /work is the job's own tmpfs (no workdir_fd) */
+        /* spec->keep_work (work_keep.c): our reference to its /work tmpfs,
+         * -1 = none or handed on; chowned once the client owns it all. */
+        int kept_work;
+        bool kept_chowned;
+        uid_t keep_owner_uid;
+        gid_t keep_owner_gid;
         /* The job's mount and network namespaces, held from the clone to
          * destroy(): without them the init's exit would tear down its ~60
          * mounts, and start the network namespace's cleanup (expedited RCU
@@ -327,3 +343,15 @@ void sb_linux_probe(const struct sb_backend_config *cfg, struct sb_backend_probe
 /* The spawner to start: configured (non-NULL) as it is, else beside the
  * running program (into buf), else the installed one; NULL if none. */
 const char *sb_linux_spawner_find(const char *configured, char *buf, size_t len);
+
+/* denied_syscalls.c: the refusals of a job with denied_report (backend.h's
+ * denied_handle and denied_read), and closing what they hold. */
+sb_handle sb_linux_denied_handle(struct sb_backend_job *j);
+int sb_linux_denied_read(struct sb_backend_job *j, struct sb_backend_denied *out, unsigned max);
+void sb_linux_denied_close(struct sb_backend_job *j);
+
+/* work_keep.c: a fresh /work kept after the job (spec->keep_work). */
+int sb_linux_work_keep_prepare(struct sb_backend_job *j, const struct sb_job_spec *spec,
+                               char *errbuf, size_t errlen);
+int sb_linux_work_keep_finish(struct sb_backend_job *j);
+sb_handle sb_linux_work_take(struct sb_backend_job *j);

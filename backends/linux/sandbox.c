@@ -121,11 +121,8 @@ int sb_linux_sandbox_exec(struct sb_backend_job *sbx, const struct sb_job_spec *
         (void)fcntl(sv[0], F_SETFL, O_NONBLOCK);
         j->b = sbx->b;
         j->command = true;
+        sb_linux_job_fds_init(j);
         j->err_fd = sv[0];
-        j->pidfd = -1;
-        j->start_fd = -1;
-        j->mntns_fd = -1;
-        j->netns_fd = -1;
         j->pid = sbx->pid;
         j->uid = sbx->uid;
         j->gid = sbx->gid;

@@ -450,6 +450,22 @@ fail:
         return r;
 }
 
+unsigned sb_linux_seccomp_to_notify(struct sock_filter *prog, unsigned len)
+{
+        unsigned n = 0;
+
+        for (unsigned i = 0; i < len; i++) {
+                struct sock_filter *f = &prog[i];
+
+                if (BPF_CLASS(f->code) == BPF_RET && BPF_RVAL(f->code) == BPF_K &&
+                    f->k == (SECCOMP_RET_ERRNO | EPERM)) {
+                        f->k = SECCOMP_RET_USER_NOTIF;
+                        n++;
+                }
+        }
+        return n;
+}
+
 int sb_linux_seccomp_get(struct sb_seccomp_cache *cache, bool network,
                          const char *const *extra, const struct sb_seccomp_prog **out,
                          char *errbuf, size_t errlen)

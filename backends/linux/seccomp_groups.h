@@ -60,3 +60,20 @@ void sb_linux_seccomp_cache_free(struct sb_seccomp_cache *cache);
  * must be set). Allocation-free. Returns 0 or -errno with *step set. */
 int sb_linux_seccomp_load(const struct sock_filter *allow, unsigned allow_len,
                           const struct sock_filter *deny, unsigned deny_len, const char **step);
+
+/* Refusals reported (denied_syscalls.c reads them): turn every EPERM
+ * answer of a loaded-last program (the allowlist, chained or not) into
+ * SECCOMP_RET_USER_NOTIF, in place. The listener answers each with EPERM
+ * again, so a job sees exactly the errno it saw before; other answers (the
+ * bad-arch kill, clone3's ENOSYS) stay the kernel's. Returns how many. */
+unsigned sb_linux_seccomp_to_notify(struct sock_filter *prog, unsigned len);
+
+/* Child: sb_linux_seccomp_load(), with the allowlist program (loaded last;
+ * see sb_linux_seccomp_to_notify) loaded with a new listener, which comes
+ * back in *listener (O_CLOEXEC). Allocation-free. */
+int sb_linux_seccomp_load_listen(const struct sock_filter *allow, unsigned allow_len,
+                                 const struct sock_filter *deny, unsigned deny_len,
+                                 int *listener, const char **step);
+/* Child: hand the listener to the daemon over the sync socket (one byte
+ * with the fd as SCM_RIGHTS). Allocation-free. */
+int sb_linux_seccomp_send_listener(int sock, int listener, const char **step);

@@ -76,6 +76,20 @@ static inline int sb_compat_socketpair(int domain, int type, int protocol, int s
 }
 #define socketpair(d, t, p, sv) sb_compat_socketpair((d), (t), (p), (sv))
 
+static inline int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+        int c = accept(fd, addr, len);
+
+        if (c >= 0 && sb_compat_fd_flags(c, flags & SOCK_CLOEXEC, flags & SOCK_NONBLOCK) < 0) {
+                int e = errno;
+
+                close(c);
+                errno = e;
+                return -1;
+        }
+        return c;
+}
+
 static inline int pipe2(int fds[2], int flags)
 {
         if (pipe(fds) < 0)

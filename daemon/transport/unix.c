@@ -248,6 +248,34 @@ static void peer_groups(struct sbd_peer *p, int fd)
                         p->groups[p->ngroups++] = buf[i];
 }
 
+ssize_t sbd_transport_send_handle(uv_pipe_t *pipe, const void *buf, size_t len,
+                                  struct sbd_handle h)
+{
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } cm;
+        struct iovec iov = { (void *)buf, len };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
+                             .msg_controllen = sizeof(cm.buf) };
+        uv_os_fd_t sock;
+        ssize_t n;
+
+        if (uv_fileno((uv_handle_t *)pipe, &sock) < 0)
+                return -EBADF;
+        memset(&cm, 0, sizeof(cm));
+        cm.h.cmsg_level = SOL_SOCKET;
+        cm.h.cmsg_type = SCM_RIGHTS;
+        cm.h.cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(&cm.h), &h.fd, sizeof(int));
+        do
+                n = sendmsg(sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+        return n;
+}
+
 int sbd_transport_peer(uv_pipe_t *pipe, struct sbd_peer *out)
 {
         struct ucred cred;
@@ -386,34 +414,4 @@ void sbd_rx_stop(struct sbd_rx *rx)
                 return;
         uv_poll_stop(&rx->poll);
         uv_close((uv_handle_t *)&rx->poll, poll_closed);
-}
-
-ssize_t sbd_transport_send_handle(uv_pipe_t *pipe, const void *buf, size_t len,
-                                  struct sbd_handle h)
-{
-        union {
-                struct cmsghdr c;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } cm;
-        struct iovec iov = { (void *)buf, len };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-                             .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
-        uv_os_fd_t sock;
-        ssize_t n;
-
-        if (len == 0 || !sbd_handle_valid(h))
-                return -EINVAL;
-        if (uv_fileno((uv_handle_t *)pipe, &sock) < 0)
-                return -EBADF;
-        memset(&cm, 0, sizeof(cm));
-        cm.c.cmsg_level = SOL_SOCKET;
-        cm.c.cmsg_type = SCM_RIGHTS;
-        cm.c.cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(&cm.c), &h.fd, sizeof(int));
-        do
-                n = sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-        return n;
 }

@@ -50,6 +50,7 @@ static const struct {
         { "job_connect", JOB_CONNECT },
         { "sandbox_create", SANDBOX_CREATE }, { "sandbox_destroy", SANDBOX_REF },
         { "sandbox_list", EMPTY },
+        { "work_fd", JOB },
 };
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))
 _Static_assert(N_METHODS < 0x80, "index bytes are below 0x80");

@@ -17,7 +17,7 @@ import msgpack
 # when it is below 0x80.
 METHODS = ["hello", "exec", "wait", "kill", "list", "inspect", "stdin_write",
            "stdin_close", "stats", "profiles", "resize", "job_connect", "sandbox_create",
-           "sandbox_destroy", "sandbox_list"]
+           "sandbox_destroy", "sandbox_list", "work_fd"]
 
 
 def request(method, params):
@@ -78,6 +78,8 @@ REQUESTS = {
     "sandbox-create": request("sandbox_create", {"profile": "default", "memory_max": 1 << 28}),
     "sandbox-destroy": request("sandbox_destroy", {"sandbox": "sbx-0123456789ab"}),
     "sandbox-list": request("sandbox_list", {}),
+    "work-fd": request("work_fd", {"job": "j-1a2b3c"}),
+    "exec-keep-work": request("exec", {"argv": ["true"], "keep_work": True}),
     "exec-in-sandbox": request("exec", {"argv": ["true"], "sandbox": "sbx-0123456789ab"}),
     "exec-publish": request("exec", {"argv": ["python3", "-m", "http.server"],
                                      "publish": [8000, 8001]}),

@@ -17,7 +17,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <linux/seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -266,6 +268,47 @@ static void test_x32_kills(void **state)
 #endif
 }
 
+/* The notify form changes the refusals only: every EPERM answer becomes a
+ * user notification, clone3's ENOSYS and the bad-arch kill stay. */
+static void test_to_notify(void **state)
+{
+        struct sb_seccomp_cache cache;
+        const struct sb_seccomp_prog *p;
+        struct sock_filter *f;
+        unsigned eperm = 0, enosys = 0, kill = 0, after_kill = 0, after_enosys = 0, n;
+        char err[256];
+
+        (void)state;
+        memset(&cache, 0, sizeof(cache));
+        assert_int_equal(sb_linux_seccomp_get(&cache, false, NULL, &p, err, sizeof(err)), 0);
+        f = malloc(p->allow.len * sizeof(*f));
+        assert_non_null(f);
+        memcpy(f, p->allow.filter, p->allow.len * sizeof(*f));
+        for (unsigned i = 0; i < p->allow.len; i++) {
+                if (BPF_CLASS(f[i].code) != BPF_RET)
+                        continue;
+                eperm += f[i].k == (SECCOMP_RET_ERRNO | EPERM);
+                enosys += f[i].k == (SECCOMP_RET_ERRNO | ENOSYS);
+                kill += f[i].k == SECCOMP_RET_KILL_PROCESS;
+        }
+        assert_true(eperm > 0 && enosys > 0 && kill > 0);
+        n = sb_linux_seccomp_to_notify(f, p->allow.len);
+        assert_int_equal(n, eperm);
+        for (unsigned i = 0; i < p->allow.len; i++) {
+                if (BPF_CLASS(f[i].code) != BPF_RET)
+                        continue;
+                assert_int_not_equal(f[i].k, SECCOMP_RET_ERRNO | EPERM);
+                after_enosys += f[i].k == (SECCOMP_RET_ERRNO | ENOSYS);
+                after_kill += f[i].k == SECCOMP_RET_KILL_PROCESS;
+                if (f[i].k != p->allow.filter[i].k)
+                        assert_int_equal(f[i].k, SECCOMP_RET_USER_NOTIF);
+        }
+        assert_int_equal(after_enosys, enosys);
+        assert_int_equal(after_kill, kill);
+        free(f);
+        sb_linux_seccomp_cache_free(&cache);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -276,6 +319,7 @@ int main(void)
                 cmocka_unit_test(test_filter_default),
                 cmocka_unit_test(test_filter_network),
                 cmocka_unit_test(test_x32_kills),
+                cmocka_unit_test(test_to_notify),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,9 +14,10 @@
  * securebits locked -> groups, gid, uid (root's real and effective uid
  * stay, the job's is the saved and fs uid) -> capset zero, all five sets
  * verified empty (bounding and ambient came empty from the spawner) ->
- * no_new_privs -> Landlock -> chdir /work -> seccomp (last) -> [prepared
- * sandbox: wait for the start request, start.c; persistent sandbox: serve
- * exec requests, sandbox_init.c] -> vfork: this process
+ * no_new_privs -> Landlock -> chdir /work -> seccomp (last) -> [refusals
+ * reported: its listener up the sync socket] -> [prepared sandbox: wait
+ * for the start request, start.c; persistent sandbox: serve exec
+ * requests, sandbox_init.c] -> vfork: this process
  * stays as the namespace's init (init.c), the new one takes the job's uid
  * whole and execs (a tty job's program first leads a session of its own
  * with the pty as its controlling terminal).
@@ -62,9 +63,12 @@ void sb_linux_child(const struct sb_spawn_plan *p, const int *fd, bool attach)
                 ;
         if (n != 1)
                 _exit(127);     /* the parent gave up; it reports why */
-        /* A prepared sandbox keeps it: the start request comes on it. */
-        int startfd = prepared ? syncfd : -1;
-        if (!prepared)
+        /* A prepared sandbox keeps it: the start request comes on it. So
+         * does a job whose refusals are reported: the seccomp listener goes
+         * up on it. */
+        bool notify = p->flags & SB_PLAN_SECCOMP_NOTIFY;
+        int startfd = prepared || notify ? syncfd : -1;
+        if (startfd < 0)
                 close(syncfd);
         /* Into the job cgroup ("0" = ourselves) before anything else, so
          * the parent's loop does not pay for it; nothing of the job has run. */
@@ -154,9 +158,32 @@ void sb_linux_child(const struct sb_spawn_plan *p, const int *fd, bool attach)
          * child) share it, and each load JIT-compiles the filter again
          * (bench/README.md has what that costs). From here on the init
          * needs only vfork, wait4, write and exit, the program only execve. */
-        if ((r = sb_linux_seccomp_load(sb_plan_bpf(p), p->allow_len, sb_plan_bpf(p) + p->allow_len,
-                                       p->deny_len, &sp)) < 0)
+        if (!notify && (r = sb_linux_seccomp_load(sb_plan_bpf(p), p->allow_len,
+                                                  sb_plan_bpf(p) + p->allow_len, p->deny_len,
+                                                  &sp)) < 0)
                 sb_child_fail(errfd, -r, sp, NULL);
+        /* The refusals go to the listener: the daemon holds its only copy
+         * (ours goes at once), so a daemon gone makes the kernel answer
+         * them ENOSYS instead of leaving the job waiting. */
+        if (notify) {
+                int listener = -1;
+
+                if ((r = sb_linux_seccomp_load_listen(sb_plan_bpf(p), p->allow_len,
+                                                      sb_plan_bpf(p) + p->allow_len, p->deny_len,
+                                                      &listener, &sp)) < 0)
+                        sb_child_fail(errfd, -r, sp, NULL);
+                r = sb_linux_seccomp_send_listener(startfd, listener, &sp);
+                close(listener);
+                /* The daemon is gone (a detached job outlives it): nobody
+                 * would read the report, and with no listener left the
+                 * kernel answers the refusals ENOSYS itself. The job runs on. */
+                if (r < 0 && r != -EPIPE && r != -ECONNRESET)
+                        sb_child_fail(errfd, -r, sp, NULL);
+                if (!prepared) {
+                        close(startfd);
+                        keep[1] = startfd = -1;
+                }
+        }
 
         /* A prepared sandbox waits here, fully confined, for what to run
          * (start.c); everything above is the same for any request the

@@ -20,7 +20,7 @@
 
 #include "protocol/sbp.h"
 
-#define SB_SPAWN_PLAN_VERSION 9u
+#define SB_SPAWN_PLAN_VERSION 10u
 
 #define SB_PLAN_TOP_MAX 6       /* bin sbin lib lib32 lib64 libx32 */
 #define SB_PLAN_ETC_MAX 13      /* SB_LINUX_ETC_MAX: linux.c etc_names */
@@ -86,8 +86,11 @@ enum {
         SB_PLAN_TTY = 1u << 4,
         SB_PLAN_HOST_NET = 1u << 5,     /* network host: no network namespace of its own */
         SB_PLAN_SANDBOX = 1u << 6,      /* with PREPARED: serve exec requests (sandbox_init.c) */
+        /* The filter's refusals go to a listener that the child sends up
+         * the sync socket (seccomp_load.c); the daemon answers them. */
+        SB_PLAN_SECCOMP_NOTIFY = 1u << 7,
 };
-#define SB_PLAN_FLAGS_ALL 0x7fu
+#define SB_PLAN_FLAGS_ALL 0xffu
 
 struct sb_spawn_plan {
         uint32_t version;               /* SB_SPAWN_PLAN_VERSION */

@@ -153,10 +153,13 @@ int sb_linux_spawn_plan(struct sb_plan_builder *pb, const struct sb_backend *b,
                 return sb_backend_fail(errbuf, errlen, r, "spawn plan");
         p = pb->p;
         p->flags = (j->prepared ? SB_PLAN_PREPARED : 0) | (j->policy.network ? SB_PLAN_NETWORK : 0) |
-                   (j->work_tmpfs ? SB_PLAN_WORK_TMPFS : 0) | (b->cg.fake ? SB_PLAN_CG_FAKE : 0) |
+                   /* A kept /work is made here (work_keep.c) and comes as a tree. */
+                   (j->work_tmpfs && j->kept_work < 0 ? SB_PLAN_WORK_TMPFS : 0) |
+                   (b->cg.fake ? SB_PLAN_CG_FAKE : 0) |
                    (j->pty.tree >= 0 ? SB_PLAN_TTY : 0) |
                    (j->policy.network == SB_NETWORK_HOST ? SB_PLAN_HOST_NET : 0) |
-                   (j->sandbox ? SB_PLAN_SANDBOX : 0);
+                   (j->sandbox ? SB_PLAN_SANDBOX : 0) |
+                   (j->denied_report ? SB_PLAN_SECCOMP_NOTIFY : 0);
         p->uid = (uint32_t)spec->uid;
         p->gid = (uint32_t)spec->gid;
         p->landlock_abi = (uint32_t)(b->landlock_abi > 0 ? b->landlock_abi : 0);
@@ -210,6 +213,11 @@ int sb_linux_spawn_plan(struct sb_plan_builder *pb, const struct sb_backend *b,
         p->bpf_off = sb_plan_add(pb, sp->allow.filter, sp->allow.len * sizeof(struct sock_filter), 8);
         if (sp->deny.len)       /* usually chained into allow (seccomp.c) */
                 (void)sb_plan_add(pb, sp->deny.filter, sp->deny.len * sizeof(struct sock_filter), 1);
+        /* The plan's copy only: the cached program stays the kernel's
+         * answer for a caller that reads no listener. */
+        if (!pb->err && j->denied_report)
+                (void)sb_linux_seccomp_to_notify((struct sock_filter *)(void *)
+                                                 ((char *)(p + 1) + p->bpf_off), sp->allow.len);
 
         plan_fd(p, fds, nfds, SB_PLAN_FD_SYNC_R, sync_r);
         plan_fd(p, fds, nfds, SB_PLAN_FD_ERR_W, err_w);
@@ -346,6 +354,10 @@ ends:
         if (j->prepared) {
                 /* The start request goes on it later (start.c). */
                 j->start_fd = syncp[1];
+                syncp[1] = -1;
+        } else if (j->denied_report) {
+                /* The seccomp listener comes up on it (denied_syscalls.c). */
+                j->listener_sock = syncp[1];
                 syncp[1] = -1;
         }
         r = 0;

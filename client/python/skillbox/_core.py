@@ -137,7 +137,8 @@ def exec_params(argv: Argv, fds: FdSet, *, profile: Optional[str] = None,
                 size: Optional[Tuple[int, int]] = None, network: Optional[str] = None,
                 allow_hosts: Optional[Iterable[str]] = None,
                 publish: Optional[Iterable[int]] = None,
-                sandbox: Optional[str] = None) -> Dict[str, Any]:
+                sandbox: Optional[str] = None,
+                keep_work: bool = False) -> Dict[str, Any]:
     """The params map of `exec` (PROTOCOL.md); directories are added to fds.
     sandbox: run in that persistent sandbox (then only argv, env, timeout,
     output_max, stdin, detach and cwd may be given)."""
@@ -175,6 +176,8 @@ def exec_params(argv: Argv, fds: FdSet, *, profile: Optional[str] = None,
         p["publish"] = [int(port) for port in publish]
     if detach:
         p["detach"] = True
+    if keep_work:
+        p["keep_work"] = True
     if stdin:
         p["stdin"] = True
     if workdir is not None:

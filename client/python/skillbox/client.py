@@ -137,7 +137,8 @@ class Client:
         # Requests whose caller stopped waiting (a timeout): their late
         # answers are dropped, not kept.
         self._abandoned: Set[int] = set()
-        # fds that came with responses (job_connect's), oldest first, and
+        # fds that came with responses (job_connect's and work_fd's), oldest
+        # first, and
         # the msgids of the job_connect calls in flight.
         self._rx_fds: List[int] = []
         self._connects: Set[int] = set()
@@ -230,7 +231,8 @@ class Client:
     def _receive(self) -> None:
         """One recv (as the socket's timeout allows) and its dispatch."""
         try:
-            data, fds, _, _ = socket.recv_fds(self._sock, 1 << 20, 8)
+            data, fds, _, _ = socket.recv_fds(self._sock, 1 << 20, 8,
+                                              socket.MSG_CMSG_CLOEXEC)
             self._rx_fds += fds
         except socket.timeout:
             raise TimeoutError("no answer from skillboxd in time") from None
@@ -276,10 +278,11 @@ class Client:
               tty: bool = False, size: Optional[Tuple[int, int]] = None,
               network: Optional[str] = None, allow_hosts: Optional[List[str]] = None,
               publish: Optional[List[int]] = None,
-              sandbox: Optional[str] = None) -> Job:
+              sandbox: Optional[str] = None, keep_work: bool = False) -> Job:
         """Start a job and return at once; the options are those of `run`,
         plus detach=True to keep the job running when this connection
-        closes. stdin=True keeps the job's stdin open for
+        closes, and keep_work=True to keep its fresh /work for `work_fd`
+        after it ended. stdin=True keeps the job's stdin open for
         `Job.write_stdin`; bytes, str or a file are written, then stdin is
         closed. network ("none", "allowlist", "host") and allow_hosts
         narrow the profile's; publish: ports of the job's loopback that
@@ -291,7 +294,7 @@ class Client:
                 workdir=workdir, mounts=mounts, detach=detach, output_max=output_max,
                 work_size_max=work_size_max, work_inodes_max=work_inodes_max, cwd=cwd,
                 tty=tty, size=size, network=network, allow_hosts=allow_hosts,
-                publish=publish, sandbox=sandbox)
+                publish=publish, sandbox=sandbox, keep_work=keep_work)
             job = self._call("exec", params, fds.fds)["job"]
         j = Job(self, job, self._core.claim(job))
         if stdin is not None and stdin is not True and stdin is not False:
@@ -361,6 +364,16 @@ class Client:
     def kill(self, job: str) -> Result:
         """Kill a job; answered once none of its processes is left."""
         return Result.from_wire(self._call("kill", {"job": job}))
+
+    def work_fd(self, job: str) -> int:
+        """The /work of a job this peer started with keep_work=True, once it
+        ended: an open directory descriptor (close it) whose files are this
+        user's. Read it with dir_fd= calls, not following its symlinks (the
+        job made them)."""
+        self._call("work_fd", {"job": job})
+        if not self._rx_fds:
+            self._fail("work_fd: no descriptor came with the answer")
+        return self._rx_fds.pop(0)
 
     def inspect(self, job: str) -> JobInfo:
         return JobInfo.from_wire(self._call("inspect", {"job": job}))

@@ -37,8 +37,9 @@ class Result:
     started (empty for a result fetched with `Client.wait(job_id)` or from
     another connection). Durations are milliseconds, sizes bytes, as on the
     wire. `enforced` is the isolation actually applied. `denied` lists what
-    the daemon reports as refused to the job; this daemon reports nothing of
-    the kind, so it is empty unless a later daemon sends a `denied` field.
+    the sandbox refused the job, as `{"kind", "what", "count"}` maps (kind
+    "syscall": `socket(AF_NETLINK)`, `mount`; kind "network": `host:port`);
+    empty when nothing was refused.
     `raw` is the record as it came, for fields this client does not know."""
 
     job: str

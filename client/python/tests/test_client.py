@@ -277,3 +277,27 @@ def test_connect_to_a_published_port(client, daemon):
         with pytest.raises(skillbox.PermissionDenied):
             other.connect(job.id, 8001)
     job.kill()
+
+
+def test_a_detached_jobs_work_comes_back_by_fd(client):
+    job = client.start(["sh", "-c", "mkdir /work/d && echo kept > /work/d/f"], detach=True,
+                       keep_work=True)
+    assert job.wait().ok
+    fd = client.work_fd(job.id)
+    try:
+        assert os.listdir(fd) == ["d"]
+        f = os.open("d/f", os.O_RDONLY | os.O_NOFOLLOW, dir_fd=fd)
+        try:
+            assert os.read(f, 100) == b"kept\n"
+        finally:
+            os.close(f)
+        assert os.fstat(fd).st_uid == os.getuid()
+    finally:
+        os.close(fd)
+
+
+def test_refused_syscalls_are_in_denied(client):
+    r = client.run(["python3", "-c",
+                    "import ctypes; ctypes.CDLL(None).mount(b'n', b'/tmp', b'tmpfs', 0, None)"])
+    assert r.ok
+    assert [(d["kind"], d["what"], d["count"]) for d in r.denied] == [("syscall", "mount", 1)]
