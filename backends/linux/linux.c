@@ -296,6 +296,12 @@ static int create_job(struct sb_backend *b, const struct sb_job_spec *spec, bool
         if (r < 0)
                 goto fail;
         j->cg_created = true;
+        /* Its commands share it: one of them over the limit must not end
+         * them all and the sandbox (cgroup.h). */
+        if (sandbox && (r = sb_cgroup_job_oom_one(&j->cgj)) < 0) {
+                r = sb_backend_fail(errbuf, errlen, r, "write memory.oom.group");
+                goto fail_cg;
+        }
         r = sb_linux_binds_prepare(&j->binds, spec, errbuf, errlen);
         if (r == 0 && !prepared)
                 r = sb_linux_work_keep_prepare(j, spec, errbuf, errlen);

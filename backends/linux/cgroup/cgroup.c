@@ -55,6 +55,13 @@ int sb_cg_write(const struct sb_cgroup *cg, int dfd, const char *file, const cha
         return cg_write(cg->fake, dfd, file, text);
 }
 
+int sb_cgroup_job_oom_one(struct sb_cgroup_job *job)
+{
+        if (job->cg->ops != &sb_cgroup_v2_ops)
+                return 0;       /* v1 kills one task: nothing to change */
+        return sb_cg_write(job->cg, job->fd[0], "memory.oom.group", "0");
+}
+
 
 static int parse_u64(const char *s, uint64_t *out)
 {

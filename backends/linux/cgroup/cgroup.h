@@ -109,6 +109,9 @@ int sb_cgroup_reap_leftovers(struct sb_cgroup *cg, char *errbuf, size_t errlen);
 
 /* ---- shared file helpers (cgroup.c) ---- */
 int sb_cg_write(const struct sb_cgroup *cg, int dfd, const char *file, const char *text);
+/* A persistent sandbox's cgroup: an OOM kills the largest task, as on v1,
+ * not the whole group (its init with it); a job's keeps oom.group 1. */
+int sb_cgroup_job_oom_one(struct sb_cgroup_job *job);
 /* Read up to len-1 bytes, NUL-terminated; returns bytes read or -errno. */
 ssize_t sb_cg_read(int dfd, const char *file, char *buf, size_t len);
 /* Value of "key N" in a flat-keyed file (cpu.stat, memory.events, oom_control). */
