@@ -268,6 +268,9 @@ struct sb_start_hdr {
  * message with argv, envp and the spec's stdio fds. recv: in the prepared child,
  * static buffers only; argv/envp point into them, stdio gets the three fds. */
 int sb_linux_start_send(int fd, const struct sb_job_spec *spec, char *errbuf, size_t errlen);
+/* Send len bytes of buf on the stream socket sock, with nfds (1-4) fds on
+ * the first part: 0 or -errno (EPIPE: the reader is gone). start.c. */
+int sb_linux_send_with_fds(int sock, const void *buf, size_t len, const int *fds, size_t nfds);
 /* The child reads it into static room of its own copy of the spawner's
  * memory (touched only by a prepared child, so the spawner's clones copy
  * none of it). */

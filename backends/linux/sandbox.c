@@ -29,9 +29,9 @@ static int send_request(int fd, const struct sb_job_spec *spec, int cmd_sock, ch
 {
         struct sb_sandbox_exec_hdr *h;
         uint32_t argc = 0, envc = 0;
-        size_t slen, len, done;
+        size_t slen, len;
         int fds[4] = { spec->stdin_fd, spec->stdout_fd, spec->stderr_fd, cmd_sock };
-        ssize_t n;
+        int r;
 
         if (!spec->argv || !spec->argv[0])
                 return sb_backend_fail(errbuf, errlen, -EINVAL, "argv");
@@ -56,28 +56,7 @@ static int send_request(int fd, const struct sb_job_spec *spec, int cmd_sock, ch
                 memcpy(h->cwd, spec->cwd, strlen(spec->cwd));
         sb_linux_strv_pack((char *)(h + 1), spec->argv, argc, spec->envp, envc);
 
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(fds))];
-        } cm;
-        struct iovec iov = { h, len };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
-                             .msg_controllen = sizeof(cm.buf) };
-        memset(&cm, 0, sizeof(cm));
-        cm.h.cmsg_level = SOL_SOCKET;
-        cm.h.cmsg_type = SCM_RIGHTS;
-        cm.h.cmsg_len = CMSG_LEN(sizeof(fds));
-        memcpy(CMSG_DATA(&cm.h), fds, sizeof(fds));
-        /* As start.c: the fds ride on the first part; a dead init is EPIPE. */
-        do
-                n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-        while (n < 0 && errno == EINTR);
-        for (done = n > 0 ? (size_t)n : 0; n >= 0 && done < len; done += n > 0 ? (size_t)n : 0) {
-                n = send(fd, (char *)h + done, len - done, MSG_NOSIGNAL);
-                if (n < 0 && errno == EINTR)
-                        n = 0;
-        }
-        int r = n < 0 ? -errno : 0;
+        r = sb_linux_send_with_fds(fd, h, len, fds, 4);
         free(h);
         if (r < 0)
                 return sb_backend_fail(errbuf, errlen, r, "send the command to the sandbox");

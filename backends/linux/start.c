@@ -26,13 +26,46 @@
 #include "backends/linux/linux.h"
 
 
+/* A stream socket: the fds ride on the first part, the rest may take
+ * more writes (the reader reads as long as it needs). A dead reader is
+ * EPIPE, without SIGPIPE. */
+int sb_linux_send_with_fds(int sock, const void *buf, size_t len, const int *fds, size_t nfds)
+{
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(4 * sizeof(int))];
+        } cm;
+        struct iovec iov = { (void *)buf, len };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
+                             .msg_controllen = CMSG_SPACE(nfds * sizeof(int)) };
+        size_t done;
+        ssize_t n;
+
+        if (nfds == 0 || nfds > 4)
+                return -EINVAL;
+        memset(&cm, 0, sizeof(cm));
+        cm.h.cmsg_level = SOL_SOCKET;
+        cm.h.cmsg_type = SCM_RIGHTS;
+        cm.h.cmsg_len = CMSG_LEN(nfds * sizeof(int));
+        memcpy(CMSG_DATA(&cm.h), fds, nfds * sizeof(int));
+        do
+                n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        for (done = n > 0 ? (size_t)n : 0; n >= 0 && done < len; done += n > 0 ? (size_t)n : 0) {
+                n = send(sock, (const char *)buf + done, len - done, MSG_NOSIGNAL);
+                if (n < 0 && errno == EINTR)
+                        n = 0;
+        }
+        return n < 0 ? -errno : 0;
+}
+
 int sb_linux_start_send(int fd, const struct sb_job_spec *spec, char *errbuf, size_t errlen)
 {
         struct sb_start_hdr *h;
-        size_t slen, len, done;
+        size_t slen, len;
         uint32_t argc = 0, envc = 0;
         int fds[3] = { spec->stdin_fd, spec->stdout_fd, spec->stderr_fd };
-        ssize_t n;
+        int r;
 
         if (!spec->argv || !spec->argv[0])
                 return sb_backend_fail(errbuf, errlen, -EINVAL, "argv");
@@ -53,30 +86,7 @@ int sb_linux_start_send(int fd, const struct sb_job_spec *spec, char *errbuf, si
         h->strings_len = (uint32_t)slen;
         sb_linux_strv_pack((char *)(h + 1), spec->argv, argc, spec->envp, envc);
 
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(fds))];
-        } cm;
-        struct iovec iov = { h, len };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
-                             .msg_controllen = sizeof(cm.buf) };
-        memset(&cm, 0, sizeof(cm));
-        cm.h.cmsg_level = SOL_SOCKET;
-        cm.h.cmsg_type = SCM_RIGHTS;
-        cm.h.cmsg_len = CMSG_LEN(sizeof(fds));
-        memcpy(CMSG_DATA(&cm.h), fds, sizeof(fds));
-        /* A stream socket: the fds ride on the first part, the rest may
-         * take more writes (the child reads as long as it needs). A dead
-         * child is EPIPE, without SIGPIPE. */
-        do
-                n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-        while (n < 0 && errno == EINTR);
-        for (done = n > 0 ? (size_t)n : 0; n >= 0 && done < len; done += n > 0 ? (size_t)n : 0) {
-                n = send(fd, (char *)h + done, len - done, MSG_NOSIGNAL);
-                if (n < 0 && errno == EINTR)
-                        n = 0;
-        }
-        int r = n < 0 ? -errno : 0;
+        r = sb_linux_send_with_fds(fd, h, len, fds, 3);
         free(h);
         if (r < 0)
                 return sb_backend_fail(errbuf, errlen, r, "start the prepared sandbox");
