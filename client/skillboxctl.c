@@ -1245,6 +1245,11 @@ static int cmd_profiles(int argc, char **argv)
         return finish();
 }
 
+static int cmd_doctor(int argc, char **argv)
+{
+        return sbctl_doctor(argc, argv, socket_path);
+}
+
 static int cmd_version(int argc, char **argv)
 {
         struct sb_hello h;
@@ -1464,7 +1469,7 @@ int main(int argc, char **argv)
                 { "kill", cmd_kill },     { "inspect", cmd_inspect },
                 { "wait", cmd_wait },     { "stats", cmd_stats },
                 { "profiles", cmd_profiles }, { "version", cmd_version },
-                { "doctor", sbctl_doctor }, { "sandbox", cmd_sandbox },
+                { "doctor", cmd_doctor }, { "sandbox", cmd_sandbox },
                 { "fetch", cmd_fetch },
         };
         int i, err = 0;
