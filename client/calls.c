@@ -166,6 +166,7 @@ int client_info_from_sbp(struct sb_job_info *out, const struct sbp_job_info *in)
         out->started_ms = in->started_ms;
         out->detached = in->detached;
         out->argv_truncated = in->argv_truncated;
+        COPY_STR(out->sandbox, in->sandbox);
         out->argc = in->argv ? in->argc : 0;
         out->argv = argv_dup(in->argv, out->argc);
         if (!out->argv)

@@ -189,6 +189,7 @@ struct sb_job_info {
         char **argv;                    /* argv[argc] == NULL; freed by sb_job_info_free() */
         uint32_t argc;
         bool argv_truncated;            /* the daemon keeps only the first 4 KiB of argv */
+        char sandbox[SB_JOB_ID_MAX + 1];  /* the persistent sandbox it ran in; "" = none */
 };
 
 struct sb_hello {
