@@ -95,6 +95,10 @@ struct sb_backend_caps {
         bool needs_delegated_cgroup;
         /* spec.tty and tty_take(): a job's stdio may be a terminal. */
         bool tty;
+        /* SBP_NETWORK_MODE_* bits: the network modes a job of this backend
+         * gets as the mode says (hello's network_modes). ALLOWLIST also
+         * needs the daemon's egress proxy, which the daemon checks. */
+        uint32_t network_modes;
         /* Files and network confined by a profile per job rather than by
          * namespaces (macOS: Seatbelt); the job's uid, when it has its
          * own, lets kill() reach every process of the job. */

@@ -51,6 +51,13 @@ const char *sb_ns_name(unsigned index)
         return sbp_ns_name(index);
 }
 
+const char *sb_network_mode_name(unsigned index)
+{
+        if (index >= SB_NETWORK_MODE_COUNT)
+                return NULL;
+        return sbp_network_mode_name(index);
+}
+
 /* ---- Conversions ---- */
 
 /* The 8-byte network field of the ABI says whether the job has a network
@@ -159,6 +166,7 @@ int client_info_from_sbp(struct sb_job_info *out, const struct sbp_job_info *in)
         out->started_ms = in->started_ms;
         out->detached = in->detached;
         out->argv_truncated = in->argv_truncated;
+        COPY_STR(out->sandbox, in->sandbox);
         out->argc = in->argv ? in->argc : 0;
         out->argv = argv_dup(in->argv, out->argc);
         if (!out->argv)
@@ -551,6 +559,9 @@ static int hello_reply(sb_client *c, struct sb_request *q, const msgpack_object 
         out.uid = hr.uid;
         COPY_STR(out.role, hr.role);
         client_enforced_from_sbp(&out.host, &hr.host);
+        out.sandboxes = hr.sandboxes;
+        out.tty = hr.tty;
+        out.network_modes = hr.network_modes;
         if (hr.protocol != SBP_PROTOCOL_VERSION)
                 return fail_one(c, q, client_fail(c, -EPROTO, "daemon speaks protocol %u, this "
                                                   "client %u", hr.protocol, SBP_PROTOCOL_VERSION));

@@ -11,6 +11,9 @@
  * override the file, as skillboxd's options do. One line per check, "NAME
  * STATUS detail", and for a missing piece "; fix: ..." on the same line, so
  * the output greps well. Run it as root to see what the daemon will see.
+ * Last, the "daemon" line: whether a daemon answers on the socket
+ * (skillboxctl's --socket, else the default), and what its host does for
+ * the optional features (terminals, network modes); no daemon is a warning.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +28,7 @@
 #include "backends/linux/hostcheck.h"
 #include "client/doctor.h"
 #include "client/json.h"
+#include "client/skillbox.h"
 #include "config.h"
 #include "config/conf.h"
 
@@ -133,9 +137,84 @@ static void check_state_dir_more(struct sb_backend_probe *out, const char *dir)
         }
 }
 
+/* The network modes as "none allowlist host" ("-" when there is none). */
+static void network_modes_text(uint32_t modes, char *buf, size_t len)
+{
+        const char *name;
+        size_t at = 0;
+
+        buf[0] = '\0';
+        for (unsigned b = 0; (name = sb_network_mode_name(b)) && at < len; b++)
+                if (modes & (1u << b))
+                        at += (size_t)snprintf(buf + at, len - at, "%s%s", at ? " " : "", name);
+        if (!buf[0])
+                snprintf(buf, len, "-");
+}
+
+/* Whether a daemon answers on socket_path (NULL: the default), and its
+ * hello; *have set when it answered. */
+static void check_daemon(struct sb_backend_probe *out, const char *socket_path,
+                         struct sb_hello *h, bool *have)
+{
+        struct sb_backend_probe_item *it = sb_backend_probe_add(out, "daemon");
+        const char *path = socket_path ? socket_path : sb_default_socket();
+        char modes[64];
+        sb_client *c = NULL;
+        int r;
+
+        *have = false;
+        r = sb_connect(socket_path, &c);
+        if (r >= 0)
+                r = sb_hello(c, "skillboxctl doctor", h);
+        if (r < 0) {
+                it->status = SB_BACKEND_PROBE_WARN;
+                snprintf(it->detail, sizeof(it->detail), "no answer at %s: %s", path,
+                         sb_errmsg(c));
+                snprintf(it->fix, sizeof(it->fix), "start skillboxd, or name its socket with "
+                         "skillboxctl --socket PATH doctor");
+                sb_close(c);
+                return;
+        }
+        sb_close(c);
+        *have = true;
+        network_modes_text(h->network_modes, modes, sizeof(modes));
+        it->status = SB_BACKEND_PROBE_OK;
+        snprintf(it->detail, sizeof(it->detail),
+                 "%s %s at %s, backend %s: tty %s, network modes %s, sandboxes %s", h->server,
+                 h->version, path, h->host.backend[0] ? h->host.backend : "unknown",
+                 h->tty ? "yes" : "no", modes, h->sandboxes ? "yes" : "no");
+}
+
+static void print_json_daemon(const struct sb_hello *h, bool have)
+{
+        const char *name;
+        bool first = true;
+
+        if (!have) {
+                fputs("null", stdout);
+                return;
+        }
+        fputs("{\"server\": ", stdout);
+        sbctl_json_cstr(stdout, h->server);
+        fputs(", \"version\": ", stdout);
+        sbctl_json_cstr(stdout, h->version);
+        fputs(", \"backend\": ", stdout);
+        sbctl_json_cstr(stdout, h->host.backend);
+        printf(", \"tty\": %s, \"sandboxes\": %s, \"network_modes\": [",
+               h->tty ? "true" : "false", h->sandboxes ? "true" : "false");
+        for (unsigned b = 0; (name = sb_network_mode_name(b)); b++) {
+                if (!(h->network_modes & (1u << b)))
+                        continue;
+                fputs(first ? "" : ", ", stdout);
+                sbctl_json_cstr(stdout, name);
+                first = false;
+        }
+        fputs("]}", stdout);
+}
+
 static void print_json(const struct sb_backend_probe *hc, bool ok, const char *path,
                        const struct sbd_conf_errors *errs, const struct sb_hostcheck_params *p,
-                       unsigned landlock_abi)
+                       unsigned landlock_abi, const struct sb_hello *h, bool have_daemon)
 {
         fputs("{\"ok\": ", stdout);
         fputs(ok ? "true" : "false", stdout);
@@ -163,11 +242,15 @@ static void print_json(const struct sb_backend_probe *hc, bool ok, const char *p
                 sbctl_json_cstr(stdout, it->fix[0] ? it->fix : NULL);
                 fputc('}', stdout);
         }
-        printf("],\n \"landlock_abi\": %u}\n", landlock_abi);
+        printf("],\n \"landlock_abi\": %u,\n \"daemon\": ", landlock_abi);
+        print_json_daemon(h, have_daemon);
+        fputs("}\n", stdout);
 }
 
-int sbctl_doctor(int argc, char **argv)
+int sbctl_doctor(int argc, char **argv, const char *socket_path)
 {
+        struct sb_hello hello;
+        bool have_daemon = false;
         struct sb_hostcheck_params p = { 0 };
         struct sb_backend_probe hc;
         struct sb_linux_hostcheck lhc = { .out = &hc };
@@ -241,9 +324,11 @@ int sbctl_doctor(int argc, char **argv)
         sb_linux_hostcheck_run(NULL, &lhc);
         sb_backend_hostcheck_run(&p, &hc);
         check_state_dir_more(&hc, p.state_dir);
+        memset(&hello, 0, sizeof(hello));
+        check_daemon(&hc, socket_path, &hello, &have_daemon);
         ok = sb_backend_probe_ok(&hc);
         if (json) {
-                print_json(&hc, ok, config, &errs, &p, lhc.landlock_abi);
+                print_json(&hc, ok, config, &errs, &p, lhc.landlock_abi, &hello, have_daemon);
         } else {
                 for (size_t i = 0; i < hc.n; i++) {
                         const struct sb_backend_probe_item *it = &hc.item[i];

@@ -267,6 +267,8 @@ void sbctl_json_job_info(FILE *f, const struct sb_job_info *info)
         }
         fputs("], \"argv_truncated\": ", f);
         bool_val(f, info->argv_truncated);
+        fputs(", \"sandbox\": ", f);
+        sbctl_json_cstr(f, info->sandbox[0] ? info->sandbox : NULL);
         fputc('}', f);
 }
 

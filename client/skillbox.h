@@ -106,6 +106,15 @@ enum {
 };
 #define SB_NS_COUNT 7
 
+/* Network mode bits of sb_hello.network_modes; names via
+ * sb_network_mode_name(): "none", "allowlist", "host". */
+enum {
+        SB_NETWORK_MODE_NONE      = 1u << 0,
+        SB_NETWORK_MODE_ALLOWLIST = 1u << 1,
+        SB_NETWORK_MODE_HOST      = 1u << 2,
+};
+#define SB_NETWORK_MODE_COUNT 3
+
 enum sb_stream { SB_STDOUT = 1, SB_STDERR = 2 };
 
 /* Isolation actually applied to a job (in hello: what the host can apply). */
@@ -180,6 +189,7 @@ struct sb_job_info {
         char **argv;                    /* argv[argc] == NULL; freed by sb_job_info_free() */
         uint32_t argc;
         bool argv_truncated;            /* the daemon keeps only the first 4 KiB of argv */
+        char sandbox[SB_JOB_ID_MAX + 1];  /* the persistent sandbox it ran in; "" = none */
 };
 
 struct sb_hello {
@@ -189,6 +199,13 @@ struct sb_hello {
         uint32_t uid;                   /* our uid as the daemon sees it */
         char role[16];                  /* "client" or "admin" */
         struct sb_enforced host;        /* what this host can enforce */
+        bool sandboxes;                 /* sb_sandbox_create() works here */
+        bool tty;                       /* exec with tty works here (the backend has terminals) */
+        /* SB_NETWORK_MODE_* bits: the exec network modes a job of this host
+         * gets as the mode says. ALLOWLIST only when the daemon found its
+         * egress proxy; a backend that cannot confine a job's network (posix)
+         * has only HOST, whatever mode is asked for. */
+        uint32_t network_modes;
 };
 
 struct sb_stats {
@@ -327,6 +344,9 @@ const char *sb_job_state_name(enum sb_job_state state);
 
 /* Wire name of namespace bit `index` (0 = "mount"); NULL when out of range. */
 const char *sb_ns_name(unsigned index);
+
+/* Wire name of network mode bit `index` (0 = "none"); NULL when out of range. */
+const char *sb_network_mode_name(unsigned index);
 
 /* The socket sb_connect(NULL) uses: $SKILLBOX_SOCKET if set and not empty,
  * else the built-in default (/run/skillbox/skillboxd.sock). */

@@ -1043,7 +1043,8 @@ static int cmd_ps(int argc, char **argv)
         } else {
                 uint64_t now = now_ms();
 
-                printf("%-14s %-12s %-7s %-8s %s\n", "JOB", "STATE", "UID", "WALL", "COMMAND");
+                printf("%-14s %-12s %-7s %-8s %-16s %s\n", "JOB", "STATE", "UID", "WALL",
+                       "SANDBOX", "COMMAND");
                 for (size_t i = 0; i < n; i++) {
                         const struct sb_job_info *j = &jobs[i];
                         uint64_t wall = j->result.wall_ms;
@@ -1064,9 +1065,9 @@ static int cmd_ps(int argc, char **argv)
                         if (off >= sizeof(cmd) - 1 || j->argv_truncated)
                                 memcpy(cmd + (off < sizeof(cmd) - 4 ? off : sizeof(cmd) - 4),
                                        "...", 4);
-                        printf("%-14s %-12s %-7" PRIu32 " %-8s %s\n", j->result.job,
+                        printf("%-14s %-12s %-7" PRIu32 " %-8s %-16s %s\n", j->result.job,
                                sb_job_state_name(j->result.state), j->owner_uid, dur,
-                               shown_command(cmd, shown));
+                               j->sandbox[0] ? j->sandbox : "-", shown_command(cmd, shown));
                 }
         }
         sb_job_info_list_free(jobs, n);
@@ -1243,6 +1244,11 @@ static int cmd_profiles(int argc, char **argv)
                 fputs("]\n", stdout);
         sb_profiles_free(p);
         return finish();
+}
+
+static int cmd_doctor(int argc, char **argv)
+{
+        return sbctl_doctor(argc, argv, socket_path);
 }
 
 static int cmd_version(int argc, char **argv)
@@ -1464,7 +1470,7 @@ int main(int argc, char **argv)
                 { "kill", cmd_kill },     { "inspect", cmd_inspect },
                 { "wait", cmd_wait },     { "stats", cmd_stats },
                 { "profiles", cmd_profiles }, { "version", cmd_version },
-                { "doctor", sbctl_doctor }, { "sandbox", cmd_sandbox },
+                { "doctor", cmd_doctor }, { "sandbox", cmd_sandbox },
                 { "fetch", cmd_fetch },
         };
         int i, err = 0;

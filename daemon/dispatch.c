@@ -107,6 +107,12 @@ static int handle_hello(struct sbd_conn *c, uint32_t msgid, const msgpack_object
         res.host.gid = -1;
         c->d->ops->host_caps(c->d->backend, &res.host);
         res.sandboxes = c->d->caps.sandboxes && c->d->ops->sandbox_create;
+        res.tty = c->d->caps.tty;
+        res.network_modes = c->d->caps.network_modes;
+        /* An allowlist job reaches nothing without the proxy (none found
+         * at start, or a backend with no way to hand it a listener). */
+        if (!c->d->egress || !c->d->ops->egress_listener)
+                res.network_modes &= ~(uint32_t)SBP_NETWORK_MODE_ALLOWLIST;
         sb_backend_guarantees(&c->d->caps, true, &res.host);
         if (p.client[0])
                 log_debug("connection %" PRIu64 ": client \"%s\"", c->id, p.client);

@@ -116,6 +116,16 @@ enum {
 /* Wire names, in bit order: "mount", "pid", "net", "ipc", "uts", "cgroup", "user". */
 const char *sbp_ns_name(unsigned bit_index);
 
+/* hello's network_modes: the exec `network` modes a job of this host gets
+ * as the mode says. */
+enum {
+        SBP_NETWORK_MODE_NONE      = 1u << 0,
+        SBP_NETWORK_MODE_ALLOWLIST = 1u << 1,
+        SBP_NETWORK_MODE_HOST      = 1u << 2,
+};
+/* Wire names, in bit order: "none", "allowlist", "host". */
+const char *sbp_network_mode_name(unsigned bit_index);
+
 /* Per guarantee, how it holds: "enforced" (the system refuses the job
  * anything past it), "monitored" (measured; the job is ended past it) or
  * "absent". Filled by sb_backend_guarantees() (backends/guarantees.c) from
@@ -284,6 +294,8 @@ struct sbp_hello_result {
         char role[16];                   /* "client" or "admin" */
         struct sbp_enforced host;        /* what this host can enforce */
         bool sandboxes;                  /* sandbox_create works (the backend has them) */
+        bool tty;                        /* exec tty works (the backend has terminals) */
+        uint32_t network_modes;          /* SBP_NETWORK_MODE_* bits; wire: array of names */
 };
 
 /* One entry of list; also the result of inspect. */

@@ -109,6 +109,15 @@ const char *sbp_ns_name(unsigned bit_index)
         return ns_names[bit_index];
 }
 
+static const char *const network_mode_names[] = { "none", "allowlist", "host" };
+
+const char *sbp_network_mode_name(unsigned bit_index)
+{
+        if (bit_index >= sizeof(network_mode_names) / sizeof(network_mode_names[0]))
+                return NULL;
+        return network_mode_names[bit_index];
+}
+
 /* Lenient: nil is "no error"; an unknown code name becomes Internal; a long
  * message is cut to fit. A non-map, a non-str code or a missing code is a
  * malformed response (-EBADMSG). */

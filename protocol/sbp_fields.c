@@ -68,7 +68,7 @@ static const char *type_name(const struct sbp_field *f)
         case SBP_F_JOB_ID:
         case SBP_F_STATE:
         case SBP_F_STREAM:      return "str";
-        case SBP_F_NAMESPACES:  return "array of str";
+        case SBP_F_NAME_BITS:   return "array of str";
         case SBP_F_ARGV:        return "array of str or bin";
         case SBP_F_ENV:         return "map of str or bin to str or bin";
         case SBP_F_BIN:         return "bin";
@@ -317,8 +317,8 @@ static int decode_env(const struct sbp_field *f, const msgpack_object *v, void *
         return 0;
 }
 
-static int decode_namespaces(const struct sbp_field *f, const msgpack_object *v, void *base,
-                             enum sbp_mode mode, struct sbp_error *err)
+static int decode_name_bits(const struct sbp_field *f, const msgpack_object *v, void *base,
+                            enum sbp_mode mode, struct sbp_error *err)
 {
         uint32_t bits = 0;
 
@@ -331,14 +331,14 @@ static int decode_namespaces(const struct sbp_field *f, const msgpack_object *v,
 
                 if (e->type != MSGPACK_OBJECT_STR)
                         return bad_type(f, err);
-                for (b = 0; (name = sbp_ns_name(b)); b++)
+                for (b = 0; (name = f->bit_name(b)); b++)
                         if (sbp_str_eq(e, name))
                                 break;
                 if (name)
                         bits |= 1u << b;
                 else if (mode == SBP_STRICT)
                         return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
-                                             "field %s: unknown namespace", f->name);
+                                             "field %s: unknown name", f->name);
         }
         *AT(base, f->offset, uint32_t) = bits;
         return 0;
@@ -476,8 +476,8 @@ static int decode_field(const struct sbp_field *f, const msgpack_object *v, void
                         return sbp_error_set(err, SBP_E_INVALID_ARGUMENT,
                                              "field %s: expected \"stdout\" or \"stderr\"", f->name);
                 return 0;
-        case SBP_F_NAMESPACES:
-                return decode_namespaces(f, v, base, mode, err);
+        case SBP_F_NAME_BITS:
+                return decode_name_bits(f, v, base, mode, err);
         case SBP_F_ARGV:
                 return decode_argv(f, v, base, mode, err);
         case SBP_F_ENV:

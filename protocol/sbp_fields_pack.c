@@ -19,7 +19,7 @@ static bool is_empty(const struct sbp_field *f, const void *base)
         switch (f->type) {
         case SBP_F_BOOL:        return !*CAT(base, f->offset, bool);
         case SBP_F_U32:
-        case SBP_F_NAMESPACES:  return *CAT(base, f->offset, uint32_t) == 0;
+        case SBP_F_NAME_BITS:   return *CAT(base, f->offset, uint32_t) == 0;
         case SBP_F_U64:         return *CAT(base, f->offset, uint64_t) == 0;
         case SBP_F_I32_NIL:     return *CAT(base, f->offset, int32_t) == (int32_t)f->nil_value;
         case SBP_F_I64_NIL:     return *CAT(base, f->offset, int64_t) == f->nil_value;
@@ -99,15 +99,15 @@ static void pack_field(msgpack_packer *pk, const struct sbp_field *f, const void
                 sbp_pack_str(pk, *CAT(base, f->offset, enum sbp_stream) == SBP_STDERR ? "stderr"
                                                                                  : "stdout");
                 return;
-        case SBP_F_NAMESPACES: {
+        case SBP_F_NAME_BITS: {
                 uint32_t bits = *CAT(base, f->offset, uint32_t);
                 const char *name;
                 unsigned n = 0, b;
 
-                for (b = 0; (name = sbp_ns_name(b)); b++)
+                for (b = 0; (name = f->bit_name(b)); b++)
                         n += !!(bits & (1u << b));
                 msgpack_pack_array(pk, n);
-                for (b = 0; (name = sbp_ns_name(b)); b++)
+                for (b = 0; (name = f->bit_name(b)); b++)
                         if (bits & (1u << b))
                                 sbp_pack_str(pk, name);
                 return;

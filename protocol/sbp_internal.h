@@ -18,7 +18,7 @@ enum sbp_ftype {
         SBP_F_JOB_ID,       /* char[SBP_JOB_ID_MAX + 1]: [a-z0-9-]{1,32} */
         SBP_F_STATE,        /* enum sbp_job_state, wire: its name */
         SBP_F_STREAM,       /* enum sbp_stream, wire: "stdout" | "stderr" */
-        SBP_F_NAMESPACES,   /* uint32_t SBP_NS_* bits, wire: array of names */
+        SBP_F_NAME_BITS,    /* uint32_t bits, wire: array of the names bit_name gives */
         SBP_F_ARGV,         /* char ** at offset, uint32_t count at aux */
         SBP_F_ENV,          /* char ** "K=V" at offset, uint32_t count at aux; wire: map */
         SBP_F_BIN,          /* const uint8_t * at offset, size_t length at aux */
@@ -49,6 +49,7 @@ struct sbp_field {
         int64_t nil_value;         /* *_NIL types */
         uint64_t max;              /* U32/U64 value, ARGV/ENV count, BIN length; 0 = none */
         const struct sbp_table *sub;   /* SBP_F_MAP */
+        const char *(*bit_name)(unsigned bit_index);   /* SBP_F_NAME_BITS; NULL past the last */
 };
 
 struct sbp_table {

@@ -27,7 +27,7 @@ static const struct sbp_table guarantees_table = SBP_TABLE(guarantees_fields);
 
 static const struct sbp_field enforced_fields[] = {
         SBP_FIELD(struct sbp_enforced, backend, SBP_F_STR, 0),
-        SBP_FIELD(struct sbp_enforced, namespaces, SBP_F_NAMESPACES, 0),
+        SBP_FIELD(struct sbp_enforced, namespaces, SBP_F_NAME_BITS, 0, .bit_name = sbp_ns_name),
         SBP_FIELD(struct sbp_enforced, cgroup, SBP_F_STR, 0),
         SBP_FIELD(struct sbp_enforced, seccomp, SBP_F_BOOL, 0),
         SBP_FIELD(struct sbp_enforced, landlock, SBP_F_U32, 0),
@@ -130,6 +130,9 @@ static const struct sbp_field hello_result_fields[] = {
         SBP_FIELD(struct sbp_hello_result, role, SBP_F_STR, 0),
         SBP_FIELD(struct sbp_hello_result, host, SBP_F_MAP, 0, .sub = &sbp_enforced_table),
         SBP_FIELD(struct sbp_hello_result, sandboxes, SBP_F_BOOL, 0),
+        SBP_FIELD(struct sbp_hello_result, tty, SBP_F_BOOL, 0),
+        SBP_FIELD(struct sbp_hello_result, network_modes, SBP_F_NAME_BITS, 0,
+                  .bit_name = sbp_network_mode_name),
 };
 static const struct sbp_table hello_result_table = SBP_TABLE(hello_result_fields);
 static const struct sbp_table *const hello_result_tabs[] = { &hello_result_table };

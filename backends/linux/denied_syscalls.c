@@ -206,6 +206,8 @@ static void name_args(const char *name, const struct seccomp_data *d, char *out,
                         snprintf(out, len, "ioctl(TIOCSTI)");
                 else if (a1 == TIOCLINUX)
                         snprintf(out, len, "ioctl(TIOCLINUX)");
+                else if (a1 == TIOCSETD)
+                        snprintf(out, len, "ioctl(TIOCSETD)");
                 else
                         snprintf(out, len, "ioctl(0x%x)", a1);
         } else if (strcmp(name, "personality") == 0) {

@@ -26,6 +26,9 @@ void sb_linux_backend_caps(struct sb_backend_caps *out)
         out->cpu = SB_BACKEND_LIMIT_ENFORCED;
         out->fd_mounts = true;
         out->tty = true;        /* pty.c */
+        /* A network namespace of the job's own, or the host's. */
+        out->network_modes = SBP_NETWORK_MODE_NONE | SBP_NETWORK_MODE_ALLOWLIST |
+                             SBP_NETWORK_MODE_HOST;
         out->home = SB_LINUX_HOME;
         out->prepared = true;
         out->sandboxes = true;

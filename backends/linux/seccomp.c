@@ -233,7 +233,8 @@ static int add_arg_rules(scmp_filter_ctx ctx, bool network, char *errbuf, size_t
         /* The default persona, and the query of the current one. */
         RULE(SCMP_ACT_ALLOW, personality, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, U32, 0));
         RULE(SCMP_ACT_ALLOW, personality, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, U32, 0xffffffffULL));
-        /* ioctl: allowed here, TIOCSTI and TIOCLINUX refused by the deny program. */
+        /* ioctl: allowed here, TIOCSTI, TIOCLINUX and TIOCSETD refused by the
+         * deny program. */
         RULE(SCMP_ACT_ALLOW, ioctl, 0);
         RULE(SCMP_ACT_ALLOW, socket, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, U32, AF_UNIX));
         RULE(SCMP_ACT_ALLOW, socketpair, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, U32, AF_UNIX));
@@ -261,6 +262,11 @@ static int add_deny_rules(scmp_filter_ctx ctx, char *errbuf, size_t errlen)
 
         RULE(SCMP_ACT_ERRNO(EPERM), ioctl, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, U32, TIOCSTI));
         RULE(SCMP_ACT_ERRNO(EPERM), ioctl, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, U32, TIOCLINUX));
+        /* A line discipline other than the terminal's own: the kernel loads
+         * its module on demand (dev.tty.ldisc_autoload=1, the default), so a
+         * job could pull rarely used, bug-prone code (n_hdlc, n_gsm, slip)
+         * into the host's kernel and then reach it through its pty. */
+        RULE(SCMP_ACT_ERRNO(EPERM), ioctl, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, U32, TIOCSETD));
 #undef RULE
         return 0;
 }

@@ -141,6 +141,9 @@ static void macos_caps(struct sb_backend_caps *out)
         out->needs_delegated_cgroup = false;
         out->profile_confined = true;
         out->kill_by_uid = true;
+        /* Seatbelt: no network, only the proxy's port, or the host's. */
+        out->network_modes = SBP_NETWORK_MODE_NONE | SBP_NETWORK_MODE_ALLOWLIST |
+                             SBP_NETWORK_MODE_HOST;
 }
 
 static void macos_probe(const struct sb_backend_config *cfg, struct sb_backend_probe *out)

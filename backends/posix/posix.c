@@ -140,6 +140,8 @@ static void posix_caps(struct sb_backend_caps *out)
         /* No mount namespace: a client's directory can only be the cwd. */
         out->fd_mounts = false;
         out->tty = true;        /* a host pty (open_pty) */
+        /* Nothing confines a job's network: whatever the mode, it has the host's. */
+        out->network_modes = SBP_NETWORK_MODE_HOST;
         out->prepared = false;
         out->needs_delegated_cgroup = false;
 }

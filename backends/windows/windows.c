@@ -26,6 +26,8 @@ static void win_caps(struct sb_backend_caps *out)
         out->fd_mounts = false;
         out->prepared = false;
         out->home = NULL;
+        /* No AppContainer yet: every job has the host's network. */
+        out->network_modes = SBP_NETWORK_MODE_HOST;
 }
 
 static void win_probe(const struct sb_backend_config *cfg, struct sb_backend_probe *out)

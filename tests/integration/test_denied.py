@@ -22,6 +22,7 @@ CALLS = {
     "ptrace_traceme": "ptrace",
     "clone_newuser": "clone(CLONE_NEWUSER)",
     "ioctl_tiocsti": "ioctl(TIOCSTI)",
+    "ioctl_tiocsetd": "ioctl(TIOCSETD)",
 }
 
 

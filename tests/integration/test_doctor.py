@@ -10,7 +10,7 @@ from conftest import ctl, require_root
 
 HOST_CHECKS = ["namespaces", "cgroup", "mount-api", "seccomp", "landlock", "uid-range",
                "state-dir"]
-NAMES = ["config"] + HOST_CHECKS
+NAMES = ["config"] + HOST_CHECKS + ["daemon"]
 
 
 def doctor(*args):

@@ -67,9 +67,11 @@ def test_user_namespace_then_mount_fails(hostile):
 
 def test_terminal_injection_refused(hostile):
     # stdin is a pipe, so the kernel alone would answer ENOTTY; the filter
-    # answers EPERM for TIOCSTI/TIOCLINUX on any descriptor.
-    r = hostile.run("syscalls", "ioctl_tiocsti", "ioctl_tioclinux")
-    assert r["kv"] == {"ioctl_tiocsti": "EPERM", "ioctl_tioclinux": "EPERM"}, r["kv"]
+    # answers EPERM for TIOCSTI/TIOCLINUX on any descriptor; TIOCSETD too
+    # (a line discipline's module loaded on demand into the host's kernel).
+    r = hostile.run("syscalls", "ioctl_tiocsti", "ioctl_tioclinux", "ioctl_tiocsetd")
+    assert r["kv"] == {"ioctl_tiocsti": "EPERM", "ioctl_tioclinux": "EPERM",
+                       "ioctl_tiocsetd": "EPERM"}, r["kv"]
     # No controlling terminal to inject into either.
     r = hostile.run("openw", "/dev/tty")
     assert r["kv"]["/dev/tty"] in ("ENXIO", "ENOENT", "EACCES"), r["kv"]

@@ -342,3 +342,24 @@ def test_posix_backend_refuses_sandboxes(posix_daemon):
         assert rpc.ok("hello", {})["sandboxes"] is False
         err, _ = rpc.call("sandbox_create", {})
         assert err["code"] == "Unsupported", err
+
+
+def test_ps_shows_the_sandbox_of_each_command(daemon):
+    with daemon.rpc() as rpc:
+        sbx = create(rpc)
+        inside = rpc.exec(["sleep", "30"], sandbox=sbx)
+        alone = rpc.exec(["sleep", "30"])
+        try:
+            cp = ctl(daemon.socket, "ps")
+            assert cp.returncode == 0, cp
+            lines = cp.stdout.decode().splitlines()
+            assert lines[0].split() == ["JOB", "STATE", "UID", "WALL", "SANDBOX", "COMMAND"]
+            rows = {line.split()[0]: line.split() for line in lines[1:]}
+            assert rows[inside][4:] == [sbx, "sleep", "30"], rows[inside]
+            assert rows[alone][4:] == ["-", "sleep", "30"], rows[alone]
+            cp = ctl(daemon.socket, "ps", "--json")
+            by = {j["job"]: j for j in json.loads(cp.stdout)}
+            assert by[inside]["sandbox"] == sbx and by[alone]["sandbox"] is None, by
+        finally:
+            rpc.ok("kill", {"job": alone})
+            rpc.ok("sandbox_destroy", {"sandbox": sbx})

@@ -425,7 +425,7 @@ static const char *const h_names[] = {
         "socket_packet", "socket_inet_raw", "socket_netlink", "socket_vsock",
         "socket_alg", "socket_inet", "socket_inet6",
         "unshare_user_then_mount", "x32_getpid", "i386_getpid",
-        "control_getpid", "control_socket_unix",
+        "control_getpid", "control_socket_unix", "ioctl_tiocsetd",
 };
 #define H_N (sizeof(h_names) / sizeof(h_names[0]))
 
@@ -587,6 +587,12 @@ static long h_attempt(int which)
                 int sv[2];
 
                 return syscall(SYS_socketpair, (long)AF_UNIX, (long)SOCK_STREAM, 0L, sv);
+        }
+        case 61: {
+                /* N_TTY, the discipline a terminal has already. */
+                static int ldisc = 0;
+
+                return syscall(SYS_ioctl, 0L, (long)TIOCSETD, &ldisc);
         }
         }
         errno = EINVAL;

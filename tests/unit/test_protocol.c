@@ -105,6 +105,9 @@ static void test_tables(void **state)
         assert_string_equal(sbp_ns_name(0), "mount");
         assert_string_equal(sbp_ns_name(6), "user");
         assert_null(sbp_ns_name(7));
+        assert_string_equal(sbp_network_mode_name(0), "none");
+        assert_string_equal(sbp_network_mode_name(2), "host");
+        assert_null(sbp_network_mode_name(3));
 }
 
 /* ---- round trips: params ---- */
@@ -506,7 +509,9 @@ static void test_hello_result(void **state)
         struct ctx *c = *state;
         struct sbp_hello_result in = { .server = "skillboxd", .version = "0.1.0",
                                        .protocol = SBP_PROTOCOL_VERSION, .uid = 1000,
-                                       .role = "client" }, out;
+                                       .role = "client", .sandboxes = true, .tty = true,
+                                       .network_modes = SBP_NETWORK_MODE_NONE |
+                                                        SBP_NETWORK_MODE_HOST }, out;
 
         fill_enforced(&in.host);
         sbp_pack_response_begin(&c->pk, 1);

@@ -143,6 +143,21 @@ static void test_namespaces(void **state)
         }
 }
 
+static void test_network_modes(void **state)
+{
+        char quoted[32];
+        const char *n;
+
+        (void)state;
+        if (!strstr(doc, "`network_modes`"))
+                fail_msg("PROTOCOL.md does not describe hello's network_modes");
+        for (unsigned b = 0; (n = sbp_network_mode_name(b)); b++) {
+                snprintf(quoted, sizeof(quoted), "\"%s\"", n);
+                if (!strstr(doc, quoted))
+                        fail_msg("PROTOCOL.md does not name network mode %s", quoted);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -152,6 +167,7 @@ int main(void)
                 cmocka_unit_test(test_states),
                 cmocka_unit_test(test_limits),
                 cmocka_unit_test(test_namespaces),
+                cmocka_unit_test(test_network_modes),
         };
 
         return cmocka_run_group_tests(tests, load, unload);

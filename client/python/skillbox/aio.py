@@ -2,6 +2,7 @@
 
 import array
 import asyncio
+import os
 import socket
 from typing import Any, AsyncIterator, Dict, Generator, List, Optional, Set, Tuple
 
@@ -75,6 +76,11 @@ class AsyncJob:
 
     async def kill(self) -> Result:
         return await self.client.kill(self.id)
+
+    async def connect(self, port: int) -> socket.socket:
+        """A socket connected to the job's 127.0.0.1:`port` (see
+        `AsyncClient.connect`)."""
+        return await self.client.connect(self.id, port)
 
     async def inspect(self) -> JobInfo:
         return await self.client.inspect(self.id)
@@ -160,12 +166,18 @@ class AsyncClient:
         self._core.on_response = self._on_response  # type: ignore[assignment]
         self._waiters: Dict[int, "asyncio.Future[Tuple[Any, Any]]"] = {}
         self._jobs: Set[AsyncJob] = set()
+        # fds that came with responses (job_connect's and work_fd's), oldest
+        # first, and the msgids of the calls in flight that get one: their
+        # response takes the oldest fd as it is read.
+        self._rx_fds: List[int] = []
+        self._fd_calls: Set[int] = set()
         self._sock: Optional[socket.socket] = None
-        self._reader: Optional["asyncio.Task[None]"] = None
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._send_lock: Optional[asyncio.Lock] = None
         self._closed: Optional[Error] = None
 
-    async def connect(self) -> "AsyncClient":
+    async def open(self) -> "AsyncClient":
+        """Connect to the daemon (what `async with` does)."""
         loop = asyncio.get_running_loop()
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
         sock.setblocking(False)
@@ -175,24 +187,21 @@ class AsyncClient:
             sock.close()
             raise Disconnected(f"cannot connect to {self.path}: {e.strerror or e}") from e
         self._sock = sock
+        self._loop = loop
         # Made here, in the loop that uses it (Python 3.9 binds a Lock to
         # the loop current at its creation).
         self._send_lock = asyncio.Lock()
-        self._reader = loop.create_task(self._read_loop())
+        # A reader callback rather than loop.sock_recv: that one drops the
+        # fds job_connect and work_fd send with their responses.
+        loop.add_reader(sock.fileno(), self._on_readable)
         return self
 
     async def close(self) -> None:
         """Close the connection; jobs started without detach are killed."""
         self._shutdown(Disconnected("the client is closed"))
-        if self._reader is not None:
-            self._reader.cancel()
-            try:
-                await self._reader
-            except (asyncio.CancelledError, Exception):
-                pass
 
     async def __aenter__(self) -> "AsyncClient":
-        return await self.connect()
+        return await self.open()
 
     async def __aexit__(self, *exc: Any) -> None:
         await self.close()
@@ -204,7 +213,11 @@ class AsyncClient:
             return
         self._closed = why
         if self._sock is not None:
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.remove_reader(self._sock.fileno())
             self._sock.close()
+        while self._rx_fds:
+            os.close(self._rx_fds.pop())
         for fut in self._waiters.values():
             if not fut.done():
                 fut.set_exception(why)
@@ -213,26 +226,41 @@ class AsyncClient:
             job._event.set()   # a waiting job sees _closed and raises
 
     def _on_response(self, msgid: int, error: Any, result: Any) -> None:
+        fd: Optional[int] = None
+        if msgid in self._fd_calls:
+            self._fd_calls.discard(msgid)
+            if error is None and self._rx_fds:
+                fd = self._rx_fds.pop(0)
         fut = self._waiters.pop(msgid, None)
         if fut is not None and not fut.done():
-            fut.set_result((error, result))
+            fut.set_result((error, result, fd))
+        elif fd is not None:
+            os.close(fd)   # its caller stopped waiting (cancelled)
 
-    async def _read_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        assert self._sock is not None
+    def _on_readable(self) -> None:
+        """One recv and its dispatch, run by the loop when the socket has
+        something to read."""
+        if self._closed is not None or self._sock is None:
+            return
         try:
-            while True:
-                data = await loop.sock_recv(self._sock, 1 << 20)
-                if not data:
-                    raise Disconnected("skillboxd closed the connection")
-                self._core.feed(data)
-        except asyncio.CancelledError:
-            raise
+            data, fds, _, _ = socket.recv_fds(self._sock, 1 << 20, 8,
+                                              socket.MSG_CMSG_CLOEXEC)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as e:
+            self._shutdown(Disconnected(f"read from {self.path}: {e.strerror or e}"))
+            return
+        self._rx_fds += fds
+        if not data:
+            self._shutdown(Disconnected("skillboxd closed the connection"))
+            return
+        try:
+            self._core.feed(data)
         except Error as e:
             self._shutdown(e if isinstance(e, Disconnected) else
                            Disconnected(f"connection unusable: {e}"))
-        except OSError as e:
-            self._shutdown(Disconnected(f"read from {self.path}: {e.strerror or e}"))
+        except Exception as e:
+            self._shutdown(Disconnected(f"connection unusable: {e}"))
 
     async def _writable(self) -> None:
         loop = asyncio.get_running_loop()
@@ -272,19 +300,45 @@ class AsyncClient:
 
     async def _call(self, method: str, params: Optional[Dict[str, Any]] = None,
                     fds: Optional[List[int]] = None) -> Any:
+        return (await self._call_fd(method, params, fds, takes_fd=False))[0]
+
+    async def _call_fd(self, method: str, params: Optional[Dict[str, Any]] = None,
+                       fds: Optional[List[int]] = None,
+                       takes_fd: bool = True) -> Tuple[Any, Optional[int]]:
+        """A request and its result; with takes_fd, also the fd that came
+        with its response (None if none did; the caller owns it)."""
         if self._sock is None:
-            raise Disconnected("not connected: use `async with` or await connect()")
+            raise Disconnected("not connected: use `async with` or await open()")
         if self._closed is not None:
             raise self._closed
         msgid, data = self._core.request(method, params)
-        fut: "asyncio.Future[Tuple[Any, Any]]" = asyncio.get_running_loop().create_future()
+        fut: "asyncio.Future[Tuple[Any, Any, Optional[int]]]" = \
+            asyncio.get_running_loop().create_future()
         self._waiters[msgid] = fut
+        if takes_fd:
+            self._fd_calls.add(msgid)
         try:
             await self._send(data, fds or [])
         except BaseException:
             self._waiters.pop(msgid, None)
+            self._fd_calls.discard(msgid)
+            if fut.done() and not fut.cancelled():
+                fut.exception()   # the send's failure shut it down: the caller gets that
             raise
-        return _core.check_response(*await fut)
+        error, result, fd = await fut
+        try:
+            return _core.check_response(error, result), fd
+        except BaseException:
+            if fd is not None:
+                os.close(fd)
+            raise
+
+    def _take_fd(self, method: str, fd: Optional[int]) -> int:
+        if fd is None:
+            err = Disconnected(f"{method}: no descriptor came with the answer")
+            self._shutdown(err)
+            raise err
+        return fd
 
     # -- methods
 
@@ -298,16 +352,21 @@ class AsyncClient:
                     detach: bool = False, output_max: Any = None, work_size_max: Any = None,
                     work_inodes_max: Optional[int] = None, cwd: Optional[str] = None,
                     tty: bool = False, size: Optional[Tuple[int, int]] = None,
-                    sandbox: Optional[str] = None) -> AsyncJob:
+                    network: Optional[str] = None, allow_hosts: Optional[List[str]] = None,
+                    publish: Optional[List[int]] = None,
+                    sandbox: Optional[str] = None, keep_work: bool = False) -> AsyncJob:
         """Start a job and return at once; options as `Client.start`.
-        stdin=True keeps stdin open for `AsyncJob.write_stdin`."""
+        stdin=True keeps stdin open for `AsyncJob.write_stdin`; publish:
+        ports `connect` may reach; keep_work=True keeps a fresh /work for
+        `work_fd` after the job."""
         with FdSet() as fds:
             params = _core.exec_params(
                 argv, fds, profile=profile, memory=memory, timeout=timeout, tasks=tasks,
                 cpu=cpu, env=env, stdin=stdin is not None and stdin is not False,
                 workdir=workdir, mounts=mounts, detach=detach, output_max=output_max,
                 work_size_max=work_size_max, work_inodes_max=work_inodes_max, cwd=cwd,
-                tty=tty, size=size, sandbox=sandbox)
+                tty=tty, size=size, network=network, allow_hosts=allow_hosts,
+                publish=publish, sandbox=sandbox, keep_work=keep_work)
             job = (await self._call("exec", params, fds.fds))["job"]
         j = AsyncJob(self, job, self._core.claim(job))
         if stdin is not None and stdin is not True and stdin is not False:
@@ -324,14 +383,18 @@ class AsyncClient:
                   stdin: Any = None, workdir: Any = None, mounts: Any = None,
                   output_max: Any = None, work_size_max: Any = None,
                   work_inodes_max: Optional[int] = None, cwd: Optional[str] = None,
-                  tty: bool = False, size: Optional[Tuple[int, int]] = None) -> Result:
+                  tty: bool = False, size: Optional[Tuple[int, int]] = None,
+                  network: Optional[str] = None, allow_hosts: Optional[List[str]] = None,
+                  keep_work: bool = False) -> Result:
         """Run a program in a sandbox and return its Result once it ended;
-        the options are those of `Client.run`."""
+        the options are those of `Client.run`, and keep_work as `start`'s
+        (`work_fd(result.job)` then)."""
         job = await self.start(argv, profile=profile, memory=memory, timeout=timeout,
                                tasks=tasks, cpu=cpu, env=env, stdin=stdin, workdir=workdir,
                                mounts=mounts, output_max=output_max,
                                work_size_max=work_size_max, work_inodes_max=work_inodes_max,
-                               cwd=cwd, tty=tty, size=size)
+                               cwd=cwd, tty=tty, size=size, network=network,
+                               allow_hosts=allow_hosts, keep_work=keep_work)
         return await job.wait()
 
     async def write_stdin(self, job: str, data: bytes) -> None:
@@ -353,6 +416,32 @@ class AsyncClient:
 
     async def inspect(self, job: str) -> JobInfo:
         return JobInfo.from_wire(await self._call("inspect", {"job": job}))
+
+    async def work_fd(self, job: str) -> int:
+        """The /work of a job this peer started with keep_work=True, once it
+        ended: an open directory descriptor (close it); see
+        `Client.work_fd`. Unavailable while the job runs, or while output
+        for this connection is still queued (read it and ask again)."""
+        _, fd = await self._call_fd("work_fd", {"job": job})
+        return self._take_fd("work_fd", fd)
+
+    async def connect(self, job: str, port: int) -> socket.socket:
+        """A socket connected to 127.0.0.1:`port` inside the job, a port it
+        published (start(..., publish=[port])); non-blocking, ready for
+        `asyncio.open_connection(sock=...)`. Raises Unavailable while
+        nothing listens there (or while output for this connection is
+        still queued: an AsyncClient of its own for these calls avoids
+        that), PermissionDenied for a port not published."""
+        result, fd = await self._call_fd("job_connect", {"job": job, "port": int(port)})
+        fd = self._take_fd("job_connect", fd)
+        if result != {"fd": 0}:
+            os.close(fd)
+            err = Disconnected("job_connect: unexpected result")
+            self._shutdown(err)
+            raise err
+        sock = socket.socket(fileno=fd)
+        sock.setblocking(False)
+        return sock
 
     async def list(self) -> List[JobInfo]:
         out: List[JobInfo] = []

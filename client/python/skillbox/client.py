@@ -266,7 +266,11 @@ class Client:
 
     def hello(self, client: str = CLIENT_NAME) -> Dict[str, Any]:
         """Who the daemon is, which role this peer has, what the host can
-        enforce (`host`)."""
+        enforce (`host`), and what it does for the optional features:
+        `sandboxes`, `tty` (bool: a job may have a terminal) and
+        `network_modes` (the `network` modes a job gets as the mode says,
+        from "none", "allowlist", "host"; allowlist only when the daemon
+        found its egress proxy)."""
         return self._call("hello", {"client": client, "protocol": 1})
 
     def start(self, argv: Argv, *, profile: Optional[str] = None, memory: Any = None,

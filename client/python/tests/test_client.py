@@ -301,3 +301,10 @@ def test_refused_syscalls_are_in_denied(client):
                     "import ctypes; ctypes.CDLL(None).mount(b'n', b'/tmp', b'tmpfs', 0, None)"])
     assert r.ok
     assert [(d["kind"], d["what"], d["count"]) for d in r.denied] == [("syscall", "mount", 1)]
+
+
+def test_hello_says_tty_and_network_modes(client):
+    h = client.hello()
+    assert h["tty"] is True, h
+    assert h["network_modes"][0] == "none" and h["network_modes"][-1] == "host", h
+    assert set(h["network_modes"]) <= {"none", "allowlist", "host"}, h
