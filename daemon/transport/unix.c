@@ -203,6 +203,11 @@ int sbd_transport_listen(struct sbd_listener *l, uv_loop_t *loop, const struct s
                             : listen_path(l, s, on_connection);
 }
 
+int sbd_transport_accept(uv_stream_t *server, uv_pipe_t *client)
+{
+        return uv_accept(server, (uv_stream_t *)client);
+}
+
 void sbd_transport_unlisten(struct sbd_listener *l, const struct sbd_listen_spec *s)
 {
         if (!l->open)

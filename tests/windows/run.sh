@@ -142,6 +142,23 @@ else
         skip "pipe squatting refused" "Wine ignores FILE_FLAG_FIRST_PIPE_INSTANCE"
 fi
 
+# The daemon's transport (daemon/transport/named_pipe.c) on a libuv loop:
+# a client connects to an instance made with the pipe's DACL, is identified
+# by its token, its bytes arrive through the reader, the answer goes back.
+timeout 120 "$wine" "$run_dir/sb-win-transport.exe" '\\.\pipe\skillbox-transport-test' \
+        >"$out.raw" 2>&1 || true
+tr -d '\r' <"$out.raw" >"$out"
+if has '^peer: pid=[0-9]* self=1$' && has '^reply: pong$' && has '^eof$' && has '^done$' &&
+   ! has FAIL; then
+        pass "transport: a client over the named pipe served on the loop"
+else
+        fail "transport: a client over the named pipe served on the loop"
+fi
+if ! has '^squat: refused$'; then
+        skip "transport: a second listener on the name refused" \
+                "Wine ignores FILE_FLAG_FIRST_PIPE_INSTANCE"
+fi
+
 # The service plumbing (daemon/service_windows.c): installed with the
 # registration of service_windows_config.c, started, stopped, removed.
 svc() {
