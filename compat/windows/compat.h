@@ -46,3 +46,17 @@ static inline struct tm *sb_compat_localtime_r(const time_t *t, struct tm *out)
         return localtime_s(out, t) == 0 ? out : NULL;
 }
 #define localtime_r sb_compat_localtime_r
+
+/* inet_aton, which Winsock lacks (the parser: inet_aton.h). */
+#include <winsock2.h>
+#include "compat/windows/inet_aton.h"
+static inline int sb_compat_inet_aton(const char *s, struct in_addr *out)
+{
+        uint32_t v;
+
+        if (!sb_inet_aton_parse(s, &v))
+                return 0;
+        out->s_addr = htonl(v);
+        return 1;
+}
+#define inet_aton sb_compat_inet_aton
