@@ -60,3 +60,18 @@ static inline int sb_compat_inet_aton(const char *s, struct in_addr *out)
         return 1;
 }
 #define inet_aton sb_compat_inet_aton
+
+/* sysconf: the page size alone (the daemon asks for nothing else). */
+#define _SC_PAGESIZE 30
+static inline long sb_compat_sysconf(int name)
+{
+        SYSTEM_INFO si;
+
+        if (name != _SC_PAGESIZE) {
+                errno = EINVAL;
+                return -1;
+        }
+        GetSystemInfo(&si);
+        return (long)si.dwPageSize;
+}
+#define sysconf sb_compat_sysconf
