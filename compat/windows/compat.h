@@ -49,7 +49,7 @@ static inline struct tm *sb_compat_localtime_r(const time_t *t, struct tm *out)
 
 /* inet_aton, which Winsock lacks (the parser: inet_aton.h). */
 #include <winsock2.h>
-#include "compat/windows/inet_aton.h"
+#include "inet_aton.h"
 static inline int sb_compat_inet_aton(const char *s, struct in_addr *out)
 {
         uint32_t v;
@@ -75,3 +75,7 @@ static inline long sb_compat_sysconf(int name)
         return (long)si.dwPageSize;
 }
 #define sysconf sb_compat_sysconf
+
+/* The "no directory" of the *at() calls; the Windows build takes paths
+ * (statedir_windows.c refuses any other dfd). */
+#define AT_FDCWD (-100)

@@ -159,6 +159,37 @@ if ! has '^squat: refused$'; then
                 "Wine ignores FILE_FLAG_FIRST_PIPE_INSTANCE"
 fi
 
+# The daemon's state dir (daemon/statedir_windows.c): made with the
+# private descriptor and trusted, again when it exists; one all may write
+# to refused. Wine keeps no descriptor on a Unix directory: it shows the
+# mode bits as entries (so a 0777 directory made here reads as Everyone
+# may write) and the process's user as every owner.
+sd_dir=$(mktemp -d)
+mkdir "$sd_dir/world"
+chmod 0777 "$sd_dir/world"
+timeout 60 "$wine" "$run_dir/sb-win-statedir.exe" "Z:$(printf '%s' "$sd_dir" | tr / '\\')" \
+        >"$out.raw" 2>&1 || true
+tr -d '\r' <"$out.raw" >"$out"
+eperm=$(sed -n 's/^EPERM=//p' "$out")
+if has '^fresh: 0$' && has '^again: 0$'; then
+        pass "state dir: created private, then trusted again"
+else
+        fail "state dir: created private, then trusted again"
+fi
+if [ -n "$eperm" ] && has "^world: -$eperm\$"; then
+        pass "state dir: one all may write to is refused"
+else
+        fail "state dir: one all may write to is refused"
+fi
+for c in everyone user-owned; do
+        if [ -n "$eperm" ] && has "^$c: -$eperm\$"; then
+                pass "state dir: $c refused"
+        else
+                skip "state dir: $c refused" "Wine keeps no DACL or owner on a Unix directory"
+        fi
+done
+rm -rf "$sd_dir"
+
 # The service plumbing (daemon/service_windows.c): installed with the
 # registration of service_windows_config.c, started, stopped, removed.
 svc() {
