@@ -190,6 +190,21 @@ for c in everyone user-owned; do
 done
 rm -rf "$sd_dir"
 
+# One daemon per state dir (daemon/instance_windows.c): a second claim of
+# the same one is refused while the first holds it, and free after.
+in_dir=$(mktemp -d)
+timeout 60 "$wine" "$run_dir/sb-win-instance.exe" "Z:$(printf '%s' "$in_dir" | tr / '\\')" \
+        >"$out.raw" 2>&1 || true
+tr -d '\r' <"$out.raw" >"$out"
+ebusy=$(sed -n 's/^EBUSY=//p' "$out")
+if [ -n "$ebusy" ] && has '^first: 0$' && has "^second: -$ebusy\$" &&
+   has '^after release: 0$' && [ -z "$(ls -A "$in_dir")" ]; then
+        pass "instance: a second daemon on the state dir refused, the claim gone with the first"
+else
+        fail "instance: a second daemon on the state dir refused, the claim gone with the first"
+fi
+rm -rf "$in_dir"
+
 # The service plumbing (daemon/service_windows.c): installed with the
 # registration of service_windows_config.c, started, stopped, removed.
 svc() {
