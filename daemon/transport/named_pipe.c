@@ -17,11 +17,15 @@
  * The queue is bounded: past it, a connected client is disconnected, as a
  * full listen backlog refuses one.
  *
- * Peer: pipe.c reads the client's token; a named pipe carries no uid. The
- * user SID's last subauthority (its RID: 1001 for a local user) stands in
- * for the uid the daemon counts quotas by, and a token holding an enabled
- * Administrators group gets the group 544 (that group's RID), which
- * [Access] can name.
+ * Peer: pipe.c reads the client's token; a named pipe carries no uid. For
+ * an account of this machine (its account domain's SID, then one RID) or
+ * one of the service accounts S-1-5-18/19/20, the RID stands in for the uid
+ * the daemon counts quotas by and [Access] names (1001 for a local user).
+ * Any other SID (a domain account, whose RID another domain may repeat)
+ * gets SBD_PIPE_UID_FOREIGN (pipe_uid.c), which no [Access] entry should
+ * name: such clients share one quota and are admitted only by the
+ * Administrators group. A token holding an enabled Administrators group gets the group
+ * 544 (that group's RID).
  *
  * Receive: uv_read_start on the connection's own pipe; no handles ride on a
  * named pipe, so every read reports none, and sending one is refused.
@@ -36,6 +40,9 @@
 #include "daemon/transport/transport.h"
 #include "daemon/log.h"
 #include "daemon/transport/pipe.h"
+#include "daemon/transport/pipe_uid.h"
+#include <ntsecapi.h>
+#include <sddl.h>
 
 #define QUEUE_MAX (sizeof(((struct sbd_listener *)0)->queue) / \
                    sizeof(((struct sbd_listener *)0)->queue[0]))
@@ -309,11 +316,44 @@ void sbd_transport_unlisten(struct sbd_listener *l, const struct sbd_listen_spec
 
 /* ---- the peer ---- */
 
+/* This machine's account domain SID ("S-1-5-21-a-b-c"), read once from the
+ * local security authority; "" when it cannot be read (then only the
+ * service accounts map to uids). Loop thread only. */
+static const char *machine_domain(void)
+{
+        static char sid[192];
+        static bool done;
+        LSA_OBJECT_ATTRIBUTES oa = { 0 };
+        POLICY_ACCOUNT_DOMAIN_INFO *info = NULL;
+        LSA_HANDLE policy;
+        char *s = NULL;
+
+        if (done)
+                return sid;
+        done = true;
+        if (LsaOpenPolicy(NULL, &oa, POLICY_VIEW_LOCAL_INFORMATION, &policy) != 0) {
+                log_warning("peer: LsaOpenPolicy failed: only service accounts get a uid");
+                return sid;
+        }
+        if (LsaQueryInformationPolicy(policy, PolicyAccountDomainInformation,
+                                      (void **)&info) == 0 && info && info->DomainSid &&
+            ConvertSidToStringSidA(info->DomainSid, &s)) {
+                snprintf(sid, sizeof(sid), "%s", s);
+                LocalFree(s);
+        } else {
+                log_warning("peer: the machine's account domain is unknown: only service "
+                            "accounts get a uid");
+        }
+        if (info)
+                LsaFreeMemory(info);
+        LsaClose(policy);
+        return sid;
+}
+
 int sbd_transport_peer(uv_pipe_t *pipe, struct sbd_peer *out)
 {
         struct sbd_pipe_peer pp;
         uv_os_fd_t h;
-        const char *rid;
         char err[200];
         int r;
 
@@ -326,16 +366,14 @@ int sbd_transport_peer(uv_pipe_t *pipe, struct sbd_peer *out)
                 log_warning("peer: %s", err);
                 return r;
         }
-        rid = strrchr(pp.user_sid, '-');
-        if (!rid || !rid[1])
-                return -EINVAL;
-        out->uid = (uid_t)strtoul(rid + 1, NULL, 10);
+        out->uid = (uid_t)sbd_pipe_uid_of_sid(pp.user_sid, machine_domain());
         out->gid = out->uid;
         out->pid = (pid_t)pp.pid;
         out->groups[out->ngroups++] = out->gid;
         if (pp.admin)
                 out->groups[out->ngroups++] = ADMINS_RID;
-        snprintf(out->name, sizeof(out->name), "%s pid %u", pp.user_sid, (unsigned)pp.pid);
+        snprintf(out->name, sizeof(out->name), "%s (uid %u) pid %u", pp.user_sid,
+                 (unsigned)out->uid, (unsigned)pp.pid);
         return 0;
 }
 

@@ -148,7 +148,8 @@ fi
 timeout 120 "$wine" "$run_dir/sb-win-transport.exe" '\\.\pipe\skillbox-transport-test' \
         >"$out.raw" 2>&1 || true
 tr -d '\r' <"$out.raw" >"$out"
-if has '^peer: pid=[0-9]* self=1$' && has '^reply: pong$' && has '^eof$' && has '^done$' &&
+if has '^peer: pid=[0-9]* self=1$' && has ' uid-local=1$' && has '^reply: pong$' &&
+   has '^eof$' && has '^done$' &&
    ! has FAIL; then
         pass "transport: a client over the named pipe served on the loop"
 else

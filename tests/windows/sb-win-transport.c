@@ -5,7 +5,8 @@
  *   sb-win-transport PIPE
  *
  * Prints "squat: refused" (a second listener on the name fails; Wine
- * allows it: "squat: ALLOWED"), "peer:
+ * allows it: "squat: ALLOWED"), "peer: SID (uid N) pid N uid-local=1" (the
+ * client, an account of this machine, gets its RID as uid), "peer:
  * pid=N self=1" (the client identified by its token), "reply: pong" (the
  * client's bytes read through sbd_rx, the answer written with uv_write),
  * "eof" (the client's close seen) and "done".
@@ -111,6 +112,8 @@ static void on_connection(uv_stream_t *server, int status)
         } else {
                 printf("peer: pid=%u self=%d\n", (unsigned)peer.pid,
                        (DWORD)peer.pid == GetCurrentProcessId());
+                /* Wine's user is an account of its machine: a RID. */
+                printf("peer: %s uid-local=%d\n", peer.name, peer.uid < 0xfffffffeu);
         }
         rx.alloc = on_alloc;
         rx.read = on_read;
