@@ -47,6 +47,7 @@
 #define QUEUE_MAX (sizeof(((struct sbd_listener *)0)->queue) / \
                    sizeof(((struct sbd_listener *)0)->queue[0]))
 #define ADMINS_RID 544
+#define SYSTEM_RID 18   /* S-1-5-18, LocalSystem: the service's own account */
 
 void sbd_handle_close(struct sbd_handle *h)
 {
@@ -372,6 +373,7 @@ int sbd_transport_peer(uv_pipe_t *pipe, struct sbd_peer *out)
         out->groups[out->ngroups++] = out->gid;
         if (pp.admin)
                 out->groups[out->ngroups++] = ADMINS_RID;
+        out->superuser = pp.admin || out->uid == SYSTEM_RID;
         snprintf(out->name, sizeof(out->name), "%s (uid %u) pid %u", pp.user_sid,
                  (unsigned)out->uid, (unsigned)pp.pid);
         return 0;

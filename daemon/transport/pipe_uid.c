@@ -37,5 +37,7 @@ uint32_t sbd_pipe_uid_of_sid(const char *sid, const char *machine_domain)
         if (n == 0 || strncmp(sid, machine_domain, n) != 0 || sid[n] != '-')
                 return SBD_PIPE_UID_FOREIGN;
         v = rid_value(sid + n + 1);
-        return v == UINT64_MAX ? SBD_PIPE_UID_FOREIGN : (uint32_t)v;
+        /* Accounts start at 500 (Administrator); below is reserved, and
+         * never a uid such as 0, which means root to the POSIX code. */
+        return v == UINT64_MAX || v < SBD_PIPE_RID_FIRST ? SBD_PIPE_UID_FOREIGN : (uint32_t)v;
 }

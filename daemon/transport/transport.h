@@ -101,6 +101,9 @@ struct sbd_peer {
          * recorded at connect; capped, which can only deny, never grant. */
         gid_t groups[SBD_PEER_GROUPS_MAX];
         uint32_t ngroups;
+        /* Always an admin ([Access] aside): uid 0 here; SYSTEM or a token
+         * with the Administrators group enabled on Windows. */
+        bool superuser;
         char name[64];          /* for logs: "uid 1000 pid 4242" */
 };
 

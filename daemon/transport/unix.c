@@ -295,6 +295,7 @@ int sbd_transport_peer(uv_pipe_t *pipe, struct sbd_peer *out)
                 return -errno;
         memset(out, 0, sizeof(*out));
         out->uid = cred.uid;
+        out->superuser = cred.uid == 0;
         out->gid = cred.gid;
         out->pid = cred.pid;
         snprintf(out->name, sizeof(out->name), "uid %u pid %d", (unsigned)cred.uid,

@@ -53,12 +53,23 @@ static void test_malformed(void **state)
         assert_int_equal(sbd_pipe_uid_of_sid(MACHINE "-4294967293", MACHINE), 4294967293u);
 }
 
+/* Reserved RIDs of the machine's domain are no accounts: never uid 0
+ * (root, to the POSIX code) or another small uid. */
+static void test_reserved_rids(void **state)
+{
+        assert_int_equal(sbd_pipe_uid_of_sid(MACHINE "-0", MACHINE), SBD_PIPE_UID_FOREIGN);
+        assert_int_equal(sbd_pipe_uid_of_sid(MACHINE "-18", MACHINE), SBD_PIPE_UID_FOREIGN);
+        assert_int_equal(sbd_pipe_uid_of_sid(MACHINE "-499", MACHINE), SBD_PIPE_UID_FOREIGN);
+        assert_int_equal(sbd_pipe_uid_of_sid("S-1-5-0", MACHINE), SBD_PIPE_UID_FOREIGN);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_local_accounts),
                 cmocka_unit_test(test_other_domain),
                 cmocka_unit_test(test_malformed),
+                cmocka_unit_test(test_reserved_rids),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
