@@ -4,7 +4,8 @@
  * reports the uid, gid, pid and groups the kernel recorded at connect()
  * (transport.h), and this file only decides what that identity may do.
  *
- * Roles: root is always admin; then Admins=, then Clients=; anyone else has
+ * Roles: the superuser (transport.h: root; SYSTEM or an Administrator on
+ * Windows) is always admin; then Admins=, then Clients=; anyone else has
  * no role and is refused before a single byte is read from it. Every list is
  * an allow list, so a group the lookup missed can only deny, never grant.
  */
@@ -199,7 +200,7 @@ int sbd_access_admit(const struct sbd_access *a, struct sbd_conn *c, const struc
         c->pid = p->pid;
         memcpy(c->groups, p->groups, p->ngroups * sizeof(p->groups[0]));
         c->ngroups = p->ngroups;
-        c->admin = p->uid == 0 || (a && matches(&a->admins, c));
+        c->admin = p->superuser || (a && matches(&a->admins, c));
         if (c->admin)
                 return 1;
         return a && matches(&a->clients, c) ? 1 : 0;

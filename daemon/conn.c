@@ -154,7 +154,9 @@ static void set_paused(struct sbd_conn *c, bool paused)
 static void on_written(uv_write_t *req, int status)
 {
         struct sbd_out *o = req->data;
-        struct sbd_conn *c = req->handle->data;
+        /* Not the pipe's data: a transport may borrow it while reading
+         * (named_pipe.c). */
+        struct sbd_conn *c = sbd_container_of((uv_pipe_t *)req->handle, struct sbd_conn, pipe);
         size_t cost = out_cost(o);
 
         sbd_out_free(o);

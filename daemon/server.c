@@ -68,7 +68,7 @@ static void on_connection(uv_stream_t *server, int status)
         }
         /* uid 0 until identified: the caps below must not count it. */
         c->uid = (uid_t)-1;
-        r = uv_accept(server, (uv_stream_t *)&c->pipe);
+        r = sbd_transport_accept(server, &c->pipe);
         if (r < 0) {
                 log_warning("accept: %s", uv_err_name(r));
                 sbd_conn_close(c, false);

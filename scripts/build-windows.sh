@@ -84,6 +84,12 @@ if [ ! -f "$prefix/.done" ]; then
         touch "$prefix/.done"
 fi
 
+# libinih's header, for scripts/cross/ini_stream.c (config/meson.build):
+# Debian serves no inih source package to cross-build.
+[ -f /usr/include/ini.h ] ||
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libinih-dev
+cp -u /usr/include/ini.h "$prefix/include/"
+
 # The prefix as a second cross file (meson reads pkg-config files from it).
 cat >"$CACHE/$key/prefix.ini" <<INI
 [properties]

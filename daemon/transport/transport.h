@@ -52,6 +52,24 @@ struct sbd_listener {
          * and keeps it across our restarts. */
         bool activated;
         struct sbd_handle activated_handle;
+#ifdef _WIN32
+        /* named_pipe.c: instances are created and connected by a thread of
+         * the listener's own, each with the pipe's security descriptor,
+         * and queued for the loop (async); never libuv's listener, whose
+         * instances carry the default DACL. */
+        uv_connection_cb on_connection;
+        uv_async_t async;
+        bool async_open;
+        void *sd;               /* PSECURITY_DESCRIPTOR, LocalFree()d */
+        void *first;            /* the first instance (HANDLE), from prepare */
+        void *thread, *stop;    /* HANDLEs */
+        void *queue[128];       /* connected instances, not yet accepted */
+        uint32_t nqueue;
+        char pipe_name[256];    /* s->path, for the thread */
+        char thread_error[160]; /* why the thread stopped, for the loop to log */
+        uv_mutex_t lock;        /* queue, nqueue, thread_error */
+        bool lock_init;
+#endif
 };
 
 /* Before the backend opens (it reaps a previous instance's leftovers):
@@ -64,6 +82,9 @@ int sbd_transport_prepare(struct sbd_listener *l, const struct sbd_listen_spec *
  * data. Logs and returns <0 on failure. */
 int sbd_transport_listen(struct sbd_listener *l, uv_loop_t *loop, const struct sbd_listen_spec *s,
                          uv_connection_cb on_connection, void *data);
+/* From on_connection: accept the connection it announced into client (a
+ * uv_pipe_init()ed pipe). Returns 0 or a libuv error. */
+int sbd_transport_accept(uv_stream_t *server, uv_pipe_t *client);
 /* Stop accepting; remove the name unless the service manager owns it.
  * Idempotent. */
 void sbd_transport_unlisten(struct sbd_listener *l, const struct sbd_listen_spec *s);
@@ -80,6 +101,9 @@ struct sbd_peer {
          * recorded at connect; capped, which can only deny, never grant. */
         gid_t groups[SBD_PEER_GROUPS_MAX];
         uint32_t ngroups;
+        /* Always an admin ([Access] aside): uid 0 here; SYSTEM or a token
+         * with the Administrators group enabled on Windows. */
+        bool superuser;
         char name[64];          /* for logs: "uid 1000 pid 4242" */
 };
 
@@ -116,8 +140,18 @@ typedef void (*sbd_rx_closed_cb)(void *data);
  * unix transport polls a dup of the socket and reads it with recvmsg;
  * writes still go through the uv_pipe_t. */
 struct sbd_rx {
+#ifdef _WIN32
+        /* named_pipe.c reads with uv_read_start on the pipe itself (no
+         * handles ride on a named pipe), borrowing the pipe's data field
+         * until sbd_rx_stop(); it holds no handle of its own (open stays
+         * false). */
+        uv_pipe_t *pipe;
+        void *pipe_data;
+        bool reading, stopped;
+#else
         uv_poll_t poll;
         int sock;               /* dup of the pipe's fd */
+#endif
         bool open;              /* the poll handle exists (until its close callback) */
         void *data;
         sbd_rx_alloc_cb alloc;

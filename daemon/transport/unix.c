@@ -203,6 +203,11 @@ int sbd_transport_listen(struct sbd_listener *l, uv_loop_t *loop, const struct s
                             : listen_path(l, s, on_connection);
 }
 
+int sbd_transport_accept(uv_stream_t *server, uv_pipe_t *client)
+{
+        return uv_accept(server, (uv_stream_t *)client);
+}
+
 void sbd_transport_unlisten(struct sbd_listener *l, const struct sbd_listen_spec *s)
 {
         if (!l->open)
@@ -290,6 +295,7 @@ int sbd_transport_peer(uv_pipe_t *pipe, struct sbd_peer *out)
                 return -errno;
         memset(out, 0, sizeof(*out));
         out->uid = cred.uid;
+        out->superuser = cred.uid == 0;
         out->gid = cred.gid;
         out->pid = cred.pid;
         snprintf(out->name, sizeof(out->name), "uid %u pid %d", (unsigned)cred.uid,

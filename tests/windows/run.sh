@@ -142,6 +142,70 @@ else
         skip "pipe squatting refused" "Wine ignores FILE_FLAG_FIRST_PIPE_INSTANCE"
 fi
 
+# The daemon's transport (daemon/transport/named_pipe.c) on a libuv loop:
+# a client connects to an instance made with the pipe's DACL, is identified
+# by its token, its bytes arrive through the reader, the answer goes back.
+timeout 120 "$wine" "$run_dir/sb-win-transport.exe" '\\.\pipe\skillbox-transport-test' \
+        >"$out.raw" 2>&1 || true
+tr -d '\r' <"$out.raw" >"$out"
+if has '^peer: pid=[0-9]* self=1$' && has ' uid-local=1$' && has '^reply: pong$' &&
+   has '^eof$' && has '^done$' &&
+   ! has FAIL; then
+        pass "transport: a client over the named pipe served on the loop"
+else
+        fail "transport: a client over the named pipe served on the loop"
+fi
+if ! has '^squat: refused$'; then
+        skip "transport: a second listener on the name refused" \
+                "Wine ignores FILE_FLAG_FIRST_PIPE_INSTANCE"
+fi
+
+# The daemon's state dir (daemon/statedir_windows.c): made with the
+# private descriptor and trusted, again when it exists; one all may write
+# to refused. Wine keeps no descriptor on a Unix directory: it shows the
+# mode bits as entries (so a 0777 directory made here reads as Everyone
+# may write) and the process's user as every owner.
+sd_dir=$(mktemp -d)
+mkdir "$sd_dir/world"
+chmod 0777 "$sd_dir/world"
+timeout 60 "$wine" "$run_dir/sb-win-statedir.exe" "Z:$(printf '%s' "$sd_dir" | tr / '\\')" \
+        >"$out.raw" 2>&1 || true
+tr -d '\r' <"$out.raw" >"$out"
+eperm=$(sed -n 's/^EPERM=//p' "$out")
+if has '^fresh: 0$' && has '^again: 0$'; then
+        pass "state dir: created private, then trusted again"
+else
+        fail "state dir: created private, then trusted again"
+fi
+if [ -n "$eperm" ] && has "^world: -$eperm\$"; then
+        pass "state dir: one all may write to is refused"
+else
+        fail "state dir: one all may write to is refused"
+fi
+for c in everyone user-owned; do
+        if [ -n "$eperm" ] && has "^$c: -$eperm\$"; then
+                pass "state dir: $c refused"
+        else
+                skip "state dir: $c refused" "Wine keeps no DACL or owner on a Unix directory"
+        fi
+done
+rm -rf "$sd_dir"
+
+# One daemon per state dir (daemon/instance_windows.c): a second claim of
+# the same one is refused while the first holds it, and free after.
+in_dir=$(mktemp -d)
+timeout 60 "$wine" "$run_dir/sb-win-instance.exe" "Z:$(printf '%s' "$in_dir" | tr / '\\')" \
+        >"$out.raw" 2>&1 || true
+tr -d '\r' <"$out.raw" >"$out"
+ebusy=$(sed -n 's/^EBUSY=//p' "$out")
+if [ -n "$ebusy" ] && has '^first: 0$' && has "^second: -$ebusy\$" &&
+   has '^after release: 0$' && [ -z "$(ls -A "$in_dir")" ]; then
+        pass "instance: a second daemon on the state dir refused, the claim gone with the first"
+else
+        fail "instance: a second daemon on the state dir refused, the claim gone with the first"
+fi
+rm -rf "$in_dir"
+
 # The service plumbing (daemon/service_windows.c): installed with the
 # registration of service_windows_config.c, started, stopped, removed.
 svc() {
