@@ -134,8 +134,15 @@ enum sb_network {
  * the proxy's syntax) back to back, each NUL-terminated, in a fixed buffer
  * so the policy stays a value. Bounds: the proxy's own (proxy_msg.h). */
 /* ALLOWLIST: the proxy listens for the job on 127.0.0.1 at this port
- * inside the job's namespace (the job's HTTP_PROXY and friends name it). */
+ * inside the job's namespace. The daemon gives the job HTTP_PROXY,
+ * HTTPS_PROXY and ALL_PROXY, each in both cases, SB_NETWORK_PROXY_URL.
+ * A backend whose jobs share the host's loopback (macos, posix) cannot
+ * take a fixed port there: it listens at a port of its own per job and, in
+ * the environment it gives the job, puts that port in each of these
+ * variables whose value is still SB_NETWORK_PROXY_URL
+ * (backends/egress_host.c); a value the client set is left alone. */
 #define SB_NETWORK_PROXY_PORT 3128
+#define SB_NETWORK_PROXY_URL "http://127.0.0.1:3128"
 #define SB_POLICY_ALLOW_HOSTS_MAX 64
 #define SB_POLICY_ALLOW_HOSTS_BYTES 4096
 
@@ -287,8 +294,10 @@ struct sb_backend_ops {
         void (*enforced)(struct sb_backend_job *j, struct sbp_enforced *out);
         /* Optional: for a policy with network ALLOWLIST, a TCP socket
          * listening on 127.0.0.1:SB_NETWORK_PROXY_PORT inside the job's
-         * network namespace, made before the job's program ran (so its first
-         * connection already queues there). The backend owns it until
+         * network namespace, or, on the host's loopback, at the port the
+         * job's proxy variables name (SB_NETWORK_PROXY_URL); made before
+         * the job's program ran (so its first connection already queues
+         * there). The backend owns it until
          * destroy(); the daemon hands a duplicate to the egress proxy.
          * SB_HANDLE_NONE when there is none (then the daemon ends the job:
          * an allowlist job never runs without its proxy). */

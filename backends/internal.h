@@ -109,3 +109,14 @@ void sb_backend_idpool_free(struct sb_backend_idpool *p);
 /* A free id, marked taken; -EAGAIN when every one is. */
 int sb_backend_idpool_take(struct sb_backend_idpool *p, uint32_t *out);
 void sb_backend_idpool_give(struct sb_backend_idpool *p, uint32_t id);
+
+/* ---- network allowlist on the host's loopback (egress_host.c) ---- */
+
+/* A TCP socket listening on 127.0.0.1 at a port the kernel picked (into
+ * *port), close-on-exec: the egress proxy's for one job. The fd, or -errno
+ * with errbuf naming the step ("network allowlist: bind 127.0.0.1:0: ..."). */
+int sb_backend_egress_listen(uint16_t *port, char *errbuf, size_t errlen);
+/* envp with each proxy variable that still holds SB_NETWORK_PROXY_URL
+ * pointing at port instead; the other entries are envp's own strings. One
+ * allocation (free() it), NULL on no memory. */
+char **sb_backend_egress_env(char *const *envp, uint16_t port);

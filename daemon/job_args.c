@@ -9,9 +9,8 @@
 #include "backends/backend.h"
 #include "daemon/job_args.h"
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
-#define PROXY_URL "http://127.0.0.1:" STR(SB_NETWORK_PROXY_PORT)
+/* The value a backend on the host's loopback looks for (backend.h). */
+#define PROXY_URL SB_NETWORK_PROXY_URL
 
 /* ---- environment ---- */
 

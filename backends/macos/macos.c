@@ -5,7 +5,10 @@
  * What it enforces and what not, as `enforced` and caps() say:
  *  - files and network: the Seatbelt profile, applied in the child as its
  *    last step before execve and inherited by everything the job runs; it
- *    writes only the job's work/ and tmp/.
+ *    writes only the job's work/ and tmp/. Network allowlist: the backend
+ *    listens for the egress proxy on the host's loopback at a port of the
+ *    job's own (egress_host.c), the profile lets the job connect to that
+ *    port alone, and the job's proxy variables name it.
  *  - tasks: RLIMIT_NPROC, which counts per uid, so only with the job's
  *    own uid (root daemon).
  *  - memory: monitored, not enforced (macOS ignores RLIMIT_AS and has no
@@ -64,6 +67,8 @@ struct sb_backend_job {
         bool reaped;
         enum sb_network network;
         char **envp;            /* the spec's, HOME and TMPDIR made host paths */
+        int egress_fd;          /* network allowlist: the proxy's listener; -1 = none */
+        char **egress_envp;     /* then the spec's environment naming its port */
         struct sb_seatbelt sbx;
 };
 
@@ -289,7 +294,10 @@ static void job_free(struct sb_backend_job *j)
                 close(j->kq);
         if (j->err_fd >= 0)
                 close(j->err_fd);
+        if (j->egress_fd >= 0)
+                close(j->egress_fd);
         free(j->envp);
+        free(j->egress_envp);   /* after envp, which points into it */
         free(j);
 }
 
@@ -299,6 +307,8 @@ static int macos_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
         struct sb_backend_job *j;
         char work[PATH_MAX], tmp[PATH_MAX];
         struct sb_seatbelt_dirs dirs;
+        char *const *envp = spec->envp;
+        uint16_t proxy_port = 0;
         int errp[2] = { -1, -1 }, r;
         sigset_t oldmask;
         pid_t pid;
@@ -321,6 +331,7 @@ static int macos_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
         j->b = b;
         j->kq = -1;
         j->err_fd = -1;
+        j->egress_fd = -1;
         snprintf(j->id, sizeof(j->id), "%s", spec->job_id);
         j->uid_changed = b->root;
         j->uid = b->root ? spec->uid : getuid();
@@ -338,11 +349,24 @@ static int macos_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
         r = make_tmp(work, j->uid, j->gid, tmp, sizeof(tmp), errbuf, errlen);
         if (r < 0)
                 goto fail_dir;
+        /* Before the program runs, so its first connection already queues. */
+        if (spec->policy.network == SB_NETWORK_ALLOWLIST) {
+                r = sb_backend_egress_listen(&proxy_port, errbuf, errlen);
+                if (r < 0)
+                        goto fail_dir;
+                j->egress_fd = r;
+                j->egress_envp = sb_backend_egress_env(spec->envp, proxy_port);
+                if (!j->egress_envp) {
+                        r = sb_backend_fail(errbuf, errlen, -ENOMEM, "environment");
+                        goto fail_dir;
+                }
+                envp = j->egress_envp;
+        }
         dirs = (struct sb_seatbelt_dirs){ .work = work, .tmp = tmp, .home = NULL };
-        r = sb_seatbelt_build(&spec->policy, &dirs, &j->sbx, errbuf, errlen);
+        r = sb_seatbelt_build(&spec->policy, &dirs, proxy_port, &j->sbx, errbuf, errlen);
         if (r < 0)
                 goto fail_dir;
-        j->envp = job_env(spec->envp, work, tmp);
+        j->envp = job_env(envp, work, tmp);
         if (!j->envp) {
                 r = sb_backend_fail(errbuf, errlen, -ENOMEM, "environment");
                 goto fail_dir;
@@ -495,6 +519,11 @@ static void macos_enforced(struct sb_backend_job *j, struct sbp_enforced *out)
         snprintf(out->workdir, sizeof(out->workdir), "fresh");
 }
 
+static sb_handle macos_egress_listener(struct sb_backend_job *j)
+{
+        return j->egress_fd >= 0 ? j->egress_fd : SB_HANDLE_NONE;
+}
+
 static void macos_destroy(struct sb_backend_job *j)
 {
         if (!j)
@@ -523,5 +552,6 @@ const struct sb_backend_ops sb_backend_macos_ops = {
         .kill = macos_kill,
         .reap = macos_reap,
         .enforced = macos_enforced,
+        .egress_listener = macos_egress_listener,
         .destroy = macos_destroy,
 };

@@ -7,8 +7,9 @@
  * a short list of Mach services, and the network the policy grants. On
  * macOS the loopback interface is the host's: a job that could reach
  * 127.0.0.1 could talk to every local service, so network "none" denies
- * all of IP, loopback included, and "allowlist" allows exactly the proxy's
- * port on loopback.
+ * all of IP, loopback included, and "allowlist" allows exactly the port the
+ * backend's listener for this job's proxy took on loopback (not another
+ * job's: each has its own).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -197,7 +198,8 @@ static void put_services(struct text *t, const char *const *names)
 }
 
 int sb_seatbelt_build(const struct sb_policy *p, const struct sb_seatbelt_dirs *dirs,
-                      struct sb_seatbelt *out, char *errbuf, size_t errlen)
+                      uint16_t proxy_port, struct sb_seatbelt *out, char *errbuf,
+                      size_t errlen)
 {
         struct text t = { .buf = out->text, .len = sizeof(out->text) };
         char name[32], src[1024];
@@ -210,6 +212,11 @@ int sb_seatbelt_build(const struct sb_policy *p, const struct sb_seatbelt_dirs *
         out->strings_used = 0;
         if (!dirs->work || !dirs->tmp) {
                 reason(errbuf, errlen, "seatbelt: the job's directories are not set");
+                return -EINVAL;
+        }
+        /* Port 0 would read as "any port" to a reader, and is no listener. */
+        if (p->network == SB_NETWORK_ALLOWLIST && proxy_port == 0) {
+                reason(errbuf, errlen, "seatbelt: network allowlist without the proxy's port");
                 return -EINVAL;
         }
 
@@ -288,7 +295,7 @@ int sb_seatbelt_build(const struct sb_policy *p, const struct sb_seatbelt_dirs *
         case SB_NETWORK_ALLOWLIST:
                 put(&t, "\n; Network: only the allowlist proxy, on the host's loopback.\n");
                 put(&t, "(allow network-outbound (remote ip \"localhost:%u\"))\n",
-                    (unsigned)SB_NETWORK_PROXY_PORT);
+                    (unsigned)proxy_port);
                 break;
         case SB_NETWORK_HOST:
                 put(&t, "\n; Network: the host's.\n(allow network*)\n"

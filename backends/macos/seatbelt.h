@@ -6,10 +6,11 @@
  * finished text and parameters.
  *
  * The text depends on the policy alone (its network mode and how many
- * read-only paths it names); every path is a parameter the text refers to
- * with (param "NAME"). So no host path is ever spliced into SBPL (a quote
- * in a path cannot end a string and add a rule), and the same policy gives
- * the same text on every host. Seatbelt matches resolved paths: the
+ * read-only paths it names) and, for network allowlist, on the proxy's
+ * port, a number written by the generator; every path is a parameter the
+ * text refers to with (param "NAME"). So no host path is ever spliced into
+ * SBPL (a quote in a path cannot end a string and add a rule), and the
+ * same policy and port give the same text on every host. Seatbelt matches resolved paths: the
  * parameters hold canonical ones (/private/var, never /var).
  */
 #pragma once
@@ -58,10 +59,14 @@ extern const char *const sb_seatbelt_system_paths[];
  * "//", a trailing '/' other than "/" itself), or -ENAMETOOLONG. */
 int sb_seatbelt_canonical_path(const char *path, char *out, size_t len);
 
-/* Build the profile for policy p and the job's directories. 0, or
- * -EOPNOTSUPP with the reason in errbuf when the policy asks what Seatbelt
- * cannot give (a read-only path at another place than its source: macOS
- * has no mount namespace), -EINVAL (a path sb_seatbelt_canonical_path()
- * refuses), -E2BIG (past a buffer's bound). */
+/* Build the profile for policy p and the job's directories. proxy_port:
+ * for network allowlist, the port on the host's loopback where the job's
+ * egress proxy listens, the one place the job may connect to (ignored for
+ * the other modes). 0, or -EOPNOTSUPP with the reason in errbuf when the
+ * policy asks what Seatbelt cannot give (a read-only path at another place
+ * than its source: macOS has no mount namespace), -EINVAL (a path
+ * sb_seatbelt_canonical_path() refuses, or allowlist with port 0), -E2BIG
+ * (past a buffer's bound). */
 int sb_seatbelt_build(const struct sb_policy *p, const struct sb_seatbelt_dirs *dirs,
-                      struct sb_seatbelt *out, char *errbuf, size_t errlen);
+                      uint16_t proxy_port, struct sb_seatbelt *out, char *errbuf,
+                      size_t errlen);

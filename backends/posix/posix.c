@@ -4,6 +4,11 @@
  *
  * It reports exactly that in `enforced` (no namespaces, no cgroup, network
  * not isolated), so a profile that needs more fails closed in the daemon.
+ * A job of network allowlist gets its egress proxy's listener on the
+ * host's loopback and its proxy variables naming it (egress_host.c), as on
+ * macOS: tools that honour HTTP_PROXY go through the allowlist, but nothing
+ * stops a direct connection, so `enforced.network` stays empty and hello
+ * does not list allowlist among the modes it gives as they say.
  * Portable POSIX apart from the exit fd (posix/exitfd.c). The child between
  * fork() and execve() allocates nothing (the daemon is multi-threaded) and
  * reports a failing step on an O_CLOEXEC pipe (see backends/util.c).
@@ -63,6 +68,8 @@ struct sb_backend_job {
         gid_t owner_gid;
         bool files_given;       /* the ownership fix-up ran */
         int tty_master;         /* a tty job's pty master until tty_take; -1 = none */
+        int egress_fd;          /* network allowlist: the proxy's listener; -1 = none */
+        char **egress_envp;     /* then the spec's environment naming its port */
 };
 
 static int posix_open(const struct sb_backend_config *cfg, struct sb_backend **out,
@@ -140,7 +147,8 @@ static void posix_caps(struct sb_backend_caps *out)
         /* No mount namespace: a client's directory can only be the cwd. */
         out->fd_mounts = false;
         out->tty = true;        /* a host pty (open_pty) */
-        /* Nothing confines a job's network: whatever the mode, it has the host's. */
+        /* Nothing confines a job's network: whatever the mode, it has the
+         * host's (an allowlist job's proxy is there for tools that use it). */
         out->network_modes = SBP_NETWORK_MODE_HOST;
         out->prepared = false;
         out->needs_delegated_cgroup = false;
@@ -227,7 +235,7 @@ static void posix_child(const struct sb_backend_job *j, const struct sb_job_spec
          * controlling terminal: ^C and SIGWINCH reach its foreground group. */
         if (spec->tty && ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0)
                 sb_child_fail(errfd, errno, "TIOCSCTTY", "the job's terminal");
-        sb_child_exec(spec->argv, spec->envp);
+        sb_child_exec(spec->argv, j->egress_envp ? j->egress_envp : spec->envp);
         sb_child_fail(errfd, errno, "execve", spec->argv[0]);
 }
 
@@ -305,6 +313,7 @@ static int posix_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
         j->b = b;
         j->workdir_fd = -1;
         j->tty_master = -1;
+        j->egress_fd = -1;
         if (spec->workdir_fd >= 0) {
                 struct stat st;
 
@@ -336,6 +345,20 @@ static int posix_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
                         close(j->workdir_fd);
                 free(j);
                 return r;
+        }
+        /* Before the program runs, so its first connection already queues. */
+        if (spec->policy.network == SB_NETWORK_ALLOWLIST) {
+                uint16_t port;
+
+                r = sb_backend_egress_listen(&port, errbuf, errlen);
+                if (r < 0)
+                        goto fail;
+                j->egress_fd = r;
+                j->egress_envp = sb_backend_egress_env(spec->envp, port);
+                if (!j->egress_envp) {
+                        r = sb_backend_fail(errbuf, errlen, -ENOMEM, "environment");
+                        goto fail;
+                }
         }
         /* A terminal: its slave is the job's stdio. */
         if (spec->tty) {
@@ -404,6 +427,9 @@ fail_dir:
                 close(j->workdir_fd);
         if (j->tty_master >= 0)
                 close(j->tty_master);
+        if (j->egress_fd >= 0)
+                close(j->egress_fd);
+        free(j->egress_envp);
         free(j);
         return r;
 }
@@ -509,12 +535,20 @@ static sb_handle posix_tty_take(struct sb_backend_job *j)
         return fd;
 }
 
+static sb_handle posix_egress_listener(struct sb_backend_job *j)
+{
+        return j->egress_fd >= 0 ? j->egress_fd : SB_HANDLE_NONE;
+}
+
 static void posix_destroy(struct sb_backend_job *j)
 {
         if (!j)
                 return;
         if (j->tty_master >= 0)
                 close(j->tty_master);
+        if (j->egress_fd >= 0)
+                close(j->egress_fd);
+        free(j->egress_envp);
         if (!j->reaped && j->pid > 0) {
                 (void)kill(-j->pid, SIGKILL);
                 (void)kill(j->pid, SIGKILL);
@@ -550,4 +584,5 @@ const struct sb_backend_ops sb_backend_posix_ops = {
         .enforced = posix_enforced,
         .destroy = posix_destroy,
         .tty_take = posix_tty_take,
+        .egress_listener = posix_egress_listener,
 };

@@ -23,6 +23,10 @@ static const struct sb_seatbelt_dirs dirs = {
         .home = "/var/lib/skillbox/jobs/j-1/tmp/home",
 };
 
+/* An allowlist job's proxy port, as the kernel might pick it on the host's
+ * loopback; the other modes ignore it. */
+#define PROXY_PORT 49321
+
 static struct sb_seatbelt sbx;   /* large: not on the stack */
 
 /* The profile and its parameters as one text, the golden files' form. */
@@ -46,7 +50,7 @@ static void check_golden(const char *name, const struct sb_policy *p)
         FILE *f;
         size_t n;
 
-        assert_int_equal(sb_seatbelt_build(p, &dirs, &sbx, err, sizeof(err)), 0);
+        assert_int_equal(sb_seatbelt_build(p, &dirs, PROXY_PORT, &sbx, err, sizeof(err)), 0);
         render(&sbx, got, sizeof(got));
         assert_non_null(root);
         snprintf(path, sizeof(path), "%s/tests/unit/golden/seatbelt_%s.sb", root, name);
@@ -84,11 +88,34 @@ static void test_golden_allowlist(void **state)
         (void)state;
         assert_int_equal(sb_policy_allow_host_add(&p, "pypi.org"), 0);
         check_golden("allowlist", &p);
-        snprintf(want, sizeof(want), "(remote ip \"localhost:%d\")", SB_NETWORK_PROXY_PORT);
+        snprintf(want, sizeof(want), "(remote ip \"localhost:%d\")", PROXY_PORT);
         assert_non_null(strstr(sbx.text, want));
+        /* The one outbound rule: the job's own proxy port, no other. */
+        assert_non_null(strstr(sbx.text, "(allow network-outbound"));
+        assert_null(strstr(strstr(sbx.text, "(allow network-outbound") + 1, "(allow network"));
         assert_null(strstr(sbx.text, "(allow network*)"));
+        snprintf(want, sizeof(want), "localhost:%d", SB_NETWORK_PROXY_PORT);
+        assert_null(strstr(sbx.text, want));
         /* The host names are the proxy's business, never the profile's. */
         assert_null(strstr(sbx.text, "pypi.org"));
+}
+
+/* Each allowlist job its own port: another job's profile names its own,
+ * and a profile without a port is refused rather than left open. */
+static void test_allowlist_port_per_job(void **state)
+{
+        struct sb_policy p = { .network = SB_NETWORK_ALLOWLIST };
+        char err[256] = "";
+
+        (void)state;
+        assert_int_equal(sb_seatbelt_build(&p, &dirs, 61000, &sbx, NULL, 0), 0);
+        assert_non_null(strstr(sbx.text, "(remote ip \"localhost:61000\")"));
+        assert_null(strstr(sbx.text, "localhost:49321"));
+        assert_int_equal(sb_seatbelt_build(&p, &dirs, 0, &sbx, err, sizeof(err)), -EINVAL);
+        assert_non_null(strstr(err, "port"));
+        /* The other modes take no port. */
+        p.network = SB_NETWORK_NONE;
+        assert_int_equal(sb_seatbelt_build(&p, &dirs, 0, &sbx, NULL, 0), 0);
 }
 
 static void test_golden_host(void **state)
@@ -120,7 +147,7 @@ static void test_deny_default_writes_only_job_dirs(void **state)
         int writes = 0;
 
         (void)state;
-        assert_int_equal(sb_seatbelt_build(&p, &dirs, &sbx, NULL, 0), 0);
+        assert_int_equal(sb_seatbelt_build(&p, &dirs, PROXY_PORT, &sbx, NULL, 0), 0);
         assert_memory_equal(sbx.text, "(version 1)\n(deny default)\n", 27);
         for (w = strstr(sbx.text, "file-write"); w; w = strstr(w + 1, "file-write")) {
                 const char *rule = w;
@@ -148,7 +175,7 @@ static void test_paths_are_parameters(void **state)
         };
 
         (void)state;
-        assert_int_equal(sb_seatbelt_build(&p, &d, &sbx, NULL, 0), 0);
+        assert_int_equal(sb_seatbelt_build(&p, &d, PROXY_PORT, &sbx, NULL, 0), 0);
         assert_null(strstr(sbx.text, "/x/"));
         assert_null(strstr(sbx.text, "HOME_DIR"));
         assert_string_equal(sbx.params[2 * (sbx.n_params - 1)], "TMP_DIR");
@@ -188,7 +215,7 @@ static void test_moved_read_only_path_refused(void **state)
 
         (void)state;
         assert_int_equal(sb_policy_bind_ro_add(&p, "/srv/fonts.conf:/etc/fonts/local.conf"), 0);
-        assert_int_equal(sb_seatbelt_build(&p, &dirs, &sbx, err, sizeof(err)), -EOPNOTSUPP);
+        assert_int_equal(sb_seatbelt_build(&p, &dirs, PROXY_PORT, &sbx, err, sizeof(err)), -EOPNOTSUPP);
         assert_non_null(strstr(err, "/srv/fonts.conf:/etc/fonts/local.conf"));
 }
 
@@ -199,7 +226,7 @@ static void test_relative_dir_refused(void **state)
         char err[256] = "";
 
         (void)state;
-        assert_int_equal(sb_seatbelt_build(&p, &d, &sbx, err, sizeof(err)), -EINVAL);
+        assert_int_equal(sb_seatbelt_build(&p, &d, PROXY_PORT, &sbx, err, sizeof(err)), -EINVAL);
         assert_true(err[0] != '\0');
 }
 
@@ -208,6 +235,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_golden_none),
                 cmocka_unit_test(test_golden_allowlist),
+                cmocka_unit_test(test_allowlist_port_per_job),
                 cmocka_unit_test(test_golden_host),
                 cmocka_unit_test(test_golden_read_only_paths),
                 cmocka_unit_test(test_deny_default_writes_only_job_dirs),
