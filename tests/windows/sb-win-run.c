@@ -2,13 +2,15 @@
  * daemon, as tests/windows/run.sh does under Wine. Built, not installed.
  *
  *   sb-win-run [--memory BYTES] [--tasks N] [--cpu PERCENT] [--state-dir DIR]
- *              [--kill-after MS] [--env K=V]... -- PROG [ARG...]
+ *              [--kill-after MS] [--network none|host] [--env K=V]... -- PROG [ARG...]
  *
  * The job's stdout and stderr are copied to ours. Then one line each:
  *   killed: active_before=N          (with --kill-after, when it killed)
  *   result: exit_code=N signal=N cpu_user_ms=N cpu_sys_ms=N memory_peak=N oom=0|1 active_after=N
  *   enforced: backend=windows memory_max=N tasks_max=N cpu_percent=N network=...
- * or "spawn: <error>" and exit status 1.
+ *   token: appcontainer|low integrity [(appcontainer: why not)]
+ * or "spawn: <error>" and exit status 1. --network host gives the job the
+ * host's network (the policy's default is none).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -69,6 +71,9 @@ int main(int argc, char **argv)
                         kill_after = strtol(argv[++i], NULL, 10);
                 else if (strcmp(argv[i], "--state-dir") == 0)
                         snprintf(state, sizeof(state), "%s", argv[++i]);
+                else if (strcmp(argv[i], "--network") == 0)
+                        policy.network = strcmp(argv[++i], "host") == 0 ? SB_NETWORK_HOST
+                                                                         : SB_NETWORK_NONE;
                 else if (strcmp(argv[i], "--env") == 0 && nenv < ENV_MAX)
                         envp[nenv++] = argv[++i];
                 else
@@ -156,6 +161,9 @@ int main(int argc, char **argv)
                " cpu_percent=%" PRIu32 " network=%s workdir=%s\n",
                enf.backend, enf.memory_max, enf.tasks_max, enf.cpu_percent,
                enf.network[0] ? enf.network : "(not isolated)", enf.workdir);
+        printf("token: %s%s%s%s\n", sb_win_token_mode_name(j->token),
+               j->token_note[0] ? " (appcontainer: " : "", j->token_note,
+               j->token_note[0] ? ")" : "");
         fflush(stdout);
         ops->destroy(j);
         ops->identity_give(b, id);
