@@ -206,8 +206,11 @@ static void appcontainer_release(struct sb_backend_job *j)
 
 static int low_make(struct sb_backend_job *j, char *errbuf, size_t errlen)
 {
-        BYTE admins[SECURITY_MAX_SID_SIZE], label[SECURITY_MAX_SID_SIZE], user_buf[256];
-        TOKEN_USER *user = (TOKEN_USER *)user_buf;
+        BYTE admins[SECURITY_MAX_SID_SIZE], label[SECURITY_MAX_SID_SIZE];
+        union {
+                TOKEN_USER user;
+                BYTE bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+        } user;
         TOKEN_MANDATORY_LABEL tml;
         SID_AND_ATTRIBUTES deny;
         HANDLE self;
@@ -245,11 +248,11 @@ static int low_make(struct sb_backend_job *j, char *errbuf, size_t errlen)
                                 "SetTokenInformation(TokenIntegrityLevel)");
                 goto out;
         }
-        if (!GetTokenInformation(self, TokenUser, user_buf, sizeof(user_buf), &n)) {
+        if (!GetTokenInformation(self, TokenUser, &user, sizeof(user), &n)) {
                 r = sb_win_fail(errbuf, errlen, GetLastError(), "GetTokenInformation(TokenUser)");
                 goto out;
         }
-        r = dir_grant(j, user->User.Sid, true, errbuf, errlen);
+        r = dir_grant(j, user.user.User.Sid, true, errbuf, errlen);
 out:
         CloseHandle(self);
         return r;

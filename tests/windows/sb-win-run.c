@@ -9,6 +9,8 @@
  *   result: exit_code=N signal=N cpu_user_ms=N cpu_sys_ms=N memory_peak=N oom=0|1 active_after=N
  *   enforced: backend=windows memory_max=N tasks_max=N cpu_percent=N network=...
  *   token: appcontainer|low integrity [(appcontainer: why not)]
+ *   process token: integrity=0xRID appcontainer=0|1    (as the system reports
+ *                  the job's process's token, queried while it runs)
  * or "spawn: <error>" and exit status 1. --network host gives the job the
  * host's network (the policy's default is none).
  */
@@ -32,10 +34,39 @@ static void copy_out(HANDLE r, HANDLE to)
                 WriteFile(to, buf, n, &w, NULL);
 }
 
+/* What the system says of a process's token: its integrity level's RID
+ * and whether it is an AppContainer's. */
+static void proc_token(HANDLE process, char *out, size_t len)
+{
+        union {
+                TOKEN_MANDATORY_LABEL label;
+                BYTE bytes[sizeof(TOKEN_MANDATORY_LABEL) + SECURITY_MAX_SID_SIZE];
+        } il;
+        DWORD n, ac = 0;
+        HANDLE t;
+
+        snprintf(out, len, "unknown");
+        if (!OpenProcessToken(process, TOKEN_QUERY, &t)) {
+                snprintf(out, len, "OpenProcessToken: error %lu", (unsigned long)GetLastError());
+                return;
+        }
+        if (!GetTokenInformation(t, TokenIsAppContainer, &ac, sizeof(ac), &n))
+                ac = 0;
+        if (GetTokenInformation(t, TokenIntegrityLevel, &il, sizeof(il), &n) &&
+            *GetSidSubAuthorityCount(il.label.Label.Sid) > 0)
+                snprintf(out, len, "integrity=0x%lx appcontainer=%d",
+                         (unsigned long)*GetSidSubAuthority(
+                                 il.label.Label.Sid, *GetSidSubAuthorityCount(il.label.Label.Sid) - 1),
+                         ac != 0);
+        else
+                snprintf(out, len, "TokenIntegrityLevel: error %lu", (unsigned long)GetLastError());
+        CloseHandle(t);
+}
+
 int main(int argc, char **argv)
 {
         const struct sb_backend_ops *ops = &sb_backend_windows_ops;
-        char state[MAX_PATH], errbuf[512] = "", job_id[32];
+        char state[MAX_PATH], errbuf[512] = "", job_id[32], proc_tok[128];
         char *envp[ENV_MAX + 1] = { 0 };
         struct sb_backend_config cfg = { .uid_first = 1, .uid_last = 16 };
         struct sb_job_spec spec;
@@ -120,6 +151,7 @@ int main(int argc, char **argv)
                 fflush(stdout);
                 return 1;
         }
+        proc_token(j->process, proc_tok, sizeof(proc_tok));
         start = GetTickCount64();
         for (;;) {
                 HANDLE h = LongToHandle(ops->exit_handle(j));
@@ -164,6 +196,7 @@ int main(int argc, char **argv)
         printf("token: %s%s%s%s\n", sb_win_token_mode_name(j->token),
                j->token_note[0] ? " (appcontainer: " : "", j->token_note,
                j->token_note[0] ? ")" : "");
+        printf("process token: %s\n", proc_tok);
         fflush(stdout);
         ops->destroy(j);
         ops->identity_give(b, id);
