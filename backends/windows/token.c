@@ -306,6 +306,20 @@ int sb_win_token_fallback(struct sb_backend_job *j, const char *why, char *errbu
         return low_after(j, why, errbuf, errlen);
 }
 
+enum sb_win_token_mode sb_win_token_probe(char *why, size_t len)
+{
+        struct userenv u;
+        bool elevated = daemon_elevated(), ac = false;
+
+        why[0] = '\0';
+        if (!elevated)
+                snprintf(why, len, "the daemon is not elevated");
+        else if (!(ac = userenv_get(&u)))
+                snprintf(why, len, "userenv.dll has no CreateAppContainerProfile");
+        /* The low-integrity token is tried per job: it is the fallback. */
+        return sb_win_token_mode_choose(elevated, ac, true);
+}
+
 void sb_win_token_release(struct sb_backend_job *j)
 {
         appcontainer_release(j);

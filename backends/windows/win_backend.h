@@ -86,6 +86,9 @@ int sb_win_token_prepare(struct sb_backend_job *j, char *errbuf, size_t errlen);
 /* The process could not be created in its AppContainer (why): the
  * low-integrity token instead. */
 int sb_win_token_fallback(struct sb_backend_job *j, const char *why, char *errbuf, size_t errlen);
+/* The token a job of this host gets first, and why not an AppContainer
+ * into why ("" when it is one): for probe(). */
+enum sb_win_token_mode sb_win_token_probe(char *why, size_t len);
 /* The profile deleted, the SID freed, the token closed. */
 void sb_win_token_release(struct sb_backend_job *j);
 

@@ -37,6 +37,7 @@ static void win_caps(struct sb_backend_caps *out)
 static void win_probe(const struct sb_backend_config *cfg, struct sb_backend_probe *out)
 {
         struct sb_backend_probe_item *it;
+        char why[128];
         HANDLE job;
 
         memset(out, 0, sizeof(*out));
@@ -54,10 +55,14 @@ static void win_probe(const struct sb_backend_config *cfg, struct sb_backend_pro
         }
         it = sb_backend_probe_add(out, "file and network isolation");
         sb_backend_probe_worsen(it, SB_BACKEND_PROBE_WARN);
-        snprintf(it->detail, sizeof(it->detail),
-                 "per job: an AppContainer granted only the job's directory (no network "
-                 "unless the host's), else a low-integrity restricted token that writes "
-                 "only there but reads as the daemon's user");
+        if (sb_win_token_probe(why, sizeof(why)) == SB_WIN_TOKEN_APPCONTAINER)
+                snprintf(it->detail, sizeof(it->detail),
+                         "an AppContainer per job, granted only the job's directory, no network "
+                         "unless the host's (not reported as the files guarantee yet)");
+        else
+                snprintf(it->detail, sizeof(it->detail),
+                         "a low-integrity restricted token per job (%s): writes only the job's "
+                         "directory, reads as the daemon's user, the host's network", why);
 }
 
 static int win_open(const struct sb_backend_config *cfg, struct sb_backend **out, char *errbuf,

@@ -120,6 +120,12 @@ if has '^process token: integrity=0x1000 ' || has '^process token: .*appcontaine
 else
         skip "restricted token enforced" "Wine enforces no tokens/integrity levels ($(sed -n 's/^process token: //p' "$out"))"
 fi
+run --probe
+if has '^probe: file and network isolation: \(an AppContainer per job\|a low-integrity restricted token per job\)'; then
+        pass "probe names the token a job gets"
+else
+        fail "probe names the token a job gets"
+fi
 run --network host -- "$helper" exit 7
 if has '^result: exit_code=7 signal=0' && has 'network=host' &&
    has '^token: \(appcontainer\|low integrity\)'; then

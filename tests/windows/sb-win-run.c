@@ -11,7 +11,8 @@
  *   token: appcontainer|low integrity [(appcontainer: why not)]
  *   process token: integrity=0xRID appcontainer=0|1    (as the system reports
  *                  the job's process's token, queried while it runs)
- * or "spawn: <error>" and exit status 1. --network host gives the job the
+ * or "spawn: <error>" and exit status 1. sb-win-run --probe prints the
+ * backend's probe, "probe: NAME: DETAIL" a line. --network host gives the job the
  * host's network (the policy's default is none).
  */
 #include <inttypes.h>
@@ -83,6 +84,14 @@ int main(int argc, char **argv)
         ULONGLONG start;
         int i, r;
 
+        if (argc == 2 && strcmp(argv[1], "--probe") == 0) {
+                struct sb_backend_probe pr;
+
+                ops->probe(&cfg, &pr);
+                for (size_t k = 0; k < pr.n; k++)
+                        printf("probe: %s: %s\n", pr.item[k].name, pr.item[k].detail);
+                return 0;
+        }
         memset(&policy, 0, sizeof(policy));
         snprintf(state, sizeof(state), "%s\\sb-win-run", getenv("TEMP") ? getenv("TEMP") : ".");
         for (i = 1; i < argc; i++) {
