@@ -65,22 +65,23 @@ static bool daemon_elevated(void)
         return yes;
 }
 
-/* The job's directory: only grantee (with SYSTEM and the Administrators)
- * may use it; labelled low as well when low is set. */
-static int dir_grant(struct sb_backend_job *j, PSID grantee, bool low, char *errbuf,
-                     size_t errlen)
+/* The job's directory: only grantee and also (a SID string, or NULL),
+ * with SYSTEM and the Administrators, may use it; labelled low as well
+ * when low is set. */
+static int dir_grant(struct sb_backend_job *j, PSID grantee, const char *also, bool low,
+                     char *errbuf, size_t errlen)
 {
         PSECURITY_DESCRIPTOR sd = NULL;
         BOOL present = FALSE, defaulted = FALSE;
         PACL acl = NULL;
-        char *sid = NULL, sddl[256];
+        char *sid = NULL, sddl[384];
         HANDLE h;
         DWORD e;
         int r;
 
         if (!ConvertSidToStringSidA(grantee, &sid))
                 return sb_win_fail(errbuf, errlen, GetLastError(), "ConvertSidToStringSidA");
-        r = sb_win_job_dir_sddl(sid, sddl, sizeof(sddl));
+        r = sb_win_job_dir_sddl(sid, also, sddl, sizeof(sddl));
         LocalFree(sid);
         if (r < 0)
                 return sb_backend_fail_text(errbuf, errlen, r, "job directory DACL: bad SID");
@@ -189,7 +190,7 @@ static int appcontainer_make(struct sb_backend_job *j, char *errbuf, size_t errl
         if (!j->container_sid || !IsValidSid(j->container_sid))
                 return sb_backend_fail_text(errbuf, errlen, -EIO,
                                             "CreateAppContainerProfile: no valid SID");
-        return dir_grant(j, j->container_sid, false, errbuf, errlen);
+        return dir_grant(j, j->container_sid, NULL, false, errbuf, errlen);
 }
 
 static void appcontainer_release(struct sb_backend_job *j)
@@ -204,6 +205,39 @@ static void appcontainer_release(struct sb_backend_job *j)
         j->container_sid = NULL;
 }
 
+/* What the job's processes create (their own process and thread objects
+ * too) grants the job's SID as well: with writes restricted to it, they
+ * could otherwise not write to their own objects. */
+static int default_dacl(HANDLE token, PSID user, const char *job_sid, char *errbuf,
+                        size_t errlen)
+{
+        PSECURITY_DESCRIPTOR sd = NULL;
+        BOOL present = FALSE, defaulted = FALSE;
+        TOKEN_DEFAULT_DACL dd;
+        char *sid = NULL, sddl[256];
+        int r;
+
+        if (!ConvertSidToStringSidA(user, &sid))
+                return sb_win_fail(errbuf, errlen, GetLastError(), "ConvertSidToStringSidA(user)");
+        r = sb_win_token_default_dacl_sddl(sid, job_sid, sddl, sizeof(sddl));
+        LocalFree(sid);
+        if (r < 0)
+                return sb_backend_fail_text(errbuf, errlen, r, "default DACL: bad SID");
+        if (!ConvertStringSecurityDescriptorToSecurityDescriptorA(sddl, SDDL_REVISION_1, &sd,
+                                                                  NULL))
+                return sb_win_fail(errbuf, errlen, GetLastError(),
+                                   "ConvertStringSecurityDescriptorToSecurityDescriptorA"
+                                   "(default DACL)");
+        r = 0;
+        if (!GetSecurityDescriptorDacl(sd, &present, &dd.DefaultDacl, &defaulted) || !present)
+                r = sb_win_fail(errbuf, errlen, GetLastError(), "GetSecurityDescriptorDacl");
+        else if (!SetTokenInformation(token, TokenDefaultDacl, &dd, sizeof(dd)))
+                r = sb_win_fail(errbuf, errlen, GetLastError(),
+                                "SetTokenInformation(TokenDefaultDacl)");
+        LocalFree(sd);
+        return r;
+}
+
 static int low_make(struct sb_backend_job *j, char *errbuf, size_t errlen)
 {
         BYTE admins[SECURITY_MAX_SID_SIZE], label[SECURITY_MAX_SID_SIZE];
@@ -212,14 +246,25 @@ static int low_make(struct sb_backend_job *j, char *errbuf, size_t errlen)
                 BYTE bytes[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
         } user;
         TOKEN_MANDATORY_LABEL tml;
-        SID_AND_ATTRIBUTES deny;
+        SID_AND_ATTRIBUTES deny, only;
+        char job_sid[64];
+        PSID own = NULL;
         HANDLE self;
         DWORD n;
         int r;
 
+        r = sb_win_job_sid(j->b->state_dir, j->identity, job_sid, sizeof(job_sid));
+        if (r < 0)
+                return sb_backend_fail_text(errbuf, errlen, r, "job SID: bad state directory");
+        if (!ConvertStringSidToSidA(job_sid, &own))
+                return sb_win_fail(errbuf, errlen, GetLastError(), "ConvertStringSidToSidA(job)");
+
         if (!OpenProcessToken(GetCurrentProcess(), TOKEN_DUPLICATE | TOKEN_QUERY |
-                              TOKEN_ASSIGN_PRIMARY | TOKEN_ADJUST_DEFAULT, &self))
-                return sb_win_fail(errbuf, errlen, GetLastError(), "OpenProcessToken");
+                              TOKEN_ASSIGN_PRIMARY | TOKEN_ADJUST_DEFAULT, &self)) {
+                r = sb_win_fail(errbuf, errlen, GetLastError(), "OpenProcessToken");
+                LocalFree(own);
+                return r;
+        }
         n = sizeof(admins);
         if (!CreateWellKnownSid(WinBuiltinAdministratorsSid, NULL, admins, &n)) {
                 r = sb_win_fail(errbuf, errlen, GetLastError(),
@@ -228,8 +273,10 @@ static int low_make(struct sb_backend_job *j, char *errbuf, size_t errlen)
         }
         deny.Sid = admins;
         deny.Attributes = 0;
-        if (!CreateRestrictedToken(self, DISABLE_MAX_PRIVILEGE, 1, &deny, 0, NULL, 0, NULL,
-                                   &j->low_token)) {
+        only.Sid = own;
+        only.Attributes = 0;
+        if (!CreateRestrictedToken(self, DISABLE_MAX_PRIVILEGE | WRITE_RESTRICTED, 1, &deny, 0,
+                                   NULL, 1, &only, &j->low_token)) {
                 j->low_token = NULL;
                 r = sb_win_fail(errbuf, errlen, GetLastError(), "CreateRestrictedToken");
                 goto out;
@@ -252,9 +299,13 @@ static int low_make(struct sb_backend_job *j, char *errbuf, size_t errlen)
                 r = sb_win_fail(errbuf, errlen, GetLastError(), "GetTokenInformation(TokenUser)");
                 goto out;
         }
-        r = dir_grant(j, user.user.User.Sid, true, errbuf, errlen);
+        r = default_dacl(j->low_token, user.user.User.Sid, job_sid, errbuf, errlen);
+        if (r < 0)
+                goto out;
+        r = dir_grant(j, user.user.User.Sid, job_sid, true, errbuf, errlen);
 out:
         CloseHandle(self);
+        LocalFree(own);
         return r;
 }
 

@@ -50,15 +50,42 @@ int sb_win_appcontainer_name(const char *state_dir, const char *job_id, char *ou
                     out, len);
 }
 
-int sb_win_job_dir_sddl(const char *grantee_sid, char *out, size_t len)
+int sb_win_job_sid(const char *state_dir, uint32_t identity, char *out, size_t len)
 {
         if (len)
                 out[0] = '\0';
-        if (!grantee_sid || !sbd_sid_string_valid(grantee_sid))
+        if (!state_dir)
+                return -EINVAL;
+        return fits(snprintf(out, len, "S-1-9-%u-%u", (unsigned)fnv1a(state_dir),
+                             (unsigned)identity),
+                    out, len);
+}
+
+int sb_win_token_default_dacl_sddl(const char *user_sid, const char *job_sid, char *out,
+                                   size_t len)
+{
+        if (len)
+                out[0] = '\0';
+        if (!user_sid || !job_sid || !sbd_sid_string_valid(user_sid) ||
+            !sbd_sid_string_valid(job_sid))
+                return -EINVAL;
+        return fits(snprintf(out, len, "D:(A;;GA;;;SY)(A;;GA;;;%s)(A;;GA;;;%s)", user_sid,
+                             job_sid),
+                    out, len);
+}
+
+int sb_win_job_dir_sddl(const char *grantee_sid, const char *also_sid, char *out, size_t len)
+{
+        if (len)
+                out[0] = '\0';
+        if (!grantee_sid || !sbd_sid_string_valid(grantee_sid) ||
+            (also_sid && !sbd_sid_string_valid(also_sid)))
                 return -EINVAL;
         return fits(snprintf(out, len,
                              "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;" SB_WIN_JOB_DIR_RIGHTS
-                             ";;;%s)", grantee_sid),
+                             ";;;%s)%s%s%s", grantee_sid,
+                             also_sid ? "(A;OICI;" SB_WIN_JOB_DIR_RIGHTS ";;;" : "",
+                             also_sid ? also_sid : "", also_sid ? ")" : ""),
                     out, len);
 }
 

@@ -8,15 +8,16 @@
  * APPLICATION PACKAGES, which Windows grants them), and it holds no network
  * capability unless the policy gives the host's network. Elsewhere a
  * restricted token of the daemon's (every privilege but change-notify
- * removed, Administrators deny-only) at low integrity: it may write only
- * objects labelled low, which the job's directory alone is made (and
- * granted to the token's user); it still reads what the daemon's user
- * may.
+ * removed, Administrators deny-only, writes restricted to the job's own
+ * SID) at low integrity: it may write only objects labelled low that grant
+ * its SID, which the job's directory alone is made; it still reads what
+ * the daemon's user may.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "backends/backend.h"
 
@@ -47,15 +48,33 @@ enum sb_win_token_mode {
  * small (out then holds ""). */
 int sb_win_appcontainer_name(const char *state_dir, const char *job_id, char *out, size_t len);
 
+/* The job's own SID in low-integrity mode: "S-1-9-<FNV-1a of the state
+ * directory>-<identity>" (a resource manager's SID, which no account or
+ * group is), the identity being the one identity_take() gave the job,
+ * unique among the daemon's running jobs. It is the token's only
+ * restricting SID (write-restricted): a write needs it granted, so one
+ * job can never write another's directory though both are low and of the
+ * daemon's user. Returns the length, -EINVAL for a NULL state_dir,
+ * -ENOSPC. */
+int sb_win_job_sid(const char *state_dir, uint32_t identity, char *out, size_t len);
+
+/* The low-integrity token's default DACL (what its processes create,
+ * their own process and thread objects included): all to SYSTEM, the
+ * token's user and the job's SID, so that writes restricted to the job's
+ * SID still reach the job's own objects. -EINVAL, -ENOSPC as below. */
+int sb_win_token_default_dacl_sddl(const char *user_sid, const char *job_sid, char *out,
+                                   size_t len);
+
 /* The job directory's DACL: protected (nothing inherited from the jobs
  * directory), full access for SYSTEM and the Administrators (an elevated
- * daemon, which removes it), and SB_WIN_JOB_DIR_RIGHTS for grantee_sid,
- * each inherited by what is created inside. The grantee is the container's
- * SID in AppContainer mode, the token's user in low-integrity mode (whose
- * Administrators membership is deny-only there). Returns the length,
- * -EINVAL for a grantee_sid that is not a plain SID string (no SDDL can be
+ * daemon, which removes it), and SB_WIN_JOB_DIR_RIGHTS for grantee_sid and,
+ * unless NULL, also_sid, each inherited by what is created inside. In
+ * AppContainer mode the grantee is the container's SID; in low-integrity
+ * mode the token's user (whose Administrators membership is deny-only
+ * there), and also the job's SID (sb_win_job_sid). Returns the length,
+ * -EINVAL for a SID that is not a plain SID string (no SDDL can be
  * injected), -ENOSPC. */
-int sb_win_job_dir_sddl(const char *grantee_sid, char *out, size_t len);
+int sb_win_job_dir_sddl(const char *grantee_sid, const char *also_sid, char *out, size_t len);
 
 /* Which token a job gets: AppContainer when the daemon is elevated and
  * the container could be made; else low integrity when that token could be

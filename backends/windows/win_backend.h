@@ -32,6 +32,7 @@ struct sb_backend {
 struct sb_backend_job {
         struct sb_backend *b;
         char id[SBP_JOB_ID_MAX + 1];
+        uint32_t identity;              /* from identity_take(): names the job's SID */
         struct sb_policy policy;
         struct sb_win_job_limits limits;
         HANDLE job;                     /* the job object */

@@ -170,6 +170,7 @@ static int win_spawn(struct sb_backend *b, const struct sb_job_spec *spec,
                 return -ENOMEM;
         j->b = b;
         j->policy = spec->policy;
+        j->identity = spec->uid;
         snprintf(j->id, sizeof(j->id), "%s", spec->job_id);
         ncpus = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
         r = sb_win_job_limits_from_policy(&spec->policy, ncpus ? ncpus : 1, &j->limits);

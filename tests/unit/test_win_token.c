@@ -15,6 +15,7 @@
 
 #include "backends/windows/jobobject.h"
 #include "backends/windows/token_plan.h"
+#include "daemon/transport/pipe_sddl.h"
 
 /* CreateAppContainerProfile takes [-_. A-Za-z0-9]{1,64}. */
 static void assert_container_name_valid(const char *s)
@@ -94,8 +95,55 @@ static void test_dir_sddl_golden(void **state)
         strcpy(want, "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1301bf;;;");
         strcat(want, sid);
         strcat(want, ")");
-        assert_int_equal(sb_win_job_dir_sddl(sid, buf, sizeof(buf)), (int)strlen(want));
+        assert_int_equal(sb_win_job_dir_sddl(sid, NULL, buf, sizeof(buf)), (int)strlen(want));
         assert_string_equal(buf, want);
+}
+
+/* Low-integrity mode: the token's user and the job's own SID. */
+static void test_dir_sddl_two_golden(void **state)
+{
+        char buf[256];
+
+        assert_true(sb_win_job_dir_sddl("S-1-5-21-1-2-3-1001", "S-1-9-123-7", buf,
+                                        sizeof(buf)) > 0);
+        assert_string_equal(buf, "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)"
+                                 "(A;OICI;0x1301bf;;;S-1-5-21-1-2-3-1001)"
+                                 "(A;OICI;0x1301bf;;;S-1-9-123-7)");
+}
+
+/* The job's SID: a valid SID string, one per identity and per daemon. */
+static void test_job_sid(void **state)
+{
+        char a[64], b[64];
+
+        assert_int_equal(sb_win_job_sid("C:\\ProgramData\\skillbox", 61003, a, sizeof(a)),
+                         (int)strlen("S-1-9-123260582-61003"));
+        assert_string_equal(a, "S-1-9-123260582-61003");
+        assert_true(sbd_sid_string_valid(a));
+        assert_true(sb_win_job_sid("C:\\ProgramData\\skillbox", 61004, b, sizeof(b)) > 0);
+        assert_string_not_equal(a, b);
+        assert_true(sb_win_job_sid("C:\\other", 61003, b, sizeof(b)) > 0);
+        assert_string_not_equal(a, b);
+        assert_int_equal(sb_win_job_sid(NULL, 1, a, sizeof(a)), -EINVAL);
+        assert_int_equal(sb_win_job_sid("C:\\x", 1, a, 8), -ENOSPC);
+        assert_string_equal(a, "");
+}
+
+static void test_default_dacl(void **state)
+{
+        char buf[256];
+
+        assert_true(sb_win_token_default_dacl_sddl("S-1-5-18", "S-1-9-5-7", buf, sizeof(buf)) > 0);
+        assert_string_equal(buf, "D:(A;;GA;;;SY)(A;;GA;;;S-1-5-18)(A;;GA;;;S-1-9-5-7)");
+        assert_int_equal(sb_win_token_default_dacl_sddl("S-1-5-18", "S-1-9-5-7)(A;;GA;;;WD",
+                                                        buf, sizeof(buf)), -EINVAL);
+        assert_string_equal(buf, "");
+        assert_int_equal(sb_win_token_default_dacl_sddl("WD", "S-1-9-5-7", buf, sizeof(buf)),
+                         -EINVAL);
+        assert_int_equal(sb_win_token_default_dacl_sddl("S-1-5-18", NULL, buf, sizeof(buf)),
+                         -EINVAL);
+        assert_int_equal(sb_win_token_default_dacl_sddl("S-1-5-18", "S-1-9-5-7", buf, 16),
+                         -ENOSPC);
 }
 
 /* The grantee's rights: Modify, never WRITE_DAC, WRITE_OWNER or
@@ -123,11 +171,14 @@ static void test_dir_sddl_refused(void **state)
 
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 strcpy(buf, "x");
-                assert_int_equal(sb_win_job_dir_sddl(bad[i], buf, sizeof(buf)), -EINVAL);
+                assert_int_equal(sb_win_job_dir_sddl(bad[i], NULL, buf, sizeof(buf)), -EINVAL);
+                assert_string_equal(buf, "");
+                assert_int_equal(sb_win_job_dir_sddl("S-1-5-18", bad[i], buf, sizeof(buf)),
+                                 -EINVAL);
                 assert_string_equal(buf, "");
         }
-        assert_int_equal(sb_win_job_dir_sddl(NULL, buf, sizeof(buf)), -EINVAL);
-        assert_int_equal(sb_win_job_dir_sddl("S-1-5-18", buf, 20), -ENOSPC);
+        assert_int_equal(sb_win_job_dir_sddl(NULL, NULL, buf, sizeof(buf)), -EINVAL);
+        assert_int_equal(sb_win_job_dir_sddl("S-1-5-18", NULL, buf, 20), -ENOSPC);
         assert_string_equal(buf, "");
 }
 
@@ -209,6 +260,9 @@ int main(void)
                 cmocka_unit_test(test_name_distinct),
                 cmocka_unit_test(test_name_refused),
                 cmocka_unit_test(test_dir_sddl_golden),
+                cmocka_unit_test(test_dir_sddl_two_golden),
+                cmocka_unit_test(test_job_sid),
+                cmocka_unit_test(test_default_dacl),
                 cmocka_unit_test(test_dir_rights),
                 cmocka_unit_test(test_dir_sddl_refused),
                 cmocka_unit_test(test_low_label),
