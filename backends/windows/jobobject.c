@@ -151,8 +151,9 @@ void sb_win_enforced(const struct sb_win_job_limits *l, const struct sb_policy *
         out->process_group = true;
         out->uid = -1;
         out->gid = -1;
-        /* "" = not isolated: no AppContainer or restricted token yet. The
-         * host's network is all a job has, so only HOST says so. */
+        /* "" = not isolated: the job object gives no network of its own
+         * (an AppContainer's is added by sb_win_enforced_token()); only
+         * HOST says what a job has then. */
         if (p && p->network == SB_NETWORK_HOST)
                 snprintf(out->network, sizeof(out->network), "host");
         if (!l)

@@ -5,7 +5,11 @@
  * breakaway is allowed). It inherits exactly its three stdio handles
  * (PROC_THREAD_ATTRIBUTE_HANDLE_LIST), never another handle the daemon
  * holds; its environment is the spec's alone; its working directory is the
- * job's directory.
+ * job's directory. Its token is the job's (token.c): the AppContainer by
+ * PROC_THREAD_ATTRIBUTE_SECURITY_CAPABILITIES, the low-integrity token by
+ * CreateProcessAsUserW (a restricted copy of the daemon's own, which needs
+ * no privilege to assign). When the system refuses the process its
+ * AppContainer, the low-integrity token is tried once.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -74,16 +78,92 @@ static void inheritable(HANDLE *list, size_t n, bool on)
                 SetHandleInformation(list[i], HANDLE_FLAG_INHERIT, on ? HANDLE_FLAG_INHERIT : 0);
 }
 
+static void attrs_free(STARTUPINFOEXW *si)
+{
+        if (si->lpAttributeList) {
+                DeleteProcThreadAttributeList(si->lpAttributeList);
+                free(si->lpAttributeList);
+        }
+        si->lpAttributeList = NULL;
+}
+
+/* The attribute list: the handles to inherit, and the AppContainer (sc
+ * must outlive the list) when the job has one. */
+static int attrs_make(struct sb_backend_job *j, HANDLE *list, size_t nlist,
+                      SECURITY_CAPABILITIES *sc, STARTUPINFOEXW *si, char *errbuf, size_t errlen)
+{
+        SIZE_T size = 0;
+        DWORD n = j->token == SB_WIN_TOKEN_APPCONTAINER ? 2 : 1;
+
+        InitializeProcThreadAttributeList(NULL, n, 0, &size);
+        si->lpAttributeList = malloc(size);
+        if (!si->lpAttributeList)
+                return sb_backend_fail_text(errbuf, errlen, -ENOMEM,
+                                            "attribute list: out of memory");
+        if (!InitializeProcThreadAttributeList(si->lpAttributeList, n, 0, &size)) {
+                free(si->lpAttributeList);
+                si->lpAttributeList = NULL;
+                return sb_win_fail(errbuf, errlen, GetLastError(),
+                                   "InitializeProcThreadAttributeList");
+        }
+        if (nlist > 0 && !UpdateProcThreadAttribute(si->lpAttributeList, 0,
+                                                    PROC_THREAD_ATTRIBUTE_HANDLE_LIST, list,
+                                                    nlist * sizeof(HANDLE), NULL, NULL))
+                return sb_win_fail(errbuf, errlen, GetLastError(),
+                                   "UpdateProcThreadAttribute(handle list)");
+        if (j->token != SB_WIN_TOKEN_APPCONTAINER)
+                return 0;
+        memset(sc, 0, sizeof(*sc));
+        sc->AppContainerSid = j->container_sid;
+        sc->Capabilities = j->ncaps ? j->caps : NULL;
+        sc->CapabilityCount = j->ncaps;
+        if (!UpdateProcThreadAttribute(si->lpAttributeList, 0,
+                                       PROC_THREAD_ATTRIBUTE_SECURITY_CAPABILITIES, sc,
+                                       sizeof(*sc), NULL, NULL))
+                return sb_win_fail(errbuf, errlen, GetLastError(),
+                                   "UpdateProcThreadAttribute(security capabilities)");
+        return 0;
+}
+
+/* The process, suspended, with the job's token; *err the Win32 error. */
+static int create(struct sb_backend_job *j, wchar_t *cmd, wchar_t *env, HANDLE *list,
+                  size_t nlist, STARTUPINFOEXW *si, PROCESS_INFORMATION *pi, DWORD *err,
+                  char *errbuf, size_t errlen)
+{
+        const DWORD flags = CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT |
+                            EXTENDED_STARTUPINFO_PRESENT | CREATE_NO_WINDOW |
+                            CREATE_NEW_PROCESS_GROUP;
+        BOOL ok;
+        DWORD e;
+
+        inheritable(list, nlist, true);
+        if (j->token == SB_WIN_TOKEN_LOW_INTEGRITY)
+                ok = CreateProcessAsUserW(j->low_token, NULL, cmd, NULL, NULL, nlist > 0, flags,
+                                          env, j->dir, &si->StartupInfo, pi);
+        else
+                ok = CreateProcessW(NULL, cmd, NULL, NULL, nlist > 0, flags, env, j->dir,
+                                    &si->StartupInfo, pi);
+        e = ok ? 0 : GetLastError();
+        *err = e;
+        inheritable(list, nlist, false);
+        if (!ok)
+                return sb_win_fail(errbuf, errlen, e, j->token == SB_WIN_TOKEN_LOW_INTEGRITY
+                                                      ? "CreateProcessAsUserW"
+                                                      : "CreateProcessW(AppContainer)");
+        return 0;
+}
+
 int sb_win_spawn(struct sb_backend_job *j, const struct sb_job_spec *spec, char *errbuf,
                  size_t errlen)
 {
         STARTUPINFOEXW si;
+        SECURITY_CAPABILITIES sc;
         PROCESS_INFORMATION pi;
         HANDLE std[3], list[3];
-        SIZE_T attr_size = 0;
         char *cmd8 = NULL;
         wchar_t *cmd = NULL, *env = NULL;
         size_t nlist;
+        DWORD err = 0;
         int r;
 
         memset(&si, 0, sizeof(si));
@@ -119,37 +199,28 @@ int sb_win_spawn(struct sb_backend_job *j, const struct sb_job_spec *spec, char 
         si.StartupInfo.hStdInput = std[0];
         si.StartupInfo.hStdOutput = std[1];
         si.StartupInfo.hStdError = std[2];
-        InitializeProcThreadAttributeList(NULL, 1, 0, &attr_size);
-        si.lpAttributeList = malloc(attr_size);
-        if (!si.lpAttributeList) {
-                r = sb_backend_fail_text(errbuf, errlen, -ENOMEM, "attribute list: out of memory");
+        r = attrs_make(j, list, nlist, &sc, &si, errbuf, errlen);
+        if (r < 0)
                 goto out;
-        }
-        if (!InitializeProcThreadAttributeList(si.lpAttributeList, 1, 0, &attr_size)) {
-                free(si.lpAttributeList);
-                si.lpAttributeList = NULL;
-                r = sb_win_fail(errbuf, errlen, GetLastError(), "InitializeProcThreadAttributeList");
-                goto out;
-        }
-        if (nlist > 0 && !UpdateProcThreadAttribute(si.lpAttributeList, 0,
-                                                    PROC_THREAD_ATTRIBUTE_HANDLE_LIST, list,
-                                                    nlist * sizeof(HANDLE), NULL, NULL)) {
-                r = sb_win_fail(errbuf, errlen, GetLastError(),
-                                "UpdateProcThreadAttribute(handle list)");
-                goto out;
-        }
+        r = create(j, cmd, env, list, nlist, &si, &pi, &err, errbuf, errlen);
+        /* A system that cannot start a process in an AppContainer says
+         * so; any other failure (no such program, one the container may
+         * not read) is the job's, and no weaker token gets around it. */
+        if (r < 0 && j->token == SB_WIN_TOKEN_APPCONTAINER &&
+            (err == ERROR_INVALID_PARAMETER || err == ERROR_NOT_SUPPORTED ||
+             err == ERROR_CALL_NOT_IMPLEMENTED)) {
+                char why[256];
 
-        inheritable(list, nlist, true);
-        if (!CreateProcessW(NULL, cmd, NULL, NULL, nlist > 0,
-                            CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT |
-                            EXTENDED_STARTUPINFO_PRESENT | CREATE_NO_WINDOW |
-                            CREATE_NEW_PROCESS_GROUP,
-                            env, j->dir, &si.StartupInfo, &pi)) {
-                r = sb_win_fail(errbuf, errlen, GetLastError(), "CreateProcessW");
-                inheritable(list, nlist, false);
-                goto out;
+                snprintf(why, sizeof(why), "%s", errbuf);
+                attrs_free(&si);
+                r = sb_win_token_fallback(j, why, errbuf, errlen);
+                if (r == 0)
+                        r = attrs_make(j, list, nlist, &sc, &si, errbuf, errlen);
+                if (r == 0)
+                        r = create(j, cmd, env, list, nlist, &si, &pi, &err, errbuf, errlen);
         }
-        inheritable(list, nlist, false);
+        if (r < 0)
+                goto out;
         if (!AssignProcessToJobObject(j->job, pi.hProcess)) {
                 r = sb_win_fail(errbuf, errlen, GetLastError(), "AssignProcessToJobObject");
                 TerminateProcess(pi.hProcess, 1);
@@ -170,10 +241,7 @@ out_proc:
         CloseHandle(pi.hThread);
         CloseHandle(pi.hProcess);
 out:
-        if (si.lpAttributeList) {
-                DeleteProcThreadAttributeList(si.lpAttributeList);
-                free(si.lpAttributeList);
-        }
+        attrs_free(&si);
         free(env);
         free(cmd);
         free(cmd8);

@@ -2,11 +2,13 @@
  *
  * Per job: a job object with the policy's limits (jobobject.c, job.c), a
  * directory of its own under <state_dir>\jobs as its working directory,
- * and its main process created in the job (spawn.c). The job ends when its
- * main process exits: reap() then terminates what is left in the job
- * object, as the linux backend's init does. What is not isolated here yet
- * (files, network: no AppContainer or restricted token) is said in
- * enforced() and probe(), so a profile that requires it fails closed.
+ * its main process created in the job (spawn.c) with a restricted token
+ * (an AppContainer, or low integrity: token.c) granted that directory
+ * alone. The job ends when its main process exits: reap() then terminates
+ * what is left in the job object, as the linux backend's init does. What
+ * the token does not give every job (reads confined, a network of its own)
+ * is not claimed in caps() or probe(); enforced() says what a job got, so
+ * a profile that requires more fails closed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,13 +28,16 @@ static void win_caps(struct sb_backend_caps *out)
         out->fd_mounts = false;
         out->prepared = false;
         out->home = NULL;
-        /* No AppContainer yet: every job has the host's network. */
+        /* Only an AppContainer job (not a low-integrity one) loses the
+         * network, and which one a job gets is known at spawn(): enforced()
+         * says it. */
         out->network_modes = SBP_NETWORK_MODE_HOST;
 }
 
 static void win_probe(const struct sb_backend_config *cfg, struct sb_backend_probe *out)
 {
         struct sb_backend_probe_item *it;
+        char why[128];
         HANDLE job;
 
         memset(out, 0, sizeof(*out));
@@ -50,9 +55,14 @@ static void win_probe(const struct sb_backend_config *cfg, struct sb_backend_pro
         }
         it = sb_backend_probe_add(out, "file and network isolation");
         sb_backend_probe_worsen(it, SB_BACKEND_PROBE_WARN);
-        snprintf(it->detail, sizeof(it->detail),
-                 "absent: jobs run with the daemon's token (no AppContainer or restricted "
-                 "token yet)");
+        if (sb_win_token_probe(why, sizeof(why)) == SB_WIN_TOKEN_APPCONTAINER)
+                snprintf(it->detail, sizeof(it->detail),
+                         "an AppContainer per job, granted only the job's directory, no network "
+                         "unless the host's (not reported as the files guarantee yet)");
+        else
+                snprintf(it->detail, sizeof(it->detail),
+                         "a low-integrity restricted token per job (%s): writes only the job's "
+                         "directory, reads as the daemon's user, the host's network", why);
 }
 
 static int win_open(const struct sb_backend_config *cfg, struct sb_backend **out, char *errbuf,
@@ -80,6 +90,7 @@ static int win_open(const struct sb_backend_config *cfg, struct sb_backend **out
                 return sb_backend_fail_text(errbuf, errlen, r, "state directory: bad path");
         }
         b->jobs_dir[MAX_PATH - 1] = L'\0';
+        snprintf(b->state_dir, sizeof(b->state_dir), "%s", cfg->state_dir);
         /* A previous instance's jobs died with its job handles (kill on
          * close); their directories go now. */
         CreateDirectoryW(state, NULL);
@@ -126,6 +137,7 @@ static void win_host_caps(struct sb_backend *b, struct sbp_enforced *out)
 
 static void job_free(struct sb_backend_job *j)
 {
+        sb_win_token_release(j);
         if (j->process)
                 CloseHandle(j->process);
         /* The last handle of the job object: kill on close ends anything
@@ -158,6 +170,7 @@ static int win_spawn(struct sb_backend *b, const struct sb_job_spec *spec,
                 return -ENOMEM;
         j->b = b;
         j->policy = spec->policy;
+        j->identity = spec->uid;
         snprintf(j->id, sizeof(j->id), "%s", spec->job_id);
         ncpus = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
         r = sb_win_job_limits_from_policy(&spec->policy, ncpus ? ncpus : 1, &j->limits);
@@ -179,6 +192,8 @@ static int win_spawn(struct sb_backend *b, const struct sb_job_spec *spec,
                 goto fail;
         }
         r = sb_win_job_create(j, errbuf, errlen);
+        if (r == 0)
+                r = sb_win_token_prepare(j, errbuf, errlen);
         if (r == 0)
                 r = sb_win_spawn(j, spec, errbuf, errlen);
         if (r < 0) {
@@ -245,6 +260,7 @@ static int win_reap(struct sb_backend_job *j, struct sb_backend_exit *out)
 static void win_enforced(struct sb_backend_job *j, struct sbp_enforced *out)
 {
         sb_win_enforced(&j->limits, &j->policy, out);
+        sb_win_enforced_token(j->token, &j->policy, out);
 }
 
 static void win_destroy(struct sb_backend_job *j)

@@ -100,9 +100,43 @@ else
         fail "enforced record: limits applied, network not isolated"
 fi
 
+# The job's token: an AppContainer of its own, or a low-integrity
+# restricted token where the system makes none. Either way the job runs,
+# its output and exit code come back, and its network is what that token
+# gives (none in an AppContainer without capabilities).
+run -- "$helper" echo hello-restricted
+if has '^hello-restricted$' && has '^result: exit_code=0 signal=0' &&
+   { { has '^token: appcontainer$' && has 'network=none'; } ||
+     { has '^token: low integrity' && has 'network=(not isolated)'; }; }; then
+        pass "job under a restricted token: output, exit code 0, network as the token gives"
+else
+        fail "job under a restricted token: output, exit code 0, network as the token gives"
+fi
+if has '^token: low integrity (appcontainer: .*CreateAppContainerProfile'; then
+        skip "AppContainer" "Wine has no CreateAppContainerProfile: the low-integrity token was taken"
+fi
+if has '^process token: integrity=0x1000 ' || has '^process token: .*appcontainer=1'; then
+        pass "restricted token enforced: the job's process token is low integrity or an AppContainer's"
+else
+        skip "restricted token enforced" "Wine enforces no tokens/integrity levels ($(sed -n 's/^process token: //p' "$out"))"
+fi
+run --probe
+if has '^probe: file and network isolation: \(an AppContainer per job\|a low-integrity restricted token per job\)'; then
+        pass "probe names the token a job gets"
+else
+        fail "probe names the token a job gets"
+fi
+run --network host -- "$helper" exit 7
+if has '^result: exit_code=7 signal=0' && has 'network=host' &&
+   has '^token: \(appcontainer\|low integrity\)'; then
+        pass "job under a restricted token, host network: exit code 7"
+else
+        fail "job under a restricted token, host network: exit code 7"
+fi
+
 # A program that does not exist: the job fails with the step named.
 run -- 'C:\no\such\program.exe'
-if has '^spawn: CreateProcessW: '; then pass "missing program: failure names the step"; else fail "missing program: failure names the step"; fi
+if has '^spawn: CreateProcess[A-Za-z]*W[(:]'; then pass "missing program: failure names the step"; else fail "missing program: failure names the step"; fi
 
 # The CPU rate cap: Wine refuses it, and the job must then fail, never run
 # uncapped (fail closed).
@@ -232,7 +266,6 @@ if has '^uninstalled$'; then pass "service uninstalled"; else fail "service unin
 skip "job memory limit enforced" "Wine accepts JOB_OBJECT_LIMIT_JOB_MEMORY but enforces nothing"
 skip "active process limit enforced" "Wine accepts JOB_OBJECT_LIMIT_ACTIVE_PROCESS but enforces nothing"
 skip "UI restrictions" "Wine enforces no JOB_OBJECT_UILIMIT_*"
-skip "restricted token / AppContainer" "not implemented by the backend yet, and Wine enforces no tokens"
 skip "named pipe DACL" "Wine enforces no DACLs (the SDDL is unit-tested on Linux: test_win_pipe_sddl)"
 
 rm -f "$out" "$out.raw"

@@ -2,13 +2,18 @@
  * daemon, as tests/windows/run.sh does under Wine. Built, not installed.
  *
  *   sb-win-run [--memory BYTES] [--tasks N] [--cpu PERCENT] [--state-dir DIR]
- *              [--kill-after MS] [--env K=V]... -- PROG [ARG...]
+ *              [--kill-after MS] [--network none|host] [--env K=V]... -- PROG [ARG...]
  *
  * The job's stdout and stderr are copied to ours. Then one line each:
  *   killed: active_before=N          (with --kill-after, when it killed)
  *   result: exit_code=N signal=N cpu_user_ms=N cpu_sys_ms=N memory_peak=N oom=0|1 active_after=N
  *   enforced: backend=windows memory_max=N tasks_max=N cpu_percent=N network=...
- * or "spawn: <error>" and exit status 1.
+ *   token: appcontainer|low integrity [(appcontainer: why not)]
+ *   process token: integrity=0xRID appcontainer=0|1    (as the system reports
+ *                  the job's process's token, queried while it runs)
+ * or "spawn: <error>" and exit status 1. sb-win-run --probe prints the
+ * backend's probe, "probe: NAME: DETAIL" a line. --network host gives the job the
+ * host's network (the policy's default is none).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -30,10 +35,39 @@ static void copy_out(HANDLE r, HANDLE to)
                 WriteFile(to, buf, n, &w, NULL);
 }
 
+/* What the system says of a process's token: its integrity level's RID
+ * and whether it is an AppContainer's. */
+static void proc_token(HANDLE process, char *out, size_t len)
+{
+        union {
+                TOKEN_MANDATORY_LABEL label;
+                BYTE bytes[sizeof(TOKEN_MANDATORY_LABEL) + SECURITY_MAX_SID_SIZE];
+        } il;
+        DWORD n, ac = 0;
+        HANDLE t;
+
+        snprintf(out, len, "unknown");
+        if (!OpenProcessToken(process, TOKEN_QUERY, &t)) {
+                snprintf(out, len, "OpenProcessToken: error %lu", (unsigned long)GetLastError());
+                return;
+        }
+        if (!GetTokenInformation(t, TokenIsAppContainer, &ac, sizeof(ac), &n))
+                ac = 0;
+        if (GetTokenInformation(t, TokenIntegrityLevel, &il, sizeof(il), &n) &&
+            *GetSidSubAuthorityCount(il.label.Label.Sid) > 0)
+                snprintf(out, len, "integrity=0x%lx appcontainer=%d",
+                         (unsigned long)*GetSidSubAuthority(
+                                 il.label.Label.Sid, *GetSidSubAuthorityCount(il.label.Label.Sid) - 1),
+                         ac != 0);
+        else
+                snprintf(out, len, "TokenIntegrityLevel: error %lu", (unsigned long)GetLastError());
+        CloseHandle(t);
+}
+
 int main(int argc, char **argv)
 {
         const struct sb_backend_ops *ops = &sb_backend_windows_ops;
-        char state[MAX_PATH], errbuf[512] = "", job_id[32];
+        char state[MAX_PATH], errbuf[512] = "", job_id[32], proc_tok[128];
         char *envp[ENV_MAX + 1] = { 0 };
         struct sb_backend_config cfg = { .uid_first = 1, .uid_last = 16 };
         struct sb_job_spec spec;
@@ -50,6 +84,14 @@ int main(int argc, char **argv)
         ULONGLONG start;
         int i, r;
 
+        if (argc == 2 && strcmp(argv[1], "--probe") == 0) {
+                struct sb_backend_probe pr;
+
+                ops->probe(&cfg, &pr);
+                for (size_t k = 0; k < pr.n; k++)
+                        printf("probe: %s: %s\n", pr.item[k].name, pr.item[k].detail);
+                return 0;
+        }
         memset(&policy, 0, sizeof(policy));
         snprintf(state, sizeof(state), "%s\\sb-win-run", getenv("TEMP") ? getenv("TEMP") : ".");
         for (i = 1; i < argc; i++) {
@@ -69,6 +111,9 @@ int main(int argc, char **argv)
                         kill_after = strtol(argv[++i], NULL, 10);
                 else if (strcmp(argv[i], "--state-dir") == 0)
                         snprintf(state, sizeof(state), "%s", argv[++i]);
+                else if (strcmp(argv[i], "--network") == 0)
+                        policy.network = strcmp(argv[++i], "host") == 0 ? SB_NETWORK_HOST
+                                                                         : SB_NETWORK_NONE;
                 else if (strcmp(argv[i], "--env") == 0 && nenv < ENV_MAX)
                         envp[nenv++] = argv[++i];
                 else
@@ -115,6 +160,7 @@ int main(int argc, char **argv)
                 fflush(stdout);
                 return 1;
         }
+        proc_token(j->process, proc_tok, sizeof(proc_tok));
         start = GetTickCount64();
         for (;;) {
                 HANDLE h = LongToHandle(ops->exit_handle(j));
@@ -156,6 +202,10 @@ int main(int argc, char **argv)
                " cpu_percent=%" PRIu32 " network=%s workdir=%s\n",
                enf.backend, enf.memory_max, enf.tasks_max, enf.cpu_percent,
                enf.network[0] ? enf.network : "(not isolated)", enf.workdir);
+        printf("token: %s%s%s%s\n", sb_win_token_mode_name(j->token),
+               j->token_note[0] ? " (appcontainer: " : "", j->token_note,
+               j->token_note[0] ? ")" : "");
+        printf("process token: %s\n", proc_tok);
         fflush(stdout);
         ops->destroy(j);
         ops->identity_give(b, id);
