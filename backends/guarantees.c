@@ -41,7 +41,8 @@ void sb_backend_guarantees(const struct sb_backend_caps *caps, bool host, struct
         bool cgroup = strcmp(e->cgroup, "v1") == 0 || strcmp(e->cgroup, "v2") == 0;
         bool own_uid = e->uid > 0;
 
-        set(g->files, when((e->namespaces & SBP_NS_MOUNT) || caps->profile_confined));
+        set(g->files, when((e->namespaces & SBP_NS_MOUNT) || caps->profile_confined ||
+                           strcmp(e->token, "appcontainer") == 0));
         set(g->network, when(strcmp(e->network, "none") == 0 ||
                              strcmp(e->network, "allowlist") == 0));
         set(g->memory, limit(caps->memory, host, e->memory_max));

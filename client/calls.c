@@ -97,6 +97,7 @@ void client_enforced_from_sbp(struct sb_enforced *out, const struct sbp_enforced
         COPY_STR(out->syscall_filter, in->syscall_filter);
         out->work_size_max = in->work_size_max;
         out->work_inodes_max = in->work_inodes_max;
+        COPY_STR(out->token, in->token);
         COPY_STR(out->guarantees.files, in->guarantees.files);
         COPY_STR(out->guarantees.network, in->guarantees.network);
         COPY_STR(out->guarantees.memory, in->guarantees.memory);

@@ -207,6 +207,7 @@ void sbctl_json_enforced(FILE *f, const struct sb_enforced *e)
         member_text(f, &first, "syscall_filter", e->syscall_filter);
         member_u64(f, &first, "work_size_max", e->work_size_max);
         member_u64(f, &first, "work_inodes_max", e->work_inodes_max);
+        member_text(f, &first, "token", e->token);
         key(f, "guarantees", &first);
         json_guarantees(f, &e->guarantees);
         fputc('}', f);

@@ -142,6 +142,7 @@ struct sb_enforced {
         uint64_t work_size_max;         /* bytes a fresh /work (its own tmpfs) holds, 0 = unbounded */
         uint64_t work_inodes_max;       /* files and directories it holds, 0 = unbounded */
         char network_mode[16];          /* "none", "allowlist", "host", "" = not isolated */
+        char token[16];                 /* windows: "appcontainer", "low_integrity"; "" = none */
         /* Per guarantee: "enforced", "monitored" or "absent" (PROTOCOL.md,
          * the enforced record); "" from a daemon that does not say. */
         struct sb_guarantees {

@@ -167,6 +167,8 @@ struct sbp_enforced {
         char syscall_filter[64]; /* the seccomp allowlist's name; "" = none (wire: nil) */
         uint64_t work_size_max;  /* bytes a fresh /work holds (its own tmpfs); 0 = unbounded */
         uint64_t work_inodes_max; /* files and directories a fresh /work holds; 0 = unbounded */
+        char token[16];          /* windows: the job's token, "appcontainer" or "low_integrity";
+                                  * "" = not reported (wire: nil) */
         struct sbp_guarantees guarantees;
 };
 

@@ -47,6 +47,7 @@ static const struct sbp_field enforced_fields[] = {
         SBP_FIELD(struct sbp_enforced, syscall_filter, SBP_F_STR, SBP_F_NIL_IF_EMPTY),
         SBP_FIELD(struct sbp_enforced, work_size_max, SBP_F_U64, 0),
         SBP_FIELD(struct sbp_enforced, work_inodes_max, SBP_F_U64, 0),
+        SBP_FIELD(struct sbp_enforced, token, SBP_F_STR, SBP_F_NIL_IF_EMPTY),
         SBP_FIELD(struct sbp_enforced, guarantees, SBP_F_MAP, 0, .sub = &guarantees_table),
 };
 const struct sbp_table sbp_enforced_table = SBP_TABLE(enforced_fields);

@@ -115,6 +115,10 @@ const char *sb_win_token_mode_name(enum sb_win_token_mode m)
 void sb_win_enforced_token(enum sb_win_token_mode m, const struct sb_policy *p,
                            struct sbp_enforced *out)
 {
+        if (m == SB_WIN_TOKEN_APPCONTAINER)
+                snprintf(out->token, sizeof(out->token), "appcontainer");
+        else if (m == SB_WIN_TOKEN_LOW_INTEGRITY)
+                snprintf(out->token, sizeof(out->token), "low_integrity");
         if (m == SB_WIN_TOKEN_APPCONTAINER && p && p->network != SB_NETWORK_HOST)
                 snprintf(out->network, sizeof(out->network), "none");
 }

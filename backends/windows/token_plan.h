@@ -91,6 +91,8 @@ const char *sb_win_token_mode_name(enum sb_win_token_mode m);
  * (any policy but the host's network) has no network at all, not even
  * loopback, so network is "none" there. The low-integrity token keeps the
  * host's network, and neither mode is a mount namespace or a uid of the
- * job's own: the record says nothing more. */
+ * job's own. token names the mode; an AppContainer's counts as file
+ * isolation (guarantees.c), the low-integrity token's does not: it limits
+ * writes, not reads. */
 void sb_win_enforced_token(enum sb_win_token_mode m, const struct sb_policy *p,
                            struct sbp_enforced *out);

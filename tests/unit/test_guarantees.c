@@ -121,6 +121,31 @@ static void test_linux_shaped_record(void **state)
         assert_string_equal(e.guarantees.kill_tree, "enforced");
 }
 
+/* A Windows job: an AppContainer confines its files (and, without the
+ * host's network, its network); a low-integrity token claims neither. */
+static void test_windows_token(void **state)
+{
+        static const struct sb_backend_caps caps = {
+                .memory = SB_BACKEND_LIMIT_ENFORCED,
+                .tasks = SB_BACKEND_LIMIT_ENFORCED,
+                .cpu = SB_BACKEND_LIMIT_ENFORCED,
+        };
+        struct sbp_enforced e = record("windows", -1, "none");
+
+        (void)state;
+        strcpy(e.token, "appcontainer");
+        sb_backend_guarantees(&caps, false, &e);
+        assert_string_equal(e.guarantees.files, "enforced");
+        assert_string_equal(e.guarantees.network, "enforced");
+        assert_string_equal(e.guarantees.identity, "absent");
+
+        e = record("windows", -1, "");
+        strcpy(e.token, "low_integrity");
+        sb_backend_guarantees(&caps, false, &e);
+        assert_string_equal(e.guarantees.files, "absent");
+        assert_string_equal(e.guarantees.network, "absent");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -129,6 +154,7 @@ int main(void)
                 cmocka_unit_test(test_posix_job),
                 cmocka_unit_test(test_unapplied_limit_absent_host_from_caps),
                 cmocka_unit_test(test_linux_shaped_record),
+                cmocka_unit_test(test_windows_token),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

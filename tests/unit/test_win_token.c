@@ -235,14 +235,17 @@ static void test_enforced_network(void **state)
 
         record(SB_WIN_TOKEN_APPCONTAINER, SB_NETWORK_NONE, &e);
         assert_string_equal(e.network, "none");
+        assert_string_equal(e.token, "appcontainer");
         record(SB_WIN_TOKEN_APPCONTAINER, SB_NETWORK_HOST, &e);
         assert_string_equal(e.network, "host");
         record(SB_WIN_TOKEN_LOW_INTEGRITY, SB_NETWORK_NONE, &e);
         assert_string_equal(e.network, "");
+        assert_string_equal(e.token, "low_integrity");
         record(SB_WIN_TOKEN_LOW_INTEGRITY, SB_NETWORK_HOST, &e);
         assert_string_equal(e.network, "host");
         record(SB_WIN_TOKEN_NONE, SB_NETWORK_NONE, &e);
         assert_string_equal(e.network, "");
+        assert_string_equal(e.token, "");
         for (int m = SB_WIN_TOKEN_NONE; m <= SB_WIN_TOKEN_LOW_INTEGRITY; m++) {
                 record((enum sb_win_token_mode)m, SB_NETWORK_NONE, &e);
                 assert_int_equal(e.namespaces, 0);
