@@ -27,16 +27,19 @@ static const char *const read_subpaths[] = {
         NULL,
 };
 
-/* Single files: /etc/resolv.conf links to the first; /dev/urandom for
- * libuv's and libSystem's randomness; "/" and /private are looked at when
- * a path through /etc or /var is resolved. */
+/* Single files: /etc/resolv.conf links to the first; the second is
+ * mDNSResponder's socket, which the DNS-SD client getaddrinfo() uses
+ * connects to (the connect itself is network-outbound); /dev/urandom for
+ * libuv's and libSystem's randomness. */
 static const char *const read_literals[] = {
         "/private/var/run/resolv.conf",
+        "/private/var/run/mDNSResponder",
         "/dev/urandom",
         "/dev/random",
         NULL,
 };
 
+/* Looked at when a path through /etc or /var is resolved. */
 static const char *const metadata_literals[] = {
         "/",
         "/private",
@@ -47,9 +50,11 @@ static const char *const metadata_literals[] = {
         NULL,
 };
 
-/* getaddrinfo() asks mDNSResponder; user and group lookups and the log go
- * through these services too. */
+/* getaddrinfo() asks mDNSResponder, with the resolver configuration
+ * configd publishes; user and group lookups and the log go through the
+ * others. */
 static const char *const mach_services[] = {
+        "com.apple.SystemConfiguration.DNSConfiguration",
         "com.apple.dnssd.service",
         "com.apple.system.logger",
         "com.apple.system.notification_center",
