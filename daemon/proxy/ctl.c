@@ -124,14 +124,17 @@ static void on_connection(uv_stream_t *listener, int status)
  * accept from, or talk on, something the daemon did not mean. */
 static int check_listener(int fd)
 {
+        struct sockaddr_storage addr = {0};   /* an unbound socket may fill none of it */
         int type, listening, domain;
         socklen_t len = sizeof(int);
 
         if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
                 return -errno;
-        len = sizeof(int);
-        if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0)
+        /* The family from the address, not SO_DOMAIN: macOS has none. */
+        len = sizeof(addr);
+        if (getsockname(fd, (struct sockaddr *)&addr, &len) < 0)
                 return -errno;
+        domain = addr.ss_family;
         len = sizeof(int);
         if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0)
                 return -errno;

@@ -86,7 +86,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "skillbox-proxy: ignore SIGPIPE: %s\n", strerror(errno));
                 return 1;
         }
-        if (proxy_drop_privileges((uid_t)uid, (gid_t)gid) < 0 || proxy_seccomp_load() < 0)
+        if (proxy_drop_privileges((uid_t)uid, (gid_t)gid) < 0 || proxy_confine() < 0)
                 return 1;
         r = uv_loop_init(&loop);
         if (r < 0) {

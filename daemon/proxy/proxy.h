@@ -76,8 +76,13 @@ void proxy_conn_close(struct proxy_conn *c);
 /* The next connection in the job's list (for closing them all). */
 struct proxy_conn *proxy_conn_next(struct proxy_conn *c);
 
-/* harden.c */
+/* harden_linux.c or harden_darwin.c, picked by meson.build: each fails
+ * with the step named on stderr and the process must then exit. */
+/* Becomes uid and gid (groups: gid alone) for good; refuses 0. */
 int proxy_drop_privileges(uid_t uid, gid_t gid);
-int proxy_seccomp_load(void);
+/* Confines the process to what serving needs: sockets it was given or
+ * makes, reading the resolver's files; no file written, nothing executed.
+ * Linux: a seccomp filter; macOS: a Seatbelt profile (seatbelt_profile.h). */
+int proxy_confine(void);
 
 #endif

@@ -1,8 +1,9 @@
-/* harden.c — what skillbox-proxy gives up before it reads a byte from a
- * job. It is started as root by the daemon (so it can be handed sockets of
- * every job and drop to its own uid); it needs no privilege at all after
- * that: it only accepts on sockets it was given and connects out. Each step
- * is checked and a failure ends the process with the step named:
+/* harden_linux.c — what skillbox-proxy gives up on Linux before it reads a
+ * byte from a job (harden_darwin.c: macOS). It is started as root by the
+ * daemon (so it can be handed sockets of every job and drop to its own
+ * uid); it needs no privilege at all after that: it only accepts on
+ * sockets it was given and connects out. Each step is checked and a
+ * failure ends the process with the step named:
  *   1. the capability bounding set emptied (while CAP_SETPCAP is held);
  *   2. supplementary groups, then gid, then uid set to the configured ones
  *      (real, effective and saved), and verified;
@@ -217,7 +218,7 @@ static int add_filter_rules(scmp_filter_ctx ctx)
         return 0;
 }
 
-int proxy_seccomp_load(void)
+int proxy_confine(void)
 {
         scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
         int r;
