@@ -384,6 +384,21 @@ void sbd_egress_close(struct sbd_egress *e)
         uv_close((uv_handle_t *)&e->restart, on_handle_closed);
 }
 
+/* The control socket's kind, tried once. */
+static bool control_socket_supported(void)
+{
+        int sv[2];
+
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+                log_errno(-errno, "egress proxy: socketpair(AF_UNIX, SOCK_SEQPACKET) for its "
+                          "control socket: jobs with network allowlist are refused");
+                return false;
+        }
+        close(sv[0]);
+        close(sv[1]);
+        return true;
+}
+
 const char *sbd_egress_proxy_find(char *buf, size_t len)
 {
         /* Installed beside skillboxd's libexec twin; in a build tree,
@@ -392,6 +407,9 @@ const char *sbd_egress_proxy_find(char *buf, size_t len)
         char self[PATH_MAX];
         ssize_t n;
         char *slash;
+
+        if (!control_socket_supported())
+                return NULL;
 
         n = readlink("/proc/self/exe", self, sizeof(self) - 1);
         if (n > 0) {

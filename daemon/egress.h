@@ -48,5 +48,8 @@ int sbd_egress_pid(const struct sbd_egress *e);
 void sbd_egress_close(struct sbd_egress *e);
 
 /* The skillbox-proxy to run: beside the running program first (a build
- * tree runs its own), else the installed one; NULL if neither exists. */
+ * tree runs its own), else the installed one; NULL if neither exists, or
+ * if this system cannot give it its control socket (SOCK_SEQPACKET Unix
+ * sockets: macOS has none), which is logged: hello then offers no
+ * allowlist rather than jobs that fail at start. */
 const char *sbd_egress_proxy_find(char *buf, size_t len);
