@@ -523,6 +523,7 @@ out_loop:
                 sbd_prepared_drop_all(d);
                 sbd_sandbox_drop_all(d);
         }
+        sbd_platform_requests_close(d);
         uv_walk(&loop, close_walk, NULL);
         uv_run(&loop, UV_RUN_DEFAULT);
         if (d->backend)

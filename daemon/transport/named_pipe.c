@@ -46,7 +46,7 @@
 
 #define QUEUE_MAX (sizeof(((struct sbd_listener *)0)->queue) / \
                    sizeof(((struct sbd_listener *)0)->queue[0]))
-#define ADMINS_RID 544
+#define ADMINS_RID SBD_PIPE_GID_ADMINS
 #define SYSTEM_RID 18   /* S-1-5-18, LocalSystem: the service's own account */
 
 void sbd_handle_close(struct sbd_handle *h)
@@ -317,10 +317,7 @@ void sbd_transport_unlisten(struct sbd_listener *l, const struct sbd_listen_spec
 
 /* ---- the peer ---- */
 
-/* This machine's account domain SID ("S-1-5-21-a-b-c"), read once from the
- * local security authority; "" when it cannot be read (then only the
- * service accounts map to uids). Loop thread only. */
-static const char *machine_domain(void)
+const char *sbd_pipe_machine_domain(void)
 {
         static char sid[192];
         static bool done;
@@ -367,7 +364,7 @@ int sbd_transport_peer(uv_pipe_t *pipe, struct sbd_peer *out)
                 log_warning("peer: %s", err);
                 return r;
         }
-        out->uid = (uid_t)sbd_pipe_uid_of_sid(pp.user_sid, machine_domain());
+        out->uid = (uid_t)sbd_pipe_uid_of_sid(pp.user_sid, sbd_pipe_machine_domain());
         out->gid = out->uid;
         out->pid = (pid_t)pp.pid;
         out->groups[out->ngroups++] = out->gid;

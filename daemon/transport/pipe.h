@@ -36,3 +36,9 @@ struct sbd_pipe_peer {
         bool admin;
 };
 int sbd_pipe_peer(HANDLE h, struct sbd_pipe_peer *out, char *errbuf, size_t errlen);
+
+/* This machine's account domain SID ("S-1-5-21-a-b-c"), read once from the
+ * local security authority; "" when it cannot be read (then only the
+ * service accounts map to uids: pipe_uid.h). Loop thread only; the
+ * daemon's (named_pipe.c), for peers and for [Access] names alike. */
+const char *sbd_pipe_machine_domain(void);
