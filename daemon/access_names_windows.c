@@ -9,45 +9,21 @@
  * name can stand for.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <windows.h>
-#include <sddl.h>
 
 #include "daemon/access_names.h"
 #include "daemon/log.h"
 #include "daemon/transport/pipe.h"
 #include "daemon/transport/pipe_uid.h"
 
-#define NAME_MAX_CHARS 256
-
-/* name's SID as a string ("S-1-5-21-...") into buf. */
 static int lookup_sid(const char *name, char *buf, size_t len)
 {
-        wchar_t wname[NAME_MAX_CHARS], domain[NAME_MAX_CHARS];
-        BYTE sid[SECURITY_MAX_SID_SIZE];
-        DWORD sid_len = sizeof(sid), domain_len = NAME_MAX_CHARS;
-        SID_NAME_USE use;
-        char *s = NULL;
-        size_t n;
+        int r = sbd_pipe_account_sid(name, buf, len);
 
-        if (!MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, name, -1, wname, NAME_MAX_CHARS))
-                return -ENOENT;
-        if (!LookupAccountNameW(NULL, wname, sid, &sid_len, domain, &domain_len, &use)) {
-                log_debug("[Access] %s: LookupAccountNameW: Win32 error %lu", name,
-                          (unsigned long)GetLastError());
-                return -ENOENT;
-        }
-        if (!ConvertSidToStringSidA(sid, &s))
-                return -ENOENT;
-        n = strlen(s);
-        if (n >= len) {
-                LocalFree(s);
-                return -ENOENT;
-        }
-        memcpy(buf, s, n + 1);
-        LocalFree(s);
-        return 0;
+        if (r < 0)
+                log_debug("[Access] %s: no SID: %s", name, sbd_errno_name(r));
+        return r;
 }
 
 int sbd_access_user_id(const char *name, uid_t *out)

@@ -37,6 +37,11 @@ struct sbd_pipe_peer {
 };
 int sbd_pipe_peer(HANDLE h, struct sbd_pipe_peer *out, char *errbuf, size_t errlen);
 
+/* The SID ("S-1-5-...") of the account or group name ("alice",
+ * "HOST\\alice", "Administrators") into buf: 0, -ENOENT when there is
+ * none, or another -errno. */
+int sbd_pipe_account_sid(const char *name, char *buf, size_t len);
+
 /* This machine's account domain SID ("S-1-5-21-a-b-c"), read once from the
  * local security authority; "" when it cannot be read (then only the
  * service accounts map to uids: pipe_uid.h). Loop thread only; the
