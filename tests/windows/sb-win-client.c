@@ -1,9 +1,9 @@
 /* sb-win-client — libskillbox.dll over a named pipe. Built, not installed.
  *
  *   sb-win-client [PIPE]                  hello: prints what the server said
- *   sb-win-client run PIPE PROGRAM [ARG]...
+ *   sb-win-client run PIPE PROFILE PROGRAM [ARG]...
  *           a job: its output, then "result: ..." (exit code, accounting)
- *   sb-win-client kill PIPE PROGRAM [ARG]...
+ *   sb-win-client kill PIPE PROFILE PROGRAM [ARG]...
  *           a job that prints "child PID" and runs on: once it printed
  *           that, "list: JOB running" when list shows it, then the kill
  *           and its result
@@ -78,7 +78,7 @@ static void show_listed(sb_client *c, const char *job)
         sb_job_info_list_free(jobs, n);
 }
 
-static int job(sb_client *c, bool kill, char **argv)
+static int job(sb_client *c, bool kill, const char *profile, char **argv)
 {
         struct out o = { .len = 0 };
         const struct sb_callbacks cb = { .job_output = on_output, .userdata = &o };
@@ -88,6 +88,7 @@ static int job(sb_client *c, bool kill, char **argv)
 
         memset(&opts, 0, sizeof(opts));
         opts.argv = (const char *const *)argv;
+        opts.profile = profile;
         if (sb_exec(c, &opts, id) < 0) {
                 printf("exec: %s\n", sb_errmsg(c));
                 return 1;
@@ -121,7 +122,7 @@ int main(int argc, char **argv)
         sb_client *c = NULL;
         int mode = 0, r;
 
-        if (argc >= 4 && (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "kill") == 0)) {
+        if (argc >= 5 && (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "kill") == 0)) {
                 mode = strcmp(argv[1], "run") == 0 ? 1 : 2;
                 pipe = argv[2];
         } else if (argc > 1) {
@@ -134,7 +135,7 @@ int main(int argc, char **argv)
                 sb_close(c);
                 return 1;
         }
-        r = mode == 0 ? hello(c) : job(c, mode == 2, argv + 3);
+        r = mode == 0 ? hello(c) : job(c, mode == 2, argv[3], argv + 4);
         sb_close(c);
         return r;
 }
