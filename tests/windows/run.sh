@@ -332,6 +332,28 @@ if has '^skillboxd: service removed$'; then
 else
         fail "skillboxd.exe --uninstall-service"
 fi
+# Not a service: skillboxd.exe in the console it was started from serves
+# the pipe until Ctrl-C (Wine turns SIGINT into the console's CTRL_C_EVENT;
+# timeout passes it on), then drains and exits 0.
+d_log=$(mktemp)
+timeout 120 "$wine" "$daemon_exe" --config "$d_conf" >"$d_log" 2>&1 &
+d_pid=$!
+for _ in $(seq 100); do
+        grep -q ' ready: backend windows' "$d_log" 2>/dev/null && break
+        sleep 0.2
+done
+client
+d_rc=0
+kill -INT "$d_pid" 2>/dev/null || true
+wait "$d_pid" || d_rc=$?
+tr -d '\r' <"$d_log" >>"$out"
+rm -f "$d_log"
+if has '^hello: server=skillboxd ' && has 'Ctrl-C: draining' && has 'skillboxd: info: exiting$' &&
+   [ "$d_rc" -eq 0 ]; then
+        pass "skillboxd.exe in a console: serves the pipe, drains on Ctrl-C, exits 0"
+else
+        fail "skillboxd.exe in a console: serves the pipe, drains on Ctrl-C, exits 0"
+fi
 rm -rf "$d_dir"
 
 skip "job memory limit enforced" "Wine accepts JOB_OBJECT_LIMIT_JOB_MEMORY but enforces nothing"
