@@ -1,9 +1,9 @@
 /* pipe.h — the Windows named pipe the daemon listens on: its instances,
  * their security descriptor, and who the client at the other end is.
  *
- * Plain Win32, no libuv: the pieces the named-pipe transport is built from
- * (the daemon's loop on Windows is not ported yet), and what
- * tests/windows/ serves libskillbox with under Wine.
+ * Plain Win32, no libuv: the pieces the named-pipe transport
+ * (named_pipe.c) is built from, and what tests/windows/ serves libskillbox
+ * with under Wine.
  */
 #pragma once
 
