@@ -72,6 +72,7 @@ static void usage(FILE *f)
                 "  --help                    print this help and exit\n",
                 SKILLBOX_DEFAULT_SOCKET, SKILLBOX_DEFAULT_STATE_DIR,
                 SKILLBOX_DEFAULT_BACKEND, "/etc/skillbox/skillboxd.conf");
+        sbd_platform_usage(f);
 }
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdio.h>
 
 struct sbd_daemon;
 
@@ -23,6 +24,10 @@ typedef void (*sbd_platform_reload_fn)(struct sbd_daemon *d);
 /* main(): run(argc, argv) as this platform enters a daemon (on Windows
  * possibly as a service, or a service's installation instead). */
 int sbd_platform_main(int argc, char **argv, sbd_platform_run_fn run);
+
+/* The options sbd_platform_main() takes itself, for --help (none on POSIX
+ * systems). */
+void sbd_platform_usage(FILE *f);
 
 /* Once the options are read, before any process is started. 0, or <0
  * (logged). */

@@ -19,6 +19,11 @@ int sbd_platform_main(int argc, char **argv, sbd_platform_run_fn run)
         return run(argc, argv);
 }
 
+void sbd_platform_usage(FILE *f)
+{
+        (void)f;
+}
+
 static void on_sigpipe(int signum)
 {
         (void)signum;   /* the failing write returns EPIPE; nothing to do here */

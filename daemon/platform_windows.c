@@ -121,6 +121,16 @@ static int uninstall_service(int argc)
         return 0;
 }
 
+void sbd_platform_usage(FILE *f)
+{
+        fprintf(f, "\nWindows (the first option):\n"
+                "  --install-service [--config FILE]\n"
+                "                            register the service skillbox, which runs this\n"
+                "                            program with --service (and --config FILE)\n"
+                "  --uninstall-service       stop the service and remove it\n"
+                "  --service [OPTION]...     run as the service (its manager's command line)\n");
+}
+
 int sbd_platform_main(int argc, char **argv, sbd_platform_run_fn run)
 {
         struct service_args args;
