@@ -271,7 +271,9 @@ else
 fi
 timeout 60 "$wine" sc start skillbox >/dev/null 2>&1 || true
 svc wait-running
+svc_ran=0
 if has '^state running$'; then
+        svc_ran=1
         pass "sc start skillbox: skillboxd.exe runs as the service"
 else
         fail "sc start skillbox: skillboxd.exe runs as the service"
@@ -321,7 +323,7 @@ else
 fi
 timeout 60 "$wine" sc stop skillbox >/dev/null 2>&1 || true
 svc wait-stopped
-if has '^state stopped$'; then
+if [ "$svc_ran" -eq 1 ] && has '^state stopped$'; then
         pass "sc stop skillbox: the daemon drained and stopped"
 else
         fail "sc stop skillbox: the daemon drained and stopped"
