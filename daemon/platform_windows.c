@@ -152,12 +152,12 @@ int sbd_platform_main(int argc, char **argv, sbd_platform_run_fn run)
                                               .ctx = &args };
         err[0] = '\0';
         r = sbd_win_service_dispatch(&body, err, sizeof(err));
-        if (r < 0) {
+        /* err is set when the dispatch failed; a daemon that failed said
+         * why itself. */
+        if (r < 0 && err[0])
                 fprintf(stderr, "skillboxd: error: --service: %s\n",
                         r == -ENOTSUP ? "not started by the service control manager" : err);
-                return 1;
-        }
-        return 0;
+        return r < 0 ? 1 : 0;
 }
 
 /* ---- start-up ---- */
