@@ -290,6 +290,12 @@ if has '^hello-from-daemon$' && has '^result: exit_code=0 signal=0 '; then
 else
         fail "skillboxd.exe: a job's output and exit code 0"
 fi
+client stdin - wine "$helper" cat
+if has '^line-to-stdin$' && has '^result: exit_code=0 signal=0 '; then
+        pass "skillboxd.exe: a job's stdin written, closed, read to its end"
+else
+        fail "skillboxd.exe: a job's stdin written, closed, read to its end"
+fi
 client run - wine "$helper" exit 7
 if has '^result: exit_code=7 signal=0 '; then
         pass "skillboxd.exe: exit code 7"

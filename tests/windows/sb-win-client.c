@@ -3,6 +3,9 @@
  *   sb-win-client [PIPE]                  hello: prints what the server said
  *   sb-win-client run PIPE PROFILE PROGRAM [ARG]...
  *           a job: its output, then "result: ..." (exit code, accounting)
+ *   sb-win-client stdin PIPE PROFILE PROGRAM [ARG]...
+ *           as run, with "line-to-stdin\n" written to the job's stdin,
+ *           which is then closed
  *   sb-win-client kill PIPE PROFILE PROGRAM [ARG]...
  *           a job that prints "child PID" and runs on: once it printed
  *           that, "list: JOB running" when list shows it, then the kill
@@ -78,7 +81,9 @@ static void show_listed(sb_client *c, const char *job)
         sb_job_info_list_free(jobs, n);
 }
 
-static int job(sb_client *c, bool kill, const char *profile, char **argv)
+enum mode { HELLO, RUN, STDIN, KILL };
+
+static int job(sb_client *c, enum mode mode, const char *profile, char **argv)
 {
         struct out o = { .len = 0 };
         const struct sb_callbacks cb = { .job_output = on_output, .userdata = &o };
@@ -89,12 +94,18 @@ static int job(sb_client *c, bool kill, const char *profile, char **argv)
         memset(&opts, 0, sizeof(opts));
         opts.argv = (const char *const *)argv;
         opts.profile = profile;
+        opts.stdin = mode == STDIN;
         if (sb_exec(c, &opts, id) < 0) {
                 printf("exec: %s\n", sb_errmsg(c));
                 return 1;
         }
         printf("job: %s\n", id);
-        if (kill) {
+        if (mode == STDIN && (sb_stdin_write(c, id, "line-to-stdin\n", 14) < 0 ||
+                              sb_stdin_close(c, id) < 0)) {
+                printf("stdin: %s\n", sb_errmsg(c));
+                return 1;
+        }
+        if (mode == KILL) {
                 for (int waited = 0; !strstr(o.text, "child ") && waited < WAIT_CHILD_MS;
                      waited += 100)
                         if (sb_process(c, 100, &cb) < 0) {
@@ -120,10 +131,16 @@ int main(int argc, char **argv)
 {
         const char *pipe = NULL;
         sb_client *c = NULL;
-        int mode = 0, r;
+        enum mode mode = HELLO;
+        int r;
 
-        if (argc >= 5 && (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "kill") == 0)) {
-                mode = strcmp(argv[1], "run") == 0 ? 1 : 2;
+        if (argc >= 5 && strcmp(argv[1], "run") == 0)
+                mode = RUN;
+        else if (argc >= 5 && strcmp(argv[1], "stdin") == 0)
+                mode = STDIN;
+        else if (argc >= 5 && strcmp(argv[1], "kill") == 0)
+                mode = KILL;
+        if (mode != HELLO) {
                 pipe = argv[2];
         } else if (argc > 1) {
                 pipe = argv[1];
@@ -135,7 +152,7 @@ int main(int argc, char **argv)
                 sb_close(c);
                 return 1;
         }
-        r = mode == 0 ? hello(c) : job(c, mode == 2, argv[3], argv + 4);
+        r = mode == HELLO ? hello(c) : job(c, mode, argv[3], argv + 4);
         sb_close(c);
         return r;
 }
