@@ -10,6 +10,7 @@
  *                               ends), print "child PID", sleep
  *   sb-win-helper spin MS       burn CPU for MS milliseconds, exit 0
  *   sb-win-helper alive PID     print "alive" or "gone": whether process PID runs
+ *   sb-win-helper cat           copy stdin to stdout until end of file
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -59,6 +60,14 @@ int main(int argc, char **argv)
         }
         if (argc == 2 && strcmp(argv[1], "tree") == 0)
                 return tree();
+        if (argc == 2 && strcmp(argv[1], "cat") == 0) {
+                char buf[4096];
+                size_t n;
+
+                while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
+                        fwrite(buf, 1, n, stdout);
+                return 0;
+        }
         if (argc == 3 && strcmp(argv[1], "spin") == 0) {
                 ULONGLONG end = GetTickCount64() + (ULONGLONG)atoi(argv[2]);
                 volatile unsigned long x = 0;
@@ -78,6 +87,6 @@ int main(int argc, char **argv)
                 printf("%s\n", alive ? "alive" : "gone");
                 return 0;
         }
-        fprintf(stderr, "usage: sb-win-helper echo|exit|sleep|env|tree|spin|alive ARG\n");
+        fprintf(stderr, "usage: sb-win-helper echo|exit|sleep|env|tree|spin|alive|cat ARG\n");
         return 2;
 }
