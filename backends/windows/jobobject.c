@@ -147,8 +147,11 @@ void sb_win_enforced(const struct sb_win_job_limits *l, const struct sb_policy *
         memset(out, 0, sizeof(*out));
         snprintf(out->backend, sizeof(out->backend), "windows");
         snprintf(out->cgroup, sizeof(out->cgroup), "none");
-        /* A job object ends every process of the job together. */
+        /* A job object ends every process of the job together, and its
+         * limits are Windows' resource limits: what setrlimit is elsewhere
+         * (PROTOCOL.md, rlimits), so a profile requiring rlimits runs. */
         out->process_group = true;
+        out->rlimits = true;
         out->uid = -1;
         out->gid = -1;
         /* "" = not isolated: the job object gives no network of its own

@@ -121,6 +121,7 @@ static void test_enforced_record(void **state)
         assert_int_equal(e.tasks_max, 8);
         assert_int_equal(e.cpu_percent, 50);
         assert_true(e.process_group);
+        assert_true(e.rlimits);
         assert_string_equal(e.network, "");
         assert_int_equal(e.uid, -1);
         assert_int_equal(e.namespaces, 0);
@@ -144,6 +145,10 @@ static void test_require_fails_closed(void **state)
         assert_int_equal(sbd_conf_require_missing(all, &host, true, missing, sizeof(missing)), 8);
         assert_non_null(strstr(missing, "network"));
         assert_non_null(strstr(missing, "uid"));
+        /* The built-in default profile's Require=rlimits: the job
+         * object's limits stand for setrlimit's, so it runs. */
+        assert_int_equal(sbd_conf_require_missing(SBD_REQ(RLIMITS), &host, true, missing,
+                                                  sizeof(missing)), 0);
         /* Nothing required: nothing missing. */
         assert_int_equal(sbd_conf_require_missing(0, &host, true, missing, sizeof(missing)), 0);
         /* A host-network job does not ask for a network of its own. */
