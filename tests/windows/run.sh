@@ -235,6 +235,8 @@ skip "UI restrictions" "Wine enforces no JOB_OBJECT_UILIMIT_*"
 skip "restricted token / AppContainer" "not implemented by the backend yet, and Wine enforces no tokens"
 skip "named pipe DACL" "Wine enforces no DACLs (the SDDL is unit-tested on Linux: test_win_pipe_sddl)"
 
+"$top/tests/windows/ctl.sh" || fails=$((fails + 1))   # skillboxctl.exe checks
+
 rm -f "$out" "$out.raw"
 echo "windows under wine: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -1,0 +1,130 @@
+#!/bin/sh
+# skillboxctl.exe under Wine: its help, version and errors without a
+# daemon, the options Windows cannot do refused by name, and, once the tree
+# builds skillboxd.exe, a job run against the real daemon over the named
+# pipe. Run scripts/build-windows.sh first; tests/windows/run.sh calls this
+# (in its Wine prefix and wineserver), or run it alone.
+set -eu
+cd "$(dirname "$0")/../.."
+top=$PWD
+bld=$top/build-windows
+
+if [ ! -x /usr/lib/wine/wine64 ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wine64
+fi
+wine=/usr/lib/wine/wine64
+wineserver=/usr/lib/wine/wineserver64
+[ -x "$wineserver" ] || wineserver=/usr/lib/wine/wineserver
+export WINEPREFIX=${WINEPREFIX:-${SKILLBOX_WINEPREFIX:-/var/tmp/skillbox-win/wineprefix}}
+export WINEDEBUG=-all
+export WINEDLLOVERRIDES="mscoree,mshtml="
+unset DISPLAY
+mkdir -p "$WINEPREFIX"
+
+# The CLI beside the DLLs it loads.
+ctl_dir=$bld/client
+cp -u "$bld"/*.dll "$ctl_dir/"
+ctl=$ctl_dir/skillboxctl.exe
+# One wineserver for the runs below, ending by itself 30 s after the last
+# (it fails when one already serves the prefix, which is as good).
+"$wineserver" -p 30 </dev/null >/dev/null 2>&1 || true
+
+fails=0
+passes=0
+out=$(mktemp)
+err=$(mktemp)
+
+pass() { passes=$((passes + 1)); echo "ok   $1"; }
+fail() {
+        fails=$((fails + 1))
+        echo "FAIL $1 (exit $rc)"
+        sed 's/^/     | /' "$out" "$err"
+}
+skip() { echo "skip $1: $2"; }
+# ctl ARGS...: skillboxctl.exe ARGS, stdin from /dev/null; its stdout in
+# $out and stderr in $err (Wine's CRs dropped), its exit status in $rc.
+# Into files, not pipes: Wine's own background processes inherit the first
+# program's stdout and keep a pipe open.
+ctl() {
+        rc=0
+        timeout 120 "$wine" "$ctl" "$@" </dev/null >"$out.raw" 2>"$err.raw" || rc=$?
+        tr -d '\r' <"$out.raw" >"$out"
+        tr -d '\r' <"$err.raw" >"$err"
+}
+# A pipe name no server has.
+nopipe='\\.\pipe\skillbox-ctl-test-none'
+
+ctl --help
+if [ "$rc" -eq 0 ] && grep -q '^Usage: skillboxctl ' "$out" &&
+   grep -qF 'The socket defaults to $SKILLBOX_SOCKET, else \\.\pipe\skillbox.' "$out"; then
+        pass "--help: usage, the named pipe as the default address"
+else
+        fail "--help: usage, the named pipe as the default address"
+fi
+
+ctl --version
+if [ "$rc" -eq 0 ] && grep -Eq '^skillboxctl [0-9]+\.[0-9]+\.[0-9]+$' "$out"; then
+        pass "--version"
+else
+        fail "--version"
+fi
+
+# No daemon on the pipe: one line naming the pipe, exit 125, nothing on stdout.
+ctl --socket "$nopipe" ps
+if [ "$rc" -eq 125 ] && [ ! -s "$out" ] && [ "$(wc -l <"$err")" -eq 1 ] &&
+   grep -qF "skillboxctl: cannot connect to $nopipe: " "$err"; then
+        pass "no server on the pipe: a clear error, exit 125"
+else
+        fail "no server on the pipe: a clear error, exit 125"
+fi
+# The same with --json: the error also as JSON on stdout.
+ctl --socket "$nopipe" ps --json
+if [ "$rc" -eq 125 ] && grep -q '^{"error": {"code": ' "$out"; then
+        pass "no server on the pipe, --json: the error as JSON"
+else
+        fail "no server on the pipe, --json: the error as JSON"
+fi
+# SKILLBOX_SOCKET names the pipe when --socket does not.
+SKILLBOX_SOCKET="$nopipe" ctl ps
+if [ "$rc" -eq 125 ] && grep -qF "cannot connect to $nopipe: " "$err"; then
+        pass "SKILLBOX_SOCKET names the pipe"
+else
+        fail "SKILLBOX_SOCKET names the pipe"
+fi
+ctl --socket "$nopipe" doctor
+if [ "$rc" -eq 1 ] && grep -qF "daemon      warn no answer at $nopipe: " "$out"; then
+        pass "doctor without a daemon: a warning, exit 1"
+else
+        fail "doctor without a daemon: a warning, exit 1"
+fi
+
+# What needs a descriptor passed over the pipe, or a POSIX terminal:
+# refused by name before anything is sent (no daemon needed), exit 2.
+refused() { # NAME ARGS...
+        name=$1
+        shift
+        ctl --socket "$nopipe" "$@"
+        if [ "$rc" -eq 2 ] && [ ! -s "$out" ] &&
+           [ "$(cat "$err")" = "skillboxctl: $name: not supported on Windows" ]; then
+                pass "$name refused: not supported on Windows, exit 2"
+        else
+                fail "$name refused: not supported on Windows, exit 2"
+        fi
+}
+refused --workdir run --workdir 'C:\' -- cmd /c exit 0
+refused --mount run --mount 'C:\data:/data:ro' -- cmd /c exit 0
+refused --publish run --publish 8080:80 -- cmd /c exit 0
+refused --keep-work run --keep-work - -- cmd /c exit 0
+refused --tty run --tty -- cmd
+refused -t run -t -- cmd
+refused fetch fetch job-1 out
+refused "doctor --config" doctor --config 'C:\skillboxd.conf'
+
+# Against the real daemon over the named pipe.
+if [ ! -f "$bld/daemon/skillboxd.exe" ]; then
+        skip "run, ls, kill against skillboxd.exe" "skillboxd.exe is not built for Windows in this tree"
+fi
+
+rm -f "$out" "$out.raw" "$err" "$err.raw"
+echo "skillboxctl.exe under wine: $passes passed, $fails failed"
+[ "$fails" -eq 0 ]
