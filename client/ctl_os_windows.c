@@ -6,9 +6,9 @@
  * libskillbox only when asked) nor stdin can be waited on together with
  * the other without an overlapped read in flight, so both are polled,
  * backing off from 1 to 16 ms as transport_pipe.c does. stdin counts as
- * ready when a read would not block for long: a pipe with bytes or at its
- * end, a file, or a console with input events (a console read then waits
- * for the end of the line the user is typing).
+ * ready when a read would not wait: a pipe with bytes or at its end, a
+ * file, or a console once the user ended a line (a console read returns
+ * whole lines, so the job's output goes on while a line is typed).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -128,6 +128,27 @@ static bool pipe_ready(HANDLE h)
         return avail > 0;
 }
 
+/* Input records a console holds before a line is read: key-ups, focus
+ * and mouse events among them. */
+#define CONSOLE_PEEK_MAX 256
+
+/* Whether a read of the console would return now: an Enter is among its
+ * queued key presses (^Z, its end of input, is a line too). */
+static bool console_line_ready(HANDLE h)
+{
+        INPUT_RECORD rec[CONSOLE_PEEK_MAX];
+        DWORD n = 0;
+
+        if (!PeekConsoleInputW(h, rec, CONSOLE_PEEK_MAX, &n))
+                return true;    /* a read says what is wrong */
+        for (DWORD i = 0; i < n; i++)
+                if (rec[i].EventType == KEY_EVENT && rec[i].Event.KeyEvent.bKeyDown &&
+                    rec[i].Event.KeyEvent.uChar.UnicodeChar == L'\r')
+                        return true;
+        /* So many records and no Enter: the read takes what is there. */
+        return n == CONSOLE_PEEK_MAX;
+}
+
 static bool stdin_ready(void)
 {
         HANDLE h = GetStdHandle(STD_INPUT_HANDLE);
@@ -136,8 +157,7 @@ static bool stdin_ready(void)
         case FILE_TYPE_PIPE:
                 return pipe_ready(h);
         case FILE_TYPE_CHAR:
-                /* A console: signaled while input events are queued. */
-                return !is_console(h) || WaitForSingleObject(h, 0) == WAIT_OBJECT_0;
+                return !is_console(h) || console_line_ready(h);
         default:
                 return true;
         }
