@@ -98,6 +98,66 @@ else
         fail "doctor without a daemon: a warning, exit 1"
 fi
 
+daemon_tests() {
+        pipe='\\.\pipe\skillbox-ctl-test'
+        state=$(mktemp -d)
+        dlog=$(mktemp)
+        helper='Z:'$(printf '%s' "$bld/tests/windows/sb-win-helper.exe" | tr / '\\')
+        cp -u "$bld"/*.dll "$bld/client/libskillbox.dll" "$bld/daemon/"
+        timeout 600 "$wine" "$bld/daemon/skillboxd.exe" --socket "$pipe" \
+                --state-dir "Z:$(printf '%s' "$state/sd" | tr / '\\')" >"$dlog" 2>&1 &
+        daemon=$!
+        up=
+        for _ in $(seq 60); do
+                ctl --socket "$pipe" version
+                if grep -q '^skillboxd ' "$out"; then
+                        up=1
+                        break
+                fi
+                kill -0 "$daemon" 2>/dev/null || break
+                sleep 0.5
+        done
+        if [ -z "$up" ]; then
+                cp "$dlog" "$out"
+                fail "skillboxd.exe answers on $pipe"
+        else
+                pass "skillboxd.exe answers on $pipe"
+
+                ctl --socket "$pipe" run -- cmd /c "echo hi & exit 3"
+                if [ "$rc" -eq 3 ] && grep -q '^hi *$' "$out"; then
+                        pass "run: the job's output streamed, its exit code 3 passed on"
+                else
+                        fail "run: the job's output streamed, its exit code 3 passed on"
+                fi
+
+                ctl --socket "$pipe" run --detach -- "$helper" sleep 600000
+                job=$(cat "$out")
+                ctl --socket "$pipe" ps
+                if [ -n "$job" ] && grep -q "^$job " "$out"; then
+                        pass "ps lists a running job"
+                else
+                        fail "ps lists a running job"
+                fi
+                ctl --socket "$pipe" kill "$job"
+                kill_rc=$rc
+                ctl --socket "$pipe" wait "$job"
+                if [ "$kill_rc" -eq 0 ] && [ "$rc" -eq 137 ]; then
+                        pass "kill ends a running job (wait: 137)"
+                else
+                        fail "kill ends a running job (wait: 137)"
+                fi
+                ctl --socket "$pipe" inspect "$job"
+                if [ "$rc" -eq 0 ] && grep -q "\"job\": \"$job\"" "$out"; then
+                        pass "inspect: the job as JSON"
+                else
+                        fail "inspect: the job as JSON"
+                fi
+        fi
+        kill "$daemon" 2>/dev/null || true
+        wait "$daemon" 2>/dev/null || true
+        rm -rf "$state" "$dlog"
+}
+
 # What needs a descriptor passed over the pipe, or a POSIX terminal:
 # refused by name before anything is sent (no daemon needed), exit 2.
 refused() { # NAME ARGS...
@@ -120,9 +180,13 @@ refused -t run -t -- cmd
 refused fetch fetch job-1 out
 refused "doctor --config" doctor --config 'C:\skillboxd.conf'
 
-# Against the real daemon over the named pipe.
-if [ ! -f "$bld/daemon/skillboxd.exe" ]; then
-        skip "run, ls, kill against skillboxd.exe" "skillboxd.exe is not built for Windows in this tree"
+# Against the real daemon over the named pipe: a job's output and exit
+# code, ps, kill. The daemon in the foreground on a pipe and state dir of
+# this run's own.
+if [ -f "$bld/daemon/skillboxd.exe" ]; then
+        daemon_tests
+else
+        skip "run, ps, kill against skillboxd.exe" "skillboxd.exe is not built for Windows in this tree"
 fi
 
 rm -f "$out" "$out.raw" "$err" "$err.raw"
