@@ -10,15 +10,13 @@
  * an allow list, so a group the lookup missed can only deny, never grant.
  */
 #include <errno.h>
-#include <grp.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "daemon/access.h"
+#include "daemon/access_names.h"
 #include "daemon/conn.h"
 #include "daemon/log.h"
 #include "daemon/settings.h"
@@ -82,36 +80,24 @@ static int resolve(const struct sbd_conf_list *l, const char *what, struct princ
                 const char *name = l->v[i];
 
                 if (name[0] == '@') {
-                        struct group *gr;
                         gid_t gid;
 
                         name++;
                         if (all_digits(name)) {
                                 gid = (gid_t)strtoul(name, NULL, 10);
-                        } else {
-                                gr = getgrnam(name);
-                                if (!gr) {
-                                        log_warning("%s: no group %s; it matches nobody", what,
-                                                    name);
-                                        continue;
-                                }
-                                gid = gr->gr_gid;
+                        } else if (sbd_access_group_id(name, &gid) < 0) {
+                                log_warning("%s: no group %s; it matches nobody", what, name);
+                                continue;
                         }
                         r = add_gid(out, gid);
                 } else {
-                        struct passwd *pw;
                         uid_t uid;
 
                         if (all_digits(name)) {
                                 uid = (uid_t)strtoul(name, NULL, 10);
-                        } else {
-                                pw = getpwnam(name);
-                                if (!pw) {
-                                        log_warning("%s: no user %s; it matches nobody", what,
-                                                    name);
-                                        continue;
-                                }
-                                uid = pw->pw_uid;
+                        } else if (sbd_access_user_id(name, &uid) < 0) {
+                                log_warning("%s: no user %s; it matches nobody", what, name);
+                                continue;
                         }
                         r = add_uid(out, uid);
                 }

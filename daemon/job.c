@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "daemon/admit.h"
+#include "daemon/backend_handle.h"
 #include "daemon/job.h"
 #include "daemon/job_args.h"
 #include "daemon/log.h"
@@ -37,6 +38,13 @@
 #include "daemon/quota.h"
 #include "daemon/retain.h"
 #include "daemon/sandbox.h"
+
+/* Where a job without stdin reads end-of-file from. */
+#ifdef _WIN32
+#define NULL_DEVICE "NUL"
+#else
+#define NULL_DEVICE "/dev/null"
+#endif
 
 /* After reap, how long to wait for EOF on the output pipes before assuming a
  * process escaped the job's kill and still holds them. */
@@ -219,8 +227,7 @@ static void stop_exit_poll(struct sbd_job *j)
         if (!j->poll_open)
                 return;
         j->poll_open = false;
-        uv_poll_stop(&j->exit_poll);
-        sbd_job_close_handle(j, (uv_handle_t *)&j->exit_poll);
+        sbd_job_close_handle(j, sbd_exit_watch_stop(&j->exit_watch));
 }
 
 static void reap(struct sbd_job *j)
@@ -249,9 +256,9 @@ static void reap(struct sbd_job *j)
         sbd_job_maybe_finish(j);
 }
 
-static void on_exit_ready(uv_poll_t *h, int status, int events)
+static void on_exit_ready(void *data)
 {
-        reap(h->data);
+        reap(data);
 }
 
 static void on_timeout(uv_timer_t *t)
@@ -325,25 +332,34 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
         char egress_err[SBP_TEXT_MAX + 1] = "";
         int r, fd;
 
+        /* libuv's pipes: close-on-exec (not inheritable) on both ends, the
+         * daemon's end ready for its loop (on Windows: overlapped), the
+         * job's end blocking, as programs expect their stdio. */
         if (p->tty) {
                 /* The backend's pty is the job's stdio (job_tty.c). */
         } else if (p->stdin) {
-                if (pipe2(in, O_CLOEXEC) < 0)
-                        goto fail_errno;
+                r = uv_pipe(in, 0, UV_NONBLOCK_PIPE);
+                if (r < 0)
+                        goto fail_pipe;
         } else {
-                in[0] = open("/dev/null", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+                in[0] = open(NULL_DEVICE, O_RDONLY | O_NOCTTY | O_CLOEXEC);
                 if (in[0] < 0)
                         goto fail_errno;
         }
-        if (!p->tty && (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0))
-                goto fail_errno;
+        if (!p->tty) {
+                r = uv_pipe(out, UV_NONBLOCK_PIPE, 0);
+                if (r == 0)
+                        r = uv_pipe(err, UV_NONBLOCK_PIPE, 0);
+                if (r < 0)
+                        goto fail_pipe;
+        }
 
         sb_job_spec_init(&spec, j->id, j->uid, &j->limits.policy);
         spec.argv = j->argv;
         spec.envp = env;
-        spec.stdin_fd = in[0];
-        spec.stdout_fd = out[1];
-        spec.stderr_fd = err[1];
+        spec.stdin_fd = sbd_backend_handle(in[0]);
+        spec.stdout_fd = sbd_backend_handle(out[1]);
+        spec.stderr_fd = sbd_backend_handle(err[1]);
         spec.cwd = p->cwd[0] ? p->cwd : NULL;
         spec.tty = p->tty;
         /* A terminal's usual size until the client says otherwise. */
@@ -410,12 +426,11 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
         if (r == 0 && fd < 0)
                 r = fd;
         if (r == 0) {
-                r = uv_poll_init(d->loop, &j->exit_poll, fd);
+                r = sbd_exit_watch_init(d->loop, &j->exit_watch, fd, j);
                 if (r == 0) {
-                        j->exit_poll.data = j;
                         j->handles++;
                         j->poll_open = true;
-                        r = uv_poll_start(&j->exit_poll, UV_READABLE, on_exit_ready);
+                        r = sbd_exit_watch_start(&j->exit_watch, on_exit_ready);
                 }
         }
         if (r == 0)
@@ -474,6 +489,7 @@ static int spawn(struct sbd_job *j, const struct sbp_exec_params *p, char **env,
 
 fail_errno:
         r = -errno;
+fail_pipe:
         snprintf(errbuf, errlen, "daemon: pipe: %s", sbd_errno_name(r));
 fail:
         close_fd(&in[0]);

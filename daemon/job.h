@@ -16,6 +16,7 @@
 
 #include "daemon/conn.h"
 #include "daemon/daemon.h"
+#include "daemon/exit_watch.h"
 #include "daemon/job_events.h"
 #include "daemon/job_state.h"
 #include "daemon/output.h"
@@ -71,7 +72,7 @@ struct sbd_job {
         struct sbp_job_result result;    /* state running until finished */
 
         uv_pipe_t out_pipe, err_pipe, in_pipe;
-        uv_poll_t exit_poll;
+        struct sbd_exit_watch exit_watch;
         uv_poll_t denied_poll;           /* the backend's refusals (job_denied.c) */
         uv_timer_t denied_timer;         /* their rate bound's pause */
         bool denied_open;                /* both handles are initialized */

@@ -1,4 +1,6 @@
-/* main.c — skillboxd: options, start-up, signals, the loop, and the drain.
+/* main.c — skillboxd: options, start-up, the loop, and the drain. What
+ * differs by system (signals or the service manager, the terminal) is
+ * platform.h's.
  *
  * Start-up order: leave the controlling terminal (ctty.c), check that no
  * other daemon serves the socket (before anything is reaped), the state
@@ -19,20 +21,18 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "daemon/conn.h"
-#include "daemon/ctty.h"
 #include "daemon/daemon.h"
 #include "daemon/egress.h"
 #include "daemon/job.h"
 #include "daemon/log.h"
+#include "daemon/platform.h"
 #include "daemon/quota.h"
 #include "daemon/rpc_jobs.h"
 #include "daemon/server.h"
@@ -72,6 +72,7 @@ static void usage(FILE *f)
                 "  --help                    print this help and exit\n",
                 SKILLBOX_DEFAULT_SOCKET, SKILLBOX_DEFAULT_STATE_DIR,
                 SKILLBOX_DEFAULT_BACKEND, "/etc/skillbox/skillboxd.conf");
+        sbd_platform_usage(f);
 }
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -251,30 +252,16 @@ static int parse_args(int argc, char **argv, struct sbd_options *o)
 }
 
 /* No other live daemon may share our cgroup name, uid range or state dir:
- * its jobs would be ours to reap. Without root there are no cgroups, uids
- * or other users' job dirs to take from another instance (and /run is
- * root's). */
+ * its jobs would be ours to reap. */
 static int claim_instance(struct sbd_daemon *d)
 {
-        if (geteuid() != 0) {
-                log_debug("not root: no instance registration");
+        if (!sbd_platform_registers_instance())
                 return 0;
-        }
         return sbd_instance_claim(&d->instance, SBD_INSTANCE_REGISTRY, d->opt.cgroup_name,
                                   d->opt.uid_first, d->opt.uid_last, d->opt.state_dir);
 }
 
 /* ---- drain ---- */
-
-static void close_signals(struct sbd_daemon *d)
-{
-        uv_signal_t *s[] = { &d->sig_term, &d->sig_int, &d->sig_hup };
-        size_t i;
-
-        for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-                if (!uv_is_closing((uv_handle_t *)s[i]))
-                        uv_close((uv_handle_t *)s[i], NULL);
-}
 
 static void on_drain_give_up(uv_timer_t *t)
 {
@@ -317,7 +304,7 @@ static void check_drained(struct sbd_daemon *d)
 
                 sbd_job_remove(j);
         }
-        close_signals(d);
+        sbd_platform_requests_close(d);
         /* The proxy exits once its control socket closes. */
         sbd_egress_close(d->egress);
         d->egress = NULL;
@@ -326,15 +313,15 @@ static void check_drained(struct sbd_daemon *d)
         uv_unref((uv_handle_t *)&d->drain_timer);
 }
 
-static void start_drain(struct sbd_daemon *d, int signum)
+static void start_drain(struct sbd_daemon *d, const char *why)
 {
         struct sbd_list *pos, *tmp;
 
         if (d->draining) {
-                log_info("%s: already draining", strsignal(signum));
+                log_info("%s: already draining", why);
                 return;
         }
-        log_info("%s: draining (%u running jobs)", strsignal(signum), d->jobs_running);
+        log_info("%s: draining (%u running jobs)", why, d->jobs_running);
         d->draining = true;
         sbd_service_stopping(d);
         sbd_prepared_drop_all(d);
@@ -350,42 +337,10 @@ static void start_drain(struct sbd_daemon *d, int signum)
         check_drained(d);
 }
 
-static void on_signal(uv_signal_t *h, int signum)
+static void reload(struct sbd_daemon *d)
 {
-        struct sbd_daemon *d = h->data;
-
-        if (signum == SIGHUP) {
-                log_info("SIGHUP: reloading the configuration");
-                sbd_settings_reload(d);
-                return;
-        }
-        start_drain(d, signum);
-}
-
-static int setup_signals(struct sbd_daemon *d)
-{
-        struct {
-                uv_signal_t *h;
-                int signum;
-        } s[] = { { &d->sig_term, SIGTERM }, { &d->sig_int, SIGINT }, { &d->sig_hup, SIGHUP } };
-        size_t i;
-        int r;
-
-        for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
-                r = uv_signal_init(d->loop, s[i].h);
-                if (r < 0)
-                        return log_errno(r, "signal init");
-                s[i].h->data = d;
-                r = uv_signal_start(s[i].h, on_signal, s[i].signum);
-                if (r < 0)
-                        return log_errno(r, "signal %s", strsignal(s[i].signum));
-        }
-        return 0;
-}
-
-static void on_sigpipe(int signum)
-{
-        (void)signum;   /* the failing write returns EPIPE; nothing to do here */
+        log_info("SIGHUP: reloading the configuration");
+        sbd_settings_reload(d);
 }
 
 static void close_walk(uv_handle_t *h, void *arg)
@@ -401,7 +356,7 @@ static void backend_notice(const char *msg)
         log_warning("backend: %s", msg);
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
         static struct sbd_daemon daemon_state;
         static struct sbd_job_events job_events;
@@ -448,25 +403,8 @@ int main(int argc, char **argv)
                 return r > 0 ? 0 : 1;
         }
 
-        /* Before anything is forked (the spawner): no process of ours keeps
-         * the terminal we may have been started from. */
-        r = sbd_ctty_drop();
-        if (r < 0)
-                log_warning_errno(r, "leaving the controlling terminal");
-
-        /* Writes to a vanished client must fail with EPIPE, not kill us.
-         * Caught rather than ignored: an ignored disposition would be
-         * inherited through execve() by every job (breaking `yes | head`),
-         * a caught one is reset to the default there. */
-        {
-                struct sigaction sa = { .sa_handler = on_sigpipe, .sa_flags = SA_RESTART };
-
-                sigemptyset(&sa.sa_mask);
-                if (sigaction(SIGPIPE, &sa, NULL) < 0) {
-                        log_errno(-errno, "SIGPIPE handler");
-                        return 1;
-                }
-        }
+        if (sbd_platform_prepare() < 0)
+                return 1;
 
         d->ops = sb_backend_find(d->opt.backend);
         if (!d->ops) {
@@ -539,7 +477,9 @@ int main(int argc, char **argv)
                 goto out_loop;
         }
         proxy_path = sbd_egress_proxy_find(proxy_buf, sizeof(proxy_buf));
-        if (!proxy_path)
+        if (!(d->caps.network_modes & SBP_NETWORK_MODE_ALLOWLIST))
+                log_debug("backend %s has no allowlist network: no egress proxy", d->ops->name);
+        else if (!proxy_path)
                 log_warning("no skillbox-proxy beside skillboxd or at %s: jobs with network "
                             "allowlist will fail", SKILLBOX_PROXY_PATH);
         else if (!(d->egress = sbd_egress_new(&loop, proxy_path, d->opt.uid_last,
@@ -548,7 +488,8 @@ int main(int argc, char **argv)
                 exit_code = 1;
                 goto out_backend;
         }
-        if (setup_signals(d) < 0 || sbd_server_listen(d) < 0) {
+        if (sbd_platform_requests_start(d, start_drain, reload) < 0 ||
+            sbd_server_listen(d) < 0) {
                 exit_code = 1;
                 goto out_backend;
         }
@@ -583,6 +524,7 @@ out_loop:
                 sbd_prepared_drop_all(d);
                 sbd_sandbox_drop_all(d);
         }
+        sbd_platform_requests_close(d);
         uv_walk(&loop, close_walk, NULL);
         uv_run(&loop, UV_RUN_DEFAULT);
         if (d->backend)
@@ -596,4 +538,9 @@ out_loop:
         sbd_quota_free_all(d);
         sbd_settings_free(d);
         return exit_code;
+}
+
+int main(int argc, char **argv)
+{
+        return sbd_platform_main(argc, argv, run);
 }

@@ -6,8 +6,18 @@
 #pragma once
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <time.h>
+
+/* open()'s flags the runtime spells otherwise (a descriptor no child
+ * inherits) or has no use for (there is no controlling terminal). */
+#ifndef O_CLOEXEC
+#define O_CLOEXEC _O_NOINHERIT
+#endif
+#ifndef O_NOCTTY
+#define O_NOCTTY 0
+#endif
 
 /* glibc's name of an errno value; NULL for one it does not know. The
  * values are the Windows C runtime's (and mingw_compat.h's). */

@@ -37,6 +37,7 @@
 #include <string.h>
 
 /* transport.h first: <uv.h> takes <winsock2.h> before <windows.h>. */
+#include "config.h"
 #include "daemon/transport/transport.h"
 #include "daemon/log.h"
 #include "daemon/transport/pipe.h"
@@ -46,7 +47,7 @@
 
 #define QUEUE_MAX (sizeof(((struct sbd_listener *)0)->queue) / \
                    sizeof(((struct sbd_listener *)0)->queue[0]))
-#define ADMINS_RID 544
+#define ADMINS_RID SBD_PIPE_GID_ADMINS
 #define SYSTEM_RID 18   /* S-1-5-18, LocalSystem: the service's own account */
 
 void sbd_handle_close(struct sbd_handle *h)
@@ -59,28 +60,62 @@ void sbd_handle_close(struct sbd_handle *h)
 
 /* ---- listening ---- */
 
+/* The configuration shared with POSIX systems names a socket path by
+ * default: a name that is not a pipe's is replaced by the default pipe. */
+static const char *pipe_name(const char *configured)
+{
+        static const char prefix[] = "\\\\.\\pipe\\";
+
+        if (_strnicmp(configured, prefix, sizeof(prefix) - 1) == 0 &&
+            configured[sizeof(prefix) - 1])
+                return configured;
+        log_warning("Socket=%s is not a pipe name (\\\\.\\pipe\\NAME): serving %s",
+                    configured, SKILLBOX_DEFAULT_SOCKET);
+        return SKILLBOX_DEFAULT_SOCKET;
+}
+
+/* SocketGroup: a SID, or a group's name, whose SID it stands for; empty
+ * for SYSTEM and the Administrators alone. A name that names no group
+ * admits nobody more (the configuration shared with POSIX systems names
+ * the group skillbox, which a Windows host may lack). */
+static const char *group_sid(const char *group, char *buf, size_t len)
+{
+        int r;
+
+        if (!group || !group[0] || strncmp(group, "S-1-", 4) == 0)
+                return group;
+        r = sbd_pipe_account_sid(group, buf, len);
+        if (r == 0)
+                return buf;
+        log_warning("SocketGroup=%s: no such group (%s): the pipe admits SYSTEM and the "
+                    "Administrators only", group, sbd_errno_name(r));
+        return "";
+}
+
 int sbd_transport_prepare(struct sbd_listener *l, const struct sbd_listen_spec *s)
 {
-        char err[200];
+        char err[200], sid[192];
         PSECURITY_DESCRIPTOR sd = NULL;
+        const char *name = pipe_name(s->path);
         HANDLE h;
         int r;
 
         if (l->activated)
                 return log_errno(-ENOTSUP, "%s: the Windows service manager passes no pipe",
-                                 s->path);
-        /* On Windows SocketGroup is a SID (S-1-5-...), or empty for
-         * SYSTEM and the Administrators alone. */
-        r = sbd_pipe_security(s->group, &sd, err, sizeof(err));
+                                 name);
+        if (snprintf(l->pipe_name, sizeof(l->pipe_name), "%s", name) >=
+            (int)sizeof(l->pipe_name))
+                return log_errno(-ENAMETOOLONG, "%s: pipe name", name);
+        r = sbd_pipe_security(group_sid(s->group, sid, sizeof(sid)), &sd, err, sizeof(err));
         if (r < 0)
-                return log_errno(r, "%s: %s", s->path, err);
-        h = sbd_pipe_instance(s->path, sd, true, err, sizeof(err));
+                return log_errno(r, "%s: %s", name, err);
+        h = sbd_pipe_instance(name, sd, true, err, sizeof(err));
         if (h == INVALID_HANDLE_VALUE) {
                 DWORD e = GetLastError();
 
                 LocalFree(sd);
                 return log_errno(e == ERROR_ACCESS_DENIED ? -EADDRINUSE : -EIO,
-                                 "%s: %s (another server holds the name?)", s->path, err);
+                                 "%s: %s (another server holds the name?)", name, err);
         }
         l->sd = sd;
         l->first = h;
@@ -229,7 +264,6 @@ int sbd_transport_listen(struct sbd_listener *l, uv_loop_t *loop, const struct s
 
         if (l->first == NULL || l->first == INVALID_HANDLE_VALUE)
                 return log_errno(-EINVAL, "%s: not prepared", s->path);
-        snprintf(l->pipe_name, sizeof(l->pipe_name), "%s", s->path);
         r = uv_pipe_init(loop, &l->pipe, 0);
         if (r < 0)
                 return log_errno(r, "%s: uv_pipe_init", s->path);
@@ -317,10 +351,7 @@ void sbd_transport_unlisten(struct sbd_listener *l, const struct sbd_listen_spec
 
 /* ---- the peer ---- */
 
-/* This machine's account domain SID ("S-1-5-21-a-b-c"), read once from the
- * local security authority; "" when it cannot be read (then only the
- * service accounts map to uids). Loop thread only. */
-static const char *machine_domain(void)
+const char *sbd_pipe_machine_domain(void)
 {
         static char sid[192];
         static bool done;
@@ -367,7 +398,7 @@ int sbd_transport_peer(uv_pipe_t *pipe, struct sbd_peer *out)
                 log_warning("peer: %s", err);
                 return r;
         }
-        out->uid = (uid_t)sbd_pipe_uid_of_sid(pp.user_sid, machine_domain());
+        out->uid = (uid_t)sbd_pipe_uid_of_sid(pp.user_sid, sbd_pipe_machine_domain());
         out->gid = out->uid;
         out->pid = (pid_t)pp.pid;
         out->groups[out->ngroups++] = out->gid;

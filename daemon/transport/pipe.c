@@ -132,3 +132,28 @@ out:
         CloseHandle(token);
         return r;
 }
+
+int sbd_pipe_account_sid(const char *name, char *buf, size_t len)
+{
+        wchar_t wname[256], domain[256];
+        BYTE sid[SECURITY_MAX_SID_SIZE];
+        DWORD sid_len = sizeof(sid), domain_len = 256;
+        SID_NAME_USE use;
+        char *s = NULL;
+        size_t n;
+
+        if (!MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, name, -1, wname, 256))
+                return -EINVAL;
+        if (!LookupAccountNameW(NULL, wname, sid, &sid_len, domain, &domain_len, &use))
+                return -ENOENT;
+        if (!ConvertSidToStringSidA(sid, &s))
+                return -ENOMEM;
+        n = strlen(s);
+        if (n >= len) {
+                LocalFree(s);
+                return -ENAMETOOLONG;
+        }
+        memcpy(buf, s, n + 1);
+        LocalFree(s);
+        return 0;
+}

@@ -1,9 +1,9 @@
 /* pipe.h — the Windows named pipe the daemon listens on: its instances,
  * their security descriptor, and who the client at the other end is.
  *
- * Plain Win32, no libuv: the pieces the named-pipe transport is built from
- * (the daemon's loop on Windows is not ported yet), and what
- * tests/windows/ serves libskillbox with under Wine.
+ * Plain Win32, no libuv: the pieces the named-pipe transport
+ * (named_pipe.c) is built from, and what tests/windows/ serves libskillbox
+ * with under Wine.
  */
 #pragma once
 
@@ -36,3 +36,14 @@ struct sbd_pipe_peer {
         bool admin;
 };
 int sbd_pipe_peer(HANDLE h, struct sbd_pipe_peer *out, char *errbuf, size_t errlen);
+
+/* The SID ("S-1-5-...") of the account or group name ("alice",
+ * "HOST\\alice", "Administrators") into buf: 0, -ENOENT when there is
+ * none, or another -errno. */
+int sbd_pipe_account_sid(const char *name, char *buf, size_t len);
+
+/* This machine's account domain SID ("S-1-5-21-a-b-c"), read once from the
+ * local security authority; "" when it cannot be read (then only the
+ * service accounts map to uids: pipe_uid.h). Loop thread only; the
+ * daemon's (named_pipe.c), for peers and for [Access] names alike. */
+const char *sbd_pipe_machine_domain(void);

@@ -8,6 +8,9 @@
 
 /* The uid of a client whose SID is not this machine's. */
 #define SBD_PIPE_UID_FOREIGN 0xfffffffeu
+/* The gid a client gets for the Administrators group (S-1-5-32-544), when
+ * its token has it enabled: the only group a pipe client carries. */
+#define SBD_PIPE_GID_ADMINS 544u
 /* The first RID of an account in a machine's domain (Administrator). */
 #define SBD_PIPE_RID_FIRST 500
 

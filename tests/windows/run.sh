@@ -229,13 +229,141 @@ if has '^state stopped$'; then pass "service stopped on SERVICE_CONTROL_STOP"; e
 svc uninstall
 if has '^uninstalled$'; then pass "service uninstalled"; else fail "service uninstalled"; fi
 
+# ---- skillboxd.exe: the daemon itself, as the service ----
+# Installed with a configuration on top of the built-in one (shared with
+# POSIX systems, whose Socket and SocketGroup name no pipe or Windows group:
+# the daemon serves \\.\pipe\skillbox to SYSTEM and the Administrators):
+# a state dir of the run's own, and a profile Wine can run (no CPU cap:
+# Wine refuses one, and the job would fail closed; nothing required).
+daemon_exe='Z:'$(printf '%s' "$bld/daemon/skillboxd.exe" | tr / '\\')
+client="$run_dir/sb-win-client.exe"
+cp -u "$bld"/*.dll "$bld/client/libskillbox.dll" "$bld/daemon/"
+d_dir=$(mktemp -d)
+cat >"$d_dir/skillboxd.conf" <<CONF
+[Daemon]
+StateDirectory=$d_dir/state
+RetainSec=5min
+
+[Profile wine]
+MemoryMax=256M
+TasksMax=8
+CPUQuota=
+RuntimeMaxSec=120s
+Network=host
+Require=
+CONF
+d_conf='Z:'$(printf '%s' "$d_dir/skillboxd.conf" | tr / '\\')
+# client ARGS...: sb-win-client ARGS into $out.
+client() {
+        timeout 120 "$wine" "$client" "$@" >"$out.raw" 2>&1 || true
+        tr -d '\r' <"$out.raw" >"$out"
+}
+daemon() {
+        timeout 60 "$wine" "$daemon_exe" "$@" >"$out.raw" 2>&1 || true
+        tr -d '\r' <"$out.raw" >"$out"
+}
+svc uninstall   # a service an interrupted run left, whichever program it runs
+daemon --install-service --config "$d_conf"
+if has '^skillboxd: service installed: Z:.*skillboxd.exe$'; then
+        pass "skillboxd.exe --install-service"
+else
+        fail "skillboxd.exe --install-service"
+fi
+timeout 60 "$wine" sc start skillbox >/dev/null 2>&1 || true
+svc wait-running
+if has '^state running$'; then
+        pass "sc start skillbox: skillboxd.exe runs as the service"
+else
+        fail "sc start skillbox: skillboxd.exe runs as the service"
+fi
+client
+if has '^hello: server=skillboxd protocol=1 role=admin backend=windows tty=0$'; then
+        pass "skillboxd.exe answers hello on the default pipe (no terminals)"
+else
+        fail "skillboxd.exe answers hello on the default pipe (no terminals)"
+fi
+client run - wine "$helper" echo hello-from-daemon
+if has '^hello-from-daemon$' && has '^result: exit_code=0 signal=0 '; then
+        pass "skillboxd.exe: a job's output and exit code 0"
+else
+        fail "skillboxd.exe: a job's output and exit code 0"
+fi
+client run - wine "$helper" exit 7
+if has '^result: exit_code=7 signal=0 '; then
+        pass "skillboxd.exe: exit code 7"
+else
+        fail "skillboxd.exe: exit code 7"
+fi
+client run - wine "$helper" spin 300
+if grep -Eq '^result: exit_code=0 signal=0 wall_ms=[1-9][0-9]* cpu_user_ms=[0-9]+ cpu_sys_ms=[0-9]+ memory_peak=[0-9]+ stdout_bytes=[0-9]+ backend=windows error=-$' "$out"; then
+        pass "skillboxd.exe: exit accounting fields"
+        if has 'cpu_user_ms=0 cpu_sys_ms=0'; then
+                skip "skillboxd.exe: accounting values" "Wine reports no CPU time or peak memory for a job object"
+        fi
+else
+        fail "skillboxd.exe: exit accounting fields"
+fi
+# kill: the job's child, which would sleep ten minutes, goes with it; list
+# showed the job while it ran.
+client kill - wine "$helper" tree
+child=$(sed -n 's/^child \([0-9][0-9]*\)$/\1/p' "$out")
+job=$(sed -n 's/^job: \(.*\)$/\1/p' "$out")
+if [ -n "$job" ] && has "^list: $job running\$"; then
+        pass "skillboxd.exe: list shows the running job"
+else
+        fail "skillboxd.exe: list shows the running job"
+fi
+if [ -n "$child" ] && has '^killed$' && has '^result: ' &&
+   [ "$(timeout 60 "$wine" "$run_dir/sb-win-helper.exe" alive "$child" 2>/dev/null | tr -d '\r')" = gone ]; then
+        pass "skillboxd.exe: kill ends the job's whole tree (child $child gone)"
+else
+        fail "skillboxd.exe: kill ends the job's whole tree"
+fi
+timeout 60 "$wine" sc stop skillbox >/dev/null 2>&1 || true
+svc wait-stopped
+if has '^state stopped$'; then
+        pass "sc stop skillbox: the daemon drained and stopped"
+else
+        fail "sc stop skillbox: the daemon drained and stopped"
+fi
+daemon --uninstall-service
+if has '^skillboxd: service removed$'; then
+        pass "skillboxd.exe --uninstall-service"
+else
+        fail "skillboxd.exe --uninstall-service"
+fi
+# Not a service: skillboxd.exe in the console it was started from serves
+# the pipe until Ctrl-C (Wine turns SIGINT into the console's CTRL_C_EVENT;
+# timeout passes it on), then drains and exits 0.
+d_log=$(mktemp)
+timeout 120 "$wine" "$daemon_exe" --config "$d_conf" >"$d_log" 2>&1 &
+d_pid=$!
+for _ in $(seq 100); do
+        grep -q ' ready: backend windows' "$d_log" 2>/dev/null && break
+        sleep 0.2
+done
+client
+d_rc=0
+kill -INT "$d_pid" 2>/dev/null || true
+wait "$d_pid" || d_rc=$?
+tr -d '\r' <"$d_log" >>"$out"
+rm -f "$d_log"
+if has '^hello: server=skillboxd ' && has 'Ctrl-C: draining' && has 'skillboxd: info: exiting$' &&
+   [ "$d_rc" -eq 0 ]; then
+        pass "skillboxd.exe in a console: serves the pipe, drains on Ctrl-C, exits 0"
+else
+        fail "skillboxd.exe in a console: serves the pipe, drains on Ctrl-C, exits 0"
+fi
+rm -rf "$d_dir"
+
 skip "job memory limit enforced" "Wine accepts JOB_OBJECT_LIMIT_JOB_MEMORY but enforces nothing"
 skip "active process limit enforced" "Wine accepts JOB_OBJECT_LIMIT_ACTIVE_PROCESS but enforces nothing"
 skip "UI restrictions" "Wine enforces no JOB_OBJECT_UILIMIT_*"
 skip "restricted token / AppContainer" "not implemented by the backend yet, and Wine enforces no tokens"
 skip "named pipe DACL" "Wine enforces no DACLs (the SDDL is unit-tested on Linux: test_win_pipe_sddl)"
 
-"$top/tests/windows/ctl.sh" || fails=$((fails + 1))   # skillboxctl.exe checks
+# skillboxctl.exe checks
+"$top/tests/windows/ctl.sh" || fails=$((fails + 1))
 
 rm -f "$out" "$out.raw"
 echo "windows under wine: $passes passed, $fails failed"

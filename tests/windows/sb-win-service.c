@@ -4,6 +4,7 @@
  * stop), and drives the service control manager. Built, not installed.
  *
  *   sb-win-service install | start | stop | status | config | uninstall
+ *   sb-win-service wait-running | wait-stopped   (whatever program the service runs)
  *   sb-win-service --service        (how the manager starts it)
  */
 #include <stdio.h>
@@ -63,7 +64,7 @@ int main(int argc, char **argv)
         int r;
 
         if (argc != 2) {
-                fprintf(stderr, "usage: sb-win-service install|start|stop|status|config|uninstall\n");
+                fprintf(stderr, "usage: sb-win-service install|start|stop|status|wait-running|wait-stopped|config|uninstall\n");
                 return 2;
         }
         if (strcmp(argv[1], "--service") == 0) {
@@ -101,6 +102,10 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[1], "stop") == 0) {
                 if (!ControlService(svc, SERVICE_CONTROL_STOP, &st))
                         printf("stop: Win32 error %lu\n", (unsigned long)GetLastError());
+                r = wait_state(svc, SERVICE_STOPPED);
+        } else if (strcmp(argv[1], "wait-running") == 0) {
+                r = wait_state(svc, SERVICE_RUNNING);
+        } else if (strcmp(argv[1], "wait-stopped") == 0) {
                 r = wait_state(svc, SERVICE_STOPPED);
         } else if (strcmp(argv[1], "status") == 0) {
                 if (QueryServiceStatus(svc, &st))
