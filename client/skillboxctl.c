@@ -311,7 +311,14 @@ static int job_status(const struct sb_job_result *r, bool quiet)
         }
         switch (r->state) {
         case SB_JOB_EXITED:
-                return r->exit_code >= 0 && r->exit_code <= 255 ? r->exit_code : EXIT_CANNOT;
+                if (r->exit_code >= 0 && r->exit_code <= 255)
+                        return r->exit_code;
+                /* Windows: a 32-bit code, often an NTSTATUS such as
+                 * 0xC0000135 (a DLL not found), shown as such. */
+                if (!quiet)
+                        fprintf(stderr, "skillboxctl: job %s exited with code 0x%08" PRIx32
+                                " (not 0-255)\n", r->job, (uint32_t)r->exit_code);
+                return EXIT_CANNOT;
         case SB_JOB_SIGNALED:
                 if (!quiet)
                         fprintf(stderr, "skillboxctl: job %s signaled: %s\n", r->job,

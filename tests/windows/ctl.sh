@@ -21,10 +21,11 @@ export WINEDLLOVERRIDES="mscoree,mshtml="
 unset DISPLAY
 mkdir -p "$WINEPREFIX"
 
-# The CLI beside the DLLs it loads.
-ctl_dir=$bld/client
-cp -u "$bld"/*.dll "$ctl_dir/"
-ctl=$ctl_dir/skillboxctl.exe
+# The DLLs the programs load, found through Wine's PATH: the runtime's
+# (copied beside the build by scripts/build-windows.sh) and libskillbox.dll.
+winpath() { printf 'Z:%s' "$1" | tr / '\\'; }
+export WINEPATH="$(winpath "$bld");$(winpath "$bld/client")"
+ctl=$bld/client/skillboxctl.exe
 # One wineserver for the runs below, ending by itself 30 s after the last
 # (it fails when one already serves the prefix, which is as good).
 "$wineserver" -p 30 </dev/null >/dev/null 2>&1 || true
@@ -34,13 +35,13 @@ passes=0
 out=$(mktemp)
 err=$(mktemp)
 
-pass() { passes=$((passes + 1)); echo "ok   $1"; }
+pass() { passes=$((passes + 1)); printf 'ok   %s\n' "$1"; }
 fail() {
         fails=$((fails + 1))
-        echo "FAIL $1 (exit $rc)"
+        printf 'FAIL %s (exit %s)\n' "$1" "$rc"
         sed 's/^/     | /' "$out" "$err"
 }
-skip() { echo "skip $1: $2"; }
+skip() { printf 'skip %s: %s\n' "$1" "$2"; }
 # ctl ARGS...: skillboxctl.exe ARGS, stdin from /dev/null; its stdout in
 # $out and stderr in $err (Wine's CRs dropped), its exit status in $rc.
 # Into files, not pipes: Wine's own background processes inherit the first
@@ -102,8 +103,10 @@ daemon_tests() {
         pipe='\\.\pipe\skillbox-ctl-test'
         d_dir=$(mktemp -d)
         dlog=$d_dir/log
-        helper='Z:'$(printf '%s' "$bld/tests/windows/sb-win-helper.exe" | tr / '\\')
-        cp -u "$bld"/*.dll "$bld/client/libskillbox.dll" "$bld/daemon/"
+        # The helper runs as a job, with the daemon's environment (no
+        # WINEPATH): the DLLs it loads beside it.
+        helper=$(winpath "$bld/tests/windows/sb-win-helper.exe")
+        cp -u "$bld"/*.dll "$bld/tests/windows/"
         # A profile Wine can run (as run.sh's: the built-in ones require
         # rlimits, which the Windows backend does not report, and Wine
         # refuses a CPU cap).
@@ -120,7 +123,7 @@ Network=host
 Require=
 CONF
         timeout 600 "$wine" "$bld/daemon/skillboxd.exe" --socket "$pipe" \
-                --config "Z:$(printf '%s' "$d_dir/skillboxd.conf" | tr / '\\')" >"$dlog" 2>&1 &
+                --config "$(winpath "$d_dir/skillboxd.conf")" >"$dlog" 2>&1 &
         daemon=$!
         up=
         for _ in $(seq 60); do
@@ -145,6 +148,14 @@ CONF
                         fail "run: the job's output streamed, its exit code 3 passed on"
                 fi
 
+                # A Windows exit code past 255 (here an NTSTATUS): named, 125.
+                ctl --socket "$pipe" run --profile wine -- cmd /c "exit -1073741515"
+                if [ "$rc" -eq 125 ] && grep -q 'exited with code 0xc0000135 (not 0-255)$' "$err"; then
+                        pass "run: an exit code past 255 shown in hex, exit 125"
+                else
+                        fail "run: an exit code past 255 shown in hex, exit 125"
+                fi
+
                 ctl --socket "$pipe" run --profile wine --detach -- "$helper" sleep 600000
                 job=$(cat "$out")
                 ctl --socket "$pipe" ps
@@ -155,7 +166,10 @@ CONF
                 fi
                 ctl --socket "$pipe" kill "$job"
                 kill_rc=$rc
+                cp "$err" "$err.kill"
                 ctl --socket "$pipe" wait "$job"
+                cat "$err.kill" >>"$err"
+                rm -f "$err.kill"
                 if [ "$kill_rc" -eq 0 ] && [ "$rc" -eq 137 ]; then
                         pass "kill ends a running job (wait: 137)"
                 else
