@@ -52,6 +52,21 @@ ctl() {
         tr -d '\r' <"$out.raw" >"$out"
         tr -d '\r' <"$err.raw" >"$err"
 }
+# ctl_in FILE ARGS...: as ctl, stdin from FILE; with FILE "-", from a pipe
+# (what is in $in).
+ctl_in() {
+        src=$1
+        shift
+        rc=0
+        if [ "$src" = - ]; then
+                cat "$in" | timeout 120 "$wine" "$ctl" "$@" >"$out.raw" 2>"$err.raw" || rc=$?
+        else
+                timeout 120 "$wine" "$ctl" "$@" <"$src" >"$out.raw" 2>"$err.raw" || rc=$?
+        fi
+        tr -d '\r' <"$out.raw" >"$out"
+        tr -d '\r' <"$err.raw" >"$err"
+}
+in=$(mktemp)
 # A pipe name no server has.
 nopipe='\\.\pipe\skillbox-ctl-test-none'
 
@@ -148,6 +163,21 @@ CONF
                         fail "run: the job's output streamed, its exit code 3 passed on"
                 fi
 
+                # Our stdin reaches the job, from a pipe and from a file
+                # (cmd's set /p reads one line of it).
+                printf 'from-stdin\r\n' >"$in"
+                for src in - "$in"; do
+                        what="a pipe"
+                        [ "$src" = - ] || what="a file"
+                        ctl_in "$src" --socket "$pipe" run --profile wine -- \
+                                cmd /c "set /p x= & call echo got %x%"
+                        if [ "$rc" -eq 0 ] && grep -q 'got from-stdin$' "$out"; then
+                                pass "run: stdin from $what reaches the job"
+                        else
+                                fail "run: stdin from $what reaches the job"
+                        fi
+                done
+
                 # A Windows exit code past 255 (here an NTSTATUS): named, 125.
                 ctl --socket "$pipe" run --profile wine -- cmd /c "exit -1073741515"
                 if [ "$rc" -eq 125 ] && grep -q 'exited with code 0xc0000135 (not 0-255)$' "$err"; then
@@ -219,6 +249,6 @@ else
         skip "run, ps, kill against skillboxd.exe" "skillboxd.exe is not built for Windows in this tree"
 fi
 
-rm -f "$out" "$out.raw" "$err" "$err.raw"
+rm -f "$out" "$out.raw" "$err" "$err.raw" "$in"
 echo "skillboxctl.exe under wine: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
