@@ -211,6 +211,19 @@ CONF
                 else
                         fail "inspect: the job as JSON"
                 fi
+                ctl --socket "$pipe" doctor
+                if [ "$rc" -eq 0 ] && grep -q '^daemon      ok   skillboxd .* backend windows' "$out" &&
+                   grep -Eq '^kill_tree   info (enforced|monitored|absent)$' "$out"; then
+                        pass "doctor: the daemon's answer and its guarantees"
+                else
+                        fail "doctor: the daemon's answer and its guarantees"
+                fi
+                ctl --socket "$pipe" stats
+                if [ "$rc" -eq 0 ] && grep -Eq '^jobs started: +[1-9]' "$out"; then
+                        pass "stats"
+                else
+                        fail "stats"
+                fi
         fi
         # Ctrl-C: the daemon drains and exits.
         kill -INT "$daemon" 2>/dev/null || true
