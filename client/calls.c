@@ -273,7 +273,7 @@ int client_exec_request(sb_client *c, const struct sb_exec_options *opts, const 
         p.cpu_percent = opts->cpu_percent;
         p.timeout_ms = opts->timeout_ms;
         p.detach = opts->detach;
-        p.stdin = opts->stdin;
+        p.stdin = opts->stdin_pipe;
         p.output_max = opts->output_max;
         p.work_size_max = opts->work_size_max;
         p.work_inodes_max = opts->work_inodes_max;

@@ -248,7 +248,20 @@ struct sb_exec_options {
         uint32_t cpu_percent;           /* 100 = one CPU */
         uint64_t timeout_ms;            /* wall clock */
         bool detach;                    /* keep running when this connection closes */
-        bool stdin;                     /* we will sb_stdin_write(); else stdin is /dev/null */
+        /* We will sb_stdin_write(); else the job's stdin is /dev/null.
+         * stdin_pipe is the name that compiles everywhere: where <stdio.h>
+         * defines stdin as an expression (mingw-w64, MSVC: a function
+         * call; musl: "(stdin)"), opts.stdin cannot be written. On Windows
+         * the field has only that name; elsewhere `stdin` is the same
+         * flag, so existing code compiles unchanged. */
+#if defined(_WIN32)
+        bool stdin_pipe;
+#else
+        union {
+                bool stdin_pipe;
+                bool stdin;
+        };
+#endif
         uint64_t output_max;            /* stdout + stderr bytes; past it the job ends
                                          * output_limit (or, if the profile says so, the
                                          * rest is dropped) */
@@ -423,7 +436,7 @@ size_t sb_pending(sb_client *c);
  * the wait. After such a failure requests in flight are never completed. */
 int sb_process(sb_client *c, int timeout_ms, const struct sb_callbacks *cb);
 
-/* Write data to the stdin of a job started with opts.stdin. Blocks until the
+/* Write data to the stdin of a job started with opts.stdin_pipe. Blocks until the
  * daemon has written it into the job's stdin pipe (backpressure), so for as
  * long as the job does not read: an event loop uses sb_stdin_write_async(). Data over
  * the protocol's chunk cap (1 MiB) is sent in several chunks. len 0 is a no-op.

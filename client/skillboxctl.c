@@ -9,22 +9,16 @@
  * shown, not obeyed (termsafe.h; --raw passes them). The same for stderr.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "client/copy_tree.h"
+#include "client/ctl_os.h"
 #include "client/doctor.h"
 #include "client/json.h"
 #include "client/publish.h"
@@ -32,6 +26,7 @@
 #include "client/termraw.h"
 #include "client/termsafe.h"
 #include "client/units.h"
+#include "config.h"
 
 #define EXIT_CANNOT  125
 #define EXIT_TIMEOUT 124
@@ -82,8 +77,8 @@ static void usage(FILE *f)
               "the bytes as they are.\n"
               "--tty (-t) gives the job a terminal: its stdio is a pty of the job's own, your\n"
               "terminal is in raw mode while it runs (^C, ^Z, ^D go to the job), its size follows\n"
-              "yours, and the job's output drives your terminal as with --raw.\n"
-              "The socket defaults to $SKILLBOX_SOCKET, else /run/skillbox/skillboxd.sock.\n", f);
+              "yours, and the job's output drives your terminal as with --raw.\n", f);
+        fprintf(f, "The socket defaults to $SKILLBOX_SOCKET, else %s.\n", SKILLBOX_DEFAULT_SOCKET);
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -161,39 +156,6 @@ static int connect_client(sb_client **c, bool json)
         return 0;
 }
 
-static uint64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* write() all of it; -errno on failure (EPIPE when the reader went away). */
-static int write_all(int fd, const void *data, size_t len)
-{
-        const char *p = data;
-
-        while (len > 0) {
-                ssize_t n = write(fd, p, len);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        if (errno == EAGAIN) {
-                                struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-
-                                (void)poll(&pfd, 1, -1);
-                                continue;
-                        }
-                        return -errno;
-                }
-                p += n;
-                len -= (size_t)n;
-        }
-        return 0;
-}
-
 /* ---- run and wait: output and the end of a job ---- */
 
 struct buf {
@@ -255,11 +217,11 @@ static int output_write(struct job_ctx *ctx, int s, int fd, const char *data, si
         int r;
 
         if (!ctx->tty[s])
-                return write_all(fd, data, len);
+                return ctl_os_write_all(fd, data, len);
         do {
                 slice = len < 4096 ? len : 4096;
                 n = sbctl_termsafe_filter(&ctx->safe[s], data, slice, out);
-                r = write_all(fd, out, n);
+                r = ctl_os_write_all(fd, out, n);
                 if (r < 0)
                         return r;
                 data += slice;
@@ -277,7 +239,7 @@ static void output_end(struct job_ctx *ctx)
                 size_t n = ctx->tty[s] ? sbctl_termsafe_finish(&ctx->safe[s], out) : 0;
 
                 if (n && !ctx->output_broken &&
-                    write_all(s ? STDERR_FILENO : STDOUT_FILENO, out, n) < 0)
+                    ctl_os_write_all(s ? STDERR_FILENO : STDOUT_FILENO, out, n) < 0)
                         ctx->output_broken = true;
         }
 }
@@ -349,11 +311,18 @@ static int job_status(const struct sb_job_result *r, bool quiet)
         }
         switch (r->state) {
         case SB_JOB_EXITED:
-                return r->exit_code >= 0 && r->exit_code <= 255 ? r->exit_code : EXIT_CANNOT;
+                if (r->exit_code >= 0 && r->exit_code <= 255)
+                        return r->exit_code;
+                /* Windows: a 32-bit code, often an NTSTATUS such as
+                 * 0xC0000135 (a DLL not found), shown as such. */
+                if (!quiet)
+                        fprintf(stderr, "skillboxctl: job %s exited with code 0x%08" PRIx32
+                                " (not 0-255)\n", r->job, (uint32_t)r->exit_code);
+                return EXIT_CANNOT;
         case SB_JOB_SIGNALED:
                 if (!quiet)
                         fprintf(stderr, "skillboxctl: job %s signaled: %s\n", r->job,
-                                strsignal(r->signal));
+                                ctl_os_signal_name(r->signal));
                 return 128 + (r->signal & 0x7f);
         case SB_JOB_TIMEOUT:
                 if (!quiet)
@@ -367,14 +336,14 @@ static int job_status(const struct sb_job_result *r, bool quiet)
                         fprintf(stderr, "skillboxctl: job %s oom: memory peak %s of %s\n", r->job,
                                 size, limit);
                 }
-                return 128 + SIGKILL;
+                return 128 + CTL_SIGKILL;
         case SB_JOB_OUTPUT_LIMIT:
                 if (!quiet) {
                         sbctl_format_size(r->stdout_bytes + r->stderr_bytes, size, sizeof(size));
                         fprintf(stderr, "skillboxctl: job %s output_limit: output passed %s\n",
                                 r->job, size);
                 }
-                return 128 + SIGKILL;
+                return 128 + CTL_SIGKILL;
         case SB_JOB_FAILED:
                 if (!quiet)
                         fprintf(stderr, "skillboxctl: job %s failed: %s\n", r->job,
@@ -388,7 +357,7 @@ static int job_status(const struct sb_job_result *r, bool quiet)
                 if (!quiet)
                         fprintf(stderr, "skillboxctl: job %s %s\n", r->job,
                                 sb_job_state_name(r->state));
-                return 128 + SIGKILL;
+                return 128 + CTL_SIGKILL;
         }
 }
 
@@ -413,44 +382,13 @@ static bool is_connection_error(int r)
                r == -ENOMEM || r == -EIO;
 }
 
-/* Whether our stdin can give the job anything: not when it is closed or
- * /dev/null (how scripts and services usually run us). The job then gets
- * the daemon's /dev/null, and the run saves the stdin pipe and the
- * stdin_close round trip. */
-static bool stdin_has_data(void)
-{
-        struct stat st, null;
-
-        if (fstat(STDIN_FILENO, &st) < 0)
-                return false;           /* closed counts as empty */
-        if (S_ISCHR(st.st_mode) && stat("/dev/null", &null) == 0 && S_ISCHR(null.st_mode) &&
-            st.st_rdev == null.st_rdev)
-                return false;
-        return true;
-}
-
-/* The size of the user's terminal (the first of stdin, stdout, stderr
- * that is one): 0 and rows, cols, or -ENOTTY. */
-static int term_size(uint32_t *rows, uint32_t *cols)
-{
-        struct winsize ws;
-
-        for (int fd = 0; fd < 3; fd++)
-                if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col) {
-                        *rows = ws.ws_row > SB_TTY_SIZE_MAX ? SB_TTY_SIZE_MAX : ws.ws_row;
-                        *cols = ws.ws_col > SB_TTY_SIZE_MAX ? SB_TTY_SIZE_MAX : ws.ws_col;
-                        return 0;
-                }
-        return -ENOTTY;
-}
-
 /* The window may have changed: tell the job's terminal if it did. */
 static int send_size(sb_client *c, struct job_ctx *ctx)
 {
         uint32_t rows, cols;
 
         sbctl_winch_drain();
-        if (term_size(&rows, &cols) < 0 || (rows == ctx->rows && cols == ctx->cols))
+        if (ctl_os_term_size(&rows, &cols) < 0 || (rows == ctx->rows && cols == ctx->cols))
                 return 0;
         ctx->rows = rows;
         ctx->cols = cols;
@@ -468,12 +406,7 @@ static int run_loop(sb_client *c, struct job_ctx *ctx, bool stdin_open)
         snprintf(what, sizeof(what), "job %s", ctx->job);
 
         while (!ctx->exited) {
-                /* A negative fd is skipped by poll(). */
-                struct pollfd p[3] = {
-                        { .fd = sb_fd(c), .events = POLLIN },
-                        { .fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
-                        { .fd = ctx->winch_fd, .events = POLLIN },
-                };
+                int ready;
 
                 if (ctx->output_broken && !kill_sent) {
                         /* Nobody reads our output any more (e.g. `| head`): stop the job. */
@@ -485,23 +418,20 @@ static int run_loop(sb_client *c, struct job_ctx *ctx, bool stdin_open)
                         }
                         continue;
                 }
-                r = poll(p, 3, -1);
-                if (r < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return die("poll: %s", strerror(errno));
-                }
-                if (p[0].revents) {
+                ready = ctl_os_wait(sb_fd(c), stdin_open, ctx->winch_fd);
+                if (ready < 0)
+                        return die("waiting for the daemon and stdin: %s", strerror(-ready));
+                if (ready & CTL_READY_CONN) {
                         r = sb_process(c, 0, NULL);
                         if (r < 0 && r != -EINTR)
                                 return refused(ctx->json, r, false, c, what);
                 }
-                if (p[2].revents && !ctx->exited) {
+                if ((ready & CTL_READY_WINCH) && !ctx->exited) {
                         r = send_size(c, ctx);
                         if (r < 0 && is_connection_error(r))
                                 return refused(ctx->json, r, false, c, what);
                 }
-                if (!stdin_open || ctx->exited || !p[1].revents)
+                if (!stdin_open || ctx->exited || !(ready & CTL_READY_STDIN))
                         continue;
                 ssize_t n = read(STDIN_FILENO, chunk, sizeof(chunk));
                 if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -522,34 +452,30 @@ static int run_loop(sb_client *c, struct job_ctx *ctx, bool stdin_open)
         return 0;
 }
 
-/* Files by descriptor: a directory opened as whoever runs skillboxctl (it
- * is not setuid), so a job can see only what the caller can open. The fd
- * stays open until exit; the daemon gets its own copy. */
+/* A directory to pass by descriptor (ctl_os_open_dir()), or -1 said why. */
 static int open_dir(const char *opt, const char *path)
 {
-        int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        int fd = ctl_os_open_dir(path);
 
         if (fd < 0) {
-                die("%s: cannot open directory '%s': %s", opt, path, strerror(errno));
+                die("%s: cannot open directory '%s': %s", opt, path, strerror(-fd));
                 return -1;
         }
         return fd;
 }
 
 /* A --mount source: a directory, or one regular file (bound onto a file
- * at DST), opened like open_dir(). */
+ * at DST). */
 static int open_mount_source(const char *path)
 {
-        int fd = open(path, O_PATH | O_CLOEXEC);
-        struct stat st;
+        int fd = ctl_os_open_mount_source(path);
 
-        if (fd < 0) {
-                die("--mount: cannot open directory or file '%s': %s", path, strerror(errno));
+        if (fd == -EINVAL) {
+                die("--mount: '%s' is neither a directory nor a regular file", path);
                 return -1;
         }
-        if (fstat(fd, &st) < 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))) {
-                die("--mount: '%s' is neither a directory nor a regular file", path);
-                close(fd);
+        if (fd < 0) {
+                die("--mount: cannot open directory or file '%s': %s", path, strerror(-fd));
                 return -1;
         }
         return fd;
@@ -613,7 +539,7 @@ static int fetch_work(sb_client *c, const char *job, const char *dir)
         if (r < 0)
                 return die("fetch %s: %s", job, sb_errmsg(c));
         r = sbctl_copy_tree(fd, dir, &skipped, err, sizeof(err));
-        close(fd);
+        ctl_os_close(fd);
         if (r < 0)
                 return die("fetch %s into %s: %s", job, dir, err);
         if (skipped)
@@ -737,6 +663,8 @@ static int cmd_run(int argc, char **argv)
                 } else if (opt_match(argc, argv, &i, "--workdir", true, &v, &err)) {
                         if (err)
                                 return err;
+                        if ((r = ctl_os_unsupported("--workdir")))
+                                return r;
                         if (o.has_workdir_fd)
                                 return die("--workdir: given twice");
                         o.workdir_fd = open_dir("--workdir", v);
@@ -746,6 +674,8 @@ static int cmd_run(int argc, char **argv)
                 } else if (opt_match(argc, argv, &i, "--mount", true, &v, &err)) {
                         if (err)
                                 return err;
+                        if ((r = ctl_os_unsupported("--mount")))
+                                return r;
                         if (o.nmounts == SB_MOUNTS_MAX)
                                 return die("--mount: more than %d", SB_MOUNTS_MAX);
                         if (parse_mount(v, &mounts[o.nmounts], targets[o.nmounts],
@@ -773,6 +703,8 @@ static int cmd_run(int argc, char **argv)
                         /* Repeatable: HOSTPORT:JOBPORT, or one PORT for both. */
                         if (err)
                                 return err;
+                        if ((r = ctl_os_unsupported("--publish")))
+                                return r;
                         if (npub == CTL_PUBLISH_MAX)
                                 return die("--publish: more than %d", CTL_PUBLISH_MAX);
                         if (ctl_publish_parse(v, &pubs[npub]) < 0)
@@ -784,6 +716,8 @@ static int cmd_run(int argc, char **argv)
                 } else if (opt_match(argc, argv, &i, "--keep-work", true, &v, &err)) {
                         if (err)
                                 return err;
+                        if ((r = ctl_os_unsupported("--keep-work")))
+                                return r;
                         if (!*v)
                                 return die("--keep-work: empty directory name");
                         keep_dir = v;
@@ -804,6 +738,8 @@ static int cmd_run(int argc, char **argv)
                            opt_match(argc, argv, &i, "--tty", false, &v, &err)) {
                         if (err)
                                 return err;
+                        if ((r = ctl_os_unsupported(strcmp(a, "-t") == 0 ? "-t" : "--tty")))
+                                return r;
                         ctx.tty_job = true;
                 } else {
                         return die("run: unknown option '%s'", a);
@@ -818,7 +754,7 @@ static int cmd_run(int argc, char **argv)
                 bool has_term = false;
 
                 o.tty = true;
-                (void)term_size(&o.rows, &o.cols);
+                (void)ctl_os_term_size(&o.rows, &o.cols);
                 ctx.rows = o.rows;
                 ctx.cols = o.cols;
                 ctx.raw = true;
@@ -848,8 +784,8 @@ static int cmd_run(int argc, char **argv)
                         return die("--publish: listen on 127.0.0.1:%u: %s",
                                    (unsigned)pubs[k].host_port, strerror(-r));
         }
-        stdin_ok = !o.detach && stdin_has_data();
-        o.stdin = stdin_ok;
+        stdin_ok = !o.detach && ctl_os_stdin_has_data();
+        o.stdin_pipe = stdin_ok;
         output_begin(&ctx);
 
         if (connect_client(&c, ctx.json) < 0)
@@ -871,7 +807,7 @@ static int cmd_run(int argc, char **argv)
                 if (forwarder < 0)
                         fprintf(stderr, "skillboxctl: --publish: %s\n", strerror((int)-forwarder));
                 for (size_t k = 0; k < npub; k++)
-                        close(pubs[k].listen_fd);
+                        ctl_os_close(pubs[k].listen_fd);
         }
 
         if (ctx.tty_job) {
@@ -911,7 +847,7 @@ static int cmd_run(int argc, char **argv)
         /* Our reader went away and we stopped the job: end as a writer killed
          * by SIGPIPE would, quietly, so `run -- yes | head` behaves as usual. */
         if (ctx.output_broken)
-                return 128 + SIGPIPE;
+                return 128 + CTL_SIGPIPE;
         r = job_status(&ctx.result, ctx.json);
         if (fflush(stdout) != 0)
                 return EXIT_CANNOT;
@@ -1041,7 +977,7 @@ static int cmd_ps(int argc, char **argv)
                 }
                 fputs("]\n", stdout);
         } else {
-                uint64_t now = now_ms();
+                uint64_t now = ctl_os_now_ms();
 
                 printf("%-14s %-12s %-7s %-8s %-16s %s\n", "JOB", "STATE", "UID", "WALL",
                        "SANDBOX", "COMMAND");
@@ -1079,6 +1015,8 @@ static int cmd_fetch(int argc, char **argv)
         sb_client *c;
         int r;
 
+        if ((r = ctl_os_unsupported("fetch")))
+                return r;
         if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
                 return die("fetch: usage: skillboxctl fetch JOB DIR");
         if (strlen(argv[1]) > SB_JOB_ID_MAX)
@@ -1475,8 +1413,7 @@ int main(int argc, char **argv)
         };
         int i, err = 0;
 
-        /* Output to a closed pipe must be an EPIPE we handle, not a silent death. */
-        signal(SIGPIPE, SIG_IGN);
+        ctl_os_init();
 
         for (i = 1; i < argc && argv[i][0] == '-'; i++) {
                 const char *v = NULL;

@@ -404,6 +404,7 @@ skip "UI restrictions" "Wine enforces no JOB_OBJECT_UILIMIT_*"
 skip "named pipe DACL" "Wine enforces no DACLs (the SDDL is unit-tested on Linux: test_win_pipe_sddl)"
 
 # skillboxctl.exe checks
+"$top/tests/windows/ctl.sh" || fails=$((fails + 1))
 
 rm -f "$out" "$out.raw"
 echo "windows under wine: $passes passed, $fails failed"
