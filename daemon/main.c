@@ -477,8 +477,11 @@ static int run(int argc, char **argv)
                 goto out_loop;
         }
         proxy_path = sbd_egress_proxy_find(proxy_buf, sizeof(proxy_buf));
-        if (!(d->caps.network_modes & SBP_NETWORK_MODE_ALLOWLIST))
-                log_debug("backend %s has no allowlist network: no egress proxy", d->ops->name);
+        /* A backend that makes the proxy's listeners gets the proxy, also
+         * one that confines no network (posix: the proxy still keeps a
+         * job's HTTP clients to the allowlist; hello does not claim it). */
+        if (!d->ops->egress_listener)
+                log_debug("backend %s makes no egress listener: no egress proxy", d->ops->name);
         else if (!proxy_path)
                 log_warning("no skillbox-proxy beside skillboxd or at %s: jobs with network "
                             "allowlist will fail", SKILLBOX_PROXY_PATH);

@@ -94,7 +94,7 @@ static int job(sb_client *c, enum mode mode, const char *profile, char **argv)
         memset(&opts, 0, sizeof(opts));
         opts.argv = (const char *const *)argv;
         opts.profile = profile;
-        opts.stdin = mode == STDIN;
+        opts.stdin_pipe = mode == STDIN;
         if (sb_exec(c, &opts, id) < 0) {
                 printf("exec: %s\n", sb_errmsg(c));
                 return 1;
