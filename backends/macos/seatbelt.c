@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "backends/macos/seatbelt.h"
+#include "backends/text.h"
 
 const char *const sb_seatbelt_mach_services[] = {
         "com.apple.system.logger",
@@ -100,32 +101,6 @@ int sb_seatbelt_canonical_path(const char *path, char *out, size_t len)
         return 0;
 }
 
-/* The text under construction; the first overflow sticks. */
-struct text {
-        char *buf;
-        size_t len, used;
-        bool overflow;
-};
-
-__attribute__((format(printf, 2, 3)))
-static void put(struct text *t, const char *fmt, ...)
-{
-        va_list ap;
-        int n;
-
-        if (t->overflow)
-                return;
-        va_start(ap, fmt);
-        n = vsnprintf(t->buf + t->used, t->len - t->used, fmt, ap);
-        va_end(ap);
-        if (n < 0 || (size_t)n >= t->len - t->used) {
-                t->overflow = true;
-                t->buf[t->used] = '\0';
-                return;
-        }
-        t->used += (size_t)n;
-}
-
 static const char *keep(struct sb_seatbelt *s, const char *str)
 {
         size_t n = strlen(str) + 1;
@@ -191,17 +166,17 @@ static int bind_source(const char *entry, char *src, size_t len)
         return 0;
 }
 
-static void put_services(struct text *t, const char *const *names)
+static void put_services(struct sb_text *t, const char *const *names)
 {
         for (size_t i = 0; names[i]; i++)
-                put(t, "\n  (global-name \"%s\")", names[i]);
+                sb_text_put(t, "\n  (global-name \"%s\")", names[i]);
 }
 
 int sb_seatbelt_build(const struct sb_policy *p, const struct sb_seatbelt_dirs *dirs,
                       uint16_t proxy_port, struct sb_seatbelt *out, char *errbuf,
                       size_t errlen)
 {
-        struct text t = { .buf = out->text, .len = sizeof(out->text) };
+        struct sb_text t = { .buf = out->text, .len = sizeof(out->text) };
         char name[32], src[1024];
         uint32_t n_sys = 0, n_ro = 0;
         int r;
@@ -249,56 +224,56 @@ int sb_seatbelt_build(const struct sb_policy *p, const struct sb_seatbelt_dirs *
         if (r < 0)
                 goto fail_param;
 
-        put(&t, "(version 1)\n(deny default)\n");
-        put(&t, "\n; Processes: fork, exec of what the job may read, signals to its own.\n");
-        put(&t, "(allow process-fork)\n(allow signal (target same-sandbox))\n");
-        put(&t, "(allow sysctl-read)\n");
-        put(&t, "(allow file-read-metadata (literal \"/\") (literal \"/private\")"
+        sb_text_put(&t, "(version 1)\n(deny default)\n");
+        sb_text_put(&t, "\n; Processes: fork, exec of what the job may read, signals to its own.\n");
+        sb_text_put(&t, "(allow process-fork)\n(allow signal (target same-sandbox))\n");
+        sb_text_put(&t, "(allow sysctl-read)\n");
+        sb_text_put(&t, "(allow file-read-metadata (literal \"/\") (literal \"/private\")"
                 " (literal \"/var\") (literal \"/tmp\") (literal \"/etc\"))\n");
 
-        put(&t, "\n; The system, read-only.\n(allow file-read* process-exec");
+        sb_text_put(&t, "\n; The system, read-only.\n(allow file-read* process-exec");
         for (uint32_t i = 0; i < n_sys; i++)
-                put(&t, "\n  (subpath (param \"SYSTEM_%u\"))", i);
-        put(&t, ")\n");
+                sb_text_put(&t, "\n  (subpath (param \"SYSTEM_%u\"))", i);
+        sb_text_put(&t, ")\n");
         if (n_ro > 0) {
-                put(&t, "\n; The profile's read-only paths.\n(allow file-read* process-exec");
+                sb_text_put(&t, "\n; The profile's read-only paths.\n(allow file-read* process-exec");
                 for (uint32_t i = 0; i < n_ro; i++)
-                        put(&t, "\n  (subpath (param \"READ_ONLY_%u\"))", i);
-                put(&t, ")\n");
+                        sb_text_put(&t, "\n  (subpath (param \"READ_ONLY_%u\"))", i);
+                sb_text_put(&t, ")\n");
         }
 
-        put(&t, "\n; The job's own directories: the only place it writes.\n");
-        put(&t, "(allow file-read* file-write* process-exec\n  (subpath (param \"WORK_DIR\"))\n"
+        sb_text_put(&t, "\n; The job's own directories: the only place it writes.\n");
+        sb_text_put(&t, "(allow file-read* file-write* process-exec\n  (subpath (param \"WORK_DIR\"))\n"
                 "  (subpath (param \"TMP_DIR\"))");
         if (dirs->home)
-                put(&t, "\n  (subpath (param \"HOME_DIR\"))");
-        put(&t, ")\n");
+                sb_text_put(&t, "\n  (subpath (param \"HOME_DIR\"))");
+        sb_text_put(&t, ")\n");
 
-        put(&t, "\n; Devices.\n(allow file-read* file-write-data");
+        sb_text_put(&t, "\n; Devices.\n(allow file-read* file-write-data");
         for (size_t i = 0; rw_devices[i]; i++)
-                put(&t, "\n  (literal \"%s\")", rw_devices[i]);
-        put(&t, ")\n(allow file-read*");
+                sb_text_put(&t, "\n  (literal \"%s\")", rw_devices[i]);
+        sb_text_put(&t, ")\n(allow file-read*");
         for (size_t i = 0; ro_devices[i]; i++)
-                put(&t, "\n  (literal \"%s\")", ro_devices[i]);
-        put(&t, ")\n");
+                sb_text_put(&t, "\n  (literal \"%s\")", ro_devices[i]);
+        sb_text_put(&t, ")\n");
 
-        put(&t, "\n; Mach services.\n(allow mach-lookup");
+        sb_text_put(&t, "\n; Mach services.\n(allow mach-lookup");
         put_services(&t, sb_seatbelt_mach_services);
         if (p->network == SB_NETWORK_HOST)
                 put_services(&t, host_network_mach_services);
-        put(&t, ")\n");
+        sb_text_put(&t, ")\n");
 
         switch (p->network) {
         case SB_NETWORK_NONE:
-                put(&t, "\n; Network: none (the host's loopback included).\n");
+                sb_text_put(&t, "\n; Network: none (the host's loopback included).\n");
                 break;
         case SB_NETWORK_ALLOWLIST:
-                put(&t, "\n; Network: only the allowlist proxy, on the host's loopback.\n");
-                put(&t, "(allow network-outbound (remote ip \"localhost:%u\"))\n",
+                sb_text_put(&t, "\n; Network: only the allowlist proxy, on the host's loopback.\n");
+                sb_text_put(&t, "(allow network-outbound (remote ip \"localhost:%u\"))\n",
                     (unsigned)proxy_port);
                 break;
         case SB_NETWORK_HOST:
-                put(&t, "\n; Network: the host's.\n(allow network*)\n"
+                sb_text_put(&t, "\n; Network: the host's.\n(allow network*)\n"
                         "(allow system-socket)\n");
                 break;
         }

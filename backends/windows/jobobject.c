@@ -4,11 +4,11 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "backends/windows/jobobject.h"
+#include "backends/text.h"
 
 int sb_win_job_limits_from_policy(const struct sb_policy *p, uint32_t ncpus,
                                   struct sb_win_job_limits *out)
@@ -82,63 +82,40 @@ static const struct flag_name ui_names[] = {
         { 0, NULL },
 };
 
-struct text {
-        char *buf;
-        size_t len, pos;
-        bool overflow;
-};
-
-static void put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct text *t, const char *fmt, ...)
-{
-        va_list ap;
-        int n;
-
-        va_start(ap, fmt);
-        n = vsnprintf(t->buf + t->pos, t->len - t->pos, fmt, ap);
-        va_end(ap);
-        if (n < 0 || (size_t)n >= t->len - t->pos) {
-                t->overflow = true;
-                t->pos = t->len - 1;
-                return;
-        }
-        t->pos += (size_t)n;
-}
-
 /* Flags by name, "|"-joined; bits without a name in hex; "0" for none. */
-static void put_flags(struct text *t, const char *field, uint32_t v, const struct flag_name *names)
+static void put_flags(struct sb_text *t, const char *field, uint32_t v, const struct flag_name *names)
 {
         bool first = true;
 
-        put(t, "%s = ", field);
+        sb_text_put(t, "%s = ", field);
         for (const struct flag_name *f = names; f->name; f++)
                 if (v & f->bit) {
-                        put(t, "%s%s", first ? "" : "|", f->name);
+                        sb_text_put(t, "%s%s", first ? "" : "|", f->name);
                         v &= ~f->bit;
                         first = false;
                 }
         if (v || first)
-                put(t, "%s0x%" PRIx32, first ? "" : "|", v);
-        put(t, "\n");
+                sb_text_put(t, "%s0x%" PRIx32, first ? "" : "|", v);
+        sb_text_put(t, "\n");
 }
 
 int sb_win_job_limits_format(const struct sb_win_job_limits *l, char *buf, size_t len)
 {
-        struct text t = { .buf = buf, .len = len };
+        struct sb_text t = { .buf = buf, .len = len };
 
         if (len == 0)
                 return -ENOSPC;
         buf[0] = '\0';
         put_flags(&t, "LimitFlags", l->limit_flags, limit_names);
         if (l->limit_flags & SB_WIN_LIMIT_JOB_MEMORY)
-                put(&t, "JobMemoryLimit = %" PRIu64 "\n", l->job_memory_limit);
+                sb_text_put(&t, "JobMemoryLimit = %" PRIu64 "\n", l->job_memory_limit);
         if (l->limit_flags & SB_WIN_LIMIT_ACTIVE_PROCESS)
-                put(&t, "ActiveProcessLimit = %" PRIu32 "\n", l->active_process_limit);
+                sb_text_put(&t, "ActiveProcessLimit = %" PRIu32 "\n", l->active_process_limit);
         put_flags(&t, "CpuRateControl", l->cpu_rate_flags, cpu_names);
         if (l->cpu_rate_flags)
-                put(&t, "CpuRate = %" PRIu32 "\n", l->cpu_rate);
+                sb_text_put(&t, "CpuRate = %" PRIu32 "\n", l->cpu_rate);
         put_flags(&t, "UIRestrictionsClass", l->ui_restrictions, ui_names);
-        return t.overflow ? -ENOSPC : (int)t.pos;
+        return t.overflow ? -ENOSPC : (int)t.used;
 }
 
 void sb_win_enforced(const struct sb_win_job_limits *l, const struct sb_policy *p,

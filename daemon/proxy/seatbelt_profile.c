@@ -9,11 +9,11 @@
  * signalled: what the Linux build's seccomp filter takes away, here.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 
 #include "daemon/proxy/seatbelt_profile.h"
+#include "backends/text.h"
 
 /* Trees read by libSystem (the dyld shared cache under /System, the
  * libraries and their data under /usr) and the resolver's configuration
@@ -62,59 +62,34 @@ static const char *const mach_services[] = {
         NULL,
 };
 
-struct text {
-        char *buf;
-        size_t len, used;
-        bool overflow;
-};
-
-__attribute__((format(printf, 2, 3)))
-static void put(struct text *t, const char *fmt, ...)
-{
-        va_list ap;
-        int n;
-
-        if (t->overflow)
-                return;
-        va_start(ap, fmt);
-        n = vsnprintf(t->buf + t->used, t->len - t->used, fmt, ap);
-        va_end(ap);
-        if (n < 0 || (size_t)n >= t->len - t->used) {
-                t->overflow = true;
-                t->buf[t->used] = '\0';
-                return;
-        }
-        t->used += (size_t)n;
-}
-
 /* "(allow OPS\n  (KIND "a")\n  (KIND "b"))\n" */
-static void put_rule(struct text *t, const char *ops, const char *kind,
+static void put_rule(struct sb_text *t, const char *ops, const char *kind,
                      const char *const *items)
 {
-        put(t, "(allow %s", ops);
+        sb_text_put(t, "(allow %s", ops);
         for (size_t i = 0; items[i]; i++)
-                put(t, "\n  (%s \"%s\")", kind, items[i]);
-        put(t, ")\n");
+                sb_text_put(t, "\n  (%s \"%s\")", kind, items[i]);
+        sb_text_put(t, ")\n");
 }
 
 int proxy_seatbelt_profile(char *buf, size_t len)
 {
-        struct text t = { .buf = buf, .len = len };
+        struct sb_text t = { .buf = buf, .len = len };
 
         if (len == 0)
                 return -E2BIG;
         buf[0] = '\0';
-        put(&t, "(version 1)\n(deny default)\n\n");
-        put(&t, "; skillbox-proxy: no process-fork, no process-exec, no file-write*.\n");
-        put(&t, "(allow sysctl-read)\n\n");
-        put(&t, "; What libSystem and the resolver read.\n");
+        sb_text_put(&t, "(version 1)\n(deny default)\n\n");
+        sb_text_put(&t, "; skillbox-proxy: no process-fork, no process-exec, no file-write*.\n");
+        sb_text_put(&t, "(allow sysctl-read)\n\n");
+        sb_text_put(&t, "; What libSystem and the resolver read.\n");
         put_rule(&t, "file-read*", "subpath", read_subpaths);
         put_rule(&t, "file-read*", "literal", read_literals);
         put_rule(&t, "file-read-metadata", "literal", metadata_literals);
-        put(&t, "\n; Name resolution, user lookups, the system log.\n");
+        sb_text_put(&t, "\n; Name resolution, user lookups, the system log.\n");
         put_rule(&t, "mach-lookup", "global-name", mach_services);
-        put(&t, "\n; The jobs' listeners, the control socket, and out to what an\n"
+        sb_text_put(&t, "\n; The jobs' listeners, the control socket, and out to what an\n"
                "; allowlist admits (decided in allow.c, before any connect).\n");
-        put(&t, "(allow network*)\n");
+        sb_text_put(&t, "(allow network*)\n");
         return t.overflow ? -E2BIG : 0;
 }
