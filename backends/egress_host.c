@@ -113,3 +113,30 @@ char **sb_backend_egress_env(char *const *envp, uint16_t port)
         env[n] = NULL;
         return env;
 }
+
+int sb_backend_egress_open(struct sb_backend_egress *e, char *const *envp, char *errbuf,
+                           size_t errlen)
+{
+        uint16_t port;
+        char **env;
+        int fd;
+
+        fd = sb_backend_egress_listen(&port, errbuf, errlen);
+        if (fd < 0)
+                return fd;
+        env = sb_backend_egress_env(envp, port);
+        if (!env) {
+                close(fd);
+                return sb_backend_fail(errbuf, errlen, -ENOMEM, "environment");
+        }
+        *e = (struct sb_backend_egress){ .fd = fd, .envp = env, .port = port };
+        return 0;
+}
+
+void sb_backend_egress_close(struct sb_backend_egress *e)
+{
+        if (e->fd >= 0)
+                close(e->fd);
+        free(e->envp);
+        *e = SB_BACKEND_EGRESS_NONE;
+}

@@ -120,3 +120,18 @@ int sb_backend_egress_listen(uint16_t *port, char *errbuf, size_t errlen);
  * pointing at port instead; the other entries are envp's own strings. One
  * allocation (free() it), NULL on no memory. */
 char **sb_backend_egress_env(char *const *envp, uint16_t port);
+
+/* A job's side of the proxy on the host's loopback: the listener and the
+ * environment naming its port. fd -1 and envp NULL when there is none. */
+struct sb_backend_egress {
+        int fd;
+        char **envp;
+        uint16_t port;
+};
+#define SB_BACKEND_EGRESS_NONE ((struct sb_backend_egress){ .fd = -1 })
+/* Both of the above for a job whose spec's environment is envp; 0, or
+ * -errno with errbuf naming the step (e left as none). */
+int sb_backend_egress_open(struct sb_backend_egress *e, char *const *envp, char *errbuf,
+                           size_t errlen);
+/* Closes and frees what open() made; e is none after. */
+void sb_backend_egress_close(struct sb_backend_egress *e);

@@ -67,8 +67,7 @@ struct sb_backend_job {
         bool reaped;
         enum sb_network network;
         char **envp;            /* the spec's, HOME and TMPDIR made host paths */
-        int egress_fd;          /* network allowlist: the proxy's listener; -1 = none */
-        char **egress_envp;     /* then the spec's environment naming its port */
+        struct sb_backend_egress egress;   /* network allowlist: the proxy's listener */
         struct sb_seatbelt sbx;
 };
 
@@ -294,10 +293,8 @@ static void job_free(struct sb_backend_job *j)
                 close(j->kq);
         if (j->err_fd >= 0)
                 close(j->err_fd);
-        if (j->egress_fd >= 0)
-                close(j->egress_fd);
         free(j->envp);
-        free(j->egress_envp);   /* after envp, which points into it */
+        sb_backend_egress_close(&j->egress);   /* after envp, which points into its envp */
         free(j);
 }
 
@@ -308,7 +305,6 @@ static int macos_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
         char work[PATH_MAX], tmp[PATH_MAX];
         struct sb_seatbelt_dirs dirs;
         char *const *envp = spec->envp;
-        uint16_t proxy_port = 0;
         int errp[2] = { -1, -1 }, r;
         sigset_t oldmask;
         pid_t pid;
@@ -331,7 +327,7 @@ static int macos_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
         j->b = b;
         j->kq = -1;
         j->err_fd = -1;
-        j->egress_fd = -1;
+        j->egress = SB_BACKEND_EGRESS_NONE;
         snprintf(j->id, sizeof(j->id), "%s", spec->job_id);
         j->uid_changed = b->root;
         j->uid = b->root ? spec->uid : getuid();
@@ -351,19 +347,13 @@ static int macos_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
                 goto fail_dir;
         /* Before the program runs, so its first connection already queues. */
         if (spec->policy.network == SB_NETWORK_ALLOWLIST) {
-                r = sb_backend_egress_listen(&proxy_port, errbuf, errlen);
+                r = sb_backend_egress_open(&j->egress, spec->envp, errbuf, errlen);
                 if (r < 0)
                         goto fail_dir;
-                j->egress_fd = r;
-                j->egress_envp = sb_backend_egress_env(spec->envp, proxy_port);
-                if (!j->egress_envp) {
-                        r = sb_backend_fail(errbuf, errlen, -ENOMEM, "environment");
-                        goto fail_dir;
-                }
-                envp = j->egress_envp;
+                envp = j->egress.envp;
         }
         dirs = (struct sb_seatbelt_dirs){ .work = work, .tmp = tmp, .home = NULL };
-        r = sb_seatbelt_build(&spec->policy, &dirs, proxy_port, &j->sbx, errbuf, errlen);
+        r = sb_seatbelt_build(&spec->policy, &dirs, j->egress.port, &j->sbx, errbuf, errlen);
         if (r < 0)
                 goto fail_dir;
         j->envp = job_env(envp, work, tmp);
@@ -521,7 +511,7 @@ static void macos_enforced(struct sb_backend_job *j, struct sbp_enforced *out)
 
 static sb_handle macos_egress_listener(struct sb_backend_job *j)
 {
-        return j->egress_fd >= 0 ? j->egress_fd : SB_HANDLE_NONE;
+        return j->egress.fd >= 0 ? j->egress.fd : SB_HANDLE_NONE;
 }
 
 static void macos_destroy(struct sb_backend_job *j)

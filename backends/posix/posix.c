@@ -68,8 +68,7 @@ struct sb_backend_job {
         gid_t owner_gid;
         bool files_given;       /* the ownership fix-up ran */
         int tty_master;         /* a tty job's pty master until tty_take; -1 = none */
-        int egress_fd;          /* network allowlist: the proxy's listener; -1 = none */
-        char **egress_envp;     /* then the spec's environment naming its port */
+        struct sb_backend_egress egress;   /* network allowlist: the proxy's listener */
 };
 
 static int posix_open(const struct sb_backend_config *cfg, struct sb_backend **out,
@@ -235,7 +234,7 @@ static void posix_child(const struct sb_backend_job *j, const struct sb_job_spec
          * controlling terminal: ^C and SIGWINCH reach its foreground group. */
         if (spec->tty && ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0)
                 sb_child_fail(errfd, errno, "TIOCSCTTY", "the job's terminal");
-        sb_child_exec(spec->argv, j->egress_envp ? j->egress_envp : spec->envp);
+        sb_child_exec(spec->argv, j->egress.envp ? j->egress.envp : spec->envp);
         sb_child_fail(errfd, errno, "execve", spec->argv[0]);
 }
 
@@ -313,7 +312,7 @@ static int posix_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
         j->b = b;
         j->workdir_fd = -1;
         j->tty_master = -1;
-        j->egress_fd = -1;
+        j->egress = SB_BACKEND_EGRESS_NONE;
         if (spec->workdir_fd >= 0) {
                 struct stat st;
 
@@ -348,17 +347,9 @@ static int posix_spawn_job(struct sb_backend *b, const struct sb_job_spec *spec,
         }
         /* Before the program runs, so its first connection already queues. */
         if (spec->policy.network == SB_NETWORK_ALLOWLIST) {
-                uint16_t port;
-
-                r = sb_backend_egress_listen(&port, errbuf, errlen);
+                r = sb_backend_egress_open(&j->egress, spec->envp, errbuf, errlen);
                 if (r < 0)
                         goto fail;
-                j->egress_fd = r;
-                j->egress_envp = sb_backend_egress_env(spec->envp, port);
-                if (!j->egress_envp) {
-                        r = sb_backend_fail(errbuf, errlen, -ENOMEM, "environment");
-                        goto fail;
-                }
         }
         /* A terminal: its slave is the job's stdio. */
         if (spec->tty) {
@@ -427,9 +418,7 @@ fail_dir:
                 close(j->workdir_fd);
         if (j->tty_master >= 0)
                 close(j->tty_master);
-        if (j->egress_fd >= 0)
-                close(j->egress_fd);
-        free(j->egress_envp);
+        sb_backend_egress_close(&j->egress);
         free(j);
         return r;
 }
@@ -537,7 +526,7 @@ static sb_handle posix_tty_take(struct sb_backend_job *j)
 
 static sb_handle posix_egress_listener(struct sb_backend_job *j)
 {
-        return j->egress_fd >= 0 ? j->egress_fd : SB_HANDLE_NONE;
+        return j->egress.fd >= 0 ? j->egress.fd : SB_HANDLE_NONE;
 }
 
 static void posix_destroy(struct sb_backend_job *j)
@@ -546,9 +535,7 @@ static void posix_destroy(struct sb_backend_job *j)
                 return;
         if (j->tty_master >= 0)
                 close(j->tty_master);
-        if (j->egress_fd >= 0)
-                close(j->egress_fd);
-        free(j->egress_envp);
+        sb_backend_egress_close(&j->egress);
         if (!j->reaped && j->pid > 0) {
                 (void)kill(-j->pid, SIGKILL);
                 (void)kill(j->pid, SIGKILL);
